@@ -1,0 +1,536 @@
+//! Activations: zero-sized types whose function is inlined into the layer's loop.
+//!
+//! An activation is a unit struct implementing [`Activation`] with an element function
+//! [`f`](Activation::f) and its derivative [`df`](Activation::df). A layer names it in its type
+//! (`Dense<784, 64, Relu>`), so the compiler monomorphizes `Relu::f` straight into the Dense
+//! loop: no `dyn`, no function pointer, no `match` on an enum at run time.
+//!
+//! Softmax-like activations, which mix a whole vector, override the vector-level hooks
+//! [`apply`](Activation::apply) and [`backprop`](Activation::backprop); element-wise ones get
+//! them for free from `f` and `df`.
+//!
+//! Formulas and defaults are Keras 3's (`keras.activations.*`).
+//!
+//! # Writing your own
+//! ```
+//! use typed_nn::prelude::*;
+//!
+//! /// x·sigmoid(x), written by hand (the built-in is [`typed_nn::activation::Swish`]).
+//! #[derive(Clone, Copy, Debug, Default)]
+//! struct MySwish;
+//! impl Activation for MySwish {
+//!     fn f<T: Float>(x: T) -> T {
+//!         x / (T::one() + (-x).exp())
+//!     }
+//!     fn df<T: Float>(x: T) -> T {
+//!         let s = T::one() / (T::one() + (-x).exp());
+//!         s * (T::one() + x * (T::one() - s))
+//!     }
+//! }
+//! let layer: Dense<2, 1, MySwish> = Dense::new([[1.0], [1.0]], [0.0]);
+//! let y: Vector<1> = layer.forward(&Vector::from([1.0, 1.0]));
+//! assert!((y[0] - 2.0 / (1.0 + (-2.0f32).exp())).abs() < 1e-6);
+//! ```
+
+use num_traits::Float;
+
+use crate::scalar::lit;
+
+/// An activation function, as a zero-sized type.
+///
+/// Implement [`f`](Activation::f) and [`df`](Activation::df); the vector hooks have defaults
+/// that apply them element by element. Both are generic over the float type, so the same
+/// activation serves `f32` inference and `f64` gradient checks.
+///
+/// The derivative is taken with respect to the *pre-activation* `x` (the value that went into
+/// `f`). Where a derivative is cheaper from the output (sigmoid, tanh), override
+/// [`backprop`](Activation::backprop).
+///
+/// # Examples
+/// ```
+/// use typed_nn::prelude::*;
+/// assert_eq!(Relu::f(-2.0f32), 0.0);
+/// assert_eq!(Relu::df(3.0f64), 1.0);
+/// let mut v = [1.0f32, 2.0, 3.0];
+/// Softmax::apply(&mut v);
+/// assert!((v.iter().sum::<f32>() - 1.0).abs() < 1e-6);
+/// ```
+pub trait Activation: Copy + Default + 'static {
+    /// The Keras name (`"relu"`), shown in docs and summaries; `"custom"` unless overridden.
+    const NAME: &'static str = "custom";
+
+    /// `true` when [`apply`](Activation::apply) is `f` applied to each element. Softmax-like
+    /// activations set it to `false`; element-wise gradient checks then skip them.
+    const ELEMENTWISE: bool = true;
+
+    /// The function, applied to one pre-activation value.
+    fn f<T: Float>(x: T) -> T;
+
+    /// Its derivative `f'(x)` with respect to the pre-activation `x`.
+    fn df<T: Float>(x: T) -> T;
+
+    /// Applies the activation in place to a whole vector of pre-activations.
+    #[inline(always)]
+    fn apply<T: Float>(v: &mut [T]) {
+        for x in v {
+            *x = Self::f(*x);
+        }
+    }
+
+    /// Back-propagates through the activation: `dz = J(z)ᵀ · dy`, given the pre-activations
+    /// `z`, the outputs `y = apply(z)` and the upstream gradient `dy`.
+    ///
+    /// The default is element-wise: `dz[i] = dy[i] · df(z[i])`.
+    #[inline(always)]
+    fn backprop<T: Float>(z: &[T], y: &[T], dy: &[T], dz: &mut [T]) {
+        let _ = y;
+        for ((dz, &z), &dy) in dz.iter_mut().zip(z).zip(dy) {
+            *dz = dy * Self::df(z);
+        }
+    }
+}
+
+/// Logistic sigmoid, shared by several activations.
+#[inline(always)]
+fn sigmoid<T: Float>(x: T) -> T {
+    T::one() / (T::one() + (-x).exp())
+}
+
+/// `log(1 + eˣ)` without overflow: `max(x, 0) + log1p(e^{−|x|})`.
+#[inline(always)]
+fn softplus<T: Float>(x: T) -> T {
+    x.max(T::zero()) + (-x.abs()).exp().ln_1p()
+}
+
+/// The identity, `f(x) = x`; `f'(x) = 1`.
+///
+/// **Keras equivalent:** `activation="linear"` (or `None`, the Dense default).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Identity;
+impl Activation for Identity {
+    const NAME: &'static str = "linear";
+    #[inline(always)]
+    fn f<T: Float>(x: T) -> T {
+        x
+    }
+    #[inline(always)]
+    fn df<T: Float>(_x: T) -> T {
+        T::one()
+    }
+    #[inline(always)]
+    fn apply<T: Float>(_v: &mut [T]) {}
+    #[inline(always)]
+    fn backprop<T: Float>(_z: &[T], _y: &[T], dy: &[T], dz: &mut [T]) {
+        dz.copy_from_slice_prefix(dy);
+    }
+}
+
+/// Rectified linear unit, `f(x) = max(x, 0)`; `f'(x) = 1` for `x > 0`, else 0 (0 at the kink,
+/// as Keras).
+///
+/// **Keras equivalent:** `activation="relu"`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Relu;
+impl Activation for Relu {
+    const NAME: &'static str = "relu";
+    #[inline(always)]
+    fn f<T: Float>(x: T) -> T {
+        x.max(T::zero())
+    }
+    #[inline(always)]
+    fn df<T: Float>(x: T) -> T {
+        if x > T::zero() { T::one() } else { T::zero() }
+    }
+    /// From the output: `y > 0` exactly when `x > 0`.
+    #[inline(always)]
+    fn backprop<T: Float>(_z: &[T], y: &[T], dy: &[T], dz: &mut [T]) {
+        for ((dz, &y), &dy) in dz.iter_mut().zip(y).zip(dy) {
+            *dz = if y > T::zero() { dy } else { T::zero() };
+        }
+    }
+}
+
+/// ReLU capped at 6, `f(x) = min(max(x, 0), 6)`; `f'(x) = 1` for `0 < x < 6`, else 0.
+///
+/// **Keras equivalent:** `activation="relu6"`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Relu6;
+impl Activation for Relu6 {
+    const NAME: &'static str = "relu6";
+    #[inline(always)]
+    fn f<T: Float>(x: T) -> T {
+        x.max(T::zero()).min(lit(6.0))
+    }
+    #[inline(always)]
+    fn df<T: Float>(x: T) -> T {
+        if x > T::zero() && x < lit(6.0) { T::one() } else { T::zero() }
+    }
+}
+
+/// Leaky ReLU with slope 0.2, `f(x) = x` for `x ≥ 0`, else `0.2·x`; `f'(x) = 1` or `0.2`.
+///
+/// **Keras equivalent:** `activation="leaky_relu"` (`negative_slope=0.2`). The
+/// `keras.layers.LeakyReLU` *layer* defaults to 0.3; for another slope, write a three-line
+/// activation of your own (see the module docs).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct LeakyRelu;
+impl Activation for LeakyRelu {
+    const NAME: &'static str = "leaky_relu";
+    #[inline(always)]
+    fn f<T: Float>(x: T) -> T {
+        if x >= T::zero() { x } else { x * lit(0.2) }
+    }
+    #[inline(always)]
+    fn df<T: Float>(x: T) -> T {
+        if x >= T::zero() { T::one() } else { lit(0.2) }
+    }
+}
+
+/// Exponential linear unit (α = 1), `f(x) = x` for `x > 0`, else `eˣ − 1`; `f'(x) = 1` or `eˣ`.
+///
+/// **Keras equivalent:** `activation="elu"` (`alpha=1.0`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Elu;
+impl Activation for Elu {
+    const NAME: &'static str = "elu";
+    #[inline(always)]
+    fn f<T: Float>(x: T) -> T {
+        if x > T::zero() { x } else { x.exp_m1() }
+    }
+    #[inline(always)]
+    fn df<T: Float>(x: T) -> T {
+        if x > T::zero() { T::one() } else { x.exp() }
+    }
+}
+
+/// Scaled ELU, `f(x) = λ·x` for `x > 0`, else `λ·α·(eˣ − 1)`, with α = 1.6732632423543772,
+/// λ = 1.0507009873554805; `f'(x) = λ` or `λ·α·eˣ`.
+///
+/// **Keras equivalent:** `activation="selu"`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Selu;
+impl Selu {
+    const ALPHA: f64 = 1.673_263_242_354_377_2;
+    const SCALE: f64 = 1.050_700_987_355_480_5;
+}
+impl Activation for Selu {
+    const NAME: &'static str = "selu";
+    #[inline(always)]
+    fn f<T: Float>(x: T) -> T {
+        let scale: T = lit(Self::SCALE);
+        if x > T::zero() { scale * x } else { scale * lit::<T>(Self::ALPHA) * x.exp_m1() }
+    }
+    #[inline(always)]
+    fn df<T: Float>(x: T) -> T {
+        let scale: T = lit(Self::SCALE);
+        if x > T::zero() { scale } else { scale * lit::<T>(Self::ALPHA) * x.exp() }
+    }
+}
+
+/// Gaussian error linear unit (exact form), `f(x) = x·Φ(x) = 0.5·x·(1 + erf(x/√2))`;
+/// `f'(x) = Φ(x) + x·φ(x)` with `φ(x) = e^{−x²/2}/√(2π)`.
+///
+/// **Keras equivalent:** `activation="gelu"` (`approximate=False`). `erf` is evaluated in `f64`
+/// (via `libm`) and rounded, so `f32` results are correctly rounded to within an ulp or two.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Gelu;
+impl Gelu {
+    #[inline(always)]
+    fn cdf<T: Float>(x: T) -> T {
+        let x64 = x.to_f64().unwrap_or(f64::NAN);
+        lit(0.5 * (1.0 + libm::erf(x64 * core::f64::consts::FRAC_1_SQRT_2)))
+    }
+}
+impl Activation for Gelu {
+    const NAME: &'static str = "gelu";
+    #[inline(always)]
+    fn f<T: Float>(x: T) -> T {
+        x * Self::cdf(x)
+    }
+    #[inline(always)]
+    fn df<T: Float>(x: T) -> T {
+        let pdf = (-(x * x) * lit(0.5)).exp()
+            * lit(0.5 * core::f64::consts::FRAC_2_SQRT_PI * core::f64::consts::FRAC_1_SQRT_2);
+        Self::cdf(x) + x * pdf
+    }
+}
+
+/// Logistic sigmoid, `f(x) = 1/(1 + e^{−x})`; `f'(x) = f(x)·(1 − f(x))`, computed from the
+/// output in back-propagation.
+///
+/// **Keras equivalent:** `activation="sigmoid"`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Sigmoid;
+impl Activation for Sigmoid {
+    const NAME: &'static str = "sigmoid";
+    #[inline(always)]
+    fn f<T: Float>(x: T) -> T {
+        sigmoid(x)
+    }
+    #[inline(always)]
+    fn df<T: Float>(x: T) -> T {
+        let s = sigmoid(x);
+        s * (T::one() - s)
+    }
+    /// From the output: `dz = dy·y·(1 − y)`, no exponential.
+    #[inline(always)]
+    fn backprop<T: Float>(_z: &[T], y: &[T], dy: &[T], dz: &mut [T]) {
+        for ((dz, &y), &dy) in dz.iter_mut().zip(y).zip(dy) {
+            *dz = dy * y * (T::one() - y);
+        }
+    }
+}
+
+/// Piecewise-linear sigmoid, `f(x) = clip(x/6 + 0.5, 0, 1)`; `f'(x) = 1/6` for `−3 < x < 3`,
+/// else 0.
+///
+/// **Keras equivalent:** `activation="hard_sigmoid"` (Keras 3's slope 1/6; Keras 2 used 0.2).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct HardSigmoid;
+impl Activation for HardSigmoid {
+    const NAME: &'static str = "hard_sigmoid";
+    #[inline(always)]
+    fn f<T: Float>(x: T) -> T {
+        (x / lit(6.0) + lit(0.5)).max(T::zero()).min(T::one())
+    }
+    #[inline(always)]
+    fn df<T: Float>(x: T) -> T {
+        if x > lit(-3.0) && x < lit(3.0) { lit(1.0 / 6.0) } else { T::zero() }
+    }
+}
+
+/// Hyperbolic tangent, `f(x) = tanh x`; `f'(x) = 1 − tanh² x`, computed from the output in
+/// back-propagation.
+///
+/// **Keras equivalent:** `activation="tanh"`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Tanh;
+impl Activation for Tanh {
+    const NAME: &'static str = "tanh";
+    #[inline(always)]
+    fn f<T: Float>(x: T) -> T {
+        x.tanh()
+    }
+    #[inline(always)]
+    fn df<T: Float>(x: T) -> T {
+        let t = x.tanh();
+        T::one() - t * t
+    }
+    /// From the output: `dz = dy·(1 − y²)`.
+    #[inline(always)]
+    fn backprop<T: Float>(_z: &[T], y: &[T], dy: &[T], dz: &mut [T]) {
+        for ((dz, &y), &dy) in dz.iter_mut().zip(y).zip(dy) {
+            *dz = dy * (T::one() - y * y);
+        }
+    }
+}
+
+/// Softplus, `f(x) = log(1 + eˣ)` (computed without overflow); `f'(x) = sigmoid(x)`.
+///
+/// **Keras equivalent:** `activation="softplus"`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Softplus;
+impl Activation for Softplus {
+    const NAME: &'static str = "softplus";
+    #[inline(always)]
+    fn f<T: Float>(x: T) -> T {
+        softplus(x)
+    }
+    #[inline(always)]
+    fn df<T: Float>(x: T) -> T {
+        sigmoid(x)
+    }
+}
+
+/// Softsign, `f(x) = x/(1 + |x|)`; `f'(x) = 1/(1 + |x|)²`.
+///
+/// **Keras equivalent:** `activation="softsign"`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Softsign;
+impl Activation for Softsign {
+    const NAME: &'static str = "softsign";
+    #[inline(always)]
+    fn f<T: Float>(x: T) -> T {
+        x / (T::one() + x.abs())
+    }
+    #[inline(always)]
+    fn df<T: Float>(x: T) -> T {
+        let d = T::one() + x.abs();
+        T::one() / (d * d)
+    }
+}
+
+/// Swish (SiLU), `f(x) = x·sigmoid(x)`; `f'(x) = s·(1 + x·(1 − s))` with `s = sigmoid(x)`.
+///
+/// **Keras equivalent:** `activation="swish"` (= `"silu"`; no β parameter).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[doc(alias = "SiLU")]
+#[doc(alias = "Silu")]
+pub struct Swish;
+impl Activation for Swish {
+    const NAME: &'static str = "silu";
+    #[inline(always)]
+    fn f<T: Float>(x: T) -> T {
+        x * sigmoid(x)
+    }
+    #[inline(always)]
+    fn df<T: Float>(x: T) -> T {
+        let s = sigmoid(x);
+        s * (T::one() + x * (T::one() - s))
+    }
+}
+
+/// Hard swish, `f(x) = x·clip(x/6 + 0.5, 0, 1)`; `f'(x) = 0` for `x < −3`, 1 for `x > 3`,
+/// else `x/3 + 0.5`.
+///
+/// **Keras equivalent:** `activation="hard_silu"` (= `"hard_swish"`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct HardSwish;
+impl Activation for HardSwish {
+    const NAME: &'static str = "hard_silu";
+    #[inline(always)]
+    fn f<T: Float>(x: T) -> T {
+        x * HardSigmoid::f(x)
+    }
+    #[inline(always)]
+    fn df<T: Float>(x: T) -> T {
+        if x < lit(-3.0) {
+            T::zero()
+        } else if x > lit(3.0) {
+            T::one()
+        } else {
+            x / lit(3.0) + lit(0.5)
+        }
+    }
+}
+
+/// Mish, `f(x) = x·tanh(softplus(x))`; `f'(x) = tanh(sp) + x·(1 − tanh²(sp))·sigmoid(x)` with
+/// `sp = softplus(x)`.
+///
+/// **Keras equivalent:** `activation="mish"`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Mish;
+impl Activation for Mish {
+    const NAME: &'static str = "mish";
+    #[inline(always)]
+    fn f<T: Float>(x: T) -> T {
+        x * softplus(x).tanh()
+    }
+    #[inline(always)]
+    fn df<T: Float>(x: T) -> T {
+        let t = softplus(x).tanh();
+        t + x * (T::one() - t * t) * sigmoid(x)
+    }
+}
+
+/// The exponential, `f(x) = eˣ`; `f'(x) = eˣ`.
+///
+/// **Keras equivalent:** `activation="exponential"`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Exponential;
+impl Activation for Exponential {
+    const NAME: &'static str = "exponential";
+    #[inline(always)]
+    fn f<T: Float>(x: T) -> T {
+        x.exp()
+    }
+    #[inline(always)]
+    fn df<T: Float>(x: T) -> T {
+        x.exp()
+    }
+}
+
+/// Softmax over the whole vector, `yᵢ = e^{xᵢ − max x} / Σⱼ e^{xⱼ − max x}`: outputs are
+/// positive and sum to 1, and logits of ±1e4 do not overflow (the max is subtracted first).
+///
+/// Back-propagation is the Jacobian-vector product `dzᵢ = yᵢ·(dyᵢ − Σⱼ yⱼ·dyⱼ)`; the
+/// Jacobian is never formed. Combined with cross-entropy, the losses module skips even that
+/// and uses `(p − y)` directly.
+///
+/// Not element-wise: `f` and `df` describe the one-element case (softmax of a single logit is
+/// 1, with derivative 0) and are not used by layers.
+///
+/// **Keras equivalent:** `activation="softmax"` (last axis).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Softmax;
+impl Activation for Softmax {
+    const NAME: &'static str = "softmax";
+    const ELEMENTWISE: bool = false;
+    #[inline(always)]
+    fn f<T: Float>(_x: T) -> T {
+        T::one()
+    }
+    #[inline(always)]
+    fn df<T: Float>(_x: T) -> T {
+        T::zero()
+    }
+    #[inline(always)]
+    fn apply<T: Float>(v: &mut [T]) {
+        let max = v.iter().fold(T::neg_infinity(), |m, &x| m.max(x));
+        let mut sum = T::zero();
+        for x in v.iter_mut() {
+            *x = (*x - max).exp();
+            sum = sum + *x;
+        }
+        let inv = T::one() / sum;
+        for x in v.iter_mut() {
+            *x = *x * inv;
+        }
+    }
+    #[inline(always)]
+    fn backprop<T: Float>(_z: &[T], y: &[T], dy: &[T], dz: &mut [T]) {
+        let dot = y.iter().zip(dy).fold(T::zero(), |acc, (&y, &dy)| acc + y * dy);
+        for ((dz, &y), &dy) in dz.iter_mut().zip(y).zip(dy) {
+            *dz = y * (dy - dot);
+        }
+    }
+}
+
+/// Log-softmax, `yᵢ = xᵢ − max x − log Σⱼ e^{xⱼ − max x}` (stable for large logits).
+///
+/// Back-propagation: `dzᵢ = dyᵢ − e^{yᵢ}·Σⱼ dyⱼ`. Like [`Softmax`], not element-wise: `f`/`df`
+/// describe the one-element case (0, derivative 0).
+///
+/// **Keras equivalent:** `activation="log_softmax"`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct LogSoftmax;
+impl Activation for LogSoftmax {
+    const NAME: &'static str = "log_softmax";
+    const ELEMENTWISE: bool = false;
+    #[inline(always)]
+    fn f<T: Float>(_x: T) -> T {
+        T::zero()
+    }
+    #[inline(always)]
+    fn df<T: Float>(_x: T) -> T {
+        T::zero()
+    }
+    #[inline(always)]
+    fn apply<T: Float>(v: &mut [T]) {
+        let max = v.iter().fold(T::neg_infinity(), |m, &x| m.max(x));
+        let log_sum = v.iter().fold(T::zero(), |acc, &x| acc + (x - max).exp()).ln();
+        for x in v.iter_mut() {
+            *x = *x - max - log_sum;
+        }
+    }
+    #[inline(always)]
+    fn backprop<T: Float>(_z: &[T], y: &[T], dy: &[T], dz: &mut [T]) {
+        let sum = dy.iter().fold(T::zero(), |acc, &d| acc + d);
+        for ((dz, &y), &dy) in dz.iter_mut().zip(y).zip(dy) {
+            *dz = dy - y.exp() * sum;
+        }
+    }
+}
+
+/// `copy_from_slice` that copies the common prefix instead of panicking on a length mismatch.
+trait CopyPrefix<T> {
+    fn copy_from_slice_prefix(&mut self, src: &[T]);
+}
+impl<T: Copy> CopyPrefix<T> for [T] {
+    #[inline(always)]
+    fn copy_from_slice_prefix(&mut self, src: &[T]) {
+        for (d, s) in self.iter_mut().zip(src) {
+            *d = *s;
+        }
+    }
+}

@@ -1,0 +1,89 @@
+//! Batched inference: many samples through a model at once, one GEMM per `Dense` layer.
+//!
+//! ```
+//! use typed_nn::prelude::*;
+//! type Mlp = (Dense<784, 64, Relu>, Dense<64, 10, Softmax>);
+//! let model: Mlp = Mlp::init(&mut SmallRng::seed(0));
+//! let xs: Vec<Vector<784>> = (0..8).map(|i| Vector::from([i as f32 / 8.0; 784])).collect();
+//! let mut ys = vec![Vector::<10>::default(); xs.len()];
+//! model.forward_batch(&xs, &mut ys)?;
+//! for (x, y) in xs.iter().zip(&ys) {
+//!     let single = model.forward(x);
+//!     assert!(single.iter().zip(y.iter()).all(|(a, b)| (a - b).abs() < 1e-5));
+//! }
+//! # Ok::<(), typed_nn::BatchError>(())
+//! ```
+
+use alloc::vec::Vec;
+use core::fmt;
+
+use crate::kernel::cast::{flat, flat_mut};
+use crate::{Layer, Tensor};
+
+/// Why a batched call was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BatchError {
+    /// The output slice does not have one slot per input.
+    LengthMismatch {
+        /// Number of inputs given.
+        inputs: usize,
+        /// Number of output slots given.
+        outputs: usize,
+    },
+}
+
+impl fmt::Display for BatchError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::LengthMismatch { inputs, outputs } => {
+                write!(f, "{inputs} inputs but {outputs} output slots; pass one output per input")
+            }
+        }
+    }
+}
+
+impl core::error::Error for BatchError {}
+
+/// Batched forward passes, for every layer and model (feature `alloc`).
+pub trait ForwardBatch<In: Tensor>: Layer<In> {
+    /// Runs the model on every input and writes the outputs in order.
+    ///
+    /// Equal to calling [`Layer::forward`] per sample (within float rounding: the GEMM sums in
+    /// a different order), but each `Dense` layer does one matrix product for the batch.
+    ///
+    /// # Errors
+    /// [`BatchError::LengthMismatch`] if `ys.len() != xs.len()`; nothing is written then.
+    ///
+    /// # Allocation
+    /// One scratch buffer for the intermediate activations, per call. Use
+    /// [`forward_batch_with`](ForwardBatch::forward_batch_with) to reuse one across calls.
+    fn forward_batch(&self, xs: &[In], ys: &mut [Self::Out]) -> Result<(), BatchError> {
+        self.forward_batch_with(xs, ys, &mut Vec::new())
+    }
+
+    /// Like [`forward_batch`](ForwardBatch::forward_batch), with a caller-owned scratch buffer
+    /// that grows to the size it needs once and is reused afterwards.
+    ///
+    /// # Errors
+    /// [`BatchError::LengthMismatch`] if `ys.len() != xs.len()`.
+    fn forward_batch_with(
+        &self,
+        xs: &[In],
+        ys: &mut [Self::Out],
+        scratch: &mut Vec<In::Elem>,
+    ) -> Result<(), BatchError> {
+        if xs.len() != ys.len() {
+            return Err(BatchError::LengthMismatch { inputs: xs.len(), outputs: ys.len() });
+        }
+        let n = xs.len();
+        let need = Self::batch_scratch_len(n);
+        if scratch.len() < need {
+            scratch.resize(need, num_traits::Zero::zero());
+        }
+        self.forward_batch_flat(n, flat(xs), flat_mut(ys), scratch);
+        Ok(())
+    }
+}
+
+impl<In: Tensor, L: Layer<In>> ForwardBatch<In> for L {}

@@ -1,0 +1,54 @@
+//! Views of a slice of tensors as one flat slice of scalars (and back), for the batched path.
+//!
+//! `&[Vector<784>]` is, in memory, `n·784` floats in a row; the GEMM wants exactly that. The
+//! casts are sound because [`FlatLayout`] is implemented only here, for our own
+//! `#[repr(transparent)]` array wrappers.
+
+use core::mem::{align_of, size_of};
+
+use crate::shape::{Flat, Image, Vector};
+use crate::{Scalar, Tensor};
+
+/// Marker: `Self` is a `#[repr(transparent)]` wrapper over nested arrays of its scalar, so its
+/// bytes are exactly `Tensor::LEN` scalars with no padding, and every bit pattern is valid.
+///
+/// # Safety
+/// Implement only for types with that layout (checked again at compile time by `flat`).
+pub unsafe trait FlatLayout {}
+
+// SAFETY: `Vector` is `#[repr(transparent)]` over `[T; N]`.
+unsafe impl<const N: usize, T: Scalar> FlatLayout for Vector<N, T> {}
+// SAFETY: `Image` is `#[repr(transparent)]` over `[[[T; C]; W]; H]` (arrays have no padding).
+unsafe impl<const H: usize, const W: usize, const C: usize, T: Scalar> FlatLayout for Image<H, W, C, T> {}
+// SAFETY: `Flat` is `#[repr(transparent)]` over `Image<H, W, C, T>`, covered above.
+unsafe impl<const H: usize, const W: usize, const C: usize, T: Scalar> FlatLayout for Flat<H, W, C, T> {}
+
+/// Compile-time re-check of the layout promise, evaluated once per tensor type.
+struct LayoutCheck<X>(core::marker::PhantomData<X>);
+impl<X: Tensor> LayoutCheck<X> {
+    const OK: () = assert!(
+        size_of::<X>() == X::LEN * size_of::<X::Elem>() && align_of::<X>() == align_of::<X::Elem>(),
+        "a FlatLayout tensor must be exactly LEN scalars"
+    );
+}
+
+/// `&[X]` as `&[X::Elem]` of length `xs.len() · X::LEN`.
+#[inline]
+pub fn flat<X: Tensor>(xs: &[X]) -> &[X::Elem] {
+    let () = LayoutCheck::<X>::OK;
+    // SAFETY: `X: FlatLayout` (a supertrait of `Tensor`) means `X` is exactly `X::LEN` values
+    // of `X::Elem` with the same alignment (re-checked by `LayoutCheck`), so `xs.len()` tensors
+    // are `xs.len() · LEN` initialised scalars at the same address; the byte size is that of
+    // `xs`, hence ≤ isize::MAX; the lifetime and shared-ness are those of `xs`.
+    unsafe { core::slice::from_raw_parts(xs.as_ptr().cast::<X::Elem>(), xs.len() * X::LEN) }
+}
+
+/// `&mut [X]` as `&mut [X::Elem]` of length `xs.len() · X::LEN`.
+#[inline]
+pub fn flat_mut<X: Tensor>(xs: &mut [X]) -> &mut [X::Elem] {
+    let () = LayoutCheck::<X>::OK;
+    // SAFETY: as in `flat`; additionally every bit pattern of a float is a valid float, so
+    // writes through the scalar view cannot create an invalid `X`, and the exclusive borrow of
+    // `xs` is moved into the returned slice.
+    unsafe { core::slice::from_raw_parts_mut(xs.as_mut_ptr().cast::<X::Elem>(), xs.len() * X::LEN) }
+}

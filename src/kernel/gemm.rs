@@ -1,0 +1,153 @@
+//! A checked, safe wrapper around `matrixmultiply`'s `sgemm`/`dgemm`.
+//!
+//! All matrices are described by a slice plus non-negative row and column strides, so a
+//! transpose is free (swap the strides). The wrapper proves every index in bounds before the
+//! single `unsafe` call, and refuses (returns `Err`) instead of panicking.
+
+use crate::Scalar;
+
+/// Sizes of one product: `c (m×n) ← a (m×k) · b (k×n)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Dims {
+    /// Rows of `a` and `c`.
+    pub m: usize,
+    /// Columns of `a`, rows of `b`.
+    pub k: usize,
+    /// Columns of `b` and `c`.
+    pub n: usize,
+}
+
+/// A read-only strided matrix view.
+#[derive(Clone, Copy, Debug)]
+pub struct Strided<'a, T> {
+    data: &'a [T],
+    /// Distance between rows, in elements.
+    pub rs: isize,
+    /// Distance between columns, in elements.
+    pub cs: isize,
+}
+
+impl<'a, T> Strided<'a, T> {
+    /// A row-major matrix with `cols` columns stored contiguously.
+    pub fn row_major(data: &'a [T], cols: usize) -> Self {
+        Self { data, rs: to_isize(cols), cs: 1 }
+    }
+
+    /// The transpose of a row-major matrix with `cols` columns (so `cols` rows here).
+    pub fn transposed(data: &'a [T], cols: usize) -> Self {
+        Self { data, rs: 1, cs: to_isize(cols) }
+    }
+
+    pub(super) fn ptr(&self) -> *const T {
+        self.data.as_ptr()
+    }
+
+    /// Whether every `i·rs + j·cs` for `i < rows`, `j < cols` indexes into the slice.
+    fn covers(&self, rows: usize, cols: usize) -> bool {
+        covers(self.data.len(), rows, cols, self.rs, self.cs)
+    }
+}
+
+/// Saturates instead of wrapping; a saturated stride can never pass `covers`.
+fn to_isize(x: usize) -> isize {
+    isize::try_from(x).unwrap_or(isize::MAX)
+}
+
+fn covers(len: usize, rows: usize, cols: usize, rs: isize, cs: isize) -> bool {
+    if rows == 0 || cols == 0 {
+        return true;
+    }
+    let (Ok(rs), Ok(cs)) = (usize::try_from(rs), usize::try_from(cs)) else {
+        return false;
+    };
+    let last = (rows - 1).checked_mul(rs).and_then(|r| (cols - 1).checked_mul(cs).and_then(|c| r.checked_add(c)));
+    matches!(last, Some(last) if last < len)
+}
+
+/// The operands of a GEMM do not fit the stated sizes; a bug in the caller, reported instead of
+/// a panic or an out-of-bounds access.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GemmShapeError;
+
+/// `c ← alpha·a·b + beta·c`, with `c` a contiguous row-major `m×n` matrix.
+///
+/// When `beta` is zero, `c` is write-only (its old contents, even NaN, are ignored).
+///
+/// # Errors
+/// [`GemmShapeError`] if any operand is too short for the stated sizes and strides.
+pub fn gemm<T: Scalar>(
+    d: Dims,
+    alpha: T,
+    a: Strided<'_, T>,
+    b: Strided<'_, T>,
+    beta: T,
+    c: &mut [T],
+) -> Result<(), GemmShapeError> {
+    let c_len = d.m.checked_mul(d.n).ok_or(GemmShapeError)?;
+    if !a.covers(d.m, d.k) || !b.covers(d.k, d.n) || c.len() < c_len {
+        return Err(GemmShapeError);
+    }
+    if c_len == 0 {
+        return Ok(());
+    }
+    // SAFETY: `a` and `b` cover their m×k and k×n index ranges (checked above, with overflow
+    // checks); `c` is an exclusive borrow of at least m·n elements addressed row-major with
+    // rs = n, cs = 1, so every C index is in bounds and distinct, and C cannot alias A or B
+    // (they are shared borrows). matrixmultiply reads A/B and reads/writes C only at those
+    // indices.
+    unsafe {
+        T::gemm_unchecked(d, alpha, a, b, beta, c.as_mut_ptr(), to_isize(d.n), 1);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The textbook triple loop, as an independent reference.
+    fn naive(m: usize, k: usize, n: usize, a: &[f64], b: &[f64]) -> std::vec::Vec<f64> {
+        let mut c = std::vec![0.0; m * n];
+        for i in 0..m {
+            for j in 0..n {
+                c[i * n + j] = (0..k).map(|p| a[i * k + p] * b[p * n + j]).sum();
+            }
+        }
+        c
+    }
+
+    #[test]
+    fn gemm_matches_the_triple_loop_including_transposed_views() {
+        let (m, k, n) = (3, 4, 5);
+        let a: std::vec::Vec<f64> = (0..m * k).map(|i| i as f64 * 0.5 - 2.0).collect();
+        let b: std::vec::Vec<f64> = (0..k * n).map(|i| 1.0 - i as f64 * 0.25).collect();
+        let mut c = std::vec![0.0; m * n];
+        gemm(Dims { m, k, n }, 1.0, Strided::row_major(&a, k), Strided::row_major(&b, n), 0.0, &mut c).unwrap();
+        assert_eq!(c, naive(m, k, n, &a, &b));
+        // bᵀ stored row-major as n×k, viewed transposed, is b again.
+        let bt: std::vec::Vec<f64> = (0..n * k).map(|i| b[(i % k) * n + i / k]).collect();
+        let mut c2 = std::vec![0.0; m * n];
+        gemm(Dims { m, k, n }, 1.0, Strided::row_major(&a, k), Strided::transposed(&bt, k), 0.0, &mut c2).unwrap();
+        assert_eq!(c2, c);
+    }
+
+    #[test]
+    fn gemm_refuses_operands_that_are_too_short() {
+        let a = [1.0f32; 5];
+        let b = [1.0f32; 6];
+        let mut c = [0.0f32; 4];
+        let d = Dims { m: 2, k: 3, n: 2 };
+        assert_eq!(
+            gemm(d, 1.0, Strided::row_major(&a, 3), Strided::row_major(&b, 2), 0.0, &mut c),
+            Err(GemmShapeError)
+        );
+        let a = [1.0f32; 6];
+        let mut short_c = [0.0f32; 3];
+        assert_eq!(
+            gemm(d, 1.0, Strided::row_major(&a, 3), Strided::row_major(&b, 2), 0.0, &mut short_c),
+            Err(GemmShapeError)
+        );
+        gemm(d, 1.0, Strided::row_major(&a, 3), Strided::row_major(&b, 2), 0.0, &mut c).unwrap();
+        assert_eq!(c, [3.0; 4]);
+    }
+}

@@ -1,0 +1,54 @@
+//! Building big models directly on the heap, without a stack temporary.
+
+use alloc::alloc::{alloc_zeroed, handle_alloc_error};
+use alloc::boxed::Box;
+use core::alloc::Layout;
+
+/// Marker: the all-zero bit pattern is a valid value of `Self` (for our layers: all weights
+/// `0.0`).
+///
+/// # Safety
+/// Implement only for types made of floats, arrays of them, `PhantomData` and zero-sized unit
+/// structs, and tuples of such types.
+pub unsafe trait Zeroable: Sized {}
+
+/// A `Box<M>` whose bytes are all zero, allocated directly (never built on the stack).
+pub fn boxed_zeroed<M: Zeroable>() -> Box<M> {
+    let layout = Layout::new::<M>();
+    if layout.size() == 0 {
+        // SAFETY: for a zero-sized type `Box` never allocates, any aligned non-null pointer is
+        // valid, and `Zeroable` guarantees the (empty) zero pattern is a valid `M`.
+        return unsafe { Box::from_raw(core::ptr::NonNull::<M>::dangling().as_ptr()) };
+    }
+    // SAFETY: `layout` has non-zero size (checked above).
+    let ptr = unsafe { alloc_zeroed(layout) }.cast::<M>();
+    if ptr.is_null() {
+        handle_alloc_error(layout);
+    }
+    // SAFETY: `ptr` was allocated by the global allocator with `M`'s layout, as `Box` requires;
+    // its bytes are zero, which `Zeroable` guarantees is a valid `M`; ownership passes to the
+    // box exactly once.
+    unsafe { Box::from_raw(ptr) }
+}
+
+// SAFETY: `Dense` is two arrays of `T` (f32/f64: zero bits are 0.0) and a `PhantomData`.
+unsafe impl<const IN: usize, const OUT: usize, A, T: crate::Scalar> Zeroable for crate::Dense<IN, OUT, A, T> {}
+
+macro_rules! zeroable_tuples {
+    ($($L:ident),+) => {
+        // SAFETY: a tuple of `Zeroable` fields; zeroed padding bytes are fine.
+        unsafe impl<$($L: Zeroable),+> Zeroable for ($($L,)+) {}
+    };
+}
+zeroable_tuples!(A);
+zeroable_tuples!(A, B);
+zeroable_tuples!(A, B, C);
+zeroable_tuples!(A, B, C, D);
+zeroable_tuples!(A, B, C, D, E);
+zeroable_tuples!(A, B, C, D, E, F);
+zeroable_tuples!(A, B, C, D, E, F, G);
+zeroable_tuples!(A, B, C, D, E, F, G, H);
+zeroable_tuples!(A, B, C, D, E, F, G, H, I);
+zeroable_tuples!(A, B, C, D, E, F, G, H, I, J);
+zeroable_tuples!(A, B, C, D, E, F, G, H, I, J, K);
+zeroable_tuples!(A, B, C, D, E, F, G, H, I, J, K, L);

@@ -1,0 +1,53 @@
+#![doc = include_str!("../README.md")]
+#![no_std]
+#![deny(unsafe_code)]
+#![deny(missing_docs)]
+#![deny(rustdoc::broken_intra_doc_links)]
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::todo,
+        clippy::unimplemented,
+        clippy::indexing_slicing,
+        clippy::std_instead_of_core,
+        clippy::std_instead_of_alloc,
+        clippy::alloc_instead_of_core,
+        clippy::missing_errors_doc,
+        clippy::missing_panics_doc
+    )
+)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+#[cfg(feature = "alloc")]
+extern crate alloc;
+#[cfg(any(feature = "std", test))]
+extern crate std;
+
+pub mod activation;
+#[cfg(feature = "alloc")]
+pub mod batch;
+#[cfg(feature = "alloc")]
+pub mod boxed;
+pub mod init;
+mod kernel;
+pub mod layer;
+pub mod model;
+pub mod params;
+pub mod prelude;
+pub mod scalar;
+pub mod shape;
+pub mod summary;
+
+pub use activation::Activation;
+#[cfg(feature = "alloc")]
+pub use batch::{BatchError, ForwardBatch};
+#[cfg(feature = "alloc")]
+pub use boxed::NewBoxed;
+pub use layer::{Dense, Layer};
+pub use params::Params;
+pub use scalar::Scalar;
+pub use shape::{Flat, Image, Tensor, Vector};
+pub use summary::{InputShape, Summary};

@@ -1,0 +1,98 @@
+//! The parameter visitor: one way to reach every trainable number of a layer or model.
+//!
+//! Optimizers, initialisers, serialisation and the gradient checks all go through
+//! [`Params`]. Because a gradient, an optimizer's moment estimates and the model itself are
+//! values of *the same type*, zipping their parameter iterators lines up the right numbers
+//! without any bookkeeping:
+//!
+//! ```
+//! use typed_nn::prelude::*;
+//! type Mlp = (Dense<3, 2, Relu>, Dense<2, 1>);
+//! let mut model: Mlp = Mlp::init(&mut SmallRng::seed(1));
+//! let mut grad: Mlp = Mlp::default();
+//! for g in grad.params_mut() {
+//!     g.fill(0.5);
+//! }
+//! // One plain gradient-descent step, written with the visitor.
+//! let before: Vec<f32> = model.params().flat_map(|p| p.to_vec()).collect();
+//! for (w, g) in model.params_mut().zip(grad.params()) {
+//!     for (w, g) in w.iter_mut().zip(g) {
+//!         *w -= 0.1 * g;
+//!     }
+//! }
+//! let after: Vec<f32> = model.params().flat_map(|p| p.to_vec()).collect();
+//! assert!(before.iter().zip(&after).all(|(b, a)| (b - a - 0.05).abs() < 1e-6));
+//! assert_eq!(Mlp::PARAMS, 3 * 2 + 2 + 2 * 1 + 1);
+//! ```
+
+use rand_core::Rng;
+
+use crate::Scalar;
+
+/// The trainable parameters of a layer or model, in a fixed order.
+///
+/// For a `Dense` the order is Keras' (`kernel`, then `bias`); a tuple lists its layers' in
+/// layer order. Parameterless layers (pooling, `Flatten`) implement it with the defaults.
+///
+/// The counts are compile-time constants: `<(Dense<784, 64>, Dense<64, 10>)>::PARAMS` is
+/// `50_890`, known before the program runs.
+///
+/// # Implementing it for your own layer
+/// A layer without parameters needs one line: `impl<T: Scalar> Params<T> for MyLayer {}`.
+/// A layer with parameters returns them from [`params`](Params::params) and
+/// [`params_mut`](Params::params_mut) in the same order, and sets [`PARAMS`](Params::PARAMS).
+pub trait Params<T: Scalar> {
+    /// Number of trainable scalars.
+    const PARAMS: usize = 0;
+
+    /// Bytes of trainable parameters: `PARAMS · size_of::<T>()`.
+    const PARAM_BYTES: usize = Self::PARAMS * T::BYTES;
+
+    /// Each parameter tensor as a flat slice, in order.
+    fn params(&self) -> impl Iterator<Item = &[T]> {
+        core::iter::empty()
+    }
+
+    /// Each parameter tensor as a flat mutable slice, in the same order as
+    /// [`params`](Params::params).
+    fn params_mut(&mut self) -> impl Iterator<Item = &mut [T]> {
+        core::iter::empty()
+    }
+
+    /// Re-initialises the parameters in place with Keras' defaults for this layer (for
+    /// `Dense` and `Conv2D`: Glorot-uniform kernels, zero biases).
+    fn init_params<R: Rng + ?Sized>(&mut self, rng: &mut R) {
+        let _ = rng;
+    }
+
+    /// A new value with Keras' default initialisation.
+    ///
+    /// # Examples
+    /// ```
+    /// use typed_nn::prelude::*;
+    /// type Mlp = (Dense<784, 64, Relu>, Dense<64, 10, Softmax>);
+    /// let model: Mlp = Mlp::init(&mut SmallRng::seed(42));
+    /// let limit = (6.0f32 / (784.0 + 64.0)).sqrt();
+    /// assert!(model.0.kernel.as_flattened().iter().all(|w| w.abs() <= limit));
+    /// assert!(model.0.bias.iter().all(|&b| b == 0.0));
+    /// ```
+    ///
+    /// # Allocation
+    /// None, but the value is built on the stack; for models of many megabytes use
+    /// [`NewBoxed::init_boxed`](crate::NewBoxed::init_boxed).
+    fn init<R: Rng + ?Sized>(rng: &mut R) -> Self
+    where
+        Self: Sized + Default,
+    {
+        let mut value = Self::default();
+        value.init_params(rng);
+        value
+    }
+
+    /// Sets every parameter to zero (used to clear accumulated gradients).
+    fn zero_params(&mut self) {
+        for p in self.params_mut() {
+            p.fill(T::zero());
+        }
+    }
+}

@@ -1,0 +1,23 @@
+//! Everything an example needs: `use typed_nn::prelude::*;`.
+//!
+//! Layers, activations, tensors, the traits whose methods you call (`forward`, `params`,
+//! `summary`, ...), the random generator for `init`, and `num_traits::Float` (the bound of an
+//! activation's `f` and `df`).
+
+pub use num_traits::Float;
+pub use rand_core::{Rng, SeedableRng};
+
+pub use crate::activation::{
+    Activation, Elu, Exponential, Gelu, HardSigmoid, HardSwish, Identity, LeakyRelu, LogSoftmax, Mish, Relu, Relu6,
+    Selu, Sigmoid, Softmax, Softplus, Softsign, Swish, Tanh,
+};
+#[cfg(feature = "alloc")]
+pub use crate::batch::{BatchError, ForwardBatch};
+#[cfg(feature = "alloc")]
+pub use crate::boxed::NewBoxed;
+pub use crate::init::SmallRng;
+pub use crate::layer::{Dense, Layer};
+pub use crate::params::Params;
+pub use crate::scalar::Scalar;
+pub use crate::shape::{Flat, Image, Tensor, Vector};
+pub use crate::summary::{InputShape, Summary};
