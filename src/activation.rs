@@ -59,6 +59,9 @@ pub trait Activation: Copy + Default + 'static {
     /// The Keras name (`"relu"`), shown in docs and summaries; `"custom"` unless overridden.
     const NAME: &'static str = "custom";
 
+    /// Which loss fusions apply after this activation (see [`Fusion`]); `None` for yours.
+    const FUSION: Fusion = Fusion::None;
+
     /// `true` when [`apply`](Activation::apply) is `f` applied to each element. Softmax-like
     /// activations set it to `false`; element-wise gradient checks then skip them.
     const ELEMENTWISE: bool = true;
@@ -88,6 +91,19 @@ pub trait Activation: Copy + Default + 'static {
             *dz = dy * Self::df(z);
         }
     }
+}
+
+/// A loss that knows the last activation can skip its Jacobian and differentiate the
+/// activation's *input* directly: cross-entropy after softmax has gradient `p − y` with respect
+/// to the logits, binary cross-entropy after sigmoid likewise. This tag says which case applies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fusion {
+    /// No fusion; losses differentiate the activation's output.
+    None,
+    /// The activation is [`Softmax`].
+    Softmax,
+    /// The activation is [`Sigmoid`].
+    Sigmoid,
 }
 
 /// Logistic sigmoid, shared by several activations.
@@ -263,6 +279,7 @@ impl Activation for Gelu {
 pub struct Sigmoid;
 impl Activation for Sigmoid {
     const NAME: &'static str = "sigmoid";
+    const FUSION: Fusion = Fusion::Sigmoid;
     #[inline(always)]
     fn f<T: Float>(x: T) -> T {
         sigmoid(x)
@@ -455,6 +472,7 @@ impl Activation for Exponential {
 pub struct Softmax;
 impl Activation for Softmax {
     const NAME: &'static str = "softmax";
+    const FUSION: Fusion = Fusion::Softmax;
     const ELEMENTWISE: bool = false;
     #[inline(always)]
     fn f<T: Float>(_x: T) -> T {

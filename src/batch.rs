@@ -1,4 +1,5 @@
-//! Batched inference: many samples through a model at once, one GEMM per `Dense` layer.
+//! Batched inference: many samples through a model at once, one GEMM per `Dense` layer
+//! (feature `alloc`), and [`BatchError`], the error of every batch-level call.
 //!
 //! ```
 //! use typed_nn::prelude::*;
@@ -14,13 +15,16 @@
 //! # Ok::<(), typed_nn::BatchError>(())
 //! ```
 
+#[cfg(feature = "alloc")]
 use alloc::vec::Vec;
 use core::fmt;
 
+#[cfg(feature = "alloc")]
 use crate::kernel::cast::{flat, flat_mut};
+#[cfg(feature = "alloc")]
 use crate::{Layer, Tensor};
 
-/// Why a batched call was refused.
+/// Why a batch-level call (batched forward, loss and gradient over a batch) was refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum BatchError {
@@ -31,6 +35,20 @@ pub enum BatchError {
         /// Number of output slots given.
         outputs: usize,
     },
+    /// The targets (labels) are not one per input.
+    TargetCountMismatch {
+        /// Number of inputs given.
+        inputs: usize,
+        /// Number of targets given.
+        targets: usize,
+    },
+    /// The batch is empty, so its mean loss is undefined.
+    Empty,
+    /// A target is not valid for the loss: a class index out of range, or a NaN/infinite value.
+    InvalidTarget {
+        /// Position of the target in the batch.
+        index: usize,
+    },
 }
 
 impl fmt::Display for BatchError {
@@ -39,6 +57,13 @@ impl fmt::Display for BatchError {
             Self::LengthMismatch { inputs, outputs } => {
                 write!(f, "{inputs} inputs but {outputs} output slots; pass one output per input")
             }
+            Self::TargetCountMismatch { inputs, targets } => {
+                write!(f, "{inputs} inputs but {targets} targets; pass one target per input")
+            }
+            Self::Empty => f.write_str("the batch is empty; pass at least one sample"),
+            Self::InvalidTarget { index } => {
+                write!(f, "target {index} is not valid for this loss (class out of range, or not finite)")
+            }
         }
     }
 }
@@ -46,6 +71,7 @@ impl fmt::Display for BatchError {
 impl core::error::Error for BatchError {}
 
 /// Batched forward passes, for every layer and model (feature `alloc`).
+#[cfg(feature = "alloc")]
 pub trait ForwardBatch<In: Tensor>: Layer<In> {
     /// Runs the model on every input and writes the outputs in order.
     ///
@@ -86,4 +112,5 @@ pub trait ForwardBatch<In: Tensor>: Layer<In> {
     }
 }
 
+#[cfg(feature = "alloc")]
 impl<In: Tensor, L: Layer<In>> ForwardBatch<In> for L {}

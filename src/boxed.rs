@@ -44,3 +44,83 @@ pub trait NewBoxed: Sized + Zeroable {
 }
 
 impl<M: Zeroable> NewBoxed for M {}
+
+/// A boxed model is a model: big models live on the heap and train like any other.
+impl<X: crate::Tensor, L: crate::Layer<X>> crate::Layer<X> for Box<L> {
+    type Out = L::Out;
+    const NAME: &'static str = L::NAME;
+
+    #[inline]
+    fn forward(&self, x: &X) -> L::Out {
+        (**self).forward(x)
+    }
+    fn batch_scratch_len(n: usize) -> usize {
+        L::batch_scratch_len(n)
+    }
+    fn forward_batch_flat(&self, n: usize, xs: &[X::Elem], ys: &mut [X::Elem], scratch: &mut [X::Elem]) {
+        (**self).forward_batch_flat(n, xs, ys, scratch);
+    }
+    fn summary_rows(visit: &mut impl FnMut(crate::summary::SummaryRow)) {
+        L::summary_rows(visit);
+    }
+}
+
+impl<X: crate::Tensor, L: crate::Backward<X>> crate::Backward<X> for Box<L> {
+    type Cache = L::Cache;
+    const FUSION: crate::activation::Fusion = L::FUSION;
+
+    #[inline]
+    fn forward_train(&self, x: &X) -> (L::Out, L::Cache) {
+        (**self).forward_train(x)
+    }
+    #[inline]
+    fn backward(&self, x: &X, cache: &L::Cache, dy: &L::Out, grad: &mut Self, dx: Option<&mut X>) {
+        (**self).backward(x, cache, dy, grad, dx);
+    }
+    #[inline]
+    fn backward_logits(&self, x: &X, cache: &L::Cache, dz: &L::Out, grad: &mut Self, dx: Option<&mut X>) {
+        (**self).backward_logits(x, cache, dz, grad, dx);
+    }
+    fn train_cache_len(n: usize) -> usize {
+        L::train_cache_len(n)
+    }
+    fn train_scratch_len(n: usize) -> usize {
+        L::train_scratch_len(n)
+    }
+    fn forward_train_batch_flat(
+        &self,
+        n: usize,
+        xs: &[X::Elem],
+        ys: &mut [X::Elem],
+        cache: &mut [X::Elem],
+        scratch: &mut [X::Elem],
+    ) {
+        (**self).forward_train_batch_flat(n, xs, ys, cache, scratch);
+    }
+    fn backward_batch_flat(
+        &self,
+        n: usize,
+        xs: &[X::Elem],
+        cache: &[X::Elem],
+        dys: &[X::Elem],
+        grad: &mut Self,
+        dxs: Option<&mut [X::Elem]>,
+        logits: bool,
+        scratch: &mut [X::Elem],
+    ) {
+        (**self).backward_batch_flat(n, xs, cache, dys, grad, dxs, logits, scratch);
+    }
+}
+
+impl<T: Scalar, L: Params<T>> Params<T> for Box<L> {
+    const PARAMS: usize = L::PARAMS;
+    fn params(&self) -> impl Iterator<Item = &[T]> {
+        (**self).params()
+    }
+    fn params_mut(&mut self) -> impl Iterator<Item = &mut [T]> {
+        (**self).params_mut()
+    }
+    fn init_params<R: Rng + ?Sized>(&mut self, rng: &mut R) {
+        (**self).init_params(rng);
+    }
+}

@@ -27,13 +27,16 @@ extern crate alloc;
 extern crate std;
 
 pub mod activation;
-#[cfg(feature = "alloc")]
+pub mod backprop;
 pub mod batch;
 #[cfg(feature = "alloc")]
 pub mod boxed;
+#[cfg(feature = "proptest")]
+pub mod gradcheck;
 pub mod init;
 mod kernel;
 pub mod layer;
+pub mod loss;
 pub mod model;
 pub mod params;
 pub mod prelude;
@@ -42,11 +45,13 @@ pub mod shape;
 pub mod summary;
 
 pub use activation::Activation;
+pub use batch::BatchError;
 #[cfg(feature = "alloc")]
-pub use batch::{BatchError, ForwardBatch};
+pub use batch::ForwardBatch;
 #[cfg(feature = "alloc")]
 pub use boxed::NewBoxed;
-pub use layer::{Dense, Layer};
+pub use layer::{Backward, Dense, Layer};
+pub use loss::Loss;
 pub use params::Params;
 pub use scalar::Scalar;
 pub use shape::{Flat, Image, Tensor, Vector};

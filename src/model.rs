@@ -30,17 +30,29 @@
 
 use rand_core::Rng;
 
+use crate::activation::Fusion;
 use crate::summary::{InputShape, SummaryRow};
-use crate::{Layer, Params, Scalar, Tensor};
+use crate::{Backward, Layer, Params, Scalar, Tensor};
 
-/// Implements `Layer`, `Params` and `InputShape` for one tuple arity.
+/// Implements `Layer`, `Backward`, `Params` and `InputShape` for one tuple arity (≥ 2).
 ///
-/// Each entry is `(input type, layer, output type, index)`; the output type of one entry is
-/// the input type of the next, and the last entry's output is the model's.
+/// Entry `i` is `(Yᵢ₋₁, Dᵢ₋₁, Lᵢ, Yᵢ, Dᵢ, i, i − 1)`: layer type `Lᵢ` maps `Yᵢ₋₁` to `Yᵢ`, and
+/// `Dᵢ` names the buffer holding `∂L/∂Yᵢ` in the batched backward pass. The identifiers are
+/// type parameters *and* variable names inside the bodies (an intermediate output is held in a
+/// variable named after its type); that is what lets one `macro_rules!` write the chain, and
+/// its reverse, without generating identifiers. `scripts/gen_tuples.py` writes the
+/// invocations.
 macro_rules! tuple_model {
-    ($(($In:ident, $L:ident, $Y:ident, $i:tt)),* ; last = ($InZ:ident, $Z:ident, $YZ:ident, $iz:tt)) => {
-        impl<X: Tensor, $($L, $Y,)* $Z, $YZ> Layer<X> for ($($L,)* $Z,)
+    (
+        first = ($L0:ident, $Y0:ident, $D0:ident);
+        middle = [$(($In:ident, $DIn:ident, $L:ident, $Y:ident, $D:ident, $i:tt, $p:tt)),*];
+        reversed = [$(($RIn:ident, $RDIn:ident, $RL:ident, $RY:ident, $RD:ident, $ri:tt, $rp:tt)),*];
+        last = ($InZ:ident, $DInZ:ident, $Z:ident, $YZ:ident, $iz:tt, $pz:tt);
+    ) => {
+        impl<X: Tensor, $L0, $Y0, $($L, $Y,)* $Z, $YZ> Layer<X> for ($L0, $($L,)* $Z,)
         where
+            $L0: Layer<X, Out = $Y0>,
+            $Y0: Tensor<Elem = X::Elem>,
             $($L: Layer<$In, Out = $Y>, $Y: Tensor<Elem = X::Elem>,)*
             $Z: Layer<$InZ, Out = $YZ>,
             $YZ: Tensor<Elem = X::Elem>,
@@ -50,6 +62,7 @@ macro_rules! tuple_model {
 
             #[inline]
             fn forward(&self, x: &X) -> $YZ {
+                let x = &self.0.forward(x);
                 $(let x = &self.$i.forward(x);)*
                 self.$iz.forward(x)
             }
@@ -57,67 +70,311 @@ macro_rules! tuple_model {
             fn batch_scratch_len(n: usize) -> usize {
                 // Every intermediate activation back to back, then the largest scratch any
                 // layer needs for itself.
-                let total = 0usize $(.saturating_add(n.saturating_mul($Y::LEN)))*;
-                let inner = $Z::batch_scratch_len(n) $(.max($L::batch_scratch_len(n)))*;
+                let total = n.saturating_mul($Y0::LEN) $(.saturating_add(n.saturating_mul($Y::LEN)))*;
+                let inner = $L0::batch_scratch_len(n) $(.max($L::batch_scratch_len(n)))*.max($Z::batch_scratch_len(n));
                 total.saturating_add(inner)
             }
 
             #[allow(non_snake_case)]
             fn forward_batch_flat(&self, n: usize, xs: &[X::Elem], ys: &mut [X::Elem], scratch: &mut [X::Elem]) {
-                // Carve one buffer per intermediate activation out of `scratch`, in order.
-                let rest = scratch;
-                $(
-                    let Some(($Y, rest)) = rest.split_at_mut_checked(n.saturating_mul($Y::LEN)) else { return };
-                )*
-                let input: &[X::Elem] = xs;
-                $(
-                    self.$i.forward_batch_flat(n, input, $Y, rest);
-                    let input: &[X::Elem] = $Y;
-                )*
-                self.$iz.forward_batch_flat(n, input, ys, rest);
+                // One buffer per intermediate activation, carved out of `scratch` in order.
+                let Some(($Y0, rest)) = scratch.split_at_mut_checked(n.saturating_mul($Y0::LEN)) else { return };
+                $(let Some(($Y, rest)) = rest.split_at_mut_checked(n.saturating_mul($Y::LEN)) else { return };)*
+                self.0.forward_batch_flat(n, xs, $Y0, rest);
+                $(self.$i.forward_batch_flat(n, $In, $Y, rest);)*
+                self.$iz.forward_batch_flat(n, $InZ, ys, rest);
             }
 
             fn summary_rows(visit: &mut impl FnMut(SummaryRow)) {
+                $L0::summary_rows(visit);
                 $($L::summary_rows(visit);)*
                 $Z::summary_rows(visit);
             }
         }
 
-        impl<T: Scalar, $($L: Params<T>,)* $Z: Params<T>> Params<T> for ($($L,)* $Z,) {
-            const PARAMS: usize = 0 $(+ $L::PARAMS)* + $Z::PARAMS;
+        /// Forward keeps `(cache, output)` of every layer but the last; backward walks them in
+        /// reverse, each layer's input gradient being the previous layer's output gradient.
+        impl<X: Tensor, $L0, $Y0, $($L, $Y,)* $Z, $YZ> Backward<X> for ($L0, $($L,)* $Z,)
+        where
+            $L0: Backward<X, Out = $Y0>,
+            $Y0: Tensor<Elem = X::Elem>,
+            $($L: Backward<$In, Out = $Y>, $Y: Tensor<Elem = X::Elem>,)*
+            $Z: Backward<$InZ, Out = $YZ>,
+            $YZ: Tensor<Elem = X::Elem>,
+        {
+            type Cache = (($L0::Cache, $Y0), $(($L::Cache, $Y),)* $Z::Cache,);
+            const FUSION: Fusion = $Z::FUSION;
+
+            #[allow(non_snake_case)]
+            #[inline]
+            fn forward_train(&self, x: &X) -> ($YZ, Self::Cache) {
+                let ($Y0, $L0) = self.0.forward_train(x);
+                $(let ($Y, $L) = self.$i.forward_train(&$In);)*
+                let ($YZ, $Z) = self.$iz.forward_train(&$InZ);
+                ($YZ, (($L0, $Y0), $(($L, $Y),)* $Z,))
+            }
+
+            #[allow(non_snake_case)]
+            #[inline]
+            fn backward(&self, x: &X, cache: &Self::Cache, dy: &$YZ, grad: &mut Self, dx: Option<&mut X>) {
+                // `$DIn` holds ∂L/∂(input of layer i), which is ∂L/∂(output of layer i − 1).
+                let mut $DInZ = $InZ::default();
+                self.$iz.backward(&cache.$pz.1, &cache.$iz, dy, &mut grad.$iz, Some(&mut $DInZ));
+                $(
+                    let mut $RDIn = $RIn::default();
+                    self.$ri.backward(&cache.$rp.1, &cache.$ri.0, &$RD, &mut grad.$ri, Some(&mut $RDIn));
+                )*
+                self.0.backward(x, &cache.0.0, &$D0, &mut grad.0, dx);
+            }
+
+            #[allow(non_snake_case)]
+            #[inline]
+            fn backward_logits(&self, x: &X, cache: &Self::Cache, dz: &$YZ, grad: &mut Self, dx: Option<&mut X>) {
+                let mut $DInZ = $InZ::default();
+                self.$iz.backward_logits(&cache.$pz.1, &cache.$iz, dz, &mut grad.$iz, Some(&mut $DInZ));
+                $(
+                    let mut $RDIn = $RIn::default();
+                    self.$ri.backward(&cache.$rp.1, &cache.$ri.0, &$RD, &mut grad.$ri, Some(&mut $RDIn));
+                )*
+                self.0.backward(x, &cache.0.0, &$D0, &mut grad.0, dx);
+            }
+
+            fn train_cache_len(n: usize) -> usize {
+                // [Y0 | C0 | Y1 | C1 | ... | C_last]
+                n.saturating_mul($Y0::LEN).saturating_add($L0::train_cache_len(n))
+                    $(.saturating_add(n.saturating_mul($Y::LEN)).saturating_add($L::train_cache_len(n)))*
+                    .saturating_add($Z::train_cache_len(n))
+            }
+
+            fn train_scratch_len(n: usize) -> usize {
+                // One gradient buffer per intermediate activation, then the largest inner need.
+                let total = n.saturating_mul($Y0::LEN) $(.saturating_add(n.saturating_mul($Y::LEN)))*;
+                let inner = $L0::train_scratch_len(n) $(.max($L::train_scratch_len(n)))*.max($Z::train_scratch_len(n));
+                total.saturating_add(inner)
+            }
+
+            #[allow(non_snake_case)]
+            fn forward_train_batch_flat(
+                &self,
+                n: usize,
+                xs: &[X::Elem],
+                ys: &mut [X::Elem],
+                cache: &mut [X::Elem],
+                scratch: &mut [X::Elem],
+            ) {
+                let rest = cache;
+                let Some(($Y0, rest)) = rest.split_at_mut_checked(n.saturating_mul($Y0::LEN)) else { return };
+                let Some(($L0, rest)) = rest.split_at_mut_checked($L0::train_cache_len(n)) else { return };
+                $(
+                    let Some(($Y, rest)) = rest.split_at_mut_checked(n.saturating_mul($Y::LEN)) else { return };
+                    let Some(($L, rest)) = rest.split_at_mut_checked($L::train_cache_len(n)) else { return };
+                )*
+                self.0.forward_train_batch_flat(n, xs, $Y0, $L0, scratch);
+                $(self.$i.forward_train_batch_flat(n, $In, $Y, $L, scratch);)*
+                self.$iz.forward_train_batch_flat(n, $InZ, ys, rest, scratch);
+            }
+
+            #[allow(non_snake_case)]
+            fn backward_batch_flat(
+                &self,
+                n: usize,
+                xs: &[X::Elem],
+                cache: &[X::Elem],
+                dys: &[X::Elem],
+                grad: &mut Self,
+                dxs: Option<&mut [X::Elem]>,
+                logits: bool,
+                scratch: &mut [X::Elem],
+            ) {
+                // The cache, split as `forward_train_batch_flat` filled it.
+                let rest = cache;
+                let Some(($Y0, rest)) = rest.split_at_checked(n.saturating_mul($Y0::LEN)) else { return };
+                let Some(($L0, rest)) = rest.split_at_checked($L0::train_cache_len(n)) else { return };
+                $(
+                    let Some(($Y, rest)) = rest.split_at_checked(n.saturating_mul($Y::LEN)) else { return };
+                    let Some(($L, rest)) = rest.split_at_checked($L::train_cache_len(n)) else { return };
+                )*
+                let $Z = rest;
+                // ∂L/∂Yᵢ buffers, in forward order, then the layers' own scratch.
+                let Some(($D0, rest)) = scratch.split_at_mut_checked(n.saturating_mul($Y0::LEN)) else { return };
+                $(let Some(($D, rest)) = rest.split_at_mut_checked(n.saturating_mul($Y::LEN)) else { return };)*
+                self.$iz.backward_batch_flat(n, $InZ, $Z, dys, &mut grad.$iz, Some($DInZ), logits, rest);
+                $(self.$ri.backward_batch_flat(n, $RIn, $RL, $RD, &mut grad.$ri, Some($RDIn), false, rest);)*
+                self.0.backward_batch_flat(n, xs, $L0, $D0, &mut grad.0, dxs, false, rest);
+            }
+        }
+
+        impl<T: Scalar, $L0: Params<T>, $($L: Params<T>,)* $Z: Params<T>> Params<T> for ($L0, $($L,)* $Z,) {
+            const PARAMS: usize = $L0::PARAMS $(+ $L::PARAMS)* + $Z::PARAMS;
 
             fn params(&self) -> impl Iterator<Item = &[T]> {
-                core::iter::empty()$(.chain(self.$i.params()))*.chain(self.$iz.params())
+                self.0.params()$(.chain(self.$i.params()))*.chain(self.$iz.params())
             }
 
             fn params_mut(&mut self) -> impl Iterator<Item = &mut [T]> {
-                core::iter::empty()$(.chain(self.$i.params_mut()))*.chain(self.$iz.params_mut())
+                self.0.params_mut()$(.chain(self.$i.params_mut()))*.chain(self.$iz.params_mut())
             }
 
             fn init_params<R: Rng + ?Sized>(&mut self, rng: &mut R) {
+                self.0.init_params(rng);
                 $(self.$i.init_params(rng);)*
                 self.$iz.init_params(rng);
             }
         }
 
-        tuple_model!(@input $($L,)* $Z);
-    };
-    (@input $First:ident $(, $L:ident)*) => {
-        impl<$First: InputShape, $($L),*> InputShape for ($First, $($L,)*) {
-            type Input = $First::Input;
+        impl<$L0: InputShape, $($L,)* $Z> InputShape for ($L0, $($L,)* $Z,) {
+            type Input = $L0::Input;
         }
     };
 }
 
-tuple_model!(; last = (X, L0, Y0, 0));
-tuple_model!((X, L0, Y0, 0); last = (Y0, L1, Y1, 1));
-tuple_model!((X, L0, Y0, 0), (Y0, L1, Y1, 1); last = (Y1, L2, Y2, 2));
-tuple_model!((X, L0, Y0, 0), (Y0, L1, Y1, 1), (Y1, L2, Y2, 2); last = (Y2, L3, Y3, 3));
-tuple_model!((X, L0, Y0, 0), (Y0, L1, Y1, 1), (Y1, L2, Y2, 2), (Y2, L3, Y3, 3); last = (Y3, L4, Y4, 4));
-tuple_model!((X, L0, Y0, 0), (Y0, L1, Y1, 1), (Y1, L2, Y2, 2), (Y2, L3, Y3, 3), (Y3, L4, Y4, 4); last = (Y4, L5, Y5, 5));
-tuple_model!((X, L0, Y0, 0), (Y0, L1, Y1, 1), (Y1, L2, Y2, 2), (Y2, L3, Y3, 3), (Y3, L4, Y4, 4), (Y4, L5, Y5, 5); last = (Y5, L6, Y6, 6));
-tuple_model!((X, L0, Y0, 0), (Y0, L1, Y1, 1), (Y1, L2, Y2, 2), (Y2, L3, Y3, 3), (Y3, L4, Y4, 4), (Y4, L5, Y5, 5), (Y5, L6, Y6, 6); last = (Y6, L7, Y7, 7));
-tuple_model!((X, L0, Y0, 0), (Y0, L1, Y1, 1), (Y1, L2, Y2, 2), (Y2, L3, Y3, 3), (Y3, L4, Y4, 4), (Y4, L5, Y5, 5), (Y5, L6, Y6, 6), (Y6, L7, Y7, 7); last = (Y7, L8, Y8, 8));
-tuple_model!((X, L0, Y0, 0), (Y0, L1, Y1, 1), (Y1, L2, Y2, 2), (Y2, L3, Y3, 3), (Y3, L4, Y4, 4), (Y4, L5, Y5, 5), (Y5, L6, Y6, 6), (Y6, L7, Y7, 7), (Y7, L8, Y8, 8); last = (Y8, L9, Y9, 9));
-tuple_model!((X, L0, Y0, 0), (Y0, L1, Y1, 1), (Y1, L2, Y2, 2), (Y2, L3, Y3, 3), (Y3, L4, Y4, 4), (Y4, L5, Y5, 5), (Y5, L6, Y6, 6), (Y6, L7, Y7, 7), (Y7, L8, Y8, 8), (Y8, L9, Y9, 9); last = (Y9, L10, Y10, 10));
-tuple_model!((X, L0, Y0, 0), (Y0, L1, Y1, 1), (Y1, L2, Y2, 2), (Y2, L3, Y3, 3), (Y3, L4, Y4, 4), (Y4, L5, Y5, 5), (Y5, L6, Y6, 6), (Y6, L7, Y7, 7), (Y7, L8, Y8, 8), (Y8, L9, Y9, 9), (Y9, L10, Y10, 10); last = (Y10, L11, Y11, 11));
+/// A one-layer tuple is that layer.
+impl<X: Tensor, L: Layer<X>> Layer<X> for (L,) {
+    type Out = L::Out;
+    const NAME: &'static str = "Sequential";
+
+    #[inline]
+    fn forward(&self, x: &X) -> L::Out {
+        self.0.forward(x)
+    }
+    fn batch_scratch_len(n: usize) -> usize {
+        L::batch_scratch_len(n)
+    }
+    fn forward_batch_flat(&self, n: usize, xs: &[X::Elem], ys: &mut [X::Elem], scratch: &mut [X::Elem]) {
+        self.0.forward_batch_flat(n, xs, ys, scratch);
+    }
+    fn summary_rows(visit: &mut impl FnMut(SummaryRow)) {
+        L::summary_rows(visit);
+    }
+}
+
+impl<X: Tensor, L: Backward<X>> Backward<X> for (L,) {
+    type Cache = L::Cache;
+    const FUSION: Fusion = L::FUSION;
+
+    #[inline]
+    fn forward_train(&self, x: &X) -> (L::Out, L::Cache) {
+        self.0.forward_train(x)
+    }
+    #[inline]
+    fn backward(&self, x: &X, cache: &L::Cache, dy: &L::Out, grad: &mut Self, dx: Option<&mut X>) {
+        self.0.backward(x, cache, dy, &mut grad.0, dx);
+    }
+    #[inline]
+    fn backward_logits(&self, x: &X, cache: &L::Cache, dz: &L::Out, grad: &mut Self, dx: Option<&mut X>) {
+        self.0.backward_logits(x, cache, dz, &mut grad.0, dx);
+    }
+    fn train_cache_len(n: usize) -> usize {
+        L::train_cache_len(n)
+    }
+    fn train_scratch_len(n: usize) -> usize {
+        L::train_scratch_len(n)
+    }
+    fn forward_train_batch_flat(
+        &self,
+        n: usize,
+        xs: &[X::Elem],
+        ys: &mut [X::Elem],
+        cache: &mut [X::Elem],
+        scratch: &mut [X::Elem],
+    ) {
+        self.0.forward_train_batch_flat(n, xs, ys, cache, scratch);
+    }
+    fn backward_batch_flat(
+        &self,
+        n: usize,
+        xs: &[X::Elem],
+        cache: &[X::Elem],
+        dys: &[X::Elem],
+        grad: &mut Self,
+        dxs: Option<&mut [X::Elem]>,
+        logits: bool,
+        scratch: &mut [X::Elem],
+    ) {
+        self.0.backward_batch_flat(n, xs, cache, dys, &mut grad.0, dxs, logits, scratch);
+    }
+}
+
+impl<T: Scalar, L: Params<T>> Params<T> for (L,) {
+    const PARAMS: usize = L::PARAMS;
+    fn params(&self) -> impl Iterator<Item = &[T]> {
+        self.0.params()
+    }
+    fn params_mut(&mut self) -> impl Iterator<Item = &mut [T]> {
+        self.0.params_mut()
+    }
+    fn init_params<R: Rng + ?Sized>(&mut self, rng: &mut R) {
+        self.0.init_params(rng);
+    }
+}
+
+impl<L: InputShape> InputShape for (L,) {
+    type Input = L::Input;
+}
+
+tuple_model! {
+    first = (L0, Y0, D0);
+    middle = [];
+    reversed = [];
+    last = (Y0, D0, L1, Y1, 1, 0);
+}
+tuple_model! {
+    first = (L0, Y0, D0);
+    middle = [(Y0, D0, L1, Y1, D1, 1, 0)];
+    reversed = [(Y0, D0, L1, Y1, D1, 1, 0)];
+    last = (Y1, D1, L2, Y2, 2, 1);
+}
+tuple_model! {
+    first = (L0, Y0, D0);
+    middle = [(Y0, D0, L1, Y1, D1, 1, 0), (Y1, D1, L2, Y2, D2, 2, 1)];
+    reversed = [(Y1, D1, L2, Y2, D2, 2, 1), (Y0, D0, L1, Y1, D1, 1, 0)];
+    last = (Y2, D2, L3, Y3, 3, 2);
+}
+tuple_model! {
+    first = (L0, Y0, D0);
+    middle = [(Y0, D0, L1, Y1, D1, 1, 0), (Y1, D1, L2, Y2, D2, 2, 1), (Y2, D2, L3, Y3, D3, 3, 2)];
+    reversed = [(Y2, D2, L3, Y3, D3, 3, 2), (Y1, D1, L2, Y2, D2, 2, 1), (Y0, D0, L1, Y1, D1, 1, 0)];
+    last = (Y3, D3, L4, Y4, 4, 3);
+}
+tuple_model! {
+    first = (L0, Y0, D0);
+    middle = [(Y0, D0, L1, Y1, D1, 1, 0), (Y1, D1, L2, Y2, D2, 2, 1), (Y2, D2, L3, Y3, D3, 3, 2), (Y3, D3, L4, Y4, D4, 4, 3)];
+    reversed = [(Y3, D3, L4, Y4, D4, 4, 3), (Y2, D2, L3, Y3, D3, 3, 2), (Y1, D1, L2, Y2, D2, 2, 1), (Y0, D0, L1, Y1, D1, 1, 0)];
+    last = (Y4, D4, L5, Y5, 5, 4);
+}
+tuple_model! {
+    first = (L0, Y0, D0);
+    middle = [(Y0, D0, L1, Y1, D1, 1, 0), (Y1, D1, L2, Y2, D2, 2, 1), (Y2, D2, L3, Y3, D3, 3, 2), (Y3, D3, L4, Y4, D4, 4, 3), (Y4, D4, L5, Y5, D5, 5, 4)];
+    reversed = [(Y4, D4, L5, Y5, D5, 5, 4), (Y3, D3, L4, Y4, D4, 4, 3), (Y2, D2, L3, Y3, D3, 3, 2), (Y1, D1, L2, Y2, D2, 2, 1), (Y0, D0, L1, Y1, D1, 1, 0)];
+    last = (Y5, D5, L6, Y6, 6, 5);
+}
+tuple_model! {
+    first = (L0, Y0, D0);
+    middle = [(Y0, D0, L1, Y1, D1, 1, 0), (Y1, D1, L2, Y2, D2, 2, 1), (Y2, D2, L3, Y3, D3, 3, 2), (Y3, D3, L4, Y4, D4, 4, 3), (Y4, D4, L5, Y5, D5, 5, 4), (Y5, D5, L6, Y6, D6, 6, 5)];
+    reversed = [(Y5, D5, L6, Y6, D6, 6, 5), (Y4, D4, L5, Y5, D5, 5, 4), (Y3, D3, L4, Y4, D4, 4, 3), (Y2, D2, L3, Y3, D3, 3, 2), (Y1, D1, L2, Y2, D2, 2, 1), (Y0, D0, L1, Y1, D1, 1, 0)];
+    last = (Y6, D6, L7, Y7, 7, 6);
+}
+tuple_model! {
+    first = (L0, Y0, D0);
+    middle = [(Y0, D0, L1, Y1, D1, 1, 0), (Y1, D1, L2, Y2, D2, 2, 1), (Y2, D2, L3, Y3, D3, 3, 2), (Y3, D3, L4, Y4, D4, 4, 3), (Y4, D4, L5, Y5, D5, 5, 4), (Y5, D5, L6, Y6, D6, 6, 5), (Y6, D6, L7, Y7, D7, 7, 6)];
+    reversed = [(Y6, D6, L7, Y7, D7, 7, 6), (Y5, D5, L6, Y6, D6, 6, 5), (Y4, D4, L5, Y5, D5, 5, 4), (Y3, D3, L4, Y4, D4, 4, 3), (Y2, D2, L3, Y3, D3, 3, 2), (Y1, D1, L2, Y2, D2, 2, 1), (Y0, D0, L1, Y1, D1, 1, 0)];
+    last = (Y7, D7, L8, Y8, 8, 7);
+}
+tuple_model! {
+    first = (L0, Y0, D0);
+    middle = [(Y0, D0, L1, Y1, D1, 1, 0), (Y1, D1, L2, Y2, D2, 2, 1), (Y2, D2, L3, Y3, D3, 3, 2), (Y3, D3, L4, Y4, D4, 4, 3), (Y4, D4, L5, Y5, D5, 5, 4), (Y5, D5, L6, Y6, D6, 6, 5), (Y6, D6, L7, Y7, D7, 7, 6), (Y7, D7, L8, Y8, D8, 8, 7)];
+    reversed = [(Y7, D7, L8, Y8, D8, 8, 7), (Y6, D6, L7, Y7, D7, 7, 6), (Y5, D5, L6, Y6, D6, 6, 5), (Y4, D4, L5, Y5, D5, 5, 4), (Y3, D3, L4, Y4, D4, 4, 3), (Y2, D2, L3, Y3, D3, 3, 2), (Y1, D1, L2, Y2, D2, 2, 1), (Y0, D0, L1, Y1, D1, 1, 0)];
+    last = (Y8, D8, L9, Y9, 9, 8);
+}
+tuple_model! {
+    first = (L0, Y0, D0);
+    middle = [(Y0, D0, L1, Y1, D1, 1, 0), (Y1, D1, L2, Y2, D2, 2, 1), (Y2, D2, L3, Y3, D3, 3, 2), (Y3, D3, L4, Y4, D4, 4, 3), (Y4, D4, L5, Y5, D5, 5, 4), (Y5, D5, L6, Y6, D6, 6, 5), (Y6, D6, L7, Y7, D7, 7, 6), (Y7, D7, L8, Y8, D8, 8, 7), (Y8, D8, L9, Y9, D9, 9, 8)];
+    reversed = [(Y8, D8, L9, Y9, D9, 9, 8), (Y7, D7, L8, Y8, D8, 8, 7), (Y6, D6, L7, Y7, D7, 7, 6), (Y5, D5, L6, Y6, D6, 6, 5), (Y4, D4, L5, Y5, D5, 5, 4), (Y3, D3, L4, Y4, D4, 4, 3), (Y2, D2, L3, Y3, D3, 3, 2), (Y1, D1, L2, Y2, D2, 2, 1), (Y0, D0, L1, Y1, D1, 1, 0)];
+    last = (Y9, D9, L10, Y10, 10, 9);
+}
+tuple_model! {
+    first = (L0, Y0, D0);
+    middle = [(Y0, D0, L1, Y1, D1, 1, 0), (Y1, D1, L2, Y2, D2, 2, 1), (Y2, D2, L3, Y3, D3, 3, 2), (Y3, D3, L4, Y4, D4, 4, 3), (Y4, D4, L5, Y5, D5, 5, 4), (Y5, D5, L6, Y6, D6, 6, 5), (Y6, D6, L7, Y7, D7, 7, 6), (Y7, D7, L8, Y8, D8, 8, 7), (Y8, D8, L9, Y9, D9, 9, 8), (Y9, D9, L10, Y10, D10, 10, 9)];
+    reversed = [(Y9, D9, L10, Y10, D10, 10, 9), (Y8, D8, L9, Y9, D9, 9, 8), (Y7, D7, L8, Y8, D8, 8, 7), (Y6, D6, L7, Y7, D7, 7, 6), (Y5, D5, L6, Y6, D6, 6, 5), (Y4, D4, L5, Y5, D5, 5, 4), (Y3, D3, L4, Y4, D4, 4, 3), (Y2, D2, L3, Y3, D3, 3, 2), (Y1, D1, L2, Y2, D2, 2, 1), (Y0, D0, L1, Y1, D1, 1, 0)];
+    last = (Y10, D10, L11, Y11, 11, 10);
+}

@@ -12,11 +12,18 @@ pub use crate::activation::{
     Selu, Sigmoid, Softmax, Softplus, Softsign, Swish, Tanh,
 };
 #[cfg(feature = "alloc")]
-pub use crate::batch::{BatchError, ForwardBatch};
+pub use crate::backprop::{Workspace, value_and_grad_batch};
+pub use crate::backprop::{value_and_grad, value_and_grad_mean};
+pub use crate::batch::BatchError;
+#[cfg(feature = "alloc")]
+pub use crate::batch::ForwardBatch;
 #[cfg(feature = "alloc")]
 pub use crate::boxed::NewBoxed;
 pub use crate::init::SmallRng;
-pub use crate::layer::{Dense, Layer};
+pub use crate::layer::{Backward, Dense, Layer};
+pub use crate::loss::{
+    BinaryCrossentropy, CategoricalCrossentropy, Loss, MeanSquaredError, SparseCategoricalCrossentropy,
+};
 pub use crate::params::Params;
 pub use crate::scalar::Scalar;
 pub use crate::shape::{Flat, Image, Tensor, Vector};

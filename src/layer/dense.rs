@@ -4,11 +4,12 @@ use core::marker::PhantomData;
 
 use rand_core::Rng;
 
+use crate::activation::Fusion;
 use crate::activation::{Activation, Identity};
 use crate::init::glorot_uniform;
 use crate::shape::Vector;
 use crate::shape::rules::DenseInput;
-use crate::{Layer, Params, Scalar};
+use crate::{Backward, Layer, Params, Scalar};
 
 /// A fully connected layer: `y = act(x·K + b)` for an input of `IN` values and `OUT` outputs.
 ///
@@ -74,6 +75,52 @@ impl<const IN: usize, const OUT: usize, A: Activation, T: Scalar> Dense<IN, OUT,
     }
 }
 
+impl<const IN: usize, const OUT: usize, A: Activation, T: Scalar> Dense<IN, OUT, A, T> {
+    /// The backward pass of the affine part, given `dz = ∂L/∂z` for `z = x·K + b`:
+    /// `∂L/∂b += dz`, `∂L/∂K += xᵀ·dz` (an outer product), and `∂L/∂x = K·dz` if wanted.
+    #[inline(always)]
+    fn backward_affine(&self, x: &[T], dz: &[T; OUT], grad: &mut Self, dx: Option<&mut [T]>) {
+        for (gb, &d) in grad.bias.iter_mut().zip(dz) {
+            *gb += d;
+        }
+        for (&xi, grow) in x.iter().zip(grad.kernel.iter_mut()) {
+            for (g, &d) in grow.iter_mut().zip(dz) {
+                *g += xi * d;
+            }
+        }
+        if let Some(dx) = dx {
+            for (dxi, row) in dx.iter_mut().zip(&self.kernel) {
+                *dxi = row.iter().zip(dz).map(|(&w, &d)| w * d).sum();
+            }
+        }
+    }
+}
+
+/// What a [`Dense`] keeps from its forward pass for the backward pass.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct DenseCache<const OUT: usize, T = f32> {
+    /// Pre-activations `z = x·K + b`.
+    pub z: [T; OUT],
+    /// Outputs `y = act(z)` (sigmoid, tanh and ReLU differentiate from these).
+    pub y: [T; OUT],
+}
+
+#[cfg(feature = "alloc")]
+impl<const IN: usize, const OUT: usize, A: Activation, T: Scalar> Dense<IN, OUT, A, T> {
+    /// `Z = X·K + b` for `n` rows: `Z` is pre-filled with the bias and the GEMM adds `X·K`
+    /// (`beta = 1`). Leaves `zs` untouched if the buffers are too short.
+    fn linear_batch(&self, n: usize, xs: &[T], zs: &mut [T]) {
+        use crate::kernel::gemm::{Dims, Strided, gemm};
+        let Some(xs) = xs.get(..n.saturating_mul(IN)) else { return };
+        for row in crate::layer::rows_mut(zs, OUT, n) {
+            row.copy_from_slice(&self.bias);
+        }
+        let dims = Dims { m: n, k: IN, n: OUT };
+        let kernel = Strided::row_major(self.kernel.as_flattened(), OUT);
+        let _ = gemm(dims, T::one(), Strided::row_major(xs, IN), kernel, T::one(), zs);
+    }
+}
+
 impl<const IN: usize, const OUT: usize, A, T: Scalar> Default for Dense<IN, OUT, A, T> {
     /// All-zero weights and biases.
     fn default() -> Self {
@@ -115,23 +162,125 @@ where
         X::wrap(y)
     }
 
-    /// One GEMM for the whole batch, `Y = X·K` with `Y` pre-filled with the bias (`beta = 1`),
-    /// then the activation over each output row while it is still in cache.
+    /// One GEMM for the whole batch (`Z = X·K + b`), then the activation over each output row
+    /// while it is still in cache.
     #[cfg(feature = "alloc")]
     fn forward_batch_flat(&self, n: usize, xs: &[T], ys: &mut [T], _scratch: &mut [T]) {
-        use crate::kernel::gemm::{Dims, Strided, gemm};
         let () = X::CHECK;
-        let (Some(x_len), Some(y_len)) = (n.checked_mul(IN), n.checked_mul(OUT)) else { return };
-        let (Some(xs), Some(ys)) = (xs.get(..x_len), ys.get_mut(..y_len)) else { return };
+        let Some(ys) = ys.get_mut(..n.saturating_mul(OUT)) else { return };
+        self.linear_batch(n, xs, ys);
         for row in crate::layer::rows_mut(ys, OUT, n) {
-            row.copy_from_slice(&self.bias);
+            A::apply(row);
         }
-        let dims = Dims { m: n, k: IN, n: OUT };
-        let kernel = Strided::row_major(self.kernel.as_flattened(), OUT);
-        if gemm(dims, T::one(), Strided::row_major(xs, IN), kernel, T::one(), ys).is_ok() {
-            for row in crate::layer::rows_mut(ys, OUT, n) {
-                A::apply(row);
+    }
+}
+
+/// Backward pass of `y = act(z)`, `z = x·K + b`:
+/// `dz = act'(z) ⊙ dy` (or the activation's own Jacobian-vector product), then
+/// `∂L/∂K += xᵀ·dz`, `∂L/∂b += dz`, `∂L/∂x = K·dz`.
+impl<X, const IN: usize, const OUT: usize, A: Activation, T: Scalar> Backward<X> for Dense<IN, OUT, A, T>
+where
+    X: DenseInput<IN, OUT, A, T>,
+{
+    type Cache = DenseCache<OUT, T>;
+    const FUSION: Fusion = A::FUSION;
+
+    #[inline]
+    fn forward_train(&self, x: &X) -> (X::Out, DenseCache<OUT, T>) {
+        let () = X::CHECK;
+        let mut cache = DenseCache { z: [T::zero(); OUT], y: [T::zero(); OUT] };
+        self.affine(x.as_slice(), &mut cache.z);
+        cache.y = cache.z;
+        A::apply(&mut cache.y);
+        (X::wrap(Vector::new(cache.y)), cache)
+    }
+
+    #[inline]
+    fn backward(&self, x: &X, cache: &DenseCache<OUT, T>, dy: &X::Out, grad: &mut Self, dx: Option<&mut X>) {
+        let mut dz = [T::zero(); OUT];
+        A::backprop(&cache.z, &cache.y, X::unwrap(dy).as_array(), &mut dz);
+        self.backward_affine(x.as_slice(), &dz, grad, dx.map(|d| d.as_mut_slice()));
+    }
+
+    #[inline]
+    fn backward_logits(&self, x: &X, _cache: &DenseCache<OUT, T>, dz: &X::Out, grad: &mut Self, dx: Option<&mut X>) {
+        self.backward_affine(x.as_slice(), X::unwrap(dz).as_array(), grad, dx.map(|d| d.as_mut_slice()));
+    }
+
+    #[cfg(feature = "alloc")]
+    fn train_cache_len(n: usize) -> usize {
+        n.saturating_mul(2 * OUT)
+    }
+
+    #[cfg(feature = "alloc")]
+    fn train_scratch_len(n: usize) -> usize {
+        n.saturating_mul(OUT)
+    }
+
+    /// The batched forward (one GEMM), keeping `Z` and `Y` in the cache.
+    #[cfg(feature = "alloc")]
+    fn forward_train_batch_flat(&self, n: usize, xs: &[T], ys: &mut [T], cache: &mut [T], scratch: &mut [T]) {
+        let Some((zs, rest)) = cache.split_at_mut_checked(n.saturating_mul(OUT)) else { return };
+        let Some(ys_cache) = rest.get_mut(..zs.len()) else { return };
+        // Z = X·K + b, then Y = act(Z), each copied into the cache.
+        self.linear_batch(n, xs, zs);
+        let Some(ys) = ys.get_mut(..zs.len()) else { return };
+        ys.copy_from_slice(zs);
+        for row in crate::layer::rows_mut(ys, OUT, n) {
+            A::apply(row);
+        }
+        ys_cache.copy_from_slice(ys);
+        let _ = scratch;
+    }
+
+    /// `dZ` row by row, then two GEMMs: `∂K += Xᵀ·dZ` and `dX = dZ·Kᵀ` (if wanted).
+    #[cfg(feature = "alloc")]
+    fn backward_batch_flat(
+        &self,
+        n: usize,
+        xs: &[T],
+        cache: &[T],
+        dys: &[T],
+        grad: &mut Self,
+        dxs: Option<&mut [T]>,
+        logits: bool,
+        scratch: &mut [T],
+    ) {
+        use crate::kernel::gemm::{Dims, Strided, gemm};
+        let len = n.saturating_mul(OUT);
+        let (Some(zs), Some(ys), Some(dys)) = (cache.get(..len), cache.get(len..2 * len), dys.get(..len)) else {
+            return;
+        };
+        let dzs: &[T] = if logits {
+            dys
+        } else {
+            let Some(dzs) = scratch.get_mut(..len) else { return };
+            let rows =
+                crate::layer::rows(zs, OUT, n).zip(crate::layer::rows(ys, OUT, n)).zip(crate::layer::rows(dys, OUT, n));
+            for (((z, y), dy), dz) in rows.zip(crate::layer::rows_mut(dzs, OUT, n)) {
+                A::backprop(z, y, dy, dz);
             }
+            dzs
+        };
+        for dz in crate::layer::rows(dzs, OUT, n) {
+            for (gb, &d) in grad.bias.iter_mut().zip(dz) {
+                *gb += d;
+            }
+        }
+        let Some(xs) = xs.get(..n.saturating_mul(IN)) else { return };
+        let dk = Dims { m: IN, k: n, n: OUT };
+        let _ = gemm(
+            dk,
+            T::one(),
+            Strided::transposed(xs, IN),
+            Strided::row_major(dzs, OUT),
+            T::one(),
+            grad.kernel.as_flattened_mut(),
+        );
+        if let Some(dxs) = dxs {
+            let dx = Dims { m: n, k: OUT, n: IN };
+            let kt = Strided::transposed(self.kernel.as_flattened(), OUT);
+            let _ = gemm(dx, T::one(), Strided::row_major(dzs, OUT), kt, T::zero(), dxs);
         }
     }
 }

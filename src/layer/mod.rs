@@ -7,8 +7,9 @@
 
 pub mod dense;
 
-pub use dense::Dense;
+pub use dense::{Dense, DenseCache};
 
+use crate::activation::Fusion;
 use crate::summary::SummaryRow;
 use crate::{Params, Tensor};
 
@@ -74,6 +75,126 @@ pub trait Layer<In: Tensor>: Params<In::Elem> {
     /// Reports one [`SummaryRow`] per layer (a tuple reports each of its layers).
     fn summary_rows(visit: &mut impl FnMut(SummaryRow)) {
         visit(SummaryRow { class: Self::NAME, output_shape: <Self::Out as Tensor>::SHAPE, params: Self::PARAMS });
+    }
+}
+
+/// A layer that can be trained: a forward pass that keeps what the backward pass needs, and
+/// the backward pass.
+///
+/// There is no tape and no graph. [`forward_train`](Backward::forward_train) returns a typed,
+/// fixed-size [`Cache`](Backward::Cache) (for `Dense`: the pre-activations and outputs), and
+/// [`backward`](Backward::backward) turns the gradient of the loss with respect to the output
+/// into the gradients with respect to the parameters (added into `grad`, a value of the
+/// layer's own type: a `Dense`'s gradient is a `Dense`) and, on request, the input. A tuple
+/// chains its layers in reverse, so a whole training step monomorphizes like the forward pass
+/// and needs no heap.
+///
+/// # Examples
+/// ```
+/// use typed_nn::prelude::*;
+/// // L = y·dy for y = 2x + 1 and dy = 3, so ∂L/∂w = x·dy = 6, ∂L/∂b = 3, ∂L/∂x = w·dy = 6.
+/// let layer: Dense<1, 1> = Dense::new([[2.0]], [1.0]);
+/// let x = Vector::from([2.0]);
+/// let (y, cache) = layer.forward_train(&x);
+/// assert_eq!(y[0], 5.0);
+/// let mut grad: Dense<1, 1> = Dense::default();
+/// let mut dx = Vector::default();
+/// layer.backward(&x, &cache, &Vector::from([3.0]), &mut grad, Some(&mut dx));
+/// assert_eq!((grad.kernel[0][0], grad.bias[0], dx[0]), (6.0, 3.0, 6.0));
+/// ```
+///
+/// # Implementing it for your own layer
+/// Implement `forward_train`, returning whatever `backward` needs as the cache, and
+/// `backward`. The batched methods have per-sample defaults. Prove the result with
+/// `typed_nn::gradcheck::check_layer` (feature `proptest`).
+pub trait Backward<In: Tensor>: Layer<In> {
+    /// What the forward pass keeps for the backward pass: fixed-size, on the stack.
+    type Cache;
+
+    /// The fusion tag of the activation this layer applies last (`Dense`: its activation's;
+    /// a tuple: its last layer's); losses use it to differentiate the logits directly.
+    const FUSION: Fusion = Fusion::None;
+
+    /// The forward pass, plus the cache the backward pass needs. Its output equals
+    /// [`Layer::forward`]'s.
+    fn forward_train(&self, x: &In) -> (Self::Out, Self::Cache);
+
+    /// Back-propagates `dy = ∂L/∂out`: **adds** `∂L/∂θ` into `grad` (clear it with
+    /// [`Params::zero_params`] between steps) and, if `dx` is `Some`, **writes** `∂L/∂x`
+    /// there. Skipping `dx` saves a matrix product for a model's first layer.
+    fn backward(&self, x: &In, cache: &Self::Cache, dy: &Self::Out, grad: &mut Self, dx: Option<&mut In>);
+
+    /// Like [`backward`](Backward::backward), but `dz` is the gradient with respect to the
+    /// *input* of the layer's last activation (its logits), as fused losses compute it when
+    /// [`FUSION`](Backward::FUSION) is not `None`. The default, `backward`, is right for
+    /// layers that apply no activation of their own.
+    fn backward_logits(&self, x: &In, cache: &Self::Cache, dz: &Self::Out, grad: &mut Self, dx: Option<&mut In>) {
+        self.backward(x, cache, dz, grad, dx);
+    }
+
+    /// Scalars of cache [`forward_train_batch_flat`](Backward::forward_train_batch_flat)
+    /// keeps for a batch of `n`.
+    fn train_cache_len(n: usize) -> usize {
+        let _ = n;
+        0
+    }
+
+    /// Scalars of scratch the batched training methods need for a batch of `n`.
+    fn train_scratch_len(n: usize) -> usize {
+        Self::batch_scratch_len(n)
+    }
+
+    /// Batched [`forward_train`](Backward::forward_train) on flat buffers (see
+    /// [`Layer::forward_batch_flat`]); `cache` has
+    /// [`train_cache_len(n)`](Backward::train_cache_len) scalars. The default keeps no cache.
+    fn forward_train_batch_flat(
+        &self,
+        n: usize,
+        xs: &[In::Elem],
+        ys: &mut [In::Elem],
+        cache: &mut [In::Elem],
+        scratch: &mut [In::Elem],
+    ) {
+        let _ = cache;
+        self.forward_batch_flat(n, xs, ys, scratch);
+    }
+
+    /// Batched [`backward`](Backward::backward) (or [`backward_logits`](Backward::backward_logits)
+    /// when `logits`) on flat buffers, after
+    /// [`forward_train_batch_flat`](Backward::forward_train_batch_flat) filled `cache`.
+    ///
+    /// The default recomputes each sample's cache with `forward_train` and calls `backward`.
+    #[allow(clippy::too_many_arguments)] // flat buffers: inputs, cache, dY, grad, dX, mode, scratch
+    fn backward_batch_flat(
+        &self,
+        n: usize,
+        xs: &[In::Elem],
+        cache: &[In::Elem],
+        dys: &[In::Elem],
+        grad: &mut Self,
+        dxs: Option<&mut [In::Elem]>,
+        logits: bool,
+        scratch: &mut [In::Elem],
+    ) where
+        Self: Sized,
+    {
+        let _ = (cache, scratch);
+        let mut dx_rows = dxs.map(|d| rows_mut(d, In::LEN, n));
+        for (x, dy) in rows(xs, In::LEN, n).zip(rows(dys, Self::Out::LEN, n)) {
+            let (Some(x), Some(dy)) = (In::from_slice(x), Self::Out::from_slice(dy)) else { return };
+            let (_, c) = self.forward_train(&x);
+            let dx_row = dx_rows.as_mut().and_then(Iterator::next);
+            let mut dx = In::default();
+            let dx_arg = dx_row.is_some().then_some(&mut dx);
+            if logits {
+                self.backward_logits(&x, &c, &dy, grad, dx_arg);
+            } else {
+                self.backward(&x, &c, &dy, grad, dx_arg);
+            }
+            if let Some(out) = dx_row {
+                out.copy_from_slice(dx.as_slice());
+            }
+        }
     }
 }
 

@@ -1,0 +1,248 @@
+//! The loss of a model and its gradient: one sample, a batch sample by sample, or a batch
+//! through the GEMM kernels — and how back-propagation is derived, without a tape.
+//!
+//! # Backward without a tape
+//! A training framework usually records every operation of the forward pass on a *tape* and
+//! replays it backwards. Here the model is a type, so the "tape" is known at compile time:
+//! each layer's [`forward_train`](crate::Backward::forward_train) returns exactly what its own
+//! backward pass needs (a fixed-size [`Cache`](crate::Backward::Cache)), and a tuple calls its
+//! layers' `backward` in reverse. Nothing is allocated, nothing is dispatched at run time.
+//!
+//! ## Dense
+//! Forward: `z = x·K + b`, `y = act(z)`, with `x` of length `IN`, `K` of shape `(IN, OUT)`.
+//! Given `dy = ∂L/∂y` from the layer above, the chain rule gives, index by index:
+//!
+//! - `dz_j = ∂L/∂z_j = dy_j · act'(z_j)` (element-wise activations; softmax instead uses its
+//!   Jacobian-vector product `dz = y ⊙ (dy − ⟨y, dy⟩)`);
+//! - `∂L/∂b_j = dz_j`, since `z_j = … + b_j`;
+//! - `∂L/∂K_ij = x_i · dz_j`, since `z_j = Σ_i x_i K_ij + b_j` — the outer product `xᵀ·dz`;
+//! - `∂L/∂x_i = Σ_j K_ij · dz_j` — the product `K·dz`, which becomes the `dy` of the layer
+//!   below.
+//!
+//! The cache is therefore `z` and `y` (`DenseCache`); `x` is the previous layer's output,
+//! which the tuple keeps. For a batch, the same three lines become GEMMs:
+//! `∂K = Xᵀ·dZ`, `∂b = Σ_rows dZ`, `dX = dZ·Kᵀ`.
+//!
+//! ## Softmax + cross-entropy
+//! With `p = softmax(z)` and `L = −Σ_k t_k log p_k` (targets summing to 1):
+//! `log p_k = z_k − log Σ_j e^{z_j}`, so `∂L/∂z_i = −t_i + (Σ_k t_k)·e^{z_i}/Σ_j e^{z_j}
+//! = p_i − t_i`. No Jacobian, no division by `p`. The loss computes it directly when the
+//! model's last activation is a softmax (see [`crate::loss`]), and the model back-propagates
+//! from the logits with [`backward_logits`](crate::Backward::backward_logits). Averaged over a
+//! batch of `n`, each sample contributes `(p − t)/n`.
+//!
+//! ## Checking it
+//! Every derivation above is re-checked numerically by proptest against central finite
+//! differences (`tests/gradients.rs`, and `typed_nn::gradcheck` for your own layers with
+//! feature `proptest`) and against the gradients Keras computes for the same weights
+//! (`tests/keras_parity.rs`).
+//!
+//! Back-propagation here is three calls, and nothing else: the model's
+//! [`forward_train`](crate::Backward::forward_train) keeps a typed cache, the [`Loss`] gives
+//! `∂L/∂y` (or `∂L/∂logits` when it fuses with the last activation), and the model's
+//! [`backward`](crate::Backward::backward) adds `∂L/∂θ` into a gradient of the model's own type.
+//!
+//! ```
+//! use typed_nn::prelude::*;
+//! type Mlp = (Dense<4, 8, Relu>, Dense<8, 3, Softmax>);
+//! let model: Mlp = Mlp::init(&mut SmallRng::seed(0));
+//! let mut grad = Mlp::default();
+//! let x = Vector::from([0.5, -1.0, 2.0, 0.0]);
+//! let loss = value_and_grad(&model, &x, &2usize, &SparseCategoricalCrossentropy::default(), &mut grad);
+//! assert!(loss > 0.0);
+//! // For softmax + cross-entropy the last bias gradient is p − onehot(label).
+//! let p = model.forward(&x);
+//! assert!((grad.1.bias[2] - (p[2] - 1.0)).abs() < 1e-6);
+//! assert!((grad.1.bias[0] - p[0]).abs() < 1e-6);
+//! ```
+
+#[cfg(feature = "alloc")]
+use alloc::vec::Vec;
+
+use num_traits::{Float, One, Zero};
+
+use crate::batch::BatchError;
+use crate::{Backward, Loss, Scalar, Tensor};
+
+/// The loss of one sample and, added into `grad`, `scale ·` its gradient with respect to every
+/// parameter. Returns the (unscaled) loss.
+///
+/// # Allocation
+/// None: the cache and gradients live on the stack.
+#[inline]
+pub fn value_and_grad_scaled<M, X, L>(
+    model: &M,
+    x: &X,
+    target: &L::Target,
+    loss: &L,
+    scale: X::Elem,
+    grad: &mut M,
+) -> X::Elem
+where
+    X: Tensor,
+    M: Backward<X>,
+    L: Loss<M::Out>,
+{
+    let (y, cache) = model.forward_train(x);
+    let mut d = M::Out::default();
+    match loss.gradient_logits(&y, target, M::FUSION, scale, &mut d) {
+        Some(value) => {
+            model.backward_logits(x, &cache, &d, grad, None);
+            value
+        }
+        None => {
+            let value = loss.gradient(&y, target, scale, &mut d);
+            model.backward(x, &cache, &d, grad, None);
+            value
+        }
+    }
+}
+
+/// The loss of one sample, with its gradient added into `grad`.
+///
+/// # Allocation
+/// None.
+#[inline]
+pub fn value_and_grad<M, X, L>(model: &M, x: &X, target: &L::Target, loss: &L, grad: &mut M) -> X::Elem
+where
+    X: Tensor,
+    M: Backward<X>,
+    L: Loss<M::Out>,
+{
+    value_and_grad_scaled(model, x, target, loss, X::Elem::one(), grad)
+}
+
+/// The mean loss over a batch and, added into `grad`, its gradient (Keras' default reduction),
+/// computed sample by sample: no heap, for `no_std` training.
+///
+/// # Errors
+/// [`BatchError`] if the batch is empty, the targets are not one per input, or a target is
+/// invalid for the loss. Nothing is added to `grad` then.
+///
+/// # Allocation
+/// None.
+pub fn value_and_grad_mean<M, X, L>(
+    model: &M,
+    xs: &[X],
+    targets: &[L::Target],
+    loss: &L,
+    grad: &mut M,
+) -> Result<X::Elem, BatchError>
+where
+    X: Tensor,
+    M: Backward<X>,
+    L: Loss<M::Out>,
+{
+    check_batch::<M::Out, L>(xs.len(), targets, loss)?;
+    let scale = X::Elem::one() / X::Elem::lit(xs.len() as f64);
+    let mut total = X::Elem::zero();
+    for (x, t) in xs.iter().zip(targets) {
+        total += value_and_grad_scaled(model, x, t, loss, scale, grad);
+    }
+    Ok(total * scale)
+}
+
+fn check_batch<Y: Tensor, L: Loss<Y>>(inputs: usize, targets: &[L::Target], loss: &L) -> Result<(), BatchError> {
+    if inputs == 0 {
+        return Err(BatchError::Empty);
+    }
+    if targets.len() != inputs {
+        return Err(BatchError::TargetCountMismatch { inputs, targets: targets.len() });
+    }
+    match targets.iter().position(|t| !loss.valid_target(t)) {
+        Some(index) => Err(BatchError::InvalidTarget { index }),
+        None => Ok(()),
+    }
+}
+
+/// Buffers for batched training, kept between steps so that a step allocates nothing once they
+/// have grown to the batch size (feature `alloc`).
+#[cfg(feature = "alloc")]
+pub struct Workspace<Y: Tensor> {
+    ys: Vec<Y>,
+    dys: Vec<Y>,
+    cache: Vec<Y::Elem>,
+    scratch: Vec<Y::Elem>,
+}
+
+#[cfg(feature = "alloc")]
+impl<Y: Tensor> Default for Workspace<Y> {
+    fn default() -> Self {
+        Self { ys: Vec::new(), dys: Vec::new(), cache: Vec::new(), scratch: Vec::new() }
+    }
+}
+
+#[cfg(feature = "alloc")]
+impl<Y: Tensor> Workspace<Y> {
+    /// Empty buffers; they grow on first use.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The model outputs of the last batch, in order.
+    pub fn outputs(&self) -> &[Y] {
+        &self.ys
+    }
+
+    fn prepare<M: Backward<X, Out = Y>, X: Tensor<Elem = Y::Elem>>(&mut self, n: usize) {
+        self.ys.resize(n, Y::default());
+        self.dys.resize(n, Y::default());
+        let cache = M::train_cache_len(n);
+        if self.cache.len() < cache {
+            self.cache.resize(cache, Y::Elem::zero());
+        }
+        let scratch = M::train_scratch_len(n);
+        if self.scratch.len() < scratch {
+            self.scratch.resize(scratch, Y::Elem::zero());
+        }
+    }
+}
+
+/// The mean loss over a batch and, added into `grad`, its gradient, through the batched
+/// kernels: for `Dense`, one GEMM per layer forward and two backward (feature `alloc`).
+///
+/// Equal to [`value_and_grad_mean`] up to float rounding.
+///
+/// # Errors
+/// As [`value_and_grad_mean`].
+///
+/// # Allocation
+/// Only while `workspace` grows to the batch size; none after that.
+#[cfg(feature = "alloc")]
+pub fn value_and_grad_batch<M, X, L>(
+    model: &M,
+    xs: &[X],
+    targets: &[L::Target],
+    loss: &L,
+    grad: &mut M,
+    workspace: &mut Workspace<M::Out>,
+) -> Result<X::Elem, BatchError>
+where
+    X: Tensor,
+    M: Backward<X>,
+    L: Loss<M::Out>,
+{
+    use crate::kernel::cast::{flat, flat_mut};
+    check_batch::<M::Out, L>(xs.len(), targets, loss)?;
+    let n = xs.len();
+    workspace.prepare::<M, X>(n);
+    let Workspace { ys, dys, cache, scratch } = workspace;
+    model.forward_train_batch_flat(n, flat(xs), flat_mut(ys), cache, scratch);
+    let scale = X::Elem::one() / X::Elem::lit(n as f64);
+    let mut total = X::Elem::zero();
+    // The fused form applies to the whole batch or not at all (it depends on the loss's
+    // settings and the model's last activation, and the targets were validated).
+    let fused = match (ys.first(), targets.first(), dys.first_mut()) {
+        (Some(y), Some(t), Some(d)) => loss.gradient_logits(y, t, M::FUSION, scale, d).is_some(),
+        _ => false,
+    };
+    for ((y, t), d) in ys.iter().zip(targets).zip(dys.iter_mut()) {
+        total += if fused {
+            loss.gradient_logits(y, t, M::FUSION, scale, d).unwrap_or_else(X::Elem::nan)
+        } else {
+            loss.gradient(y, t, scale, d)
+        };
+    }
+    model.backward_batch_flat(n, flat(xs), cache, flat(dys), grad, None, fused, scratch);
+    Ok(total * scale)
+}
