@@ -1,12 +1,16 @@
 //! Seed model 3 — Keras `Dense(128, swish, input 100) -> Dense(10, softmax)` with a
-//! *user-defined* swish activation.
+//! *user-defined* swish activation — and the one-call proof that its derivative is right.
 //!
 //! An activation is a unit struct implementing `Activation`: the function `f` and its
 //! derivative `df`. Naming it in the layer type (`Dense<100, 128, Swish>`) compiles it into
-//! the layer's loop, exactly like a built-in one.
+//! the layer's loop, exactly like a built-in one. `typed_nn::gradcheck` then checks `df`, the
+//! layer and the whole model against finite differences; the last part shows what it reports
+//! when `df` is wrong.
 //!
-//! Run: `cargo run --release --example custom_activation`
+//! Builds on `examples/mlp.rs`. Run:
+//! `cargo run --release --example custom_activation --features proptest`
 
+use typed_nn::gradcheck::{GradCheck, check_activation, check_layer, check_model_loss};
 use typed_nn::prelude::*;
 
 /// swish(x) = x·sigmoid(x), written by hand.
@@ -25,6 +29,20 @@ impl Activation for Swish {
     }
 }
 
+/// The same function with a typical mistake in the derivative: the product rule's second term
+/// is forgotten (`df = s` instead of `s + x·s·(1 − s)`).
+#[derive(Clone, Copy, Debug, Default)]
+struct BuggySwish;
+
+impl Activation for BuggySwish {
+    fn f<T: Float>(x: T) -> T {
+        Swish::f(x)
+    }
+    fn df<T: Float>(x: T) -> T {
+        T::one() / (T::one() + (-x).exp())
+    }
+}
+
 type M3 = (Dense<100, 128, Swish>, Dense<128, 10, Softmax>);
 
 fn main() {
@@ -36,11 +54,34 @@ fn main() {
     println!("probabilities: {:.4?}", y.as_slice());
     println!("predicted class: {}", y.argmax());
 
-    // A quick sanity check of df against a central difference (the gradient issue's
-    // `gradcheck` helpers do this thoroughly, with proptest).
-    for x in [-3.0f64, -0.5, 0.0, 0.7, 4.0] {
-        let h = 1e-6;
-        let numeric = (Swish::f(x + h) - Swish::f(x - h)) / (2.0 * h);
-        println!("swish'({x:>4}) = {:.8}  (central difference {numeric:.8})", Swish::df(x));
-    }
+    // The proof, in f64: the activation alone, one layer, and the whole model with its loss.
+    let cfg = GradCheck::default();
+    let points = [-6.0, -2.5, -0.3, 0.0, 0.4, 1.7, 5.0];
+    let report = check_activation::<Swish>(&points, &cfg).expect("swish' is right");
+    println!("\ncheck_activation::<Swish>: ok, {} points, max error {:.1e}", report.coordinates, report.max_error);
+
+    let layer: Dense<6, 4, Swish, f64> = Dense::init(&mut SmallRng::seed(1));
+    let x6 = Vector::from([0.5, -1.2, 0.3, 2.0, -0.7, 0.1]);
+    let report = check_layer(&layer, &x6, &cfg).expect("the layer's backward is right");
+    println!(
+        "check_layer(Dense<6, 4, Swish>): ok, {} coordinates, max error {:.1e}",
+        report.coordinates, report.max_error
+    );
+
+    type M3f64 = (Dense<100, 128, Swish, f64>, Dense<128, 10, Softmax, f64>);
+    let model64: Box<M3f64> = Box::new(M3f64::init(&mut SmallRng::seed(3)));
+    let x100: Vector<100, f64> = Vector::from_fn(|i| (i as f64 * 0.37).sin());
+    let loss = SparseCategoricalCrossentropy::default();
+    let report = check_model_loss(&model64, &x100, &4, &loss, &cfg).expect("seed model 3's gradients are right");
+    println!(
+        "check_model_loss(seed model 3): ok, {} coordinates, max error {:.1e}",
+        report.coordinates, report.max_error
+    );
+
+    // And what a mistake looks like.
+    let err = check_activation::<BuggySwish>(&points, &cfg).expect_err("the bug is caught");
+    println!("\ncheck_activation::<BuggySwish>:\n  {err}");
+    let buggy: Dense<6, 4, BuggySwish, f64> = Dense::init(&mut SmallRng::seed(1));
+    let err = check_layer(&buggy, &x6, &cfg).expect_err("the bug is caught through the layer");
+    println!("check_layer(Dense<6, 4, BuggySwish>):\n  {err}");
 }

@@ -9,5 +9,8 @@
 #[test]
 fn shape_rules_are_compile_errors() {
     let t = trybuild::TestCases::new();
+    // The pass cases also make trybuild *build* (not only check) the failing ones, so rules
+    // that fire at build time are exercised too (dtolnay/trybuild#258).
+    t.pass("tests/ui/pass/*.rs");
     t.compile_fail("tests/ui/*.rs");
 }
