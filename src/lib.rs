@@ -50,7 +50,7 @@ pub use batch::BatchError;
 pub use batch::ForwardBatch;
 #[cfg(feature = "alloc")]
 pub use boxed::NewBoxed;
-pub use layer::{Backward, Dense, Layer};
+pub use layer::{AvgPool2D, Backward, Conv2D, Dense, Flatten, GlobalAvgPool2D, Layer, MaxPool2D, Same, Valid};
 pub use loss::Loss;
 pub use params::Params;
 pub use scalar::Scalar;

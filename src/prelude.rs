@@ -20,7 +20,7 @@ pub use crate::batch::ForwardBatch;
 #[cfg(feature = "alloc")]
 pub use crate::boxed::NewBoxed;
 pub use crate::init::SmallRng;
-pub use crate::layer::{Backward, Dense, Layer};
+pub use crate::layer::{AvgPool2D, Backward, Conv2D, Dense, Flatten, GlobalAvgPool2D, Layer, MaxPool2D, Same, Valid};
 pub use crate::loss::{
     BinaryCrossentropy, CategoricalCrossentropy, Loss, MeanSquaredError, SparseCategoricalCrossentropy,
 };

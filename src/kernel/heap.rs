@@ -34,6 +34,20 @@ pub fn boxed_zeroed<M: Zeroable>() -> Box<M> {
 // SAFETY: `Dense` is two arrays of `T` (f32/f64: zero bits are 0.0) and a `PhantomData`.
 unsafe impl<const IN: usize, const OUT: usize, A, T: crate::Scalar> Zeroable for crate::Dense<IN, OUT, A, T> {}
 
+// SAFETY: `Conv2D` is two arrays of `T` (zero bits are 0.0) and a `PhantomData`.
+unsafe impl<const CI: usize, const CO: usize, const K: usize, A, const S: usize, P, T: crate::Scalar> Zeroable
+    for crate::Conv2D<CI, CO, K, A, S, P, T>
+{
+}
+// SAFETY: zero-sized unit structs.
+unsafe impl Zeroable for crate::Flatten {}
+// SAFETY: zero-sized unit struct.
+unsafe impl<const P: usize> Zeroable for crate::MaxPool2D<P> {}
+// SAFETY: zero-sized unit struct.
+unsafe impl<const P: usize> Zeroable for crate::AvgPool2D<P> {}
+// SAFETY: zero-sized unit struct.
+unsafe impl Zeroable for crate::GlobalAvgPool2D {}
+
 macro_rules! zeroable_tuples {
     ($($L:ident),+) => {
         // SAFETY: a tuple of `Zeroable` fields; zeroed padding bytes are fine.

@@ -5,9 +5,15 @@
 //! model (a tuple of layers, see [`crate::model`]) is accepted only when each layer takes what
 //! the previous one produces.
 
+pub mod conv;
 pub mod dense;
+pub mod flatten;
+pub mod pool;
 
+pub use conv::{Conv2D, ConvCache, Padding, Same, Valid};
 pub use dense::{Dense, DenseCache};
+pub use flatten::Flatten;
+pub use pool::{AvgPool2D, GlobalAvgPool2D, MaxPool2D};
 
 use crate::activation::Fusion;
 use crate::summary::SummaryRow;

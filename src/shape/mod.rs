@@ -5,6 +5,7 @@
 //! of a convolution's output, say) are computed with `typenum` inside this module and turned
 //! back into plain numbers, so a type in an error message reads `Image<26, 26, 32>`.
 
+mod bridge;
 mod flat;
 mod image;
 pub mod rules;

@@ -1,0 +1,91 @@
+//! [`Flatten`]: an image as one vector, in Keras' order.
+
+use crate::shape::rules::ImageInput;
+use crate::{Backward, Layer, Params, Scalar, Tensor};
+
+/// Flattens an `Image<H, W, C>` into its `H·W·C` values, row-major and channels-last (flat
+/// index `(i·W + j)·C + c`), exactly as Keras flattens NHWC tensors.
+///
+/// The output is a [`Flat<H, W, C>`](crate::Flat), which a `Dense<IN, ..>` accepts when
+/// `IN == H·W·C`; that equality is the one shape rule stable Rust checks only when the
+/// program is built, not in `cargo check` (see the crate docs).
+///
+/// **Keras equivalent:** `keras.layers.Flatten()`. PyTorch's `nn.Flatten` on NCHW tensors
+/// uses the order `(c·H + i)·W + j` instead.
+///
+/// # Examples
+/// ```
+/// use typed_nn::prelude::*;
+/// let img: Image<1, 2, 2> = [[[1.0, 2.0], [3.0, 4.0]]].into();
+/// let flat: Flat<1, 2, 2> = Flatten.forward(&img);
+/// assert_eq!(flat.as_slice(), &[1.0, 2.0, 3.0, 4.0]);
+/// ```
+///
+/// # Allocation
+/// None; no parameters. Flattening is a copy of the image's bytes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Flatten;
+
+impl<T: Scalar> Params<T> for Flatten {}
+
+impl<X: ImageInput> Layer<X> for Flatten {
+    type Out = X::Flat;
+    const NAME: &'static str = "Flatten";
+
+    #[inline]
+    fn forward(&self, x: &X) -> X::Flat {
+        let mut out = X::Flat::default();
+        out.as_mut_slice().copy_from_slice(x.as_slice());
+        out
+    }
+
+    fn forward_batch_flat(&self, n: usize, xs: &[X::Elem], ys: &mut [X::Elem], _scratch: &mut [X::Elem]) {
+        let len = n.saturating_mul(X::LEN);
+        if let (Some(ys), Some(xs)) = (ys.get_mut(..len), xs.get(..len)) {
+            ys.copy_from_slice(xs);
+        }
+    }
+}
+
+/// The gradient of a reshape is the same reshape: `dx` holds `dy`'s values.
+impl<X: ImageInput> Backward<X> for Flatten {
+    type Cache = ();
+
+    fn forward_train(&self, x: &X) -> (X::Flat, ()) {
+        (self.forward(x), ())
+    }
+
+    fn backward(&self, _x: &X, _cache: &(), dy: &X::Flat, _grad: &mut Self, dx: Option<&mut X>) {
+        if let Some(dx) = dx {
+            dx.as_mut_slice().copy_from_slice(dy.as_slice());
+        }
+    }
+
+    fn forward_train_batch_flat(
+        &self,
+        n: usize,
+        xs: &[X::Elem],
+        ys: &mut [X::Elem],
+        _cache: &mut [X::Elem],
+        scratch: &mut [X::Elem],
+    ) {
+        <Self as Layer<X>>::forward_batch_flat(self, n, xs, ys, scratch);
+    }
+
+    fn backward_batch_flat(
+        &self,
+        n: usize,
+        _xs: &[X::Elem],
+        _cache: &[X::Elem],
+        dys: &[X::Elem],
+        _grad: &mut Self,
+        dxs: Option<&mut [X::Elem]>,
+        _logits: bool,
+        _scratch: &mut [X::Elem],
+    ) {
+        let len = n.saturating_mul(X::LEN);
+        if let (Some(dxs), Some(dys)) = (dxs.and_then(|d| d.get_mut(..len)), dys.get(..len)) {
+            dxs.copy_from_slice(dys);
+        }
+    }
+}
