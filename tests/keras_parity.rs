@@ -103,3 +103,13 @@ fn seed_model_1_matches_keras_outputs_losses_and_gradients() {
 fn seed_model_3_with_a_user_activation_matches_keras() {
     check_seed::<Seed3, Vector<100>>("keras_seed3.safetensors", &[0, 1]);
 }
+
+type Seed2 = (Conv2D<1, 32, 3, Sigmoid>, MaxPool2D<2>, Flatten, Dense<5408, 10, Softmax>);
+
+#[test]
+fn seed_model_2_matches_keras_so_conv_layout_and_flatten_order_are_keras() {
+    // Layer indices count the parameterless pool and flatten, as Keras' `model.layers` does.
+    // Single-sample training of this model keeps about 1 MiB of caches on the stack (more in a
+    // debug build), so it runs on a thread with room for it.
+    common::with_stack(32 << 20, || check_seed::<Seed2, Image<28, 28, 1>>("keras_seed2.safetensors", &[0, 3]));
+}

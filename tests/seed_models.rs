@@ -140,6 +140,51 @@ Model: \"sequential\"
     assert_eq!(M3::default().summary_table::<Vector<100>>().to_string(), keras);
 }
 
+/// Seed model 2: Keras `Conv2D(32, 3×3, sigmoid, input 28×28×1) → MaxPooling2D(2×2) → Flatten →
+/// Dense(10, softmax)`.
+type Cnn = (Conv2D<1, 32, 3, Sigmoid>, MaxPool2D<2>, Flatten, Dense<5408, 10, Softmax>);
+
+#[test]
+fn summary_of_seed_model_2_is_keras_table() {
+    let keras = "\
+Model: \"sequential\"
+┏━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━┓
+┃ Layer (type)                    ┃ Output Shape           ┃       Param # ┃
+┡━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━┩
+│ conv2d (Conv2D)                 │ (None, 26, 26, 32)     │           320 │
+├─────────────────────────────────┼────────────────────────┼───────────────┤
+│ max_pooling2d (MaxPooling2D)    │ (None, 13, 13, 32)     │             0 │
+├─────────────────────────────────┼────────────────────────┼───────────────┤
+│ flatten (Flatten)               │ (None, 5408)           │             0 │
+├─────────────────────────────────┼────────────────────────┼───────────────┤
+│ dense (Dense)                   │ (None, 10)             │        54,090 │
+└─────────────────────────────────┴────────────────────────┴───────────────┘
+ Total params: 54,410 (212.54 KB)
+ Trainable params: 54,410 (212.54 KB)
+ Non-trainable params: 0 (0.00 B)
+";
+    let model: Box<Cnn> = Box::default();
+    assert_eq!(model.summary_table::<Image<28, 28, 1>>().to_string(), keras);
+    assert_eq!(Cnn::PARAMS, 54_410);
+}
+
+#[test]
+fn seed_model_2_runs_with_shapes_computed_by_the_compiler() {
+    let model: Box<Cnn> = Box::new(Cnn::init(&mut SmallRng::seed(8)));
+    let img: Image<28, 28, 1> = [[[0.25f32; 1]; 28]; 28].into();
+    let conv: Image<26, 26, 32> = model.0.forward(&img);
+    let pooled: Image<13, 13, 32> = model.1.forward(&conv);
+    let flat: Flat<13, 13, 32> = model.2.forward(&pooled);
+    let y: Vector<10> = model.forward(&img);
+    assert_eq!(y, model.3.forward(&flat));
+    assert!((y.iter().sum::<f32>() - 1.0).abs() < 1e-5);
+    // The whole model through the heap constructor and the batched path.
+    let boxed: Box<Cnn> = NewBoxed::new_boxed();
+    let mut ys = vec![Vector::<10>::default(); 2];
+    boxed.forward_batch(&[img, img], &mut ys).unwrap();
+    assert!(ys.iter().all(|y| y.iter().all(|&p| (p - 0.1).abs() < 1e-6)));
+}
+
 #[test]
 fn big_layers_build_on_a_small_thread_stack() {
     // Default of a 5408×10 layer (216 KB) fits a 2 MiB test thread; a 64 MiB model goes to the

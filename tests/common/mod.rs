@@ -94,3 +94,10 @@ pub fn assert_close(what: &str, actual: &[f32], reference: &[f32], atol: f32, rt
         panic!("{what}: element {i} is {} but the reference says {}", actual[i], reference[i]);
     }
 }
+
+/// Runs `f` on a thread with a `bytes`-sized stack: single-sample training of a full-size CNN
+/// in `f64` keeps about a megabyte of activations on the stack in a debug build, more than a
+/// test thread's default 2 MiB allows once proptest's own frames are added.
+pub fn with_stack(bytes: usize, f: impl FnOnce() + Send + 'static) {
+    std::thread::Builder::new().stack_size(bytes).spawn(f).unwrap().join().unwrap();
+}

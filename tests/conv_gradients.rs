@@ -1,0 +1,151 @@
+//! Convolution, pooling and flatten: gradients against central finite differences in f64
+//! (with stride and padding variants), the seed-2 model end to end on a small image, and the
+//! batched (im2col + GEMM) path against the per-sample path.
+
+mod common;
+
+use proptest::prelude::*;
+use proptest::test_runner::{FileFailurePersistence, TestRunner};
+use typed_nn::gradcheck::{GradCheck, GradMismatch, arb_image, arb_layer, check_layer, check_model_loss};
+use typed_nn::prelude::*;
+
+fn fail(m: GradMismatch) -> TestCaseError {
+    TestCaseError::fail(m.to_string())
+}
+
+/// The smallest gap between the largest and second-largest value of every `p × p` window (per
+/// channel); max pooling's gradient is only defined when this is not ~0.
+fn min_window_gap<const H: usize, const W: usize, const C: usize>(img: &Image<H, W, C, f64>, p: usize) -> f64 {
+    let mut gap = f64::INFINITY;
+    for oy in 0..H / p {
+        for ox in 0..W / p {
+            for c in 0..C {
+                let mut v: Vec<f64> =
+                    (0..p * p).map(|k| *img.get(oy * p + k / p, ox * p + k % p, c).unwrap()).collect();
+                v.sort_by(|a, b| b.total_cmp(a));
+                gap = gap.min(v[0] - v[1]);
+            }
+        }
+    }
+    gap
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(16))]
+
+    #[test]
+    fn conv2d_gradients_match_finite_differences_with_stride_and_padding(
+        seed in any::<u64>(), x in arb_image::<7, 6, 2, f64>(-1.0, 1.0),
+    ) {
+        let cfg = GradCheck::default();
+        macro_rules! each {
+            ($($L:ty),*) => {$({
+                let mut layer: $L = <$L>::init(&mut SmallRng::seed(seed));
+                for b in layer.bias.iter_mut() { *b = 0.1; }
+                check_layer(&layer, &x, &cfg).map_err(fail)?;
+            })*};
+        }
+        each!(
+            Conv2D<2, 3, 3, Identity, 1, Valid, f64>,
+            Conv2D<2, 3, 3, Tanh, 2, Valid, f64>,
+            Conv2D<2, 3, 3, Sigmoid, 1, Same, f64>,
+            Conv2D<2, 3, 2, Identity, 1, Same, f64>,
+            Conv2D<2, 3, 3, Swish, 2, Same, f64>,
+            Conv2D<2, 3, 4, Identity, 3, Same, f64>
+        );
+    }
+
+    #[test]
+    fn pooling_and_flatten_gradients_match_finite_differences(x in arb_image::<7, 6, 2, f64>(-1.0, 1.0)) {
+        let cfg = GradCheck::default();
+        prop_assume!(min_window_gap(&x, 2) > 1e-4 && min_window_gap(&x, 3) > 1e-4, "a max-pool tie");
+        check_layer(&MaxPool2D::<2>, &x, &cfg).map_err(fail)?;
+        check_layer(&MaxPool2D::<3>, &x, &cfg).map_err(fail)?;
+        check_layer(&AvgPool2D::<2>, &x, &cfg).map_err(fail)?;
+        check_layer(&GlobalAvgPool2D, &x, &cfg).map_err(fail)?;
+        check_layer(&Flatten, &x, &cfg).map_err(fail)?;
+    }
+}
+
+/// Seed model 2 on the digits' 8×8 images (the same layers, small enough for many cases).
+type SmallCnn = (Conv2D<1, 4, 3, Sigmoid, 1, Valid, f64>, MaxPool2D<2>, Flatten, Dense<36, 10, Softmax, f64>);
+/// Seed model 2 itself, in f64.
+type Cnn64 = (Conv2D<1, 32, 3, Sigmoid, 1, Valid, f64>, MaxPool2D<2>, Flatten, Dense<5408, 10, Softmax, f64>);
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(16))]
+
+    #[test]
+    fn small_seed_2_model_gradients_match_finite_differences_end_to_end(
+        model in arb_layer::<SmallCnn>(0.5), x in arb_image::<8, 8, 1, f64>(0.0, 1.0), class in 0usize..10,
+    ) {
+        let (_, cache) = model.forward_train(&x);
+        let conv_out = &cache.0.1;
+        prop_assume!(min_window_gap(conv_out, 2) > 1e-5, "a max-pool tie");
+        prop_assume!(model.forward(&x)[class] > 1e-6, "the target probability is clipped at 1e-7");
+        let cfg = GradCheck::default();
+        check_model_loss(&model, &x, &class, &SparseCategoricalCrossentropy::default(), &cfg).map_err(fail)?;
+        check_layer(&model, &x, &cfg).map_err(fail)?;
+    }
+}
+
+#[test]
+fn seed_model_2_gradients_match_finite_differences_end_to_end() {
+    common::with_stack(64 << 20, || {
+        let persistence = FileFailurePersistence::Direct("proptest-regressions/seed_model_2_end_to_end.txt");
+        let config = ProptestConfig { failure_persistence: Some(Box::new(persistence)), ..ProptestConfig::with_cases(2) };
+        let mut runner = TestRunner::new(config);
+        let strategy = (arb_layer::<Box<Cnn64>>(0.05), arb_image::<28, 28, 1, f64>(0.0, 1.0), 0usize..10);
+        let result = runner.run(&strategy, |(model, x, class)| {
+            // Away from Keras' 1e-7 probability clip, where the loss is flat but the fused
+            // gradient p − y is not (see the loss module docs).
+            prop_assume!(model.forward(&x)[class] > 1e-6, "the target probability is clipped");
+            let cfg = GradCheck { max_coords: 16, projections: 2, ..GradCheck::default() };
+            check_model_loss(&model, &x, &class, &SparseCategoricalCrossentropy::default(), &cfg).map_err(fail)?;
+            Ok(())
+        });
+        if let Err(e) = result {
+            panic!("{e}");
+        }
+    });
+}
+
+#[test]
+fn batched_convolution_equals_the_per_sample_path_forward_and_backward() {
+    fn check<M>(model: &M)
+    where
+        M: Backward<Image<7, 6, 2>, Out = Vector<5>> + Params<f32> + Default,
+    {
+        let mut rng = SmallRng::seed(31);
+        let xs: Vec<Image<7, 6, 2>> = (0..9)
+            .map(|_| {
+                let mut img = Image::default();
+                img.as_mut_slice().iter_mut().for_each(|v| *v = typed_nn::init::uniform01(&mut rng) as f32 - 0.5);
+                img
+            })
+            .collect();
+        let mut ys = vec![Vector::<5>::default(); xs.len()];
+        model.forward_batch(&xs, &mut ys).unwrap();
+        for (x, y) in xs.iter().zip(&ys) {
+            let single = model.forward(x);
+            assert!(single.iter().zip(y.iter()).all(|(a, b)| (a - b).abs() < 1e-5), "{single:?} vs {y:?}");
+        }
+        let labels: Vec<usize> = (0..9).map(|i| i % 5).collect();
+        let loss = SparseCategoricalCrossentropy::default();
+        let mut per_sample = M::default();
+        value_and_grad_mean(model, &xs, &labels, &loss, &mut per_sample).unwrap();
+        let mut batched = M::default();
+        value_and_grad_batch(model, &xs, &labels, &loss, &mut batched, &mut Workspace::new()).unwrap();
+        for (a, b) in per_sample.params().zip(batched.params()) {
+            for (x, y) in a.iter().zip(b) {
+                assert!((x - y).abs() < 1e-5, "{x} vs {y}");
+            }
+        }
+    }
+    // Two conv layers, so the batched backward also computes a conv input gradient (col2im).
+    type Same2 =
+        (Conv2D<2, 4, 3, Relu, 1, Same>, Conv2D<4, 3, 2, Tanh, 2, Same>, AvgPool2D<2>, Flatten, Dense<6, 5, Softmax>);
+    check(&Same2::init(&mut SmallRng::seed(1)));
+    type Valid2 = (Conv2D<2, 3, 3, Sigmoid>, Conv2D<3, 4, 2>, MaxPool2D<2>, GlobalAvgPool2D, Dense<4, 5, Softmax>);
+    check(&Valid2::init(&mut SmallRng::seed(2)));
+}
