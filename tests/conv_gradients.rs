@@ -93,7 +93,8 @@ proptest! {
 fn seed_model_2_gradients_match_finite_differences_end_to_end() {
     common::with_stack(64 << 20, || {
         let persistence = FileFailurePersistence::Direct("proptest-regressions/seed_model_2_end_to_end.txt");
-        let config = ProptestConfig { failure_persistence: Some(Box::new(persistence)), ..ProptestConfig::with_cases(2) };
+        let config =
+            ProptestConfig { failure_persistence: Some(Box::new(persistence)), ..ProptestConfig::with_cases(2) };
         let mut runner = TestRunner::new(config);
         let strategy = (arb_layer::<Box<Cnn64>>(0.05), arb_image::<28, 28, 1, f64>(0.0, 1.0), 0usize..10);
         let result = runner.run(&strategy, |(model, x, class)| {
