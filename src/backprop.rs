@@ -59,7 +59,9 @@
 #[cfg(feature = "alloc")]
 use alloc::vec::Vec;
 
-use num_traits::{Float, One, Zero};
+#[cfg(feature = "alloc")]
+use num_traits::Float;
+use num_traits::{One, Zero};
 
 use crate::batch::BatchError;
 use crate::{Backward, Loss, Scalar, Tensor};

@@ -7,6 +7,7 @@
 
 #[cfg_attr(not(feature = "alloc"), allow(dead_code))]
 pub(crate) mod cast;
+pub(crate) mod exp;
 #[cfg(feature = "alloc")]
 pub(crate) mod gemm;
 #[cfg(feature = "alloc")]
@@ -19,6 +20,10 @@ pub use cast::FlatLayout;
 /// Public only because `Scalar` names it; it cannot be implemented outside this crate since
 /// its module is private.
 pub trait Kernels: Sized + Copy + 'static {
+    /// `eˣ`, inline and branch-free so that loops calling it vectorise (see [`exp`]).
+    #[doc(hidden)]
+    fn fast_exp(self) -> Self;
+
     /// `c ← alpha·a·b + beta·c` through `matrixmultiply` (see [`gemm::gemm`] for the checks).
     ///
     /// # Safety
@@ -40,6 +45,11 @@ pub trait Kernels: Sized + Copy + 'static {
 }
 
 impl Kernels for f32 {
+    #[inline(always)]
+    fn fast_exp(self) -> Self {
+        exp::exp_f32(self)
+    }
+
     #[cfg(feature = "alloc")]
     #[inline]
     unsafe fn gemm_unchecked(
@@ -60,6 +70,11 @@ impl Kernels for f32 {
 }
 
 impl Kernels for f64 {
+    #[inline(always)]
+    fn fast_exp(self) -> Self {
+        exp::exp_f64(self)
+    }
+
     #[cfg(feature = "alloc")]
     #[inline]
     unsafe fn gemm_unchecked(

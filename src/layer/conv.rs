@@ -163,6 +163,7 @@ impl<const CI: usize, const CO: usize, const K: usize, A: Activation, const S: u
     Conv2D<CI, CO, K, A, S, P, T>
 {
     /// Scalars per im2col row: one receptive field, `K·K·CI`.
+    #[cfg(feature = "alloc")]
     const PATCH: usize = K * K * CI;
 
     fn geometry<X: ConvInput<CI, CO, K, S, P, T>>() -> Geometry {
@@ -301,7 +302,7 @@ where
         let mut out = X::Out::default();
         self.convolve(Self::geometry::<X>(), x.as_slice(), out.as_mut_slice());
         for pixel in rows_mut(out.as_mut_slice(), CO, X::Out::LEN / CO.max(1)) {
-            A::apply(pixel);
+            A::apply_fast(pixel);
         }
         out
     }
@@ -317,7 +318,7 @@ where
         let g = Self::geometry::<X>();
         self.convolve_batch(g, n, xs, scratch, ys);
         for pixel in rows_mut(ys, CO, n * g.ho * g.wo) {
-            A::apply(pixel);
+            A::apply_fast(pixel);
         }
     }
 }
@@ -348,7 +349,7 @@ where
         self.convolve(Self::geometry::<X>(), x.as_slice(), z.as_mut_slice());
         let mut y = z.clone();
         for pixel in rows_mut(y.as_mut_slice(), CO, X::Out::LEN / CO.max(1)) {
-            A::apply(pixel);
+            A::apply_fast(pixel);
         }
         (y, ConvCache { z })
     }
@@ -360,7 +361,7 @@ where
         for ((z, dy), dz) in rows_iter.zip(rows_mut(dz.as_mut_slice(), CO, pixels)) {
             let mut y = [T::zero(); CO];
             y.copy_from_slice(z);
-            A::apply(&mut y);
+            A::apply_fast(&mut y);
             A::backprop(z, &y, dy, dz);
         }
         self.convolve_backward(Self::geometry::<X>(), x.as_slice(), dz.as_slice(), grad, dx.map(|d| d.as_mut_slice()));
@@ -390,7 +391,7 @@ where
         self.convolve_batch(g, n, xs, patches, zs);
         ys.copy_from_slice(zs);
         for pixel in rows_mut(ys, CO, pixels) {
-            A::apply(pixel);
+            A::apply_fast(pixel);
         }
         y_cache.copy_from_slice(ys);
     }

@@ -158,7 +158,7 @@ where
         let () = X::CHECK;
         let mut y = Vector::<OUT, T>::default();
         self.affine(x.as_slice(), y.as_mut_array());
-        A::apply(y.as_mut_array());
+        A::apply_fast(y.as_mut_array());
         X::wrap(y)
     }
 
@@ -170,7 +170,7 @@ where
         let Some(ys) = ys.get_mut(..n.saturating_mul(OUT)) else { return };
         self.linear_batch(n, xs, ys);
         for row in crate::layer::rows_mut(ys, OUT, n) {
-            A::apply(row);
+            A::apply_fast(row);
         }
     }
 }
@@ -191,7 +191,7 @@ where
         let mut cache = DenseCache { z: [T::zero(); OUT], y: [T::zero(); OUT] };
         self.affine(x.as_slice(), &mut cache.z);
         cache.y = cache.z;
-        A::apply(&mut cache.y);
+        A::apply_fast(&mut cache.y);
         (X::wrap(Vector::new(cache.y)), cache)
     }
 
@@ -227,7 +227,7 @@ where
         let Some(ys) = ys.get_mut(..zs.len()) else { return };
         ys.copy_from_slice(zs);
         for row in crate::layer::rows_mut(ys, OUT, n) {
-            A::apply(row);
+            A::apply_fast(row);
         }
         ys_cache.copy_from_slice(ys);
         let _ = scratch;
