@@ -83,6 +83,30 @@ struct Windows {
     p: usize,
 }
 
+/// The input pixels under one output pixel, as flat indices of their first channel.
+#[derive(Clone, Copy)]
+struct Window {
+    at: Windows,
+    oy: usize,
+    ox: usize,
+    k: usize,
+}
+
+impl Iterator for Window {
+    type Item = usize;
+
+    #[inline(always)]
+    fn next(&mut self) -> Option<usize> {
+        let Windows { w, c, p, .. } = self.at;
+        if self.k >= p * p {
+            return None;
+        }
+        let (i, j) = (self.k / p, self.k % p);
+        self.k += 1;
+        Some(((self.oy * p + i) * w + self.ox * p + j) * c)
+    }
+}
+
 impl Windows {
     fn of<X: PoolInput<P>, const P: usize>() -> Self {
         let ((_, w, c), (ho, wo)) = (X::HWC, X::OUT_HW);
@@ -93,72 +117,88 @@ impl Windows {
         X::LEN
     }
 
-    /// Calls `visit(out_index, in_indices)` for every output element: its flat index and the
-    /// flat input indices of its window, row by row.
+    /// For every output pixel, calls `visit(out_pixel_start, window)`: the flat index of its
+    /// first channel, and an iterator over the first-channel indices of the `P × P` input
+    /// pixels under it, row by row. A pixel's channels are contiguous, so callers loop over
+    /// them innermost (and the compiler vectorises that loop).
     #[inline(always)]
-    fn each(self, mut visit: impl FnMut(usize, &mut dyn Iterator<Item = usize>)) {
-        let Windows { w, c, ho, wo, p } = self;
-        for oy in 0..ho {
-            for ox in 0..wo {
-                for ch in 0..c {
-                    let out = (oy * wo + ox) * c + ch;
-                    let mut window = (0..p).flat_map(|i| (0..p).map(move |j| ((oy * p + i) * w + ox * p + j) * c + ch));
-                    visit(out, &mut window);
-                }
+    fn each_pixel(self, mut visit: impl FnMut(usize, Window)) {
+        for oy in 0..self.ho {
+            for ox in 0..self.wo {
+                visit((oy * self.wo + ox) * self.c, Window { at: self, oy, ox, k: 0 });
             }
         }
     }
 
-    /// Max of each window (first maximum on ties), and where it is.
-    fn max<T: Scalar>(self, x: &[T], mut out: impl FnMut(usize, T, usize)) {
-        self.each(|o, window| {
-            let mut best = (T::neg_infinity(), usize::MAX);
-            for i in window {
-                if let Some(&v) = x.get(i)
-                    && (v > best.0 || best.1 == usize::MAX)
-                {
-                    best = (v, i);
-                }
-            }
-            out(o, best.0, best.1);
-        });
-    }
-
+    /// Max of each window per channel; the first window pixel wins ties (as XLA's
+    /// select-and-scatter, which Keras' JAX backend uses).
     fn max_forward<T: Scalar>(self, x: &[T], y: &mut [T]) {
-        self.max(x, |o, v, _| {
-            if let Some(y) = y.get_mut(o) {
-                *y = v;
+        let c = self.c;
+        self.each_pixel(|out, window| {
+            let Some(dst) = y.get_mut(out..out + c) else { return };
+            dst.fill(T::neg_infinity());
+            for start in window {
+                if let Some(src) = x.get(start..start + c) {
+                    for (d, &v) in dst.iter_mut().zip(src) {
+                        *d = if v > *d { v } else { *d };
+                    }
+                }
             }
         });
     }
 
     fn max_backward<T: Scalar>(self, x: &[T], dy: &[T], dx: &mut [T]) {
         dx.fill(T::zero());
-        self.max(x, |o, _, at| {
-            if let (Some(&d), Some(slot)) = (dy.get(o), dx.get_mut(at)) {
-                *slot += d;
+        let c = self.c;
+        self.each_pixel(|out, window| {
+            for ch in 0..c {
+                let mut best: Option<(T, usize)> = None;
+                for start in window {
+                    if let Some(&v) = x.get(start + ch)
+                        && best.is_none_or(|(b, _)| v > b)
+                    {
+                        best = Some((v, start + ch));
+                    }
+                }
+                if let (Some((_, at)), Some(&d)) = (best, dy.get(out + ch))
+                    && let Some(slot) = dx.get_mut(at)
+                {
+                    *slot += d;
+                }
             }
         });
     }
 
     fn avg_forward<T: Scalar>(self, x: &[T], y: &mut [T]) {
+        let c = self.c;
         let inv = T::one() / T::lit((self.p * self.p) as f64);
-        self.each(|o, window| {
-            let sum: T = window.filter_map(|i| x.get(i).copied()).sum();
-            if let Some(y) = y.get_mut(o) {
-                *y = sum * inv;
+        self.each_pixel(|out, window| {
+            let Some(dst) = y.get_mut(out..out + c) else { return };
+            dst.fill(T::zero());
+            for start in window {
+                if let Some(src) = x.get(start..start + c) {
+                    for (d, &v) in dst.iter_mut().zip(src) {
+                        *d += v;
+                    }
+                }
+            }
+            for d in dst {
+                *d *= inv;
             }
         });
     }
 
     fn avg_backward<T: Scalar>(self, dy: &[T], dx: &mut [T]) {
         dx.fill(T::zero());
+        let c = self.c;
         let inv = T::one() / T::lit((self.p * self.p) as f64);
-        self.each(|o, window| {
-            let d = dy.get(o).copied().unwrap_or_else(T::zero) * inv;
-            for i in window {
-                if let Some(slot) = dx.get_mut(i) {
-                    *slot += d;
+        self.each_pixel(|out, window| {
+            let Some(src) = dy.get(out..out + c) else { return };
+            for start in window {
+                if let Some(dst) = dx.get_mut(start..start + c) {
+                    for (d, &g) in dst.iter_mut().zip(src) {
+                        *d += g * inv;
+                    }
                 }
             }
         });
