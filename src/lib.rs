@@ -31,18 +31,23 @@ pub mod backprop;
 pub mod batch;
 #[cfg(feature = "alloc")]
 pub mod boxed;
+#[cfg(feature = "alloc")]
+pub mod data;
 #[cfg(feature = "proptest")]
 pub mod gradcheck;
 pub mod init;
+pub mod io;
 mod kernel;
 pub mod layer;
 pub mod loss;
 pub mod model;
+pub mod optim;
 pub mod params;
 pub mod prelude;
 pub mod scalar;
 pub mod shape;
 pub mod summary;
+pub mod train;
 
 pub use activation::Activation;
 pub use batch::BatchError;
@@ -52,6 +57,7 @@ pub use batch::ForwardBatch;
 pub use boxed::NewBoxed;
 pub use layer::{AvgPool2D, Backward, Conv2D, Dense, Flatten, GlobalAvgPool2D, Layer, MaxPool2D, Same, Valid};
 pub use loss::Loss;
+pub use optim::Optimizer;
 pub use params::Params;
 pub use scalar::Scalar;
 pub use shape::{Flat, Image, Tensor, Vector};

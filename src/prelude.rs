@@ -20,11 +20,14 @@ pub use crate::batch::ForwardBatch;
 #[cfg(feature = "alloc")]
 pub use crate::boxed::NewBoxed;
 pub use crate::init::SmallRng;
+pub use crate::io::{BytesError, ParamBytes};
 pub use crate::layer::{AvgPool2D, Backward, Conv2D, Dense, Flatten, GlobalAvgPool2D, Layer, MaxPool2D, Same, Valid};
 pub use crate::loss::{
     BinaryCrossentropy, CategoricalCrossentropy, Loss, MeanSquaredError, SparseCategoricalCrossentropy,
 };
+pub use crate::optim::{Adam, AdamW, Optimizer, RmsProp, Sgd};
 pub use crate::params::Params;
 pub use crate::scalar::Scalar;
 pub use crate::shape::{Flat, Image, Tensor, Vector};
 pub use crate::summary::{InputShape, Summary};
+pub use crate::train::{AsClass, EpochStats, TrainError, Trainer};
