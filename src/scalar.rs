@@ -51,6 +51,13 @@ pub trait Scalar:
 
     /// Widens to `f64` (exact for both types).
     fn to_f64_lossless(self) -> f64;
+
+    /// Writes the little-endian bytes into the first `BYTES` of `out` (fewer if it is short).
+    fn write_le(self, out: &mut [u8]);
+
+    /// Reads a value from the first `BYTES` little-endian bytes of `bytes` (missing bytes read
+    /// as zero).
+    fn read_le(bytes: &[u8]) -> Self;
 }
 
 impl Scalar for f32 {
@@ -66,6 +73,22 @@ impl Scalar for f32 {
     fn to_f64_lossless(self) -> f64 {
         f64::from(self)
     }
+
+    #[inline]
+    fn write_le(self, out: &mut [u8]) {
+        for (d, s) in out.iter_mut().zip(self.to_le_bytes()) {
+            *d = s;
+        }
+    }
+
+    #[inline]
+    fn read_le(bytes: &[u8]) -> Self {
+        let mut b = [0u8; 4];
+        for (d, s) in b.iter_mut().zip(bytes) {
+            *d = *s;
+        }
+        f32::from_le_bytes(b)
+    }
 }
 
 impl Scalar for f64 {
@@ -80,6 +103,22 @@ impl Scalar for f64 {
     #[inline(always)]
     fn to_f64_lossless(self) -> f64 {
         self
+    }
+
+    #[inline]
+    fn write_le(self, out: &mut [u8]) {
+        for (d, s) in out.iter_mut().zip(self.to_le_bytes()) {
+            *d = s;
+        }
+    }
+
+    #[inline]
+    fn read_le(bytes: &[u8]) -> Self {
+        let mut b = [0u8; 8];
+        for (d, s) in b.iter_mut().zip(bytes) {
+            *d = *s;
+        }
+        f64::from_le_bytes(b)
     }
 }
 
