@@ -1,0 +1,82 @@
+//! Train on real data: the UCI optical digits (8×8 images, 10 classes), as Keras would.
+//!
+//! Trains `(Dense<64, 32, Relu>, Dense<32, 10, Softmax>)` with Adam (learning rate 0.01),
+//! batches of 32, 30 epochs, on the standard 1437/360 split; prints one line per epoch and
+//! then `test accuracy: 0.xxxx`. Keras reaches 0.9775 ± 0.0034 on exactly this setup (10
+//! seeds, `data/digits/keras_baseline.json`). Builds on `examples/mlp.rs`.
+//!
+//! Run:
+//! - `cargo run --release --example digits` — the MLP;
+//! - `cargo run --release --example digits -- --conv` — the convolutional variant
+//!   `(Conv2D<1, 4, 3, Sigmoid>, MaxPool2D<2>, Flatten, Dense<36, 10, Softmax>)` on
+//!   `Image<8, 8, 1>` (Keras: 0.9511 ± 0.0090);
+//! - `--seed N` picks the initialisation and shuffling seed (default 0); `--save FILE` writes
+//!   the trained parameters as a raw little-endian image (`examples/embedded.rs` bakes such a
+//!   file into a binary).
+
+use std::error::Error;
+
+use typed_nn::data::Digits;
+use typed_nn::prelude::*;
+
+type Mlp = (Dense<64, 32, Relu>, Dense<32, 10, Softmax>);
+type Cnn = (Conv2D<1, 4, 3, Sigmoid>, MaxPool2D<2>, Flatten, Dense<36, 10, Softmax>);
+
+struct Args {
+    conv: bool,
+    seed: u64,
+    save: Option<String>,
+}
+
+fn args() -> Result<Args, String> {
+    let mut args = Args { conv: false, seed: 0, save: None };
+    let mut it = std::env::args().skip(1);
+    while let Some(arg) = it.next() {
+        match arg.as_str() {
+            "--conv" => args.conv = true,
+            "--seed" => args.seed = it.next().and_then(|s| s.parse().ok()).ok_or("--seed needs a number")?,
+            "--save" => args.save = Some(it.next().ok_or("--save needs a file name")?),
+            other => return Err(format!("unknown argument {other}; use --conv, --seed N, --save FILE")),
+        }
+    }
+    Ok(args)
+}
+
+/// Keras' `compile(optimizer=Adam(0.01), loss="sparse_categorical_crossentropy")` and
+/// `fit(batch_size=32, epochs=30)`.
+fn trainer<M>(seed: u64) -> Trainer<Adam<M>, SparseCategoricalCrossentropy> {
+    Trainer::new(Adam::new(0.01), SparseCategoricalCrossentropy::default())
+        .epochs(30)
+        .batch_size(32)
+        .seed(seed)
+        .verbose(true)
+}
+
+fn main() -> Result<(), Box<dyn Error>> {
+    let args = args()?;
+    let digits = Digits::bundled()?;
+    let mut rng = SmallRng::seed(args.seed);
+    let (test_accuracy, bytes) = if args.conv {
+        let (x_train, y_train): (Vec<Image<8, 8, 1>>, Vec<usize>) = digits.train_images();
+        let (x_test, y_test) = digits.test_images();
+        let mut model: Cnn = Cnn::init(&mut rng);
+        model.summary_for::<Image<8, 8, 1>>();
+        let mut trainer = trainer(args.seed);
+        trainer.fit(&mut model, &x_train, &y_train)?;
+        (trainer.evaluate(&model, &x_test, &y_test)?.accuracy, model.to_le_bytes())
+    } else {
+        let (x_train, y_train): (Vec<Vector<64>>, Vec<usize>) = digits.train_vectors();
+        let (x_test, y_test) = digits.test_vectors();
+        let mut model: Mlp = Mlp::init(&mut rng);
+        model.summary();
+        let mut trainer = trainer(args.seed);
+        trainer.fit(&mut model, &x_train, &y_train)?;
+        (trainer.evaluate(&model, &x_test, &y_test)?.accuracy, model.to_le_bytes())
+    };
+    println!("test accuracy: {test_accuracy:.4}");
+    if let Some(path) = args.save {
+        std::fs::write(&path, &bytes)?;
+        println!("saved {} bytes of parameters to {path}", bytes.len());
+    }
+    Ok(())
+}
