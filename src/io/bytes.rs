@@ -119,3 +119,103 @@ pub trait ParamBytes<T: Scalar>: Params<T> {
 }
 
 impl<T: Scalar, M: Params<T>> ParamBytes<T> for M {}
+
+/// Builds a model from its [byte image](self) at compile time, for a `static` in flash:
+///
+/// ```
+/// use typed_nn::prelude::*;
+/// type Mlp = (Dense<64, 32, Relu>, Dense<32, 10, Softmax>);
+/// // Any &'static [u8]: in firmware, `include_bytes!("mlp.weights")`.
+/// const BYTES: &[u8] = &[0; 9640];
+/// static MODEL: Mlp = typed_nn::model_from_le_bytes!((Dense<64, 32, Relu>, Dense<32, 10, Softmax>), BYTES);
+/// let y: Vector<10> = MODEL.forward(&Vector::from([0.0; 64]));
+/// assert!((y[0] - 0.1).abs() < 1e-6);
+/// ```
+///
+/// The first argument lists the model's layers (the tuple type itself, spelled out); the second
+/// is a `&'static [u8]`. A wrong length is a compile error naming both sizes; the decoding runs
+/// in the compiler, so the program contains the decoded floats and no decoding code, and no
+/// `unsafe` is involved.
+///
+/// ```compile_fail
+/// use typed_nn::prelude::*;
+/// type Mlp = (Dense<64, 32, Relu>, Dense<32, 10, Softmax>);
+/// const SHORT: &[u8] = &[0; 9636];
+/// static MODEL: Mlp = typed_nn::model_from_le_bytes!((Dense<64, 32, Relu>, Dense<32, 10, Softmax>), SHORT);
+/// ```
+///
+/// Every built-in layer has the `const fn from_le_bytes_at(bytes, offset)` this macro calls; a
+/// parameterless layer reads nothing.
+#[macro_export]
+macro_rules! model_from_le_bytes {
+    (($($layer:ty),+ $(,)?), $bytes:expr) => {{
+        // Item names are not hygienic in `macro_rules!`: this one must not shadow the caller's.
+        const __TYPED_NN_IMAGE: &[u8] = $bytes;
+        const _: () = $crate::io::bytes::ImageLength::<
+            { __TYPED_NN_IMAGE.len() },
+            { 0 $(+ <$layer as $crate::io::bytes::ConstLoad>::BYTES)+ },
+        >::MATCHES;
+        let mut offset = 0usize;
+        ($(
+            {
+                let layer = <$layer>::from_le_bytes_at(__TYPED_NN_IMAGE, offset);
+                offset += <$layer as $crate::io::bytes::ConstLoad>::BYTES;
+                layer
+            },
+        )+)
+    }};
+}
+
+/// The parameter bytes of a layer, for [`model_from_le_bytes!`] (which cannot name the float
+/// type); implemented by every built-in layer.
+#[doc(hidden)]
+pub trait ConstLoad {
+    /// Bytes of parameters.
+    const BYTES: usize;
+}
+
+/// The length check of [`model_from_le_bytes!`]: the two numbers are in the type, so the
+/// compile error shows them, `ImageLength<9636, 9640>` (found, expected).
+#[doc(hidden)]
+pub struct ImageLength<const FOUND: usize, const EXPECTED: usize>;
+
+impl<const FOUND: usize, const EXPECTED: usize> ImageLength<FOUND, EXPECTED> {
+    /// `()` if the lengths agree; otherwise evaluating it stops the build.
+    pub const MATCHES: () = assert!(
+        FOUND == EXPECTED,
+        "model_from_le_bytes!: the byte image's length is not the model's parameter bytes; see `ImageLength<FOUND, EXPECTED>` below"
+    );
+}
+
+/// Reads the little-endian `f32` at byte `at`, in a `const` context; 0.0 past the end (the
+/// macro's length check makes that unreachable), so it can never panic.
+#[doc(hidden)]
+#[allow(clippy::indexing_slicing)] // both indices are checked on the line before; `get` is not const
+pub const fn f32_at(bytes: &[u8], at: usize) -> f32 {
+    let mut b = [0u8; 4];
+    let mut i = 0;
+    while i < 4 {
+        let j = at.saturating_add(i);
+        if j < bytes.len() {
+            b[i] = bytes[j];
+        }
+        i += 1;
+    }
+    f32::from_le_bytes(b)
+}
+
+/// Reads the little-endian `f64` at byte `at`, in a `const` context; 0.0 past the end.
+#[doc(hidden)]
+#[allow(clippy::indexing_slicing)] // both indices are checked on the line before; `get` is not const
+pub const fn f64_at(bytes: &[u8], at: usize) -> f64 {
+    let mut b = [0u8; 8];
+    let mut i = 0;
+    while i < 8 {
+        let j = at.saturating_add(i);
+        if j < bytes.len() {
+            b[i] = bytes[j];
+        }
+        i += 1;
+    }
+    f64::from_le_bytes(b)
+}

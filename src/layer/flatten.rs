@@ -28,6 +28,8 @@ pub struct Flatten;
 
 impl<T: Scalar> Params<T> for Flatten {}
 
+crate::layer::pool::no_bytes!(Flatten);
+
 impl<X: ImageInput> Layer<X> for Flatten {
     type Out = X::Flat;
     const NAME: &'static str = "Flatten";

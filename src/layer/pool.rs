@@ -69,6 +69,24 @@ pub struct AvgPool2D<const P: usize>;
 #[doc(alias = "GlobalAveragePooling2D")]
 pub struct GlobalAvgPool2D;
 
+/// Parameterless layers read nothing from a byte image (see
+/// [`model_from_le_bytes!`](crate::model_from_le_bytes)).
+macro_rules! no_bytes {
+    ($($Layer:ident $(<$P:ident>)?),*) => {$(
+        impl<$(const $P: usize)?> $Layer$(<$P>)? {
+            /// This layer has no parameters: `Self`, whatever the bytes.
+            pub const fn from_le_bytes_at(_bytes: &[u8], _offset: usize) -> Self {
+                Self
+            }
+        }
+        impl<$(const $P: usize)?> crate::io::bytes::ConstLoad for $Layer$(<$P>)? {
+            const BYTES: usize = 0;
+        }
+    )*};
+}
+no_bytes!(MaxPool2D<P>, AvgPool2D<P>, GlobalAvgPool2D);
+pub(crate) use no_bytes;
+
 impl<const P: usize, T: Scalar> Params<T> for MaxPool2D<P> {}
 impl<const P: usize, T: Scalar> Params<T> for AvgPool2D<P> {}
 impl<T: Scalar> Params<T> for GlobalAvgPool2D {}
