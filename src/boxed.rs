@@ -49,6 +49,7 @@ impl<M: Zeroable> NewBoxed for M {}
 impl<X: crate::Tensor, L: crate::Layer<X>> crate::Layer<X> for Box<L> {
     type Out = L::Out;
     const NAME: &'static str = L::NAME;
+    const ACTIVATION_BYTES: usize = L::ACTIVATION_BYTES;
 
     #[inline]
     fn forward(&self, x: &X) -> L::Out {

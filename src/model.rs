@@ -59,6 +59,7 @@ macro_rules! tuple_model {
         {
             type Out = $YZ;
             const NAME: &'static str = "Sequential";
+            const ACTIVATION_BYTES: usize = $L0::ACTIVATION_BYTES $(+ $L::ACTIVATION_BYTES)* + $Z::ACTIVATION_BYTES;
 
             #[inline]
             fn forward(&self, x: &X) -> $YZ {
@@ -232,6 +233,7 @@ macro_rules! tuple_model {
 impl<X: Tensor, L: Layer<X>> Layer<X> for (L,) {
     type Out = L::Out;
     const NAME: &'static str = "Sequential";
+    const ACTIVATION_BYTES: usize = L::ACTIVATION_BYTES;
 
     #[inline]
     fn forward(&self, x: &X) -> L::Out {

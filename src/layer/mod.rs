@@ -48,6 +48,12 @@ pub trait Layer<In: Tensor>: Params<In::Elem> {
     /// The class name `summary()` shows, as Keras spells it (`"Dense"`, `"MaxPooling2D"`).
     const NAME: &'static str = "Layer";
 
+    /// Bytes of activations a single-sample [`forward`](Layer::forward) holds: the layer's
+    /// output (a tuple: every layer's output, since each stays alive until the end of the
+    /// pass). With [`Params::PARAM_BYTES`] this is the memory a model needs, known at compile
+    /// time; the stack a real forward pass uses is measured in the README's "Embedded" section.
+    const ACTIVATION_BYTES: usize = <Self::Out as Tensor>::LEN * <In::Elem as crate::Scalar>::BYTES;
+
     /// Computes the layer's output for one sample.
     ///
     /// # Panics
