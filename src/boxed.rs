@@ -124,4 +124,7 @@ impl<T: Scalar, L: Params<T>> Params<T> for Box<L> {
     fn init_params<R: Rng + ?Sized>(&mut self, rng: &mut R) {
         (**self).init_params(rng);
     }
+    fn describe_params(walk: &mut crate::params::ParamWalk, visit: &mut impl FnMut(&crate::params::ParamSpec)) {
+        L::describe_params(walk, visit);
+    }
 }

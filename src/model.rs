@@ -31,6 +31,7 @@
 use rand_core::Rng;
 
 use crate::activation::Fusion;
+use crate::params::{ParamSpec, ParamWalk};
 use crate::summary::{InputShape, SummaryRow};
 use crate::{Backward, Layer, Params, Scalar, Tensor};
 
@@ -221,6 +222,12 @@ macro_rules! tuple_model {
                 $(self.$i.init_params(rng);)*
                 self.$iz.init_params(rng);
             }
+
+            fn describe_params(walk: &mut ParamWalk, visit: &mut impl FnMut(&ParamSpec)) {
+                $L0::describe_params(walk, visit);
+                $($L::describe_params(walk, visit);)*
+                $Z::describe_params(walk, visit);
+            }
         }
 
         impl<$L0: InputShape, $($L,)* $Z> InputShape for ($L0, $($L,)* $Z,) {
@@ -307,6 +314,9 @@ impl<T: Scalar, L: Params<T>> Params<T> for (L,) {
     }
     fn init_params<R: Rng + ?Sized>(&mut self, rng: &mut R) {
         self.0.init_params(rng);
+    }
+    fn describe_params(walk: &mut ParamWalk, visit: &mut impl FnMut(&ParamSpec)) {
+        L::describe_params(walk, visit);
     }
 }
 

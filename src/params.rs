@@ -95,4 +95,115 @@ pub trait Params<T: Scalar> {
             p.fill(T::zero());
         }
     }
+
+    /// Describes the parameter tensors, in [`params`](Params::params) order, for serialisation
+    /// (safetensors names and shapes), and advances `walk` past this layer.
+    ///
+    /// The default describes no tensors and counts one layer. Built-in layers describe theirs;
+    /// a custom layer with parameters that keeps the default cannot be saved or loaded by name
+    /// (the loaders say so) but works everywhere else.
+    fn describe_params(walk: &mut ParamWalk, visit: &mut impl FnMut(&ParamSpec)) {
+        let _ = visit;
+        walk.end_layer(walk.channels);
+    }
+}
+
+/// One parameter tensor, as [`Params::describe_params`] reports it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ParamSpec {
+    /// Index of the layer in the model, counting parameterless layers (Keras' `model.layers`
+    /// numbering).
+    pub layer: usize,
+    /// `"kernel"` or `"bias"` (Keras' names).
+    pub name: &'static str,
+    /// Its shape and layout.
+    pub shape: ParamShape,
+}
+
+/// The shape of a parameter tensor, in Keras' layout.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ParamShape {
+    /// A `Dense` kernel `(in, out)`.
+    DenseKernel {
+        /// Inputs.
+        inputs: usize,
+        /// Outputs.
+        outputs: usize,
+        /// Whether the input is a flattened image, and its channels (PyTorch orders those
+        /// inputs channel-first).
+        flattened: Flattened,
+    },
+    /// A `Conv2D` kernel `(k, k, in, out)`.
+    ConvKernel {
+        /// Kernel side.
+        k: usize,
+        /// Input channels.
+        inputs: usize,
+        /// Filters.
+        outputs: usize,
+    },
+    /// A vector (a bias).
+    Vector(usize),
+}
+
+impl ParamShape {
+    /// Number of values.
+    pub const fn len(&self) -> usize {
+        match *self {
+            ParamShape::DenseKernel { inputs, outputs, .. } => inputs * outputs,
+            ParamShape::ConvKernel { k, inputs, outputs } => k * k * inputs * outputs,
+            ParamShape::Vector(n) => n,
+        }
+    }
+
+    /// Whether it holds no values.
+    pub const fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// What a `Dense` layer's input is, for reordering PyTorch weights.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Flattened {
+    /// A plain vector.
+    #[default]
+    No,
+    /// A `Flatten` of an image with this many channels.
+    Channels(usize),
+    /// A `Flatten` of an image whose channels the model's layers do not reveal (the model
+    /// starts with `Flatten`).
+    UnknownChannels,
+}
+
+/// State of a walk over a model's layers for [`Params::describe_params`]: the layer index, and
+/// what is known about the channels of the tensor flowing between layers (so that a `Dense`
+/// after a `Flatten` knows the image's channel count).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ParamWalk {
+    /// Index of the next layer.
+    pub layer: usize,
+    /// Channels of the current tensor if it is an image and they are known.
+    pub channels: Option<usize>,
+    /// Whether the current tensor is a flattened image.
+    pub flattened: Flattened,
+}
+
+impl ParamWalk {
+    /// Moves past a layer whose output is an image with `channels` channels (`None`: not an
+    /// image, or unknown).
+    pub fn end_layer(&mut self, channels: Option<usize>) {
+        self.layer += 1;
+        self.channels = channels;
+        self.flattened = Flattened::No;
+    }
+
+    /// Moves past a `Flatten`: the image's channels become the flat tensor's.
+    pub fn end_flatten(&mut self) {
+        self.layer += 1;
+        self.flattened = match self.channels {
+            Some(c) => Flattened::Channels(c),
+            None => Flattened::UnknownChannels,
+        };
+        self.channels = None;
+    }
 }

@@ -21,6 +21,8 @@ pub use crate::batch::ForwardBatch;
 pub use crate::boxed::NewBoxed;
 pub use crate::init::SmallRng;
 pub use crate::io::{BytesError, ParamBytes};
+#[cfg(feature = "std")]
+pub use crate::io::{LoadError, LoadOptions, Safetensors};
 pub use crate::layer::{AvgPool2D, Backward, Conv2D, Dense, Flatten, GlobalAvgPool2D, Layer, MaxPool2D, Same, Valid};
 pub use crate::loss::{
     BinaryCrossentropy, CategoricalCrossentropy, Loss, MeanSquaredError, SparseCategoricalCrossentropy,

@@ -8,6 +8,7 @@ use rand_core::Rng;
 use crate::activation::{Activation, Fusion, Identity};
 use crate::init::glorot_uniform;
 use crate::layer::{rows, rows_mut};
+use crate::params::{ParamShape, ParamSpec, ParamWalk};
 use crate::shape::rules::ConvInput;
 use crate::{Backward, Layer, Params, Scalar, Tensor};
 
@@ -198,6 +199,13 @@ impl<const CI: usize, const CO: usize, const K: usize, A: Activation, const S: u
         let kernel = self.kernel.as_flattened_mut().as_flattened_mut().as_flattened_mut();
         glorot_uniform(rng, K * K * CI, K * K * CO, kernel);
         self.bias = [T::zero(); CO];
+    }
+
+    fn describe_params(walk: &mut ParamWalk, visit: &mut impl FnMut(&ParamSpec)) {
+        let kernel = ParamShape::ConvKernel { k: K, inputs: CI, outputs: CO };
+        visit(&ParamSpec { layer: walk.layer, name: "kernel", shape: kernel });
+        visit(&ParamSpec { layer: walk.layer, name: "bias", shape: ParamShape::Vector(CO) });
+        walk.end_layer(Some(CO));
     }
 }
 

@@ -7,6 +7,7 @@ use rand_core::Rng;
 use crate::activation::Fusion;
 use crate::activation::{Activation, Identity};
 use crate::init::glorot_uniform;
+use crate::params::{ParamShape, ParamSpec, ParamWalk};
 use crate::shape::Vector;
 use crate::shape::rules::DenseInput;
 use crate::{Backward, Layer, Params, Scalar};
@@ -188,6 +189,13 @@ impl<const IN: usize, const OUT: usize, A: Activation, T: Scalar> Params<T> for 
     fn init_params<R: Rng + ?Sized>(&mut self, rng: &mut R) {
         glorot_uniform(rng, IN, OUT, self.kernel.as_flattened_mut());
         self.bias = [T::zero(); OUT];
+    }
+
+    fn describe_params(walk: &mut ParamWalk, visit: &mut impl FnMut(&ParamSpec)) {
+        let kernel = ParamShape::DenseKernel { inputs: IN, outputs: OUT, flattened: walk.flattened };
+        visit(&ParamSpec { layer: walk.layer, name: "kernel", shape: kernel });
+        visit(&ParamSpec { layer: walk.layer, name: "bias", shape: ParamShape::Vector(OUT) });
+        walk.end_layer(None);
     }
 }
 

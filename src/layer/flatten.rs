@@ -26,7 +26,11 @@ use crate::{Backward, Layer, Params, Scalar, Tensor};
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Flatten;
 
-impl<T: Scalar> Params<T> for Flatten {}
+impl<T: Scalar> Params<T> for Flatten {
+    fn describe_params(walk: &mut crate::params::ParamWalk, _visit: &mut impl FnMut(&crate::params::ParamSpec)) {
+        walk.end_flatten();
+    }
+}
 
 crate::layer::pool::no_bytes!(Flatten);
 

@@ -89,7 +89,13 @@ pub(crate) use no_bytes;
 
 impl<const P: usize, T: Scalar> Params<T> for MaxPool2D<P> {}
 impl<const P: usize, T: Scalar> Params<T> for AvgPool2D<P> {}
-impl<T: Scalar> Params<T> for GlobalAvgPool2D {}
+
+/// Its output is a vector, not an image.
+impl<T: Scalar> Params<T> for GlobalAvgPool2D {
+    fn describe_params(walk: &mut crate::params::ParamWalk, _visit: &mut impl FnMut(&crate::params::ParamSpec)) {
+        walk.end_layer(None);
+    }
+}
 
 /// The sizes of one pooling layer's input and output.
 #[derive(Clone, Copy)]
