@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Seeds the fuzz corpora with real files: the committed fixtures and the trained weights.
+set -euo pipefail
+cd "$(dirname "$0")"
+mkdir -p corpus/load_safetensors corpus/load_bytes
+cp ../tests/fixtures/*.safetensors corpus/load_safetensors/
+cp ../data/digits/mlp.weights corpus/load_bytes/
