@@ -33,7 +33,7 @@ fn keras_written_seed_models_reproduce_keras_outputs() {
         let fx = Fixture::load(name);
         let bytes = std::fs::read(format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap();
         // The fixture also holds inputs, outputs and gradients: load with `ignore_extra`.
-        let model: Box<M> = Box::new(M::load_safetensors_with(&bytes, LoadOptions { ignore_extra: true }).unwrap());
+        let model: Box<M> = Box::<M>::load_safetensors_with(&bytes, LoadOptions { ignore_extra: true }).unwrap();
         let ys: Vec<f32> = fx.samples::<X>("x").iter().flat_map(|x| model.forward(x).into_array()).collect();
         assert_close(&format!("{name}: y"), &ys, &fx.f32s("y"), 1e-5, 0.0);
         // Without `ignore_extra` the extra tensors are refused.
@@ -176,4 +176,64 @@ fn half_precision_weights_are_converted() {
     assert_eq!(m.0.kernel, [[0.5; 2]; 3]);
     assert_eq!(m.0.bias, [f32::from_bits(0x3dcc_0000); 2]);
     assert_eq!(m.1.bias, [0.2]);
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+struct Swish;
+impl Activation for Swish {
+    fn f<T: Float>(x: T) -> T {
+        x / (T::one() + (-x).exp())
+    }
+    fn df<T: Float>(x: T) -> T {
+        let s = T::one() / (T::one() + (-x).exp());
+        s * (T::one() + x * (T::one() - s))
+    }
+}
+type Seed3 = (Dense<100, 128, Swish>, Dense<128, 10, Softmax>);
+
+/// Loads a PyTorch-written fixture (`{k}.weight`, PyTorch layouts, plus `input` and `output`
+/// tensors) and compares the model's outputs with PyTorch's.
+fn check_torch<M: Layer<X, Out = Vector<10>> + Params<f32> + Default, X: Tensor<Elem = f32>>(name: &str, tol: f32) {
+    let fx = Fixture::load(name);
+    let bytes = std::fs::read(format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let model: Box<M> = Box::<M>::load_safetensors_with(&bytes, LoadOptions { ignore_extra: true }).unwrap();
+    let ys: Vec<f32> = fx.samples::<X>("input").iter().flat_map(|x| model.forward(x).into_array()).collect();
+    assert_close(&format!("{name}: output"), &ys, &fx.f32s("output"), tol, 0.0);
+}
+
+#[test]
+fn pytorch_written_seed_models_reproduce_pytorch_outputs() {
+    check_torch::<Seed1, Vector<784>>("torch_seed1.safetensors", 1e-5);
+    check_torch::<Seed3, Vector<100>>("torch_seed3.safetensors", 1e-5);
+    // Seed 2's Linear follows a Flatten of 32 channels: its columns are reordered CHW → HWC.
+    common::with_stack(16 << 20, || check_torch::<Seed2, Image<28, 28, 1>>("torch_seed2.safetensors", 1e-5));
+}
+
+#[test]
+fn pytorch_half_precision_files_load_exactly() {
+    // The outputs were computed by PyTorch from the f16/bf16-rounded weights widened to f32.
+    check_torch::<Seed1, Vector<784>>("torch_seed1_f16.safetensors", 1e-6);
+    check_torch::<Seed1, Vector<784>>("torch_seed1_bf16.safetensors", 1e-6);
+    // And the decoded weights are exactly the rounded values: compare with the f32 file.
+    let read = |n: &str| std::fs::read(format!("{}/tests/fixtures/{n}", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let lenient = LoadOptions { ignore_extra: true };
+    let full = Box::<Seed1>::load_safetensors_with(&read("torch_seed1.safetensors"), lenient).unwrap();
+    let half = Box::<Seed1>::load_safetensors_with(&read("torch_seed1_f16.safetensors"), lenient).unwrap();
+    for (a, b) in full.params().flatten().zip(half.params().flatten()) {
+        // f16 keeps 11 significant bits: within half an ulp of 2⁻¹¹ relative (or the subnormal step).
+        assert!((a - b).abs() <= a.abs() * 2f32.powi(-11) + 6e-8, "{a} vs {b}");
+    }
+}
+
+#[test]
+fn a_clean_keras_export_loads_without_options() {
+    let fx = Fixture::load("keras_seed2.safetensors");
+    let bytes = std::fs::read(format!("{}/tests/fixtures/keras_weights_seed2.safetensors", env!("CARGO_MANIFEST_DIR")))
+        .unwrap();
+    common::with_stack(16 << 20, move || {
+        let model: Box<Seed2> = Box::<Seed2>::load_safetensors(&bytes).unwrap();
+        let ys: Vec<f32> =
+            fx.samples::<Image<28, 28, 1>>("x").iter().flat_map(|x| model.forward(x).into_array()).collect();
+        assert_close("keras_weights_seed2: y", &ys, &fx.f32s("y"), 1e-5, 0.0);
+    });
 }

@@ -168,6 +168,9 @@ pub struct LoadOptions {
 pub trait Safetensors<T: Scalar>: Params<T> {
     /// A model from a Keras- or PyTorch-convention file (see the [module docs](self)).
     ///
+    /// For a model of many kilobytes, load a `Box<M>` (`Box::<Cnn>::load_safetensors(..)`):
+    /// the model is then built on the heap.
+    ///
     /// # Errors
     /// A [`LoadError`] naming the tensor and both shapes; a file with extra tensors is refused
     /// (see [`load_safetensors_with`](Safetensors::load_safetensors_with)).
