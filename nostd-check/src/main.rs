@@ -39,7 +39,7 @@ fn panic(_: &PanicInfo) -> ! {
 
 /// Seed model 1, Keras `Dense(64, relu, input 784) → Dense(10, softmax)`.
 type Seed1 = (Dense<784, 64, Relu>, Dense<64, 10, Softmax>);
-/// The digits classifier trained by `examples/digits.rs` (seed 0: test accuracy 0.9750).
+/// The digits classifier trained by `examples/05_digits.rs` (seed 0: test accuracy 0.9750).
 type DigitsMlp = (Dense<64, 32, Relu>, Dense<32, 10, Softmax>);
 
 /// Seed model 1 with constant weights, in flash.
@@ -124,6 +124,6 @@ pub extern "C" fn main(_argc: i32, _argv: *const *const u8) -> i32 {
     out_number(<DigitsMlp as Layer<Vector<64>>>::ACTIVATION_BYTES);
     out(b" bytes\n");
 
-    // The trained model scores 351/360 (examples/digits.rs, seed 0).
+    // The trained model scores 351/360 (examples/05_digits.rs, seed 0).
     if uniform && correct == 351 && total == 360 { 0 } else { 1 }
 }

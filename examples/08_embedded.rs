@@ -1,7 +1,8 @@
-//! A trained model baked into the program: the digits classifier from `examples/digits.rs`,
-//! decoded from its byte image *at compile time* into a `static`, as firmware keeps it in
-//! flash. No heap, no `unsafe`, no decoding at run time, and a wrong-length file is a compile
-//! error.
+//! # 08 — A trained model baked into the program
+//!
+//! The digits classifier from `examples/05_digits.rs`, decoded from its byte image *at compile
+//! time* into a `static`, as firmware keeps it in flash. No heap, no `unsafe`, no decoding at
+//! run time, and a wrong-length file is a compile error.
 //!
 //! The image (`data/digits/mlp.weights`, 9640 bytes) was written by
 //! `cargo run --release --example digits -- --save data/digits/mlp.weights`. Its layout: the
@@ -10,9 +11,12 @@
 //! `f32` in 4 little-endian bytes, nothing else.
 //!
 //! The `nostd-check` crate runs the same model in a `#![no_std]` binary and proves, at link
-//! time, that its inference cannot panic. Builds on `examples/digits.rs`.
+//! time, that its inference cannot panic.
 //!
-//! Run: `cargo run --release --example embedded`
+//! Builds on `examples/05_digits.rs` and `examples/07_load_weights.rs`; the last example.
+//!
+//! Run: `cargo run --release --example embedded` — prints the probabilities of a hand-drawn
+//! "7", the answer, and the model's memory as compile-time constants.
 
 use typed_nn::prelude::*;
 

@@ -1,11 +1,15 @@
-//! Seed model 2 — Keras `Conv2D(32, 3×3, sigmoid, input 28×28×1) → MaxPooling2D(2×2) →
-//! Flatten → Dense(10, softmax)` — with every shape computed by the compiler, on stable Rust.
+//! # 04 — Seed model 2: shapes the compiler computes
 //!
-//! Nobody writes 26, 13 or 5408 except the `Dense` (and if that number were wrong, the build
-//! would say so). The intermediate shapes are nameable types: the `let`s below spell them and
-//! the compiler checks each one. Builds on `examples/mlp.rs`.
+//! Keras' `Conv2D(32, 3×3, sigmoid, input 28×28×1) → MaxPooling2D(2×2) → Flatten →
+//! Dense(10, softmax)`, with every shape computed by the compiler, on stable Rust. Nobody
+//! writes 26, 13 or 5408 except the `Dense` (and if that number were wrong, the build would say
+//! so). The intermediate shapes are nameable types: the `let`s below spell them and the
+//! compiler checks each one.
 //!
-//! Run: `cargo run --release --example cnn`
+//! Builds on `examples/02_mlp.rs`; next: `examples/05_digits.rs`.
+//!
+//! Run: `cargo run --release --example cnn` — prints the summary table (Keras' numbers:
+//! 54,410 parameters) and a prediction of untrained weights.
 
 use typed_nn::prelude::*;
 

@@ -1,9 +1,14 @@
-//! Seed model 1 — Keras `Dense(64, relu, input 784) -> Dense(10, softmax)` — as a type.
+//! # 02 — Seed model 1: a model is a type
 //!
-//! Builds the model with Keras' default initialisation, prints its summary (the same table
-//! Keras prints) and classifies one input.
+//! Keras' `Dense(64, relu, input 784) → Dense(10, softmax)` written as the type
+//! `(Dense<784, 64, Relu>, Dense<64, 10, Softmax>)`: built with Keras' initialisation, its
+//! summary printed (the same table Keras prints, from compile-time facts), one input
+//! classified.
 //!
-//! Run: `cargo run --release --example mlp`
+//! Builds on `examples/01_tensors.rs`; next: `examples/03_custom_activation.rs`.
+//!
+//! Run: `cargo run --release --example mlp` — prints the summary table, ten probabilities and
+//! the predicted class.
 
 use typed_nn::prelude::*;
 

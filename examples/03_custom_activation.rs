@@ -1,14 +1,16 @@
-//! Seed model 3 — Keras `Dense(128, swish, input 100) -> Dense(10, softmax)` with a
-//! *user-defined* swish activation — and the one-call proof that its derivative is right.
+//! # 03 — Seed model 3: your own activation, proven
 //!
+//! Keras' `Dense(128, swish, input 100) → Dense(10, softmax)` with a *user-defined* swish.
 //! An activation is a unit struct implementing `Activation`: the function `f` and its
 //! derivative `df`. Naming it in the layer type (`Dense<100, 128, Swish>`) compiles it into
 //! the layer's loop, exactly like a built-in one. `typed_nn::gradcheck` then checks `df`, the
 //! layer and the whole model against finite differences; the last part shows what it reports
 //! when `df` is wrong.
 //!
-//! Builds on `examples/mlp.rs`. Run:
-//! `cargo run --release --example custom_activation --features proptest`
+//! Builds on `examples/02_mlp.rs`; next: `examples/04_cnn.rs`.
+//!
+//! Run: `cargo run --release --example custom_activation --features proptest` — prints the
+//! summary, a prediction, three passing checks and two failure reports.
 
 use typed_nn::gradcheck::{GradCheck, check_activation, check_layer, check_model_loss};
 use typed_nn::prelude::*;
