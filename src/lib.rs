@@ -1,4 +1,5 @@
 #![doc = include_str!("../README.md")]
+#![doc = include_str!("../docs/crate.md")]
 #![no_std]
 #![deny(unsafe_code)]
 #![deny(missing_docs)]
@@ -35,6 +36,7 @@ pub mod boxed;
 pub mod data;
 #[cfg(feature = "proptest")]
 pub mod gradcheck;
+pub mod guide;
 pub mod init;
 pub mod io;
 mod kernel;

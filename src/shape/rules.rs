@@ -4,31 +4,9 @@
 //! (`impl<X: DenseInput<..>> Layer<X> for Dense<..>`), and the rule computes the output type.
 //! That shape is deliberate: when a model is miswired, rustc then reports the rule that failed,
 //! with the message below, instead of "method exists but its trait bounds were not satisfied".
+#![doc = ""]
+#![doc = include_str!("../../docs/guide/shape-rules.md")]
 //!
-//! # Which rules `cargo check` reports
-//!
-//! | rule | a mistake | reported by | test (`tests/ui/`) |
-//! |---|---|---|---|
-//! | a `Dense` takes the previous layer's output | `Dense<784, 64>` then `Dense<32, 10>` | `cargo check` | `dense_input_must_match_previous_output` |
-//! | the input matches the first layer | a `Vector<780>` into `Dense<784, ..>` | `cargo check` | `model_input_must_match_first_layer` |
-//! | a `Conv2D` takes its channel count | an `Image<28, 28, 3>` into `Conv2D<1, ..>` | `cargo check` | `conv_input_channels_must_match` |
-//! | the kernel fits the (padded) image ([`KernelFits`]) | `Conv2D<1, 8, 5>` on `Image<4, 4, 1>` | `cargo check` | `conv_kernel_must_fit_image` |
-//! | the pooling window fits ([`PoolFits`]) | `MaxPool2D<4>` on `Image<3, 3, 2>` | `cargo check` | `pool_window_must_fit_image` |
-//! | an image needs `Flatten` before a `Dense` | `MaxPool2D<2>` then `Dense<5408, 10>` | `cargo check` | `dense_needs_flatten_after_image` |
-//! | the `Dense` after a `Flatten` takes `H·W·C` ([`DenseAfterFlatten`]) | `Flatten` of 13×13×32 into `Dense<5400, ..>` | **`cargo build`** (and `test`, `run`) | `dense_after_flatten_must_take_flattened_size` |
-//!
-//! Only the last rule waits for a build. Comparing `IN` with `H·W·C` needs arithmetic on const
-//! generics in a type (`Vector<{H * W * C}>`), which stable Rust does not have, and typenum
-//! cannot help because there is no way to turn an arbitrary `IN` such as 5408 into a typenum
-//! number on stable (`typenum::U<N>` exists only for a table of values). So the rule is a
-//! `const` assertion, evaluated when the `Dense` is instantiated; its error names
-//! `DenseAfterFlatten<5400, 13, 13, 32>`: the `Dense`'s input size, then `H`, `W`, `C`.
-//! The compile-fail test builds its case (trybuild builds, not only checks, when a suite also
-//! has passing cases), so this rule is exercised the way users meet it. The
-//! `dense_needs_flatten_after_image` case prints its error twice: rustc checks the same
-//! failing bound at the argument and at the call.
-//!
-//! Computed image sides are limited to 0..=1024 (the typenum → const table).
 
 use core::ops::{Add, Div, Sub};
 

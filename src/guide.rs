@@ -1,0 +1,96 @@
+//! The typed-nn guide: type-level design of a neural-network library, in seven chapters and an
+//! error gallery. Every code block below is compiled (and run) by `cargo test`.
+//!
+//! 1. [Shapes as types](ch01_shapes_as_types), and why const generics alone stop at `H − K + 1`
+//! 2. [Computed shapes](ch02_computed_shapes): typenum on stable, and back to plain numbers
+//! 3. [A tuple becomes a checked model](ch03_tuples_as_models)
+//! 4. [Why the activation is compiled into the loop](ch04_activations_in_the_loop), with the
+//!    disassembly
+//! 5. [Backward without a tape](ch05_backward_without_a_tape): Dense, softmax + cross-entropy,
+//!    convolution, max pooling
+//! 6. [Gradient checks](ch06_gradient_checks), and a walkthrough of your own layer
+//! 7. [The embedded story](ch07_embedded)
+//!
+//! Then the [error gallery](error_gallery): every shape mistake the library rejects, and the
+//! exact message a student sees.
+//!
+//! The numbered examples follow the same path: `examples/01_tensors.rs` to
+//! `examples/08_embedded.rs`.
+
+#[doc = include_str!("../docs/guide/01-shapes-as-types.md")]
+pub mod ch01_shapes_as_types {}
+
+#[doc = include_str!("../docs/guide/02-computed-shapes.md")]
+pub mod ch02_computed_shapes {}
+
+#[doc = include_str!("../docs/guide/03-tuples-as-models.md")]
+pub mod ch03_tuples_as_models {}
+
+#[doc = include_str!("../docs/guide/04-activations-in-the-loop.md")]
+pub mod ch04_activations_in_the_loop {}
+
+#[doc = include_str!("../docs/guide/05-backward-without-a-tape.md")]
+pub mod ch05_backward_without_a_tape {}
+
+#[cfg_attr(
+    feature = "proptest",
+    doc = concat!(
+        include_str!("../docs/guide/06-gradient-checks.md"),
+        "\n```rust\n",
+        include_str!("../examples/06_custom_layer.rs"),
+        "```\n\nNext: [chapter 7, the embedded story](crate::guide::ch07_embedded).\n"
+    )
+)]
+#[cfg_attr(
+    not(feature = "proptest"),
+    doc = "# 6. Gradient checks\n\nThis chapter's examples use the `gradcheck` helpers: build the docs with `--features proptest`."
+)]
+pub mod ch06_gradient_checks {}
+
+#[doc = include_str!("../docs/guide/07-embedded.md")]
+pub mod ch07_embedded {}
+
+/// One gallery entry: the rule, the program (compiled by this doctest and required to fail),
+/// and the exact message from the checked-in `.stderr`.
+macro_rules! entry {
+    ($title:literal, $file:literal, $reported:literal) => {
+        concat!(
+            "## ",
+            $title,
+            "\n\nReported by ",
+            $reported,
+            ". `tests/ui/",
+            $file,
+            ".rs`:\n\n```compile_fail\n",
+            include_str!(concat!("../tests/ui/", $file, ".rs")),
+            "```\n\nThe message (`tests/ui/",
+            $file,
+            ".stderr`, checked by `cargo test`):\n\n```text\n",
+            include_str!(concat!("../tests/ui/", $file, ".stderr")),
+            "```\n\n"
+        )
+    };
+}
+
+#[doc = concat!(
+    "# Error gallery\n\n",
+    "Every shape mistake typed-nn rejects, the program that makes it, and the compiler's exact ",
+    "message. The programs and messages are the compile-fail tests' own files (`tests/ui/`), ",
+    "included here verbatim, so this page changes whenever a message does. Messages are from ",
+    "the toolchain pinned in `rust-toolchain.toml`; paths into the library print as `src/...`.\n\n",
+    include_str!("../docs/guide/shape-rules.md"),
+    "\n",
+    entry!("A Dense takes the previous layer's output", "dense_input_must_match_previous_output", "`cargo check`"),
+    entry!("The input matches the first layer", "model_input_must_match_first_layer", "`cargo check`"),
+    entry!("A Conv2D takes its channel count", "conv_input_channels_must_match", "`cargo check`"),
+    entry!("The kernel fits the image", "conv_kernel_must_fit_image", "`cargo check`"),
+    entry!("The pooling window fits the image", "pool_window_must_fit_image", "`cargo check`"),
+    entry!("An image needs Flatten before a Dense", "dense_needs_flatten_after_image", "`cargo check`"),
+    entry!("A weight image has the model's length", "weight_image_length_must_match", "`cargo check`"),
+    entry!(
+        "The Dense after a Flatten takes H·W·C inputs",
+        "dense_after_flatten_must_take_flattened_size",
+        "`cargo build` (not `cargo check`: see the table)"
+    ),
+)]
+pub mod error_gallery {}
