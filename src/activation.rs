@@ -90,6 +90,15 @@ pub trait Activation: Copy + Default + 'static {
         Self::apply(v);
     }
 
+    /// [`apply_fast`](Activation::apply_fast) for code compiled with the `fma` target feature
+    /// (the AVX2 and AVX-512 paths); built-ins use fused multiply-adds in their `eˣ`. The
+    /// default is `apply_fast`.
+    #[doc(hidden)]
+    #[inline(always)]
+    fn apply_fma<T: Scalar>(v: &mut [T]) {
+        Self::apply_fast(v);
+    }
+
     /// Back-propagates through the activation: `dz = J(z)ᵀ · dy`, given the pre-activations
     /// `z`, the outputs `y = apply(z)` and the upstream gradient `dy`.
     ///
@@ -305,6 +314,12 @@ impl Activation for Sigmoid {
             *x = T::one() / (T::one() + (-*x).fast_exp());
         }
     }
+    #[inline(always)]
+    fn apply_fma<T: Scalar>(v: &mut [T]) {
+        for x in v {
+            *x = T::one() / (T::one() + (-*x).fast_exp_fma());
+        }
+    }
     /// From the output: `dz = dy·y·(1 − y)`, no exponential.
     #[inline(always)]
     fn backprop<T: Float>(_z: &[T], y: &[T], dy: &[T], dz: &mut [T]) {
@@ -413,6 +428,12 @@ impl Activation for Swish {
         }
     }
     #[inline(always)]
+    fn apply_fma<T: Scalar>(v: &mut [T]) {
+        for x in v {
+            *x = *x / (T::one() + (-*x).fast_exp_fma());
+        }
+    }
+    #[inline(always)]
     fn df<T: Float>(x: T) -> T {
         let s = sigmoid(x);
         s * (T::one() + x * (T::one() - s))
@@ -480,6 +501,12 @@ impl Activation for Exponential {
         }
     }
     #[inline(always)]
+    fn apply_fma<T: Scalar>(v: &mut [T]) {
+        for x in v {
+            *x = x.fast_exp_fma();
+        }
+    }
+    #[inline(always)]
     fn df<T: Float>(x: T) -> T {
         x.exp()
     }
@@ -525,20 +552,32 @@ impl Activation for Softmax {
     }
     #[inline(always)]
     fn apply_fast<T: Scalar>(v: &mut [T]) {
-        let max = v.iter().fold(T::neg_infinity(), |m, &x| m.max(x));
-        for x in v.iter_mut() {
-            *x = (*x - max).fast_exp();
-        }
-        let inv = T::one() / v.iter().copied().sum::<T>();
-        for x in v.iter_mut() {
-            *x *= inv;
-        }
+        Self::softmax::<T, false>(v);
+    }
+    #[inline(always)]
+    fn apply_fma<T: Scalar>(v: &mut [T]) {
+        Self::softmax::<T, true>(v);
     }
     #[inline(always)]
     fn backprop<T: Float>(_z: &[T], y: &[T], dy: &[T], dz: &mut [T]) {
         let dot = y.iter().zip(dy).fold(T::zero(), |acc, (&y, &dy)| acc + y * dy);
         for ((dz, &y), &dy) in dz.iter_mut().zip(y).zip(dy) {
             *dz = y * (dy - dot);
+        }
+    }
+}
+
+impl Softmax {
+    /// The vectorised softmax: max, `eˣ⁻ᵐᵃˣ`, then the normalisation.
+    #[inline(always)]
+    fn softmax<T: Scalar, const FMA: bool>(v: &mut [T]) {
+        let max = v.iter().fold(T::neg_infinity(), |m, &x| m.max(x));
+        for x in v.iter_mut() {
+            *x = if FMA { (*x - max).fast_exp_fma() } else { (*x - max).fast_exp() };
+        }
+        let inv = T::one() / v.iter().copied().sum::<T>();
+        for x in v.iter_mut() {
+            *x *= inv;
         }
     }
 }

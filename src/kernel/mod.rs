@@ -12,6 +12,7 @@ pub(crate) mod exp;
 pub(crate) mod gemm;
 #[cfg(feature = "alloc")]
 pub(crate) mod heap;
+pub(crate) mod simd;
 
 pub use cast::FlatLayout;
 
@@ -23,6 +24,11 @@ pub trait Kernels: Sized + Copy + 'static {
     /// `eˣ`, inline and branch-free so that loops calling it vectorise (see [`exp`]).
     #[doc(hidden)]
     fn fast_exp(self) -> Self;
+
+    /// [`fast_exp`](Kernels::fast_exp) with fused multiply-adds, for code compiled with the
+    /// `fma` target feature (without `std` there is no such path: the same as `fast_exp`).
+    #[doc(hidden)]
+    fn fast_exp_fma(self) -> Self;
 
     /// `c ← alpha·a·b + beta·c` through `matrixmultiply` (see [`gemm::gemm`] for the checks).
     ///
@@ -50,6 +56,14 @@ impl Kernels for f32 {
         exp::exp_f32(self)
     }
 
+    #[inline(always)]
+    fn fast_exp_fma(self) -> Self {
+        #[cfg(feature = "std")]
+        return exp::exp_f32_fma(self);
+        #[cfg(not(feature = "std"))]
+        exp::exp_f32(self)
+    }
+
     #[cfg(feature = "alloc")]
     #[inline]
     unsafe fn gemm_unchecked(
@@ -72,6 +86,14 @@ impl Kernels for f32 {
 impl Kernels for f64 {
     #[inline(always)]
     fn fast_exp(self) -> Self {
+        exp::exp_f64(self)
+    }
+
+    #[inline(always)]
+    fn fast_exp_fma(self) -> Self {
+        #[cfg(feature = "std")]
+        return exp::exp_f64_fma(self);
+        #[cfg(not(feature = "std"))]
         exp::exp_f64(self)
     }
 
