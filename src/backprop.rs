@@ -245,6 +245,6 @@ where
             loss.gradient(y, t, scale, d)
         };
     }
-    model.backward_batch_flat(n, flat(xs), cache, flat(dys), grad, None, fused, scratch);
+    model.backward_batch_flat(n, flat(xs), flat(ys), cache, flat(dys), grad, None, fused, scratch);
     Ok(total * scale)
 }

@@ -102,6 +102,7 @@ impl<X: crate::Tensor, L: crate::Backward<X>> crate::Backward<X> for Box<L> {
         &self,
         n: usize,
         xs: &[X::Elem],
+        ys: &[X::Elem],
         cache: &[X::Elem],
         dys: &[X::Elem],
         grad: &mut Self,
@@ -109,7 +110,7 @@ impl<X: crate::Tensor, L: crate::Backward<X>> crate::Backward<X> for Box<L> {
         logits: bool,
         scratch: &mut [X::Elem],
     ) {
-        (**self).backward_batch_flat(n, xs, cache, dys, grad, dxs, logits, scratch);
+        (**self).backward_batch_flat(n, xs, ys, cache, dys, grad, dxs, logits, scratch);
     }
 }
 

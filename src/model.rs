@@ -181,6 +181,7 @@ macro_rules! tuple_model {
                 &self,
                 n: usize,
                 xs: &[X::Elem],
+                ys: &[X::Elem],
                 cache: &[X::Elem],
                 dys: &[X::Elem],
                 grad: &mut Self,
@@ -200,9 +201,11 @@ macro_rules! tuple_model {
                 // ∂L/∂Yᵢ buffers, in forward order, then the layers' own scratch.
                 let Some(($D0, rest)) = scratch.split_at_mut_checked(n.saturating_mul($Y0::LEN)) else { return };
                 $(let Some(($D, rest)) = rest.split_at_mut_checked(n.saturating_mul($Y::LEN)) else { return };)*
-                self.$iz.backward_batch_flat(n, $InZ, $Z, dys, &mut grad.$iz, Some($DInZ), logits, rest);
-                $(self.$ri.backward_batch_flat(n, $RIn, $RL, $RD, &mut grad.$ri, Some($RDIn), false, rest);)*
-                self.0.backward_batch_flat(n, xs, $L0, $D0, &mut grad.0, dxs, false, rest);
+                // Each layer gets its input, its output (the next buffer, or the model's `ys`),
+                // its cache and the gradient of its output.
+                self.$iz.backward_batch_flat(n, $InZ, ys, $Z, dys, &mut grad.$iz, Some($DInZ), logits, rest);
+                $(self.$ri.backward_batch_flat(n, $RIn, $RY, $RL, $RD, &mut grad.$ri, Some($RDIn), false, rest);)*
+                self.0.backward_batch_flat(n, xs, $Y0, $L0, $D0, &mut grad.0, dxs, false, rest);
             }
         }
 
@@ -293,6 +296,7 @@ impl<X: Tensor, L: Backward<X>> Backward<X> for (L,) {
         &self,
         n: usize,
         xs: &[X::Elem],
+        ys: &[X::Elem],
         cache: &[X::Elem],
         dys: &[X::Elem],
         grad: &mut Self,
@@ -300,7 +304,7 @@ impl<X: Tensor, L: Backward<X>> Backward<X> for (L,) {
         logits: bool,
         scratch: &mut [X::Elem],
     ) {
-        self.0.backward_batch_flat(n, xs, cache, dys, &mut grad.0, dxs, logits, scratch);
+        self.0.backward_batch_flat(n, xs, ys, cache, dys, &mut grad.0, dxs, logits, scratch);
     }
 }
 

@@ -246,23 +246,45 @@ impl<const CI: usize, const CO: usize, const K: usize, A: Activation, const S: u
         }
     }
 
-    /// `z = conv(x) + b` for one image, directly (no im2col): for each output pixel, an `axpy`
-    /// over the `CO` filters per input value.
-    fn convolve(&self, g: Geometry, x: &[T], z: &mut [T]) {
-        for (p, zpix) in rows_mut(z, CO, g.ho * g.wo).enumerate() {
-            zpix.copy_from_slice(&self.bias);
+    /// The register-blocked direct convolution of one image: each output pixel's `CO`
+    /// channels are accumulated in a local array (registers), the activation is applied there
+    /// when `activate`, and the pixel is stored once — into `z` (pre-activation, if given) and
+    /// `y`. `FMA` selects fused multiply-adds (inside the AVX2/AVX-512 dispatch).
+    #[inline(always)]
+    fn convolve_direct<const FMA: bool>(&self, g: Geometry, x: &[T], z: Option<&mut [T]>, y: &mut [T], activate: bool) {
+        let pixels = g.ho * g.wo;
+        let mut z_rows = z.map(|z| rows_mut(z, CO, pixels));
+        for (p, ypix) in rows_mut(y, CO, pixels).enumerate() {
+            let mut acc = self.bias;
             Self::taps(g, p / g.wo.max(1), p % g.wo.max(1), |ky, kx, start| {
                 let (Some(xpix), Some(kk)) = (x.get(start..start + CI), self.kernel.get(ky).and_then(|r| r.get(kx)))
                 else {
                     return;
                 };
                 for (&xc, kc) in xpix.iter().zip(kk) {
-                    for (zo, &w) in zpix.iter_mut().zip(kc) {
-                        *zo += xc * w;
+                    for (a, &w) in acc.iter_mut().zip(kc) {
+                        *a = if FMA { xc.mul_add(w, *a) } else { *a + xc * w };
                     }
                 }
             });
+            if let Some(zpix) = z_rows.as_mut().and_then(Iterator::next) {
+                zpix.copy_from_slice(&acc);
+            }
+            if activate {
+                if FMA { A::apply_fma(&mut acc) } else { A::apply_fast(&mut acc) }
+            }
+            ypix.copy_from_slice(&acc);
         }
+    }
+
+    /// Whether the direct kernel beats im2col + GEMM: for small receptive fields (seed model 2
+    /// and the digits model have `K·K·CI = 9`) the GEMM mostly pays for packing.
+    #[cfg(feature = "alloc")]
+    const DIRECT: bool = K * K * CI <= 64;
+
+    /// Runs [`convolve_direct`](Self::convolve_direct) on `n` images on the best vector unit.
+    fn convolve_images(&self, g: Geometry, n: usize, xs: &[T], zs: Option<&mut [T]>, ys: &mut [T], activate: bool) {
+        crate::kernel::simd::dispatch(DirectConv { layer: self, g, n, xs, zs, ys, activate });
     }
 
     /// Backward of the convolution for one image given `dz`: `∂b += Σ dz`,
@@ -294,13 +316,31 @@ impl<const CI: usize, const CO: usize, const K: usize, A: Activation, const S: u
         }
     }
 
-    /// The im2col matrix of one image: row `oy·WO + ox` holds the `K·K·CI` input values under
-    /// the kernel at that output pixel (zeros for padding), in the kernel's `(ky, kx, c)`
-    /// order, so that `Z = patches · kernel` with the kernel as a `(K·K·CI) × CO` matrix.
+    /// Pixel rows per tile of the batched kernels: the im2col tile stays near 64 KB, so one
+    /// tile's patches, outputs and activations are still in cache when the next step reads
+    /// them (the batch's whole output, 2.7 MB for seed model 2, would not be).
     #[cfg(feature = "alloc")]
-    fn im2col(g: Geometry, x: &[T], patches: &mut [T]) {
-        for (p, row) in rows_mut(patches, Self::PATCH, g.ho * g.wo).enumerate() {
+    const TILE: usize = {
+        let t = 16_384 / if Self::PATCH == 0 { 1 } else { Self::PATCH };
+        if t < 16 {
+            16
+        } else if t > 4096 {
+            4096
+        } else {
+            t
+        }
+    };
+
+    /// im2col of the batch's pixel rows `r0..r1` (row `s·HO·WO + oy·WO + ox` is output pixel
+    /// `(oy, ox)` of image `s`): the `K·K·CI` input values under the kernel there, zeros for
+    /// padding, in the kernel's `(ky, kx, c)` order, so that `Z = patches · kernel`.
+    #[cfg(feature = "alloc")]
+    fn im2col_rows(g: Geometry, xs: &[T], r0: usize, r1: usize, patches: &mut [T]) {
+        let (pixels, in_len) = (g.ho * g.wo, g.h * g.w * CI);
+        for (r, row) in (r0..r1).zip(rows_mut(patches, Self::PATCH, r1 - r0)) {
             row.fill(T::zero());
+            let (image, p) = (r / pixels.max(1), r % pixels.max(1));
+            let Some(x) = xs.get(image * in_len..(image + 1) * in_len) else { continue };
             Self::taps(g, p / g.wo.max(1), p % g.wo.max(1), |ky, kx, start| {
                 let at = (ky * K + kx) * CI;
                 if let (Some(dst), Some(src)) = (row.get_mut(at..at + CI), x.get(start..start + CI)) {
@@ -310,11 +350,14 @@ impl<const CI: usize, const CO: usize, const K: usize, A: Activation, const S: u
         }
     }
 
-    /// The adjoint of [`im2col`](Self::im2col): adds each patch value back onto the input
-    /// pixel it came from (`dx` must be zeroed by the caller).
+    /// The adjoint of [`im2col_rows`](Self::im2col_rows): adds each patch value back onto the
+    /// input pixel it came from (`dxs` must be zeroed by the caller).
     #[cfg(feature = "alloc")]
-    fn col2im(g: Geometry, patches: &[T], dx: &mut [T]) {
-        for (p, row) in rows(patches, Self::PATCH, g.ho * g.wo).enumerate() {
+    fn col2im_rows(g: Geometry, patches: &[T], r0: usize, r1: usize, dxs: &mut [T]) {
+        let (pixels, in_len) = (g.ho * g.wo, g.h * g.w * CI);
+        for (r, row) in (r0..r1).zip(rows(patches, Self::PATCH, r1 - r0)) {
+            let (image, p) = (r / pixels.max(1), r % pixels.max(1));
+            let Some(dx) = dxs.get_mut(image * in_len..(image + 1) * in_len) else { continue };
             Self::taps(g, p / g.wo.max(1), p % g.wo.max(1), |ky, kx, start| {
                 let at = (ky * K + kx) * CI;
                 if let (Some(src), Some(dst)) = (row.get(at..at + CI), dx.get_mut(start..start + CI)) {
@@ -326,21 +369,16 @@ impl<const CI: usize, const CO: usize, const K: usize, A: Activation, const S: u
         }
     }
 
-    /// `Z = im2col(X)·kernel + b` for `n` images in one GEMM; `patches` receives the im2col
-    /// matrices (`n·HO·WO` rows).
+    /// `Z = patches·kernel + b` for the rows of one tile (`zs` has `patches.len()/PATCH` rows).
     #[cfg(feature = "alloc")]
-    fn convolve_batch(&self, g: Geometry, n: usize, xs: &[T], patches: &mut [T], zs: &mut [T]) {
+    fn linear_tile(&self, patches: &[T], zs: &mut [T]) {
         use crate::kernel::gemm::{Dims, Strided, gemm};
-        let pixels = g.ho * g.wo;
-        for (x, p) in rows(xs, g.h * g.w * CI, n).zip(rows_mut(patches, pixels * Self::PATCH, n)) {
-            Self::im2col(g, x, p);
-        }
-        let rows_total = n * pixels;
-        for zpix in rows_mut(zs, CO, rows_total) {
+        let rows_n = zs.len() / CO.max(1);
+        for zpix in rows_mut(zs, CO, rows_n) {
             zpix.copy_from_slice(&self.bias);
         }
         let kernel = self.kernel.as_flattened().as_flattened().as_flattened();
-        let dims = Dims { m: rows_total, k: Self::PATCH, n: CO };
+        let dims = Dims { m: rows_n, k: Self::PATCH, n: CO };
         let _ = gemm(
             dims,
             T::one(),
@@ -349,6 +387,35 @@ impl<const CI: usize, const CO: usize, const K: usize, A: Activation, const S: u
             T::one(),
             zs,
         );
+    }
+}
+
+/// A batch of direct convolutions, as a [`Vectorized`](crate::kernel::simd::Vectorized)
+/// computation for the AVX2/AVX-512 dispatch.
+struct DirectConv<'a, L, T> {
+    layer: &'a L,
+    g: Geometry,
+    n: usize,
+    xs: &'a [T],
+    zs: Option<&'a mut [T]>,
+    ys: &'a mut [T],
+    activate: bool,
+}
+
+impl<const CI: usize, const CO: usize, const K: usize, A: Activation, const S: usize, P: Padding, T: Scalar>
+    crate::kernel::simd::Vectorized for DirectConv<'_, Conv2D<CI, CO, K, A, S, P, T>, T>
+{
+    type Output = ();
+
+    #[inline(always)]
+    fn run<const FMA: bool>(self) {
+        let DirectConv { layer, g, n, xs, zs, ys, activate } = self;
+        let (in_len, out_len) = (g.h * g.w * CI, g.ho * g.wo * CO);
+        let mut z_rows = zs.map(|z| rows_mut(z, out_len, n));
+        for (x, y) in rows(xs, in_len, n).zip(rows_mut(ys, out_len, n)) {
+            let z = z_rows.as_mut().and_then(Iterator::next);
+            layer.convolve_direct::<FMA>(g, x, z, y, activate);
+        }
     }
 }
 
@@ -362,25 +429,36 @@ where
 
     fn forward(&self, x: &X) -> X::Out {
         let mut out = X::Out::default();
-        self.convolve(Self::geometry::<X>(), x.as_slice(), out.as_mut_slice());
-        for pixel in rows_mut(out.as_mut_slice(), CO, X::Out::LEN / CO.max(1)) {
-            A::apply_fast(pixel);
-        }
+        self.convolve_images(Self::geometry::<X>(), 1, x.as_slice(), None, out.as_mut_slice(), true);
         out
     }
 
     #[cfg(feature = "alloc")]
-    fn batch_scratch_len(n: usize) -> usize {
-        n.saturating_mul(X::Out::LEN / CO.max(1)).saturating_mul(Self::PATCH)
+    fn batch_scratch_len(_n: usize) -> usize {
+        if Self::DIRECT { 0 } else { Self::TILE * Self::PATCH }
     }
 
-    /// im2col + one GEMM for the whole batch, then the activation per pixel.
+    /// The direct kernel for small receptive fields; otherwise tile by tile: im2col, one GEMM
+    /// (with the bias), the activation — while the tile is in cache.
     #[cfg(feature = "alloc")]
     fn forward_batch_flat(&self, n: usize, xs: &[T], ys: &mut [T], scratch: &mut [T]) {
         let g = Self::geometry::<X>();
-        self.convolve_batch(g, n, xs, scratch, ys);
-        for pixel in rows_mut(ys, CO, n * g.ho * g.wo) {
-            A::apply_fast(pixel);
+        if Self::DIRECT {
+            self.convolve_images(g, n, xs, None, ys, true);
+            return;
+        }
+        let total = n * g.ho * g.wo;
+        let mut r0 = 0;
+        while r0 < total {
+            let r1 = (r0 + Self::TILE).min(total);
+            let (Some(patches), Some(zs)) = (scratch.get_mut(..(r1 - r0) * Self::PATCH), ys.get_mut(r0 * CO..r1 * CO))
+            else {
+                return;
+            };
+            Self::im2col_rows(g, xs, r0, r1, patches);
+            self.linear_tile(patches, zs);
+            crate::kernel::simd::activate_rows::<A, T>(zs, CO);
+            r0 = r1;
         }
     }
 }
@@ -407,12 +485,8 @@ where
     const FUSION: Fusion = Fusion::None;
 
     fn forward_train(&self, x: &X) -> (X::Out, ConvCache<X::Out>) {
-        let mut z = X::Out::default();
-        self.convolve(Self::geometry::<X>(), x.as_slice(), z.as_mut_slice());
-        let mut y = z.clone();
-        for pixel in rows_mut(y.as_mut_slice(), CO, X::Out::LEN / CO.max(1)) {
-            A::apply_fast(pixel);
-        }
+        let (mut z, mut y) = (X::Out::default(), X::Out::default());
+        self.convolve_images(Self::geometry::<X>(), 1, x.as_slice(), Some(z.as_mut_slice()), y.as_mut_slice(), true);
         (y, ConvCache { z })
     }
 
@@ -431,85 +505,111 @@ where
 
     #[cfg(feature = "alloc")]
     fn train_cache_len(n: usize) -> usize {
-        // im2col patches, then Z, then Y.
-        let pixels = n.saturating_mul(X::Out::LEN / CO.max(1));
-        pixels.saturating_mul(Self::PATCH).saturating_add(pixels.saturating_mul(2 * CO))
+        // Z; the backward pass recomputes each tile's im2col from the input, in cache.
+        n.saturating_mul(X::Out::LEN)
     }
 
     #[cfg(feature = "alloc")]
-    fn train_scratch_len(n: usize) -> usize {
-        // dZ, then the patch gradients for dX.
-        let pixels = n.saturating_mul(X::Out::LEN / CO.max(1));
-        pixels.saturating_mul(CO).saturating_add(pixels.saturating_mul(Self::PATCH))
+    fn train_scratch_len(_n: usize) -> usize {
+        // One tile of dZ, of patches and of patch gradients.
+        Self::TILE * (CO + 2 * Self::PATCH)
     }
 
+    /// `Z` into the cache and `Y = act(Z)` into `ys`: the direct kernel for small receptive
+    /// fields, otherwise tile by tile (im2col, GEMM, activation).
     #[cfg(feature = "alloc")]
-    fn forward_train_batch_flat(&self, n: usize, xs: &[T], ys: &mut [T], cache: &mut [T], _scratch: &mut [T]) {
+    fn forward_train_batch_flat(&self, n: usize, xs: &[T], ys: &mut [T], cache: &mut [T], scratch: &mut [T]) {
         let g = Self::geometry::<X>();
-        let pixels = n * g.ho * g.wo;
-        let Some((patches, rest)) = cache.split_at_mut_checked(pixels * Self::PATCH) else { return };
-        let Some((zs, rest)) = rest.split_at_mut_checked(pixels * CO) else { return };
-        let (Some(y_cache), Some(ys)) = (rest.get_mut(..pixels * CO), ys.get_mut(..pixels * CO)) else { return };
-        self.convolve_batch(g, n, xs, patches, zs);
-        ys.copy_from_slice(zs);
-        for pixel in rows_mut(ys, CO, pixels) {
-            A::apply_fast(pixel);
+        let total = n * g.ho * g.wo;
+        let Some(all_zs) = cache.get_mut(..total * CO) else { return };
+        if Self::DIRECT {
+            self.convolve_images(g, n, xs, Some(all_zs), ys, true);
+            return;
         }
-        y_cache.copy_from_slice(ys);
+        let mut r0 = 0;
+        while r0 < total {
+            let r1 = (r0 + Self::TILE).min(total);
+            let patches = scratch.get_mut(..(r1 - r0) * Self::PATCH);
+            let (zs, out) = (all_zs.get_mut(r0 * CO..r1 * CO), ys.get_mut(r0 * CO..r1 * CO));
+            let (Some(patches), Some(zs), Some(out)) = (patches, zs, out) else { return };
+            Self::im2col_rows(g, xs, r0, r1, patches);
+            self.linear_tile(patches, zs);
+            out.copy_from_slice(zs);
+            crate::kernel::simd::activate_rows::<A, T>(out, CO);
+            r0 = r1;
+        }
     }
 
-    /// `dZ` per pixel, then `∂kernel += Pᵀ·dZ` and `dP = dZ·kernelᵀ` (two GEMMs over all
-    /// `n·HO·WO` pixels), and `dX = col2im(dP)`.
+    /// Tile by tile: `dZ` from `Z`, `Y` and `dY`; `∂b += Σ dZ`; the tile's im2col again; `∂K +=
+    /// Pᵀ·dZ`; and, if wanted, `dP = dZ·Kᵀ` scattered back onto the input (`col2im`).
     #[cfg(feature = "alloc")]
     fn backward_batch_flat(
         &self,
         n: usize,
-        _xs: &[T],
+        xs: &[T],
+        ys: &[T],
         cache: &[T],
         dys: &[T],
         grad: &mut Self,
-        dxs: Option<&mut [T]>,
+        mut dxs: Option<&mut [T]>,
         logits: bool,
         scratch: &mut [T],
     ) {
         use crate::kernel::gemm::{Dims, Strided, gemm};
         let g = Self::geometry::<X>();
-        let pixels = n * g.ho * g.wo;
-        let Some((patches, rest)) = cache.split_at_checked(pixels * Self::PATCH) else { return };
-        let (Some(zs), Some(ys), Some(dys)) =
-            (rest.get(..pixels * CO), rest.get(pixels * CO..2 * pixels * CO), dys.get(..pixels * CO))
-        else {
-            return;
-        };
-        let Some((dz_buf, rest)) = scratch.split_at_mut_checked(pixels * CO) else { return };
-        let dzs: &[T] = if logits {
-            dys
-        } else {
-            let rows_iter = rows(zs, CO, pixels).zip(rows(ys, CO, pixels)).zip(rows(dys, CO, pixels));
-            for (((z, y), dy), dz) in rows_iter.zip(rows_mut(dz_buf, CO, pixels)) {
-                A::backprop(z, y, dy, dz);
-            }
-            dz_buf
-        };
-        for dz in rows(dzs, CO, pixels) {
-            for (gb, &d) in grad.bias.iter_mut().zip(dz) {
-                *gb += d;
-            }
-        }
-        let gk = grad.kernel.as_flattened_mut().as_flattened_mut().as_flattened_mut();
-        let dk = Dims { m: Self::PATCH, k: pixels, n: CO };
-        let _ =
-            gemm(dk, T::one(), Strided::transposed(patches, Self::PATCH), Strided::row_major(dzs, CO), T::one(), gk);
-        if let Some(dxs) = dxs {
-            let Some(dp) = rest.get_mut(..pixels * Self::PATCH) else { return };
-            let kernel = self.kernel.as_flattened().as_flattened().as_flattened();
-            let dims = Dims { m: pixels, k: CO, n: Self::PATCH };
-            let _ = gemm(dims, T::one(), Strided::row_major(dzs, CO), Strided::transposed(kernel, CO), T::zero(), dp);
+        let total = n * g.ho * g.wo;
+        let Some(all_zs) = cache.get(..total * CO) else { return };
+        let Some((dz_buf, rest)) = scratch.split_at_mut_checked(Self::TILE * CO) else { return };
+        let Some((patch_buf, dp_buf)) = rest.split_at_mut_checked(Self::TILE * Self::PATCH) else { return };
+        if let Some(dxs) = dxs.as_deref_mut() {
             dxs.fill(T::zero());
-            let in_len = g.h * g.w * CI;
-            for (dp, dx) in rows(dp, g.ho * g.wo * Self::PATCH, n).zip(rows_mut(dxs, in_len, n)) {
-                Self::col2im(g, dp, dx);
+        }
+        let kernel = self.kernel.as_flattened().as_flattened().as_flattened();
+        let mut r0 = 0;
+        while r0 < total {
+            let r1 = (r0 + Self::TILE).min(total);
+            let rows_n = r1 - r0;
+            let (Some(zs), Some(ys), Some(dys), Some(patches)) = (
+                all_zs.get(r0 * CO..r1 * CO),
+                ys.get(r0 * CO..r1 * CO),
+                dys.get(r0 * CO..r1 * CO),
+                patch_buf.get_mut(..rows_n * Self::PATCH),
+            ) else {
+                return;
+            };
+            let dzs: &[T] = if logits {
+                dys
+            } else {
+                let Some(dz) = dz_buf.get_mut(..rows_n * CO) else { return };
+                let tile = rows(zs, CO, rows_n).zip(rows(ys, CO, rows_n)).zip(rows(dys, CO, rows_n));
+                for (((z, y), dy), d) in tile.zip(rows_mut(dz, CO, rows_n)) {
+                    A::backprop(z, y, dy, d);
+                }
+                dz
+            };
+            for dz in rows(dzs, CO, rows_n) {
+                for (gb, &d) in grad.bias.iter_mut().zip(dz) {
+                    *gb += d;
+                }
             }
+            Self::im2col_rows(g, xs, r0, r1, patches);
+            let gk = grad.kernel.as_flattened_mut().as_flattened_mut().as_flattened_mut();
+            let dk = Dims { m: Self::PATCH, k: rows_n, n: CO };
+            let _ = gemm(
+                dk,
+                T::one(),
+                Strided::transposed(patches, Self::PATCH),
+                Strided::row_major(dzs, CO),
+                T::one(),
+                gk,
+            );
+            if let (Some(dxs), Some(dp)) = (dxs.as_deref_mut(), dp_buf.get_mut(..rows_n * Self::PATCH)) {
+                let dims = Dims { m: rows_n, k: CO, n: Self::PATCH };
+                let _ =
+                    gemm(dims, T::one(), Strided::row_major(dzs, CO), Strided::transposed(kernel, CO), T::zero(), dp);
+                Self::col2im_rows(g, dp, r0, r1, dxs);
+            }
+            r0 = r1;
         }
     }
 }

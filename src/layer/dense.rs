@@ -108,20 +108,6 @@ impl<const IN: usize, const OUT: usize, A, T: Scalar> crate::io::bytes::ConstLoa
 }
 
 impl<const IN: usize, const OUT: usize, A: Activation, T: Scalar> Dense<IN, OUT, A, T> {
-    /// `y ← x·K + b` (pre-activation). The loop runs over inputs outside and outputs inside, so
-    /// the inner loop is a contiguous `axpy` over a kernel row that the compiler vectorises.
-    #[inline(always)]
-    pub(crate) fn affine(&self, x: &[T], y: &mut [T; OUT]) {
-        *y = self.bias;
-        for (&xi, row) in x.iter().zip(&self.kernel) {
-            for (yj, &w) in y.iter_mut().zip(row) {
-                *yj += xi * w;
-            }
-        }
-    }
-}
-
-impl<const IN: usize, const OUT: usize, A: Activation, T: Scalar> Dense<IN, OUT, A, T> {
     /// The backward pass of the affine part, given `dz = ∂L/∂z` for `z = x·K + b`:
     /// `∂L/∂b += dz`, `∂L/∂K += xᵀ·dz` (an outer product), and `∂L/∂x = K·dz` if wanted.
     #[inline(always)]
@@ -210,8 +196,7 @@ where
     fn forward(&self, x: &X) -> X::Out {
         let () = X::CHECK;
         let mut y = Vector::<OUT, T>::default();
-        self.affine(x.as_slice(), y.as_mut_array());
-        A::apply_fast(y.as_mut_array());
+        crate::kernel::simd::dense::<A, T, IN, OUT>(x.as_slice(), &self.kernel, &self.bias, y.as_mut_array(), true);
         X::wrap(y)
     }
 
@@ -222,9 +207,7 @@ where
         let () = X::CHECK;
         let Some(ys) = ys.get_mut(..n.saturating_mul(OUT)) else { return };
         self.linear_batch(n, xs, ys);
-        for row in crate::layer::rows_mut(ys, OUT, n) {
-            A::apply_fast(row);
-        }
+        crate::kernel::simd::activate_rows::<A, T>(ys, OUT);
     }
 }
 
@@ -242,7 +225,7 @@ where
     fn forward_train(&self, x: &X) -> (X::Out, DenseCache<OUT, T>) {
         let () = X::CHECK;
         let mut cache = DenseCache { z: [T::zero(); OUT], y: [T::zero(); OUT] };
-        self.affine(x.as_slice(), &mut cache.z);
+        crate::kernel::simd::dense::<A, T, IN, OUT>(x.as_slice(), &self.kernel, &self.bias, &mut cache.z, false);
         cache.y = cache.z;
         A::apply_fast(&mut cache.y);
         (X::wrap(Vector::new(cache.y)), cache)
@@ -262,7 +245,7 @@ where
 
     #[cfg(feature = "alloc")]
     fn train_cache_len(n: usize) -> usize {
-        n.saturating_mul(2 * OUT)
+        n.saturating_mul(OUT)
     }
 
     #[cfg(feature = "alloc")]
@@ -270,28 +253,24 @@ where
         n.saturating_mul(OUT)
     }
 
-    /// The batched forward (one GEMM), keeping `Z` and `Y` in the cache.
+    /// The batched forward (one GEMM), keeping the pre-activations `Z` as the cache.
     #[cfg(feature = "alloc")]
-    fn forward_train_batch_flat(&self, n: usize, xs: &[T], ys: &mut [T], cache: &mut [T], scratch: &mut [T]) {
-        let Some((zs, rest)) = cache.split_at_mut_checked(n.saturating_mul(OUT)) else { return };
-        let Some(ys_cache) = rest.get_mut(..zs.len()) else { return };
-        // Z = X·K + b, then Y = act(Z), each copied into the cache.
+    fn forward_train_batch_flat(&self, n: usize, xs: &[T], ys: &mut [T], cache: &mut [T], _scratch: &mut [T]) {
+        let len = n.saturating_mul(OUT);
+        let (Some(zs), Some(ys)) = (cache.get_mut(..len), ys.get_mut(..len)) else { return };
         self.linear_batch(n, xs, zs);
-        let Some(ys) = ys.get_mut(..zs.len()) else { return };
         ys.copy_from_slice(zs);
-        for row in crate::layer::rows_mut(ys, OUT, n) {
-            A::apply_fast(row);
-        }
-        ys_cache.copy_from_slice(ys);
-        let _ = scratch;
+        crate::kernel::simd::activate_rows::<A, T>(ys, OUT);
     }
 
-    /// `dZ` row by row, then two GEMMs: `∂K += Xᵀ·dZ` and `dX = dZ·Kᵀ` (if wanted).
+    /// `dZ` row by row (from `Z` in the cache and the outputs `Y`), then two GEMMs:
+    /// `∂K += Xᵀ·dZ` and `dX = dZ·Kᵀ` (if wanted).
     #[cfg(feature = "alloc")]
     fn backward_batch_flat(
         &self,
         n: usize,
         xs: &[T],
+        ys: &[T],
         cache: &[T],
         dys: &[T],
         grad: &mut Self,
@@ -301,9 +280,7 @@ where
     ) {
         use crate::kernel::gemm::{Dims, Strided, gemm};
         let len = n.saturating_mul(OUT);
-        let (Some(zs), Some(ys), Some(dys)) = (cache.get(..len), cache.get(len..2 * len), dys.get(..len)) else {
-            return;
-        };
+        let (Some(zs), Some(ys), Some(dys)) = (cache.get(..len), ys.get(..len), dys.get(..len)) else { return };
         let dzs: &[T] = if logits {
             dys
         } else {

@@ -82,6 +82,7 @@ impl<X: ImageInput> Backward<X> for Flatten {
         &self,
         n: usize,
         _xs: &[X::Elem],
+        _ys: &[X::Elem],
         _cache: &[X::Elem],
         dys: &[X::Elem],
         _grad: &mut Self,

@@ -173,14 +173,16 @@ pub trait Backward<In: Tensor>: Layer<In> {
 
     /// Batched [`backward`](Backward::backward) (or [`backward_logits`](Backward::backward_logits)
     /// when `logits`) on flat buffers, after
-    /// [`forward_train_batch_flat`](Backward::forward_train_batch_flat) filled `cache`.
+    /// [`forward_train_batch_flat`](Backward::forward_train_batch_flat) filled `cache` and
+    /// produced the outputs `ys` (passed back here, so a cache need not copy them).
     ///
     /// The default recomputes each sample's cache with `forward_train` and calls `backward`.
-    #[allow(clippy::too_many_arguments)] // flat buffers: inputs, cache, dY, grad, dX, mode, scratch
+    #[allow(clippy::too_many_arguments)] // flat buffers: inputs, outputs, cache, dY, grad, dX, mode, scratch
     fn backward_batch_flat(
         &self,
         n: usize,
         xs: &[In::Elem],
+        ys: &[In::Elem],
         cache: &[In::Elem],
         dys: &[In::Elem],
         grad: &mut Self,
@@ -190,7 +192,7 @@ pub trait Backward<In: Tensor>: Layer<In> {
     ) where
         Self: Sized,
     {
-        let _ = (cache, scratch);
+        let _ = (ys, cache, scratch);
         let mut dx_rows = dxs.map(|d| rows_mut(d, In::LEN, n));
         for (x, dy) in rows(xs, In::LEN, n).zip(rows(dys, Self::Out::LEN, n)) {
             let (Some(x), Some(dy)) = (In::from_slice(x), Self::Out::from_slice(dy)) else { return };

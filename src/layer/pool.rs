@@ -107,30 +107,6 @@ struct Windows {
     p: usize,
 }
 
-/// The input pixels under one output pixel, as flat indices of their first channel.
-#[derive(Clone, Copy)]
-struct Window {
-    at: Windows,
-    oy: usize,
-    ox: usize,
-    k: usize,
-}
-
-impl Iterator for Window {
-    type Item = usize;
-
-    #[inline(always)]
-    fn next(&mut self) -> Option<usize> {
-        let Windows { w, c, p, .. } = self.at;
-        if self.k >= p * p {
-            return None;
-        }
-        let (i, j) = (self.k / p, self.k % p);
-        self.k += 1;
-        Some(((self.oy * p + i) * w + self.ox * p + j) * c)
-    }
-}
-
 impl Windows {
     fn of<X: PoolInput<P>, const P: usize>() -> Self {
         let ((_, w, c), (ho, wo)) = (X::HWC, X::OUT_HW);
@@ -141,97 +117,144 @@ impl Windows {
         X::LEN
     }
 
-    /// For every output pixel, calls `visit(out_pixel_start, window)`: the flat index of its
-    /// first channel, and an iterator over the first-channel indices of the `P × P` input
-    /// pixels under it, row by row. A pixel's channels are contiguous, so callers loop over
-    /// them innermost (and the compiler vectorises that loop).
+    /// Flat index of the first channel of input pixel `(oy·P + j / P, ox·P + j % P)`: window
+    /// position `j` (row-major) of output pixel `(oy, ox)`.
     #[inline(always)]
-    fn each_pixel(self, mut visit: impl FnMut(usize, Window)) {
-        for oy in 0..self.ho {
-            for ox in 0..self.wo {
-                visit((oy * self.wo + ox) * self.c, Window { at: self, oy, ox, k: 0 });
-            }
-        }
+    fn start(self, oy: usize, ox: usize, j: usize) -> usize {
+        let p = self.p.max(1);
+        ((oy * p + j / p) * self.w + ox * p + j % p) * self.c
     }
 
-    /// Max of each window per channel; the first window pixel wins ties (as XLA's
-    /// select-and-scatter, which Keras' JAX backend uses).
+    /// Max of each window per channel. The loops are explicit and the channel loop innermost,
+    /// so the comparisons vectorise.
+    #[inline(always)] // the sizes are the layer's constants once inlined
     fn max_forward<T: Scalar>(self, x: &[T], y: &mut [T]) {
         let c = self.c;
-        self.each_pixel(|out, window| {
-            let Some(dst) = y.get_mut(out..out + c) else { return };
-            dst.fill(T::neg_infinity());
-            for start in window {
-                if let Some(src) = x.get(start..start + c) {
+        for oy in 0..self.ho {
+            for ox in 0..self.wo {
+                let out = (oy * self.wo + ox) * c;
+                let Some(dst) = y.get_mut(out..out + c) else { return };
+                dst.fill(T::neg_infinity());
+                for j in 0..self.p * self.p {
+                    let start = self.start(oy, ox, j);
+                    let Some(src) = x.get(start..start + c) else { continue };
                     for (d, &v) in dst.iter_mut().zip(src) {
                         *d = if v > *d { v } else { *d };
                     }
                 }
             }
-        });
+        }
     }
 
-    fn max_backward<T: Scalar>(self, x: &[T], dy: &[T], dx: &mut [T]) {
-        dx.fill(T::zero());
+    /// [`max_forward`](Self::max_forward), also recording which window position (0..P²,
+    /// row-major, stored as a float) held each maximum. The first maximum wins ties, as in
+    /// Keras/XLA, whose backward pass keeps the first in a select-and-scatter.
+    #[inline(always)] // the sizes are the layer's constants once inlined
+    fn max_forward_argmax<T: Scalar>(self, x: &[T], y: &mut [T], argmax: &mut [T]) {
         let c = self.c;
-        self.each_pixel(|out, window| {
-            for ch in 0..c {
-                let mut best: Option<(T, usize)> = None;
-                for start in window {
-                    if let Some(&v) = x.get(start + ch)
-                        && best.is_none_or(|(b, _)| v > b)
-                    {
-                        best = Some((v, start + ch));
+        for oy in 0..self.ho {
+            for ox in 0..self.wo {
+                let out = (oy * self.wo + ox) * c;
+                let (Some(dst), Some(idx)) = (y.get_mut(out..out + c), argmax.get_mut(out..out + c)) else { return };
+                dst.fill(T::neg_infinity());
+                idx.fill(T::zero());
+                for j in 0..self.p * self.p {
+                    let start = self.start(oy, ox, j);
+                    let Some(src) = x.get(start..start + c) else { continue };
+                    let position = T::lit(j as f64);
+                    // Written as arithmetic, not `if`: two selects on one condition made LLVM
+                    // branch instead of vectorise, and a branch on activations mispredicts
+                    // (9× slower on seed model 2).
+                    for ((d, i), &v) in dst.iter_mut().zip(idx.iter_mut()).zip(src) {
+                        let better = T::lit(f64::from(u8::from(v > *d)));
+                        *i += better * (position - *i);
+                        *d = d.max(v);
                     }
                 }
-                if let (Some((_, at)), Some(&d)) = (best, dy.get(out + ch))
-                    && let Some(slot) = dx.get_mut(at)
-                {
-                    *slot += d;
-                }
             }
-        });
+        }
     }
 
+    /// The backward pass given the argmax positions: each output's gradient goes to the input
+    /// element its window's maximum came from (`dx` is zeroed first). One branch-free pass
+    /// per window position, vectorised over the channels, instead of an index computation per
+    /// element.
+    #[inline(always)] // the sizes are the layer's constants once inlined
+    fn max_scatter<T: Scalar>(self, argmax: &[T], dy: &[T], dx: &mut [T]) {
+        dx.fill(T::zero());
+        let c = self.c;
+        for oy in 0..self.ho {
+            for ox in 0..self.wo {
+                let out = (oy * self.wo + ox) * c;
+                let (Some(idx), Some(g)) = (argmax.get(out..out + c), dy.get(out..out + c)) else { return };
+                for j in 0..self.p * self.p {
+                    let start = self.start(oy, ox, j);
+                    let Some(dst) = dx.get_mut(start..start + c) else { continue };
+                    let position = T::lit(j as f64);
+                    for ((d, &i), &g) in dst.iter_mut().zip(idx).zip(g) {
+                        *d += g * T::lit(f64::from(u8::from(i == position)));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Single-sample backward: recompute the argmax into temporaries the size of the output.
+    fn max_backward<T: Scalar, Y: Tensor<Elem = T>>(self, x: &[T], dy: &[T], dx: &mut [T]) {
+        let (mut y, mut argmax) = (Y::default(), Y::default());
+        self.max_forward_argmax(x, y.as_mut_slice(), argmax.as_mut_slice());
+        self.max_scatter(argmax.as_slice(), dy, dx);
+    }
+
+    #[inline(always)] // the sizes are the layer's constants once inlined
     fn avg_forward<T: Scalar>(self, x: &[T], y: &mut [T]) {
         let c = self.c;
         let inv = T::one() / T::lit((self.p * self.p) as f64);
-        self.each_pixel(|out, window| {
-            let Some(dst) = y.get_mut(out..out + c) else { return };
-            dst.fill(T::zero());
-            for start in window {
-                if let Some(src) = x.get(start..start + c) {
-                    for (d, &v) in dst.iter_mut().zip(src) {
-                        *d += v;
+        for oy in 0..self.ho {
+            for ox in 0..self.wo {
+                let out = (oy * self.wo + ox) * c;
+                let Some(dst) = y.get_mut(out..out + c) else { return };
+                dst.fill(T::zero());
+                for j in 0..self.p * self.p {
+                    let start = self.start(oy, ox, j);
+                    if let Some(src) = x.get(start..start + c) {
+                        for (d, &v) in dst.iter_mut().zip(src) {
+                            *d += v;
+                        }
                     }
                 }
+                for d in dst {
+                    *d *= inv;
+                }
             }
-            for d in dst {
-                *d *= inv;
-            }
-        });
+        }
     }
 
+    #[inline(always)] // the sizes are the layer's constants once inlined
     fn avg_backward<T: Scalar>(self, dy: &[T], dx: &mut [T]) {
         dx.fill(T::zero());
         let c = self.c;
         let inv = T::one() / T::lit((self.p * self.p) as f64);
-        self.each_pixel(|out, window| {
-            let Some(src) = dy.get(out..out + c) else { return };
-            for start in window {
-                if let Some(dst) = dx.get_mut(start..start + c) {
-                    for (d, &g) in dst.iter_mut().zip(src) {
-                        *d += g * inv;
+        for oy in 0..self.ho {
+            for ox in 0..self.wo {
+                let out = (oy * self.wo + ox) * c;
+                let Some(src) = dy.get(out..out + c) else { return };
+                for j in 0..self.p * self.p {
+                    let start = self.start(oy, ox, j);
+                    if let Some(dst) = dx.get_mut(start..start + c) {
+                        for (d, &g) in dst.iter_mut().zip(src) {
+                            *d += g * inv;
+                        }
                     }
                 }
             }
-        });
+        }
     }
 }
 
-/// Implements `Layer` and `Backward` for a windowed pooling layer from its two kernels.
+/// Implements `Layer` for a windowed pooling layer from its forward kernel.
 macro_rules! pooling {
-    ($Layer:ident, $name:literal, forward = $fwd:ident, backward = |$w:ident, $x:ident, $dy:ident, $dx:ident| $bwd:expr) => {
+    ($Layer:ident, $name:literal, forward = $fwd:ident) => {
         impl<X: PoolInput<P>, const P: usize> Layer<X> for $Layer<P> {
             type Out = X::Out;
             const NAME: &'static str = $name;
@@ -249,66 +272,112 @@ macro_rules! pooling {
                 }
             }
         }
-
-        /// The input is all the backward pass needs: no cache.
-        impl<X: PoolInput<P>, const P: usize> Backward<X> for $Layer<P> {
-            type Cache = ();
-
-            fn forward_train(&self, x: &X) -> (X::Out, ()) {
-                (self.forward(x), ())
-            }
-
-            fn backward(&self, x: &X, _cache: &(), dy: &X::Out, _grad: &mut Self, dx: Option<&mut X>) {
-                if let Some(dx) = dx {
-                    let ($w, $x, $dy, $dx) = (Windows::of::<X, P>(), x.as_slice(), dy.as_slice(), dx.as_mut_slice());
-                    $bwd
-                }
-            }
-
-            fn forward_train_batch_flat(
-                &self,
-                n: usize,
-                xs: &[X::Elem],
-                ys: &mut [X::Elem],
-                _cache: &mut [X::Elem],
-                scratch: &mut [X::Elem],
-            ) {
-                <Self as Layer<X>>::forward_batch_flat(self, n, xs, ys, scratch);
-            }
-
-            fn backward_batch_flat(
-                &self,
-                n: usize,
-                xs: &[X::Elem],
-                _cache: &[X::Elem],
-                dys: &[X::Elem],
-                _grad: &mut Self,
-                dxs: Option<&mut [X::Elem]>,
-                _logits: bool,
-                _scratch: &mut [X::Elem],
-            ) {
-                let Some(dxs) = dxs else { return };
-                let in_len = Windows::in_len::<X, P>();
-                let rows_iter = rows(xs, in_len, n).zip(rows(dys, X::Out::LEN, n));
-                for (($x, $dy), $dx) in rows_iter.zip(rows_mut(dxs, in_len, n)) {
-                    let $w = Windows::of::<X, P>();
-                    $bwd
-                }
-            }
-        }
     };
 }
 
-pooling!(MaxPool2D, "MaxPooling2D", forward = max_forward, backward = |w, x, dy, dx| w.max_backward(x, dy, dx));
-pooling!(
-    AvgPool2D,
-    "AveragePooling2D",
-    forward = avg_forward,
-    backward = |w, x, dy, dx| {
-        let _ = x;
-        w.avg_backward(dy, dx)
+pooling!(MaxPool2D, "MaxPooling2D", forward = max_forward);
+pooling!(AvgPool2D, "AveragePooling2D", forward = avg_forward);
+
+/// The gradient flows to each window's maximum. One sample recomputes the argmax from the
+/// input; a batch records it in the forward pass (one position per output, in the cache) so
+/// the backward pass is a plain scatter.
+impl<X: PoolInput<P>, const P: usize> Backward<X> for MaxPool2D<P> {
+    type Cache = ();
+
+    fn forward_train(&self, x: &X) -> (X::Out, ()) {
+        (self.forward(x), ())
     }
-);
+
+    fn backward(&self, x: &X, _cache: &(), dy: &X::Out, _grad: &mut Self, dx: Option<&mut X>) {
+        if let Some(dx) = dx {
+            Windows::of::<X, P>().max_backward::<X::Elem, X::Out>(x.as_slice(), dy.as_slice(), dx.as_mut_slice());
+        }
+    }
+
+    fn train_cache_len(n: usize) -> usize {
+        n.saturating_mul(X::Out::LEN)
+    }
+
+    fn forward_train_batch_flat(
+        &self,
+        n: usize,
+        xs: &[X::Elem],
+        ys: &mut [X::Elem],
+        cache: &mut [X::Elem],
+        _scratch: &mut [X::Elem],
+    ) {
+        let w = Windows::of::<X, P>();
+        let rows_iter = rows(xs, X::LEN, n).zip(rows_mut(ys, X::Out::LEN, n)).zip(rows_mut(cache, X::Out::LEN, n));
+        for ((x, y), argmax) in rows_iter {
+            w.max_forward_argmax(x, y, argmax);
+        }
+    }
+
+    fn backward_batch_flat(
+        &self,
+        n: usize,
+        _xs: &[X::Elem],
+        _ys: &[X::Elem],
+        cache: &[X::Elem],
+        dys: &[X::Elem],
+        _grad: &mut Self,
+        dxs: Option<&mut [X::Elem]>,
+        _logits: bool,
+        _scratch: &mut [X::Elem],
+    ) {
+        let Some(dxs) = dxs else { return };
+        let w = Windows::of::<X, P>();
+        let rows_iter = rows(cache, X::Out::LEN, n).zip(rows(dys, X::Out::LEN, n));
+        for ((argmax, dy), dx) in rows_iter.zip(rows_mut(dxs, X::LEN, n)) {
+            w.max_scatter(argmax, dy, dx);
+        }
+    }
+}
+
+/// Each input of a window receives `dy/P²`; the backward pass needs nothing from the forward.
+impl<X: PoolInput<P>, const P: usize> Backward<X> for AvgPool2D<P> {
+    type Cache = ();
+
+    fn forward_train(&self, x: &X) -> (X::Out, ()) {
+        (self.forward(x), ())
+    }
+
+    fn backward(&self, _x: &X, _cache: &(), dy: &X::Out, _grad: &mut Self, dx: Option<&mut X>) {
+        if let Some(dx) = dx {
+            Windows::of::<X, P>().avg_backward(dy.as_slice(), dx.as_mut_slice());
+        }
+    }
+
+    fn forward_train_batch_flat(
+        &self,
+        n: usize,
+        xs: &[X::Elem],
+        ys: &mut [X::Elem],
+        _cache: &mut [X::Elem],
+        scratch: &mut [X::Elem],
+    ) {
+        <Self as Layer<X>>::forward_batch_flat(self, n, xs, ys, scratch);
+    }
+
+    fn backward_batch_flat(
+        &self,
+        n: usize,
+        _xs: &[X::Elem],
+        _ys: &[X::Elem],
+        _cache: &[X::Elem],
+        dys: &[X::Elem],
+        _grad: &mut Self,
+        dxs: Option<&mut [X::Elem]>,
+        _logits: bool,
+        _scratch: &mut [X::Elem],
+    ) {
+        let Some(dxs) = dxs else { return };
+        let w = Windows::of::<X, P>();
+        for (dy, dx) in rows(dys, X::Out::LEN, n).zip(rows_mut(dxs, X::LEN, n)) {
+            w.avg_backward(dy, dx);
+        }
+    }
+}
 
 impl<X: ImageInput> Layer<X> for GlobalAvgPool2D {
     type Out = X::Channels;
