@@ -1,6 +1,7 @@
-//! Seed model 2 forward on a batch of 32, next to a hand-written direct convolution loop of the
-//! same math (3×3 valid conv + sigmoid, 2×2 max pool, flatten, dense + softmax) in the same
-//! group, and the single-sample forward.
+//! Seed model 2 forward on a batch of 32, in one group with two floors: a hand-written direct
+//! convolution loop of the same math (3×3 valid conv + sigmoid, 2×2 max pool, flatten, dense +
+//! softmax), and the bare im2col + GEMM calls (no activation, no pooling). Then the
+//! single-sample forward next to the hand-written loop.
 //!
 //! Run: `cargo bench --bench conv`. Quote ratios, not absolute times.
 
@@ -91,6 +92,67 @@ fn batch_32(c: &mut Criterion) {
             for x in &xs {
                 black_box(hand_written(&model, x.as_array(), &mut conv, &mut pooled));
             }
+        })
+    });
+    // The GEMM floor: im2col of the batch (a plain copy loop) and the two products (conv as
+    // (32·676 × 9)·(9 × 32), dense as (32 × 5408)·(5408 × 10)), no activation, no pooling.
+    let mut patches = vec![0.0f32; BATCH * 676 * 9];
+    let mut z = vec![0.0f32; BATCH * 676 * 32];
+    let pooled_flat = vec![0.5f32; BATCH * 5408];
+    let mut logits = vec![0.0f32; BATCH * 10];
+    let kc = model.0.kernel.as_flattened().as_flattened().as_flattened().to_vec();
+    let kd = model.3.kernel.as_flattened().to_vec();
+    g.bench_function("im2col_gemm_floor", |b| {
+        b.iter(|| {
+            for (n, x) in xs.iter().enumerate() {
+                let x = x.as_array();
+                for oy in 0..26 {
+                    for ox in 0..26 {
+                        let row = &mut patches[((n * 26 + oy) * 26 + ox) * 9..][..9];
+                        for ky in 0..3 {
+                            for kx in 0..3 {
+                                row[ky * 3 + kx] = x[oy + ky][ox + kx][0];
+                            }
+                        }
+                    }
+                }
+            }
+            unsafe {
+                // SAFETY: every matrix is a row-major Vec of exactly the stated size.
+                matrixmultiply::sgemm(
+                    BATCH * 676,
+                    9,
+                    32,
+                    1.0,
+                    patches.as_ptr(),
+                    9,
+                    1,
+                    kc.as_ptr(),
+                    32,
+                    1,
+                    0.0,
+                    z.as_mut_ptr(),
+                    32,
+                    1,
+                );
+                matrixmultiply::sgemm(
+                    BATCH,
+                    5408,
+                    10,
+                    1.0,
+                    pooled_flat.as_ptr(),
+                    5408,
+                    1,
+                    kd.as_ptr(),
+                    10,
+                    1,
+                    0.0,
+                    logits.as_mut_ptr(),
+                    10,
+                    1,
+                );
+            }
+            black_box((&z, &logits));
         })
     });
     g.bench_function("typed_nn", |b| {

@@ -1,8 +1,11 @@
-//! Seed model 1 (`Dense<784, 64, Relu>` → `Dense<64, 10, Softmax>`), each next to its floor:
+//! Dense models, each next to its floor in the same group:
 //!
-//! - one sample: a hand-written fixed-array loop doing exactly the same arithmetic;
-//! - a batch of 128: the two bare `matrixmultiply::sgemm` calls of the same products (no bias,
-//!   no activation), i.e. what any implementation must at least do.
+//! - seed model 1 (`Dense<784, 64, Relu>` → `Dense<64, 10, Softmax>`), one sample: a
+//!   hand-written fixed-array loop doing exactly the same arithmetic;
+//! - seed model 1, a batch of 128: the two bare `matrixmultiply::sgemm` calls of the same
+//!   products (no bias, no activation), i.e. what any implementation must at least do;
+//! - seed model 3 (`Dense<100, 128, Swish>` → `Dense<128, 10, Softmax>`), one sample: a
+//!   hand-written loop.
 //!
 //! Run: `cargo bench --bench dense`. Quote ratios (typed-nn time / floor time), not absolute
 //! times: they are what carries over between machines.
@@ -117,5 +120,58 @@ fn batch_128(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, single_sample, batch_128);
+#[derive(Clone, Copy, Debug, Default)]
+struct Swish;
+impl Activation for Swish {
+    fn f<T: Float>(x: T) -> T {
+        x / (T::one() + (-x).exp())
+    }
+    fn df<T: Float>(x: T) -> T {
+        let s = T::one() / (T::one() + (-x).exp());
+        s * (T::one() + x * (T::one() - s))
+    }
+}
+
+/// Seed model 3: `Dense<100, 128, Swish>` (a user-defined activation) → `Dense<128, 10, Softmax>`.
+type M3 = (Dense<100, 128, Swish>, Dense<128, 10, Softmax>);
+
+/// The same math as `M3::forward`, by hand.
+fn hand_written_m3(model: &M3, x: &[f32; 100]) -> [f32; 10] {
+    let (k1, b1, k2, b2) = (&model.0.kernel, &model.0.bias, &model.1.kernel, &model.1.bias);
+    let mut h = *b1;
+    for i in 0..100 {
+        for j in 0..128 {
+            h[j] += x[i] * k1[i][j];
+        }
+    }
+    for v in &mut h {
+        *v /= 1.0 + (-*v).exp();
+    }
+    let mut z = *b2;
+    for j in 0..128 {
+        for k in 0..10 {
+            z[k] += h[j] * k2[j][k];
+        }
+    }
+    let max = z.iter().fold(f32::NEG_INFINITY, |m, &v| m.max(v));
+    let mut sum = 0.0;
+    for v in &mut z {
+        *v = (*v - max).exp();
+        sum += *v;
+    }
+    z.map(|v| v / sum)
+}
+
+fn seed3_single_sample(c: &mut Criterion) {
+    let model: M3 = M3::init(&mut SmallRng::seed(3));
+    let x: [f32; 100] = core::array::from_fn(|i| (i as f32 * 0.37).sin());
+    let xv = Vector::from(x);
+    let mut g = c.benchmark_group("seed3_forward_1_sample");
+    g.throughput(Throughput::Elements(1));
+    g.bench_function("hand_written_loop", |b| b.iter(|| hand_written_m3(black_box(&model), black_box(&x))));
+    g.bench_function("typed_nn", |b| b.iter(|| black_box(&model).forward(black_box(&xv))));
+    g.finish();
+}
+
+criterion_group!(benches, single_sample, batch_128, seed3_single_sample);
 criterion_main!(benches);

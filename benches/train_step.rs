@@ -55,5 +55,59 @@ fn train_step(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, train_step);
+type Cnn = (Conv2D<1, 32, 3, Sigmoid>, MaxPool2D<2>, Flatten, Dense<5408, 10, Softmax>);
+const N2: usize = 32;
+
+/// Seed model 2, batch of 32: the step next to its GEMMs — forward conv `(32·676 × 9)·(9 × 32)`
+/// and dense `(32 × 5408)·(5408 × 10)`, backward dense `Xᵀ·dZ` and `dZ·Kᵀ`, conv `Pᵀ·dZ` (no
+/// input gradient for the first layer).
+fn cnn_train_step(c: &mut Criterion) {
+    let mut model: Box<Cnn> = Cnn::init_boxed(&mut SmallRng::seed(1));
+    let mut rng = SmallRng::seed(2);
+    let xs: Vec<Image<28, 28, 1>> = (0..N2)
+        .map(|_| {
+            let mut img = Image::default();
+            img.as_mut_slice().iter_mut().for_each(|v| *v = typed_nn::init::uniform01(&mut rng) as f32);
+            img
+        })
+        .collect();
+    let labels: Vec<usize> = (0..N2).map(|i| i % 10).collect();
+    let rows = N2 * 676;
+    let patches = vec![0.5f32; rows * 9];
+    let kc = model.0.kernel.as_flattened().as_flattened().as_flattened().to_vec();
+    let kd = model.3.kernel.as_flattened().to_vec();
+    let (mut z, flat, mut logits) = (vec![0.0f32; rows * 32], vec![0.5f32; N2 * 5408], vec![0.0f32; N2 * 10]);
+    let (dlogits, mut dflat, dz) = (vec![0.01f32; N2 * 10], vec![0.0f32; N2 * 5408], vec![0.01f32; rows * 32]);
+    let (mut dkd, mut dkc) = (vec![0.0f32; 5408 * 10], vec![0.0f32; 9 * 32]);
+
+    let mut g = c.benchmark_group("seed2_train_step_batch_32");
+    g.throughput(Throughput::Elements(N2 as u64));
+    g.bench_function("bare_gemms", |b| {
+        b.iter(|| unsafe {
+            // SAFETY: every matrix is a row-major Vec of exactly the stated size.
+            use matrixmultiply::sgemm;
+            sgemm(rows, 9, 32, 1.0, patches.as_ptr(), 9, 1, kc.as_ptr(), 32, 1, 0.0, z.as_mut_ptr(), 32, 1);
+            sgemm(N2, 5408, 10, 1.0, flat.as_ptr(), 5408, 1, kd.as_ptr(), 10, 1, 0.0, logits.as_mut_ptr(), 10, 1);
+            sgemm(5408, N2, 10, 1.0, flat.as_ptr(), 1, 5408, dlogits.as_ptr(), 10, 1, 0.0, dkd.as_mut_ptr(), 10, 1);
+            sgemm(N2, 10, 5408, 1.0, dlogits.as_ptr(), 10, 1, kd.as_ptr(), 1, 10, 0.0, dflat.as_mut_ptr(), 5408, 1);
+            sgemm(9, rows, 32, 1.0, patches.as_ptr(), 1, 9, dz.as_ptr(), 32, 1, 0.0, dkc.as_mut_ptr(), 32, 1);
+            black_box((&z, &logits, &dkd, &dflat, &dkc));
+        })
+    });
+    let mut grad: Box<Cnn> = Box::default();
+    let mut ws = Workspace::new();
+    let mut sgd = Sgd::new(0.01);
+    let loss = SparseCategoricalCrossentropy::default();
+    g.bench_function("typed_nn", |b| {
+        b.iter(|| {
+            grad.zero_params();
+            let l = value_and_grad_batch(&model, black_box(&xs), &labels, &loss, &mut grad, &mut ws).unwrap();
+            sgd.step(&mut model, &grad);
+            black_box(l)
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, train_step, cnn_train_step);
 criterion_main!(benches);
