@@ -41,6 +41,29 @@ pub fn has_avx2_fma() -> bool {
     }
 }
 
+/// `acc += x·w`, element by element. Written as 8-lane blocks of straight-line code: short
+/// loops of constant length (a conv's `CO = 32`) are fully unrolled before the loop vectoriser
+/// runs, and the SLP vectoriser only reliably re-forms vectors from blocks like these.
+#[inline(always)]
+pub fn axpy<T: Scalar, const FMA: bool>(acc: &mut [T], x: T, w: &[T]) {
+    const LANES: usize = 8;
+    let mut a_blocks = acc.chunks_exact_mut(LANES);
+    let mut w_blocks = w.chunks_exact(LANES);
+    for (a, w) in (&mut a_blocks).zip(&mut w_blocks) {
+        let mut v = [T::zero(); LANES];
+        v.copy_from_slice(a);
+        let mut k = [T::zero(); LANES];
+        k.copy_from_slice(w);
+        for (v, &k) in v.iter_mut().zip(&k) {
+            *v = if FMA { x.mul_add(k, *v) } else { *v + x * k };
+        }
+        a.copy_from_slice(&v);
+    }
+    for (a, &w) in a_blocks.into_remainder().iter_mut().zip(w_blocks.remainder()) {
+        *a = if FMA { x.mul_add(w, *a) } else { *a + x * w };
+    }
+}
+
 /// `y = act(x·K + b)` for one sample: the loop over inputs outside, a multiply-add over a
 /// kernel row (`OUT` values, kept in registers) inside. `fused` picks `mul_add`, which is one
 /// instruction only where FMA is enabled.

@@ -246,34 +246,59 @@ impl<const CI: usize, const CO: usize, const K: usize, A: Activation, const S: u
         }
     }
 
-    /// The register-blocked direct convolution of one image: each output pixel's `CO`
-    /// channels are accumulated in a local array (registers), the activation is applied there
-    /// when `activate`, and the pixel is stored once — into `z` (pre-activation, if given) and
-    /// `y`. `FMA` selects fused multiply-adds (inside the AVX2/AVX-512 dispatch).
+    /// The direct convolution of one image, register-blocked: each output pixel's `CO` sums
+    /// live in a local array (registers: 32 `f32` are two AVX-512 or four AVX2 vectors) while
+    /// every kernel tap adds `x·K[ky][kx]` to them, and are stored once. A finished output row
+    /// (`Wo·CO` values) is copied into `z` (pre-activation, if given) and activated in place in
+    /// `y`, in one long vectorised pass. `FMA` selects fused multiply-adds (inside the
+    /// AVX2/AVX-512 dispatch).
     #[inline(always)]
-    fn convolve_direct<const FMA: bool>(&self, g: Geometry, x: &[T], z: Option<&mut [T]>, y: &mut [T], activate: bool) {
-        let pixels = g.ho * g.wo;
-        let mut z_rows = z.map(|z| rows_mut(z, CO, pixels));
-        for (p, ypix) in rows_mut(y, CO, pixels).enumerate() {
-            let mut acc = self.bias;
-            Self::taps(g, p / g.wo.max(1), p % g.wo.max(1), |ky, kx, start| {
-                let (Some(xpix), Some(kk)) = (x.get(start..start + CI), self.kernel.get(ky).and_then(|r| r.get(kx)))
-                else {
-                    return;
-                };
-                for (&xc, kc) in xpix.iter().zip(kk) {
-                    for (a, &w) in acc.iter_mut().zip(kc) {
-                        *a = if FMA { xc.mul_add(w, *a) } else { *a + xc * w };
+    fn convolve_direct<const FMA: bool>(&self, g: Geometry, x: &[T], z: Option<&mut [T]>, y: &mut [T]) {
+        let row_len = g.wo * CO;
+        if row_len == 0 {
+            return;
+        }
+        let mut z_rows = z.map(|z| z.chunks_exact_mut(row_len));
+        for (oy, yrow) in y.chunks_exact_mut(row_len).take(g.ho).enumerate() {
+            for (ox, ypix) in yrow.chunks_exact_mut(CO).enumerate() {
+                let mut acc = self.bias;
+                // The window's first column, if the whole window row lies inside the image.
+                let inside = (ox * S).checked_sub(g.left).filter(|&ix| ix + K <= g.w);
+                for (ky, kernel_row) in self.kernel.iter().enumerate() {
+                    let Some(iy) = (oy * S + ky).checked_sub(g.top).filter(|&iy| iy < g.h) else { continue };
+                    if let Some(ix) = inside {
+                        // The common case: one bounds check for the K·CI inputs under the kernel
+                        // row, then a loop of constant length the compiler unrolls.
+                        let start = (iy * g.w + ix) * CI;
+                        let Some(window) = x.get(start..start + K * CI) else { continue };
+                        for (xpix, tap) in window.chunks_exact(CI.max(1)).zip(kernel_row) {
+                            for (&xc, wc) in xpix.iter().zip(tap) {
+                                crate::kernel::simd::axpy::<T, FMA>(&mut acc, xc, wc);
+                            }
+                        }
+                        continue;
+                    }
+                    // At a padded border: tap by tap, skipping those outside the image.
+                    for (kx, tap) in kernel_row.iter().enumerate() {
+                        let Some(ix) = (ox * S + kx).checked_sub(g.left).filter(|&ix| ix < g.w) else { continue };
+                        let start = (iy * g.w + ix) * CI;
+                        let Some(xpix) = x.get(start..start + CI) else { continue };
+                        for (&xc, wc) in xpix.iter().zip(tap) {
+                            crate::kernel::simd::axpy::<T, FMA>(&mut acc, xc, wc);
+                        }
                     }
                 }
-            });
-            if let Some(zpix) = z_rows.as_mut().and_then(Iterator::next) {
-                zpix.copy_from_slice(&acc);
+                ypix.copy_from_slice(&acc);
             }
-            if activate {
-                if FMA { A::apply_fma(&mut acc) } else { A::apply_fast(&mut acc) }
+            if let Some(zrow) = z_rows.as_mut().and_then(Iterator::next) {
+                zrow.copy_from_slice(yrow);
             }
-            ypix.copy_from_slice(&acc);
+            let apply = |v: &mut [T]| if FMA { A::apply_fma(v) } else { A::apply_fast(v) };
+            if A::ELEMENTWISE {
+                apply(yrow);
+            } else {
+                yrow.chunks_exact_mut(CO).for_each(apply);
+            }
         }
     }
 
@@ -282,9 +307,16 @@ impl<const CI: usize, const CO: usize, const K: usize, A: Activation, const S: u
     #[cfg(feature = "alloc")]
     const DIRECT: bool = K * K * CI <= 64;
 
-    /// Runs [`convolve_direct`](Self::convolve_direct) on `n` images on the best vector unit.
-    fn convolve_images(&self, g: Geometry, n: usize, xs: &[T], zs: Option<&mut [T]>, ys: &mut [T], activate: bool) {
-        crate::kernel::simd::dispatch(DirectConv { layer: self, g, n, xs, zs, ys, activate });
+    /// Runs [`convolve_direct`](Self::convolve_direct) on `n` images of type `X` on the best
+    /// vector unit.
+    fn convolve_images<X: ConvInput<CI, CO, K, S, P, T>>(
+        &self,
+        n: usize,
+        xs: &[T],
+        zs: Option<&mut [T]>,
+        ys: &mut [T],
+    ) {
+        crate::kernel::simd::dispatch(DirectConv::<_, X> { layer: self, n, xs, zs, ys });
     }
 
     /// Backward of the convolution for one image given `dz`: `∂b += Σ dz`,
@@ -391,30 +423,33 @@ impl<const CI: usize, const CO: usize, const K: usize, A: Activation, const S: u
 }
 
 /// A batch of direct convolutions, as a [`Vectorized`](crate::kernel::simd::Vectorized)
-/// computation for the AVX2/AVX-512 dispatch.
-struct DirectConv<'a, L, T> {
+/// computation for the AVX2/AVX-512 dispatch. The input type `X` is a type parameter rather
+/// than a runtime geometry so that the sizes stay constants inside the CPU-specific copy
+/// (which the compiler cannot inline into its caller): 5% faster on seed model 2.
+struct DirectConv<'a, L, X: Tensor> {
     layer: &'a L,
-    g: Geometry,
     n: usize,
-    xs: &'a [T],
-    zs: Option<&'a mut [T]>,
-    ys: &'a mut [T],
-    activate: bool,
+    xs: &'a [X::Elem],
+    zs: Option<&'a mut [X::Elem]>,
+    ys: &'a mut [X::Elem],
 }
 
-impl<const CI: usize, const CO: usize, const K: usize, A: Activation, const S: usize, P: Padding, T: Scalar>
-    crate::kernel::simd::Vectorized for DirectConv<'_, Conv2D<CI, CO, K, A, S, P, T>, T>
+impl<X, const CI: usize, const CO: usize, const K: usize, A: Activation, const S: usize, P: Padding, T: Scalar>
+    crate::kernel::simd::Vectorized for DirectConv<'_, Conv2D<CI, CO, K, A, S, P, T>, X>
+where
+    X: ConvInput<CI, CO, K, S, P, T>,
 {
     type Output = ();
 
     #[inline(always)]
     fn run<const FMA: bool>(self) {
-        let DirectConv { layer, g, n, xs, zs, ys, activate } = self;
+        let DirectConv { layer, n, xs, zs, ys } = self;
+        let g = Conv2D::<CI, CO, K, A, S, P, T>::geometry::<X>();
         let (in_len, out_len) = (g.h * g.w * CI, g.ho * g.wo * CO);
         let mut z_rows = zs.map(|z| rows_mut(z, out_len, n));
         for (x, y) in rows(xs, in_len, n).zip(rows_mut(ys, out_len, n)) {
             let z = z_rows.as_mut().and_then(Iterator::next);
-            layer.convolve_direct::<FMA>(g, x, z, y, activate);
+            layer.convolve_direct::<FMA>(g, x, z, y);
         }
     }
 }
@@ -429,7 +464,7 @@ where
 
     fn forward(&self, x: &X) -> X::Out {
         let mut out = X::Out::default();
-        self.convolve_images(Self::geometry::<X>(), 1, x.as_slice(), None, out.as_mut_slice(), true);
+        self.convolve_images::<X>(1, x.as_slice(), None, out.as_mut_slice());
         out
     }
 
@@ -444,7 +479,7 @@ where
     fn forward_batch_flat(&self, n: usize, xs: &[T], ys: &mut [T], scratch: &mut [T]) {
         let g = Self::geometry::<X>();
         if Self::DIRECT {
-            self.convolve_images(g, n, xs, None, ys, true);
+            self.convolve_images::<X>(n, xs, None, ys);
             return;
         }
         let total = n * g.ho * g.wo;
@@ -486,7 +521,7 @@ where
 
     fn forward_train(&self, x: &X) -> (X::Out, ConvCache<X::Out>) {
         let (mut z, mut y) = (X::Out::default(), X::Out::default());
-        self.convolve_images(Self::geometry::<X>(), 1, x.as_slice(), Some(z.as_mut_slice()), y.as_mut_slice(), true);
+        self.convolve_images::<X>(1, x.as_slice(), Some(z.as_mut_slice()), y.as_mut_slice());
         (y, ConvCache { z })
     }
 
@@ -523,7 +558,7 @@ where
         let total = n * g.ho * g.wo;
         let Some(all_zs) = cache.get_mut(..total * CO) else { return };
         if Self::DIRECT {
-            self.convolve_images(g, n, xs, Some(all_zs), ys, true);
+            self.convolve_images::<X>(n, xs, Some(all_zs), ys);
             return;
         }
         let mut r0 = 0;
@@ -611,5 +646,63 @@ where
             }
             r0 = r1;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::activation::{Sigmoid, Softmax};
+    use crate::init::{SmallRng, uniform01};
+    use crate::kernel::simd::Vectorized;
+    use crate::shape::Image;
+
+    fn random_image<const H: usize, const W: usize, const C: usize>(seed: u64) -> Image<H, W, C> {
+        let mut rng = SmallRng::seed(seed);
+        let mut img = Image::default();
+        img.as_mut_slice().iter_mut().for_each(|v| *v = uniform01(&mut rng) as f32 * 2.0 - 1.0);
+        img
+    }
+
+    /// The dispatched kernel (AVX-512 or AVX2+FMA on CPUs that have them) and the portable one
+    /// (`run::<false>`, what a `no_std` build runs) agree to 1e-5, pre-activations included.
+    fn paths_agree<X, const CI: usize, const CO: usize, const K: usize, A: Activation, const S: usize, P: Padding>(
+        layer: &Conv2D<CI, CO, K, A, S, P>,
+        x: &X,
+    ) where
+        X: ConvInput<CI, CO, K, S, P, f32>,
+    {
+        let (mut z_fast, mut y_fast) = (X::Out::default(), X::Out::default());
+        layer.convolve_images::<X>(1, x.as_slice(), Some(z_fast.as_mut_slice()), y_fast.as_mut_slice());
+        let (mut z_port, mut y_port) = (X::Out::default(), X::Out::default());
+        let portable = DirectConv::<_, X> {
+            layer,
+            n: 1,
+            xs: x.as_slice(),
+            zs: Some(z_port.as_mut_slice()),
+            ys: y_port.as_mut_slice(),
+        };
+        portable.run::<false>();
+        let pairs =
+            z_fast.as_slice().iter().zip(z_port.as_slice()).chain(y_fast.as_slice().iter().zip(y_port.as_slice()));
+        for (a, b) in pairs {
+            assert!((a - b).abs() <= 1e-5, "{a} vs {b}");
+        }
+        assert!(y_fast.as_slice().iter().any(|&v| v != 0.0));
+    }
+
+    #[test]
+    fn the_dispatched_and_portable_convolutions_agree() {
+        std::println!(
+            "AVX-512: {}, AVX2+FMA: {}",
+            crate::kernel::simd::has_avx512(),
+            crate::kernel::simd::has_avx2_fma()
+        );
+        // Seed model 2's layer, and a padded, strided one with a per-pixel softmax (the
+        // border taps and the non-elementwise activation take other branches).
+        let seed2: Conv2D<1, 32, 3, Sigmoid> = Conv2D::init(&mut SmallRng::seed(1));
+        paths_agree(&seed2, &random_image::<28, 28, 1>(2));
+        let strided: Conv2D<3, 5, 3, Softmax, 2, Same> = Conv2D::init(&mut SmallRng::seed(3));
+        paths_agree(&strided, &random_image::<9, 7, 3>(4));
     }
 }

@@ -113,10 +113,6 @@ impl Windows {
         Self { w, c, ho, wo, p: P }
     }
 
-    fn in_len<X: PoolInput<P>, const P: usize>() -> usize {
-        X::LEN
-    }
-
     /// Flat index of the first channel of input pixel `(oy·P + j / P, ox·P + j % P)`: window
     /// position `j` (row-major) of output pixel `(oy, ox)`.
     #[inline(always)]
@@ -125,28 +121,55 @@ impl Windows {
         ((oy * p + j / p) * self.w + ox * p + j % p) * self.c
     }
 
-    /// Max of each window per channel. The loops are explicit and the channel loop innermost,
-    /// so the comparisons vectorise.
+    /// Each window reduced per channel: its max (`MAX`) or its mean. Blocks of 8 channels are
+    /// reduced over the window in a local array (registers) and stored once; a remainder of
+    /// fewer than 8 channels goes element by element.
     #[inline(always)] // the sizes are the layer's constants once inlined
-    fn max_forward<T: Scalar>(self, x: &[T], y: &mut [T]) {
-        let c = self.c;
+    fn reduce<T: Scalar, const MAX: bool>(self, x: &[T], y: &mut [T]) {
+        const LANES: usize = 8;
+        let (c, pp) = (self.c, self.p * self.p);
+        let init = if MAX { T::neg_infinity() } else { T::zero() };
+        let scale = T::one() / T::lit(pp.max(1) as f64);
+        let combine = |m: T, v: T| {
+            if MAX { if v > m { v } else { m } } else { m + v }
+        };
+        let finish = |m: T| if MAX { m } else { m * scale };
         for oy in 0..self.ho {
             for ox in 0..self.wo {
                 let out = (oy * self.wo + ox) * c;
                 let Some(dst) = y.get_mut(out..out + c) else { return };
-                dst.fill(T::neg_infinity());
-                for j in 0..self.p * self.p {
-                    let start = self.start(oy, ox, j);
-                    let Some(src) = x.get(start..start + c) else { continue };
-                    for (d, &v) in dst.iter_mut().zip(src) {
-                        *d = if v > *d { v } else { *d };
+                let full = c / LANES * LANES;
+                for b0 in (0..full).step_by(LANES) {
+                    let mut m = [init; LANES];
+                    for j in 0..pp {
+                        let start = self.start(oy, ox, j) + b0;
+                        let Some(src) = x.get(start..start + LANES) else { continue };
+                        for (m, &v) in m.iter_mut().zip(src) {
+                            *m = combine(*m, v);
+                        }
+                    }
+                    if let Some(d) = dst.get_mut(b0..b0 + LANES) {
+                        for (d, &m) in d.iter_mut().zip(&m) {
+                            *d = finish(m);
+                        }
+                    }
+                }
+                for ch in full..c {
+                    let mut m = init;
+                    for j in 0..pp {
+                        if let Some(&v) = x.get(self.start(oy, ox, j) + ch) {
+                            m = combine(m, v);
+                        }
+                    }
+                    if let Some(d) = dst.get_mut(ch) {
+                        *d = finish(m);
                     }
                 }
             }
         }
     }
 
-    /// [`max_forward`](Self::max_forward), also recording which window position (0..P²,
+    /// [`reduce`](Self::reduce) for the max, also recording which window position (0..P²,
     /// row-major, stored as a float) held each maximum. The first maximum wins ties, as in
     /// Keras/XLA, whose backward pass keeps the first in a select-and-scatter.
     #[inline(always)] // the sizes are the layer's constants once inlined
@@ -207,30 +230,6 @@ impl Windows {
     }
 
     #[inline(always)] // the sizes are the layer's constants once inlined
-    fn avg_forward<T: Scalar>(self, x: &[T], y: &mut [T]) {
-        let c = self.c;
-        let inv = T::one() / T::lit((self.p * self.p) as f64);
-        for oy in 0..self.ho {
-            for ox in 0..self.wo {
-                let out = (oy * self.wo + ox) * c;
-                let Some(dst) = y.get_mut(out..out + c) else { return };
-                dst.fill(T::zero());
-                for j in 0..self.p * self.p {
-                    let start = self.start(oy, ox, j);
-                    if let Some(src) = x.get(start..start + c) {
-                        for (d, &v) in dst.iter_mut().zip(src) {
-                            *d += v;
-                        }
-                    }
-                }
-                for d in dst {
-                    *d *= inv;
-                }
-            }
-        }
-    }
-
-    #[inline(always)] // the sizes are the layer's constants once inlined
     fn avg_backward<T: Scalar>(self, dy: &[T], dx: &mut [T]) {
         dx.fill(T::zero());
         let c = self.c;
@@ -252,31 +251,49 @@ impl Windows {
     }
 }
 
-/// Implements `Layer` for a windowed pooling layer from its forward kernel.
+/// A batch of pooling forward passes, run on the widest vector unit (see
+/// [`Vectorized`](crate::kernel::simd::Vectorized)). The input type is a type parameter, not
+/// a runtime size, so the sizes stay constants inside the CPU-specific copy.
+struct PoolRows<'a, X: Tensor, const P: usize, const MAX: bool> {
+    n: usize,
+    xs: &'a [X::Elem],
+    ys: &'a mut [X::Elem],
+}
+
+impl<X: PoolInput<P>, const P: usize, const MAX: bool> crate::kernel::simd::Vectorized for PoolRows<'_, X, P, MAX> {
+    type Output = ();
+
+    #[inline(always)]
+    fn run<const FMA: bool>(self) {
+        let w = Windows::of::<X, P>();
+        for (x, y) in rows(self.xs, X::LEN, self.n).zip(rows_mut(self.ys, X::Out::LEN, self.n)) {
+            w.reduce::<X::Elem, MAX>(x, y);
+        }
+    }
+}
+
+/// Implements `Layer` for a windowed pooling layer: `MAX` picks max or average pooling.
 macro_rules! pooling {
-    ($Layer:ident, $name:literal, forward = $fwd:ident) => {
+    ($Layer:ident, $name:literal, max = $max:literal) => {
         impl<X: PoolInput<P>, const P: usize> Layer<X> for $Layer<P> {
             type Out = X::Out;
             const NAME: &'static str = $name;
 
             fn forward(&self, x: &X) -> X::Out {
                 let mut y = X::Out::default();
-                Windows::of::<X, P>().$fwd(x.as_slice(), y.as_mut_slice());
+                <Self as Layer<X>>::forward_batch_flat(self, 1, x.as_slice(), y.as_mut_slice(), &mut []);
                 y
             }
 
             fn forward_batch_flat(&self, n: usize, xs: &[X::Elem], ys: &mut [X::Elem], _scratch: &mut [X::Elem]) {
-                let w = Windows::of::<X, P>();
-                for (x, y) in rows(xs, Windows::in_len::<X, P>(), n).zip(rows_mut(ys, X::Out::LEN, n)) {
-                    w.$fwd(x, y);
-                }
+                crate::kernel::simd::dispatch(PoolRows::<X, P, $max> { n, xs, ys });
             }
         }
     };
 }
 
-pooling!(MaxPool2D, "MaxPooling2D", forward = max_forward);
-pooling!(AvgPool2D, "AveragePooling2D", forward = avg_forward);
+pooling!(MaxPool2D, "MaxPooling2D", max = true);
+pooling!(AvgPool2D, "AveragePooling2D", max = false);
 
 /// The gradient flows to each window's maximum. One sample recomputes the argmax from the
 /// input; a batch records it in the forward pass (one position per output, in the cache) so
@@ -447,5 +464,41 @@ mod tests {
         let mut dx = Image::default();
         AvgPool2D::<2>.backward(&img, &(), &Image::from([[[8.0]]]), &mut AvgPool2D, Some(&mut dx));
         assert_eq!(dx.as_slice(), &[2.0; 4]);
+    }
+}
+
+#[cfg(test)]
+mod dispatch_tests {
+    use super::*;
+    use crate::init::{SmallRng, uniform01};
+    use crate::kernel::simd::Vectorized;
+    use crate::shape::Image;
+
+    /// The dispatched pooling kernel and the portable one (`run::<false>`) give identical
+    /// results: max and mean involve no fused arithmetic. 36 channels: four 8-wide blocks and
+    /// a remainder.
+    #[test]
+    fn the_dispatched_and_portable_pooling_agree() {
+        let mut rng = SmallRng::seed(5);
+        let mut x: Image<7, 6, 36> = Image::default();
+        x.as_mut_slice().iter_mut().for_each(|v| *v = uniform01(&mut rng) as f32 - 0.5);
+        fn both<const MAX: bool>(x: &Image<7, 6, 36>) -> [Image<3, 3, 36>; 2] {
+            let (mut fast, mut portable) = (Image::default(), Image::default());
+            crate::kernel::simd::dispatch(PoolRows::<Image<7, 6, 36>, 2, MAX> {
+                n: 1,
+                xs: x.as_slice(),
+                ys: fast.as_mut_slice(),
+            });
+            PoolRows::<Image<7, 6, 36>, 2, MAX> { n: 1, xs: x.as_slice(), ys: portable.as_mut_slice() }.run::<false>();
+            [fast, portable]
+        }
+        let [fast, portable] = both::<true>(&x);
+        assert_eq!(fast, portable);
+        // Spot-check against the definition: output (1, 2), channel 35.
+        let window = [(2, 4), (2, 5), (3, 4), (3, 5)].map(|(i, j)| x.as_slice()[(i * 6 + j) * 36 + 35]);
+        assert_eq!(fast.as_slice()[(3 + 2) * 36 + 35], window.into_iter().fold(f32::NEG_INFINITY, f32::max));
+        let [fast, portable] = both::<false>(&x);
+        assert_eq!(fast, portable);
+        assert!((fast.as_slice()[(3 + 2) * 36 + 35] - window.iter().sum::<f32>() / 4.0).abs() < 1e-6);
     }
 }
