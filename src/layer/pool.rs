@@ -97,6 +97,9 @@ impl<T: Scalar> Params<T> for GlobalAvgPool2D {
     }
 }
 
+/// Channels per block in the pooling kernels: one AVX2 vector of `f32`.
+const LANES: usize = 8;
+
 /// The sizes of one pooling layer's input and output.
 #[derive(Clone, Copy)]
 struct Windows {
@@ -121,51 +124,62 @@ impl Windows {
         ((oy * p + j / p) * self.w + ox * p + j % p) * self.c
     }
 
-    /// Each window reduced per channel: its max (`MAX`) or its mean. Blocks of 8 channels are
-    /// reduced over the window in a local array (registers) and stored once; a remainder of
-    /// fewer than 8 channels goes element by element.
-    #[inline(always)] // the sizes are the layer's constants once inlined
-    fn reduce<T: Scalar, const MAX: bool>(self, x: &[T], y: &mut [T]) {
-        const LANES: usize = 8;
-        let (c, pp) = (self.c, self.p * self.p);
-        let init = if MAX { T::neg_infinity() } else { T::zero() };
-        let scale = T::one() / T::lit(pp.max(1) as f64);
-        let combine = |m: T, v: T| {
-            if MAX { if v > m { v } else { m } } else { m + v }
-        };
-        let finish = |m: T| if MAX { m } else { m * scale };
+    /// Runs `block(oy, ox, ch, lanes)` over every output pixel and every block of channels:
+    /// blocks of [`LANES`] and then single channels. The kernels below take `L` as a const
+    /// generic and keep a block in a local array (registers), so each is written once for
+    /// both block widths.
+    #[inline(always)]
+    fn blocks(self, mut block: impl FnMut(usize, usize, usize, usize)) {
+        let full = self.c / LANES * LANES;
         for oy in 0..self.ho {
             for ox in 0..self.wo {
-                let out = (oy * self.wo + ox) * c;
-                let Some(dst) = y.get_mut(out..out + c) else { return };
-                let full = c / LANES * LANES;
-                for b0 in (0..full).step_by(LANES) {
-                    let mut m = [init; LANES];
-                    for j in 0..pp {
-                        let start = self.start(oy, ox, j) + b0;
-                        let Some(src) = x.get(start..start + LANES) else { continue };
-                        for (m, &v) in m.iter_mut().zip(src) {
-                            *m = combine(*m, v);
-                        }
-                    }
-                    if let Some(d) = dst.get_mut(b0..b0 + LANES) {
-                        for (d, &m) in d.iter_mut().zip(&m) {
-                            *d = finish(m);
-                        }
-                    }
+                for ch in (0..full).step_by(LANES) {
+                    block(oy, ox, ch, LANES);
                 }
-                for ch in full..c {
-                    let mut m = init;
-                    for j in 0..pp {
-                        if let Some(&v) = x.get(self.start(oy, ox, j) + ch) {
-                            m = combine(m, v);
-                        }
-                    }
-                    if let Some(d) = dst.get_mut(ch) {
-                        *d = finish(m);
-                    }
+                for ch in full..self.c {
+                    block(oy, ox, ch, 1);
                 }
             }
+        }
+    }
+
+    /// Each window reduced per channel: its max (`MAX`) or its mean.
+    #[inline(always)] // the sizes are the layer's constants once inlined
+    fn reduce<T: Scalar, const MAX: bool>(self, x: &[T], y: &mut [T]) {
+        self.blocks(|oy, ox, ch, lanes| match lanes {
+            LANES => self.reduce_block::<T, MAX, LANES>(x, y, oy, ox, ch),
+            _ => self.reduce_block::<T, MAX, 1>(x, y, oy, ox, ch),
+        });
+    }
+
+    #[inline(always)]
+    fn reduce_block<T: Scalar, const MAX: bool, const L: usize>(
+        self,
+        x: &[T],
+        y: &mut [T],
+        oy: usize,
+        ox: usize,
+        ch: usize,
+    ) {
+        let mut m = [if MAX { T::neg_infinity() } else { T::zero() }; L];
+        for j in 0..self.p * self.p {
+            let start = self.start(oy, ox, j) + ch;
+            let Some(src) = x.get(start..start + L) else { continue };
+            for (m, &v) in m.iter_mut().zip(src) {
+                *m = if !MAX {
+                    *m + v
+                } else if v > *m {
+                    v
+                } else {
+                    *m
+                };
+            }
+        }
+        let out = (oy * self.wo + ox) * self.c + ch;
+        let Some(dst) = y.get_mut(out..out + L) else { return };
+        let scale = T::one() / T::lit((self.p * self.p).max(1) as f64);
+        for (d, &m) in dst.iter_mut().zip(&m) {
+            *d = if MAX { m } else { m * scale };
         }
     }
 
@@ -174,50 +188,77 @@ impl Windows {
     /// Keras/XLA, whose backward pass keeps the first in a select-and-scatter.
     #[inline(always)] // the sizes are the layer's constants once inlined
     fn max_forward_argmax<T: Scalar>(self, x: &[T], y: &mut [T], argmax: &mut [T]) {
-        let c = self.c;
-        for oy in 0..self.ho {
-            for ox in 0..self.wo {
-                let out = (oy * self.wo + ox) * c;
-                let (Some(dst), Some(idx)) = (y.get_mut(out..out + c), argmax.get_mut(out..out + c)) else { return };
-                dst.fill(T::neg_infinity());
-                idx.fill(T::zero());
-                for j in 0..self.p * self.p {
-                    let start = self.start(oy, ox, j);
-                    let Some(src) = x.get(start..start + c) else { continue };
-                    let position = T::lit(j as f64);
-                    // Written as arithmetic, not `if`: two selects on one condition made LLVM
-                    // branch instead of vectorise, and a branch on activations mispredicts
-                    // (9× slower on seed model 2).
-                    for ((d, i), &v) in dst.iter_mut().zip(idx.iter_mut()).zip(src) {
-                        let better = T::lit(f64::from(u8::from(v > *d)));
-                        *i += better * (position - *i);
-                        *d = d.max(v);
-                    }
-                }
+        self.blocks(|oy, ox, ch, lanes| match lanes {
+            LANES => self.argmax_block::<T, LANES>(x, y, argmax, oy, ox, ch),
+            _ => self.argmax_block::<T, 1>(x, y, argmax, oy, ox, ch),
+        });
+    }
+
+    #[inline(always)]
+    fn argmax_block<T: Scalar, const L: usize>(
+        self,
+        x: &[T],
+        y: &mut [T],
+        argmax: &mut [T],
+        oy: usize,
+        ox: usize,
+        ch: usize,
+    ) {
+        let (mut m, mut idx) = ([T::neg_infinity(); L], [T::zero(); L]);
+        for j in 0..self.p * self.p {
+            let start = self.start(oy, ox, j) + ch;
+            let Some(src) = x.get(start..start + L) else { continue };
+            let position = T::lit(j as f64);
+            // Written as arithmetic, not `if`: two selects on one condition made LLVM branch
+            // instead of vectorise, and a branch on activations mispredicts (9× slower on
+            // seed model 2).
+            for ((m, i), &v) in m.iter_mut().zip(idx.iter_mut()).zip(src) {
+                let better = T::lit(f64::from(u8::from(v > *m)));
+                *i += better * (position - *i);
+                *m = m.max(v);
             }
+        }
+        let out = (oy * self.wo + ox) * self.c + ch;
+        if let (Some(dst), Some(arg)) = (y.get_mut(out..out + L), argmax.get_mut(out..out + L)) {
+            dst.copy_from_slice(&m);
+            arg.copy_from_slice(&idx);
         }
     }
 
     /// The backward pass given the argmax positions: each output's gradient goes to the input
-    /// element its window's maximum came from (`dx` is zeroed first). One branch-free pass
-    /// per window position, vectorised over the channels, instead of an index computation per
-    /// element.
+    /// element its window's maximum came from. Windows do not overlap (the stride is the
+    /// window), so every window position is written, not accumulated; `dx` is zeroed first
+    /// for the rows and columns no window covers.
     #[inline(always)] // the sizes are the layer's constants once inlined
     fn max_scatter<T: Scalar>(self, argmax: &[T], dy: &[T], dx: &mut [T]) {
         dx.fill(T::zero());
-        let c = self.c;
-        for oy in 0..self.ho {
-            for ox in 0..self.wo {
-                let out = (oy * self.wo + ox) * c;
-                let (Some(idx), Some(g)) = (argmax.get(out..out + c), dy.get(out..out + c)) else { return };
-                for j in 0..self.p * self.p {
-                    let start = self.start(oy, ox, j);
-                    let Some(dst) = dx.get_mut(start..start + c) else { continue };
-                    let position = T::lit(j as f64);
-                    for ((d, &i), &g) in dst.iter_mut().zip(idx).zip(g) {
-                        *d += g * T::lit(f64::from(u8::from(i == position)));
-                    }
-                }
+        self.blocks(|oy, ox, ch, lanes| match lanes {
+            LANES => self.scatter_block::<T, LANES>(argmax, dy, dx, oy, ox, ch),
+            _ => self.scatter_block::<T, 1>(argmax, dy, dx, oy, ox, ch),
+        });
+    }
+
+    #[inline(always)]
+    fn scatter_block<T: Scalar, const L: usize>(
+        self,
+        argmax: &[T],
+        dy: &[T],
+        dx: &mut [T],
+        oy: usize,
+        ox: usize,
+        ch: usize,
+    ) {
+        let out = (oy * self.wo + ox) * self.c + ch;
+        let (Some(idx), Some(g)) = (argmax.get(out..out + L), dy.get(out..out + L)) else { return };
+        let (mut idx_block, mut g_block) = ([T::zero(); L], [T::zero(); L]);
+        idx_block.copy_from_slice(idx);
+        g_block.copy_from_slice(g);
+        for j in 0..self.p * self.p {
+            let start = self.start(oy, ox, j) + ch;
+            let Some(dst) = dx.get_mut(start..start + L) else { continue };
+            let position = T::lit(j as f64);
+            for ((d, &i), &g) in dst.iter_mut().zip(&idx_block).zip(&g_block) {
+                *d = g * T::lit(f64::from(u8::from(i == position)));
             }
         }
     }
@@ -268,6 +309,50 @@ impl<X: PoolInput<P>, const P: usize, const MAX: bool> crate::kernel::simd::Vect
         let w = Windows::of::<X, P>();
         for (x, y) in rows(self.xs, X::LEN, self.n).zip(rows_mut(self.ys, X::Out::LEN, self.n)) {
             w.reduce::<X::Elem, MAX>(x, y);
+        }
+    }
+}
+
+/// A training batch's max pooling with argmax, on the widest vector unit.
+struct ArgmaxRows<'a, X: Tensor, const P: usize> {
+    n: usize,
+    xs: &'a [X::Elem],
+    ys: &'a mut [X::Elem],
+    argmax: &'a mut [X::Elem],
+}
+
+impl<X: PoolInput<P>, const P: usize> crate::kernel::simd::Vectorized for ArgmaxRows<'_, X, P> {
+    type Output = ();
+
+    #[inline(always)]
+    fn run<const FMA: bool>(self) {
+        let w = Windows::of::<X, P>();
+        let (len, out_len) = (X::LEN, X::Out::LEN);
+        let rows_iter = rows(self.xs, len, self.n).zip(rows_mut(self.ys, out_len, self.n));
+        for ((x, y), argmax) in rows_iter.zip(rows_mut(self.argmax, out_len, self.n)) {
+            w.max_forward_argmax(x, y, argmax);
+        }
+    }
+}
+
+/// A training batch's max-pooling backward pass, on the widest vector unit.
+struct ScatterRows<'a, X: Tensor, const P: usize> {
+    n: usize,
+    argmax: &'a [X::Elem],
+    dys: &'a [X::Elem],
+    dxs: &'a mut [X::Elem],
+}
+
+impl<X: PoolInput<P>, const P: usize> crate::kernel::simd::Vectorized for ScatterRows<'_, X, P> {
+    type Output = ();
+
+    #[inline(always)]
+    fn run<const FMA: bool>(self) {
+        let w = Windows::of::<X, P>();
+        let (len, out_len) = (X::LEN, X::Out::LEN);
+        let rows_iter = rows(self.argmax, out_len, self.n).zip(rows(self.dys, out_len, self.n));
+        for ((argmax, dy), dx) in rows_iter.zip(rows_mut(self.dxs, len, self.n)) {
+            w.max_scatter(argmax, dy, dx);
         }
     }
 }
@@ -323,11 +408,7 @@ impl<X: PoolInput<P>, const P: usize> Backward<X> for MaxPool2D<P> {
         cache: &mut [X::Elem],
         _scratch: &mut [X::Elem],
     ) {
-        let w = Windows::of::<X, P>();
-        let rows_iter = rows(xs, X::LEN, n).zip(rows_mut(ys, X::Out::LEN, n)).zip(rows_mut(cache, X::Out::LEN, n));
-        for ((x, y), argmax) in rows_iter {
-            w.max_forward_argmax(x, y, argmax);
-        }
+        crate::kernel::simd::dispatch(ArgmaxRows::<X, P> { n, xs, ys, argmax: cache });
     }
 
     fn backward_batch_flat(
@@ -343,11 +424,7 @@ impl<X: PoolInput<P>, const P: usize> Backward<X> for MaxPool2D<P> {
         _scratch: &mut [X::Elem],
     ) {
         let Some(dxs) = dxs else { return };
-        let w = Windows::of::<X, P>();
-        let rows_iter = rows(cache, X::Out::LEN, n).zip(rows(dys, X::Out::LEN, n));
-        for ((argmax, dy), dx) in rows_iter.zip(rows_mut(dxs, X::LEN, n)) {
-            w.max_scatter(argmax, dy, dx);
-        }
+        crate::kernel::simd::dispatch(ScatterRows::<X, P> { n, argmax: cache, dys, dxs });
     }
 }
 
