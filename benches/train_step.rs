@@ -109,5 +109,48 @@ fn cnn_train_step(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, train_step, cnn_train_step);
+/// Feature `threads`: one epoch of seed model 1 (32 batches of 128) with `Trainer::fit` on one
+/// thread and `Trainer::fit_threaded` on two, in one group so the ratio comes from one run; and
+/// the standalone threaded step (rayon) for your own loop. Run:
+/// `cargo bench --features threads --bench train_step -- threads`.
+#[cfg(feature = "threads")]
+fn threaded_training(c: &mut Criterion) {
+    const SAMPLES: usize = 32 * N;
+    let mut model: Mlp = Mlp::init(&mut SmallRng::seed(1));
+    let mut rng = SmallRng::seed(2);
+    let xs: Vec<Vector<784>> =
+        (0..SAMPLES).map(|_| Vector::from_fn(|_| typed_nn::init::uniform01(&mut rng) as f32)).collect();
+    let labels: Vec<usize> = (0..SAMPLES).map(|i| i % 10).collect();
+    let loss = SparseCategoricalCrossentropy::default();
+    let mut trainer = Trainer::new(Sgd::new(0.001), loss).batch_size(N);
+
+    let mut g = c.benchmark_group("seed1_fit_epoch_batch_128_threads");
+    g.throughput(Throughput::Elements(SAMPLES as u64));
+    g.bench_function("one_thread", |b| b.iter(|| trainer.fit(&mut model, black_box(&xs), &labels).unwrap()));
+    g.bench_function("two_threads", |b| {
+        b.iter(|| {
+            let keep_going = |_: &EpochStats| core::ops::ControlFlow::Continue(());
+            trainer.fit_threaded(&mut model, black_box(&xs), &labels, None, 2, keep_going).unwrap()
+        })
+    });
+    g.finish();
+
+    let (xs, labels) = (&xs[..N], &labels[..N]);
+    let mut grad = Mlp::default();
+    let mut shards = ThreadedWorkspace::new(2);
+    let mut g = c.benchmark_group("seed1_train_step_batch_128_threads");
+    g.throughput(Throughput::Elements(N as u64));
+    g.bench_function("value_and_grad_batch_threaded_2", |b| {
+        b.iter(|| {
+            grad.zero_params();
+            value_and_grad_batch_threaded(&model, black_box(xs), labels, &loss, &mut grad, &mut shards).unwrap()
+        })
+    });
+    g.finish();
+}
+
+#[cfg(not(feature = "threads"))]
+fn threaded_training(_: &mut Criterion) {}
+
+criterion_group!(benches, train_step, cnn_train_step, threaded_training);
 criterion_main!(benches);

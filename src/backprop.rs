@@ -144,7 +144,11 @@ where
     Ok(total * scale)
 }
 
-fn check_batch<Y: Tensor, L: Loss<Y>>(inputs: usize, targets: &[L::Target], loss: &L) -> Result<(), BatchError> {
+pub(crate) fn check_batch<Y: Tensor, L: Loss<Y>>(
+    inputs: usize,
+    targets: &[L::Target],
+    loss: &L,
+) -> Result<(), BatchError> {
     if inputs == 0 {
         return Err(BatchError::Empty);
     }
@@ -224,13 +228,34 @@ where
     M: Backward<X>,
     L: Loss<M::Out>,
 {
-    use crate::kernel::cast::{flat, flat_mut};
     check_batch::<M::Out, L>(xs.len(), targets, loss)?;
+    let scale = X::Elem::one() / X::Elem::lit(xs.len() as f64);
+    Ok(batch_loss_sum(model, xs, targets, loss, scale, grad, workspace) * scale)
+}
+
+/// The sum of the losses over `xs` and, added into `grad`, the gradient of that sum times
+/// `scale`, through the batched kernels. The batch must already be validated. Shared by the
+/// one-thread and the threaded step (which passes each shard `1/n` of the whole batch).
+#[cfg(feature = "alloc")]
+pub(crate) fn batch_loss_sum<M, X, L>(
+    model: &M,
+    xs: &[X],
+    targets: &[L::Target],
+    loss: &L,
+    scale: X::Elem,
+    grad: &mut M,
+    workspace: &mut Workspace<M::Out>,
+) -> X::Elem
+where
+    X: Tensor,
+    M: Backward<X>,
+    L: Loss<M::Out>,
+{
+    use crate::kernel::cast::{flat, flat_mut};
     let n = xs.len();
     workspace.prepare::<M, X>(n);
     let Workspace { ys, dys, cache, scratch } = workspace;
     model.forward_train_batch_flat(n, flat(xs), flat_mut(ys), cache, scratch);
-    let scale = X::Elem::one() / X::Elem::lit(n as f64);
     let mut total = X::Elem::zero();
     // The fused form applies to the whole batch or not at all (it depends on the loss's
     // settings and the model's last activation, and the targets were validated).
@@ -246,5 +271,5 @@ where
         };
     }
     model.backward_batch_flat(n, flat(xs), flat(ys), cache, flat(dys), grad, None, fused, scratch);
-    Ok(total * scale)
+    total
 }

@@ -49,6 +49,8 @@ pub mod prelude;
 pub mod scalar;
 pub mod shape;
 pub mod summary;
+#[cfg(feature = "threads")]
+pub mod threads;
 pub mod train;
 
 pub use activation::Activation;

@@ -32,4 +32,6 @@ pub use crate::params::Params;
 pub use crate::scalar::Scalar;
 pub use crate::shape::{Flat, Image, Tensor, Vector};
 pub use crate::summary::{InputShape, Summary};
+#[cfg(feature = "threads")]
+pub use crate::threads::{ThreadedWorkspace, value_and_grad_batch_threaded};
 pub use crate::train::{AsClass, EpochStats, TrainError, Trainer};
