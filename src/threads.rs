@@ -8,7 +8,7 @@
 //!
 //! Two ways to run the shards:
 //!
-//! - [`Trainer::fit_threaded`](crate::Trainer::fit_threaded) starts a *team* of helper threads
+//! - [`Trainer::fit_threaded`](crate::train::Trainer::fit_threaded) starts a *team* of helper threads
 //!   that live for the whole run. Between steps they poll (then park, if idle for long), so
 //!   handing them a step costs well under a microsecond.
 //! - [`value_and_grad_batch_threaded`] is one step on its own, for your own training loop. It
