@@ -204,6 +204,28 @@ pub const fn f32_at(bytes: &[u8], at: usize) -> f32 {
     f32::from_le_bytes(b)
 }
 
+/// Fills `dst` with consecutive little-endian values starting at byte `at`, in a `const`
+/// context, and returns the byte after the last one read; a `$read` helper per float type
+/// because a `const fn` cannot call the trait methods that would make it generic.
+macro_rules! const_fill {
+    ($name:ident, $T:ty, $read:ident) => {
+        #[doc = concat!("Fills `dst` with consecutive little-endian `", stringify!($T), "`s from byte `at` (0.0 past the end), in a `const` context; returns the next byte offset.")]
+        #[doc(hidden)]
+        #[allow(clippy::indexing_slicing)] // `i` is bounded by `dst.len()` on the line before; `get` is not const
+        pub const fn $name(dst: &mut [$T], bytes: &[u8], mut at: usize) -> usize {
+            let mut i = 0;
+            while i < dst.len() {
+                dst[i] = $read(bytes, at);
+                at = at.saturating_add(core::mem::size_of::<$T>());
+                i += 1;
+            }
+            at
+        }
+    };
+}
+const_fill!(fill_f32, f32, f32_at);
+const_fill!(fill_f64, f64, f64_at);
+
 /// Reads the little-endian `f64` at byte `at`, in a `const` context; 0.0 past the end.
 #[doc(hidden)]
 #[allow(clippy::indexing_slicing)] // both indices are checked on the line before; `get` is not const
@@ -218,4 +240,27 @@ pub const fn f64_at(bytes: &[u8], at: usize) -> f64 {
         i += 1;
     }
     f64::from_le_bytes(b)
+}
+
+#[cfg(all(test, feature = "alloc"))]
+mod tests {
+    use crate::init::SmallRng;
+    use crate::prelude::*;
+
+    /// The `const` decoders read the same layout as `from_le_bytes`: every weight lands in its
+    /// own slot (a random model, so a swapped index or a wrong stride shows), for both floats.
+    #[test]
+    fn const_decoding_matches_the_runtime_decoder() {
+        let conv: Conv2D<2, 3, 3, Relu> = Conv2D::init(&mut SmallRng::seed(7));
+        let dense: Dense<5, 4, Tanh, f64> = Dense::init(&mut SmallRng::seed(8));
+        let (cb, db) = (conv.to_le_bytes(), dense.to_le_bytes());
+        assert_eq!(Conv2D::<2, 3, 3, Relu>::from_le_bytes_at(&cb, 0), conv);
+        assert_eq!(Dense::<5, 4, Tanh, f64>::from_le_bytes_at(&db, 0), dense);
+        // At an offset, and past the end reads zeros rather than panicking.
+        let shifted: std::vec::Vec<u8> = [0u8; 3].iter().chain(&cb).copied().collect();
+        assert_eq!(Conv2D::<2, 3, 3, Relu>::from_le_bytes_at(&shifted, 3), conv);
+        let short = Conv2D::<2, 3, 3, Relu>::from_le_bytes_at(&cb[..8], 0);
+        assert_eq!(short.kernel[0][0][0][..2], conv.kernel[0][0][0][..2]);
+        assert_eq!(short.bias, [0.0; 3]);
+    }
 }

@@ -119,7 +119,7 @@ impl<const CI: usize, const CO: usize, const K: usize, A, const S: usize, P, T> 
 
 /// `const` decoding from a byte image, one impl per float type.
 macro_rules! conv_from_bytes {
-    ($T:ty, $read:ident) => {
+    ($T:ty, $fill:ident) => {
         impl<const CI: usize, const CO: usize, const K: usize, A, const S: usize, P> Conv2D<CI, CO, K, A, S, P, $T> {
             /// The layer whose parameters start at byte `offset` of a little-endian image (kernel
             /// in Keras layout `(kh, kw, in, out)`, then bias), decoded at compile time when used
@@ -128,42 +128,18 @@ macro_rules! conv_from_bytes {
             ///
             /// # Panics
             /// Never.
-            #[allow(clippy::indexing_slicing)] // `while` loops bounded by the array lengths; no iterators in const fn
             pub const fn from_le_bytes_at(bytes: &[u8], offset: usize) -> Self {
-                const N: usize = core::mem::size_of::<$T>();
                 let mut layer = Self::new([[[[0.0; CO]; CI]; K]; K], [0.0; CO]);
-                let mut at = offset;
-                let mut ky = 0;
-                while ky < K {
-                    let mut kx = 0;
-                    while kx < K {
-                        let mut c = 0;
-                        while c < CI {
-                            let mut o = 0;
-                            while o < CO {
-                                layer.kernel[ky][kx][c][o] = crate::io::bytes::$read(bytes, at);
-                                at += N;
-                                o += 1;
-                            }
-                            c += 1;
-                        }
-                        kx += 1;
-                    }
-                    ky += 1;
-                }
-                let mut o = 0;
-                while o < CO {
-                    layer.bias[o] = crate::io::bytes::$read(bytes, at);
-                    at += N;
-                    o += 1;
-                }
+                let kernel = layer.kernel.as_flattened_mut().as_flattened_mut().as_flattened_mut();
+                let at = crate::io::bytes::$fill(kernel, bytes, offset);
+                crate::io::bytes::$fill(&mut layer.bias, bytes, at);
                 layer
             }
         }
     };
 }
-conv_from_bytes!(f32, f32_at);
-conv_from_bytes!(f64, f64_at);
+conv_from_bytes!(f32, fill_f32);
+conv_from_bytes!(f64, fill_f64);
 
 impl<const CI: usize, const CO: usize, const K: usize, A, const S: usize, P, T: Scalar> crate::io::bytes::ConstLoad
     for Conv2D<CI, CO, K, A, S, P, T>

@@ -65,7 +65,7 @@ impl<const IN: usize, const OUT: usize, A, T> Dense<IN, OUT, A, T> {
 /// `const` decoding from a byte image, one impl per float type (a `const fn` cannot call the
 /// trait methods that would make it generic).
 macro_rules! dense_from_bytes {
-    ($T:ty, $read:ident) => {
+    ($T:ty, $fill:ident) => {
         impl<const IN: usize, const OUT: usize, A> Dense<IN, OUT, A, $T> {
             /// The layer whose parameters start at byte `offset` of a little-endian image (kernel
             /// in Keras layout, then bias), decoded at compile time when used in a `const` or
@@ -74,34 +74,17 @@ macro_rules! dense_from_bytes {
             ///
             /// # Panics
             /// Never.
-            #[allow(clippy::indexing_slicing)] // `while` loops bounded by the array lengths; no iterators in const fn
             pub const fn from_le_bytes_at(bytes: &[u8], offset: usize) -> Self {
-                const N: usize = core::mem::size_of::<$T>();
                 let mut layer = Self::new([[0.0; OUT]; IN], [0.0; OUT]);
-                let mut at = offset;
-                let mut i = 0;
-                while i < IN {
-                    let mut j = 0;
-                    while j < OUT {
-                        layer.kernel[i][j] = crate::io::bytes::$read(bytes, at);
-                        at += N;
-                        j += 1;
-                    }
-                    i += 1;
-                }
-                let mut j = 0;
-                while j < OUT {
-                    layer.bias[j] = crate::io::bytes::$read(bytes, at);
-                    at += N;
-                    j += 1;
-                }
+                let at = crate::io::bytes::$fill(layer.kernel.as_flattened_mut(), bytes, offset);
+                crate::io::bytes::$fill(&mut layer.bias, bytes, at);
                 layer
             }
         }
     };
 }
-dense_from_bytes!(f32, f32_at);
-dense_from_bytes!(f64, f64_at);
+dense_from_bytes!(f32, fill_f32);
+dense_from_bytes!(f64, fill_f64);
 
 impl<const IN: usize, const OUT: usize, A, T: Scalar> crate::io::bytes::ConstLoad for Dense<IN, OUT, A, T> {
     const BYTES: usize = (IN * OUT + OUT) * T::BYTES;
