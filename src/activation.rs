@@ -90,12 +90,13 @@ pub trait Activation: Copy + Default + 'static {
         Self::apply(v);
     }
 
-    /// [`apply_fast`](Activation::apply_fast) for code compiled with the `fma` target feature
-    /// (the AVX2 and AVX-512 paths); built-ins use fused multiply-adds in their `eˣ`. The
-    /// default is `apply_fast`.
+    /// [`apply_fast`](Activation::apply_fast), with fused multiply-adds in the built-ins' `eˣ`
+    /// when `FMA` (for code compiled with the `fma` target feature: the AVX2 and AVX-512
+    /// paths). The default is `apply_fast`; built-ins that override it define `apply_fast` as
+    /// `apply_with::<T, false>`.
     #[doc(hidden)]
     #[inline(always)]
-    fn apply_fma<T: Scalar>(v: &mut [T]) {
+    fn apply_with<T: Scalar, const FMA: bool>(v: &mut [T]) {
         Self::apply_fast(v);
     }
 
@@ -310,14 +311,12 @@ impl Activation for Sigmoid {
     }
     #[inline(always)]
     fn apply_fast<T: Scalar>(v: &mut [T]) {
-        for x in v {
-            *x = T::one() / (T::one() + (-*x).fast_exp());
-        }
+        Self::apply_with::<T, false>(v);
     }
     #[inline(always)]
-    fn apply_fma<T: Scalar>(v: &mut [T]) {
+    fn apply_with<T: Scalar, const FMA: bool>(v: &mut [T]) {
         for x in v {
-            *x = T::one() / (T::one() + (-*x).fast_exp_fma());
+            *x = T::one() / (T::one() + (-*x).fast_exp_with::<FMA>());
         }
     }
     /// From the output: `dz = dy·y·(1 − y)`, no exponential.
@@ -423,14 +422,12 @@ impl Activation for Swish {
     }
     #[inline(always)]
     fn apply_fast<T: Scalar>(v: &mut [T]) {
-        for x in v {
-            *x = *x / (T::one() + (-*x).fast_exp());
-        }
+        Self::apply_with::<T, false>(v);
     }
     #[inline(always)]
-    fn apply_fma<T: Scalar>(v: &mut [T]) {
+    fn apply_with<T: Scalar, const FMA: bool>(v: &mut [T]) {
         for x in v {
-            *x = *x / (T::one() + (-*x).fast_exp_fma());
+            *x = *x / (T::one() + (-*x).fast_exp_with::<FMA>());
         }
     }
     #[inline(always)]
@@ -496,14 +493,12 @@ impl Activation for Exponential {
     }
     #[inline(always)]
     fn apply_fast<T: Scalar>(v: &mut [T]) {
-        for x in v {
-            *x = x.fast_exp();
-        }
+        Self::apply_with::<T, false>(v);
     }
     #[inline(always)]
-    fn apply_fma<T: Scalar>(v: &mut [T]) {
+    fn apply_with<T: Scalar, const FMA: bool>(v: &mut [T]) {
         for x in v {
-            *x = x.fast_exp_fma();
+            *x = x.fast_exp_with::<FMA>();
         }
     }
     #[inline(always)]
@@ -552,32 +547,25 @@ impl Activation for Softmax {
     }
     #[inline(always)]
     fn apply_fast<T: Scalar>(v: &mut [T]) {
-        Self::softmax::<T, false>(v);
+        Self::apply_with::<T, false>(v);
     }
+    /// The vectorised softmax: max, `eˣ⁻ᵐᵃˣ`, then the normalisation.
     #[inline(always)]
-    fn apply_fma<T: Scalar>(v: &mut [T]) {
-        Self::softmax::<T, true>(v);
+    fn apply_with<T: Scalar, const FMA: bool>(v: &mut [T]) {
+        let max = v.iter().fold(T::neg_infinity(), |m, &x| m.max(x));
+        for x in v.iter_mut() {
+            *x = (*x - max).fast_exp_with::<FMA>();
+        }
+        let inv = T::one() / v.iter().copied().sum::<T>();
+        for x in v.iter_mut() {
+            *x *= inv;
+        }
     }
     #[inline(always)]
     fn backprop<T: Float>(_z: &[T], y: &[T], dy: &[T], dz: &mut [T]) {
         let dot = y.iter().zip(dy).fold(T::zero(), |acc, (&y, &dy)| acc + y * dy);
         for ((dz, &y), &dy) in dz.iter_mut().zip(y).zip(dy) {
             *dz = y * (dy - dot);
-        }
-    }
-}
-
-impl Softmax {
-    /// The vectorised softmax: max, `eˣ⁻ᵐᵃˣ`, then the normalisation.
-    #[inline(always)]
-    fn softmax<T: Scalar, const FMA: bool>(v: &mut [T]) {
-        let max = v.iter().fold(T::neg_infinity(), |m, &x| m.max(x));
-        for x in v.iter_mut() {
-            *x = if FMA { (*x - max).fast_exp_fma() } else { (*x - max).fast_exp() };
-        }
-        let inv = T::one() / v.iter().copied().sum::<T>();
-        for x in v.iter_mut() {
-            *x *= inv;
         }
     }
 }

@@ -21,14 +21,18 @@ pub use cast::FlatLayout;
 /// Public only because `Scalar` names it; it cannot be implemented outside this crate since
 /// its module is private.
 pub trait Kernels: Sized + Copy + 'static {
-    /// `eˣ`, inline and branch-free so that loops calling it vectorise (see [`exp`]).
+    /// `eˣ`, inline and branch-free so that loops calling it vectorise (see [`exp`]); with
+    /// `FMA`, written with fused multiply-adds for code compiled with the `fma` target feature
+    /// (without `std` there is no such code and `FMA` changes nothing).
     #[doc(hidden)]
-    fn fast_exp(self) -> Self;
+    fn fast_exp_with<const FMA: bool>(self) -> Self;
 
-    /// [`fast_exp`](Kernels::fast_exp) with fused multiply-adds, for code compiled with the
-    /// `fma` target feature (without `std` there is no such path: the same as `fast_exp`).
+    /// [`fast_exp_with`](Kernels::fast_exp_with) without fused multiply-adds.
     #[doc(hidden)]
-    fn fast_exp_fma(self) -> Self;
+    #[inline(always)]
+    fn fast_exp(self) -> Self {
+        self.fast_exp_with::<false>()
+    }
 
     /// `c ← alpha·a·b + beta·c` through `matrixmultiply` (see [`gemm::gemm`] for the checks).
     ///
@@ -52,16 +56,8 @@ pub trait Kernels: Sized + Copy + 'static {
 
 impl Kernels for f32 {
     #[inline(always)]
-    fn fast_exp(self) -> Self {
-        exp::exp_f32(self)
-    }
-
-    #[inline(always)]
-    fn fast_exp_fma(self) -> Self {
-        #[cfg(feature = "std")]
-        return exp::exp_f32_fma(self);
-        #[cfg(not(feature = "std"))]
-        exp::exp_f32(self)
+    fn fast_exp_with<const FMA: bool>(self) -> Self {
+        exp::exp_f32_with::<FMA>(self)
     }
 
     #[cfg(feature = "alloc")]
@@ -85,16 +81,8 @@ impl Kernels for f32 {
 
 impl Kernels for f64 {
     #[inline(always)]
-    fn fast_exp(self) -> Self {
-        exp::exp_f64(self)
-    }
-
-    #[inline(always)]
-    fn fast_exp_fma(self) -> Self {
-        #[cfg(feature = "std")]
-        return exp::exp_f64_fma(self);
-        #[cfg(not(feature = "std"))]
-        exp::exp_f64(self)
+    fn fast_exp_with<const FMA: bool>(self) -> Self {
+        exp::exp_f64_with::<FMA>(self)
     }
 
     #[cfg(feature = "alloc")]

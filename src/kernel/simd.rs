@@ -82,7 +82,7 @@ fn dense_generic<A: Activation, T: Scalar, const IN: usize, const OUT: usize, co
         }
     }
     if activate {
-        if FUSED { A::apply_fma(&mut acc) } else { A::apply_fast(&mut acc) }
+        A::apply_with::<T, FUSED>(&mut acc);
     }
     *y = acc;
 }
@@ -133,7 +133,7 @@ pub fn dense_portable<A: Activation, T: Scalar, const IN: usize, const OUT: usiz
 #[cfg(feature = "alloc")]
 #[inline(always)]
 fn rows_generic<A: Activation, T: Scalar, const FMA: bool>(v: &mut [T], len: usize) {
-    let apply = |v: &mut [T]| if FMA { A::apply_fma(v) } else { A::apply_fast(v) };
+    let apply = A::apply_with::<T, FMA>;
     if A::ELEMENTWISE {
         apply(v);
     } else {

@@ -269,7 +269,7 @@ impl<const CI: usize, const CO: usize, const K: usize, A: Activation, const S: u
             if let Some(zrow) = z_rows.as_mut().and_then(Iterator::next) {
                 zrow.copy_from_slice(yrow);
             }
-            let apply = |v: &mut [T]| if FMA { A::apply_fma(v) } else { A::apply_fast(v) };
+            let apply = A::apply_with::<T, FMA>;
             if A::ELEMENTWISE {
                 apply(yrow);
             } else {
