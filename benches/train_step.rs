@@ -13,12 +13,22 @@ use typed_nn::prelude::*;
 type Mlp = (Dense<784, 64, Relu>, Dense<64, 10, Softmax>);
 const N: usize = 128;
 
+/// `n` inputs with values uniform in [0, 1), and labels cycling through the 10 classes.
+fn random_batch<X: Tensor<Elem = f32>>(n: usize) -> (Vec<X>, Vec<usize>) {
+    let mut rng = SmallRng::seed(2);
+    let xs = (0..n)
+        .map(|_| {
+            let mut x = X::default();
+            x.as_mut_slice().iter_mut().for_each(|v| *v = typed_nn::init::uniform01(&mut rng) as f32);
+            x
+        })
+        .collect();
+    (xs, (0..n).map(|i| i % 10).collect())
+}
+
 fn train_step(c: &mut Criterion) {
     let mut model: Mlp = Mlp::init(&mut SmallRng::seed(1));
-    let mut rng = SmallRng::seed(2);
-    let xs: Vec<Vector<784>> =
-        (0..N).map(|_| Vector::from_fn(|_| typed_nn::init::uniform01(&mut rng) as f32)).collect();
-    let labels: Vec<usize> = (0..N).map(|i| i % 10).collect();
+    let (xs, labels) = random_batch::<Vector<784>>(N);
     let flat_x: Vec<f32> = xs.iter().flat_map(|x| x.iter().copied()).collect();
     let (k1, k2) = (model.0.kernel.as_flattened().to_vec(), model.1.kernel.as_flattened().to_vec());
     let (mut h, mut z, mut dz2, mut dh) =
@@ -63,15 +73,7 @@ const N2: usize = 32;
 /// input gradient for the first layer).
 fn cnn_train_step(c: &mut Criterion) {
     let mut model: Box<Cnn> = Cnn::init_boxed(&mut SmallRng::seed(1));
-    let mut rng = SmallRng::seed(2);
-    let xs: Vec<Image<28, 28, 1>> = (0..N2)
-        .map(|_| {
-            let mut img = Image::default();
-            img.as_mut_slice().iter_mut().for_each(|v| *v = typed_nn::init::uniform01(&mut rng) as f32);
-            img
-        })
-        .collect();
-    let labels: Vec<usize> = (0..N2).map(|i| i % 10).collect();
+    let (xs, labels) = random_batch::<Image<28, 28, 1>>(N2);
     let rows = N2 * 676;
     let patches = vec![0.5f32; rows * 9];
     let kc = model.0.kernel.as_flattened().as_flattened().as_flattened().to_vec();
@@ -117,10 +119,7 @@ fn cnn_train_step(c: &mut Criterion) {
 fn threaded_training(c: &mut Criterion) {
     const SAMPLES: usize = 32 * N;
     let mut model: Mlp = Mlp::init(&mut SmallRng::seed(1));
-    let mut rng = SmallRng::seed(2);
-    let xs: Vec<Vector<784>> =
-        (0..SAMPLES).map(|_| Vector::from_fn(|_| typed_nn::init::uniform01(&mut rng) as f32)).collect();
-    let labels: Vec<usize> = (0..SAMPLES).map(|i| i % 10).collect();
+    let (xs, labels) = random_batch::<Vector<784>>(SAMPLES);
     let loss = SparseCategoricalCrossentropy::default();
     let mut trainer = Trainer::new(Sgd::new(0.001), loss).batch_size(N);
 
