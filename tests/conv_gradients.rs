@@ -149,4 +149,9 @@ fn batched_convolution_equals_the_per_sample_path_forward_and_backward() {
     check(&Same2::init(&mut SmallRng::seed(1)));
     type Valid2 = (Conv2D<2, 3, 3, Sigmoid>, Conv2D<3, 4, 2>, MaxPool2D<2>, GlobalAvgPool2D, Dense<4, 5, Softmax>);
     check(&Valid2::init(&mut SmallRng::seed(2)));
+    // These layers have small patches (K·K·CI ≤ 64), where the batch runs the direct kernel;
+    // a second layer with 3·3·8 = 72 takes the im2col + GEMM tiles forward as well.
+    type Wide =
+        (Conv2D<2, 8, 3, Relu, 1, Same>, Conv2D<8, 3, 3, Tanh, 2, Same>, AvgPool2D<2>, Flatten, Dense<6, 5, Softmax>);
+    check(&Wide::init(&mut SmallRng::seed(3)));
 }
