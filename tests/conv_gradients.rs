@@ -55,8 +55,9 @@ proptest! {
         );
     }
 
+    // 9 channels: the pooling kernels work in blocks of 8 channels plus a remainder.
     #[test]
-    fn pooling_and_flatten_gradients_match_finite_differences(x in arb_image::<7, 6, 2, f64>(-1.0, 1.0)) {
+    fn pooling_and_flatten_gradients_match_finite_differences(x in arb_image::<7, 6, 9, f64>(-1.0, 1.0)) {
         let cfg = GradCheck::default();
         prop_assume!(min_window_gap(&x, 2) > 1e-4 && min_window_gap(&x, 3) > 1e-4, "a max-pool tie");
         check_layer(&MaxPool2D::<2>, &x, &cfg).map_err(fail)?;
@@ -154,4 +155,7 @@ fn batched_convolution_equals_the_per_sample_path_forward_and_backward() {
     type Wide =
         (Conv2D<2, 8, 3, Relu, 1, Same>, Conv2D<8, 3, 3, Tanh, 2, Same>, AvgPool2D<2>, Flatten, Dense<6, 5, Softmax>);
     check(&Wide::init(&mut SmallRng::seed(3)));
+    // Max pooling over 9 channels: one 8-channel block of the pooling kernels plus a remainder.
+    type Blocks = (Conv2D<2, 9, 3, Relu, 1, Same>, MaxPool2D<2>, Flatten, Dense<81, 5, Softmax>);
+    check(&Blocks::init(&mut SmallRng::seed(4)));
 }
