@@ -264,7 +264,6 @@ where
         }
         match grad {
             Some(grad) => {
-                shard.grad.zero_params(); // not summed: this shard's gradient is in `grad`
                 (shard.len, shard.loss) =
                     Shard::compute_into(&mut shard.workspace, grad, &model, xs, targets, &self.loss, scale);
             }

@@ -563,14 +563,14 @@ where
 
     fn step(
         &mut self,
+        // The team holds the loss, and the data it was made with (the same `xs` and `targets`
+        // the loop passes here); each thread gathers its own samples by index.
         _loss: &L,
-        xs: &[X],
-        targets: &[L::Target],
+        _xs: &[X],
+        _targets: &[L::Target],
         indices: impl Iterator<Item = usize> + Clone,
         grad: &mut M,
     ) -> (f64, usize) {
-        // The team was made with the same `xs` and `targets`; it gathers by index.
-        let (_, _) = (xs, targets);
         let value = self.value_and_grad(indices, grad);
         let hits = self.count_hits(|y, t| predicted_class(y) == t.class());
         (value.to_f64_lossless(), hits)
