@@ -22,6 +22,8 @@ use core::fmt;
 #[cfg(feature = "alloc")]
 use crate::kernel::cast::{flat, flat_mut};
 #[cfg(feature = "alloc")]
+use crate::layer::Seal;
+#[cfg(feature = "alloc")]
 use crate::{Layer, Tensor};
 
 /// Why a batch-level call (batched forward, loss and gradient over a batch) was refused.
@@ -103,11 +105,11 @@ pub trait ForwardBatch<In: Tensor>: Layer<In> {
             return Err(BatchError::LengthMismatch { inputs: xs.len(), outputs: ys.len() });
         }
         let n = xs.len();
-        let need = Self::batch_scratch_len(n);
+        let need = Self::batch_scratch_len(Seal, n);
         if scratch.len() < need {
             scratch.resize(need, num_traits::Zero::zero());
         }
-        self.forward_batch_flat(n, flat(xs), flat_mut(ys), scratch);
+        self.forward_batch_flat(Seal, n, flat(xs), flat_mut(ys), scratch);
         Ok(())
     }
 }

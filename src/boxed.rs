@@ -17,6 +17,7 @@ use alloc::boxed::Box;
 use rand_core::Rng;
 
 use crate::kernel::heap::{Zeroable, boxed_zeroed};
+use crate::layer::Seal;
 use crate::{Params, Scalar};
 
 /// Built-in layers and tuples of them can be created directly on the heap.
@@ -55,20 +56,22 @@ impl<X: crate::Tensor, L: crate::Layer<X>> crate::Layer<X> for Box<L> {
     fn forward(&self, x: &X) -> L::Out {
         (**self).forward(x)
     }
-    fn batch_scratch_len(n: usize) -> usize {
-        L::batch_scratch_len(n)
+    fn batch_scratch_len(_: Seal, n: usize) -> usize {
+        L::batch_scratch_len(Seal, n)
     }
-    fn forward_batch_flat(&self, n: usize, xs: &[X::Elem], ys: &mut [X::Elem], scratch: &mut [X::Elem]) {
-        (**self).forward_batch_flat(n, xs, ys, scratch);
+    fn forward_batch_flat(&self, _: Seal, n: usize, xs: &[X::Elem], ys: &mut [X::Elem], scratch: &mut [X::Elem]) {
+        (**self).forward_batch_flat(Seal, n, xs, ys, scratch);
     }
-    fn summary_rows(visit: &mut impl FnMut(crate::summary::SummaryRow)) {
-        L::summary_rows(visit);
+    fn summary_rows(_: Seal, visit: &mut impl FnMut(crate::summary::SummaryRow)) {
+        L::summary_rows(Seal, visit);
     }
 }
 
 impl<X: crate::Tensor, L: crate::Backward<X>> crate::Backward<X> for Box<L> {
     type Cache = L::Cache;
-    const FUSION: crate::activation::Fusion = L::FUSION;
+    fn fusion(_: crate::layer::Seal) -> crate::activation::Fusion {
+        L::fusion(crate::layer::Seal)
+    }
 
     #[inline]
     fn forward_train(&self, x: &X) -> (L::Out, L::Cache) {
@@ -79,27 +82,29 @@ impl<X: crate::Tensor, L: crate::Backward<X>> crate::Backward<X> for Box<L> {
         (**self).backward(x, cache, dy, grad, dx);
     }
     #[inline]
-    fn backward_logits(&self, x: &X, cache: &L::Cache, dz: &L::Out, grad: &mut Self, dx: Option<&mut X>) {
-        (**self).backward_logits(x, cache, dz, grad, dx);
+    fn backward_logits(&self, _: Seal, x: &X, cache: &L::Cache, dz: &L::Out, grad: &mut Self, dx: Option<&mut X>) {
+        (**self).backward_logits(Seal, x, cache, dz, grad, dx);
     }
-    fn train_cache_len(n: usize) -> usize {
-        L::train_cache_len(n)
+    fn train_cache_len(_: Seal, n: usize) -> usize {
+        L::train_cache_len(Seal, n)
     }
-    fn train_scratch_len(n: usize) -> usize {
-        L::train_scratch_len(n)
+    fn train_scratch_len(_: Seal, n: usize) -> usize {
+        L::train_scratch_len(Seal, n)
     }
     fn forward_train_batch_flat(
         &self,
+        _: Seal,
         n: usize,
         xs: &[X::Elem],
         ys: &mut [X::Elem],
         cache: &mut [X::Elem],
         scratch: &mut [X::Elem],
     ) {
-        (**self).forward_train_batch_flat(n, xs, ys, cache, scratch);
+        (**self).forward_train_batch_flat(Seal, n, xs, ys, cache, scratch);
     }
     fn backward_batch_flat(
         &self,
+        _: Seal,
         n: usize,
         xs: &[X::Elem],
         ys: &[X::Elem],
@@ -110,7 +115,7 @@ impl<X: crate::Tensor, L: crate::Backward<X>> crate::Backward<X> for Box<L> {
         logits: bool,
         scratch: &mut [X::Elem],
     ) {
-        (**self).backward_batch_flat(n, xs, ys, cache, dys, grad, dxs, logits, scratch);
+        (**self).backward_batch_flat(Seal, n, xs, ys, cache, dys, grad, dxs, logits, scratch);
     }
 }
 

@@ -290,17 +290,10 @@ where
     let mut rng = SmallRng::seed(cfg.seed);
     let f = |model: &M, x: &X| loss.loss(&model.forward(x), target);
 
-    let (y, cache) = model.forward_train(x);
-    let mut d = M::Out::default();
     let mut grad: Box<M> = Box::default();
     grad.zero_params();
     let mut dx = X::default();
-    if loss.gradient_logits(&y, target, M::FUSION, 1.0, &mut d).is_some() {
-        model.backward_logits(x, &cache, &d, &mut grad, Some(&mut dx));
-    } else {
-        loss.gradient(&y, target, 1.0, &mut d);
-        model.backward(x, &cache, &d, &mut grad, Some(&mut dx));
-    }
+    crate::backprop::value_and_grad_input(model, x, target, loss, &mut grad, &mut dx);
     compare_all(cfg, &mut rng, model, x, &grad, dx.as_slice(), f)
 }
 

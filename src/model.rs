@@ -31,6 +31,7 @@
 use rand_core::Rng;
 
 use crate::activation::Fusion;
+use crate::layer::Seal;
 use crate::params::{ParamSpec, ParamWalk};
 use crate::summary::{InputShape, SummaryRow};
 use crate::{Backward, Layer, Params, Scalar, Tensor};
@@ -69,28 +70,28 @@ macro_rules! tuple_model {
                 self.$iz.forward(x)
             }
 
-            fn batch_scratch_len(n: usize) -> usize {
+            fn batch_scratch_len(_: Seal, n: usize) -> usize {
                 // Every intermediate activation back to back, then the largest scratch any
                 // layer needs for itself.
                 let total = n.saturating_mul($Y0::LEN) $(.saturating_add(n.saturating_mul($Y::LEN)))*;
-                let inner = $L0::batch_scratch_len(n) $(.max($L::batch_scratch_len(n)))*.max($Z::batch_scratch_len(n));
+                let inner = $L0::batch_scratch_len(Seal, n) $(.max($L::batch_scratch_len(Seal, n)))*.max($Z::batch_scratch_len(Seal, n));
                 total.saturating_add(inner)
             }
 
             #[allow(non_snake_case)]
-            fn forward_batch_flat(&self, n: usize, xs: &[X::Elem], ys: &mut [X::Elem], scratch: &mut [X::Elem]) {
+            fn forward_batch_flat(&self, _: Seal, n: usize, xs: &[X::Elem], ys: &mut [X::Elem], scratch: &mut [X::Elem]) {
                 // One buffer per intermediate activation, carved out of `scratch` in order.
                 let Some(($Y0, rest)) = scratch.split_at_mut_checked(n.saturating_mul($Y0::LEN)) else { return };
                 $(let Some(($Y, rest)) = rest.split_at_mut_checked(n.saturating_mul($Y::LEN)) else { return };)*
-                self.0.forward_batch_flat(n, xs, $Y0, rest);
-                $(self.$i.forward_batch_flat(n, $In, $Y, rest);)*
-                self.$iz.forward_batch_flat(n, $InZ, ys, rest);
+                self.0.forward_batch_flat(Seal, n, xs, $Y0, rest);
+                $(self.$i.forward_batch_flat(Seal, n, $In, $Y, rest);)*
+                self.$iz.forward_batch_flat(Seal, n, $InZ, ys, rest);
             }
 
-            fn summary_rows(visit: &mut impl FnMut(SummaryRow)) {
-                $L0::summary_rows(visit);
-                $($L::summary_rows(visit);)*
-                $Z::summary_rows(visit);
+            fn summary_rows(_: Seal, visit: &mut impl FnMut(SummaryRow)) {
+                $L0::summary_rows(Seal, visit);
+                $($L::summary_rows(Seal, visit);)*
+                $Z::summary_rows(Seal, visit);
             }
         }
 
@@ -105,7 +106,9 @@ macro_rules! tuple_model {
             $YZ: Tensor<Elem = X::Elem>,
         {
             type Cache = (($L0::Cache, $Y0), $(($L::Cache, $Y),)* $Z::Cache,);
-            const FUSION: Fusion = $Z::FUSION;
+            fn fusion(_: Seal) -> Fusion {
+                $Z::fusion(Seal)
+            }
 
             #[allow(non_snake_case)]
             #[inline]
@@ -131,9 +134,9 @@ macro_rules! tuple_model {
 
             #[allow(non_snake_case)]
             #[inline]
-            fn backward_logits(&self, x: &X, cache: &Self::Cache, dz: &$YZ, grad: &mut Self, dx: Option<&mut X>) {
+            fn backward_logits(&self, _: Seal, x: &X, cache: &Self::Cache, dz: &$YZ, grad: &mut Self, dx: Option<&mut X>) {
                 let mut $DInZ = $InZ::default();
-                self.$iz.backward_logits(&cache.$pz.1, &cache.$iz, dz, &mut grad.$iz, Some(&mut $DInZ));
+                self.$iz.backward_logits(Seal, &cache.$pz.1, &cache.$iz, dz, &mut grad.$iz, Some(&mut $DInZ));
                 $(
                     let mut $RDIn = $RIn::default();
                     self.$ri.backward(&cache.$rp.1, &cache.$ri.0, &$RD, &mut grad.$ri, Some(&mut $RDIn));
@@ -141,23 +144,24 @@ macro_rules! tuple_model {
                 self.0.backward(x, &cache.0.0, &$D0, &mut grad.0, dx);
             }
 
-            fn train_cache_len(n: usize) -> usize {
+            fn train_cache_len(_: Seal, n: usize) -> usize {
                 // [Y0 | C0 | Y1 | C1 | ... | C_last]
-                n.saturating_mul($Y0::LEN).saturating_add($L0::train_cache_len(n))
-                    $(.saturating_add(n.saturating_mul($Y::LEN)).saturating_add($L::train_cache_len(n)))*
-                    .saturating_add($Z::train_cache_len(n))
+                n.saturating_mul($Y0::LEN).saturating_add($L0::train_cache_len(Seal, n))
+                    $(.saturating_add(n.saturating_mul($Y::LEN)).saturating_add($L::train_cache_len(Seal, n)))*
+                    .saturating_add($Z::train_cache_len(Seal, n))
             }
 
-            fn train_scratch_len(n: usize) -> usize {
+            fn train_scratch_len(_: Seal, n: usize) -> usize {
                 // One gradient buffer per intermediate activation, then the largest inner need.
                 let total = n.saturating_mul($Y0::LEN) $(.saturating_add(n.saturating_mul($Y::LEN)))*;
-                let inner = $L0::train_scratch_len(n) $(.max($L::train_scratch_len(n)))*.max($Z::train_scratch_len(n));
+                let inner = $L0::train_scratch_len(Seal, n) $(.max($L::train_scratch_len(Seal, n)))*.max($Z::train_scratch_len(Seal, n));
                 total.saturating_add(inner)
             }
 
             #[allow(non_snake_case)]
             fn forward_train_batch_flat(
                 &self,
+                _: Seal,
                 n: usize,
                 xs: &[X::Elem],
                 ys: &mut [X::Elem],
@@ -166,19 +170,20 @@ macro_rules! tuple_model {
             ) {
                 let rest = cache;
                 let Some(($Y0, rest)) = rest.split_at_mut_checked(n.saturating_mul($Y0::LEN)) else { return };
-                let Some(($L0, rest)) = rest.split_at_mut_checked($L0::train_cache_len(n)) else { return };
+                let Some(($L0, rest)) = rest.split_at_mut_checked($L0::train_cache_len(Seal, n)) else { return };
                 $(
                     let Some(($Y, rest)) = rest.split_at_mut_checked(n.saturating_mul($Y::LEN)) else { return };
-                    let Some(($L, rest)) = rest.split_at_mut_checked($L::train_cache_len(n)) else { return };
+                    let Some(($L, rest)) = rest.split_at_mut_checked($L::train_cache_len(Seal, n)) else { return };
                 )*
-                self.0.forward_train_batch_flat(n, xs, $Y0, $L0, scratch);
-                $(self.$i.forward_train_batch_flat(n, $In, $Y, $L, scratch);)*
-                self.$iz.forward_train_batch_flat(n, $InZ, ys, rest, scratch);
+                self.0.forward_train_batch_flat(Seal, n, xs, $Y0, $L0, scratch);
+                $(self.$i.forward_train_batch_flat(Seal, n, $In, $Y, $L, scratch);)*
+                self.$iz.forward_train_batch_flat(Seal, n, $InZ, ys, rest, scratch);
             }
 
             #[allow(non_snake_case)]
             fn backward_batch_flat(
                 &self,
+                _: Seal,
                 n: usize,
                 xs: &[X::Elem],
                 ys: &[X::Elem],
@@ -192,10 +197,10 @@ macro_rules! tuple_model {
                 // The cache, split as `forward_train_batch_flat` filled it.
                 let rest = cache;
                 let Some(($Y0, rest)) = rest.split_at_checked(n.saturating_mul($Y0::LEN)) else { return };
-                let Some(($L0, rest)) = rest.split_at_checked($L0::train_cache_len(n)) else { return };
+                let Some(($L0, rest)) = rest.split_at_checked($L0::train_cache_len(Seal, n)) else { return };
                 $(
                     let Some(($Y, rest)) = rest.split_at_checked(n.saturating_mul($Y::LEN)) else { return };
-                    let Some(($L, rest)) = rest.split_at_checked($L::train_cache_len(n)) else { return };
+                    let Some(($L, rest)) = rest.split_at_checked($L::train_cache_len(Seal, n)) else { return };
                 )*
                 let $Z = rest;
                 // ∂L/∂Yᵢ buffers, in forward order, then the layers' own scratch.
@@ -203,9 +208,9 @@ macro_rules! tuple_model {
                 $(let Some(($D, rest)) = rest.split_at_mut_checked(n.saturating_mul($Y::LEN)) else { return };)*
                 // Each layer gets its input, its output (the next buffer, or the model's `ys`),
                 // its cache and the gradient of its output.
-                self.$iz.backward_batch_flat(n, $InZ, ys, $Z, dys, &mut grad.$iz, Some($DInZ), logits, rest);
-                $(self.$ri.backward_batch_flat(n, $RIn, $RY, $RL, $RD, &mut grad.$ri, Some($RDIn), false, rest);)*
-                self.0.backward_batch_flat(n, xs, $Y0, $L0, $D0, &mut grad.0, dxs, false, rest);
+                self.$iz.backward_batch_flat(Seal, n, $InZ, ys, $Z, dys, &mut grad.$iz, Some($DInZ), logits, rest);
+                $(self.$ri.backward_batch_flat(Seal, n, $RIn, $RY, $RL, $RD, &mut grad.$ri, Some($RDIn), false, rest);)*
+                self.0.backward_batch_flat(Seal, n, xs, $Y0, $L0, $D0, &mut grad.0, dxs, false, rest);
             }
         }
 
@@ -249,20 +254,22 @@ impl<X: Tensor, L: Layer<X>> Layer<X> for (L,) {
     fn forward(&self, x: &X) -> L::Out {
         self.0.forward(x)
     }
-    fn batch_scratch_len(n: usize) -> usize {
-        L::batch_scratch_len(n)
+    fn batch_scratch_len(_: Seal, n: usize) -> usize {
+        L::batch_scratch_len(Seal, n)
     }
-    fn forward_batch_flat(&self, n: usize, xs: &[X::Elem], ys: &mut [X::Elem], scratch: &mut [X::Elem]) {
-        self.0.forward_batch_flat(n, xs, ys, scratch);
+    fn forward_batch_flat(&self, _: Seal, n: usize, xs: &[X::Elem], ys: &mut [X::Elem], scratch: &mut [X::Elem]) {
+        self.0.forward_batch_flat(Seal, n, xs, ys, scratch);
     }
-    fn summary_rows(visit: &mut impl FnMut(SummaryRow)) {
-        L::summary_rows(visit);
+    fn summary_rows(_: Seal, visit: &mut impl FnMut(SummaryRow)) {
+        L::summary_rows(Seal, visit);
     }
 }
 
 impl<X: Tensor, L: Backward<X>> Backward<X> for (L,) {
     type Cache = L::Cache;
-    const FUSION: Fusion = L::FUSION;
+    fn fusion(_: Seal) -> Fusion {
+        L::fusion(Seal)
+    }
 
     #[inline]
     fn forward_train(&self, x: &X) -> (L::Out, L::Cache) {
@@ -273,27 +280,29 @@ impl<X: Tensor, L: Backward<X>> Backward<X> for (L,) {
         self.0.backward(x, cache, dy, &mut grad.0, dx);
     }
     #[inline]
-    fn backward_logits(&self, x: &X, cache: &L::Cache, dz: &L::Out, grad: &mut Self, dx: Option<&mut X>) {
-        self.0.backward_logits(x, cache, dz, &mut grad.0, dx);
+    fn backward_logits(&self, _: Seal, x: &X, cache: &L::Cache, dz: &L::Out, grad: &mut Self, dx: Option<&mut X>) {
+        self.0.backward_logits(Seal, x, cache, dz, &mut grad.0, dx);
     }
-    fn train_cache_len(n: usize) -> usize {
-        L::train_cache_len(n)
+    fn train_cache_len(_: Seal, n: usize) -> usize {
+        L::train_cache_len(Seal, n)
     }
-    fn train_scratch_len(n: usize) -> usize {
-        L::train_scratch_len(n)
+    fn train_scratch_len(_: Seal, n: usize) -> usize {
+        L::train_scratch_len(Seal, n)
     }
     fn forward_train_batch_flat(
         &self,
+        _: Seal,
         n: usize,
         xs: &[X::Elem],
         ys: &mut [X::Elem],
         cache: &mut [X::Elem],
         scratch: &mut [X::Elem],
     ) {
-        self.0.forward_train_batch_flat(n, xs, ys, cache, scratch);
+        self.0.forward_train_batch_flat(Seal, n, xs, ys, cache, scratch);
     }
     fn backward_batch_flat(
         &self,
+        _: Seal,
         n: usize,
         xs: &[X::Elem],
         ys: &[X::Elem],
@@ -304,7 +313,7 @@ impl<X: Tensor, L: Backward<X>> Backward<X> for (L,) {
         logits: bool,
         scratch: &mut [X::Elem],
     ) {
-        self.0.backward_batch_flat(n, xs, ys, cache, dys, &mut grad.0, dxs, logits, scratch);
+        self.0.backward_batch_flat(Seal, n, xs, ys, cache, dys, &mut grad.0, dxs, logits, scratch);
     }
 }
 

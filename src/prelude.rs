@@ -13,7 +13,7 @@ pub use crate::activation::{
 };
 #[cfg(feature = "alloc")]
 pub use crate::backprop::{Workspace, value_and_grad_batch};
-pub use crate::backprop::{value_and_grad, value_and_grad_mean};
+pub use crate::backprop::{value_and_grad, value_and_grad_input, value_and_grad_mean};
 pub use crate::batch::BatchError;
 #[cfg(feature = "alloc")]
 pub use crate::batch::ForwardBatch;

@@ -7,6 +7,7 @@
 use core::fmt::{self, Display, Write};
 use core::marker::PhantomData;
 
+use crate::layer::Seal;
 use crate::{Layer, Scalar, Tensor};
 
 /// One row of the table: a layer's class name, output shape and parameter count.
@@ -114,10 +115,10 @@ impl<M: Layer<In>, In: Tensor> Display for SummaryTable<'_, M, In> {
         border(f, '┡', '━', '╇', '┩')?;
 
         let mut count = 0usize;
-        M::summary_rows(&mut |_| count += 1);
+        M::summary_rows(Seal, &mut |_| count += 1);
         let mut result = Ok(());
         let mut index = 0usize;
-        M::summary_rows(&mut |row| {
+        M::summary_rows(Seal, &mut |row| {
             if result.is_err() {
                 return;
             }
@@ -144,7 +145,7 @@ fn write_row<M: Layer<In>, In: Tensor>(f: &mut fmt::Formatter<'_>, index: usize,
     // Keras numbers repeated classes per model: dense, dense_1, dense_2, ...
     let mut earlier = 0usize;
     let mut seen = 0usize;
-    M::summary_rows(&mut |other| {
+    M::summary_rows(Seal, &mut |other| {
         if seen < index && other.class == row.class {
             earlier += 1;
         }

@@ -622,7 +622,7 @@ where
             let (mut total, mut hits) = (0.0f64, 0usize);
             for i in indices {
                 if let (Some(x), Some(t)) = (xs.get(i), targets.get(i)) {
-                    total += value_and_grad_scaled(model, x, t, loss, scale, grad).to_f64_lossless();
+                    total += value_and_grad_scaled(model, x, t, loss, scale, grad, None).to_f64_lossless();
                     hits += usize::from(predicted_class(&model.forward(x)) == t.class());
                 }
             }

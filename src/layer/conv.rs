@@ -5,8 +5,10 @@ use core::marker::PhantomData;
 
 use rand_core::Rng;
 
-use crate::activation::{Activation, Fusion, Identity};
+use crate::activation::{Activation, Identity};
 use crate::init::glorot_uniform;
+#[cfg(feature = "alloc")]
+use crate::layer::Seal;
 use crate::layer::{rows, rows_mut};
 use crate::params::{ParamShape, ParamSpec, ParamWalk};
 use crate::shape::rules::ConvInput;
@@ -445,14 +447,14 @@ where
     }
 
     #[cfg(feature = "alloc")]
-    fn batch_scratch_len(_n: usize) -> usize {
+    fn batch_scratch_len(_: Seal, _n: usize) -> usize {
         if Self::DIRECT { 0 } else { Self::TILE * Self::PATCH }
     }
 
     /// The direct kernel for small receptive fields; otherwise tile by tile: im2col, one GEMM
     /// (with the bias), the activation — while the tile is in cache.
     #[cfg(feature = "alloc")]
-    fn forward_batch_flat(&self, n: usize, xs: &[T], ys: &mut [T], scratch: &mut [T]) {
+    fn forward_batch_flat(&self, _: Seal, n: usize, xs: &[T], ys: &mut [T], scratch: &mut [T]) {
         let g = Self::geometry::<X>();
         if Self::DIRECT {
             self.convolve_images::<X>(n, xs, None, ys);
@@ -493,7 +495,6 @@ where
     X: ConvInput<CI, CO, K, S, P, T>,
 {
     type Cache = ConvCache<X::Out>;
-    const FUSION: Fusion = Fusion::None;
 
     fn forward_train(&self, x: &X) -> (X::Out, ConvCache<X::Out>) {
         let (mut z, mut y) = (X::Out::default(), X::Out::default());
@@ -515,13 +516,13 @@ where
     }
 
     #[cfg(feature = "alloc")]
-    fn train_cache_len(n: usize) -> usize {
+    fn train_cache_len(_: Seal, n: usize) -> usize {
         // Z; the backward pass recomputes each tile's im2col from the input, in cache.
         n.saturating_mul(X::Out::LEN)
     }
 
     #[cfg(feature = "alloc")]
-    fn train_scratch_len(_n: usize) -> usize {
+    fn train_scratch_len(_: Seal, _n: usize) -> usize {
         // One tile of dZ, of patches and of patch gradients.
         Self::TILE * (CO + 2 * Self::PATCH)
     }
@@ -529,7 +530,7 @@ where
     /// `Z` into the cache and `Y = act(Z)` into `ys`: the direct kernel for small receptive
     /// fields, otherwise tile by tile (im2col, GEMM, activation).
     #[cfg(feature = "alloc")]
-    fn forward_train_batch_flat(&self, n: usize, xs: &[T], ys: &mut [T], cache: &mut [T], scratch: &mut [T]) {
+    fn forward_train_batch_flat(&self, _: Seal, n: usize, xs: &[T], ys: &mut [T], cache: &mut [T], scratch: &mut [T]) {
         let g = Self::geometry::<X>();
         let total = n * g.ho * g.wo;
         let Some(all_zs) = cache.get_mut(..total * CO) else { return };
@@ -556,6 +557,7 @@ where
     #[cfg(feature = "alloc")]
     fn backward_batch_flat(
         &self,
+        _: Seal,
         n: usize,
         xs: &[T],
         ys: &[T],

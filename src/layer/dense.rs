@@ -7,6 +7,7 @@ use rand_core::Rng;
 use crate::activation::Fusion;
 use crate::activation::{Activation, Identity};
 use crate::init::glorot_uniform;
+use crate::layer::Seal;
 use crate::params::{ParamShape, ParamSpec, ParamWalk};
 use crate::shape::Vector;
 use crate::shape::rules::DenseInput;
@@ -186,7 +187,7 @@ where
     /// One GEMM for the whole batch (`Z = X·K + b`), then the activation over each output row
     /// while it is still in cache.
     #[cfg(feature = "alloc")]
-    fn forward_batch_flat(&self, n: usize, xs: &[T], ys: &mut [T], _scratch: &mut [T]) {
+    fn forward_batch_flat(&self, _: Seal, n: usize, xs: &[T], ys: &mut [T], _scratch: &mut [T]) {
         let () = X::CHECK;
         let Some(ys) = ys.get_mut(..n.saturating_mul(OUT)) else { return };
         self.linear_batch(n, xs, ys);
@@ -202,7 +203,9 @@ where
     X: DenseInput<IN, OUT, A, T>,
 {
     type Cache = DenseCache<OUT, T>;
-    const FUSION: Fusion = A::FUSION;
+    fn fusion(_: Seal) -> Fusion {
+        A::FUSION
+    }
 
     #[inline]
     fn forward_train(&self, x: &X) -> (X::Out, DenseCache<OUT, T>) {
@@ -222,23 +225,31 @@ where
     }
 
     #[inline]
-    fn backward_logits(&self, x: &X, _cache: &DenseCache<OUT, T>, dz: &X::Out, grad: &mut Self, dx: Option<&mut X>) {
+    fn backward_logits(
+        &self,
+        _: Seal,
+        x: &X,
+        _cache: &DenseCache<OUT, T>,
+        dz: &X::Out,
+        grad: &mut Self,
+        dx: Option<&mut X>,
+    ) {
         self.backward_affine(x.as_slice(), X::unwrap(dz).as_array(), grad, dx.map(|d| d.as_mut_slice()));
     }
 
     #[cfg(feature = "alloc")]
-    fn train_cache_len(n: usize) -> usize {
+    fn train_cache_len(_: Seal, n: usize) -> usize {
         n.saturating_mul(OUT)
     }
 
     #[cfg(feature = "alloc")]
-    fn train_scratch_len(n: usize) -> usize {
+    fn train_scratch_len(_: Seal, n: usize) -> usize {
         n.saturating_mul(OUT)
     }
 
     /// The batched forward (one GEMM), keeping the pre-activations `Z` as the cache.
     #[cfg(feature = "alloc")]
-    fn forward_train_batch_flat(&self, n: usize, xs: &[T], ys: &mut [T], cache: &mut [T], _scratch: &mut [T]) {
+    fn forward_train_batch_flat(&self, _: Seal, n: usize, xs: &[T], ys: &mut [T], cache: &mut [T], _scratch: &mut [T]) {
         let len = n.saturating_mul(OUT);
         let (Some(zs), Some(ys)) = (cache.get_mut(..len), ys.get_mut(..len)) else { return };
         self.linear_batch(n, xs, zs);
@@ -251,6 +262,7 @@ where
     #[cfg(feature = "alloc")]
     fn backward_batch_flat(
         &self,
+        _: Seal,
         n: usize,
         xs: &[T],
         ys: &[T],

@@ -19,6 +19,14 @@ use crate::activation::Fusion;
 use crate::summary::SummaryRow;
 use crate::{Params, Tensor};
 
+mod seal {
+    /// The token of the library's hidden hooks: a public type in a private module, so code
+    /// outside this crate can neither name it (to override a hook) nor build one (to call it).
+    #[derive(Clone, Copy, Debug)]
+    pub struct Seal;
+}
+pub(crate) use seal::Seal;
+
 /// A layer that maps an input tensor `In` to an output tensor [`Out`](Layer::Out).
 ///
 /// Implemented by every built-in layer and by tuples of layers (sequential models). The
@@ -33,9 +41,22 @@ use crate::{Params, Tensor};
 /// ```
 ///
 /// # Implementing it for your own layer
-/// Implement [`forward`](Layer::forward) and, since every layer is also visited for its
-/// parameters, [`Params`] (one empty `impl` if it has none). The batched methods have
-/// defaults that loop over samples.
+/// Implement [`forward`](Layer::forward) (and name the output type [`Out`](Layer::Out)),
+/// optionally [`NAME`](Layer::NAME) for `summary()`, and [`Params`] (one empty `impl` if the
+/// layer has none). That is all: your layer then works in tuples, in
+/// [`forward_batch`](crate::ForwardBatch::forward_batch) (one sample at a time) and everywhere
+/// else a built-in layer does. The [guide's chapter 6](crate::guide::ch06_gradient_checks)
+/// walks through one.
+///
+/// # What is not here, and why
+/// The built-in layers also run whole batches on flat buffers (one GEMM per `Dense`), report
+/// their rows to `summary()` and fuse with the loss after a softmax. Those hooks are items of
+/// this trait and of [`Backward`], but hidden and *sealed*: each takes a token type that only
+/// this crate can name, so a custom layer can neither override nor call them and gets their
+/// per-sample defaults. They are trait items rather than a separate trait because stable Rust
+/// has no specialization: a separate kernel trait would need a blanket impl for every layer
+/// (so custom layers keep working unchanged), and `Dense` could then not provide its own.
+/// Each layer's batched kernel stays in that layer's file, next to its `forward`.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot take `{In}` as its input",
     label = "this layer does not accept `{In}`",
@@ -62,20 +83,22 @@ pub trait Layer<In: Tensor>: Params<In::Elem> {
 
     /// Scratch space (in scalars) that [`forward_batch_flat`](Layer::forward_batch_flat) needs
     /// for a batch of `n` samples; 0 unless the layer keeps intermediate results.
-    fn batch_scratch_len(n: usize) -> usize {
+    #[doc(hidden)]
+    fn batch_scratch_len(_: Seal, n: usize) -> usize {
         let _ = n;
         0
     }
 
     /// Batched forward on flat buffers: `xs` holds `n` inputs back to back (`n · In::LEN`
     /// scalars), `ys` receives `n` outputs, and `scratch` has at least
-    /// [`batch_scratch_len(n)`](Layer::batch_scratch_len) scalars. Callers normally use
-    /// [`ForwardBatch::forward_batch`](crate::ForwardBatch::forward_batch) instead.
+    /// [`batch_scratch_len(n)`](Layer::batch_scratch_len) scalars. Callers use
+    /// [`ForwardBatch::forward_batch`](crate::ForwardBatch::forward_batch).
     ///
     /// The default runs [`forward`](Layer::forward) per sample; `Dense` overrides it with one
     /// GEMM for the whole batch (feature `alloc`). Samples that do not fit the buffers are
     /// skipped, never read or written out of bounds.
-    fn forward_batch_flat(&self, n: usize, xs: &[In::Elem], ys: &mut [In::Elem], scratch: &mut [In::Elem]) {
+    #[doc(hidden)]
+    fn forward_batch_flat(&self, _: Seal, n: usize, xs: &[In::Elem], ys: &mut [In::Elem], scratch: &mut [In::Elem]) {
         let _ = scratch;
         for (x, y) in rows(xs, In::LEN, n).zip(rows_mut(ys, Self::Out::LEN, n)) {
             if let Some(x) = In::from_slice(x) {
@@ -85,7 +108,8 @@ pub trait Layer<In: Tensor>: Params<In::Elem> {
     }
 
     /// Reports one [`SummaryRow`] per layer (a tuple reports each of its layers).
-    fn summary_rows(visit: &mut impl FnMut(SummaryRow)) {
+    #[doc(hidden)]
+    fn summary_rows(_: Seal, visit: &mut impl FnMut(SummaryRow)) {
         visit(SummaryRow { class: Self::NAME, output_shape: <Self::Out as Tensor>::SHAPE, params: Self::PARAMS });
     }
 }
@@ -116,16 +140,14 @@ pub trait Layer<In: Tensor>: Params<In::Elem> {
 /// ```
 ///
 /// # Implementing it for your own layer
-/// Implement `forward_train`, returning whatever `backward` needs as the cache, and
-/// `backward`. The batched methods have per-sample defaults. Prove the result with
+/// Implement [`forward_train`](Backward::forward_train), returning whatever `backward` needs
+/// as the [`Cache`](Backward::Cache), and [`backward`](Backward::backward). Nothing else: the
+/// batched training path runs them sample by sample for your layer (see [`Layer`] for the
+/// hidden hooks the built-in layers use instead). Prove the result with
 /// `typed_nn::gradcheck::check_layer` (feature `proptest`).
 pub trait Backward<In: Tensor>: Layer<In> {
     /// What the forward pass keeps for the backward pass: fixed-size, on the stack.
     type Cache;
-
-    /// The fusion tag of the activation this layer applies last (`Dense`: its activation's;
-    /// a tuple: its last layer's); losses use it to differentiate the logits directly.
-    const FUSION: Fusion = Fusion::None;
 
     /// The forward pass, plus the cache the backward pass needs. Its output equals
     /// [`Layer::forward`]'s.
@@ -136,31 +158,51 @@ pub trait Backward<In: Tensor>: Layer<In> {
     /// there. Skipping `dx` saves a matrix product for a model's first layer.
     fn backward(&self, x: &In, cache: &Self::Cache, dy: &Self::Out, grad: &mut Self, dx: Option<&mut In>);
 
+    /// The fusion tag of the activation this layer applies last (`Dense`: its activation's;
+    /// a tuple: its last layer's); losses use it to differentiate the logits directly.
+    #[doc(hidden)]
+    fn fusion(_: Seal) -> Fusion {
+        Fusion::None
+    }
+
     /// Like [`backward`](Backward::backward), but `dz` is the gradient with respect to the
     /// *input* of the layer's last activation (its logits), as fused losses compute it when
-    /// [`FUSION`](Backward::FUSION) is not `None`. The default, `backward`, is right for
+    /// [`fusion`](Backward::fusion) is not `None`. The default, `backward`, is right for
     /// layers that apply no activation of their own.
-    fn backward_logits(&self, x: &In, cache: &Self::Cache, dz: &Self::Out, grad: &mut Self, dx: Option<&mut In>) {
+    #[doc(hidden)]
+    fn backward_logits(
+        &self,
+        _: Seal,
+        x: &In,
+        cache: &Self::Cache,
+        dz: &Self::Out,
+        grad: &mut Self,
+        dx: Option<&mut In>,
+    ) {
         self.backward(x, cache, dz, grad, dx);
     }
 
     /// Scalars of cache [`forward_train_batch_flat`](Backward::forward_train_batch_flat)
     /// keeps for a batch of `n`.
-    fn train_cache_len(n: usize) -> usize {
+    #[doc(hidden)]
+    fn train_cache_len(_: Seal, n: usize) -> usize {
         let _ = n;
         0
     }
 
     /// Scalars of scratch the batched training methods need for a batch of `n`.
-    fn train_scratch_len(n: usize) -> usize {
-        Self::batch_scratch_len(n)
+    #[doc(hidden)]
+    fn train_scratch_len(_: Seal, n: usize) -> usize {
+        Self::batch_scratch_len(Seal, n)
     }
 
     /// Batched [`forward_train`](Backward::forward_train) on flat buffers (see
     /// [`Layer::forward_batch_flat`]); `cache` has
     /// [`train_cache_len(n)`](Backward::train_cache_len) scalars. The default keeps no cache.
+    #[doc(hidden)]
     fn forward_train_batch_flat(
         &self,
+        _: Seal,
         n: usize,
         xs: &[In::Elem],
         ys: &mut [In::Elem],
@@ -168,7 +210,7 @@ pub trait Backward<In: Tensor>: Layer<In> {
         scratch: &mut [In::Elem],
     ) {
         let _ = cache;
-        self.forward_batch_flat(n, xs, ys, scratch);
+        self.forward_batch_flat(Seal, n, xs, ys, scratch);
     }
 
     /// Batched [`backward`](Backward::backward) (or [`backward_logits`](Backward::backward_logits)
@@ -177,9 +219,11 @@ pub trait Backward<In: Tensor>: Layer<In> {
     /// produced the outputs `ys` (passed back here, so a cache need not copy them).
     ///
     /// The default recomputes each sample's cache with `forward_train` and calls `backward`.
+    #[doc(hidden)]
     #[allow(clippy::too_many_arguments)] // flat buffers: inputs, outputs, cache, dY, grad, dX, mode, scratch
     fn backward_batch_flat(
         &self,
+        _: Seal,
         n: usize,
         xs: &[In::Elem],
         ys: &[In::Elem],
@@ -201,7 +245,7 @@ pub trait Backward<In: Tensor>: Layer<In> {
             let mut dx = In::default();
             let dx_arg = dx_row.is_some().then_some(&mut dx);
             if logits {
-                self.backward_logits(&x, &c, &dy, grad, dx_arg);
+                self.backward_logits(Seal, &x, &c, &dy, grad, dx_arg);
             } else {
                 self.backward(&x, &c, &dy, grad, dx_arg);
             }
