@@ -133,4 +133,7 @@ impl<T: Scalar, L: Params<T>> Params<T> for Box<L> {
     fn describe_params(walk: &mut crate::params::ParamWalk, visit: &mut impl FnMut(&crate::params::ParamSpec)) {
         L::describe_params(walk, visit);
     }
+    fn check_param_count(&self, _: Seal) -> Result<(), crate::params::ParamCountError> {
+        (**self).check_param_count(Seal)
+    }
 }

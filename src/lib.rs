@@ -47,6 +47,7 @@ pub mod optim;
 pub mod params;
 pub mod prelude;
 pub mod scalar;
+mod seal;
 pub mod shape;
 pub mod summary;
 #[cfg(feature = "threads")]

@@ -32,7 +32,7 @@ use rand_core::Rng;
 
 use crate::activation::Fusion;
 use crate::layer::Seal;
-use crate::params::{ParamSpec, ParamWalk};
+use crate::params::{ParamCountError, ParamSpec, ParamWalk};
 use crate::summary::{InputShape, SummaryRow};
 use crate::{Backward, Layer, Params, Scalar, Tensor};
 
@@ -236,6 +236,12 @@ macro_rules! tuple_model {
                 $($L::describe_params(walk, visit);)*
                 $Z::describe_params(walk, visit);
             }
+
+            fn check_param_count(&self, _: Seal) -> Result<(), ParamCountError> {
+                self.0.check_param_count(Seal)?;
+                $(self.$i.check_param_count(Seal)?;)*
+                self.$iz.check_param_count(Seal)
+            }
         }
 
         impl<$L0: InputShape, $($L,)* $Z> InputShape for ($L0, $($L,)* $Z,) {
@@ -330,6 +336,9 @@ impl<T: Scalar, L: Params<T>> Params<T> for (L,) {
     }
     fn describe_params(walk: &mut ParamWalk, visit: &mut impl FnMut(&ParamSpec)) {
         L::describe_params(walk, visit);
+    }
+    fn check_param_count(&self, _: Seal) -> Result<(), ParamCountError> {
+        self.0.check_param_count(Seal)
     }
 }
 

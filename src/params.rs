@@ -25,9 +25,12 @@
 //! assert_eq!(Mlp::PARAMS, 3 * 2 + 2 + 2 * 1 + 1);
 //! ```
 
+use core::fmt;
+
 use rand_core::Rng;
 
 use crate::Scalar;
+use crate::seal::Seal;
 
 /// The trainable parameters of a layer or model, in a fixed order.
 ///
@@ -40,7 +43,15 @@ use crate::Scalar;
 /// # Implementing it for your own layer
 /// A layer without parameters needs one line: `impl<T: Scalar> Params<T> for MyLayer {}`.
 /// A layer with parameters returns them from [`params`](Params::params) and
-/// [`params_mut`](Params::params_mut) in the same order, and sets [`PARAMS`](Params::PARAMS).
+/// [`params_mut`](Params::params_mut) in the same order, and sets [`PARAMS`](Params::PARAMS)
+/// to the total length of those slices.
+///
+/// `PARAMS` is a constant so that a model's size is known at compile time, but for your own
+/// layer it is a second statement of what `params()` yields, and stable Rust cannot compare
+/// the two at compile time (a trait method cannot run in a `const`). So every path that relies
+/// on it checks it first: `summary()` prints the mismatch instead of the totals, and the byte
+/// image and safetensors functions return an error naming your layer
+/// ([`ParamCountError`]). [`check_count`] runs the same check in your own tests.
 pub trait Params<T: Scalar> {
     /// Number of trainable scalars.
     const PARAMS: usize = 0;
@@ -106,7 +117,79 @@ pub trait Params<T: Scalar> {
         let _ = visit;
         walk.end_layer(walk.channels);
     }
+
+    /// `Ok` if [`PARAMS`](Params::PARAMS) is the number of values [`params`](Params::params)
+    /// yields; a tuple checks each of its layers and reports the first that disagrees. Called
+    /// through [`check_count`].
+    #[doc(hidden)]
+    fn check_param_count(&self, _: Seal) -> Result<(), ParamCountError> {
+        let found = self.params().map(<[T]>::len).sum();
+        if found == Self::PARAMS {
+            Ok(())
+        } else {
+            Err(ParamCountError { layer: core::any::type_name::<Self>(), declared: Self::PARAMS, found })
+        }
+    }
 }
+
+/// Checks that every layer of `model` yields as many parameters from
+/// [`params`](Params::params) as its [`PARAMS`](Params::PARAMS) says. Always `Ok` for the
+/// built-in layers; for your own, call it in a test (the library calls it before every use of
+/// `PARAMS` that a wrong value would silently corrupt: `summary()`, byte images, safetensors).
+///
+/// # Examples
+/// ```
+/// use typed_nn::prelude::*;
+/// use typed_nn::params::{ParamCountError, check_count};
+///
+/// /// Declares 2 parameters but has 3.
+/// #[derive(Default)]
+/// struct Miscounted([f32; 3]);
+/// impl Params<f32> for Miscounted {
+///     const PARAMS: usize = 2;
+///     fn params(&self) -> impl Iterator<Item = &[f32]> { core::iter::once(&self.0[..]) }
+///     fn params_mut(&mut self) -> impl Iterator<Item = &mut [f32]> { core::iter::once(&mut self.0[..]) }
+/// }
+///
+/// let model = (Dense::<4, 2>::default(), Miscounted::default());
+/// let err: ParamCountError = check_count(&model).unwrap_err();
+/// assert_eq!((err.declared, err.found), (2, 3));
+/// assert!(err.layer.ends_with("Miscounted"));
+/// assert!(check_count(&Dense::<4, 2>::default()).is_ok());
+/// ```
+///
+/// # Errors
+/// [`ParamCountError`] for the first layer whose count is wrong.
+///
+/// # Allocation
+/// None; it walks the parameter slices once.
+pub fn check_count<T: Scalar, M: Params<T> + ?Sized>(model: &M) -> Result<(), ParamCountError> {
+    model.check_param_count(Seal)
+}
+
+/// A layer whose [`Params::PARAMS`] is not the number of values its
+/// [`params`](Params::params) yields (see [`check_count`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ParamCountError {
+    /// The layer's Rust type, as `core::any::type_name` spells it.
+    pub layer: &'static str,
+    /// Its `PARAMS`.
+    pub declared: usize,
+    /// The values its `params()` yields.
+    pub found: usize,
+}
+
+impl fmt::Display for ParamCountError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "`{}` declares PARAMS = {} but its params() yields {} values; set PARAMS to the total length of the slices params() returns",
+            self.layer, self.declared, self.found
+        )
+    }
+}
+
+impl core::error::Error for ParamCountError {}
 
 /// One parameter tensor, as [`Params::describe_params`] reports it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -52,7 +52,7 @@ impl<const IN: usize, const OUT: usize, A, T: Scalar> InputShape for crate::Dens
 /// assert!(table.contains(" Total params: 50,890 (198.79 KB)"));
 /// ```
 pub struct SummaryTable<'a, M, In> {
-    model: PhantomData<&'a M>,
+    model: &'a M,
     input: PhantomData<In>,
 }
 
@@ -63,7 +63,7 @@ pub trait Summary {
     where
         Self: Layer<In> + Sized,
     {
-        SummaryTable { model: PhantomData, input: PhantomData }
+        SummaryTable { model: self, input: PhantomData }
     }
 
     /// Prints the summary table for input type `In` to standard output.
@@ -133,6 +133,11 @@ impl<M: Layer<In>, In: Tensor> Display for SummaryTable<'_, M, In> {
         });
         result?;
 
+        // A custom layer whose `PARAMS` is wrong makes every count above wrong: say so
+        // instead of printing totals.
+        if let Err(e) = crate::params::check_count(self.model) {
+            return writeln!(f, " Error: the parameter counts are wrong: {e}");
+        }
         let total = M::PARAMS;
         let bytes = total * <In::Elem as Scalar>::BYTES;
         writeln!(f, " Total params: {} ({})", Thousands(total), Memory(bytes))?;

@@ -107,3 +107,67 @@ fn a_custom_layer_is_trained_by_the_trainer() {
     assert!(last < first / 2.0, "{first} -> {last}");
     assert_ne!(model.1.gamma, gamma_before);
 }
+
+/// `y = γ ⊙ x + β`, whose author forgot β in `PARAMS`: it declares 4 parameters and yields 8.
+#[derive(Clone, Debug, Default, PartialEq)]
+struct Miscounted {
+    gamma: [f64; 4],
+    beta: [f64; 4],
+}
+
+impl Params<f64> for Miscounted {
+    const PARAMS: usize = 4;
+    fn params(&self) -> impl Iterator<Item = &[f64]> {
+        [&self.gamma[..], &self.beta[..]].into_iter()
+    }
+    fn params_mut(&mut self) -> impl Iterator<Item = &mut [f64]> {
+        [&mut self.gamma[..], &mut self.beta[..]].into_iter()
+    }
+}
+
+impl Layer<Vector<4, f64>> for Miscounted {
+    type Out = Vector<4, f64>;
+    fn forward(&self, x: &Vector<4, f64>) -> Vector<4, f64> {
+        Vector::from_fn(|i| self.gamma[i] * x[i] + self.beta[i])
+    }
+}
+
+type Miswritten = (Dense<3, 4, Tanh, f64>, Miscounted);
+
+/// The error every path reports: the layer, what it declares, what it yields.
+fn is_the_miscount(e: &typed_nn::params::ParamCountError) -> bool {
+    e.layer.ends_with("Miscounted") && (e.declared, e.found) == (4, 8)
+}
+
+#[test]
+fn a_wrong_params_count_is_named_by_check_count() {
+    let err = typed_nn::params::check_count(&Miswritten::default()).unwrap_err();
+    assert!(is_the_miscount(&err), "{err:?}");
+    assert!(typed_nn::params::check_count(&model()).is_ok());
+}
+
+#[test]
+fn summary_prints_a_wrong_params_count_instead_of_wrong_totals() {
+    let table = Miswritten::default().summary_table::<Vector<3, f64>>().to_string();
+    assert!(table.contains("declares PARAMS = 4 but its params() yields 8 values"), "{table}");
+    assert!(!table.contains("Total params"), "{table}");
+    let good = model().summary_table::<Vector<3, f64>>().to_string();
+    assert!(good.contains("Total params: 30 "), "{good}");
+}
+
+#[test]
+fn byte_images_refuse_a_wrong_params_count() {
+    let model = Miswritten::default();
+    assert!(matches!(model.to_le_bytes(), Err(BytesError::ParamCount(e)) if is_the_miscount(&e)));
+    let bytes = vec![0u8; <Miswritten as Params<f64>>::PARAM_BYTES];
+    assert!(matches!(Miswritten::from_le_bytes(&bytes), Err(BytesError::ParamCount(e)) if is_the_miscount(&e)));
+}
+
+#[test]
+fn safetensors_refuse_a_wrong_params_count() {
+    let err = Miswritten::default().save_safetensors().unwrap_err();
+    assert!(matches!(&err, LoadError::ParamCount(e) if is_the_miscount(e)), "{err}");
+    let file = (Dense::<3, 4, Tanh, f64>::default(),).save_safetensors().unwrap();
+    let err = Miswritten::load_safetensors(&file).unwrap_err();
+    assert!(matches!(&err, LoadError::ParamCount(e) if is_the_miscount(e)), "{err}");
+}

@@ -27,7 +27,7 @@ fn the_digits_mlp_trains_to_keras_accuracy_and_saves() {
     // Keras over 40 seeds: 0.975 ± 0.005 (0.956..0.983); typed-nn 0.975 ± 0.005.
     assert!(test.accuracy >= 0.965, "test accuracy {}", test.accuracy);
 
-    let bytes = model.to_le_bytes();
+    let bytes = model.to_le_bytes().unwrap();
     assert_eq!(bytes.len(), 2_410 * 4);
     let loaded = Mlp::from_le_bytes(&bytes).unwrap();
     assert_eq!(trainer.evaluate(&loaded, &x_test, &y_test).unwrap(), test);

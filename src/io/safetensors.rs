@@ -113,6 +113,9 @@ pub enum LoadError {
         /// Parameters the model has.
         params: usize,
     },
+    /// A custom layer's `PARAMS` disagrees with its `params()` (see
+    /// [`check_count`](crate::params::check_count)).
+    ParamCount(crate::params::ParamCountError),
 }
 
 impl fmt::Display for LoadError {
@@ -149,6 +152,7 @@ impl fmt::Display for LoadError {
                 f,
                 "the model has {params} parameters but describes only {described} (a custom layer without `describe_params`?)"
             ),
+            Self::ParamCount(e) => write!(f, "cannot match the model to a file: {e}"),
         }
     }
 }
@@ -199,6 +203,7 @@ pub trait Safetensors<T: Scalar>: Params<T> {
     /// # Errors
     /// A [`LoadError`].
     fn read_safetensors(&mut self, bytes: &[u8], options: LoadOptions) -> Result<(), LoadError> {
+        crate::params::check_count(self).map_err(LoadError::ParamCount)?;
         let file = SafeTensors::deserialize(bytes).map_err(|e| LoadError::Corrupt { reason: e.to_string() })?;
         let specs = specs::<T, Self>()?;
         // Decode every tensor first, so that a bad one leaves the model untouched.
@@ -225,8 +230,10 @@ pub trait Safetensors<T: Scalar>: Params<T> {
     /// The model's parameters as a safetensors file in the Keras convention.
     ///
     /// # Errors
-    /// [`LoadError::UndescribedParams`] for a model with undescribed custom layers.
+    /// [`LoadError::UndescribedParams`] for a model with undescribed custom layers,
+    /// [`LoadError::ParamCount`] for one whose `PARAMS` is wrong.
     fn save_safetensors(&self) -> Result<Vec<u8>, LoadError> {
+        crate::params::check_count(self).map_err(LoadError::ParamCount)?;
         let specs = specs::<T, Self>()?;
         let data: Vec<Vec<u8>> = self
             .params()

@@ -19,13 +19,7 @@ use crate::activation::Fusion;
 use crate::summary::SummaryRow;
 use crate::{Params, Tensor};
 
-mod seal {
-    /// The token of the library's hidden hooks: a public type in a private module, so code
-    /// outside this crate can neither name it (to override a hook) nor build one (to call it).
-    #[derive(Clone, Copy, Debug)]
-    pub struct Seal;
-}
-pub(crate) use seal::Seal;
+pub(crate) use crate::seal::Seal;
 
 /// A layer that maps an input tensor `In` to an output tensor [`Out`](Layer::Out).
 ///
