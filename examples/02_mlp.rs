@@ -16,7 +16,7 @@ use typed_nn::prelude::*;
 type Mlp = (Dense<784, 64, Relu>, Dense<64, 10, Softmax>);
 
 fn main() {
-    let mut rng = SmallRng::seed(42);
+    let mut rng = SeedRng::seed(42);
     let model: Mlp = Mlp::init(&mut rng);
     model.summary();
 

@@ -59,7 +59,7 @@ fn trainer<M>(seed: u64) -> Trainer<Adam<M>, SparseCategoricalCrossentropy> {
 fn main() -> Result<(), Box<dyn Error>> {
     let args = args()?;
     let digits = Digits::bundled()?;
-    let mut rng = SmallRng::seed(args.seed);
+    let mut rng = SeedRng::seed(args.seed);
     let (test_accuracy, bytes) = if args.conv {
         let (x_train, y_train): (Vec<Image<8, 8, 1>>, Vec<usize>) = digits.train_images();
         let (x_test, y_test) = digits.test_images();

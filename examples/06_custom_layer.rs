@@ -44,8 +44,8 @@ impl<const C: usize, T: Scalar> Params<T> for Scale<C, T> {
     }
 
     fn describe_params(walk: &mut ParamWalk, visit: &mut impl FnMut(&ParamSpec)) {
-        visit(&ParamSpec { layer: walk.layer, name: "gamma", shape: ParamShape::Vector(C) });
-        walk.end_layer(walk.channels);
+        visit(&ParamSpec { layer: walk.layer(), name: "gamma", shape: ParamShape::Vector(C) });
+        walk.end_layer(walk.channels());
     }
 }
 
@@ -156,7 +156,7 @@ fn main() {
 
     // Inside a model, with a loss: the custom layer composes with the built-in ones.
     type Model = (Conv2D<3, 4, 3, Tanh, 1, Same, f64>, Scale<4, f64>, GlobalAvgPool2D, Dense<4, 2, Softmax, f64>);
-    let mut model: Model = Model::init(&mut SmallRng::seed(3));
+    let mut model: Model = Model::init(&mut SeedRng::seed(3));
     model.1.gamma = [1.5, -0.5, 0.8, 2.0];
     let loss = SparseCategoricalCrossentropy::default();
     let report = check_model_loss(&model, &x, &1, &loss, &cfg).expect("the whole model's gradients are right");

@@ -46,7 +46,7 @@
 //! ```
 //! use typed_nn::prelude::*;
 //! type Mlp = (Dense<4, 8, Relu>, Dense<8, 3, Softmax>);
-//! let model: Mlp = Mlp::init(&mut SmallRng::seed(0));
+//! let model: Mlp = Mlp::init(&mut SeedRng::seed(0));
 //! let mut grad = Mlp::default();
 //! let x = Vector::from([0.5, -1.0, 2.0, 0.0]);
 //! let loss = value_and_grad(&model, &x, &2usize, &SparseCategoricalCrossentropy::default(), &mut grad);

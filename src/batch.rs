@@ -4,7 +4,7 @@
 //! ```
 //! use typed_nn::prelude::*;
 //! type Mlp = (Dense<784, 64, Relu>, Dense<64, 10, Softmax>);
-//! let model: Mlp = Mlp::init(&mut SmallRng::seed(0));
+//! let model: Mlp = Mlp::init(&mut SeedRng::seed(0));
 //! let xs: Vec<Vector<784>> = (0..8).map(|i| Vector::from([i as f32 / 8.0; 784])).collect();
 //! let mut ys = vec![Vector::<10>::default(); xs.len()];
 //! model.forward_batch(&xs, &mut ys)?;

@@ -15,7 +15,7 @@
 //! ```
 //! use typed_nn::prelude::*;
 //! type Mlp = (Dense<784, 64, Relu>, Dense<64, 10, Softmax>);
-//! let model: Mlp = Mlp::init(&mut SmallRng::seed(0));
+//! let model: Mlp = Mlp::init(&mut SeedRng::seed(0));
 //! let y: Vector<10> = model.forward(&Vector::from([0.5f32; 784]));
 //! assert!((y.iter().sum::<f32>() - 1.0).abs() < 1e-5);
 //! assert_eq!(Mlp::PARAMS, 50_890);

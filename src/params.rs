@@ -8,7 +8,7 @@
 //! ```
 //! use typed_nn::prelude::*;
 //! type Mlp = (Dense<3, 2, Relu>, Dense<2, 1>);
-//! let mut model: Mlp = Mlp::init(&mut SmallRng::seed(1));
+//! let mut model: Mlp = Mlp::init(&mut SeedRng::seed(1));
 //! let mut grad: Mlp = Mlp::default();
 //! for g in grad.params_mut() {
 //!     g.fill(0.5);
@@ -82,7 +82,7 @@ pub trait Params<T: Scalar> {
     /// ```
     /// use typed_nn::prelude::*;
     /// type Mlp = (Dense<784, 64, Relu>, Dense<64, 10, Softmax>);
-    /// let model: Mlp = Mlp::init(&mut SmallRng::seed(42));
+    /// let model: Mlp = Mlp::init(&mut SeedRng::seed(42));
     /// let limit = (6.0f32 / (784.0 + 64.0)).sqrt();
     /// assert!(model.0.kernel.as_flattened().iter().all(|w| w.abs() <= limit));
     /// assert!(model.0.bias.iter().all(|&b| b == 0.0));
@@ -115,7 +115,7 @@ pub trait Params<T: Scalar> {
     /// (the loaders say so) but works everywhere else.
     fn describe_params(walk: &mut ParamWalk, visit: &mut impl FnMut(&ParamSpec)) {
         let _ = visit;
-        walk.end_layer(walk.channels);
+        walk.end_layer(walk.channels());
     }
 
     /// `Ok` if [`PARAMS`](Params::PARAMS) is the number of values [`params`](Params::params)
@@ -245,7 +245,10 @@ impl ParamShape {
     }
 }
 
-/// What a `Dense` layer's input is, for reordering PyTorch weights.
+/// What a `Dense` layer's input is, as its [`ParamShape::DenseKernel`] reports it: the
+/// safetensors loader needs it to reorder a PyTorch `Linear`'s columns after a `Flatten`
+/// (PyTorch flattens channel-first). Public because `ParamShape` is; a custom layer that
+/// describes a 2-D kernel of its own passes [`Flattened::No`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Flattened {
     /// A plain vector.
@@ -258,22 +261,38 @@ pub enum Flattened {
     UnknownChannels,
 }
 
-/// State of a walk over a model's layers for [`Params::describe_params`]: the layer index, and
-/// what is known about the channels of the tensor flowing between layers (so that a `Dense`
-/// after a `Flatten` knows the image's channel count).
+/// The cursor [`Params::describe_params`] moves through a model: the index of the current
+/// layer and what is known about the tensor flowing into it (its channels, and whether it is
+/// a flattened image, so that a `Dense` after a `Flatten` can report the image's channel
+/// count). Public because it is that method's argument: a custom layer names its tensors
+/// with [`layer`](ParamWalk::layer) and then calls [`end_layer`](ParamWalk::end_layer).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ParamWalk {
-    /// Index of the next layer.
-    pub layer: usize,
-    /// Channels of the current tensor if it is an image and they are known.
-    pub channels: Option<usize>,
-    /// Whether the current tensor is a flattened image.
-    pub flattened: Flattened,
+    layer: usize,
+    channels: Option<usize>,
+    flattened: Flattened,
 }
 
 impl ParamWalk {
-    /// Moves past a layer whose output is an image with `channels` channels (`None`: not an
-    /// image, or unknown).
+    /// Index of the current layer in the model, counting parameterless layers (Keras'
+    /// `model.layers` numbering): the `k` of the tensor names `{k}.kernel`.
+    pub const fn layer(&self) -> usize {
+        self.layer
+    }
+
+    /// Channels of the tensor entering the current layer, if it is an image and they are known.
+    pub const fn channels(&self) -> Option<usize> {
+        self.channels
+    }
+
+    /// Whether the tensor entering the current layer is a flattened image.
+    pub(crate) const fn flattened(&self) -> Flattened {
+        self.flattened
+    }
+
+    /// Moves past the current layer, whose output is an image with `channels` channels
+    /// (`None`: not an image, or unknown; a layer that keeps its input's shape passes
+    /// [`channels()`](ParamWalk::channels)).
     pub fn end_layer(&mut self, channels: Option<usize>) {
         self.layer += 1;
         self.channels = channels;
@@ -281,7 +300,7 @@ impl ParamWalk {
     }
 
     /// Moves past a `Flatten`: the image's channels become the flat tensor's.
-    pub fn end_flatten(&mut self) {
+    pub(crate) fn end_flatten(&mut self) {
         self.layer += 1;
         self.flattened = match self.channels {
             Some(c) => Flattened::Channels(c),

@@ -10,16 +10,20 @@ use core::marker::PhantomData;
 use crate::layer::Seal;
 use crate::{Layer, Scalar, Tensor};
 
-/// One row of the table: a layer's class name, output shape and parameter count.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct SummaryRow {
-    /// Class name as Keras prints it (`"Dense"`).
-    pub class: &'static str,
-    /// Output shape without the batch axis (`[26, 26, 32]`).
-    pub output_shape: &'static [usize],
-    /// Trainable parameters.
-    pub params: usize,
+mod row {
+    /// One row of the table: a layer's class name, output shape and parameter count. Public
+    /// only because the hidden `Layer::summary_rows` hook names it; its module is private.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub struct SummaryRow {
+        /// Class name as Keras prints it (`"Dense"`).
+        pub class: &'static str,
+        /// Output shape without the batch axis (`[26, 26, 32]`).
+        pub output_shape: &'static [usize],
+        /// Trainable parameters.
+        pub params: usize,
+    }
 }
+pub(crate) use row::SummaryRow;
 
 /// Models whose first layer fixes the input type, so that [`Summary::summary`] needs no type
 /// annotation: a `Dense<IN, ..>` takes `Vector<IN>`.
@@ -40,7 +44,9 @@ impl<const IN: usize, const OUT: usize, A, T: Scalar> InputShape for crate::Dens
     type Input = crate::Vector<IN, T>;
 }
 
-/// The table `summary()` prints, as a value: `Display` writes it, with no allocation.
+/// The table `summary()` prints, as a value: `Display` writes it, with no allocation, into
+/// any `core::fmt::Write` (a `String`, a fixed buffer, a UART without `std`). It is what
+/// [`Summary::summary_table`] returns; `summary()` prints one.
 ///
 /// # Examples
 /// ```

@@ -29,7 +29,7 @@
 //! use typed_nn::prelude::*;
 //!
 //! type Mlp = (Dense<8, 16, Relu>, Dense<16, 3, Softmax>);
-//! let model: Mlp = Mlp::init(&mut SmallRng::seed(0));
+//! let model: Mlp = Mlp::init(&mut SeedRng::seed(0));
 //! let xs: Vec<Vector<8>> = (0..32).map(|i| Vector::from_fn(|j| ((i * j) % 7) as f32 / 7.0)).collect();
 //! let labels: Vec<usize> = (0..32).map(|i| i % 3).collect();
 //! let loss = SparseCategoricalCrossentropy::default();

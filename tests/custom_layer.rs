@@ -58,7 +58,7 @@ impl<const N: usize> Backward<Vector<N, f64>> for Scale<N> {
 type Model = (Dense<3, 4, Tanh, f64>, Scale<4>, Dense<4, 2, Softmax, f64>);
 
 fn model() -> Model {
-    let mut model = Model::init(&mut SmallRng::seed(4));
+    let mut model = Model::init(&mut SeedRng::seed(4));
     model.1.gamma = [1.5, -0.5, 0.75, 2.0];
     model
 }

@@ -10,7 +10,7 @@
 //! ```
 //! use typed_nn::prelude::*;
 //! type Mlp = (Dense<64, 32, Relu>, Dense<32, 10, Softmax>);
-//! let model: Mlp = Mlp::init(&mut SmallRng::seed(1));
+//! let model: Mlp = Mlp::init(&mut SeedRng::seed(1));
 //! let bytes: Vec<u8> = model.to_le_bytes()?;
 //! assert_eq!(bytes.len(), <Mlp as Params<f32>>::PARAM_BYTES);
 //! let back = Mlp::from_le_bytes(&bytes)?;
@@ -263,15 +263,15 @@ pub const fn f64_at(bytes: &[u8], at: usize) -> f64 {
 
 #[cfg(all(test, feature = "alloc"))]
 mod tests {
-    use crate::init::SmallRng;
+    use crate::init::SeedRng;
     use crate::prelude::*;
 
     /// The `const` decoders read the same layout as `from_le_bytes`: every weight lands in its
     /// own slot (a random model, so a swapped index or a wrong stride shows), for both floats.
     #[test]
     fn const_decoding_matches_the_runtime_decoder() {
-        let conv: Conv2D<2, 3, 3, Relu> = Conv2D::init(&mut SmallRng::seed(7));
-        let dense: Dense<5, 4, Tanh, f64> = Dense::init(&mut SmallRng::seed(8));
+        let conv: Conv2D<2, 3, 3, Relu> = Conv2D::init(&mut SeedRng::seed(7));
+        let dense: Dense<5, 4, Tanh, f64> = Dense::init(&mut SeedRng::seed(8));
         let (cb, db) = (conv.to_le_bytes().unwrap(), dense.to_le_bytes().unwrap());
         assert_eq!(Conv2D::<2, 3, 3, Relu>::from_le_bytes_at(&cb, 0), conv);
         assert_eq!(Dense::<5, 4, Tanh, f64>::from_le_bytes_at(&db, 0), dense);

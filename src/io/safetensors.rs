@@ -24,7 +24,7 @@
 //! ```
 //! use typed_nn::prelude::*;
 //! type Mlp = (Dense<64, 32, Relu>, Dense<32, 10, Softmax>);
-//! let model: Mlp = Mlp::init(&mut SmallRng::seed(1));
+//! let model: Mlp = Mlp::init(&mut SeedRng::seed(1));
 //! let bytes: Vec<u8> = model.save_safetensors()?;
 //! let back: Mlp = Mlp::load_safetensors(&bytes)?;
 //! assert_eq!(back, model);

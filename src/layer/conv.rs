@@ -1,5 +1,5 @@
 //! [`Conv2D`]: 2-D convolution (Keras' cross-correlation) over channels-last images, with
-//! [`Valid`] or [`Same`] padding.
+//! [`Valid`] or [`Same`] padding (defined with the shapes they compute, in `shape`).
 
 use core::marker::PhantomData;
 
@@ -12,46 +12,8 @@ use crate::layer::Seal;
 use crate::layer::{rows, rows_mut};
 use crate::params::{ParamShape, ParamSpec, ParamWalk};
 use crate::shape::rules::ConvInput;
+pub use crate::shape::{Padding, Same, Valid};
 use crate::{Backward, Layer, Params, Scalar, Tensor};
-
-/// No padding: the kernel only visits positions where it fits, so each side shrinks to
-/// `⌊(H − K)/S⌋ + 1`. Keras' default (`padding="valid"`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub struct Valid;
-
-/// Zero padding so that each side becomes `⌈H/S⌉`. The total padding
-/// `max((out − 1)·S + K − H, 0)` is split with the smaller half before (top/left) and any odd
-/// row or column after (bottom/right), exactly as Keras (and TF/XLA `"SAME"`) do.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub struct Same;
-
-/// A padding mode: [`Valid`] or [`Same`].
-pub trait Padding: Copy + Default + 'static + sealed::Sealed {
-    /// Keras' spelling, `"valid"` or `"same"`.
-    const NAME: &'static str;
-    /// Zero rows (or columns) added before the image on an axis of `side`, for `out` outputs.
-    fn before(side: usize, out: usize, k: usize, s: usize) -> usize;
-}
-
-impl Padding for Valid {
-    const NAME: &'static str = "valid";
-    fn before(_side: usize, _out: usize, _k: usize, _s: usize) -> usize {
-        0
-    }
-}
-
-impl Padding for Same {
-    const NAME: &'static str = "same";
-    fn before(side: usize, out: usize, k: usize, s: usize) -> usize {
-        (out.saturating_sub(1).saturating_mul(s).saturating_add(k)).saturating_sub(side) / 2
-    }
-}
-
-mod sealed {
-    pub trait Sealed {}
-    impl Sealed for super::Valid {}
-    impl Sealed for super::Same {}
-}
 
 /// A 2-D convolution with `CO` filters of size `K × K` over `CI` input channels:
 /// `z[y][x][o] = b[o] + Σ_{ky, kx, c} in[y·S + ky − pt][x·S + kx − pl][c] · kernel[ky][kx][c][o]`,
@@ -181,8 +143,8 @@ impl<const CI: usize, const CO: usize, const K: usize, A: Activation, const S: u
 
     fn describe_params(walk: &mut ParamWalk, visit: &mut impl FnMut(&ParamSpec)) {
         let kernel = ParamShape::ConvKernel { k: K, inputs: CI, outputs: CO };
-        visit(&ParamSpec { layer: walk.layer, name: "kernel", shape: kernel });
-        visit(&ParamSpec { layer: walk.layer, name: "bias", shape: ParamShape::Vector(CO) });
+        visit(&ParamSpec { layer: walk.layer(), name: "kernel", shape: kernel });
+        visit(&ParamSpec { layer: walk.layer(), name: "bias", shape: ParamShape::Vector(CO) });
         walk.end_layer(Some(CO));
     }
 }
@@ -470,7 +432,7 @@ where
             };
             Self::im2col_rows(g, xs, r0, r1, patches);
             self.linear_tile(patches, zs);
-            crate::kernel::simd::activate_rows::<A, T>(zs, CO);
+            crate::activation::activate_rows::<A, T>(zs, CO);
             r0 = r1;
         }
     }
@@ -547,7 +509,7 @@ where
             Self::im2col_rows(g, xs, r0, r1, patches);
             self.linear_tile(patches, zs);
             out.copy_from_slice(zs);
-            crate::kernel::simd::activate_rows::<A, T>(out, CO);
+            crate::activation::activate_rows::<A, T>(out, CO);
             r0 = r1;
         }
     }
@@ -631,12 +593,12 @@ where
 mod tests {
     use super::*;
     use crate::activation::{Sigmoid, Softmax};
-    use crate::init::{SmallRng, uniform01};
+    use crate::init::{SeedRng, uniform01};
     use crate::kernel::simd::Vectorized;
     use crate::shape::Image;
 
     fn random_image<const H: usize, const W: usize, const C: usize>(seed: u64) -> Image<H, W, C> {
-        let mut rng = SmallRng::seed(seed);
+        let mut rng = SeedRng::seed(seed);
         let mut img = Image::default();
         img.as_mut_slice().iter_mut().for_each(|v| *v = uniform01(&mut rng) as f32 * 2.0 - 1.0);
         img
@@ -678,9 +640,9 @@ mod tests {
         );
         // Seed model 2's layer, and a padded, strided one with a per-pixel softmax (the
         // border taps and the non-elementwise activation take other branches).
-        let seed2: Conv2D<1, 32, 3, Sigmoid> = Conv2D::init(&mut SmallRng::seed(1));
+        let seed2: Conv2D<1, 32, 3, Sigmoid> = Conv2D::init(&mut SeedRng::seed(1));
         paths_agree(&seed2, &random_image::<28, 28, 1>(2));
-        let strided: Conv2D<3, 5, 3, Softmax, 2, Same> = Conv2D::init(&mut SmallRng::seed(3));
+        let strided: Conv2D<3, 5, 3, Softmax, 2, Same> = Conv2D::init(&mut SeedRng::seed(3));
         paths_agree(&strided, &random_image::<9, 7, 3>(4));
     }
 }

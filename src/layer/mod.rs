@@ -1,9 +1,42 @@
-//! The [`Layer`] trait and the built-in layers.
+//! The [`Layer`] and [`Backward`] traits and the built-in layers.
 //!
 //! A layer maps one tensor type to another. The input type is a parameter of the trait, so the
-//! compiler knows, for every layer in a model, exactly what goes in and what comes out; a
-//! model (a tuple of layers, see [`crate::model`]) is accepted only when each layer takes what
-//! the previous one produces.
+//! compiler knows, for every layer in a model, exactly what goes in and what comes out.
+//!
+//! # Models are tuples of layers
+//! `(A, B, C)` implements [`Layer<X>`] exactly when `A: Layer<X>`, `B` takes `A`'s output and
+//! `C` takes `B`'s, so a miswired model is a type error naming the layer that does not fit,
+//! found by `cargo check` before anything runs. Tuples of 1 to 12 layers are models; nest
+//! tuples for more (`((A, B), C)` is a model too). The [guide's chapter
+//! 3](crate::guide::ch03_tuples_as_models) shows how the impls are written.
+//!
+//! ```
+//! use typed_nn::prelude::*;
+//! type Mlp = (Dense<784, 64, Relu>, Dense<64, 10, Softmax>);
+//! let model: Mlp = Mlp::init(&mut SeedRng::seed(0));
+//! let y: Vector<10> = model.forward(&Vector::from([0.5f32; 784]));
+//! assert!((y.iter().sum::<f32>() - 1.0).abs() < 1e-5);
+//! assert_eq!(Mlp::PARAMS, 50_890);
+//! ```
+//!
+//! # The user surface and the library's hooks
+//! What a custom layer implements is exactly what the guide explains: [`Layer::forward`]
+//! (with [`Out`](Layer::Out) and optionally [`NAME`](Layer::NAME)),
+//! [`Backward::forward_train`] and [`Backward::backward`] (with [`Cache`](Backward::Cache)),
+//! and [`Params`]. The built-in layers also carry hooks only the library uses: batched
+//! kernels on flat buffers (one GEMM per `Dense` and direction, im2col or a direct kernel per
+//! `Conv2D`), their rows of `summary()`, and the loss fusion after a softmax. Those hooks are
+//! hidden trait items sealed with a token type from a private module (see `src/seal.rs`), so a
+//! custom layer can neither override nor call them and inherits their per-sample defaults.
+//!
+//! Why trait items, and not a separate kernel trait? Stable Rust has no specialization. A
+//! kernel trait with a blanket impl for every layer (needed so that custom layers work
+//! unchanged in `forward_batch` and the `Trainer`) would leave `Dense` no way to provide its
+//! own GEMM kernel. The other stable design, one hidden method per trait returning an
+//! `impl Kernel` value, would add a kernel type per layer and a kernel tuple per model arity
+//! for the same code, and `summary()` rows or the fusion tag are not kernels. With sealed
+//! items each layer's batched kernel stays in that layer's file, next to its `forward` and
+//! `backward`, where a reader looking for max pooling's batched backward finds it.
 
 pub mod conv;
 pub mod dense;
@@ -42,15 +75,8 @@ pub(crate) use crate::seal::Seal;
 /// else a built-in layer does. The [guide's chapter 6](crate::guide::ch06_gradient_checks)
 /// walks through one.
 ///
-/// # What is not here, and why
-/// The built-in layers also run whole batches on flat buffers (one GEMM per `Dense`), report
-/// their rows to `summary()` and fuse with the loss after a softmax. Those hooks are items of
-/// this trait and of [`Backward`], but hidden and *sealed*: each takes a token type that only
-/// this crate can name, so a custom layer can neither override nor call them and gets their
-/// per-sample defaults. They are trait items rather than a separate trait because stable Rust
-/// has no specialization: a separate kernel trait would need a blanket impl for every layer
-/// (so custom layers keep working unchanged), and `Dense` could then not provide its own.
-/// Each layer's batched kernel stays in that layer's file, next to its `forward`.
+/// The built-in layers also have hidden, sealed hooks (batched kernels, `summary()` rows,
+/// the loss fusion); the [module docs](self) say why they are hidden and not a separate trait.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot take `{In}` as its input",
     label = "this layer does not accept `{In}`",

@@ -558,7 +558,7 @@ mod tests {
 #[cfg(test)]
 mod dispatch_tests {
     use super::*;
-    use crate::init::{SmallRng, uniform01};
+    use crate::init::{SeedRng, uniform01};
     use crate::kernel::simd::Vectorized;
     use crate::shape::Image;
 
@@ -567,7 +567,7 @@ mod dispatch_tests {
     /// a remainder.
     #[test]
     fn the_dispatched_and_portable_pooling_agree() {
-        let mut rng = SmallRng::seed(5);
+        let mut rng = SeedRng::seed(5);
         let mut x: Image<7, 6, 36> = Image::default();
         x.as_mut_slice().iter_mut().for_each(|v| *v = uniform01(&mut rng) as f32 - 0.5);
         fn both<const MAX: bool>(x: &Image<7, 6, 36>) -> [Image<3, 3, 36>; 2] {

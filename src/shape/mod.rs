@@ -8,11 +8,13 @@
 mod bridge;
 mod flat;
 mod image;
+mod padding;
 pub mod rules;
 mod vector;
 
 pub use flat::Flat;
 pub use image::Image;
+pub use padding::{Padding, Same, Valid};
 pub use vector::Vector;
 
 use core::fmt::Debug;

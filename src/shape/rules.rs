@@ -13,7 +13,7 @@ use core::ops::{Add, Div, Sub};
 use typenum::{Const, Diff, Quot, Sum, ToUInt, U, U1};
 
 use super::bridge::Side;
-use crate::layer::conv::{Same, Valid};
+use super::padding::{Same, Valid};
 use crate::shape::{Flat, Image, Vector};
 use crate::{Scalar, Tensor};
 
