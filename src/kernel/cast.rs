@@ -32,6 +32,23 @@ impl<X: Tensor> LayoutCheck<X> {
     );
 }
 
+/// An array seen as the [`Vector`] that wraps it, without a copy.
+#[cfg(feature = "generic-array")]
+#[inline(always)]
+pub fn vector_ref<const N: usize, T>(a: &[T; N]) -> &Vector<N, T> {
+    // SAFETY: `Vector<N, T>` is `#[repr(transparent)]` over `[T; N]`, so both have the same
+    // layout and validity; the lifetime and shared-ness are those of `a`.
+    unsafe { &*core::ptr::from_ref(a).cast::<Vector<N, T>>() }
+}
+
+/// A mutable array seen as the [`Vector`] that wraps it, without a copy.
+#[cfg(feature = "generic-array")]
+#[inline(always)]
+pub fn vector_mut<const N: usize, T>(a: &mut [T; N]) -> &mut Vector<N, T> {
+    // SAFETY: as in `vector_ref`; the exclusive borrow of `a` moves into the result.
+    unsafe { &mut *core::ptr::from_mut(a).cast::<Vector<N, T>>() }
+}
+
 /// `&[X]` as `&[X::Elem]` of length `xs.len() · X::LEN`.
 #[inline]
 pub fn flat<X: Tensor>(xs: &[X]) -> &[X::Elem] {

@@ -7,6 +7,8 @@
 
 mod bridge;
 mod flat;
+#[cfg(feature = "generic-array")]
+mod generic_array;
 mod image;
 mod padding;
 pub mod rules;
