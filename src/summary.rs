@@ -177,13 +177,47 @@ fn write_row<M: Layer<In>, In: Tensor>(f: &mut fmt::Formatter<'_>, index: usize,
     let mut params = Cell::default();
     let _ = write!(params, "{}", Thousands(row.params));
 
-    f.write_str("│")?;
-    cell(f, WIDTHS[0], name.as_str(), false)?;
-    f.write_str("│")?;
-    cell(f, WIDTHS[1], shape.as_str(), false)?;
-    f.write_str("│")?;
-    cell(f, WIDTHS[2], params.as_str(), true)?;
-    f.write_str("│\n")
+    // Text longer than its column wraps onto more lines, at spaces where it can, as Keras'
+    // table (drawn by `rich`) does: `global_average_pooling2d` / `(GlobalAveragePooling2D)`.
+    let texts = [name.as_str(), shape.as_str(), params.as_str()];
+    let lines = texts.iter().zip(WIDTHS).map(|(t, w)| wrap(t, w.saturating_sub(2)).count()).max().unwrap_or(1);
+    for line in 0..lines.max(1) {
+        for (column, (text, width)) in texts.iter().zip(WIDTHS).enumerate() {
+            let part = wrap(text, width.saturating_sub(2)).nth(line).unwrap_or("");
+            f.write_str("│")?;
+            cell(f, width, part, column == 2)?;
+        }
+        f.write_str("│\n")?;
+    }
+    Ok(())
+}
+
+/// `text` cut into lines of at most `width` characters: greedily at spaces, and inside a word
+/// only when the word alone is longer than a line.
+fn wrap(text: &str, width: usize) -> impl Iterator<Item = &str> {
+    let width = width.max(1);
+    let mut rest = text;
+    core::iter::from_fn(move || {
+        rest = rest.trim_start_matches(' ');
+        if rest.is_empty() {
+            return None;
+        }
+        // Byte index just past `width` characters (or the end).
+        let limit = rest.char_indices().nth(width).map_or(rest.len(), |(i, _)| i);
+        let cut = if limit == rest.len() {
+            limit
+        } else {
+            // The last space that keeps the line within `width`; a word longer than a line
+            // is broken at the limit.
+            match rest.get(..=limit).and_then(|head| head.rfind(' ')) {
+                Some(space) if space > 0 => space,
+                _ => limit,
+            }
+        };
+        let (line, tail) = rest.split_at_checked(cut)?;
+        rest = tail;
+        Some(line.trim_end_matches(' '))
+    })
 }
 
 fn border(f: &mut fmt::Formatter<'_>, left: char, line: char, mid: char, right: char) -> fmt::Result {
@@ -322,6 +356,40 @@ mod tests {
         ] {
             assert_eq!(SnakeCase(class).to_string(), snake);
         }
+    }
+
+    #[test]
+    fn long_cells_wrap_at_spaces_like_keras() {
+        let lines = |text, width| wrap(text, width).collect::<std::vec::Vec<_>>();
+        // Keras 3.15 prints this row's first column on two lines of its 31-character column.
+        assert_eq!(
+            lines("global_average_pooling2d (GlobalAveragePooling2D)", 31),
+            ["global_average_pooling2d", "(GlobalAveragePooling2D)"]
+        );
+        assert_eq!(lines("dense_1 (Dense)", 31), ["dense_1 (Dense)"]);
+        assert_eq!(lines("abcdefgh ij", 4), ["abcd", "efgh", "ij"]);
+        assert_eq!(lines("", 31), std::vec::Vec::<&str>::new());
+    }
+
+    #[test]
+    fn a_long_layer_name_takes_two_lines_and_keeps_the_table_aligned() {
+        use crate::activation::{Softmax, Tanh};
+        use crate::layer::{Conv2D, Dense, GlobalAvgPool2D, Same};
+        use crate::shape::Image;
+        type Model = (Conv2D<3, 4, 3, Tanh, 1, Same>, GlobalAvgPool2D, Dense<4, 2, Softmax>);
+        let table = Model::default().summary_table::<Image<4, 5, 3>>().to_string();
+        // What Keras 3.15.1 prints for `Sequential([Input((4, 5, 3)), Conv2D(4, (3, 3),
+        // padding="same", activation="tanh"), GlobalAveragePooling2D(), Dense(2,
+        // activation="softmax")]).summary()`.
+        let expected = "\
+│ global_average_pooling2d        │ (None, 4)              │             0 │
+│ (GlobalAveragePooling2D)        │                        │               │
+├─────────────────────────────────┼────────────────────────┼───────────────┤";
+        assert!(table.contains(expected), "{table}");
+        assert!(
+            table.lines().all(|l| l.chars().count() == 76 || l.starts_with(' ') || l.starts_with("Model")),
+            "{table}"
+        );
     }
 
     #[test]
