@@ -92,5 +92,30 @@ macro_rules! entry {
         "dense_after_flatten_must_take_flattened_size",
         "`cargo build` (not `cargo check`: see the table)"
     ),
+    "# Beyond shapes\n\n",
+    "| rule | a mistake | reported by | test (`tests/ui/`) |\n",
+    "|---|---|---|---|\n",
+    "| a model is a tuple of at most 12 layers | 13 layers in one tuple | `cargo check` | `model_tuple_has_at_most_12_layers` |\n",
+    "| the layers of a model share one float type | an `f64` layer after an `f32` layer | `cargo check` | `layer_float_types_must_match` |\n",
+    "| the input has the model's float type | a `Vector<4, f64>` into an `f32` model | `cargo check` | `input_float_type_must_match_model` |\n",
+    "| your layer takes what its rule trait says | a vector into an image-only custom layer | `cargo check` | `custom_layer_input_must_match_its_rule` |\n",
+    "| `new_boxed` needs `bytemuck::Zeroable` layers | a custom layer without the derive | `cargo check` | `new_boxed_needs_zeroable_layers` |\n",
+    "| the kernel hooks are the library's | overriding `batch_scratch_len` | `cargo check` | `kernel_hooks_are_sealed` |\n",
+    "| `SmallRng` is now `SeedRng` | the old name (a warning; an error under `deny`) | `cargo check` | `small_rng_is_deprecated` |\n\n",
+    "Two of these come with a second error that rustc reports on its own. A 13-layer tuple has no ",
+    "`Default` (the standard library stops there, which is why models do), and an `f64` input into ",
+    "an `f32` model also fails rustc's check that the model's parameters have the input's float ",
+    "type, `E0271`. The error that names the rule is the one to read.\n\n",
+    entry!("A model is a tuple of at most 12 layers", "model_tuple_has_at_most_12_layers", "`cargo check`"),
+    entry!("The layers of a model share one float type", "layer_float_types_must_match", "`cargo check`"),
+    entry!("The input has the model's float type", "input_float_type_must_match_model", "`cargo check`"),
+    entry!(
+        "Your own layer states its input as a rule trait, and gets its own message",
+        "custom_layer_input_must_match_its_rule",
+        "`cargo check`. The pattern is step 3 of `examples/06_custom_layer.rs` ([chapter 6](crate::guide::ch06_gradient_checks))"
+    ),
+    entry!("new_boxed needs every layer to be bytemuck::Zeroable", "new_boxed_needs_zeroable_layers", "`cargo check`"),
+    entry!("The batched kernels are sealed", "kernel_hooks_are_sealed", "`cargo check`"),
+    entry!("SmallRng is deprecated: it is SeedRng now", "small_rng_is_deprecated", "`cargo check`"),
 )]
 pub mod error_gallery {}

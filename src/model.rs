@@ -412,3 +412,55 @@ tuple_model! {
     reversed = [(Y9, D9, L10, Y10, D10, 10, 9), (Y8, D8, L9, Y9, D9, 9, 8), (Y7, D7, L8, Y8, D8, 8, 7), (Y6, D6, L7, Y7, D7, 7, 6), (Y5, D5, L6, Y6, D6, 6, 5), (Y4, D4, L5, Y5, D5, 5, 4), (Y3, D3, L4, Y4, D4, 4, 3), (Y2, D2, L3, Y3, D3, 3, 2), (Y1, D1, L2, Y2, D2, 2, 1), (Y0, D0, L1, Y1, D1, 1, 0)];
     last = (Y10, D10, L11, Y11, 11, 10);
 }
+
+/// The rule "a model is a tuple of at most 12 layers", for the error message: tuples of 13 to
+/// 16 layers implement `Layer` and `Backward` only for inputs that implement this trait, and
+/// nothing does, so using one as a model reports this message (instead of "no method named
+/// `forward`"). A public trait in a private module: it cannot be implemented elsewhere.
+#[diagnostic::on_unimplemented(
+    message = "a model is a tuple of at most 12 layers, and this one has {N}",
+    label = "too many layers in one tuple",
+    note = "nest tuples: `((L1, L2, L3, L4, L5, L6), (L7, L8, L9, L10, L11, L12, L13))` is a model of 13 layers, since a tuple of layers is itself a layer",
+    note = "12 is where Rust stops implementing `Default`, `Clone` and `Debug` for tuples, which models need"
+)]
+pub trait TupleOfAtMost12<const N: usize> {}
+
+/// `PARAMS` of a tuple of 13 or more layers: evaluating it stops the build with the rule.
+/// Generic in `M` (the tuple) so that it is evaluated only where such a model's `PARAMS` is.
+struct TooLong<const N: usize, M>(core::marker::PhantomData<M>);
+
+impl<const N: usize, M> TooLong<N, M> {
+    const PARAMS: usize = {
+        assert!(N <= 12, "a model is a tuple of at most 12 layers: nest tuples, `((L1, .., L6), (L7, .., L13))`");
+        0
+    };
+}
+
+/// Tuples of 13 to 16 layers: never a `Layer` (see [`TupleOfAtMost12`]). `Params` holds
+/// unconditionally, as `Layer`'s supertrait needs, but its count fails the build if used.
+macro_rules! too_long {
+    ($n:literal: $($L:ident),+) => {
+        impl<T: Scalar, $($L),+> Params<T> for ($($L,)+) {
+            const PARAMS: usize = TooLong::<$n, Self>::PARAMS;
+        }
+
+        impl<X: Tensor + TupleOfAtMost12<$n>, $($L),+> Layer<X> for ($($L,)+) {
+            type Out = X;
+            fn forward(&self, x: &X) -> X {
+                x.clone()
+            }
+        }
+
+        impl<X: Tensor + TupleOfAtMost12<$n>, $($L),+> Backward<X> for ($($L,)+) {
+            type Cache = ();
+            fn forward_train(&self, x: &X) -> (X, ()) {
+                (x.clone(), ())
+            }
+            fn backward(&self, _: &X, _: &(), _: &X, _: &mut Self, _: Option<&mut X>) {}
+        }
+    };
+}
+too_long!(13: L0, L1, L2, L3, L4, L5, L6, L7, L8, L9, L10, L11, L12);
+too_long!(14: L0, L1, L2, L3, L4, L5, L6, L7, L8, L9, L10, L11, L12, L13);
+too_long!(15: L0, L1, L2, L3, L4, L5, L6, L7, L8, L9, L10, L11, L12, L13, L14);
+too_long!(16: L0, L1, L2, L3, L4, L5, L6, L7, L8, L9, L10, L11, L12, L13, L14, L15);

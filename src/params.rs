@@ -52,6 +52,12 @@ use crate::seal::Seal;
 /// on it checks it first: `summary()` prints the mismatch instead of the totals, and the byte
 /// image and safetensors functions return an error naming your layer
 /// ([`ParamCountError`]). [`check_count`] runs the same check in your own tests.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` has no parameters of float type `{T}`",
+    label = "float types differ, or this is not a layer",
+    note = "every layer of a model and the model's input use the same float type: `f32` by default, or write `f64` as every layer's last parameter (`Dense<4, 2, Softmax, f64>`)",
+    note = "a layer of your own implements `Params<T>` (an empty `impl<T: Scalar> Params<T> for MyLayer` if it has no parameters)"
+)]
 pub trait Params<T: Scalar> {
     /// Number of trainable scalars.
     const PARAMS: usize = 0;

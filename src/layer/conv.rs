@@ -11,6 +11,7 @@ use crate::init::glorot_uniform;
 use crate::layer::Seal;
 use crate::layer::{rows, rows_mut};
 use crate::params::{ParamShape, ParamSpec, ParamWalk};
+use crate::shape::float::FloatIs;
 use crate::shape::rules::ConvInput;
 pub use crate::shape::{Padding, Same, Valid};
 use crate::{Backward, Layer, Params, Scalar, Tensor};
@@ -394,17 +395,22 @@ where
     }
 }
 
+/// The output of a `Conv2D` on `X`: `X`'s shape rule, reached through the float-type rule.
+type Rule<X, const CI: usize, const CO: usize, const K: usize, const S: usize, P, T> =
+    <<X as FloatIs<T>>::Checked as ConvInput<CI, CO, K, S, P, T>>::Out;
+
 impl<X, const CI: usize, const CO: usize, const K: usize, A: Activation, const S: usize, P: Padding, T: Scalar> Layer<X>
     for Conv2D<CI, CO, K, A, S, P, T>
 where
-    X: ConvInput<CI, CO, K, S, P, T>,
+    X: FloatIs<T>,
+    X::Checked: ConvInput<CI, CO, K, S, P, T>,
 {
-    type Out = X::Out;
+    type Out = Rule<X, CI, CO, K, S, P, T>;
     const NAME: &'static str = "Conv2D";
 
-    fn forward(&self, x: &X) -> X::Out {
-        let mut out = X::Out::default();
-        self.convolve_images::<X>(1, x.as_slice(), None, out.as_mut_slice());
+    fn forward(&self, x: &X) -> Rule<X, CI, CO, K, S, P, T> {
+        let mut out = <Self as Layer<X>>::Out::default();
+        self.convolve_images::<X::Checked>(1, x.as_slice(), None, out.as_mut_slice());
         out
     }
 
@@ -417,9 +423,9 @@ where
     /// (with the bias), the activation — while the tile is in cache.
     #[cfg(feature = "alloc")]
     fn forward_batch_flat(&self, _: Seal, n: usize, xs: &[T], ys: &mut [T], scratch: &mut [T]) {
-        let g = Self::geometry::<X>();
+        let g = Self::geometry::<X::Checked>();
         if Self::DIRECT {
-            self.convolve_images::<X>(n, xs, None, ys);
+            self.convolve_images::<X::Checked>(n, xs, None, ys);
             return;
         }
         let total = n * g.ho * g.wo;
@@ -454,19 +460,27 @@ pub struct ConvCache<Y> {
 impl<X, const CI: usize, const CO: usize, const K: usize, A: Activation, const S: usize, P: Padding, T: Scalar>
     Backward<X> for Conv2D<CI, CO, K, A, S, P, T>
 where
-    X: ConvInput<CI, CO, K, S, P, T>,
+    X: FloatIs<T>,
+    X::Checked: ConvInput<CI, CO, K, S, P, T>,
 {
-    type Cache = ConvCache<X::Out>;
+    type Cache = ConvCache<Rule<X, CI, CO, K, S, P, T>>;
 
-    fn forward_train(&self, x: &X) -> (X::Out, ConvCache<X::Out>) {
-        let (mut z, mut y) = (X::Out::default(), X::Out::default());
-        self.convolve_images::<X>(1, x.as_slice(), Some(z.as_mut_slice()), y.as_mut_slice());
+    fn forward_train(&self, x: &X) -> (Rule<X, CI, CO, K, S, P, T>, ConvCache<Rule<X, CI, CO, K, S, P, T>>) {
+        let (mut z, mut y) = (<Self as Layer<X>>::Out::default(), <Self as Layer<X>>::Out::default());
+        self.convolve_images::<X::Checked>(1, x.as_slice(), Some(z.as_mut_slice()), y.as_mut_slice());
         (y, ConvCache { z })
     }
 
-    fn backward(&self, x: &X, cache: &ConvCache<X::Out>, dy: &X::Out, grad: &mut Self, dx: Option<&mut X>) {
-        let mut dz = X::Out::default();
-        let pixels = X::Out::LEN / CO.max(1);
+    fn backward(
+        &self,
+        x: &X,
+        cache: &ConvCache<Rule<X, CI, CO, K, S, P, T>>,
+        dy: &Rule<X, CI, CO, K, S, P, T>,
+        grad: &mut Self,
+        dx: Option<&mut X>,
+    ) {
+        let mut dz = <Self as Layer<X>>::Out::default();
+        let pixels = <Self as Layer<X>>::Out::LEN / CO.max(1);
         let rows_iter = rows(cache.z.as_slice(), CO, pixels).zip(rows(dy.as_slice(), CO, pixels));
         for ((z, dy), dz) in rows_iter.zip(rows_mut(dz.as_mut_slice(), CO, pixels)) {
             let mut y = [T::zero(); CO];
@@ -474,13 +488,19 @@ where
             A::apply_fast(&mut y);
             A::backprop(z, &y, dy, dz);
         }
-        self.convolve_backward(Self::geometry::<X>(), x.as_slice(), dz.as_slice(), grad, dx.map(|d| d.as_mut_slice()));
+        self.convolve_backward(
+            Self::geometry::<X::Checked>(),
+            x.as_slice(),
+            dz.as_slice(),
+            grad,
+            dx.map(|d| d.as_mut_slice()),
+        );
     }
 
     #[cfg(feature = "alloc")]
     fn train_cache_len(_: Seal, n: usize) -> usize {
         // Z; the backward pass recomputes each tile's im2col from the input, in cache.
-        n.saturating_mul(X::Out::LEN)
+        n.saturating_mul(<Self as Layer<X>>::Out::LEN)
     }
 
     #[cfg(feature = "alloc")]
@@ -493,11 +513,11 @@ where
     /// fields, otherwise tile by tile (im2col, GEMM, activation).
     #[cfg(feature = "alloc")]
     fn forward_train_batch_flat(&self, _: Seal, n: usize, xs: &[T], ys: &mut [T], cache: &mut [T], scratch: &mut [T]) {
-        let g = Self::geometry::<X>();
+        let g = Self::geometry::<X::Checked>();
         let total = n * g.ho * g.wo;
         let Some(all_zs) = cache.get_mut(..total * CO) else { return };
         if Self::DIRECT {
-            self.convolve_images::<X>(n, xs, Some(all_zs), ys);
+            self.convolve_images::<X::Checked>(n, xs, Some(all_zs), ys);
             return;
         }
         let mut r0 = 0;
@@ -531,7 +551,7 @@ where
         scratch: &mut [T],
     ) {
         use crate::kernel::gemm::{Dims, Strided, gemm};
-        let g = Self::geometry::<X>();
+        let g = Self::geometry::<X::Checked>();
         let total = n * g.ho * g.wo;
         let Some(all_zs) = cache.get(..total * CO) else { return };
         let Some((dz_buf, rest)) = scratch.split_at_mut_checked(Self::TILE * CO) else { return };

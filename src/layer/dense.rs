@@ -10,6 +10,7 @@ use crate::init::glorot_uniform;
 use crate::layer::Seal;
 use crate::params::{ParamShape, ParamSpec, ParamWalk};
 use crate::shape::Vector;
+use crate::shape::float::FloatIs;
 use crate::shape::rules::DenseInput;
 use crate::{Backward, Layer, Params, Scalar};
 
@@ -210,26 +211,30 @@ impl<const IN: usize, const OUT: usize, A: Activation, T: Scalar> Params<T> for 
     }
 }
 
+/// The output of a `Dense` on `X`: `X`'s shape rule, reached through the float-type rule.
+type Rule<X, const IN: usize, const OUT: usize, A, T> = <<X as FloatIs<T>>::Checked as DenseInput<IN, OUT, A, T>>::Out;
+
 impl<X, const IN: usize, const OUT: usize, A: Activation, T: Scalar> Layer<X> for Dense<IN, OUT, A, T>
 where
-    X: DenseInput<IN, OUT, A, T>,
+    X: FloatIs<T>,
+    X::Checked: DenseInput<IN, OUT, A, T>,
 {
-    type Out = X::Out;
+    type Out = Rule<X, IN, OUT, A, T>;
     const NAME: &'static str = "Dense";
 
     #[inline]
-    fn forward(&self, x: &X) -> X::Out {
-        let () = X::CHECK;
+    fn forward(&self, x: &X) -> Rule<X, IN, OUT, A, T> {
+        let () = X::Checked::CHECK;
         let mut y = Vector::<OUT, T>::default();
         self.row(x.as_slice(), y.as_mut_array(), true);
-        X::wrap(y)
+        X::Checked::wrap(y)
     }
 
     /// One GEMM for the whole batch (`Z = X·K + b`), then the activation over each output row
     /// while it is still in cache.
     #[cfg(feature = "alloc")]
     fn forward_batch_flat(&self, _: Seal, n: usize, xs: &[T], ys: &mut [T], _scratch: &mut [T]) {
-        let () = X::CHECK;
+        let () = X::Checked::CHECK;
         let Some(ys) = ys.get_mut(..n.saturating_mul(OUT)) else { return };
         self.linear_batch(n, xs, ys);
         crate::activation::activate_rows::<A, T>(ys, OUT);
@@ -241,7 +246,8 @@ where
 /// `∂L/∂K += xᵀ·dz`, `∂L/∂b += dz`, `∂L/∂x = K·dz`.
 impl<X, const IN: usize, const OUT: usize, A: Activation, T: Scalar> Backward<X> for Dense<IN, OUT, A, T>
 where
-    X: DenseInput<IN, OUT, A, T>,
+    X: FloatIs<T>,
+    X::Checked: DenseInput<IN, OUT, A, T>,
 {
     type Cache = DenseCache<OUT, T>;
     fn fusion(_: Seal) -> Fusion {
@@ -249,19 +255,26 @@ where
     }
 
     #[inline]
-    fn forward_train(&self, x: &X) -> (X::Out, DenseCache<OUT, T>) {
-        let () = X::CHECK;
+    fn forward_train(&self, x: &X) -> (Rule<X, IN, OUT, A, T>, DenseCache<OUT, T>) {
+        let () = X::Checked::CHECK;
         let mut cache = DenseCache { z: [T::zero(); OUT], y: [T::zero(); OUT] };
         self.row(x.as_slice(), &mut cache.z, false);
         cache.y = cache.z;
         A::apply_fast(&mut cache.y);
-        (X::wrap(Vector::new(cache.y)), cache)
+        (X::Checked::wrap(Vector::new(cache.y)), cache)
     }
 
     #[inline]
-    fn backward(&self, x: &X, cache: &DenseCache<OUT, T>, dy: &X::Out, grad: &mut Self, dx: Option<&mut X>) {
+    fn backward(
+        &self,
+        x: &X,
+        cache: &DenseCache<OUT, T>,
+        dy: &Rule<X, IN, OUT, A, T>,
+        grad: &mut Self,
+        dx: Option<&mut X>,
+    ) {
         let mut dz = [T::zero(); OUT];
-        A::backprop(&cache.z, &cache.y, X::unwrap(dy).as_array(), &mut dz);
+        A::backprop(&cache.z, &cache.y, X::Checked::unwrap(dy).as_array(), &mut dz);
         self.backward_affine(x.as_slice(), &dz, grad, dx.map(|d| d.as_mut_slice()));
     }
 
@@ -271,11 +284,11 @@ where
         _: Seal,
         x: &X,
         _cache: &DenseCache<OUT, T>,
-        dz: &X::Out,
+        dz: &Rule<X, IN, OUT, A, T>,
         grad: &mut Self,
         dx: Option<&mut X>,
     ) {
-        self.backward_affine(x.as_slice(), X::unwrap(dz).as_array(), grad, dx.map(|d| d.as_mut_slice()));
+        self.backward_affine(x.as_slice(), X::Checked::unwrap(dz).as_array(), grad, dx.map(|d| d.as_mut_slice()));
     }
 
     #[cfg(feature = "alloc")]
