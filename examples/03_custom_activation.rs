@@ -1,4 +1,4 @@
-//! # 03 — Seed model 3: your own activation, proven
+//! # 03 — An MLP with your own activation, proven
 //!
 //! Keras' `Dense(128, swish, input 100) → Dense(10, softmax)` with a *user-defined* swish.
 //! An activation is a unit struct implementing `Activation`: the function `f` and its
@@ -74,9 +74,9 @@ fn main() {
     let model64: Box<M3f64> = Box::new(M3f64::init(&mut SeedRng::seed(3)));
     let x100: Vector<100, f64> = Vector::from_fn(|i| (i as f64 * 0.37).sin());
     let loss = SparseCategoricalCrossentropy::default();
-    let report = check_model_loss(&model64, &x100, &4, &loss, &cfg).expect("seed model 3's gradients are right");
+    let report = check_model_loss(&model64, &x100, &4, &loss, &cfg).expect("the model's gradients are right");
     println!(
-        "check_model_loss(seed model 3): ok, {} coordinates, max error {:.1e}",
+        "check_model_loss(Dense<100, 128, Swish> → Dense<128, 10, Softmax>): ok, {} coordinates, max error {:.1e}",
         report.coordinates, report.max_error
     );
 

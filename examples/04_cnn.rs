@@ -1,4 +1,4 @@
-//! # 04 — Seed model 2: shapes the compiler computes
+//! # 04 — A CNN: shapes the compiler computes
 //!
 //! Keras' `Conv2D(32, 3×3, sigmoid, input 28×28×1) → MaxPooling2D(2×2) → Flatten →
 //! Dense(10, softmax)`, with every shape computed by the compiler, on stable Rust. Nobody

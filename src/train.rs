@@ -336,8 +336,8 @@ impl<O, L> Trainer<O, L> {
     /// [`fit_with`](Trainer::fit_with) on `threads` threads (feature `threads`): each batch is
     /// cut into `threads` shards whose gradients are computed in parallel and summed (see
     /// [`crate::threads`]). The same steps as `fit_with` up to float rounding; two threads
-    /// train seed model 1 in batches of 128 1.2–1.5× as fast as one on this repository's
-    /// 2-core benchmark machine (`BENCHMARKS.md`).
+    /// train `(Dense<784, 64, Relu>, Dense<64, 10, Softmax>)` in batches of 128 1.2–1.5× as fast
+    /// as one on this repository's 2-core benchmark machine (`BENCHMARKS.md`).
     ///
     /// The helper threads live for the whole call and wait for each step spinning (then
     /// parked, when idle for long), so a step's hand-off costs well under a microsecond; the
