@@ -1,4 +1,4 @@
-//! The typed-nn guide: type-level design of a neural-network library, in seven chapters and an
+//! The typed-nn guide: type-level design of a neural-network library, in eleven chapters and an
 //! error gallery. Every code block below is compiled (and run) by `cargo test`.
 //!
 //! 1. [Shapes as types](ch01_shapes_as_types), and why const generics alone stop at `H − K + 1`
@@ -10,6 +10,10 @@
 //!    convolution, max pooling
 //! 6. [Gradient checks](ch06_gradient_checks), and a walkthrough of your own layer
 //! 7. [The embedded story](ch07_embedded)
+//! 8. [The `Trainer`](ch08_the_trainer): Keras' `fit`, early stopping, your own loop
+//! 9. [Your own loss](ch09_your_own_loss), and its gradient check
+//! 10. [Your own optimizer](ch10_your_own_optimizer), and its step check
+//! 11. [What having no tape costs](ch11_no_tape_costs_and_gains), and what it buys
 //!
 //! Then the [error gallery](error_gallery): every shape mistake the library rejects, and the
 //! exact message a student sees.
@@ -49,6 +53,22 @@ pub mod ch06_gradient_checks {}
 
 #[doc = include_str!("../docs/guide/07-embedded.md")]
 pub mod ch07_embedded {}
+
+#[doc = include_str!("../docs/guide/08-the-trainer.md")]
+pub mod ch08_the_trainer {}
+
+#[cfg_attr(feature = "proptest", doc = include_str!("../docs/guide/09-your-own-loss.md"))]
+#[cfg_attr(
+    not(feature = "proptest"),
+    doc = "# 9. Your own loss\n\nThis chapter's examples use the `gradcheck` helpers: build the docs with `--features proptest`."
+)]
+pub mod ch09_your_own_loss {}
+
+#[doc = include_str!("../docs/guide/10-your-own-optimizer.md")]
+pub mod ch10_your_own_optimizer {}
+
+#[doc = include_str!("../docs/guide/11-no-tape-costs-and-gains.md")]
+pub mod ch11_no_tape_costs_and_gains {}
 
 /// One gallery entry: the rule, the program (compiled by this doctest and required to fail),
 /// and the exact message from the checked-in `.stderr`.
