@@ -3,7 +3,7 @@
 //! softmax), and the bare im2col + GEMM calls (no activation, no pooling). Then the
 //! single-sample forward next to the hand-written loop.
 //!
-//! Run: `cargo bench --bench conv`. Quote ratios, not absolute times.
+//! Run: `cargo bench -p typed-nn-benches --bench conv`. Quote ratios, not absolute times.
 
 // The baseline is written as textbook index loops on purpose.
 #![allow(clippy::needless_range_loop)]

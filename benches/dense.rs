@@ -7,7 +7,7 @@
 //! - seed model 3 (`Dense<100, 128, Swish>` → `Dense<128, 10, Softmax>`), one sample: a
 //!   hand-written loop.
 //!
-//! Run: `cargo bench --bench dense`. Quote ratios (typed-nn time / floor time), not absolute
+//! Run: `cargo bench -p typed-nn-benches --bench dense`. Quote ratios (typed-nn time / floor time), not absolute
 //! times: they are what carries over between machines.
 
 // Reference implementations are written as textbook index loops on purpose.

@@ -3,7 +3,7 @@
 //! `X·K₁` and `H·K₂`, backward `Hᵀ·dZ₂`, `dZ₂·K₂ᵀ` and `Xᵀ·dZ₁` (no input gradient for the first
 //! layer).
 //!
-//! Run: `cargo bench --bench train_step`. Quote the ratio of throughputs.
+//! Run: `cargo bench -p typed-nn-benches --bench train_step`. Quote the ratio of throughputs.
 
 use std::hint::black_box;
 
@@ -114,7 +114,7 @@ fn cnn_train_step(c: &mut Criterion) {
 /// Feature `threads`: one epoch of seed model 1 (32 batches of 128) with `Trainer::fit` on one
 /// thread and `Trainer::fit_threaded` on two, in one group so the ratio comes from one run; and
 /// the standalone threaded step (rayon) for your own loop. Run:
-/// `cargo bench --features threads --bench train_step -- threads`.
+/// `cargo bench -p typed-nn-benches --features threads --bench train_step -- threads`.
 #[cfg(feature = "threads")]
 fn threaded_training(c: &mut Criterion) {
     const SAMPLES: usize = 32 * N;
