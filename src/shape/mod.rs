@@ -7,7 +7,7 @@
 
 mod bridge;
 mod flat;
-pub(crate) mod float;
+pub mod float;
 #[cfg(feature = "generic-array")]
 mod generic_array;
 mod image;
