@@ -46,6 +46,7 @@ pub mod model;
 pub mod optim;
 pub mod params;
 pub mod prelude;
+pub mod quant;
 pub mod scalar;
 pub mod shape;
 pub mod summary;
