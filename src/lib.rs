@@ -50,6 +50,8 @@ pub mod quant;
 pub mod scalar;
 pub mod shape;
 pub mod summary;
+#[cfg(feature = "tflite")]
+pub mod tflite;
 #[cfg(feature = "threads")]
 pub mod threads;
 pub mod train;

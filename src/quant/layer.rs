@@ -64,6 +64,15 @@ pub enum Fused {
 }
 
 impl Fused {
+    /// TFLite's `ActivationFunctionType` code: `NONE` = 0, `RELU` = 1, `RELU6` = 3.
+    pub const fn code(self) -> i8 {
+        match self {
+            Self::None => 0,
+            Self::Relu => 1,
+            Self::Relu6 => 3,
+        }
+    }
+
     /// TFLite's `CalculateActivationRangeQuantized` for an int8 output: the clamp bounds, with
     /// 0.0 and 6.0 quantized as `zero_point + round(x / scale)` in `f32`.
     pub fn range(self, output: QuantParams) -> (i8, i8) {
