@@ -54,7 +54,10 @@ fn read_i8(path: &Path) -> Option<Vec<i8>> {
 
 /// The digits test images as float tensors of the model's input shape (upscaled to 28×28 for a
 /// 784-input model, as the fixture script does).
-fn digits_test<X: Int8Tensor>() -> Result<Vec<(X::Float, u8)>, Box<dyn std::error::Error>> {
+/// Float samples of the model's input type with their labels.
+type Samples<X> = Vec<(<X as Int8Tensor>::Float, u8)>;
+
+fn digits_test<X: Int8Tensor>() -> Result<Samples<X>, Box<dyn std::error::Error>> {
     let digits = Digits::bundled()?;
     let (xs, ys) = digits.test_vectors();
     let mut out = Vec::new();

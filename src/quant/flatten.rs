@@ -5,7 +5,7 @@ use super::tensor::{Int8Tensor, QFlat, QImage, QuantParams};
 use crate::layer::{Flatten, Layer};
 use crate::shape::{Flat, Image};
 
-/// The int8 form of [`Flatten`](crate::Flatten): the same bytes seen as an `H·W·C` vector, in
+/// The int8 form of [`Flatten`]: the same bytes seen as an `H·W·C` vector, in
 /// Keras' (channels-last) order. Input and output share one quantization.
 ///
 /// **TFLite equivalent:** `RESHAPE` to `[1, H·W·C]`. Exact.

@@ -37,7 +37,7 @@ pub struct QAvgPool2D<const P: usize> {
     pub params: QuantParams,
 }
 
-/// The int8 form of [`GlobalAvgPool2D`](crate::GlobalAvgPool2D): the mean of each channel.
+/// The int8 form of [`GlobalAvgPool2D`]: the mean of each channel.
 ///
 /// **TFLite equivalent:** `MEAN` over axes 1 and 2 without `keep_dims` (what the converter makes
 /// of Keras' `GlobalAveragePooling2D`). As in TFLite Micro: when input and output quantization

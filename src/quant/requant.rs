@@ -37,7 +37,7 @@ impl Requant {
     ///
     /// Computed from the bits of the `f64`, so it is exact and usable in `const` items.
     pub const fn from_real(real: f64) -> Self {
-        if !(real > 0.0) || !real.is_finite() {
+        if real.is_nan() || real <= 0.0 || !real.is_finite() {
             return Self { multiplier: 0, shift: 0 };
         }
         let bits = real.to_bits();

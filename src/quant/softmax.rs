@@ -40,7 +40,7 @@ impl SoftmaxParams {
             return None;
         }
         let real = if real < max_real { real } else { max_real };
-        if !(real > 1.0) {
+        if real.is_nan() || real <= 1.0 {
             return None;
         }
         let Requant { multiplier, shift } = Requant::from_real(real);

@@ -6,12 +6,12 @@ use core::fmt;
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Dims {
     len: u8,
-    dims: [i64; 6],
+    dims: [i32; 6],
 }
 
 impl Dims {
     /// The shape with these dimensions (the first 6 are kept).
-    pub fn new(dims: impl IntoIterator<Item = i64>) -> Self {
+    pub fn new(dims: impl IntoIterator<Item = i32>) -> Self {
         let mut d = Self { len: 0, dims: [0; 6] };
         for v in dims {
             if let Some(slot) = d.dims.get_mut(usize::from(d.len)) {
@@ -23,7 +23,7 @@ impl Dims {
     }
 
     /// The dimensions.
-    pub fn as_slice(&self) -> &[i64] {
+    pub fn as_slice(&self) -> &[i32] {
         self.dims.get(..usize::from(self.len)).unwrap_or(&[])
     }
 }
@@ -148,7 +148,7 @@ pub enum TfliteError {
     NotTflite,
     /// The flatbuffer failed verification: an offset, vector or string points outside the
     /// file, or nesting is too deep (a truncated or corrupted file).
-    Malformed(flatbuffers::InvalidFlatbuffer),
+    Malformed(alloc::boxed::Box<flatbuffers::InvalidFlatbuffer>),
     /// A required part of the model is missing (`what` names it).
     Missing {
         /// The missing part: `"subgraphs"`, `"operators"`, `"tensor 7"`, ...

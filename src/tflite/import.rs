@@ -174,8 +174,8 @@ impl<'a> Operators<'a> {
             index: op.index,
             op: op.kind,
             tensor,
-            expected: Dims::new(expected.iter().map(|&d| d as i64)),
-            found: Dims::new(found.iter().flat_map(|f| f.iter()).map(i64::from)),
+            expected: Dims::new(expected.iter().map(|&d| i32::try_from(d).unwrap_or(i32::MAX))),
+            found: Dims::new(found.iter().flat_map(|f| f.iter())),
         })
     }
 
@@ -200,7 +200,7 @@ impl<'a> Operators<'a> {
             ));
         }
         let scale = scales.get(0);
-        if !(scale > 0.0 && scale.is_finite()) {
+        if scale.is_nan() || scale <= 0.0 || scale.is_infinite() {
             return Err(Self::quant_error(op, tensor, QuantProblem::Scale(scale)));
         }
         let zero = zeros.get(0);
@@ -235,7 +235,7 @@ impl<'a> Operators<'a> {
         }
         let mut out = [0f32; N];
         for (o, s) in out.iter_mut().zip(scales.iter()) {
-            if !(s > 0.0 && s.is_finite()) {
+            if s.is_nan() || s <= 0.0 || s.is_infinite() {
                 return Err(Self::quant_error(op, tensor, QuantProblem::Scale(s)));
             }
             *o = s;

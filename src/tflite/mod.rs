@@ -62,7 +62,8 @@ pub trait FromTflite: Sized {
         if bytes.len() < 8 || !flatbuffers::buffer_has_identifier(bytes, "TFL3", false) {
             return Err(TfliteError::NotTflite);
         }
-        let model = tflite_schema::verified_model(bytes).map_err(TfliteError::Malformed)?;
+        let model =
+            tflite_schema::verified_model(bytes).map_err(|e| TfliteError::Malformed(alloc::boxed::Box::new(e)))?;
         let mut ops = Operators::new(model)?;
         ops.check_model_input()?;
         let layers = Self::import(&mut ops)?;
