@@ -13,6 +13,8 @@ pub(crate) mod gemm;
 #[cfg(feature = "alloc")]
 pub(crate) mod heap;
 pub(crate) mod simd;
+#[cfg(feature = "tflite")]
+pub(crate) mod tflite_schema;
 
 pub use cast::FlatLayout;
 
