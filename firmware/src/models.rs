@@ -8,7 +8,12 @@
 //!
 //! To add a model (the DS-CNN, ResNet-8 or an int8 model when they land): a `static` and a
 //! `fn name(pixels) -> Vector<10>` here, a `src/bin/name.rs` like `mlp.rs`, its host answers in
-//! `build.rs` (`MODELS`), and its row in the README's firmware table.
+//! `build.rs` (`MODELS`), its comparison in `src/bin/parity.rs`, and its rows in the README's
+//! firmware table (the firmware prints them; both targets). For an int8 model
+//! (`typed_nn::quant::Int8<DigitsMlp>`) the rows that matter most are the thumbv6m ones, a core
+//! without an FPU. It needs a `static` built at compile time from the `.tflite` (issue 15's
+//! compile-time loading; `QDense::new` is not `const` yet), and `parity` should then demand the
+//! same bytes as TFLite Micro (`tests/fixtures/tflite/digits_mlp.tflm.bin`), not a tolerance.
 
 use typed_nn::prelude::*;
 
