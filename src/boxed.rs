@@ -74,6 +74,7 @@ impl<X: crate::Tensor, L: crate::Backward<X>> crate::Backward<X> for Box<L> {
 
     #[inline]
     fn forward_train(&self, x: &X) -> (L::Out, L::Cache) {
+        let () = <Self as crate::Layer<X>>::CHECK;
         (**self).forward_train(x)
     }
     #[inline]

@@ -39,8 +39,8 @@ type Tn<const N: usize> = <Const<N> as ToTypenum>::Output;
 /// `cargo check` reports them too, with a note on this line.
 ///
 /// `check_model!(Model, Input)` expands to `const _: () = ..;`. Without it, the rules that
-/// only a build can check (the `Dense` after a `Flatten`, sizes of at least 1 for a `Dense`'s
-/// or a `Conv2D`'s channels) are still checked by every entry point (`forward`,
+/// only a build can check (the `Dense` after a `Flatten`; a `Dense`'s sizes and a `Conv2D`'s
+/// channel counts of at least 1) are still checked by every entry point (`forward`,
 /// `forward_batch`, `value_and_grad`, `summary`, ...), when the program is built; the table
 /// in [`shape::rules`](crate::shape::rules) says which rule is reported when.
 ///
@@ -199,14 +199,14 @@ impl<const IN: usize, const OUT: usize> DenseSizes<IN, OUT> {
 pub struct ConvSizes<const CI: usize, const CO: usize, const K: usize, const S: usize>;
 
 impl<const CI: usize, const CO: usize, const K: usize, const S: usize> ConvSizes<CI, CO, K, S> {
-    const WHAT: (usize, &'static str) = if CI == 0 {
-        (CI, " input channels")
+    const WHAT: (&'static str, usize, &'static str) = if CI == 0 {
+        ("", CI, " input channels")
     } else if CO == 0 {
-        (CO, " filters")
+        ("", CO, " filters")
     } else if K == 0 {
-        (K, "×0 kernel")
+        ("a ", K, "×0 kernel")
     } else {
-        (S, " as its stride")
+        ("", S, " as its stride")
     };
     const MESSAGE: Message = Message::new()
         .text("`Conv2D<")
@@ -218,8 +218,9 @@ impl<const CI: usize, const CO: usize, const K: usize, const S: usize> ConvSizes
         .text(", _, ")
         .num(S)
         .text(">` has ")
-        .num(Self::WHAT.0)
-        .text(Self::WHAT.1)
+        .text(Self::WHAT.0)
+        .num(Self::WHAT.1)
+        .text(Self::WHAT.2)
         .text(": every size in a model must be at least 1");
 
     /// `()` if all four sizes are at least 1; otherwise evaluating it stops the build.
