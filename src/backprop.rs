@@ -85,6 +85,7 @@ where
     M: Backward<X>,
     L: Loss<M::Out>,
 {
+    let () = <M as crate::Layer<X>>::CHECK;
     let (y, cache) = model.forward_train(x);
     let mut d = M::Out::default();
     match loss.gradient_logits(&y, target, M::FUSION, scale, &mut d) {
@@ -111,6 +112,7 @@ where
     M: Backward<X>,
     L: Loss<M::Out>,
 {
+    let () = <M as crate::Layer<X>>::CHECK;
     value_and_grad_scaled(model, x, target, loss, X::Elem::one(), grad)
 }
 
@@ -135,6 +137,7 @@ where
     M: Backward<X>,
     L: Loss<M::Out>,
 {
+    let () = <M as crate::Layer<X>>::CHECK;
     check_batch::<M::Out, L>(xs.len(), targets, loss)?;
     let scale = X::Elem::one() / X::Elem::lit(xs.len() as f64);
     let mut total = X::Elem::zero();
@@ -228,6 +231,7 @@ where
     M: Backward<X>,
     L: Loss<M::Out>,
 {
+    let () = <M as crate::Layer<X>>::CHECK;
     check_batch::<M::Out, L>(xs.len(), targets, loss)?;
     let scale = X::Elem::one() / X::Elem::lit(xs.len() as f64);
     Ok(batch_loss_sum(model, xs, targets, loss, scale, grad, workspace) * scale)
@@ -251,6 +255,7 @@ where
     M: Backward<X>,
     L: Loss<M::Out>,
 {
+    let () = <M as crate::Layer<X>>::CHECK;
     use crate::kernel::cast::{flat, flat_mut};
     let n = xs.len();
     workspace.prepare::<M, X>(n);

@@ -85,6 +85,7 @@ pub trait ForwardBatch<In: Tensor>: Layer<In> {
     /// One scratch buffer for the intermediate activations, per call. Use
     /// [`forward_batch_with`](ForwardBatch::forward_batch_with) to reuse one across calls.
     fn forward_batch(&self, xs: &[In], ys: &mut [Self::Out]) -> Result<(), BatchError> {
+        let () = <Self as Layer<In>>::CHECK;
         self.forward_batch_with(xs, ys, &mut Vec::new())
     }
 
@@ -99,6 +100,7 @@ pub trait ForwardBatch<In: Tensor>: Layer<In> {
         ys: &mut [Self::Out],
         scratch: &mut Vec<In::Elem>,
     ) -> Result<(), BatchError> {
+        let () = <Self as Layer<In>>::CHECK;
         if xs.len() != ys.len() {
             return Err(BatchError::LengthMismatch { inputs: xs.len(), outputs: ys.len() });
         }
