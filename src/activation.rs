@@ -437,8 +437,8 @@ impl Activation for Swish {
     }
 }
 
-/// Hard swish, `f(x) = x·clip(x/6 + 0.5, 0, 1)`; `f'(x) = 0` for `x < −3`, 1 for `x > 3`,
-/// else `x/3 + 0.5`.
+/// Hard swish, `f(x) = x·clip(x/6 + 0.5, 0, 1)`; `f'(x) = 0` for `x ≤ −3`, 1 for `x ≥ 3`,
+/// else `x/3 + 0.5` (at the kinks ±3 this is Keras' derivative, `hard_sigmoid(x)` there).
 ///
 /// **Keras equivalent:** `activation="hard_silu"` (= `"hard_swish"`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -451,9 +451,9 @@ impl Activation for HardSwish {
     }
     #[inline(always)]
     fn df<T: Float>(x: T) -> T {
-        if x < lit(-3.0) {
+        if x <= lit(-3.0) {
             T::zero()
-        } else if x > lit(3.0) {
+        } else if x >= lit(3.0) {
             T::one()
         } else {
             x / lit(3.0) + lit(0.5)
