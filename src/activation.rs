@@ -83,7 +83,9 @@ pub trait Activation: Copy + Default + 'static {
 
     /// [`apply`](Activation::apply) as the layers call it, for their float types (`f32`,
     /// `f64`). Built-ins whose `f` needs `eˣ` (sigmoid, swish, softmax, exponential) override
-    /// it with a vectorised exponential, equal to `apply` within a few ulps; the default is
+    /// it with a vectorised exponential, equal to `apply` within a few ulps: it overflows to
+    /// infinity exactly where the platform's `exp` does, and it returns 0 where `eˣ` would be
+    /// below 1.7·10⁻³⁸ (`x < −86.98`) for `f32`, or subnormal for `f64`. The default is
     /// `apply`, so your own activation needs nothing here.
     #[inline(always)]
     fn apply_fast<T: Scalar>(v: &mut [T]) {
