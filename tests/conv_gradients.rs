@@ -99,10 +99,20 @@ fn seed_model_2_gradients_match_finite_differences_end_to_end() {
         let mut runner = TestRunner::new(config);
         let strategy = (arb_layer::<Box<Cnn64>>(0.05), arb_image::<28, 28, 1, f64>(0.0, 1.0), 0usize..10);
         let result = runner.run(&strategy, |(model, x, class)| {
+            // Max pooling has no gradient at a tie, and a central difference of step ε moves
+            // each conv output by up to ε·(Σ|x| + Σ|w| + 1)/4 ≤ 2.7ε (sigmoid' ≤ 1/4; 9 taps
+            // with x ≤ 1, |w| ≤ 0.05, a bias), so a window whose two largest values are more
+            // than 5.4ε apart keeps its argmax. A random 26×26×32 output has about eight
+            // windows closer than 1e-5 and one closer than 1e-6: with the default ε = 1e-6,
+            // 13 of 400 cases failed (the committed seeds). So the step is 1e-8 and near-ties
+            // below 1e-7 are skipped (about one case in ten); at that step the central
+            // differences stayed within 1.2e-6 of the analytic gradient over 1500 cases.
+            let (_, cache) = model.forward_train(&x);
+            prop_assume!(min_window_gap(&cache.0.1, 2) > 1e-7, "a max-pool near-tie");
             // Away from Keras' 1e-7 probability clip, where the loss is flat but the fused
             // gradient p − y is not (see the loss module docs).
             prop_assume!(model.forward(&x)[class] > 1e-6, "the target probability is clipped");
-            let cfg = GradCheck { max_coords: 16, projections: 2, ..GradCheck::default() };
+            let cfg = GradCheck { eps: 1e-8, max_coords: 16, projections: 2, ..GradCheck::default() };
             check_model_loss(&model, &x, &class, &SparseCategoricalCrossentropy::default(), &cfg).map_err(fail)?;
             Ok(())
         });
