@@ -97,10 +97,10 @@ proptest! {
 /// output by up to ε·(Σ|x| + Σ|w| + 1)/4 ≤ 2.7ε (sigmoid' ≤ 1/4; 9 taps with x ≤ 1, |w| ≤ 0.05,
 /// a bias), so a window whose two largest values are more than 5.4ε apart keeps its argmax. A
 /// random 26×26×32 output has about eight windows closer than 1e-5 and one closer than 1e-6:
-/// with the default ε = 1e-6, 13 of 400 cases failed (three are the committed seeds). So the
-/// step is 1e-8 and near-ties below 1e-7 are skipped (about one case in ten); at that step the
-/// central differences stayed within 1.4e-6 of the analytic gradient in two runs of 1500 cases
-/// (`seed_model_2_soak`).
+/// with the default ε = 1e-6, 13 of 400 cases failed (three such failures are the committed
+/// seeds). So the step is 1e-8 and near-ties below 1e-7 are skipped (about one case in ten); at
+/// that step the central differences stayed within 1.4e-6 of the analytic gradient in two runs
+/// of 1500 cases (`seed_model_2_soak`).
 // A boxed model is the model checked, so that the check's copies of it stay on the heap.
 #[allow(clippy::borrowed_box)]
 fn check_seed_2(model: &Box<Cnn64>, x: &Image<28, 28, 1, f64>, class: usize) -> Result<f64, TestCaseError> {
