@@ -10,6 +10,8 @@
 //!    convolution, max pooling
 //! 6. [Gradient checks](ch06_gradient_checks), and a walkthrough of your own layer
 //! 7. [The embedded story](ch07_embedded)
+//! 8. [int8 models](ch08_int8): a quantized type, integer-only arithmetic bit-exact with TFLite
+//!    Micro, and a `.tflite` file checked against the type (feature `tflite` for the loader)
 //!
 //! Then the [error gallery](error_gallery): every shape mistake the library rejects, and the
 //! exact message a student sees.
@@ -49,6 +51,13 @@ pub mod ch06_gradient_checks {}
 
 #[doc = include_str!("../docs/guide/07-embedded.md")]
 pub mod ch07_embedded {}
+
+#[cfg_attr(feature = "tflite", doc = include_str!("../docs/guide/08-int8.md"))]
+#[cfg_attr(
+    not(feature = "tflite"),
+    doc = "# 8. int8 models\n\nThis chapter's examples load `.tflite` files: build the docs with the `tflite` feature (on by default)."
+)]
+pub mod ch08_int8 {}
 
 /// One gallery entry: the rule, the program (compiled by this doctest and required to fail),
 /// and the exact message from the checked-in `.stderr`.

@@ -46,9 +46,12 @@ pub mod model;
 pub mod optim;
 pub mod params;
 pub mod prelude;
+pub mod quant;
 pub mod scalar;
 pub mod shape;
 pub mod summary;
+#[cfg(feature = "tflite")]
+pub mod tflite;
 #[cfg(feature = "threads")]
 pub mod threads;
 pub mod train;

@@ -14,6 +14,8 @@ pub(crate) mod gemm;
 #[cfg(feature = "alloc")]
 pub(crate) mod heap;
 pub(crate) mod simd;
+#[cfg(feature = "tflite")]
+pub(crate) mod tflite_schema;
 
 pub use cast::FlatLayout;
 
