@@ -44,7 +44,9 @@ pub enum BatchError {
     },
     /// The batch is empty, so its mean loss is undefined.
     Empty,
-    /// A target is not valid for the loss: a class index out of range, or a NaN/infinite value.
+    /// A target is not valid for the loss (see [`Loss::valid_target`](crate::Loss::valid_target)):
+    /// a class index out of range, a NaN/infinite value, or a cross-entropy target outside
+    /// `[0, 1]`.
     InvalidTarget {
         /// Position of the target in the batch.
         index: usize,
@@ -62,7 +64,10 @@ impl fmt::Display for BatchError {
             }
             Self::Empty => f.write_str("the batch is empty; pass at least one sample"),
             Self::InvalidTarget { index } => {
-                write!(f, "target {index} is not valid for this loss (class out of range, or not finite)")
+                write!(
+                    f,
+                    "target {index} is not valid for this loss (class out of range, not finite, or a probability outside [0, 1])"
+                )
             }
         }
     }
