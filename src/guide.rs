@@ -1,4 +1,4 @@
-//! The typed-nn guide: type-level design of a neural-network library, in eleven chapters and an
+//! The typed-nn guide: type-level design of a neural-network library, in twelve chapters and an
 //! error gallery. Every code block below is compiled (and run) by `cargo test`.
 //!
 //! 1. [Shapes as types](ch01_shapes_as_types), and why const generics alone stop at `H − K + 1`
@@ -10,16 +10,18 @@
 //!    convolution, max pooling
 //! 6. [Gradient checks](ch06_gradient_checks), and a walkthrough of your own layer
 //! 7. [The embedded story](ch07_embedded)
-//! 8. [The `Trainer`](ch08_the_trainer): Keras' `fit`, early stopping, your own loop
-//! 9. [Your own loss](ch09_your_own_loss), and its gradient check
-//! 10. [Your own optimizer](ch10_your_own_optimizer), and its step check
-//! 11. [What having no tape costs](ch11_no_tape_costs_and_gains), and what it buys
+//! 8. [int8 models](ch08_int8): a quantized type, integer-only arithmetic bit-exact with TFLite
+//!    Micro, and a `.tflite` file checked against the type (feature `tflite` for the loader)
+//! 9. [The `Trainer`](ch09_the_trainer): Keras' `fit`, early stopping, your own loop
+//! 10. [Your own loss](ch10_your_own_loss), and its gradient check
+//! 11. [Your own optimizer](ch11_your_own_optimizer), and its step check
+//! 12. [What having no tape costs](ch12_no_tape_costs_and_gains), and what it buys
 //!
 //! Then the [error gallery](error_gallery): every shape mistake the library rejects, and the
 //! exact message a student sees.
 //!
 //! The numbered examples follow the same path: `examples/01_tensors.rs` to
-//! `examples/08_embedded.rs`.
+//! `examples/08_embedded.rs`, then `examples/09_tflite_int8.rs` for chapter 8.
 
 #[doc = include_str!("../docs/guide/01-shapes-as-types.md")]
 pub mod ch01_shapes_as_types {}
@@ -54,21 +56,28 @@ pub mod ch06_gradient_checks {}
 #[doc = include_str!("../docs/guide/07-embedded.md")]
 pub mod ch07_embedded {}
 
-#[doc = include_str!("../docs/guide/08-the-trainer.md")]
-pub mod ch08_the_trainer {}
+#[cfg_attr(feature = "tflite", doc = include_str!("../docs/guide/08-int8.md"))]
+#[cfg_attr(
+    not(feature = "tflite"),
+    doc = "# 8. int8 models\n\nThis chapter's examples load `.tflite` files: build the docs with the `tflite` feature (on by default)."
+)]
+pub mod ch08_int8 {}
 
-#[cfg_attr(feature = "proptest", doc = include_str!("../docs/guide/09-your-own-loss.md"))]
+#[doc = include_str!("../docs/guide/09-the-trainer.md")]
+pub mod ch09_the_trainer {}
+
+#[cfg_attr(feature = "proptest", doc = include_str!("../docs/guide/10-your-own-loss.md"))]
 #[cfg_attr(
     not(feature = "proptest"),
-    doc = "# 9. Your own loss\n\nThis chapter's examples use the `gradcheck` helpers: build the docs with `--features proptest`."
+    doc = "# 10. Your own loss\n\nThis chapter's examples use the `gradcheck` helpers: build the docs with `--features proptest`."
 )]
-pub mod ch09_your_own_loss {}
+pub mod ch10_your_own_loss {}
 
-#[doc = include_str!("../docs/guide/10-your-own-optimizer.md")]
-pub mod ch10_your_own_optimizer {}
+#[doc = include_str!("../docs/guide/11-your-own-optimizer.md")]
+pub mod ch11_your_own_optimizer {}
 
-#[doc = include_str!("../docs/guide/11-no-tape-costs-and-gains.md")]
-pub mod ch11_no_tape_costs_and_gains {}
+#[doc = include_str!("../docs/guide/12-no-tape-costs-and-gains.md")]
+pub mod ch12_no_tape_costs_and_gains {}
 
 /// One gallery entry: the rule, the program (compiled by this doctest and required to fail),
 /// and the exact message from the checked-in `.stderr`.
@@ -106,11 +115,57 @@ macro_rules! entry {
     entry!("The kernel fits the image", "conv_kernel_must_fit_image", "`cargo check`"),
     entry!("The pooling window fits the image", "pool_window_must_fit_image", "`cargo check`"),
     entry!("An image needs Flatten before a Dense", "dense_needs_flatten_after_image", "`cargo check`"),
+    entry!("A Conv2D cannot follow a Flatten", "conv_cannot_follow_flatten", "`cargo check`"),
+    entry!("A layer takes a tensor, not a Box of one", "input_must_not_be_boxed", "`cargo check`"),
+    entry!("A kernel is at least 1×1", "conv_kernel_must_be_at_least_one", "`cargo check`"),
+    entry!("A stride is at least 1", "conv_stride_must_be_at_least_one", "`cargo check`"),
+    entry!("A pooling window is at least 1×1", "pool_window_must_be_at_least_one", "`cargo check`"),
+    entry!("Image sides are at most 4096", "image_side_must_be_at_most_4096", "`cargo check`"),
     entry!("A weight image has the model's length", "weight_image_length_must_match", "`cargo check`"),
+    entry!(
+        "A Dense has at least one input",
+        "dense_inputs_must_be_at_least_one",
+        "`cargo build` (not `cargo check`: see the table)"
+    ),
+    entry!(
+        "A Dense has at least one output",
+        "dense_outputs_must_be_at_least_one",
+        "`cargo build` (not `cargo check`: see the table)"
+    ),
+    entry!(
+        "A Conv2D has at least one filter",
+        "conv_filters_must_be_at_least_one",
+        "`cargo build` (not `cargo check`: see the table)"
+    ),
+    entry!(
+        "A Conv2D has at least one input channel",
+        "conv_input_channels_must_be_at_least_one",
+        "`cargo build` (not `cargo check`: see the table)"
+    ),
     entry!(
         "The Dense after a Flatten takes H·W·C inputs",
         "dense_after_flatten_must_take_flattened_size",
         "`cargo build` (not `cargo check`: see the table)"
+    ),
+    entry!(
+        "… in the summary too",
+        "dense_after_flatten_must_take_flattened_size_in_summary",
+        "`cargo build`"
+    ),
+    entry!(
+        "… in a batched forward pass too",
+        "dense_after_flatten_must_take_flattened_size_in_forward_batch",
+        "`cargo build`"
+    ),
+    entry!(
+        "… in training too",
+        "dense_after_flatten_must_take_flattened_size_in_training",
+        "`cargo build`"
+    ),
+    entry!(
+        "… and in `cargo check`, with `check_model!`",
+        "dense_after_flatten_must_take_flattened_size_in_a_const",
+        "`cargo check`"
     ),
     "# Beyond shapes\n\n",
     "| rule | a mistake | reported by | test (`tests/ui/`) |\n",

@@ -47,10 +47,13 @@ mod model;
 pub mod optim;
 pub mod params;
 pub mod prelude;
+pub mod quant;
 pub mod scalar;
 mod seal;
 pub mod shape;
 pub mod summary;
+#[cfg(feature = "tflite")]
+pub mod tflite;
 #[cfg(feature = "threads")]
 pub mod threads;
 pub mod train;

@@ -69,6 +69,7 @@ pub trait Summary {
     where
         Self: Layer<In> + Sized,
     {
+        let () = <Self as Layer<In>>::CHECK;
         SummaryTable { model: self, input: PhantomData }
     }
 
@@ -84,6 +85,7 @@ pub trait Summary {
     where
         Self: Layer<In> + Sized,
     {
+        let () = <Self as Layer<In>>::CHECK;
         std::print!("{}", self.summary_table::<In>());
     }
 
@@ -99,6 +101,7 @@ pub trait Summary {
     where
         Self: InputShape + Layer<<Self as InputShape>::Input> + Sized,
     {
+        let () = <Self as Layer<<Self as InputShape>::Input>>::CHECK;
         self.summary_for::<<Self as InputShape>::Input>();
     }
 }
@@ -109,6 +112,7 @@ const WIDTHS: [usize; 3] = [33, 24, 15];
 
 impl<M: Layer<In>, In: Tensor> Display for SummaryTable<'_, M, In> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let () = <M as Layer<In>>::CHECK;
         f.write_str("Model: \"sequential\"\n")?;
         border(f, '┏', '━', '┳', '┓')?;
         f.write_str("┃")?;

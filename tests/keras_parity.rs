@@ -75,7 +75,7 @@ where
     for (x, t) in xs.iter().zip(&onehot) {
         let mut scratch: Box<M> = Box::default();
         let mut dx = X::default();
-        value_and_grad_input(&*model, x, t, &CategoricalCrossentropy::default(), &mut scratch, &mut dx);
+        value_and_grad_input(&*model, x, t, &CategoricalCrossentropy::default(), &mut scratch, &mut dx).unwrap();
         // The mean over the batch of 4: each sample's input gradient is a quarter of its own.
         dx_all.extend(dx.as_slice().iter().map(|d| d * 0.25));
     }

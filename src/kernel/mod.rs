@@ -1,12 +1,13 @@
 //! The only place with `unsafe` code: GEMM calls into `matrixmultiply`, views of tensor
-//! slices as flat scalar slices, zeroed heap allocations, and the run-time dispatch to
-//! AVX2/AVX-512 code.
+//! slices as flat scalar slices, zeroed heap allocations, the run-time dispatch to
+//! AVX2/AVX-512 code, and the `.tflite` flatbuffer accessors.
 //!
 //! Everything here is crate-private. Each `unsafe` block carries a `// SAFETY:` proof; the rest
 //! of the crate is compiled with `#![deny(unsafe_code)]`. This module depends on the scalar
-//! and tensor types, and nothing depends on it but the layers that call it: the activations
-//! reach the vector units through [`simd::Vectorized`], and the vectorisable `eˣ` is a public
-//! building block in [`crate::math`].
+//! and tensor types, and nothing depends on it but the layers, the batch functions and the
+//! `.tflite` importer that call it: the activations reach the vector units through
+//! [`simd::Vectorized`], and the vectorisable `eˣ` is a public building block in
+//! [`crate::math`]. `scripts/miri.sh` runs this module's unit tests under Miri (what that covers: `docs/miri.md`).
 #![allow(unsafe_code)]
 
 #[cfg_attr(not(feature = "alloc"), allow(dead_code))]
@@ -16,5 +17,7 @@ pub(crate) mod gemm;
 #[cfg(feature = "alloc")]
 pub(crate) mod heap;
 pub(crate) mod simd;
+#[cfg(feature = "tflite")]
+pub(crate) mod tflite_schema;
 
 pub use cast::FlatLayout;

@@ -99,6 +99,11 @@ pub fn dispatch_avx2<K: Vectorized>(k: K) -> K::Output {
         // SAFETY: `run_avx2` only requires `avx2` and `fma`, checked just now.
         return unsafe { run_avx2(k) };
     }
+    // The portable path never fuses: without an FMA instruction `mul_add` is a library call (on
+    // every target without `std`, libm's software `fmaf`). Forced here for the digits MLP, it
+    // took 569 747 instructions per image on a Cortex-M4F instead of 7 932, and 2.8× the count
+    // on a Cortex-M0+ (firmware/, QEMU -icount). The Cortex-M4F compiles the dense row loop to
+    // VMLA, which rounds the product and the sum separately: the same bits as any other target.
     k.run::<false>()
 }
 

@@ -11,6 +11,7 @@ pub mod float;
 #[cfg(feature = "generic-array")]
 mod generic_array;
 mod image;
+mod message;
 mod padding;
 pub mod rules;
 mod vector;
@@ -41,6 +42,11 @@ use crate::Scalar;
 /// assert_eq!(<Image<2, 2, 1> as Tensor>::LEN, 4);
 /// # let _ = img;
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a tensor: layers take a `Vector`, an `Image` or a `Flat`",
+    label = "not a tensor",
+    note = "wrap plain arrays (`Vector::from([..])`, `Image::from([[[..]]])`); pass a boxed tensor as `&*boxed`"
+)]
 pub trait Tensor: Clone + Debug + Default + PartialEq + Send + Sync + 'static + crate::kernel::FlatLayout {
     /// The scalar type of the elements (`f32` or `f64`).
     type Elem: Scalar;

@@ -1,0 +1,200 @@
+//! [`QConv2D`]: the int8 2-D convolution (TFLite `CONV_2D`, per-channel weights).
+
+use core::marker::PhantomData;
+
+use super::kernel::requantize;
+use super::layer::{Fused, QLayer};
+use super::requant::Requant;
+use super::tensor::{QImage, QuantParams};
+use crate::activation::{Activation, Identity, Relu, Relu6};
+use crate::layer::{Conv2D, Layer, Same, Valid};
+use crate::shape::Image;
+
+/// A padding an int8 convolution supports, with TFLite's code for it.
+pub trait QPadding: Copy + Default + 'static + sealed::Sealed {
+    /// TFLite's `Padding` enum value: `SAME` = 0, `VALID` = 1.
+    const TFLITE: u8;
+    /// Zero rows (or columns) before the image: TFLite's `ComputePaddingHeightWidth`,
+    /// `max((out − 1)·S + K − side, 0) / 2` for `SAME`, 0 for `VALID`.
+    fn before(side: usize, out: usize, k: usize, s: usize) -> usize;
+}
+
+impl QPadding for Valid {
+    const TFLITE: u8 = 1;
+    fn before(_side: usize, _out: usize, _k: usize, _s: usize) -> usize {
+        0
+    }
+}
+
+impl QPadding for Same {
+    const TFLITE: u8 = 0;
+    fn before(side: usize, out: usize, k: usize, s: usize) -> usize {
+        out.saturating_sub(1).saturating_mul(s).saturating_add(k).saturating_sub(side) / 2
+    }
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for crate::layer::Valid {}
+    impl Sealed for crate::layer::Same {}
+    impl Sealed for crate::activation::Identity {}
+    impl Sealed for crate::activation::Relu {}
+    impl Sealed for crate::activation::Relu6 {}
+}
+
+/// An activation an int8 convolution folds into its output range: [`Identity`], [`Relu`] or
+/// [`Relu6`] (a softmax over channels has no int8 form here).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` has no int8 form for a convolution in typed-nn",
+    label = "not an int8 convolution activation",
+    note = "an int8 Conv2D takes Identity, Relu or Relu6, folded into its output range"
+)]
+pub trait ConvActivation: Activation + sealed::Sealed {
+    /// The activation as TFLite's fused activation.
+    const FUSED: Fused;
+}
+impl ConvActivation for Identity {
+    const FUSED: Fused = Fused::None;
+}
+impl ConvActivation for Relu {
+    const FUSED: Fused = Fused::Relu;
+}
+impl ConvActivation for Relu6 {
+    const FUSED: Fused = Fused::Relu6;
+}
+
+/// The int8 form of [`Conv2D<CI, CO, K, A, S, P>`](crate::Conv2D): for each output pixel and
+/// filter `o`, `clamp(z_out + M[o]·(Σ W[o][ky][kx][c]·(x − z_in) + b[o]))`, summing only the
+/// kernel positions inside the image (padding contributes nothing, as in TFLite).
+///
+/// Weights are int8 with a symmetric scale per filter, biases int32, `M[o] = s_in·s_w[o]/s_out`
+/// as a fixed-point [`Requant`]; `Relu`/`Relu6` are the clamp bounds.
+///
+/// **TFLite equivalent:** `CONV_2D` with `stride_w = stride_h = S`, dilation 1, padding `VALID`
+/// or `SAME`, fused activation `NONE`, `RELU` or `RELU6`. The kernel has TFLite's layout `OHWI`,
+/// `kernel[o][ky][kx][c]` (Keras' is `(kh, kw, in, out)`).
+///
+/// Rounding: TFLite Micro's `ConvPerChannel` (`MultiplyByQuantizedMultiplier`, two roundings);
+/// TFLite's other reference kernels round the same way for convolutions.
+///
+/// # Panics
+/// Never.
+///
+/// # Allocation
+/// None. `K·K·CI·CO + 12·CO` bytes of parameters; `forward` returns the output image by value.
+#[derive(Clone, Debug, PartialEq)]
+pub struct QConv2D<const CI: usize, const CO: usize, const K: usize, A = Identity, const S: usize = 1, P = Valid> {
+    /// int8 weights in TFLite's `OHWI` layout: `kernel[o][ky][kx][c]`.
+    pub kernel: [[[[i8; CI]; K]; K]; CO],
+    /// int32 biases, scale `s_in·s_w[o]`.
+    pub bias: [i32; CO],
+    /// Per-filter weight scales (zero point 0).
+    pub weight_scales: [f32; CO],
+    /// Input quantization.
+    pub input: QuantParams,
+    /// Output quantization.
+    pub output: QuantParams,
+    requant: [Requant; CO],
+    act: (i8, i8),
+    config: PhantomData<(A, P)>,
+}
+
+impl<const CI: usize, const CO: usize, const K: usize, A: ConvActivation, const S: usize, P: QPadding>
+    QConv2D<CI, CO, K, A, S, P>
+{
+    /// The layer from its int8 weights (`OHWI`), int32 biases, per-filter scales and the input
+    /// and output quantization; precomputes the multipliers and the activation range as
+    /// TFLite Micro's `Prepare` does. Invalid scales give zero multipliers, never a panic.
+    pub fn new(
+        kernel: [[[[i8; CI]; K]; K]; CO],
+        bias: [i32; CO],
+        weight_scales: [f32; CO],
+        input: QuantParams,
+        output: QuantParams,
+    ) -> Self {
+        let requant = core::array::from_fn(|o| {
+            let s_w = weight_scales.get(o).copied().unwrap_or(0.0);
+            Requant::from_real(f64::from(input.scale) * f64::from(s_w) / f64::from(output.scale))
+        });
+        Self { kernel, bias, weight_scales, input, output, requant, act: A::FUSED.range(output), config: PhantomData }
+    }
+
+    /// The requantization multiplier and shift of each filter.
+    pub fn requant(&self) -> &[Requant; CO] {
+        &self.requant
+    }
+}
+
+impl<const CI: usize, const CO: usize, const K: usize, A, const S: usize, P> Default for QConv2D<CI, CO, K, A, S, P> {
+    /// All-zero weights, unit scales.
+    fn default() -> Self {
+        Self {
+            kernel: [[[[0; CI]; K]; K]; CO],
+            bias: [0; CO],
+            weight_scales: [1.0; CO],
+            input: QuantParams::default(),
+            output: QuantParams::default(),
+            requant: [Requant::default(); CO],
+            act: (i8::MIN, i8::MAX),
+            config: PhantomData,
+        }
+    }
+}
+
+impl<
+    const H: usize,
+    const W: usize,
+    const CI: usize,
+    const CO: usize,
+    const K: usize,
+    A: ConvActivation,
+    const S: usize,
+    P: QPadding,
+    const HO: usize,
+    const WO: usize,
+> QLayer<QImage<H, W, CI>> for QConv2D<CI, CO, K, A, S, P>
+where
+    Conv2D<CI, CO, K, A, S, P>: Layer<Image<H, W, CI>, Out = Image<HO, WO, CO>>,
+{
+    type Out = QImage<HO, WO, CO>;
+    const PARAM_BYTES: usize = K * K * CI * CO + 12 * CO;
+
+    fn forward(&self, x: &QImage<H, W, CI>) -> QImage<HO, WO, CO> {
+        let top = P::before(H, HO, K, S);
+        let left = P::before(W, WO, K, S);
+        let input_offset = -self.input.zero_point;
+        let (lo, hi) = self.act;
+        let mut out = [[[0i8; CO]; WO]; HO];
+        let x = x.as_array();
+        for (oy, out_row) in out.iter_mut().enumerate() {
+            for (ox, out_pixel) in out_row.iter_mut().enumerate() {
+                for ((yo, filter), (&b, &m)) in
+                    out_pixel.iter_mut().zip(&self.kernel).zip(self.bias.iter().zip(&self.requant))
+                {
+                    let mut acc = 0i32;
+                    for (ky, filter_row) in filter.iter().enumerate() {
+                        let Some(iy) = (oy * S + ky).checked_sub(top) else { continue };
+                        let Some(in_row) = x.get(iy) else { continue };
+                        for (kx, weights) in filter_row.iter().enumerate() {
+                            let Some(ix) = (ox * S + kx).checked_sub(left) else { continue };
+                            let Some(pixel) = in_row.get(ix) else { continue };
+                            for (&w, &v) in weights.iter().zip(pixel) {
+                                acc = acc.wrapping_add(i32::from(w) * (i32::from(v) + input_offset));
+                            }
+                        }
+                    }
+                    *yo = requantize(acc.wrapping_add(b), m, self.output.zero_point, lo, hi);
+                }
+            }
+        }
+        QImage::new(out)
+    }
+
+    fn input_params(&self) -> QuantParams {
+        self.input
+    }
+
+    fn output_params(&self) -> QuantParams {
+        self.output
+    }
+}

@@ -1,0 +1,190 @@
+//! [`QDense`]: the int8 fully connected layer (TFLite `FULLY_CONNECTED`, per-channel weights),
+//! with its activation folded into the output range or followed by an int8 softmax.
+
+use core::marker::PhantomData;
+
+use super::layer::{QActivation, QLayer};
+use super::requant::Requant;
+use super::softmax::{SoftmaxParams, softmax_i8};
+use super::tensor::{Int8Tensor, QVector, QuantParams};
+use crate::activation::Identity;
+use crate::layer::{Dense, Layer};
+use crate::shape::Vector;
+
+/// The int8 form of [`Dense<IN, OUT, A>`](crate::Dense): `y[o] = clamp(zₒ + M[o]·(Σᵢ W[o][i]·(x[i] −
+/// z_in) + b[o]))`, all in integers, then (for `A = Softmax`) TFLite's int8 softmax.
+///
+/// The weights are int8 with one symmetric scale per output (TFLite's per-channel
+/// quantization, zero point 0), the biases int32 with scale `s_in·s_w[o]`, and `M[o] =
+/// s_in·s_w[o]/s_out` is the fixed-point [`Requant`] computed once, at construction, exactly as
+/// TFLite Micro's `Prepare` computes it. `Relu` and `Relu6` are the clamp bounds; `Softmax`
+/// keeps the logits' quantization and TFLite's softmax constants.
+///
+/// **TFLite equivalent:** `FULLY_CONNECTED` (fused activation `NONE`, `RELU` or `RELU6`), plus a
+/// `SOFTMAX` operator when `A` is [`Softmax`](crate::activation::Softmax). The kernel has
+/// TFLite's layout `(out, in)`, the transpose of Keras' and of the float [`Dense`]'s.
+///
+/// Rounding: TFLite Micro's reference `FullyConnectedPerChannel`, i.e.
+/// `MultiplyByQuantizedMultiplier` with two roundings (the high multiply rounds ties up, the
+/// final shift rounds ties away from zero). LiteRT's reference kernels can differ by one step on
+/// a tie; typed-nn follows TFLite Micro, the interpreter embedded users run.
+///
+/// # Examples
+/// ```
+/// use typed_nn::quant::{Int8, Int8Tensor, QLayer, QVector, QuantParams};
+/// use typed_nn::prelude::*;
+/// let io = QuantParams { scale: 0.5, zero_point: 0 };
+/// // y = relu(2·x0 − x1): weights 1.0 and −0.5 at scale 2⁻⁷ and 2⁻⁸ … one scale per output.
+/// let layer: Int8<Dense<2, 1, Relu>> = Int8::<Dense<2, 1, Relu>>::new([[64, -32]], [0], [2.0 / 64.0], io, io, 1.0);
+/// let y: QVector<1> = layer.forward(&QVector::new([4, 2])); // x = (2.0, 1.0) → 2·2 − 1 = 3.0
+/// assert_eq!(y.as_array(), &[6]); // 3.0 / 0.5
+/// let y: QVector<1> = layer.forward(&QVector::new([1, 4])); // 2·0.5 − 2 < 0 → 0
+/// assert_eq!(y.as_array(), &[0]);
+/// ```
+///
+/// # Panics
+/// Never.
+///
+/// # Allocation
+/// None. `IN·OUT + 16·OUT` bytes of parameters inline (int8 weights; int32 bias, bias with the
+/// input zero point folded in, multiplier and shift per output); `forward` uses `OUT` bytes
+/// of stack (`2·OUT` with a softmax).
+#[derive(Clone, Debug, PartialEq)]
+pub struct QDense<const IN: usize, const OUT: usize, A = Identity> {
+    /// int8 weights in TFLite's layout: `kernel[o][i]` from input `i` to output `o`.
+    pub kernel: [[i8; IN]; OUT],
+    /// int32 biases, scale `s_in·s_w[o]`.
+    pub bias: [i32; OUT],
+    /// Per-output weight scales `s_w[o]` (zero point 0).
+    pub weight_scales: [f32; OUT],
+    /// Input quantization.
+    pub input: QuantParams,
+    /// Quantization of the fully connected output (for a softmax layer: of its logits).
+    pub output: QuantParams,
+    /// The softmax's `β` (1.0 from Keras); unused unless `A` is `Softmax`.
+    pub beta: f32,
+    requant: [Requant; OUT],
+    /// `bias[o] − z_in·Σᵢ kernel[o][i]`: the input zero point folded into the bias.
+    folded_bias: [i32; OUT],
+    softmax: SoftmaxParams,
+    act: (i8, i8),
+    activation: PhantomData<A>,
+}
+
+impl<const IN: usize, const OUT: usize, A: QActivation> QDense<IN, OUT, A> {
+    /// The layer from its int8 weights (layout `(out, in)`), int32 biases, per-output weight
+    /// scales, the input and output quantization, and the softmax's `β` (ignored without a
+    /// softmax). Precomputes the requantization multipliers, the activation range and the
+    /// softmax constants as TFLite Micro's `Prepare` does.
+    ///
+    /// Scales must be positive and finite (the `.tflite` importer and the post-training
+    /// quantizer guarantee it); a zero or invalid scale gives a zero multiplier, never a panic.
+    pub fn new(
+        kernel: [[i8; IN]; OUT],
+        bias: [i32; OUT],
+        weight_scales: [f32; OUT],
+        input: QuantParams,
+        output: QuantParams,
+        beta: f32,
+    ) -> Self {
+        let requant = core::array::from_fn(|o| {
+            let s_w = weight_scales.get(o).copied().unwrap_or(0.0);
+            Requant::from_real(f64::from(input.scale) * f64::from(s_w) / f64::from(output.scale))
+        });
+        let folded_bias = core::array::from_fn(|o| {
+            let row_sum: i32 = kernel.get(o).map_or(0, |row| row.iter().map(|&w| i32::from(w)).sum());
+            bias.get(o).copied().unwrap_or(0).wrapping_sub(input.zero_point.wrapping_mul(row_sum))
+        });
+        let softmax = if A::SOFTMAX {
+            SoftmaxParams::new(beta, output.scale).unwrap_or_default()
+        } else {
+            SoftmaxParams::default()
+        };
+        Self {
+            kernel,
+            bias,
+            weight_scales,
+            input,
+            output,
+            beta,
+            requant,
+            folded_bias,
+            softmax,
+            act: A::FUSED.range(output),
+            activation: PhantomData,
+        }
+    }
+
+    /// The requantization multiplier and shift of each output.
+    pub fn requant(&self) -> &[Requant; OUT] {
+        &self.requant
+    }
+
+    /// The fully connected part: int8 logits (before any softmax).
+    #[inline]
+    pub fn logits(&self, x: &[i8; IN]) -> QVector<OUT> {
+        let mut y = [0i8; OUT];
+        super::kernel::dense_i8(
+            x,
+            &self.kernel,
+            &self.folded_bias,
+            &self.requant,
+            self.output.zero_point,
+            self.act,
+            &mut y,
+        );
+        QVector::new(y)
+    }
+}
+
+impl<const IN: usize, const OUT: usize, A> Default for QDense<IN, OUT, A> {
+    /// All-zero weights, unit scales.
+    fn default() -> Self {
+        Self {
+            kernel: [[0; IN]; OUT],
+            bias: [0; OUT],
+            weight_scales: [1.0; OUT],
+            input: QuantParams::default(),
+            output: QuantParams::default(),
+            beta: 1.0,
+            requant: [Requant::default(); OUT],
+            folded_bias: [0; OUT],
+            softmax: SoftmaxParams::default(),
+            act: (i8::MIN, i8::MAX),
+            activation: PhantomData,
+        }
+    }
+}
+
+impl<X, const IN: usize, const OUT: usize, A> QLayer<X> for QDense<IN, OUT, A>
+where
+    X: Int8Tensor,
+    A: QActivation,
+    Dense<IN, OUT, A>: Layer<X::Float, Out = Vector<OUT>>,
+{
+    type Out = QVector<OUT>;
+    const PARAM_BYTES: usize = IN * OUT + 16 * OUT;
+    const ACTIVATION_BYTES: usize = if A::SOFTMAX { 2 * OUT } else { OUT };
+
+    #[inline]
+    fn forward(&self, x: &X) -> QVector<OUT> {
+        // After a `Flatten` of an H × W × C image, IN must be H·W·C (as for the float Dense).
+        const { assert!(IN == X::LEN, "the int8 Dense after a Flatten must take H·W·C inputs") };
+        let Ok(x) = <&[i8; IN]>::try_from(x.as_slice()) else { return QVector::default() };
+        let logits = self.logits(x);
+        if !A::SOFTMAX {
+            return logits;
+        }
+        let mut y = [0i8; OUT];
+        softmax_i8(&self.softmax, logits.as_array(), &mut y);
+        QVector::new(y)
+    }
+
+    fn input_params(&self) -> QuantParams {
+        self.input
+    }
+
+    fn output_params(&self) -> QuantParams {
+        if A::SOFTMAX { QuantParams { scale: 1.0 / 256.0, zero_point: -128 } } else { self.output }
+    }
+}

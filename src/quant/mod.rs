@@ -1,0 +1,43 @@
+//! int8 inference, bit-exact with TensorFlow Lite for Microcontrollers.
+//!
+//! *See the guide's [int8 chapter](crate::guide::ch08_int8) for the design.* The int8 model of a
+//! float model type `M` is the type [`Int8<M>`]: the same layers, with int8 weights (one
+//! symmetric scale per output channel), int32 biases, and a scale and zero point on each
+//! activation tensor ([`QuantParams`]), all owned by the layers. Inference ([`QLayer::forward`])
+//! is integer-only (TFLite's fixed-point requantization, [`requant`]), `no_std`, heap-free and
+//! panic-free; its memory ([`QLayer::PARAM_BYTES`], [`QLayer::ACTIVATION_BYTES`]) is a
+//! constant of the type, about a quarter of the float model's.
+//!
+//! An int8 model comes from a `.tflite` file written by TensorFlow's converter
+//! (`typed_nn::tflite`, feature `tflite`), or from a trained float model by post-training
+//! quantization.
+//!
+//! | float layer | int8 layer | TFLite operator(s) |
+//! |---|---|---|
+//! | `Dense<IN, OUT, A>` | [`QDense<IN, OUT, A>`](QDense) | `FULLY_CONNECTED` (+ `SOFTMAX`) |
+//! | `Conv2D<CI, CO, K, A, S, P>` | [`QConv2D`] | `CONV_2D` |
+//! | `MaxPool2D<P>` | [`QMaxPool2D<P>`](QMaxPool2D) | `MAX_POOL_2D` |
+//! | `AvgPool2D<P>` | [`QAvgPool2D<P>`](QAvgPool2D) | `AVERAGE_POOL_2D` |
+//! | `GlobalAvgPool2D` | [`QGlobalAvgPool2D`] | `MEAN` (axes 1, 2) |
+//! | `Flatten` | [`QFlatten`] | `RESHAPE` |
+
+pub mod conv;
+pub mod dense;
+pub mod flatten;
+pub(crate) mod kernel;
+pub mod layer;
+pub mod model;
+pub mod pool;
+pub mod requant;
+pub mod softmax;
+pub mod tensor;
+
+pub use conv::{ConvActivation, QConv2D, QPadding};
+pub use dense::QDense;
+pub use flatten::QFlatten;
+pub use layer::{Fused, QActivation, QLayer};
+pub use model::{Int8, Quantize};
+pub use pool::{QAvgPool2D, QGlobalAvgPool2D, QMaxPool2D};
+pub use requant::Requant;
+pub use softmax::SoftmaxParams;
+pub use tensor::{HasInt8, Int8Of, Int8Tensor, QFlat, QImage, QVector, QuantParams};

@@ -1,0 +1,154 @@
+//! int8 models: a tuple of int8 layers is an int8 layer, and [`Int8<M>`] names the int8 model
+//! of a float model type `M`, so the architecture is written once.
+
+use super::conv::{ConvActivation, QConv2D, QPadding};
+use super::dense::QDense;
+use super::flatten::QFlatten;
+use super::layer::{QActivation, QLayer};
+use super::pool::{QAvgPool2D, QGlobalAvgPool2D, QMaxPool2D};
+use super::tensor::{Int8Tensor, QuantParams};
+use crate::layer::{AvgPool2D, Conv2D, Dense, Flatten, GlobalAvgPool2D, MaxPool2D};
+
+/// A float layer or model that has an int8 form: the type-level function behind [`Int8`].
+///
+/// Implemented for `f32` [`Dense`] (activations `Identity`, `Relu`, `Relu6`, `Softmax`),
+/// [`Conv2D`] (`Identity`, `Relu`, `Relu6`; `Valid` or `Same`; any stride), [`MaxPool2D`],
+/// [`AvgPool2D`], [`GlobalAvgPool2D`], [`Flatten`], and tuples of up to 12 of them.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` has no int8 form in typed-nn",
+    label = "no int8 form",
+    note = "int8 models are made of f32 Dense (Identity, Relu, Relu6, Softmax), Conv2D (Identity, Relu, Relu6), MaxPool2D, AvgPool2D, GlobalAvgPool2D and Flatten"
+)]
+pub trait Quantize {
+    /// The int8 layer or model with the same shapes.
+    type Int8;
+}
+
+/// The int8 model of the float model type `M`: `Int8<(Dense<64, 32, Relu>, Dense<32, 10,
+/// Softmax>)>` is `(QDense<64, 32, Relu>, QDense<32, 10, Softmax>)`.
+///
+/// # Examples
+/// ```
+/// use typed_nn::prelude::*;
+/// use typed_nn::quant::{Int8, QLayer, QVector};
+/// type Mlp = (Dense<784, 64, Relu>, Dense<64, 10, Softmax>);
+/// type MlpI8 = Int8<Mlp>;
+/// // The memory of the int8 model is a constant, about a quarter of the float one's.
+/// assert_eq!(<MlpI8 as QLayer<QVector<784>>>::PARAM_BYTES, 784 * 64 + 64 * 10 + 16 * 74);
+/// assert_eq!(<Mlp as Params<f32>>::PARAM_BYTES, 4 * 50_890);
+/// assert_eq!(<MlpI8 as QLayer<QVector<784>>>::ACTIVATION_BYTES, 64 + 2 * 10);
+/// ```
+pub type Int8<M> = <M as Quantize>::Int8;
+
+impl<const IN: usize, const OUT: usize, A: QActivation> Quantize for Dense<IN, OUT, A, f32> {
+    type Int8 = QDense<IN, OUT, A>;
+}
+
+impl<const CI: usize, const CO: usize, const K: usize, A: ConvActivation, const S: usize, P: QPadding> Quantize
+    for Conv2D<CI, CO, K, A, S, P, f32>
+{
+    type Int8 = QConv2D<CI, CO, K, A, S, P>;
+}
+
+impl<const P: usize> Quantize for MaxPool2D<P> {
+    type Int8 = QMaxPool2D<P>;
+}
+
+impl<const P: usize> Quantize for AvgPool2D<P> {
+    type Int8 = QAvgPool2D<P>;
+}
+
+impl Quantize for GlobalAvgPool2D {
+    type Int8 = QGlobalAvgPool2D;
+}
+
+impl Quantize for Flatten {
+    type Int8 = QFlatten;
+}
+
+macro_rules! quantize_tuple {
+    ($($L:ident),+) => {
+        impl<$($L: Quantize),+> Quantize for ($($L,)+) {
+            type Int8 = ($($L::Int8,)+);
+        }
+    };
+}
+
+quantize_tuple!(L0);
+quantize_tuple!(L0, L1);
+quantize_tuple!(L0, L1, L2);
+quantize_tuple!(L0, L1, L2, L3);
+quantize_tuple!(L0, L1, L2, L3, L4);
+quantize_tuple!(L0, L1, L2, L3, L4, L5);
+quantize_tuple!(L0, L1, L2, L3, L4, L5, L6);
+quantize_tuple!(L0, L1, L2, L3, L4, L5, L6, L7);
+quantize_tuple!(L0, L1, L2, L3, L4, L5, L6, L7, L8);
+quantize_tuple!(L0, L1, L2, L3, L4, L5, L6, L7, L8, L9);
+quantize_tuple!(L0, L1, L2, L3, L4, L5, L6, L7, L8, L9, L10);
+quantize_tuple!(L0, L1, L2, L3, L4, L5, L6, L7, L8, L9, L10, L11);
+
+/// A one-layer tuple is that layer.
+impl<X: Int8Tensor, L: QLayer<X>> QLayer<X> for (L,) {
+    type Out = L::Out;
+    const PARAM_BYTES: usize = L::PARAM_BYTES;
+    const ACTIVATION_BYTES: usize = L::ACTIVATION_BYTES;
+
+    #[inline]
+    fn forward(&self, x: &X) -> L::Out {
+        self.0.forward(x)
+    }
+
+    fn input_params(&self) -> QuantParams {
+        self.0.input_params()
+    }
+
+    fn output_params(&self) -> QuantParams {
+        self.0.output_params()
+    }
+}
+
+/// `QLayer` for one tuple arity ≥ 2: entry `(Yᵢ₋₁, Lᵢ, Yᵢ, i)` says layer `Lᵢ` maps `Yᵢ₋₁` to
+/// `Yᵢ`; the invocations below were written by a loop, one per arity.
+macro_rules! qtuple {
+    (first = ($L0:ident, $Y0:ident); middle = [$(($In:ident, $L:ident, $Y:ident, $i:tt)),*]; last = ($InZ:ident, $Z:ident, $YZ:ident, $iz:tt);) => {
+        impl<X: Int8Tensor, $L0, $Y0, $($L, $Y,)* $Z, $YZ> QLayer<X> for ($L0, $($L,)* $Z,)
+        where
+            $L0: QLayer<X, Out = $Y0>,
+            $Y0: Int8Tensor,
+            $($L: QLayer<$In, Out = $Y>, $Y: Int8Tensor,)*
+            $Z: QLayer<$InZ, Out = $YZ>,
+            $YZ: Int8Tensor,
+        {
+            type Out = $YZ;
+            const PARAM_BYTES: usize = $L0::PARAM_BYTES $(+ $L::PARAM_BYTES)* + $Z::PARAM_BYTES;
+            const ACTIVATION_BYTES: usize = $L0::ACTIVATION_BYTES $(+ $L::ACTIVATION_BYTES)* + $Z::ACTIVATION_BYTES;
+
+            #[inline]
+            fn forward(&self, x: &X) -> $YZ {
+                let x = &self.0.forward(x);
+                $(let x = &self.$i.forward(x);)*
+                self.$iz.forward(x)
+            }
+
+            fn input_params(&self) -> QuantParams {
+                self.0.input_params()
+            }
+
+            fn output_params(&self) -> QuantParams {
+                self.$iz.output_params()
+            }
+        }
+    };
+}
+
+qtuple! { first = (L0, Y0); middle = []; last = (Y0, L1, Y1, 1); }
+qtuple! { first = (L0, Y0); middle = [(Y0, L1, Y1, 1)]; last = (Y1, L2, Y2, 2); }
+qtuple! { first = (L0, Y0); middle = [(Y0, L1, Y1, 1), (Y1, L2, Y2, 2)]; last = (Y2, L3, Y3, 3); }
+qtuple! { first = (L0, Y0); middle = [(Y0, L1, Y1, 1), (Y1, L2, Y2, 2), (Y2, L3, Y3, 3)]; last = (Y3, L4, Y4, 4); }
+qtuple! { first = (L0, Y0); middle = [(Y0, L1, Y1, 1), (Y1, L2, Y2, 2), (Y2, L3, Y3, 3), (Y3, L4, Y4, 4)]; last = (Y4, L5, Y5, 5); }
+qtuple! { first = (L0, Y0); middle = [(Y0, L1, Y1, 1), (Y1, L2, Y2, 2), (Y2, L3, Y3, 3), (Y3, L4, Y4, 4), (Y4, L5, Y5, 5)]; last = (Y5, L6, Y6, 6); }
+qtuple! { first = (L0, Y0); middle = [(Y0, L1, Y1, 1), (Y1, L2, Y2, 2), (Y2, L3, Y3, 3), (Y3, L4, Y4, 4), (Y4, L5, Y5, 5), (Y5, L6, Y6, 6)]; last = (Y6, L7, Y7, 7); }
+qtuple! { first = (L0, Y0); middle = [(Y0, L1, Y1, 1), (Y1, L2, Y2, 2), (Y2, L3, Y3, 3), (Y3, L4, Y4, 4), (Y4, L5, Y5, 5), (Y5, L6, Y6, 6), (Y6, L7, Y7, 7)]; last = (Y7, L8, Y8, 8); }
+qtuple! { first = (L0, Y0); middle = [(Y0, L1, Y1, 1), (Y1, L2, Y2, 2), (Y2, L3, Y3, 3), (Y3, L4, Y4, 4), (Y4, L5, Y5, 5), (Y5, L6, Y6, 6), (Y6, L7, Y7, 7), (Y7, L8, Y8, 8)]; last = (Y8, L9, Y9, 9); }
+qtuple! { first = (L0, Y0); middle = [(Y0, L1, Y1, 1), (Y1, L2, Y2, 2), (Y2, L3, Y3, 3), (Y3, L4, Y4, 4), (Y4, L5, Y5, 5), (Y5, L6, Y6, 6), (Y6, L7, Y7, 7), (Y7, L8, Y8, 8), (Y8, L9, Y9, 9)]; last = (Y9, L10, Y10, 10); }
+qtuple! { first = (L0, Y0); middle = [(Y0, L1, Y1, 1), (Y1, L2, Y2, 2), (Y2, L3, Y3, 3), (Y3, L4, Y4, 4), (Y4, L5, Y5, 5), (Y5, L6, Y6, 6), (Y6, L7, Y7, 7), (Y7, L8, Y8, 8), (Y8, L9, Y9, 9), (Y9, L10, Y10, 10)]; last = (Y10, L11, Y11, 11); }
