@@ -96,6 +96,7 @@ macro_rules! entry {
     entry!("The pooling window fits the image", "pool_window_must_fit_image", "`cargo check`"),
     entry!("An image needs Flatten before a Dense", "dense_needs_flatten_after_image", "`cargo check`"),
     entry!("A weight image has the model's length", "weight_image_length_must_match", "`cargo check`"),
+    entry!("An int8 image has the int8 model's length", "int8_image_length_must_match", "`cargo check`"),
     entry!(
         "The Dense after a Flatten takes H·W·C inputs",
         "dense_after_flatten_must_take_flattened_size",

@@ -2,6 +2,7 @@
 
 use core::marker::PhantomData;
 
+use super::image::{Int8Bytes, Int8ImageError, Reader, Writer, const_try};
 use super::kernel::requantize;
 use super::layer::{Fused, QLayer};
 use super::requant::Requant;
@@ -104,24 +105,70 @@ impl<const CI: usize, const CO: usize, const K: usize, A: ConvActivation, const 
 {
     /// The layer from its int8 weights (`OHWI`), int32 biases, per-filter scales and the input
     /// and output quantization; precomputes the multipliers and the activation range as
-    /// TFLite Micro's `Prepare` does. Invalid scales give zero multipliers, never a panic.
-    pub fn new(
+    /// TFLite Micro's `Prepare` does. Invalid scales give zero multipliers, never a panic. A
+    /// `const fn`, for [`int8_model_from_le_bytes!`](crate::int8_model_from_le_bytes).
+    #[allow(clippy::indexing_slicing)] // `o < CO`, the loop bound; `get` is not const
+    pub const fn new(
         kernel: [[[[i8; CI]; K]; K]; CO],
         bias: [i32; CO],
         weight_scales: [f32; CO],
         input: QuantParams,
         output: QuantParams,
     ) -> Self {
-        let requant = core::array::from_fn(|o| {
-            let s_w = weight_scales.get(o).copied().unwrap_or(0.0);
-            Requant::from_real(f64::from(input.scale) * f64::from(s_w) / f64::from(output.scale))
-        });
+        let mut requant = [Requant { multiplier: 0, shift: 0 }; CO];
+        let mut o = 0;
+        while o < CO {
+            requant[o] = Requant::from_real(input.scale as f64 * weight_scales[o] as f64 / output.scale as f64);
+            o += 1;
+        }
         Self { kernel, bias, weight_scales, input, output, requant, act: A::FUSED.range(output), config: PhantomData }
     }
 
     /// The requantization multiplier and shift of each filter.
     pub fn requant(&self) -> &[Requant; CO] {
         &self.requant
+    }
+}
+
+impl<const CI: usize, const CO: usize, const K: usize, A: ConvActivation, const S: usize, P: QPadding>
+    QConv2D<CI, CO, K, A, S, P>
+{
+    /// The layer whose [int8 image](super::image) starts at byte `offset` of `bytes`, built in
+    /// the compiler when used in a `const` or `static`.
+    ///
+    /// # Errors
+    /// [`Int8ImageError`] for a scale that is not positive and finite or a zero point outside
+    /// the int8 range.
+    pub const fn from_le_bytes_at(bytes: &[u8], offset: usize) -> Result<Self, Int8ImageError> {
+        let mut r = Reader::new(bytes, offset);
+        let input = const_try!(r.params());
+        let output = const_try!(r.params());
+        let mut weight_scales = [0f32; CO];
+        const_try!(r.scales(&mut weight_scales));
+        let mut bias = [0i32; CO];
+        r.i32s(&mut bias);
+        let mut kernel = [[[[0i8; CI]; K]; K]; CO];
+        r.i8s(kernel.as_flattened_mut().as_flattened_mut().as_flattened_mut());
+        Ok(Self::new(kernel, bias, weight_scales, input, output))
+    }
+}
+
+impl<const CI: usize, const CO: usize, const K: usize, A: ConvActivation, const S: usize, P: QPadding> Int8Bytes
+    for QConv2D<CI, CO, K, A, S, P>
+{
+    const IMAGE_BYTES: usize = 16 + 8 * CO + K * K * CI * CO;
+
+    fn write_le_bytes_at(&self, out: &mut [u8], offset: usize) {
+        let mut w = Writer::new(out, offset);
+        w.params(self.input);
+        w.params(self.output);
+        w.f32s(&self.weight_scales);
+        w.i32s(&self.bias);
+        w.i8s(self.kernel.as_flattened().as_flattened().as_flattened());
+    }
+
+    fn read_le_bytes_at(bytes: &[u8], offset: usize) -> Result<Self, Int8ImageError> {
+        Self::from_le_bytes_at(bytes, offset)
     }
 }
 

@@ -24,6 +24,7 @@
 pub mod conv;
 pub mod dense;
 pub mod flatten;
+pub mod image;
 pub(crate) mod kernel;
 pub mod layer;
 pub mod model;
@@ -35,6 +36,7 @@ pub mod tensor;
 pub use conv::{ConvActivation, QConv2D, QPadding};
 pub use dense::QDense;
 pub use flatten::QFlatten;
+pub use image::{Int8Bytes, Int8ImageError};
 pub use layer::{Fused, QActivation, QLayer};
 pub use model::{Int8, Quantize};
 pub use pool::{QAvgPool2D, QGlobalAvgPool2D, QMaxPool2D};

@@ -135,17 +135,29 @@ pub const fn multiply_by_quantized_multiplier_greater_than_one(x: i32, multiplie
 
 /// `round(x)` for an `f32`, half away from zero (C's `roundf`, TFLite's `TfLiteRound`), as an
 /// `i64` saturated at the `i32` range. NaN gives 0.
-pub(crate) fn round_f32_saturating(x: f32) -> i64 {
+///
+/// A `const fn` (so that int8 layers can be built from a byte image at compile time); `core`
+/// has no `f32::round` without `std`. Exact: below 2²³ in magnitude, `x − trunc(x)` is
+/// representable, so comparing it with ½ decides the rounding without error; from 2²³ on every
+/// `f32` is an integer.
+pub(crate) const fn round_f32_saturating(x: f32) -> i64 {
     if x.is_nan() {
         return 0;
     }
-    let r = libm::roundf(x);
-    if r >= i32::MAX as f32 {
-        i64::from(i32::MAX)
-    } else if r <= i32::MIN as f32 {
-        i64::from(i32::MIN)
+    if x >= i32::MAX as f32 {
+        return i32::MAX as i64;
+    }
+    if x <= i32::MIN as f32 {
+        return i32::MIN as i64;
+    }
+    let t = x as i64; // truncation toward zero, exact in this range
+    let frac = x - t as f32;
+    if frac >= 0.5 {
+        t + 1
+    } else if frac <= -0.5 {
+        t - 1
     } else {
-        r as i64
+        t
     }
 }
 
@@ -269,5 +281,23 @@ mod tests {
         assert_eq!(round_f32_saturating(1e20), i64::from(i32::MAX));
         assert_eq!(round_f32_saturating(-1e20), i64::from(i32::MIN));
         assert_eq!(round_f32_saturating(f32::NAN), 0);
+        assert_eq!((round_f32_saturating(0.5), round_f32_saturating(-0.5)), (1, -1));
+        assert_eq!((round_f32_saturating(0.499_999_97), round_f32_saturating(-0.499_999_97)), (0, 0));
+        assert_eq!(round_f32_saturating(8_388_607.5), 8_388_608);
+    }
+
+    #[test]
+    fn const_round_agrees_with_libm_roundf() {
+        // Every f32 bit pattern in a sweep across all exponents (one in 4099), both signs: the
+        // hand-written const rounding equals libm's `roundf` wherever the result fits an i32.
+        let mut bits = 0u32;
+        while let Some(next) = bits.checked_add(4099) {
+            let x = f32::from_bits(bits);
+            bits = next;
+            if x.is_nan() || x.abs() >= 2_147_483_520.0 {
+                continue;
+            }
+            assert_eq!(round_f32_saturating(x), libm::roundf(x) as i64, "{x:e}");
+        }
     }
 }

@@ -31,11 +31,12 @@ pub struct SoftmaxParams {
 impl SoftmaxParams {
     /// TFLite's `PreprocessSoftmaxScaling(β, s_in, 5)` and `CalculateInputRadius(5, shift)`.
     ///
-    /// Returns `None` when the scaled multiplier is not greater than one (TFLite aborts there:
+    /// A `const fn`, so an int8 softmax can be prepared at compile time. Returns `None` when the
+    /// scaled multiplier is not greater than one (TFLite aborts there:
     /// it needs `β · s_in > 2⁻²⁶`) or not finite.
-    pub fn new(beta: f32, input_scale: f32) -> Option<Self> {
-        let max_real = f64::from(i32::MAX); // (1 << 31) − 1.0
-        let real = f64::from(beta) * f64::from(input_scale) * f64::from(1i32 << (31 - SCALED_DIFF_INTEGER_BITS));
+    pub const fn new(beta: f32, input_scale: f32) -> Option<Self> {
+        let max_real = i32::MAX as f64; // (1 << 31) − 1.0
+        let real = beta as f64 * input_scale as f64 * (1i32 << (31 - SCALED_DIFF_INTEGER_BITS)) as f64;
         if !real.is_finite() || real.is_nan() {
             return None;
         }
@@ -48,8 +49,9 @@ impl SoftmaxParams {
             return None;
         }
         // floor(((1 << 5) − 1) · 2^(31 − 5) / 2^shift), an exact integer shift.
-        let radius = (((1i64 << SCALED_DIFF_INTEGER_BITS) - 1) << (31 - SCALED_DIFF_INTEGER_BITS)) >> shift.min(63);
-        let diff_min = -(radius.min(i64::from(i32::MAX)) as i32);
+        let radius = (((1i64 << SCALED_DIFF_INTEGER_BITS) - 1) << (31 - SCALED_DIFF_INTEGER_BITS))
+            >> (if shift < 63 { shift } else { 63 });
+        let diff_min = -(if radius < i32::MAX as i64 { radius } else { i32::MAX as i64 } as i32);
         Some(Self { input_multiplier: multiplier, input_left_shift: shift, diff_min })
     }
 }
