@@ -1,5 +1,6 @@
 //! The int8 byte image: an int8 model as little-endian bytes whose length is a constant of its
-//! type, decoded by the compiler into a `static` with [`int8_model_from_le_bytes!`].
+//! type, decoded by the compiler into a `static` with
+//! [`int8_model_from_le_bytes!`](crate::int8_model_from_le_bytes).
 //!
 //! *See the guide's [int8 chapter](crate::guide::ch08_int8) for the firmware pattern.* A
 //! `.tflite` file is read with the `flatbuffers` runtime, which needs `alloc`, and checking it
@@ -7,8 +8,9 @@
 //! checks the file on the build machine: its `build.rs` loads the `.tflite` into the model's
 //! int8 type with the verifying loader ([`FromTflite`](crate::tflite::FromTflite)) and writes
 //! [`Int8Bytes::to_le_bytes`]; the firmware bakes those bytes in with
-//! [`int8_model_from_le_bytes!`]. A file that does not match the type fails the build script; an
-//! image of the wrong length, or with an invalid scale or zero point, does not compile.
+//! [`int8_model_from_le_bytes!`](crate::int8_model_from_le_bytes). A file that does not match
+//! the type fails the build script; an image of the wrong length, or with an invalid scale or
+//! zero point, does not compile.
 //!
 //! # Layout
 //! Each layer in model order, no header, no padding; every value little-endian:
@@ -84,7 +86,7 @@ pub enum Int8ImageError {
 
 impl Int8ImageError {
     /// A fixed sentence for the error, usable in a `const` context (where
-    /// [`int8_model_from_le_bytes!`] reports it as a compile error).
+    /// [`int8_model_from_le_bytes!`](crate::int8_model_from_le_bytes) reports it as a compile error).
     pub const fn message(&self) -> &'static str {
         match self {
             Self::WrongLength { .. } => "the int8 image's length is not the model's IMAGE_BYTES",
@@ -235,8 +237,9 @@ macro_rules! int8_model_from_le_bytes {
     }};
 }
 
-/// The length check of [`int8_model_from_le_bytes!`]: the two numbers are in the type, so the
-/// compile error shows them, `Int8ImageLength<2000, 2744>` (found, expected).
+/// The length check of [`int8_model_from_le_bytes!`](crate::int8_model_from_le_bytes): the two
+/// numbers are in the type, so the compile error shows them, `Int8ImageLength<2000, 2744>`
+/// (found, expected).
 #[doc(hidden)]
 pub struct Int8ImageLength<const FOUND: usize, const EXPECTED: usize>;
 
@@ -249,7 +252,8 @@ impl<const FOUND: usize, const EXPECTED: usize> Int8ImageLength<FOUND, EXPECTED>
 }
 
 /// Stops compile-time evaluation with the error's message; only ever evaluated by the compiler
-/// (inside [`int8_model_from_le_bytes!`]'s `const`), so no panic path reaches a program.
+/// (inside the `const` of [`int8_model_from_le_bytes!`](crate::int8_model_from_le_bytes)), so
+/// no panic path reaches a program.
 #[doc(hidden)]
 #[allow(clippy::panic)] // a compile error, never a run-time panic: see above
 pub const fn refuse(e: Int8ImageError) -> ! {
