@@ -21,6 +21,7 @@
 //! | `GlobalAvgPool2D` | [`QGlobalAvgPool2D`] | `MEAN` (axes 1, 2) |
 //! | `Flatten` | [`QFlatten`] | `RESHAPE` |
 
+pub mod calibrate;
 pub mod conv;
 pub mod dense;
 pub mod flatten;
@@ -33,6 +34,7 @@ pub mod requant;
 pub mod softmax;
 pub mod tensor;
 
+pub use calibrate::{CalibrationError, calibrate};
 pub use conv::{ConvActivation, QConv2D, QPadding};
 pub use dense::QDense;
 pub use flatten::QFlatten;
