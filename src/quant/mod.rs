@@ -10,7 +10,8 @@
 //!
 //! An int8 model comes from a `.tflite` file written by TensorFlow's converter
 //! (`typed_nn::tflite`, feature `tflite`), or from a trained float model by post-training
-//! quantization.
+//! quantization ([`calibrate()`]), and reaches firmware as a byte image baked in at compile time
+//! ([`image`], [`int8_model_from_le_bytes!`](crate::int8_model_from_le_bytes)).
 //!
 //! | float layer | int8 layer | TFLite operator(s) |
 //! |---|---|---|
