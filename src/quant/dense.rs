@@ -69,6 +69,8 @@ pub struct QDense<const IN: usize, const OUT: usize, A = Identity> {
     folded_bias: [i32; OUT],
     softmax: SoftmaxParams,
     act: (i8, i8),
+    /// No weight is −128: the SIMD kernels may run (see `kernel::int8`).
+    narrow: bool,
     activation: PhantomData<A>,
 }
 
@@ -124,6 +126,7 @@ impl<const IN: usize, const OUT: usize, A: QActivation> QDense<IN, OUT, A> {
             folded_bias,
             softmax,
             act: A::FUSED.range(output),
+            narrow: crate::kernel::int8::has_no_minus_128(kernel.as_flattened()),
             activation: PhantomData,
         }
     }
@@ -136,10 +139,11 @@ impl<const IN: usize, const OUT: usize, A: QActivation> QDense<IN, OUT, A> {
     /// The fully connected part: int8 logits (before any softmax).
     #[inline]
     pub fn logits(&self, x: &[i8; IN]) -> QVector<OUT> {
+        let mut acc = [0i32; OUT];
+        crate::kernel::int8::dot_rows(x, self.kernel.as_flattened(), &mut acc, self.narrow);
         let mut y = [0i8; OUT];
-        super::kernel::dense_i8(
-            x,
-            &self.kernel,
+        crate::kernel::int8::requantize_rows(
+            &acc,
             &self.folded_bias,
             &self.requant,
             self.output.zero_point,
@@ -209,6 +213,7 @@ impl<const IN: usize, const OUT: usize, A> Default for QDense<IN, OUT, A> {
             folded_bias: [0; OUT],
             softmax: SoftmaxParams::default(),
             act: (i8::MIN, i8::MAX),
+            narrow: true,
             activation: PhantomData,
         }
     }

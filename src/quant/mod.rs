@@ -35,6 +35,7 @@ pub mod requant;
 pub mod softmax;
 pub mod tensor;
 
+pub use crate::kernel::int8::{Simd, simd};
 pub use calibrate::{CalibrationError, calibrate};
 pub use conv::{ConvActivation, QConv2D, QPadding};
 pub use dense::QDense;

@@ -117,9 +117,10 @@ pub fn exp_on_negative_values(a: i32) -> i32 {
     ));
     let remainder = a_mod_quarter_minus_one_quarter.wrapping_sub(a);
     for &(exponent, multiplier) in &BARREL {
-        if remainder & (1 << (FRACTIONAL_BITS + exponent)) != 0 {
-            result = srdhm(result, multiplier);
-        }
+        // Computed unconditionally and selected, so the bits of the input do not become
+        // unpredictable branches.
+        let scaled = srdhm(result, multiplier);
+        result = if remainder & (1 << (FRACTIONAL_BITS + exponent)) != 0 { scaled } else { result };
     }
     if a == 0 { i32::MAX } else { result }
 }
@@ -162,29 +163,35 @@ const fn reciprocal(sum: i32) -> (i32, i32) {
 /// The int8 softmax of one row, TFLite's `reference_ops::Softmax<int8_t, int8_t>`: output scale
 /// 1/256, zero point −128.
 ///
+/// Each `exp` is computed once and kept (TFLite's reference computes it twice, for the sum and
+/// for the output; the values are the same).
+///
 /// # Panics
 /// Never.
-pub fn softmax_i8(params: &SoftmaxParams, x: &[i8], out: &mut [i8]) {
+pub fn softmax_i8<const N: usize>(params: &SoftmaxParams, x: &[i8; N], out: &mut [i8; N]) {
     let max = x.iter().copied().max().unwrap_or(i8::MIN);
-    let scaled = |v: i8| -> Option<i32> {
-        let diff = i32::from(v) - i32::from(max);
-        (diff >= params.diff_min).then(|| {
-            multiply_by_quantized_multiplier_greater_than_one(diff, params.input_multiplier, params.input_left_shift)
-        })
-    };
+    // exp(β·s·(x − max)) in Q0.31, or `None` below the input radius (output −128).
+    let mut exps = [None; N];
     let mut sum_of_exps: i32 = 0; // Q12.19
-    for &v in x {
-        if let Some(d) = scaled(v) {
-            sum_of_exps =
-                sum_of_exps.wrapping_add(rounding_divide_by_pot(exp_on_negative_values(d), ACCUMULATION_INTEGER_BITS));
+    for (e, &v) in exps.iter_mut().zip(x) {
+        let diff = i32::from(v) - i32::from(max);
+        if diff >= params.diff_min {
+            let scaled = multiply_by_quantized_multiplier_greater_than_one(
+                diff,
+                params.input_multiplier,
+                params.input_left_shift,
+            );
+            let exp = exp_on_negative_values(scaled);
+            sum_of_exps = sum_of_exps.wrapping_add(rounding_divide_by_pot(exp, ACCUMULATION_INTEGER_BITS));
+            *e = Some(exp);
         }
     }
     let (shifted_scale, num_bits_over_unit) = reciprocal(sum_of_exps);
     let exponent = num_bits_over_unit + 31 - 8;
-    for (o, &v) in out.iter_mut().zip(x) {
-        *o = match scaled(v) {
-            Some(d) => {
-                let unsat = rounding_divide_by_pot(srdhm(shifted_scale, exp_on_negative_values(d)), exponent);
+    for (o, e) in out.iter_mut().zip(exps) {
+        *o = match e {
+            Some(exp) => {
+                let unsat = rounding_divide_by_pot(srdhm(shifted_scale, exp), exponent);
                 unsat.saturating_add(-128).clamp(-128, 127) as i8
             }
             None => i8::MIN,
