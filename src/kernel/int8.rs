@@ -16,7 +16,8 @@
 //!
 //! `TYPED_NN_SIMD=avx512|avx2|portable` (read once, with `std`) caps the path, so both SIMD
 //! paths and the portable one can be measured on one machine; a path the CPU lacks falls back
-//! to the next one down.
+//! to the next one down. Reading it allocates a copy of its value, only when it is set
+//! (`tests/int8_no_alloc.rs`). The float kernels have no such switch.
 
 use crate::quant::kernel::requantize;
 use crate::quant::requant::Requant;
@@ -42,7 +43,16 @@ impl core::fmt::Display for Simd {
     }
 }
 
-/// The path [`dot_rows`] takes on this machine (and with `TYPED_NN_SIMD`): detected once.
+/// The int8 kernel path this process uses: the widest the CPU has (with `std` on x86-64;
+/// otherwise [`Simd::Portable`]), capped by the environment variable
+/// `TYPED_NN_SIMD=avx512|avx2|portable`. Detected on the first call; every path computes the
+/// same bytes.
+///
+/// # Examples
+/// ```
+/// let path = typed_nn::quant::simd();
+/// println!("int8 kernels: {path}"); // "avx512-vnni", "avx2" or "portable"
+/// ```
 pub fn simd() -> Simd {
     #[cfg(all(feature = "std", target_arch = "x86_64"))]
     {
@@ -120,6 +130,17 @@ pub(crate) fn dot_rows_portable(x: &[i8], w: &[i8], acc: &mut [i32]) {
     }
 }
 
+/// `Σ a·b` over two int8 receptive fields of the same fixed shape (a conv's patch and one
+/// filter), in `i32` (wrapping): every length is a constant, so small ones unroll completely.
+#[inline(always)]
+pub(crate) fn dot_fixed<const K: usize, const CI: usize>(a: &[[[i8; CI]; K]; K], b: &[[[i8; CI]; K]; K]) -> i32 {
+    a.as_flattened()
+        .as_flattened()
+        .iter()
+        .zip(b.as_flattened().as_flattened())
+        .fold(0i32, |s, (&x, &w)| s.wrapping_add(i32::from(x) * i32::from(w)))
+}
+
 /// `Σ a[i]·b[i]` in `i32` (wrapping), written so the loop vectorises: 16 independent lanes.
 #[inline(always)]
 fn dot(a: &[i8], b: &[i8]) -> i32 {
@@ -152,7 +173,7 @@ pub(crate) fn requantize_rows(
     out: &mut [i8],
 ) {
     #[cfg(all(feature = "std", target_arch = "x86_64"))]
-    if simd() != Simd::Portable {
+    if acc.len() >= 8 && simd() != Simd::Portable {
         // SAFETY: `requantize_rows_avx2` requires `avx2`; every path but `Portable` implies it.
         unsafe { x86::requantize_rows_avx2(acc, bias, requant, zero_point, (lo, hi), out) };
         return;

@@ -256,7 +256,15 @@ where
                     }
                 }
                 let mut acc = [0i32; CO];
-                crate::kernel::int8::dot_rows(patch.as_flattened().as_flattened(), weights, &mut acc, self.narrow);
+                if K * K * CI < 32 {
+                    // A small receptive field: one fixed-length dot product per filter, which the
+                    // compiler unrolls completely (the SIMD kernels need 32 inputs).
+                    for (a, filter) in acc.iter_mut().zip(&self.kernel) {
+                        *a = crate::kernel::int8::dot_fixed(&patch, filter);
+                    }
+                } else {
+                    crate::kernel::int8::dot_rows(patch.as_flattened().as_flattened(), weights, &mut acc, self.narrow);
+                }
                 let zero_point = self.output.zero_point;
                 crate::kernel::int8::requantize_rows(
                     &acc,
