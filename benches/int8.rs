@@ -63,10 +63,12 @@ fn fully_connected<const IN: usize, const OUT: usize, A: QActivation>(
     relu: bool,
 ) -> [i8; OUT] {
     let mut y = [0i8; OUT];
+    let zero_point = l.input.zero_point;
     for o in 0..OUT {
+        let row = &l.kernel[o];
         let mut acc = l.bias[o];
         for i in 0..IN {
-            acc += i32::from(l.kernel[o][i]) * (i32::from(x[i]) - l.input.zero_point);
+            acc += i32::from(row[i]) * (i32::from(x[i]) - zero_point);
         }
         let m = l.requant()[o];
         let v = multiply_by_quantized_multiplier(acc, m.multiplier, m.shift) + l.output.zero_point;
