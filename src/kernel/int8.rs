@@ -476,7 +476,7 @@ mod tests {
                 let mut portable = std::vec![0; rows];
                 dot_rows_portable(&x, &w, &mut portable);
                 assert_eq!(portable, want, "portable, n = {n}, rows = {rows}");
-                #[cfg(target_arch = "x86_64")]
+                #[cfg(all(feature = "std", target_arch = "x86_64"))]
                 {
                     let mut simd_out = std::vec![0; rows];
                     if std::is_x86_feature_detected!("avx2") {
@@ -523,7 +523,7 @@ mod tests {
             requantize_rows_portable(&acc, &bias, &requant, zp, bounds, &mut want);
             requantize_rows(&acc, &bias, &requant, zp, bounds, &mut got);
             assert_eq!(got, want, "dispatched ({}), round {round}", simd());
-            #[cfg(target_arch = "x86_64")]
+            #[cfg(all(feature = "std", target_arch = "x86_64"))]
             if std::is_x86_feature_detected!("avx2") {
                 let mut avx2 = std::vec![0i8; n];
                 // SAFETY: the CPU supports avx2 (checked on the line above).
