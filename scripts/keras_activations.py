@@ -17,6 +17,10 @@ import keras
 # Points away from every kink (0 for relu-likes, ±3 for hard_*, 6 for relu6).
 POINTS = [-7.5, -3.2, -1.0, -0.3, 0.25, 0.9, 2.0, 4.5, 8.0]
 
+# Every kink of every built-in: there the derivative is a convention, and typed-nn follows the
+# one jax.grad computes through Keras' own definitions (relu'(0) = 0, leaky_relu'(0) = 1, ...).
+KINKS = [-3.0, 0.0, 3.0, 6.0]
+
 # typed-nn name -> Keras function. tanh: keras.activations.tanh returns float32 for float64
 # input in keras 3.15.1 (see reference/keras.md), so jnp.tanh is the float64 reference.
 ACTS = {
@@ -62,6 +66,13 @@ def main():
     for name, fn in ACTS.items():
         grad = jax.grad(lambda x: jnp.sum(fn(x)))
         for x in POINTS:
+            out.append(f"    ({name!r}, {x!r}, {f64(fn, x)!r}, {f64(grad, x)!r}),".replace("'", '"'))
+    out.append("];")
+    out.append("/// (activation, x, f(x), f'(x)) at the kinks x = -3, 0, 3, 6 (f' by jax.grad).")
+    out.append("pub const KINKS: &[(&str, f64, f64, f64)] = &[")
+    for name, fn in ACTS.items():
+        grad = jax.grad(lambda x: jnp.sum(fn(x)))
+        for x in KINKS:
             out.append(f"    ({name!r}, {x!r}, {f64(fn, x)!r}, {f64(grad, x)!r}),".replace("'", '"'))
     out.append("];")
     out.append("/// (input, softmax, log_softmax) rows as Keras computes them.")

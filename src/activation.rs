@@ -83,7 +83,9 @@ pub trait Activation: Copy + Default + 'static {
 
     /// [`apply`](Activation::apply) as the layers call it, for their float types (`f32`,
     /// `f64`). Built-ins whose `f` needs `eˣ` (sigmoid, swish, softmax, exponential) override
-    /// it with a vectorised exponential, equal to `apply` within a few ulps; the default is
+    /// it with a vectorised exponential, equal to `apply` within a few ulps: it overflows to
+    /// infinity exactly where the platform's `exp` does, and it returns 0 where `eˣ` would be
+    /// below 1.7·10⁻³⁸ (`x < −86.98`) for `f32`, or subnormal for `f64`. The default is
     /// `apply`, so your own activation needs nothing here.
     #[inline(always)]
     fn apply_fast<T: Scalar>(v: &mut [T]) {
@@ -437,8 +439,8 @@ impl Activation for Swish {
     }
 }
 
-/// Hard swish, `f(x) = x·clip(x/6 + 0.5, 0, 1)`; `f'(x) = 0` for `x < −3`, 1 for `x > 3`,
-/// else `x/3 + 0.5`.
+/// Hard swish, `f(x) = x·clip(x/6 + 0.5, 0, 1)`; `f'(x) = 0` for `x ≤ −3`, 1 for `x ≥ 3`,
+/// else `x/3 + 0.5` (at the kinks ±3 this is Keras' derivative, `hard_sigmoid(x)` there).
 ///
 /// **Keras equivalent:** `activation="hard_silu"` (= `"hard_swish"`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -451,9 +453,9 @@ impl Activation for HardSwish {
     }
     #[inline(always)]
     fn df<T: Float>(x: T) -> T {
-        if x < lit(-3.0) {
+        if x <= lit(-3.0) {
             T::zero()
-        } else if x > lit(3.0) {
+        } else if x >= lit(3.0) {
             T::one()
         } else {
             x / lit(3.0) + lit(0.5)

@@ -48,12 +48,13 @@
 //! let model: Mlp = Mlp::init(&mut SmallRng::seed(0));
 //! let mut grad = Mlp::default();
 //! let x = Vector::from([0.5, -1.0, 2.0, 0.0]);
-//! let loss = value_and_grad(&model, &x, &2usize, &SparseCategoricalCrossentropy::default(), &mut grad);
+//! let loss = value_and_grad(&model, &x, &2usize, &SparseCategoricalCrossentropy::default(), &mut grad)?;
 //! assert!(loss > 0.0);
 //! // For softmax + cross-entropy the last bias gradient is p − onehot(label).
 //! let p = model.forward(&x);
 //! assert!((grad.1.bias[2] - (p[2] - 1.0)).abs() < 1e-6);
 //! assert!((grad.1.bias[0] - p[0]).abs() < 1e-6);
+//! # Ok::<(), BatchError>(())
 //! ```
 
 #[cfg(feature = "alloc")]
@@ -68,6 +69,11 @@ use crate::{Backward, Loss, Scalar, Tensor};
 
 /// The loss of one sample and, added into `grad`, `scale ·` its gradient with respect to every
 /// parameter. Returns the (unscaled) loss.
+///
+/// The unchecked building block of the functions below and of the training loop: it does not
+/// validate `target` (an out-of-range class gives a NaN loss and no gradient), so call it only
+/// with targets the loss's [`valid_target`](Loss::valid_target) accepted, or use
+/// [`value_and_grad`].
 ///
 /// # Allocation
 /// None: the cache and gradients live on the stack.
@@ -85,6 +91,7 @@ where
     M: Backward<X>,
     L: Loss<M::Out>,
 {
+    let () = <M as crate::Layer<X>>::CHECK;
     let (y, cache) = model.forward_train(x);
     let mut d = M::Out::default();
     match loss.gradient_logits(&y, target, M::FUSION, scale, &mut d) {
@@ -102,16 +109,49 @@ where
 
 /// The loss of one sample, with its gradient added into `grad`.
 ///
+/// The target is checked first, as training checks its data: a class label `≥ K` for a
+/// `K`-class output, or a cross-entropy target outside `[0, 1]`, is an error rather than a NaN
+/// loss.
+///
+/// # Examples
+/// ```
+/// use typed_nn::prelude::*;
+/// let model: Dense<3, 4, Softmax> = Dense::init(&mut SmallRng::seed(1));
+/// let x = Vector::from([0.2, -0.4, 1.0]);
+/// let mut grad = Dense::default();
+/// let loss = SparseCategoricalCrossentropy::default();
+/// assert!(value_and_grad(&model, &x, &2, &loss, &mut grad)? > 0.0);
+/// // Class 4 does not exist in a 4-class output: refused, and `grad` is left as it was.
+/// let before = grad.clone();
+/// assert_eq!(value_and_grad(&model, &x, &4, &loss, &mut grad), Err(BatchError::InvalidTarget { index: 0 }));
+/// assert_eq!(grad, before);
+/// # Ok::<(), BatchError>(())
+/// ```
+///
+/// # Errors
+/// [`BatchError::InvalidTarget`] (with `index: 0`, a batch of one) if the loss's
+/// [`valid_target`](Loss::valid_target) refuses `target`; nothing is added to `grad` then.
+///
 /// # Allocation
 /// None.
 #[inline]
-pub fn value_and_grad<M, X, L>(model: &M, x: &X, target: &L::Target, loss: &L, grad: &mut M) -> X::Elem
+pub fn value_and_grad<M, X, L>(
+    model: &M,
+    x: &X,
+    target: &L::Target,
+    loss: &L,
+    grad: &mut M,
+) -> Result<X::Elem, BatchError>
 where
     X: Tensor,
     M: Backward<X>,
     L: Loss<M::Out>,
 {
-    value_and_grad_scaled(model, x, target, loss, X::Elem::one(), grad)
+    let () = <M as crate::Layer<X>>::CHECK;
+    if !loss.valid_target(target) {
+        return Err(BatchError::InvalidTarget { index: 0 });
+    }
+    Ok(value_and_grad_scaled(model, x, target, loss, X::Elem::one(), grad))
 }
 
 /// The mean loss over a batch and, added into `grad`, its gradient (Keras' default reduction),
@@ -135,6 +175,7 @@ where
     M: Backward<X>,
     L: Loss<M::Out>,
 {
+    let () = <M as crate::Layer<X>>::CHECK;
     check_batch::<M::Out, L>(xs.len(), targets, loss)?;
     let scale = X::Elem::one() / X::Elem::lit(xs.len() as f64);
     let mut total = X::Elem::zero();
@@ -228,6 +269,7 @@ where
     M: Backward<X>,
     L: Loss<M::Out>,
 {
+    let () = <M as crate::Layer<X>>::CHECK;
     check_batch::<M::Out, L>(xs.len(), targets, loss)?;
     let scale = X::Elem::one() / X::Elem::lit(xs.len() as f64);
     Ok(batch_loss_sum(model, xs, targets, loss, scale, grad, workspace) * scale)
@@ -251,6 +293,7 @@ where
     M: Backward<X>,
     L: Loss<M::Out>,
 {
+    let () = <M as crate::Layer<X>>::CHECK;
     use crate::kernel::cast::{flat, flat_mut};
     let n = xs.len();
     workspace.prepare::<M, X>(n);

@@ -44,7 +44,9 @@ pub enum BatchError {
     },
     /// The batch is empty, so its mean loss is undefined.
     Empty,
-    /// A target is not valid for the loss: a class index out of range, or a NaN/infinite value.
+    /// A target is not valid for the loss (see [`Loss::valid_target`](crate::Loss::valid_target)):
+    /// a class index out of range, a NaN/infinite value, or a cross-entropy target outside
+    /// `[0, 1]`.
     InvalidTarget {
         /// Position of the target in the batch.
         index: usize,
@@ -62,7 +64,10 @@ impl fmt::Display for BatchError {
             }
             Self::Empty => f.write_str("the batch is empty; pass at least one sample"),
             Self::InvalidTarget { index } => {
-                write!(f, "target {index} is not valid for this loss (class out of range, or not finite)")
+                write!(
+                    f,
+                    "target {index} is not valid for this loss (class out of range, not finite, or a probability outside [0, 1])"
+                )
             }
         }
     }
@@ -85,6 +90,7 @@ pub trait ForwardBatch<In: Tensor>: Layer<In> {
     /// One scratch buffer for the intermediate activations, per call. Use
     /// [`forward_batch_with`](ForwardBatch::forward_batch_with) to reuse one across calls.
     fn forward_batch(&self, xs: &[In], ys: &mut [Self::Out]) -> Result<(), BatchError> {
+        let () = <Self as Layer<In>>::CHECK;
         self.forward_batch_with(xs, ys, &mut Vec::new())
     }
 
@@ -99,6 +105,7 @@ pub trait ForwardBatch<In: Tensor>: Layer<In> {
         ys: &mut [Self::Out],
         scratch: &mut Vec<In::Elem>,
     ) -> Result<(), BatchError> {
+        let () = <Self as Layer<In>>::CHECK;
         if xs.len() != ys.len() {
             return Err(BatchError::LengthMismatch { inputs: xs.len(), outputs: ys.len() });
         }

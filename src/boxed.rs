@@ -50,9 +50,11 @@ impl<X: crate::Tensor, L: crate::Layer<X>> crate::Layer<X> for Box<L> {
     type Out = L::Out;
     const NAME: &'static str = L::NAME;
     const ACTIVATION_BYTES: usize = L::ACTIVATION_BYTES;
+    const CHECK: () = L::CHECK;
 
     #[inline]
     fn forward(&self, x: &X) -> L::Out {
+        let () = <Self as crate::Layer<X>>::CHECK;
         (**self).forward(x)
     }
     fn batch_scratch_len(n: usize) -> usize {
@@ -72,6 +74,7 @@ impl<X: crate::Tensor, L: crate::Backward<X>> crate::Backward<X> for Box<L> {
 
     #[inline]
     fn forward_train(&self, x: &X) -> (L::Out, L::Cache) {
+        let () = <Self as crate::Layer<X>>::CHECK;
         (**self).forward_train(x)
     }
     #[inline]

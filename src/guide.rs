@@ -95,12 +95,58 @@ macro_rules! entry {
     entry!("The kernel fits the image", "conv_kernel_must_fit_image", "`cargo check`"),
     entry!("The pooling window fits the image", "pool_window_must_fit_image", "`cargo check`"),
     entry!("An image needs Flatten before a Dense", "dense_needs_flatten_after_image", "`cargo check`"),
+    entry!("A Conv2D cannot follow a Flatten", "conv_cannot_follow_flatten", "`cargo check`"),
+    entry!("A layer takes a tensor, not a Box of one", "input_must_not_be_boxed", "`cargo check`"),
+    entry!("A kernel is at least 1×1", "conv_kernel_must_be_at_least_one", "`cargo check`"),
+    entry!("A stride is at least 1", "conv_stride_must_be_at_least_one", "`cargo check`"),
+    entry!("A pooling window is at least 1×1", "pool_window_must_be_at_least_one", "`cargo check`"),
+    entry!("Image sides are at most 4096", "image_side_must_be_at_most_4096", "`cargo check`"),
     entry!("A weight image has the model's length", "weight_image_length_must_match", "`cargo check`"),
     entry!("An int8 image has the int8 model's length", "int8_image_length_must_match", "`cargo check`"),
+    entry!(
+        "A Dense has at least one input",
+        "dense_inputs_must_be_at_least_one",
+        "`cargo build` (not `cargo check`: see the table)"
+    ),
+    entry!(
+        "A Dense has at least one output",
+        "dense_outputs_must_be_at_least_one",
+        "`cargo build` (not `cargo check`: see the table)"
+    ),
+    entry!(
+        "A Conv2D has at least one filter",
+        "conv_filters_must_be_at_least_one",
+        "`cargo build` (not `cargo check`: see the table)"
+    ),
+    entry!(
+        "A Conv2D has at least one input channel",
+        "conv_input_channels_must_be_at_least_one",
+        "`cargo build` (not `cargo check`: see the table)"
+    ),
     entry!(
         "The Dense after a Flatten takes H·W·C inputs",
         "dense_after_flatten_must_take_flattened_size",
         "`cargo build` (not `cargo check`: see the table)"
+    ),
+    entry!(
+        "… in the summary too",
+        "dense_after_flatten_must_take_flattened_size_in_summary",
+        "`cargo build`"
+    ),
+    entry!(
+        "… in a batched forward pass too",
+        "dense_after_flatten_must_take_flattened_size_in_forward_batch",
+        "`cargo build`"
+    ),
+    entry!(
+        "… in training too",
+        "dense_after_flatten_must_take_flattened_size_in_training",
+        "`cargo build`"
+    ),
+    entry!(
+        "… and in `cargo check`, with `check_model!`",
+        "dense_after_flatten_must_take_flattened_size_in_a_const",
+        "`cargo check`"
     ),
 )]
 pub mod error_gallery {}

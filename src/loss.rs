@@ -60,8 +60,11 @@ pub trait Loss<Y: Tensor> {
         None
     }
 
-    /// Whether `target` is a valid target for this loss (finite values; a class index in
-    /// range). Training checks every target once, up front.
+    /// Whether `target` is a valid target for this loss: finite values (mean squared error),
+    /// probabilities in `[0, 1]` (the cross-entropies), a class index in range (the sparse
+    /// cross-entropy). [`value_and_grad`](crate::backprop::value_and_grad), the batch functions
+    /// of [`backprop`](crate::backprop) and training check every target up front and refuse an
+    /// invalid one with a typed error; the loss itself, called directly, gives NaN for it.
     fn valid_target(&self, target: &Self::Target) -> bool;
 }
 
@@ -96,12 +99,19 @@ impl<Y: Tensor> Loss<Y> for MeanSquaredError {
 /// Categorical cross-entropy against one-hot (or soft) targets.
 ///
 /// On probabilities (the default, as after a softmax): `p ← p/Σp`, clipped to
-/// `[1e-7, 1 − 1e-7]`, `L = −Σₖ tₖ·log pₖ`. From logits: `L = −Σₖ tₖ·log_softmax(z)ₖ`,
-/// computed with log-sum-exp so logits of ±1e4 are fine. With `label_smoothing = s` the targets
-/// become `t·(1 − s) + s/K`.
+/// `[1e-7, 1 − 1e-7]`, `L = −Σₖ tₖ·log pₖ`; a NaN probability gives a NaN loss (the clip does
+/// not hide it). From logits: `L = −Σₖ tₖ·log_softmax(z)ₖ` with
+/// `log_softmax(z)ₖ = (zₖ − max z) − log Σⱼ e^{zⱼ − max z}`, accurate to a few ulps for every
+/// finite logit, up to `±f32::MAX` (tested against `f64` at ±1e4, ±1e7, ±1e30 and ±`f32::MAX`);
+/// the loss is `+∞` only where the exact loss exceeds the float type's range, and NaN for a NaN
+/// or infinite logit. With `label_smoothing = s` the targets become `t·(1 − s) + s/K`.
+///
+/// Targets are probabilities: every `tₖ` in `[0, 1]` (they need not sum to 1); others are
+/// refused by [`Loss::valid_target`].
 ///
 /// After a [`Softmax`](crate::activation::Softmax), the gradient with respect to the logits is
-/// fused: `p·Σt − t` (that is `p − t` for one-hot targets).
+/// fused: `p·Σt − t` (that is `p − t` for one-hot targets). The loss *value* on that path is
+/// still Keras' clipped one, computed from `p`: at most `−log 1e-7 ≈ 16.1` per unit of target.
 ///
 /// **Keras equivalent:** `keras.losses.CategoricalCrossentropy(from_logits=False,
 /// label_smoothing=0.0)`.
@@ -135,6 +145,26 @@ impl CategoricalCrossentropy {
 mod xent {
     use super::*;
 
+    /// Keras' clip of a probability to `[lo, hi]`, except that NaN stays NaN: `q.max(lo)` would
+    /// turn a diverged prediction into `lo` and its loss into a finite 16.118.
+    #[inline(always)]
+    pub fn clip<T: Scalar>(q: T, lo: T, hi: T) -> T {
+        if q < lo {
+            lo
+        } else if q > hi {
+            hi
+        } else {
+            q
+        }
+    }
+
+    /// Whether a probability is strictly inside the clip interval, where the clipped loss has a
+    /// gradient; NaN counts as inside, so that it reaches the gradient too.
+    #[inline(always)]
+    pub fn unclipped<T: Scalar>(q: T, lo: T, hi: T) -> bool {
+        !(q <= lo || q >= hi)
+    }
+
     /// `−Σ t·log clip(p/Σp)` on probabilities; optionally its gradient with respect to `p`.
     pub fn probs<T: Scalar>(p: &[T], t: impl Fn(usize) -> T, scale: T, dp: Option<&mut [T]>) -> T {
         let sum: T = p.iter().copied().sum();
@@ -144,16 +174,16 @@ mod xent {
         let mut g_dot_q = T::zero();
         for (k, &pk) in p.iter().enumerate() {
             let q = pk / sum;
-            let c = q.max(lo).min(hi);
+            let c = clip(q, lo, hi);
             loss -= t(k) * c.ln();
-            if q > lo && q < hi {
+            if unclipped(q, lo, hi) {
                 g_dot_q -= t(k) / c * q;
             }
         }
         if let Some(dp) = dp {
             for ((d, &pk), k) in dp.iter_mut().zip(p).zip(0..) {
                 let q = pk / sum;
-                let g = if q > lo && q < hi { -t(k) / q } else { T::zero() };
+                let g = if unclipped(q, lo, hi) { -t(k) / q } else { T::zero() };
                 *d = scale * (g - g_dot_q) / sum;
             }
         }
@@ -161,21 +191,39 @@ mod xent {
     }
 
     /// `−Σ t·log_softmax(z)`; optionally its gradient `softmax(z)·Σt − t` with respect to `z`.
+    ///
+    /// `log_softmax(z)ₖ = (zₖ − max) − ln Σ exp(z − max)`: the two terms are computed apart, so
+    /// the log-sum (in `[0, ln K]`) is never added to a logit of 10⁷ and rounded away, and both
+    /// terms of the loss are non-negative (no cancellation). A class with target 0 adds nothing,
+    /// even when its log-probability is −∞ (`[f32::MAX, −f32::MAX]`), instead of `0·∞ = NaN`.
+    /// A NaN or infinite logit makes the loss NaN.
     pub fn logits<T: Scalar>(z: &[T], t: impl Fn(usize) -> T, scale: T, dz: Option<&mut [T]>) -> T {
+        // `max` skips NaN; a NaN logit then makes the log-sum NaN, and with it the loss.
         let max = z.iter().fold(T::neg_infinity(), |m, &v| m.max(v));
-        let log_sum = z.iter().map(|&v| (v - max).exp()).sum::<T>().ln() + max;
+        let log_sum = z.iter().map(|&v| (v - max).exp()).sum::<T>().ln();
+        let (half, two) = (T::lit(0.5), T::lit(2.0));
         let mut loss = T::zero();
         let mut t_sum = T::zero();
         for (k, &zk) in z.iter().enumerate() {
-            loss -= t(k) * (zk - log_sum);
-            t_sum += t(k);
+            let tk = t(k);
+            t_sum += tk;
+            if tk != T::zero() {
+                // −log pₖ = (max − zₖ) + log_sum. The gap overflows only for logits that span
+                // more than the float range (f32::MAX and −f32::MAX); halving both is exact
+                // there, and the product then rounds once.
+                let gap = max - zk;
+                let gap_term = if gap.is_finite() { tk * gap } else { tk * (max * half - zk * half) * two };
+                loss += gap_term + tk * log_sum;
+            }
         }
         if let Some(dz) = dz {
             for ((d, &zk), k) in dz.iter_mut().zip(z).zip(0..) {
-                *d = scale * ((zk - log_sum).exp() * t_sum - t(k));
+                *d = scale * (((zk - max) - log_sum).exp() * t_sum - t(k));
             }
         }
-        loss
+        // A NaN or infinite logit makes the log-sum NaN; so is the loss, even for a target
+        // that is 0 wherever that log-sum enters.
+        if log_sum.is_nan() { T::nan() } else { loss }
     }
 
     /// The fused gradient after a softmax, `p·Σt − t`, written as `scale ·` that.
@@ -184,6 +232,11 @@ mod xent {
         for ((d, &pk), k) in dz.iter_mut().zip(p).zip(0..) {
             *d = scale * (pk * t_sum - t(k));
         }
+    }
+
+    /// Every target value is a probability: finite and in `[0, 1]` (NaN fails both bounds).
+    pub fn valid<T: Scalar>(t: &[T]) -> bool {
+        t.iter().all(|&v| v >= T::zero() && v <= T::one())
     }
 }
 
@@ -218,15 +271,16 @@ impl<Y: Tensor> Loss<Y> for CategoricalCrossentropy {
     }
 
     fn valid_target(&self, target: &Y) -> bool {
-        target.as_slice().iter().all(|t| t.is_finite())
+        xent::valid(target.as_slice())
     }
 }
 
 /// Categorical cross-entropy against an integer class label: the same as
 /// [`CategoricalCrossentropy`] with a one-hot target, without building it.
 ///
-/// A label outside `0..K` is invalid: training rejects it with an error before the first step;
-/// called directly, the loss is NaN and the gradient zero.
+/// A label outside `0..K` is invalid: [`value_and_grad`](crate::backprop::value_and_grad), the
+/// batch functions and training refuse it with an error before computing anything; called
+/// directly, the loss is NaN and the gradient zero.
 ///
 /// **Keras equivalent:** `keras.losses.SparseCategoricalCrossentropy(from_logits=False)`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -289,7 +343,7 @@ impl<Y: Tensor> Loss<Y> for SparseCategoricalCrossentropy {
 /// On probabilities: `p` clipped to `[1e-7, 1 − 1e-7]`,
 /// `L = −(1/N)·Σₖ [tₖ·log pₖ + (1 − tₖ)·log(1 − pₖ)]`. From logits, the stable form
 /// `(1/N)·Σₖ [max(z, 0) − z·t + log(1 + e^{−|z|})]`. With `label_smoothing = s` the targets
-/// become `t·(1 − s) + s/2`.
+/// become `t·(1 − s) + s/2`. A NaN prediction gives a NaN loss; targets must be in `[0, 1]`.
 ///
 /// After a [`Sigmoid`](crate::activation::Sigmoid), the gradient with respect to the logits is
 /// fused: `(p − t)/N`.
@@ -336,9 +390,9 @@ impl<Y: Tensor> Loss<Y> for BinaryCrossentropy {
                 let p = one / (one + (-v).exp());
                 *d = scale * (p - t) / n;
             } else {
-                let c = v.max(lo).min(hi);
+                let c = xent::clip(v, lo, hi);
                 loss -= t * c.ln() + (one - t) * (one - c).ln();
-                let g = if v > lo && v < hi { (one - t) / (one - c) - t / c } else { Y::Elem::zero() };
+                let g = if xent::unclipped(v, lo, hi) { (one - t) / (one - c) - t / c } else { Y::Elem::zero() };
                 *d = scale * g / n;
             }
         }
@@ -357,6 +411,6 @@ impl<Y: Tensor> Loss<Y> for BinaryCrossentropy {
     }
 
     fn valid_target(&self, target: &Y) -> bool {
-        target.as_slice().iter().all(|t| t.is_finite())
+        xent::valid(target.as_slice())
     }
 }

@@ -61,9 +61,15 @@ macro_rules! tuple_model {
             type Out = $YZ;
             const NAME: &'static str = "Sequential";
             const ACTIVATION_BYTES: usize = $L0::ACTIVATION_BYTES $(+ $L::ACTIVATION_BYTES)* + $Z::ACTIVATION_BYTES;
+            const CHECK: () = {
+                let () = <$L0 as Layer<X>>::CHECK;
+                $(let () = <$L as Layer<$In>>::CHECK;)*
+                <$Z as Layer<$InZ>>::CHECK
+            };
 
             #[inline]
             fn forward(&self, x: &X) -> $YZ {
+                let () = <Self as Layer<X>>::CHECK;
                 let x = &self.0.forward(x);
                 $(let x = &self.$i.forward(x);)*
                 self.$iz.forward(x)
@@ -110,6 +116,7 @@ macro_rules! tuple_model {
             #[allow(non_snake_case)]
             #[inline]
             fn forward_train(&self, x: &X) -> ($YZ, Self::Cache) {
+                let () = <Self as Layer<X>>::CHECK;
                 let ($Y0, $L0) = self.0.forward_train(x);
                 $(let ($Y, $L) = self.$i.forward_train(&$In);)*
                 let ($YZ, $Z) = self.$iz.forward_train(&$InZ);
@@ -244,9 +251,11 @@ impl<X: Tensor, L: Layer<X>> Layer<X> for (L,) {
     type Out = L::Out;
     const NAME: &'static str = "Sequential";
     const ACTIVATION_BYTES: usize = L::ACTIVATION_BYTES;
+    const CHECK: () = L::CHECK;
 
     #[inline]
     fn forward(&self, x: &X) -> L::Out {
+        let () = <Self as Layer<X>>::CHECK;
         self.0.forward(x)
     }
     fn batch_scratch_len(n: usize) -> usize {

@@ -62,6 +62,7 @@ pub trait Summary {
     where
         Self: Layer<In> + Sized,
     {
+        let () = <Self as Layer<In>>::CHECK;
         SummaryTable { model: PhantomData, input: PhantomData }
     }
 
@@ -77,6 +78,7 @@ pub trait Summary {
     where
         Self: Layer<In> + Sized,
     {
+        let () = <Self as Layer<In>>::CHECK;
         std::print!("{}", self.summary_table::<In>());
     }
 
@@ -92,6 +94,7 @@ pub trait Summary {
     where
         Self: InputShape + Layer<<Self as InputShape>::Input> + Sized,
     {
+        let () = <Self as Layer<<Self as InputShape>::Input>>::CHECK;
         self.summary_for::<<Self as InputShape>::Input>();
     }
 }
@@ -102,6 +105,7 @@ const WIDTHS: [usize; 3] = [33, 24, 15];
 
 impl<M: Layer<In>, In: Tensor> Display for SummaryTable<'_, M, In> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let () = <M as Layer<In>>::CHECK;
         f.write_str("Model: \"sequential\"\n")?;
         border(f, '┏', '━', '┳', '┓')?;
         f.write_str("┃")?;

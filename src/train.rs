@@ -330,6 +330,8 @@ impl<O, L> Trainer<O, L> {
         L::Target: AsClass + Clone,
         O: Optimizer<M>,
     {
+        // A miswired model (Flatten → Dense) fails to build here, at the caller's `fit` line.
+        let () = <M as crate::Layer<X>>::CHECK;
         self.train(xs, targets, validation, &mut on_epoch, &mut Batch::<M, X, L>::new(model))
     }
 
@@ -363,6 +365,8 @@ impl<O, L> Trainer<O, L> {
         L::Target: AsClass + Clone + Send + Sync,
         O: Optimizer<M>,
     {
+        // A miswired model (Flatten → Dense) fails to build here, at the caller's `fit` line.
+        let () = <M as crate::Layer<X>>::CHECK;
         let loss = self.loss.clone();
         crate::threads::with_team(model, xs, targets, loss, threads, |team| {
             self.train(xs, targets, validation, &mut on_epoch, team)
@@ -453,6 +457,8 @@ impl<O, L> Trainer<O, L> {
         L: Loss<M::Out>,
         L::Target: AsClass,
     {
+        // A miswired model (Flatten → Dense) fails to build here, at the caller's `fit` line.
+        let () = <M as crate::Layer<X>>::CHECK;
         validate(&self.loss, xs, targets)?;
         let (mut loss, mut correct) = (0.0f64, 0usize);
         for (x, t) in xs.iter().zip(targets) {

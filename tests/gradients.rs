@@ -172,6 +172,12 @@ proptest! {
         let softmax: Dense<3, 5, Softmax, f64> = Dense::init(&mut SmallRng::seed(seed));
         check_model_loss(&softmax, &x, &onehot, &CategoricalCrossentropy::default(), &cfg).map_err(fail)?;
         check_model_loss(&softmax, &x, &class, &SparseCategoricalCrossentropy::default(), &cfg).map_err(fail)?;
+        // Soft targets that do not sum to 1 (here Σt is anywhere in [0, 5]): the fused gradient
+        // is p·Σt − t, and a p − t that is right only for one-hot targets must fail.
+        prop_assume!((soft.iter().sum::<f64>() - 1.0).abs() > 0.05, "Σt ≈ 1 cannot tell p·Σt − t from p − t");
+        check_model_loss(&softmax, &x, &soft, &CategoricalCrossentropy::default(), &cfg).map_err(fail)?;
+        let smooth = CategoricalCrossentropy { label_smoothing: 0.2, ..Default::default() };
+        check_model_loss(&softmax, &x, &soft, &smooth, &cfg).map_err(fail)?;
         let sigmoid: Dense<3, 5, Sigmoid, f64> = Dense::init(&mut SmallRng::seed(seed));
         check_model_loss(&sigmoid, &x, &soft, &BinaryCrossentropy::default(), &cfg).map_err(fail)?;
     }
@@ -192,7 +198,213 @@ fn cross_entropy_from_logits_is_stable_at_logits_of_ten_thousand() {
         1.0,
         &mut dz32,
     );
-    assert!(loss32.is_finite() && dz32.iter().all(|d| d.is_finite()));
+    assert_eq!((loss32, dz32.into_array()), (2e4, [1.0, -1.0, 0.0]));
+}
+
+// ---------------------------------------------------------------- cross-entropy at extreme logits
+
+/// The reference: `−Σ t·log_softmax(z)` and `softmax(z)·Σt − t`, in f64 from the f32 logits. The
+/// widening is exact and so is every `zⱼ − max` below (f32 values are 24-bit, f64 has 53), so
+/// the only rounding is f64's, far below what an f32 result can resolve.
+fn xent_f64(z: [f32; 3], t: [f64; 3]) -> (f64, [f64; 3]) {
+    let z = z.map(f64::from);
+    let max = z.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let log_sum = z.iter().map(|v| (v - max).exp()).sum::<f64>().ln();
+    let log_p = z.map(|v| (v - max) - log_sum);
+    let loss = (0..3).filter(|&k| t[k] != 0.0).map(|k| -t[k] * log_p[k]).sum();
+    let t_sum: f64 = t.iter().sum();
+    (loss, std::array::from_fn(|k| log_p[k].exp() * t_sum - t[k]))
+}
+
+/// An f32 loss against the f64 reference: within `1e-6·max(1, |reference|)`, and `+∞` where the
+/// reference is beyond `f32::MAX` by more than that (within it, either).
+fn assert_loss(what: &str, got: f32, reference: f64) {
+    let tolerance = 1e-6 * reference.abs().max(1.0);
+    let close = (f64::from(got) - reference).abs() <= tolerance;
+    if reference - tolerance > f64::from(f32::MAX) {
+        assert_eq!(got, f32::INFINITY, "{what}: the exact loss {reference:e} overflows f32");
+    } else if reference + tolerance > f64::from(f32::MAX) {
+        assert!(got == f32::INFINITY || close, "{what}: loss {got:e}, f64 reference {reference:e}");
+    } else {
+        assert!(close, "{what}: loss {got:e}, f64 reference {reference:e}");
+    }
+}
+
+fn assert_grad(what: &str, got: &[f32], reference: &[f64; 3]) {
+    for (g, r) in got.iter().zip(reference) {
+        assert!((f64::from(*g) - r).abs() <= 1e-6, "{what}: gradient {got:?}, f64 reference {reference:?}");
+    }
+}
+
+/// Logits `[c, c − 1, c − 2]` (which f32 rounds to `[c, c, c]` beyond 2²⁴), `[c, −c, 0]` and
+/// `[−c, 0, c]` at c = ±1e4, ±1e7, ±1e30, ±f32::MAX.
+fn extreme_logits() -> Vec<[f32; 3]> {
+    let mut v = Vec::new();
+    for c in [1e4f32, 1e7, 1e30, f32::MAX] {
+        for c in [c, -c] {
+            v.extend([[c, c - 1.0, c - 2.0], [c, -c, 0.0], [-c, 0.0, c]]);
+        }
+    }
+    v
+}
+
+#[test]
+fn cross_entropy_from_logits_matches_f64_at_every_magnitude_up_to_f32_max() {
+    // One-hot, soft, and label smoothing 0.1 of class 2, each as the f32 values the loss sees.
+    let targets: [[f64; 3]; 5] =
+        [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0], [0.2, 0.0, 0.7], [0.1 / 3.0, 0.1 / 3.0, 0.9 + 0.1 / 3.0]]
+            .map(|t| t.map(|v| f64::from(v as f32)));
+    for z in extreme_logits() {
+        for t in targets {
+            let (reference, dz_ref) = xent_f64(z, t);
+            let what = format!("CategoricalCrossentropy::from_logits() at z = {z:?}, t = {t:?}");
+            let t32 = Vector::from(t.map(|v| v as f32));
+            let mut dz = Vector::<3>::default();
+            let loss = CategoricalCrossentropy::from_logits().gradient(&Vector::from(z), &t32, 1.0, &mut dz);
+            assert_loss(&what, loss, reference);
+            assert_loss(&what, CategoricalCrossentropy::from_logits().loss(&Vector::from(z), &t32), reference);
+            assert_grad(&what, dz.as_slice(), &dz_ref);
+        }
+        // Label smoothing 0.1 gives the last target above; sparse labels the first three.
+        let smooth = CategoricalCrossentropy { label_smoothing: 0.1, ..CategoricalCrossentropy::from_logits() };
+        let mut dz = Vector::<3>::default();
+        let loss = smooth.gradient(&Vector::from(z), &Vector::from([0.0, 0.0, 1.0]), 1.0, &mut dz);
+        let (reference, dz_ref) = xent_f64(z, targets[4]);
+        assert_loss(&format!("label smoothing at {z:?}"), loss, reference);
+        assert_grad(&format!("label smoothing at {z:?}"), dz.as_slice(), &dz_ref);
+        for (class, &t) in targets.iter().take(3).enumerate() {
+            let (reference, dz_ref) = xent_f64(z, t);
+            let what = format!("SparseCategoricalCrossentropy::from_logits() at z = {z:?}, class {class}");
+            let mut dz = Vector::<3>::default();
+            let loss = SparseCategoricalCrossentropy::from_logits().gradient(&Vector::from(z), &class, 1.0, &mut dz);
+            assert_loss(&what, loss, reference);
+            assert_grad(&what, dz.as_slice(), &dz_ref);
+        }
+    }
+}
+
+#[test]
+fn fused_softmax_cross_entropy_is_keras_clipped_value_with_the_exact_gradient_at_extreme_logits() {
+    // Dense<3, 3, Softmax> with an identity kernel: the logits are the input, exactly.
+    let model: Dense<3, 3, Softmax> = Dense::new([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]], [0.0; 3]);
+    for z in extreme_logits() {
+        for class in 0..3 {
+            let t: [f64; 3] = std::array::from_fn(|k| if k == class { 1.0 } else { 0.0 });
+            let (_, dz_ref) = xent_f64(z, t);
+            // Keras' value on this path: −log clip(p, 1e-7, 1 − 1e-7), p from the f64 softmax.
+            let p = dz_ref[class] + 1.0;
+            let reference = -p.clamp(1e-7, 1.0 - 1e-7).ln();
+            let mut grad = Dense::default();
+            let what = format!("softmax + sparse cross-entropy at z = {z:?}, class {class}");
+            let loss =
+                value_and_grad(&model, &Vector::from(z), &class, &SparseCategoricalCrossentropy::default(), &mut grad)
+                    .unwrap();
+            assert_loss(&what, loss, reference);
+            assert_grad(&what, &grad.bias, &dz_ref);
+        }
+    }
+}
+
+#[test]
+fn cross_entropy_from_logits_in_f64_keeps_the_log_sum_at_1e15_and_f64_max() {
+    // ln(1 + e⁻¹ + e⁻²), the loss of class 0 for logits [c, c − 1, c − 2] at any c.
+    let exact = (1.0 + (-1.0f64).exp() + (-2.0f64).exp()).ln();
+    let loss = CategoricalCrossentropy::from_logits();
+    for c in [1e15, -1e15] {
+        let got = loss.loss(&Vector::from([c, c - 1.0, c - 2.0]), &Vector::from([1.0, 0.0, 0.0]));
+        assert!((got - exact).abs() <= 1e-15, "at c = {c:e}: {got} vs {exact}");
+    }
+    let z = Vector::from([f64::MAX, -f64::MAX, 0.0]);
+    assert_eq!(loss.loss(&z, &Vector::from([1.0, 0.0, 0.0])), 0.0);
+    assert_eq!(loss.loss(&z, &Vector::from([0.0, 1.0, 0.0])), f64::INFINITY, "the exact loss is 2·f64::MAX");
+    let mut dz = Vector::default();
+    loss.gradient(&z, &Vector::from([0.0, 0.0, 1.0]), 1.0, &mut dz);
+    assert_eq!(dz.into_array(), [1.0, 0.0, -1.0]);
+}
+
+#[test]
+fn a_nan_prediction_gives_a_nan_loss_not_the_clipped_value() {
+    // Keras' clip `q.max(1e-7).min(1 − 1e-7)` would turn NaN into 1e-7, and the loss into a
+    // finite 16.118 that hides a diverged model.
+    let p = Vector::from([f32::NAN, 0.5, 0.5]);
+    let onehot = Vector::from([0.0, 1.0, 0.0]);
+    let mut d = Vector::<3>::default();
+    let nan = |what: &str, v: f32| assert!(v.is_nan(), "{what}: {v}");
+    nan("categorical", CategoricalCrossentropy::default().loss(&p, &onehot));
+    nan("categorical, gradient", CategoricalCrossentropy::default().gradient(&p, &onehot, 1.0, &mut d));
+    nan("sparse", SparseCategoricalCrossentropy::default().loss(&p, &1));
+    nan("categorical from logits", CategoricalCrossentropy::from_logits().loss(&p, &onehot));
+    nan("sparse from logits", SparseCategoricalCrossentropy::from_logits().loss(&p, &1));
+    nan("binary", BinaryCrossentropy::default().loss(&p, &onehot));
+    nan("binary from logits", BinaryCrossentropy::from_logits().loss(&p, &onehot));
+    // A NaN logit in a class whose target is 0 still poisons the log-sum.
+    nan("a NaN logit of another class", CategoricalCrossentropy::from_logits().loss(&p, &Vector::from([0.0; 3])));
+    // The fused paths (after a softmax, after a sigmoid).
+    let fused = CategoricalCrossentropy::default().gradient_logits(&p, &onehot, Fusion::Softmax, 1.0, &mut d);
+    nan("fused softmax", fused.unwrap());
+    let fused = BinaryCrossentropy::default().gradient_logits(&p, &onehot, Fusion::Sigmoid, 1.0, &mut d);
+    nan("fused sigmoid", fused.unwrap());
+    // And end to end: a model whose weights went NaN.
+    let mut model: Dense<3, 3, Softmax> = Dense::init(&mut SmallRng::seed(3));
+    model.kernel[1][2] = f32::NAN;
+    let mut grad = Dense::default();
+    let x = Vector::from([0.5, -1.0, 0.25]);
+    nan(
+        "value_and_grad",
+        value_and_grad(&model, &x, &2, &SparseCategoricalCrossentropy::default(), &mut grad).unwrap(),
+    );
+}
+
+#[test]
+fn cross_entropy_targets_outside_zero_one_are_refused_everywhere() {
+    type Mlp = (Dense<4, 3, Relu>, Dense<3, 2, Softmax>);
+    let model: Mlp = Mlp::init(&mut SmallRng::seed(5));
+    let mut grad = Mlp::default();
+    let x = Vector::<4>::from([0.1, 0.2, 0.3, 0.4]);
+    let cce = CategoricalCrossentropy::default();
+    let bce = BinaryCrossentropy::default();
+    let refused = InvalidTargetAt(0);
+    for bad in [[1.5f32, 0.0], [-0.1, 1.0], [f32::NAN, 1.0], [f32::INFINITY, 0.0]] {
+        let t = Vector::from(bad);
+        assert!(!Loss::<Vector<2>>::valid_target(&cce, &t) && !Loss::<Vector<2>>::valid_target(&bce, &t), "{bad:?}");
+        assert_eq!(value_and_grad(&model, &x, &t, &cce, &mut grad), refused.err(), "{bad:?}");
+        assert_eq!(value_and_grad(&model, &x, &t, &bce, &mut grad), refused.err(), "{bad:?}");
+        let ts = [Vector::from([0.0, 1.0]), t];
+        assert_eq!(value_and_grad_mean(&model, &[x, x], &ts, &cce, &mut grad), InvalidTargetAt(1).err());
+        assert_eq!(
+            value_and_grad_batch(&model, &[x, x], &ts, &bce, &mut grad, &mut Workspace::new()),
+            InvalidTargetAt(1).err()
+        );
+        let mut trainer = Trainer::new(Sgd::new(0.1), cce).epochs(1).verbose(false);
+        let mut trained = model.clone();
+        assert!(matches!(trainer.fit(&mut trained, &[x, x], &ts), Err(TrainError::InvalidLabel { index: 1 })));
+    }
+    assert!(grad.params().all(|p| p.iter().all(|&g| g == 0.0)), "nothing accumulated on error");
+    // Soft targets that do not sum to 1 are fine, as in Keras.
+    let soft = Vector::from([0.3f32, 0.3]);
+    assert!(value_and_grad(&model, &x, &soft, &cce, &mut grad).unwrap().is_finite());
+}
+
+/// `Err(BatchError::InvalidTarget { index })`, as a value to compare results with.
+struct InvalidTargetAt(usize);
+impl InvalidTargetAt {
+    fn err<T>(&self) -> Result<T, BatchError> {
+        Err(BatchError::InvalidTarget { index: self.0 })
+    }
+}
+
+#[test]
+fn value_and_grad_refuses_a_class_label_out_of_range_and_leaves_grad_alone() {
+    type Mlp = (Dense<4, 3, Relu>, Dense<3, 2, Softmax>);
+    let model: Mlp = Mlp::init(&mut SmallRng::seed(6));
+    let x = Vector::<4>::from([0.1, 0.2, 0.3, 0.4]);
+    for loss in [SparseCategoricalCrossentropy::default(), SparseCategoricalCrossentropy::from_logits()] {
+        let mut grad = Mlp::default();
+        assert_eq!(value_and_grad(&model, &x, &2, &loss, &mut grad), InvalidTargetAt(0).err());
+        assert_eq!(value_and_grad(&model, &x, &usize::MAX, &loss, &mut grad), InvalidTargetAt(0).err());
+        assert!(grad.params().all(|p| p.iter().all(|&g| g == 0.0)), "nothing accumulated");
+        assert!(value_and_grad(&model, &x, &1, &loss, &mut grad).unwrap() > 0.0);
+    }
 }
 
 // ---------------------------------------------------------------- seed models end to end

@@ -49,10 +49,13 @@ fn single_sample_inference_and_training_step_allocate_nothing() {
     assert_eq!(n, 0, "forward allocated");
 
     let n = allocations_during(|| {
-        let loss = value_and_grad(&model, &x, &onehot, &CategoricalCrossentropy::default(), &mut grad);
+        let loss = value_and_grad(&model, &x, &onehot, &CategoricalCrossentropy::default(), &mut grad).unwrap();
         assert!(loss > 0.0);
-        let loss = value_and_grad(&model, &x, &3, &SparseCategoricalCrossentropy::default(), &mut grad);
+        let loss = value_and_grad(&model, &x, &3, &SparseCategoricalCrossentropy::default(), &mut grad).unwrap();
         assert!(loss > 0.0);
+        // Refusing a class that does not exist allocates nothing either.
+        let refused = value_and_grad(&model, &x, &10, &SparseCategoricalCrossentropy::default(), &mut grad);
+        assert_eq!(refused, Err(BatchError::InvalidTarget { index: 0 }));
     });
     assert_eq!(n, 0, "a training step (forward, loss, backward) allocated");
 

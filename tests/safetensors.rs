@@ -5,6 +5,7 @@ mod common;
 
 use common::{Fixture, assert_close};
 use safetensors::tensor::{Dtype, TensorView, serialize};
+use typed_nn::io::safetensors::MAX_HEADER_BYTES;
 use typed_nn::prelude::*;
 
 type Seed1 = (Dense<784, 64, Relu>, Dense<64, 10, Softmax>);
@@ -236,4 +237,151 @@ fn a_clean_keras_export_loads_without_options() {
             fx.samples::<Image<28, 28, 1>>("x").iter().flat_map(|x| model.forward(x).into_array()).collect();
         assert_close("keras_weights_seed2: y", &ys, &fx.f32s("y"), 1e-5, 0.0);
     });
+}
+
+// ---------------------------------------------------------------- hostile and careless files
+
+/// A safetensors file written by hand: the 8-byte header length, the header, then the data.
+fn raw(header: &str, data: &[u8]) -> Vec<u8> {
+    let mut bytes = (header.len() as u64).to_le_bytes().to_vec();
+    bytes.extend_from_slice(header.as_bytes());
+    bytes.extend_from_slice(data);
+    bytes
+}
+
+/// The header entry of an F32 tensor.
+fn entry(name: &str, shape: &[usize], from: usize, to: usize) -> String {
+    format!(r#""{name}":{{"dtype":"F32","shape":{shape:?},"data_offsets":[{from},{to}]}}"#)
+}
+
+#[test]
+fn a_tensor_listed_twice_is_named_not_reported_as_a_bad_offset() {
+    let data = f32s(11, 0.25);
+    let k0 = entry("0.kernel", &[3, 2], 0, 24);
+    let (k1, b1) = (entry("1.kernel", &[2, 1], 32, 40), entry("1.bias", &[1], 40, 44));
+    let twice = DuplicateTensor("0.bias");
+    // Two different entries for one name (the parser keeps the last, then finds a gap).
+    let header = format!("{{{k0},{},{},{k1},{b1}}}", entry("0.bias", &[2], 24, 32), entry("0.bias", &[2], 32, 40));
+    assert_eq!(Small::load_safetensors(&raw(&header, &data)), twice.err());
+    // Two identical entries: the parser accepts them silently; a file that says one thing twice
+    // is still refused.
+    let b0 = entry("0.bias", &[2], 24, 32);
+    let header = format!("{{{k0},{b0},{b0},{k1},{b1}}}");
+    assert_eq!(Small::load_safetensors(&raw(&header, &data)), twice.err());
+    // Spelled differently, the same JSON key.
+    let escaped = entry(r"0.b\u0069as", &[2], 24, 32);
+    let header = format!("{{{k0},{b0},{k1},{b1},{escaped}}}");
+    assert_eq!(Small::load_safetensors_with(&raw(&header, &data), LoadOptions { ignore_extra: true }), twice.err());
+    assert_eq!(twice.err::<()>().unwrap_err().to_string(), "the file lists tensor `0.bias` twice; keep one");
+    // The same file without the duplicate loads.
+    let header = format!("{{{k0},{b0},{k1},{b1}}}");
+    assert!(Small::load_safetensors(&raw(&header, &data)).is_ok());
+}
+
+/// `Err(LoadError::DuplicateTensor { name })`, as a value to compare results with.
+struct DuplicateTensor(&'static str);
+impl DuplicateTensor {
+    fn err<T>(&self) -> Result<T, LoadError> {
+        Err(LoadError::DuplicateTensor { name: self.0.into() })
+    }
+}
+
+#[test]
+fn a_header_over_one_mebibyte_is_refused_before_it_is_parsed() {
+    use std::time::Instant;
+    // 200 000 tensors: a 12 MB header, which took 1.7 s to parse and reject.
+    let mut header = String::from("{");
+    for i in 0..200_000 {
+        header.push_str(&entry(&format!("{i}.kernel"), &[1], 4 * i, 4 * i + 4));
+        header.push(',');
+    }
+    header.pop();
+    header.push('}');
+    let huge = raw(&header, &f32s(200_000, 0.0));
+    let start = Instant::now();
+    let result = Small::load_safetensors_with(&huge, LoadOptions { ignore_extra: true });
+    let elapsed = start.elapsed();
+    assert_eq!(result, Err(LoadError::HeaderTooLarge { bytes: header.len() as u64 }));
+    assert!(elapsed.as_millis() < 50, "rejected in {elapsed:?}");
+    // Only the length is read: eight bytes that claim a larger header are enough.
+    let claim = (MAX_HEADER_BYTES + 1).to_le_bytes();
+    assert_eq!(Small::load_safetensors(&claim), Err(LoadError::HeaderTooLarge { bytes: MAX_HEADER_BYTES + 1 }));
+    assert_eq!(Small::load_safetensors(&u64::MAX.to_le_bytes()), Err(LoadError::HeaderTooLarge { bytes: u64::MAX }));
+
+    // A header of exactly the limit (padded with spaces, as the format allows) still loads.
+    let [k0, b0, k1, b1] = small_file().try_into().unwrap();
+    let good = file(&[
+        ("0.kernel", Dtype::F32, vec![3, 2], k0),
+        ("0.bias", Dtype::F32, vec![2], b0),
+        ("1.kernel", Dtype::F32, vec![2, 1], k1),
+        ("1.bias", Dtype::F32, vec![1], b1),
+    ]);
+    let len = u64::from_le_bytes(good[..8].try_into().unwrap()) as usize;
+    let padded = |to: u64| {
+        let mut h = String::from_utf8(good[8..8 + len].to_vec()).unwrap();
+        h.push_str(&" ".repeat(to as usize - len));
+        raw(&h, &good[8 + len..])
+    };
+    assert!(Small::load_safetensors(&padded(MAX_HEADER_BYTES)).is_ok());
+    assert_eq!(
+        Small::load_safetensors(&padded(MAX_HEADER_BYTES + 1)),
+        Err(LoadError::HeaderTooLarge { bytes: MAX_HEADER_BYTES + 1 })
+    );
+}
+
+#[test]
+fn f64_weights_round_to_the_nearest_f32_and_values_beyond_f32_max_are_refused() {
+    let [_, b0, k1, b1] = small_file().try_into().unwrap();
+    let with_kernel = |values: [f64; 6]| {
+        let kernel: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+        file(&[
+            ("0.kernel", Dtype::F64, vec![3, 2], kernel),
+            ("0.bias", Dtype::F32, vec![2], b0.clone()),
+            ("1.kernel", Dtype::F32, vec![2, 1], k1.clone()),
+            ("1.bias", Dtype::F32, vec![1], b1.clone()),
+        ])
+    };
+    // Below f32's range: to the nearest subnormal, or to a zero of the same sign (as NumPy's
+    // astype(np.float32)); 1e-40 is 71362.4 times the smallest subnormal 2⁻¹⁴⁹.
+    let tiny = with_kernel([1e-50, -1e-50, 1e-40, 5e-324, 1.175_494_350_822_287_5e-38, 1e38]);
+    let m = Small::load_safetensors(&tiny).unwrap();
+    let bits: Vec<u32> = m.0.kernel.as_flattened().iter().map(|v| v.to_bits()).collect();
+    assert_eq!(bits, [0x0000_0000, 0x8000_0000, 71_362, 0x0000_0000, 0x0080_0000, 1e38f32.to_bits()]);
+    // Beyond f32::MAX: a typed error naming the tensor and the index, not "NaN or infinite".
+    let big = with_kernel([0.5, 0.5, 0.5, 1e39, 0.5, 0.5]);
+    let err = Small::load_safetensors(&big).unwrap_err();
+    assert_eq!(err, LoadError::OutOfRange { name: "0.kernel".into(), index: 3, dtype: "F32" });
+    assert_eq!(err.to_string(), "tensor `0.kernel` has a value at index 3 beyond the range of the model's F32");
+    let inf = with_kernel([0.5, f64::NEG_INFINITY, 0.5, 0.5, 0.5, 0.5]);
+    assert_eq!(Small::load_safetensors(&inf), Err(LoadError::NonFinite { name: "0.kernel".into(), index: 1 }));
+    // An f64 model keeps every value.
+    type Small64 = (Dense<3, 2, Relu, f64>, Dense<2, 1, Identity, f64>);
+    let m = Small64::load_safetensors(&big).unwrap();
+    assert_eq!(m.0.kernel.as_flattened()[3], 1e39);
+}
+
+#[test]
+fn every_single_bit_flip_of_a_file_gives_a_model_or_a_typed_error() {
+    // The header checks (length, duplicate names) read untrusted bytes before the parser does;
+    // none of them may panic. (The fuzz targets do this at scale; this is the deterministic
+    // floor that `cargo test` runs.)
+    let [k0, b0, _, _] = small_file().try_into().unwrap();
+    let good = file(&[
+        ("0.kernel", Dtype::F32, vec![3, 2], k0),
+        ("0.bias", Dtype::F32, vec![2], b0),
+        ("1.kernel", Dtype::F64, vec![2, 1], vec![0; 16]),
+        ("1.bias", Dtype::F16, vec![1], vec![0; 2]),
+    ]);
+    assert!(Small::load_safetensors(&good).is_ok());
+    let mut loaded = 0;
+    for i in 0..good.len() {
+        for bit in 0..8 {
+            let mut bad = good.clone();
+            bad[i] ^= 1 << bit;
+            let lenient = Small::load_safetensors_with(&bad, LoadOptions { ignore_extra: true });
+            loaded += usize::from(lenient.is_ok());
+            let _ = Small::load_safetensors(&bad);
+        }
+    }
+    assert!(loaded > 0, "some flips only change a weight");
 }

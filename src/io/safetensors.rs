@@ -21,6 +21,18 @@
 //! Float tensors (`F32`, `F64`, `F16`, `BF16`) are converted to the model's float type; any
 //! other dtype is refused. Saving writes the Keras convention.
 //!
+//! # Conversions and limits
+//! - Widening (`F16`, `BF16`, `F32` into any model; anything into an `f64` model) is exact.
+//! - `F64` into an `f32` model rounds to the nearest `f32`, as NumPy's `astype(np.float32)` and
+//!   PyTorch's `.float()` do: a value below `f32`'s smallest normal number (1.2·10⁻³⁸) becomes
+//!   the nearest subnormal, one below half its smallest subnormal (7·10⁻⁴⁶) becomes ±0 — an
+//!   absolute change of at most 7·10⁻⁴⁶. A finite value beyond `±f32::MAX` is refused
+//!   ([`LoadError::OutOfRange`]), as are NaN and infinities ([`LoadError::NonFinite`]).
+//! - A file that lists a tensor name twice is refused ([`LoadError::DuplicateTensor`]).
+//! - A header (the JSON list of tensors) longer than [`MAX_HEADER_BYTES`] (1 MiB, about ten
+//!   thousand tensors) is refused before it is parsed ([`LoadError::HeaderTooLarge`]), so a
+//!   hostile file costs no parsing time; the `safetensors` crate's own limit is 100 MB.
+//!
 //! ```
 //! use typed_nn::prelude::*;
 //! type Mlp = (Dense<64, 32, Relu>, Dense<32, 10, Softmax>);
@@ -43,6 +55,7 @@ use alloc::vec::Vec;
 use core::fmt;
 
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
+use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
 
 use crate::params::{Flattened, ParamShape, ParamSpec, ParamWalk};
 use crate::{Params, Scalar};
@@ -99,6 +112,27 @@ pub enum LoadError {
         /// Index of the value in the tensor.
         index: usize,
     },
+    /// A finite value is too large for the model's float type (an `F64` value beyond
+    /// `±f32::MAX`, loaded into an `f32` model).
+    OutOfRange {
+        /// The tensor's name.
+        name: String,
+        /// Index of the value in the tensor.
+        index: usize,
+        /// The model's float type (`"F32"`).
+        dtype: &'static str,
+    },
+    /// The file lists a tensor name twice (the `safetensors` parser would keep one of them
+    /// and then report a wrong offset).
+    DuplicateTensor {
+        /// The name.
+        name: String,
+    },
+    /// The file's header is longer than [`MAX_HEADER_BYTES`].
+    HeaderTooLarge {
+        /// The header's length, from the file's first 8 bytes.
+        bytes: u64,
+    },
     /// A PyTorch `Linear` follows a `Flatten` whose input channel count the model does not
     /// reveal (the model starts with `Flatten`); its columns cannot be reordered safely.
     UnknownFlattenChannels {
@@ -141,6 +175,16 @@ impl fmt::Display for LoadError {
             Self::NonFinite { name, index } => {
                 write!(f, "tensor `{name}` has a NaN or infinite value at index {index}")
             }
+            Self::OutOfRange { name, index, dtype } => {
+                write!(f, "tensor `{name}` has a value at index {index} beyond the range of the model's {dtype}")
+            }
+            Self::DuplicateTensor { name } => {
+                write!(f, "the file lists tensor `{name}` twice; keep one")
+            }
+            Self::HeaderTooLarge { bytes } => write!(
+                f,
+                "the file's header is {bytes} bytes, more than the {MAX_HEADER_BYTES} bytes (about ten thousand tensors) that typed-nn reads; is it a safetensors file for this model?"
+            ),
             Self::UnknownFlattenChannels { layer } => write!(
                 f,
                 "layer {layer} is a PyTorch Linear after a Flatten whose channel count the model does not show; save it in the Keras convention instead"
@@ -154,6 +198,12 @@ impl fmt::Display for LoadError {
 }
 
 impl core::error::Error for LoadError {}
+
+/// The longest header (the JSON list of tensors after the file's first 8 bytes) a file may
+/// have: 1 MiB, about ten thousand tensors, where a typed-nn model has two per layer. A longer
+/// one is refused with [`LoadError::HeaderTooLarge`] before it is read, so a hostile file is
+/// rejected in constant time.
+pub const MAX_HEADER_BYTES: u64 = 1 << 20;
 
 /// Options for [`Safetensors::load_safetensors_with`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -199,7 +249,7 @@ pub trait Safetensors<T: Scalar>: Params<T> {
     /// # Errors
     /// A [`LoadError`].
     fn read_safetensors(&mut self, bytes: &[u8], options: LoadOptions) -> Result<(), LoadError> {
-        let file = SafeTensors::deserialize(bytes).map_err(|e| LoadError::Corrupt { reason: e.to_string() })?;
+        let file = parse(bytes)?;
         let specs = specs::<T, Self>()?;
         // Decode every tensor first, so that a bad one leaves the model untouched.
         let mut used = BTreeSet::new();
@@ -250,6 +300,52 @@ pub trait Safetensors<T: Scalar>: Params<T> {
 }
 
 impl<T: Scalar, M: Params<T>> Safetensors<T> for M {}
+
+/// The file's tensors, after the checks the `safetensors` parser does not make: the header's
+/// length against [`MAX_HEADER_BYTES`], and names listed twice.
+fn parse(bytes: &[u8]) -> Result<SafeTensors<'_>, LoadError> {
+    if let Some(&len) = bytes.as_chunks::<8>().0.first() {
+        let len = u64::from_le_bytes(len);
+        if len > MAX_HEADER_BYTES {
+            return Err(LoadError::HeaderTooLarge { bytes: len });
+        }
+        // The length is at most 1 MiB here, so it fits a usize; a header cut short is left to
+        // the parser to report.
+        let header = usize::try_from(len).ok().and_then(|len| bytes.get(8..8usize.saturating_add(len)));
+        if let Some(name) = header.and_then(duplicate_key) {
+            return Err(LoadError::DuplicateTensor { name });
+        }
+    }
+    SafeTensors::deserialize(bytes).map_err(|e| LoadError::Corrupt { reason: e.to_string() })
+}
+
+/// The first key of a JSON object that appears twice in it, if `header` is a JSON object
+/// (anything else is left to the `safetensors` parser to refuse).
+fn duplicate_key(header: &[u8]) -> Option<String> {
+    struct FirstDuplicate;
+    impl<'de> Visitor<'de> for FirstDuplicate {
+        type Value = Option<String>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a JSON object")
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Option<String>, A::Error> {
+            // Read to the end (serde_json refuses a map left half-read), keep the first repeat.
+            let (mut seen, mut first) = (BTreeSet::new(), None);
+            while let Some(key) = map.next_key::<String>()? {
+                map.next_value::<IgnoredAny>()?;
+                if !seen.contains(&key) {
+                    seen.insert(key);
+                } else if first.is_none() {
+                    first = Some(key);
+                }
+            }
+            Ok(first)
+        }
+    }
+    serde_json::Deserializer::from_slice(header).deserialize_map(FirstDuplicate).ok().flatten()
+}
 
 /// The model's tensors, checked to cover all its parameters.
 fn specs<T: Scalar, M: Params<T> + ?Sized>() -> Result<Vec<ParamSpec>, LoadError> {
@@ -313,27 +409,32 @@ fn decode<T: Scalar>(file: &SafeTensors<'_>, spec: &ParamSpec) -> Result<(String
     if view.shape() != expected.as_slice() {
         return Err(LoadError::WrongShape { name, expected, found: view.shape().to_vec(), layout });
     }
-    let values: Vec<T> = match view.dtype() {
-        Dtype::F32 => view.data().chunks_exact(4).map(|b| T::lit(f64::from(f32::read_le(b)))).collect(),
-        Dtype::F64 => view.data().chunks_exact(8).map(|b| T::lit(f64::read_le(b))).collect(),
-        Dtype::F16 => view
-            .data()
-            .as_chunks::<2>()
-            .0
-            .iter()
-            .map(|b| T::lit(f64::from(f16_to_f32(u16::from_le_bytes(*b)))))
-            .collect(),
-        Dtype::BF16 => view
-            .data()
-            .as_chunks::<2>()
-            .0
-            .iter()
-            .map(|b| T::lit(f64::from(bf16_to_f32(u16::from_le_bytes(*b)))))
-            .collect(),
+    // Each value read as an f64 (exact for all four dtypes), then rounded to T (see the module
+    // docs); a value that is not finite in T is refused, naming why.
+    let dtype = view.dtype();
+    let width = match dtype {
+        Dtype::F32 => 4,
+        Dtype::F64 => 8,
+        Dtype::F16 | Dtype::BF16 => 2,
         other => return Err(LoadError::UnsupportedDtype { name, dtype: format!("{other:?}") }),
     };
+    let read = |b: &[u8]| -> f64 {
+        let half = || u16::from_le_bytes([b.first().copied().unwrap_or(0), b.get(1).copied().unwrap_or(0)]);
+        match dtype {
+            Dtype::F64 => f64::read_le(b),
+            Dtype::F16 => f64::from(f16_to_f32(half())),
+            Dtype::BF16 => f64::from(bf16_to_f32(half())),
+            _ => f64::from(f32::read_le(b)),
+        }
+    };
+    let values: Vec<T> = view.data().chunks_exact(width).map(|b| T::lit(read(b))).collect();
     if let Some(index) = values.iter().position(|v| !v.is_finite()) {
-        return Err(LoadError::NonFinite { name, index });
+        let finite_in_file = view.data().chunks_exact(width).nth(index).is_some_and(|b| read(b).is_finite());
+        return Err(if finite_in_file {
+            LoadError::OutOfRange { name, index, dtype: T::DTYPE }
+        } else {
+            LoadError::NonFinite { name, index }
+        });
     }
     let values = if is_torch { from_torch(spec, &values)? } else { values };
     Ok((name, values))

@@ -52,3 +52,33 @@ pub fn flat_mut<X: Tensor>(xs: &mut [X]) -> &mut [X::Elem] {
     // `xs` is moved into the returned slice.
     unsafe { core::slice::from_raw_parts_mut(xs.as_mut_ptr().cast::<X::Elem>(), xs.len() * X::LEN) }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // These run under Miri too (scripts/miri.sh): the views must stay inside their borrow.
+
+    #[test]
+    fn flat_views_are_the_values_in_order_and_write_through() {
+        let mut xs = [Vector::<3>::from([1.0, 2.0, 3.0]), Vector::from([4.0, 5.0, 6.0])];
+        assert_eq!(flat(&xs), &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+        flat_mut(&mut xs)[4] = -5.0;
+        assert_eq!(xs[1], Vector::from([4.0, -5.0, 6.0]));
+        // Images flatten row by row, then column, then channel.
+        let imgs = [Image::<1, 2, 2, f64>::from([[[1.0, 2.0], [3.0, 4.0]]]), Image::from([[[5.0, 6.0], [7.0, 8.0]]])];
+        assert_eq!(flat(&imgs), &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0]);
+        let mut flats = [Flat::<1, 1, 2>::default(); 3];
+        flat_mut(&mut flats).iter_mut().zip(0..).for_each(|(v, i)| *v = i as f32);
+        assert_eq!(flat(&flats), &[0.0, 1.0, 2.0, 3.0, 4.0, 5.0]);
+    }
+
+    #[test]
+    fn flat_views_of_nothing_are_empty() {
+        let none: [Vector<4>; 0] = [];
+        assert!(flat(&none).is_empty());
+        // A zero-length tensor is a zero-sized type: its slice pointer is dangling but aligned.
+        let mut empty = [Vector::<0, f64>::default(); 5];
+        assert!(flat(&empty).is_empty() && flat_mut(&mut empty).is_empty());
+    }
+}

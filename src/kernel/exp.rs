@@ -1,10 +1,18 @@
 //! `exp` written so that a loop calling it vectorises (no libm call, no branch):
 //! Cody–Waite range reduction `x = k·ln2 + r`, `|r| ≤ ln2/2`, a polynomial for `eʳ` (minimax
 //! of degree 6 for `f32`, Taylor of degree 12 for `f64`: below 2e-9 and 2e-16 relative), and `2ᵏ`
-//! built from its bits. Within 2 ulps (`f32`) and 3 ulps (`f64`) of a correctly rounded `exp`;
-//! results below the smallest normal number are flushed to zero (`x < −87.33` for `f32`,
-//! `x < −708.39` for `f64`), results larger than the largest float become infinity (for `f32`
-//! already above `x = 88.37`, where `eˣ` > 2.4·10³⁸), and NaN stays NaN.
+//! built from its bits (for `f32` as `2·eʳ·2ᵏ⁻¹`, for `f64` as `eʳ·2^⌊k/2⌋·2^⌈k/2⌉`, so that the
+//! powers of two stay normal numbers up to the overflow). Within 2 ulps (`f32`) and 3 ulps
+//! (`f64`) of a correctly rounded `exp` wherever the result is not flushed to zero.
+//!
+//! The overflow is that of the platform's `exp` (glibc's and the `libm` crate's, which the
+//! scalar [`Float::exp`](num_traits::Float::exp) calls): the result is infinite exactly above
+//! the same `x` (`88.722_83` for `f32`, `709.782_712_893_384` for `f64`), and NaN stays NaN.
+//! Tiny results are flushed to zero where the platform's `exp` still returns a small number:
+//! below `1.68·10⁻³⁸` for `f32` (`x < −86.98`; normal numbers end at `1.18·10⁻³⁸`), below the
+//! smallest normal `f64` (`x < −708.396_418_532_264`). The absolute difference stays below
+//! `1.7·10⁻³⁸` (`2.3·10⁻³⁰⁸`), and no subnormal number reaches the arithmetic that follows (`1 +
+//! e⁻ˣ` in a sigmoid, a softmax's sum), which would be slow on x86.
 
 /// `a·b + c`, fused into one rounding (and one instruction) when `FMA` — for code compiled with
 /// the `fma` target feature, where `mul_add` is an instruction rather than a libm call.
@@ -36,16 +44,17 @@ pub fn exp_f32_with<const FMA: bool>(x: f32) -> f32 {
     let t = madd::<f32, FMA>(xc, LOG2E, ROUND, fma);
     let k = t - ROUND;
     let r = madd::<f32, FMA>(-k, LN2_LO, madd::<f32, FMA>(-k, LN2_HI, xc, fma), fma);
-    // A minimax polynomial for eʳ on [−ln2/2, ln2/2] (relative error 1.9e-9; fitted by
-    // scripts/exp_minimax.py), one degree lower than the Taylor series of the same accuracy.
-    let mut p = 1.383_675_9e-3f32;
-    for c in [8.374_797e-3, 4.166_822_5e-2, 0.166_664_2, 0.499_999_9, 1.0, 1.0] {
+    // 2·eʳ, from the doubled polynomial.
+    let [c0, rest @ ..] = F32_POLY_X2;
+    let mut p = c0;
+    for c in rest {
         p = madd::<f32, FMA>(p, r, c, fma);
     }
-    // k ∈ [−126, 127] sits in the low mantissa bits of t (t = 1.5·2²³ + k), so 2ᵏ is written
-    // straight into a float's exponent field: a float → int conversion would not vectorise
-    // (Rust's `as` saturates).
-    let biased = (t.to_bits() as i32).wrapping_sub(0x4B40_0000 - 127);
+    // k ∈ [−125, 128] sits in the low mantissa bits of t (t = 1.5·2²³ + k), so 2ᵏ⁻¹ is written
+    // straight into a float's exponent field (a float → int conversion would not vectorise:
+    // Rust's `as` saturates). 2ᵏ itself is not a float for k = 128, where eˣ still is; 2ᵏ⁻¹
+    // always is, and 2·eʳ·2ᵏ⁻¹ rounds once, exactly as eʳ·2ᵏ would.
+    let biased = (t.to_bits() as i32).wrapping_sub(0x4B40_0000 - 126);
     let y = p * f32::from_bits((biased as u32) << 23);
     if x > F32_OVERFLOW {
         f32::INFINITY
@@ -57,11 +66,32 @@ pub fn exp_f32_with<const FMA: bool>(x: f32) -> f32 {
     }
 }
 
-/// Below this `exp_f32_with` returns 0: `e⁻⁸⁷·³³⁶⁵⁴` is the smallest normal `f32`.
-const F32_UNDERFLOW: f32 = -87.336_54;
-/// Above this `exp_f32_with` returns infinity: `eˣ` > 2.4·10³⁸ here, and stopping at `ln 2¹²⁷·⁵`
-/// rather than at `ln f32::MAX = 88.72` keeps `2ᵏ` a single exponent-field write.
-const F32_OVERFLOW: f32 = 88.37;
+/// A minimax polynomial for `eʳ` on `[−ln2/2, ln2/2]` (relative error 1.9e-9; fitted by
+/// scripts/exp_minimax.py, one degree lower than the Taylor series of the same accuracy), from
+/// the highest degree down.
+const F32_POLY: [f32; 7] = [1.383_675_9e-3, 8.374_797e-3, 4.166_822_5e-2, 0.166_664_2, 0.499_999_9, 1.0, 1.0];
+
+/// [`F32_POLY`] times 2: the same roundings at every step, only the exponents differ.
+// Evaluated at compile time: an index out of range would be a compile error, not a panic.
+#[allow(clippy::indexing_slicing)]
+const F32_POLY_X2: [f32; 7] = {
+    let mut c = F32_POLY;
+    let mut i = 0;
+    while i < c.len() {
+        c[i] *= 2.0;
+        i += 1;
+    }
+    c
+};
+
+/// Below this `exp_f32_with` returns 0: `eˣ` < 1.68·10⁻³⁸ here, and from here up the rounded
+/// `k = round(x/ln2)` is at least −125, so that `2ᵏ⁻¹` is a normal float. (The smallest normal
+/// `f32`, 1.18·10⁻³⁸, is `e⁻⁸⁷·³³⁶⁵⁴`.)
+const F32_UNDERFLOW: f32 = -86.98;
+/// Above this `exp_f32_with` returns infinity, as glibc's `expf` and the `libm` crate's do: the
+/// largest `f32` whose `expf` is finite (`0x42B1_7217`, `e^x = 3.402_798_5·10³⁸`; `ln f32::MAX`
+/// is 88.722_839, one ulp higher, and those libraries already return infinity there).
+const F32_OVERFLOW: f32 = f32::from_bits(0x42B1_7217);
 
 /// `eˣ` for `f64`; inline and branch-free, so a loop calling it vectorises. With `FMA` (and
 /// `std`, which provides `mul_add`) the multiply-adds are fused, for the FMA code paths.
@@ -75,7 +105,7 @@ pub fn exp_f64_with<const FMA: bool>(x: f64) -> f64 {
     const LN2_HI: f64 = 0.693_147_180_369_123_8; // fdlibm's ln2_hi: the top 32 bits of ln 2
     const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
     const ROUND: f64 = 6_755_399_441_055_744.0; // 1.5·2⁵²
-    let xc = x.clamp(-708.396_418_532_264_1, 709.782_712_893_384);
+    let xc = x.clamp(F64_UNDERFLOW, F64_OVERFLOW);
     let t = madd::<f64, FMA>(xc, LOG2E, ROUND, fma);
     let k = t - ROUND;
     let r = madd::<f64, FMA>(-k, LN2_LO, madd::<f64, FMA>(-k, LN2_HI, xc, fma), fma);
@@ -101,25 +131,32 @@ pub fn exp_f64_with<const FMA: bool>(x: f64) -> f64 {
     let a = f64::from_bits(((half + 1023) as u64) << 52);
     let b = f64::from_bits(((ki - half + 1023) as u64) << 52);
     let y = p * a * b;
-    if x > 709.782_712_893_384 {
+    if x > F64_OVERFLOW {
         f64::INFINITY
-    } else if x < -708.396_418_532_264_1 {
+    } else if x < F64_UNDERFLOW {
         0.0
     } else {
         y
     }
 }
 
+/// Below this `exp_f64_with` returns 0: `e^x` is the smallest normal `f64` here.
+const F64_UNDERFLOW: f64 = -708.396_418_532_264_1;
+/// Above this `exp_f64_with` returns infinity: the largest `f64` whose `exp` is finite.
+const F64_OVERFLOW: f64 = 709.782_712_893_384;
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::format;
+    use std::string::String;
 
     /// The worst relative error of `exp` against the platform's libm over `[lo, hi]`, in units
     /// of `eps·|exact|`.
     fn worst_f32(exp: fn(f32) -> f32) -> f64 {
         (0..=400_000)
             .map(|i| {
-                let x = -87.0 + 175.0 * i as f32 / 400_000.0;
+                let x = -86.98 + 175.7 * i as f32 / 400_000.0;
                 let exact = (x as f64).exp();
                 (exp(x) as f64 - exact).abs() / (exact * f32::EPSILON as f64)
             })
@@ -129,7 +166,7 @@ mod tests {
     fn worst_f64(exp: fn(f64) -> f64) -> f64 {
         (0..=400_000)
             .map(|i| {
-                let x = -700.0 + 1400.0 * i as f64 / 400_000.0;
+                let x = -708.3 + 1418.0 * i as f64 / 400_000.0;
                 let exact = x.exp();
                 (exp(x) - exact).abs() / (exact * f64::EPSILON)
             })
@@ -162,18 +199,78 @@ mod tests {
 
     #[test]
     fn exp_handles_the_edges() {
-        let v = [0.0f32, 1.0, -1000.0, 1000.0, f32::NAN, 88.36, -87.3, f32::INFINITY, f32::NEG_INFINITY, 88.38]
+        let v = [0.0f32, 1.0, -1000.0, 1000.0, f32::NAN, 88.7, -86.9, f32::INFINITY, f32::NEG_INFINITY, 88.73]
             .map(exp_f32_with::<false>);
         assert_eq!(v[0], 1.0);
         assert!((v[1] - core::f32::consts::E).abs() <= f32::EPSILON * 3.0);
         assert_eq!((v[2], v[3]), (0.0, f32::INFINITY));
         assert!(v[4].is_nan());
-        assert!((v[5] as f64 / 88.36f64.exp() - 1.0).abs() < 1e-6, "just below the overflow: {}", v[5]);
-        assert_eq!(v[9], f32::INFINITY, "documented early overflow above 88.37");
-        assert!((v[6] as f64 / (-87.3f32 as f64).exp() - 1.0).abs() < 1e-6, "just above the smallest normal: {}", v[6]);
+        assert!((v[5] as f64 / (88.7f32 as f64).exp() - 1.0).abs() < 1e-6, "just below the overflow: {}", v[5]);
+        assert_eq!(v[9], f32::INFINITY, "above ln f32::MAX = 88.7228");
+        assert!((v[6] as f64 / (-86.9f32 as f64).exp() - 1.0).abs() < 1e-6, "just above the flush to 0: {}", v[6]);
         assert_eq!((v[7], v[8]), (f32::INFINITY, 0.0));
         let w = [0.0f64, -1e6, 1e6, f64::NAN, 709.0].map(exp_f64_with::<false>);
         assert_eq!((w[0], w[1], w[2]), (1.0, 0.0, f64::INFINITY));
         assert!(w[3].is_nan() && w[4].is_finite());
+    }
+
+    /// `fast` against the platform's `exp` (`exact`): infinite at exactly the same points, 0 where
+    /// `x` is below the documented flush (`flush_below`, and `exact` is tiny there), within
+    /// `ulps` elsewhere.
+    fn agrees<T: num_traits::Float + core::fmt::Debug>(
+        x: T,
+        fast: T,
+        exact: T,
+        ulps: f64,
+        flush_below: T,
+    ) -> Result<(), String> {
+        let (f, e) = (fast.to_f64().unwrap_or(f64::NAN), exact.to_f64().unwrap_or(f64::NAN));
+        let eps = T::epsilon().to_f64().unwrap_or(0.0);
+        let ok = if e.is_infinite() || f.is_infinite() {
+            f == e
+        } else if x < flush_below {
+            f == 0.0 && e < 1.7e-38
+        } else {
+            (f - e).abs() <= ulps * eps * e
+        };
+        if ok { Ok(()) } else { Err(format!("exp({x:?}) = {fast:?}, the platform's exp says {exact:?}")) }
+    }
+
+    /// Every `f32` from `lo` upwards, `n` of them.
+    fn f32s_from(lo: f32, n: u32) -> impl Iterator<Item = f32> {
+        // For negative `lo` the bits count down towards zero.
+        (0..n).map(move |i| if lo >= 0.0 { f32::from_bits(lo.to_bits() + i) } else { f32::from_bits(lo.to_bits() - i) })
+    }
+
+    #[test]
+    fn exp_f32_overflows_exactly_where_the_platform_exp_does_and_flushes_below_1_7e_38() {
+        // 88.70 .. 88.77 and −87.05 .. −86.90: every f32 across both edges.
+        for x in f32s_from(88.70, 10_000).chain(f32s_from(-87.05, 20_000)) {
+            agrees(x, exp_f32_with::<false>(x), x.exp(), 2.0, F32_UNDERFLOW).unwrap();
+            #[cfg(feature = "std")]
+            agrees(x, exp_f32_with::<true>(x), x.exp(), 2.0, F32_UNDERFLOW).unwrap();
+        }
+        assert!(f32s_from(88.70, 10_000).any(|x| x.exp().is_infinite()), "the scan crosses the overflow");
+        let flushed = f32s_from(-87.05, 20_000).filter(|&x| exp_f32_with::<false>(x) == 0.0).count();
+        assert!(flushed > 0 && flushed < 20_000, "the scan crosses the flush to 0");
+        // The boundary itself, from the libraries: the largest finite case and the next float.
+        assert_eq!(exp_f32_with::<false>(F32_OVERFLOW), F32_OVERFLOW.exp());
+        assert!(exp_f32_with::<false>(F32_OVERFLOW) > 3.4e38);
+        assert_eq!(exp_f32_with::<false>(f32::from_bits(F32_OVERFLOW.to_bits() + 1)), f32::INFINITY);
+        assert_eq!(libm::expf(f32::from_bits(F32_OVERFLOW.to_bits() + 1)), f32::INFINITY, "libm (no_std) agrees");
+        assert!(libm::expf(F32_OVERFLOW).is_finite());
+    }
+
+    #[test]
+    fn exp_f64_overflows_and_flushes_exactly_where_the_platform_exp_does_subnormals_aside() {
+        let around = |c: f64| (0..4_001u64).map(move |i| f64::from_bits(c.to_bits() - 2_000 + i));
+        for x in around(F64_OVERFLOW).chain(around(F64_UNDERFLOW)) {
+            agrees(x, exp_f64_with::<false>(x), x.exp(), 3.0, F64_UNDERFLOW).unwrap();
+            #[cfg(feature = "std")]
+            agrees(x, exp_f64_with::<true>(x), x.exp(), 3.0, F64_UNDERFLOW).unwrap();
+        }
+        assert!(F64_OVERFLOW.exp().is_finite());
+        assert_eq!(f64::from_bits(F64_OVERFLOW.to_bits() + 1).exp(), f64::INFINITY);
+        assert_eq!(libm::exp(f64::from_bits(F64_OVERFLOW.to_bits() + 1)), f64::INFINITY, "libm (no_std) agrees");
     }
 }

@@ -66,3 +66,31 @@ zeroable_tuples!(A, B, C, D, E, F, G, H, I);
 zeroable_tuples!(A, B, C, D, E, F, G, H, I, J);
 zeroable_tuples!(A, B, C, D, E, F, G, H, I, J, K);
 zeroable_tuples!(A, B, C, D, E, F, G, H, I, J, K, L);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::activation::{Relu, Sigmoid};
+    use crate::{Conv2D, Dense, Flatten, GlobalAvgPool2D, MaxPool2D, Params, Valid};
+
+    // These run under Miri too (scripts/miri.sh): allocation, zeroed bytes, layout on free.
+
+    #[test]
+    fn boxed_zeroed_layers_and_models_are_all_zero_weights() {
+        let dense: Box<Dense<3, 2, Relu>> = boxed_zeroed();
+        assert_eq!(*dense, Dense::default());
+        let conv: Box<Conv2D<2, 3, 3, Sigmoid, 1, Valid, f64>> = boxed_zeroed();
+        assert!(Params::<f64>::params(&*conv).all(|p| p.iter().all(|&w| w == 0.0)));
+        type Model = (Dense<4, 3, Relu, f64>, Flatten, Dense<3, 1, Sigmoid, f64>);
+        let model: Box<Model> = boxed_zeroed();
+        assert_eq!(Params::<f64>::params(&*model).map(<[f64]>::len).sum::<usize>(), 4 * 3 + 3 + 3 + 1);
+        assert!(Params::<f64>::params(&*model).all(|p| p.iter().all(|&w| w == 0.0)));
+    }
+
+    #[test]
+    fn boxed_zeroed_zero_sized_layers_do_not_allocate() {
+        let flatten: Box<Flatten> = boxed_zeroed();
+        let pools: Box<(MaxPool2D<2>, GlobalAvgPool2D)> = boxed_zeroed();
+        assert_eq!((*flatten, *pools), (Flatten, (MaxPool2D, GlobalAvgPool2D)));
+    }
+}

@@ -2,7 +2,8 @@
 //! slices as flat scalar slices.
 //!
 //! Everything here is crate-private. Each `unsafe` block carries a `// SAFETY:` proof; the rest
-//! of the crate is compiled with `#![deny(unsafe_code)]`.
+//! of the crate is compiled with `#![deny(unsafe_code)]`. `scripts/miri.sh` runs this module's
+//! unit tests under Miri (what that covers: `docs/miri.md`).
 #![allow(unsafe_code)]
 
 #[cfg_attr(not(feature = "alloc"), allow(dead_code))]

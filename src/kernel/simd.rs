@@ -115,6 +115,11 @@ pub fn dense<A: Activation, T: Scalar, const IN: usize, const OUT: usize>(
         unsafe { dense_avx2::<A, T, IN, OUT>(x, kernel, bias, y, activate) };
         return;
     }
+    // The portable path never fuses: without an FMA instruction `mul_add` is a library call (on
+    // every target without `std`, libm's software `fmaf`). Forced here for the digits MLP, it
+    // took 569 747 instructions per image on a Cortex-M4F instead of 7 932, and 2.8× the count
+    // on a Cortex-M0+ (firmware/, QEMU -icount). The Cortex-M4F compiles this loop to VMLA,
+    // which rounds the product and the sum separately: the same bits as any other target.
     dense_generic::<A, T, IN, OUT, false>(x, kernel, bias, y, activate);
 }
 

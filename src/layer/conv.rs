@@ -113,6 +113,7 @@ impl<const CI: usize, const CO: usize, const K: usize, A, const S: usize, P, T> 
     /// A layer with the given kernel (Keras layout `(kh, kw, in, out)`) and bias; `const`, so
     /// a trained layer can live in a `static`.
     pub const fn new(kernel: [[[[T; CO]; CI]; K]; K], bias: [T; CO]) -> Self {
+        let () = crate::shape::rules::ConvSizes::<CI, CO, K, S>::AT_LEAST_ONE;
         Self { kernel, bias, config: PhantomData }
     }
 }
@@ -159,7 +160,10 @@ impl<const CI: usize, const CO: usize, const K: usize, A, const S: usize, P, T: 
 impl<const CI: usize, const CO: usize, const K: usize, A: Activation, const S: usize, P: Padding, T: Scalar> Params<T>
     for Conv2D<CI, CO, K, A, S, P, T>
 {
-    const PARAMS: usize = K * K * CI * CO + CO;
+    const PARAMS: usize = {
+        let () = crate::shape::rules::ConvSizes::<CI, CO, K, S>::AT_LEAST_ONE;
+        K * K * CI * CO + CO
+    };
 
     fn params(&self) -> impl Iterator<Item = &[T]> {
         [self.kernel.as_flattened().as_flattened().as_flattened(), &self.bias[..]].into_iter()
@@ -437,8 +441,10 @@ where
 {
     type Out = X::Out;
     const NAME: &'static str = "Conv2D";
+    const CHECK: () = X::CHECK;
 
     fn forward(&self, x: &X) -> X::Out {
+        let () = X::CHECK;
         let mut out = X::Out::default();
         self.convolve_images::<X>(1, x.as_slice(), None, out.as_mut_slice());
         out

@@ -58,6 +58,7 @@ impl<const IN: usize, const OUT: usize, A, T> Dense<IN, OUT, A, T> {
     /// A layer with the given kernel (Keras layout `(in, out)`) and bias. `const`, so a trained
     /// layer can live in a `static`.
     pub const fn new(kernel: [[T; OUT]; IN], bias: [T; OUT]) -> Self {
+        let () = crate::shape::rules::DenseSizes::<IN, OUT>::AT_LEAST_ONE;
         Self { kernel, bias, activation: PhantomData }
     }
 }
@@ -144,7 +145,10 @@ impl<const IN: usize, const OUT: usize, A, T: Scalar> Default for Dense<IN, OUT,
 }
 
 impl<const IN: usize, const OUT: usize, A: Activation, T: Scalar> Params<T> for Dense<IN, OUT, A, T> {
-    const PARAMS: usize = IN * OUT + OUT;
+    const PARAMS: usize = {
+        let () = crate::shape::rules::DenseSizes::<IN, OUT>::AT_LEAST_ONE;
+        IN * OUT + OUT
+    };
 
     fn params(&self) -> impl Iterator<Item = &[T]> {
         [self.kernel.as_flattened(), &self.bias[..]].into_iter()
@@ -174,6 +178,7 @@ where
 {
     type Out = X::Out;
     const NAME: &'static str = "Dense";
+    const CHECK: () = X::CHECK;
 
     #[inline]
     fn forward(&self, x: &X) -> X::Out {
@@ -239,6 +244,7 @@ where
     /// The batched forward (one GEMM), keeping the pre-activations `Z` as the cache.
     #[cfg(feature = "alloc")]
     fn forward_train_batch_flat(&self, n: usize, xs: &[T], ys: &mut [T], cache: &mut [T], _scratch: &mut [T]) {
+        let () = X::CHECK;
         let len = n.saturating_mul(OUT);
         let (Some(zs), Some(ys)) = (cache.get_mut(..len), ys.get_mut(..len)) else { return };
         self.linear_batch(n, xs, zs);

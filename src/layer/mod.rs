@@ -54,6 +54,13 @@ pub trait Layer<In: Tensor>: Params<In::Elem> {
     /// time; the stack a real forward pass uses is measured in the README's "Embedded" section.
     const ACTIVATION_BYTES: usize = <Self::Out as Tensor>::LEN * <In::Elem as crate::Scalar>::BYTES;
 
+    /// `()` when the shape rules that only a build can check hold for this layer (or model) on
+    /// `In`; evaluating it otherwise stops the build with the broken rule's message. Every entry
+    /// point evaluates it; see [`check_model!`](crate::check_model). Custom layers keep the
+    /// default.
+    #[doc(hidden)]
+    const CHECK: () = ();
+
     /// Computes the layer's output for one sample.
     ///
     /// # Panics

@@ -13,14 +13,15 @@
 //! let mut opt = Adam::new(0.01);
 //! let x = Vector::from([0.5, -1.0, 2.0, 0.0]);
 //! let loss = SparseCategoricalCrossentropy::default();
-//! let before = value_and_grad(&model, &x, &2, &loss, &mut grad);
+//! let before = value_and_grad(&model, &x, &2, &loss, &mut grad)?;
 //! for _ in 0..20 {
 //!     grad.zero_params();
-//!     value_and_grad(&model, &x, &2, &loss, &mut grad);
+//!     value_and_grad(&model, &x, &2, &loss, &mut grad)?;
 //!     opt.step(&mut model, &grad);
 //! }
-//! let after = value_and_grad(&model, &x, &2, &loss, &mut grad);
+//! let after = value_and_grad(&model, &x, &2, &loss, &mut grad)?;
 //! assert!(after < before / 2.0, "{before} -> {after}");
+//! # Ok::<(), typed_nn::BatchError>(())
 //! ```
 
 mod adam;

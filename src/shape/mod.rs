@@ -8,6 +8,7 @@
 mod bridge;
 mod flat;
 mod image;
+mod message;
 pub mod rules;
 mod vector;
 
@@ -36,6 +37,11 @@ use crate::Scalar;
 /// assert_eq!(<Image<2, 2, 1> as Tensor>::LEN, 4);
 /// # let _ = img;
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a tensor: layers take a `Vector`, an `Image` or a `Flat`",
+    label = "not a tensor",
+    note = "wrap plain arrays (`Vector::from([..])`, `Image::from([[[..]]])`); pass a boxed tensor as `&*boxed`"
+)]
 pub trait Tensor: Clone + Debug + Default + PartialEq + Send + Sync + 'static + crate::kernel::FlatLayout {
     /// The scalar type of the elements (`f32` or `f64`).
     type Elem: Scalar;

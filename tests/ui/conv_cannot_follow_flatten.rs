@@ -1,0 +1,10 @@
+// A Conv2D after a Flatten: it is given a flattened image.
+use typed_nn::prelude::*;
+
+type Cnn = (Conv2D<1, 4, 3, Relu>, Flatten, Conv2D<4, 4, 3, Relu>);
+
+fn main() {
+    let model: Box<Cnn> = Box::default();
+    let img: Image<28, 28, 1> = Image::default();
+    let _y = model.forward(&img);
+}
