@@ -13,6 +13,7 @@ pub(crate) mod exp;
 pub(crate) mod gemm;
 #[cfg(feature = "alloc")]
 pub(crate) mod heap;
+pub(crate) mod int8;
 pub(crate) mod simd;
 #[cfg(feature = "tflite")]
 pub(crate) mod tflite_schema;
