@@ -28,7 +28,14 @@
 #   and every corrupted byte of a model to the importer: thousands of imports, hours under
 #   Miri; `cargo test` and the fuzz target load_tflite run them natively.
 #
+# - kernel/int8.rs: the int8 dot products and requantization, portable path in the first run;
+#   a third run compiles the crate with `-C target-feature=+avx2`, which Miri's CPU then
+#   reports, so the AVX2 intrinsics path (its pointer arithmetic, loads and stores) runs under
+#   Miri too (its own target directory, target/miri-avx2; about a minute more).
+#
 # What it does not cover:
+# - The AVX-512 VNNI int8 path (Miri does not implement `vpdpbusd`); it shares its loads and
+#   stores with the AVX2 path, which is checked.
 # - The `#[target_feature(enable = "avx2,fma")]` / `"avx512f,..."` functions: Miri's CPU has
 #   no AVX, so `has_avx2_fma()` and `has_avx512()` are false and the `unsafe` calls into them
 #   are never taken. Their only obligation is that the CPU has the features, which the
@@ -62,3 +69,6 @@ cargo +nightly miri test --lib --features libm/force-soft-floats -- "$filter" --
 MIRIFLAGS="${MIRIFLAGS:-} -Zmiri-disable-isolation" \
     cargo +nightly miri test --features libm/force-soft-floats --test tflite_errors -- \
     --skip every_truncation_of_a_model_is_an_error --skip corrupting_any_byte_never_panics "$@"
+# The int8 kernels' AVX2 path, which Miri runs when the crate is compiled for AVX2.
+RUSTFLAGS="${RUSTFLAGS:-} -C target-feature=+avx2" \
+    cargo +nightly miri test --lib --features libm/force-soft-floats --target-dir target/miri-avx2 -- kernel::int8 "$@"

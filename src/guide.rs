@@ -122,6 +122,7 @@ macro_rules! entry {
     entry!("A pooling window is at least 1×1", "pool_window_must_be_at_least_one", "`cargo check`"),
     entry!("Image sides are at most 4096", "image_side_must_be_at_most_4096", "`cargo check`"),
     entry!("A weight image has the model's length", "weight_image_length_must_match", "`cargo check`"),
+    entry!("An int8 image has the int8 model's length", "int8_image_length_must_match", "`cargo check`"),
     entry!(
         "A Dense has at least one input",
         "dense_inputs_must_be_at_least_one",

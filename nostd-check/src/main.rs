@@ -1,8 +1,10 @@
 //! The embedded promise, checked by the linker.
 //!
 //! A `#![no_std]`, `#![no_main]` program for the host that runs seed model 1 and the trained
-//! digits model (baked into the binary with `model_from_le_bytes!`) with typed-nn's default
-//! features off. It proves three things by *linking at all*:
+//! digits model (baked into the binary with `model_from_le_bytes!`), and two int8 models
+//! imported from `.tflite` files (baked in with `int8_model_from_le_bytes!` from the images
+//! `build.rs` wrote after checking each file against its type), with typed-nn's default features
+//! off. It proves three things by *linking at all*:
 //!
 //! - **no std**: nothing here or in typed-nn links `std` (it would need `#[panic_handler]`
 //!   and `eh_personality` conflicts, and `std` symbols are absent);
@@ -11,6 +13,10 @@
 //! - **no panic**: the `#[panic_handler]` calls an undefined external symbol, so if any panic
 //!   path survives optimisation in the inference code, the link fails naming
 //!   `typed_nn_nostd_check_found_a_panic_path`.
+//!
+//! It also checks, and reports in its exit code, that each int8 model gives exactly the host's
+//! outputs on the 360 test digits (so the host's accuracy) and TFLite Micro's outputs on the
+//! fixture inputs.
 //!
 //! Built with the `nostd` profile (release, LTO, `panic = "abort"`, one codegen unit):
 //! `cargo build --profile nostd -p nostd-check && target/nostd/nostd-check`.
@@ -22,6 +28,10 @@
 use core::panic::PanicInfo;
 
 use typed_nn::prelude::*;
+use typed_nn::quant::{Int8, Int8Tensor, QImage, QLayer, QVector, QuantParams};
+
+mod models;
+use models::{DigitsCnn, DigitsMlp};
 
 #[link(name = "c")]
 unsafe extern "C" {
@@ -39,8 +49,6 @@ fn panic(_: &PanicInfo) -> ! {
 
 /// Seed model 1, Keras `Dense(64, relu, input 784) → Dense(10, softmax)`.
 type Seed1 = (Dense<784, 64, Relu>, Dense<64, 10, Softmax>);
-/// The digits classifier trained by `examples/05_digits.rs` (seed 0: test accuracy 0.9750).
-type DigitsMlp = (Dense<64, 32, Relu>, Dense<32, 10, Softmax>);
 
 /// Seed model 1 with constant weights, in flash.
 static SEED1: Seed1 = (Dense::new([[0.001; 64]; 784], [0.0; 64]), Dense::new([[0.01; 10]; 64], [0.0; 10]));
@@ -49,6 +57,33 @@ static SEED1: Seed1 = (Dense::new([[0.001; 64]; 784], [0.0; 64]), Dense::new([[0
 static DIGITS: DigitsMlp = typed_nn::model_from_le_bytes!(
     (Dense<64, 32, Relu>, Dense<32, 10, Softmax>),
     include_bytes!("../../data/digits/mlp.weights")
+);
+
+/// The int8 digits MLP of `digits_mlp.tflite`, checked against `Int8<DigitsMlp>` by `build.rs`
+/// and decoded here by the compiler.
+static MLP_I8: Int8<DigitsMlp> = typed_nn::int8_model_from_le_bytes!(
+    (Dense<64, 32, Relu>, Dense<32, 10, Softmax>),
+    include_bytes!(concat!(env!("OUT_DIR"), "/digits_mlp.int8"))
+);
+
+/// The int8 digits CNN of `digits_cnn.tflite`.
+static CNN_I8: Int8<DigitsCnn> = typed_nn::int8_model_from_le_bytes!(
+    (Conv2D<1, 4, 3, Relu>, MaxPool2D<2>, Flatten, Dense<36, 10, Softmax>),
+    include_bytes!(concat!(env!("OUT_DIR"), "/digits_cnn.int8"))
+);
+
+/// What the host computed for each int8 model on the test digits (`build.rs`), 10 bytes each.
+const MLP_HOST: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/digits_mlp.host.bin"));
+const CNN_HOST: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/digits_cnn.host.bin"));
+
+/// The fixture inputs and TFLite Micro's outputs for them (`scripts/tflite_int8_fixtures.py`).
+const MLP_TFLM: (&[u8], &[u8]) = (
+    include_bytes!("../../tests/fixtures/tflite/digits_mlp.input.bin"),
+    include_bytes!("../../tests/fixtures/tflite/digits_mlp.tflm.bin"),
+);
+const CNN_TFLM: (&[u8], &[u8]) = (
+    include_bytes!("../../tests/fixtures/tflite/digits_cnn.input.bin"),
+    include_bytes!("../../tests/fixtures/tflite/digits_cnn.tflm.bin"),
 );
 
 const IMAGES: &[u8] = include_bytes!("../../data/digits/images.bin");
@@ -92,6 +127,79 @@ fn test_indices(mut visit: impl FnMut(usize)) {
     }
 }
 
+/// An int8 tensor of the model's input type from 64 digit pixels (0..=16), quantized with the
+/// model's input scale and zero point, as a sensor reading would be.
+fn quantized<X: Int8Tensor>(pixels: &[u8], params: QuantParams) -> X {
+    let mut x = X::default();
+    for (q, &p) in x.as_mut_slice().iter_mut().zip(pixels) {
+        *q = params.quantize(f32::from(p) / 16.0);
+    }
+    x
+}
+
+/// The index of the largest byte of a 10-byte output (the first on ties), as `QVector::argmax`.
+fn argmax(y: &[i8]) -> usize {
+    let mut best = 0;
+    for (i, &v) in y.iter().enumerate() {
+        if y.get(best).is_some_and(|&b| v > b) {
+            best = i;
+        }
+    }
+    best
+}
+
+/// Runs an int8 model on the test digits and on the TFLite Micro fixture; prints and returns
+/// whether it matched the host byte for byte (hence with the host's accuracy) and TFLite Micro.
+fn run_int8<M, X>(name: &[u8], model: &M, host: &[u8], (inputs, tflm): (&[u8], &[u8])) -> bool
+where
+    M: QLayer<X, Out = QVector<10>>,
+    X: Int8Tensor,
+{
+    let (mut correct, mut host_correct, mut same_as_host, mut total) = (0usize, 0usize, 0usize, 0usize);
+    test_indices(|i| {
+        let (Some(pixels), Some(&label), Some(host)) =
+            (IMAGES.get(i * 64..i * 64 + 64), LABELS.get(i), host.get(total * 10..total * 10 + 10))
+        else {
+            return;
+        };
+        let y: QVector<10> = model.forward(&quantized::<X>(pixels, model.input_params()));
+        let host: [i8; 10] = core::array::from_fn(|k| host.get(k).map_or(0, |&b| b as i8));
+        correct += usize::from(y.argmax() == usize::from(label));
+        host_correct += usize::from(argmax(&host) == usize::from(label));
+        same_as_host += usize::from(y.as_array() == &host);
+        total += 1;
+    });
+    let (mut exact, mut fixtures) = (0usize, 0usize);
+    for (x, want) in inputs.chunks_exact(X::LEN).zip(tflm.chunks_exact(10)) {
+        let mut q = X::default();
+        for (d, &b) in q.as_mut_slice().iter_mut().zip(x) {
+            *d = b as i8;
+        }
+        let y: QVector<10> = model.forward(&q);
+        exact += usize::from(y.as_slice().iter().zip(want).all(|(&a, &b)| a == b as i8));
+        fixtures += 1;
+    }
+    out(name);
+    out(b": ");
+    out_number(correct);
+    out(b"/");
+    out_number(total);
+    out(b" test images right (host: ");
+    out_number(host_correct);
+    out(b"/");
+    out_number(total);
+    out(b"), ");
+    out_number(same_as_host);
+    out(b"/");
+    out_number(total);
+    out(b" outputs equal to the host's, bit-exact with TFLite Micro: ");
+    out_number(exact);
+    out(b"/");
+    out_number(fixtures);
+    out(b"\n");
+    total == 360 && same_as_host == total && correct == host_correct && fixtures == 360 && exact == fixtures
+}
+
 #[unsafe(no_mangle)]
 pub extern "C" fn main(_argc: i32, _argv: *const *const u8) -> i32 {
     // Seed model 1: constant weights give equal logits, so a uniform distribution.
@@ -124,6 +232,19 @@ pub extern "C" fn main(_argc: i32, _argv: *const *const u8) -> i32 {
     out_number(<DigitsMlp as Layer<Vector<64>>>::ACTIVATION_BYTES);
     out(b" bytes\n");
 
+    // int8 models imported from .tflite files, baked in at compile time.
+    let mlp_ok = run_int8::<_, QVector<64>>(b"int8 digits MLP", &MLP_I8, MLP_HOST, MLP_TFLM);
+    let cnn_ok = run_int8::<_, QImage<8, 8, 1>>(b"int8 digits CNN", &CNN_I8, CNN_HOST, CNN_TFLM);
+    out(b"int8 parameters: digits MLP ");
+    out_number(<Int8<DigitsMlp> as QLayer<QVector<64>>>::PARAM_BYTES);
+    out(b" bytes, digits CNN ");
+    out_number(<Int8<DigitsCnn> as QLayer<QImage<8, 8, 1>>>::PARAM_BYTES);
+    out(b" bytes; activations per forward: digits MLP ");
+    out_number(<Int8<DigitsMlp> as QLayer<QVector<64>>>::ACTIVATION_BYTES);
+    out(b" bytes, digits CNN ");
+    out_number(<Int8<DigitsCnn> as QLayer<QImage<8, 8, 1>>>::ACTIVATION_BYTES);
+    out(b" bytes\n");
+
     // The trained model scores 351/360 (examples/05_digits.rs, seed 0).
-    if uniform && correct == 351 && total == 360 { 0 } else { 1 }
+    if uniform && correct == 351 && total == 360 && mlp_ok && cnn_ok { 0 } else { 1 }
 }

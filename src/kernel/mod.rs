@@ -1,13 +1,15 @@
 //! The only place with `unsafe` code: GEMM calls into `matrixmultiply`, views of tensor
 //! slices as flat scalar slices, zeroed heap allocations, the run-time dispatch to
-//! AVX2/AVX-512 code, and the `.tflite` flatbuffer accessors.
+//! AVX2/AVX-512 code, the int8 dot products and requantization (AVX2, AVX-512 VNNI), and the
+//! `.tflite` flatbuffer accessors.
 //!
 //! Everything here is crate-private. Each `unsafe` block carries a `// SAFETY:` proof; the rest
-//! of the crate is compiled with `#![deny(unsafe_code)]`. This module depends on the scalar
-//! and tensor types, and nothing depends on it but the layers, the batch functions and the
-//! `.tflite` importer that call it: the activations reach the vector units through
-//! [`simd::Vectorized`], and the vectorisable `eˣ` is a public building block in
-//! [`crate::math`]. `scripts/miri.sh` runs this module's unit tests under Miri (what that covers: `docs/miri.md`).
+//! of the crate is compiled with `#![deny(unsafe_code)]`. The float kernels import only the
+//! scalar and tensor types, no layer and no activation: the activations reach the vector units
+//! through [`simd::Vectorized`], and the vectorisable `eˣ` is a public building block in
+//! [`crate::math`]. The int8 kernels (`int8.rs`) use the requantization arithmetic of
+//! [`crate::quant`], whose layers call them. `scripts/miri.sh` runs this module's unit tests under Miri (what that
+//! covers: `docs/miri.md`).
 #![allow(unsafe_code)]
 
 #[cfg_attr(not(feature = "alloc"), allow(dead_code))]
@@ -16,6 +18,7 @@ pub(crate) mod cast;
 pub(crate) mod gemm;
 #[cfg(feature = "alloc")]
 pub(crate) mod heap;
+pub(crate) mod int8;
 pub(crate) mod simd;
 #[cfg(feature = "tflite")]
 pub(crate) mod tflite_schema;

@@ -2,7 +2,7 @@
 
 use core::marker::PhantomData;
 
-use super::kernel::requantize;
+use super::image::{Int8Bytes, Int8ImageError, Reader, Writer, const_try};
 use super::layer::{Fused, QLayer};
 use super::requant::Requant;
 use super::tensor::{QImage, QuantParams};
@@ -81,7 +81,9 @@ impl ConvActivation for Relu6 {
 /// Never.
 ///
 /// # Allocation
-/// None. `K·K·CI·CO + 12·CO` bytes of parameters; `forward` returns the output image by value.
+/// None. `K·K·CI·CO + 16·CO` bytes of parameters (int8 weights; int32 bias, bias with the
+/// input zero point folded in, multiplier and shift per filter); `forward` returns the output
+/// image by value and holds one `K·K·CI`-byte receptive field on the stack.
 #[derive(Clone, Debug, PartialEq)]
 pub struct QConv2D<const CI: usize, const CO: usize, const K: usize, A = Identity, const S: usize = 1, P = Valid> {
     /// int8 weights in TFLite's `OHWI` layout: `kernel[o][ky][kx][c]`.
@@ -95,7 +97,12 @@ pub struct QConv2D<const CI: usize, const CO: usize, const K: usize, A = Identit
     /// Output quantization.
     pub output: QuantParams,
     requant: [Requant; CO],
+    /// `bias[o] − z_in·Σ kernel[o]`: the input zero point folded into the bias (padding is
+    /// filled with `z_in`, so it contributes nothing, as in TFLite).
+    folded_bias: [i32; CO],
     act: (i8, i8),
+    /// No weight is −128: the SIMD kernels may run (see `kernel::int8`).
+    narrow: bool,
     config: PhantomData<(A, P)>,
 }
 
@@ -104,24 +111,91 @@ impl<const CI: usize, const CO: usize, const K: usize, A: ConvActivation, const 
 {
     /// The layer from its int8 weights (`OHWI`), int32 biases, per-filter scales and the input
     /// and output quantization; precomputes the multipliers and the activation range as
-    /// TFLite Micro's `Prepare` does. Invalid scales give zero multipliers, never a panic.
-    pub fn new(
+    /// TFLite Micro's `Prepare` does. Invalid scales give zero multipliers, never a panic. A
+    /// `const fn`, for [`int8_model_from_le_bytes!`](crate::int8_model_from_le_bytes).
+    #[allow(clippy::indexing_slicing)] // `o < CO`, the loop bound; `get` is not const
+    pub const fn new(
         kernel: [[[[i8; CI]; K]; K]; CO],
         bias: [i32; CO],
         weight_scales: [f32; CO],
         input: QuantParams,
         output: QuantParams,
     ) -> Self {
-        let requant = core::array::from_fn(|o| {
-            let s_w = weight_scales.get(o).copied().unwrap_or(0.0);
-            Requant::from_real(f64::from(input.scale) * f64::from(s_w) / f64::from(output.scale))
-        });
-        Self { kernel, bias, weight_scales, input, output, requant, act: A::FUSED.range(output), config: PhantomData }
+        let mut requant = [Requant { multiplier: 0, shift: 0 }; CO];
+        let mut folded_bias = [0i32; CO];
+        let mut o = 0;
+        while o < CO {
+            requant[o] = Requant::from_real(input.scale as f64 * weight_scales[o] as f64 / output.scale as f64);
+            let filter = kernel[o].as_flattened().as_flattened();
+            let mut sum = 0i32;
+            let mut i = 0;
+            while i < filter.len() {
+                sum = sum.wrapping_add(filter[i] as i32);
+                i += 1;
+            }
+            folded_bias[o] = bias[o].wrapping_sub(input.zero_point.wrapping_mul(sum));
+            o += 1;
+        }
+        let narrow = crate::kernel::int8::has_no_minus_128(kernel.as_flattened().as_flattened().as_flattened());
+        Self {
+            kernel,
+            bias,
+            weight_scales,
+            input,
+            output,
+            requant,
+            folded_bias,
+            act: A::FUSED.range(output),
+            narrow,
+            config: PhantomData,
+        }
     }
 
     /// The requantization multiplier and shift of each filter.
     pub fn requant(&self) -> &[Requant; CO] {
         &self.requant
+    }
+}
+
+impl<const CI: usize, const CO: usize, const K: usize, A: ConvActivation, const S: usize, P: QPadding>
+    QConv2D<CI, CO, K, A, S, P>
+{
+    /// The layer whose [int8 image](super::image) starts at byte `offset` of `bytes`, built in
+    /// the compiler when used in a `const` or `static`.
+    ///
+    /// # Errors
+    /// [`Int8ImageError`] for a scale that is not positive and finite or a zero point outside
+    /// the int8 range.
+    pub const fn from_le_bytes_at(bytes: &[u8], offset: usize) -> Result<Self, Int8ImageError> {
+        let mut r = Reader::new(bytes, offset);
+        let input = const_try!(r.params());
+        let output = const_try!(r.params());
+        let mut weight_scales = [0f32; CO];
+        const_try!(r.scales(&mut weight_scales));
+        let mut bias = [0i32; CO];
+        r.i32s(&mut bias);
+        let mut kernel = [[[[0i8; CI]; K]; K]; CO];
+        r.i8s(kernel.as_flattened_mut().as_flattened_mut().as_flattened_mut());
+        Ok(Self::new(kernel, bias, weight_scales, input, output))
+    }
+}
+
+impl<const CI: usize, const CO: usize, const K: usize, A: ConvActivation, const S: usize, P: QPadding> Int8Bytes
+    for QConv2D<CI, CO, K, A, S, P>
+{
+    const IMAGE_BYTES: usize = 16 + 8 * CO + K * K * CI * CO;
+
+    fn write_le_bytes_at(&self, out: &mut [u8], offset: usize) {
+        let mut w = Writer::new(out, offset);
+        w.params(self.input);
+        w.params(self.output);
+        w.f32s(&self.weight_scales);
+        w.i32s(&self.bias);
+        w.i8s(self.kernel.as_flattened().as_flattened().as_flattened());
+    }
+
+    fn read_le_bytes_at(bytes: &[u8], offset: usize) -> Result<Self, Int8ImageError> {
+        Self::from_le_bytes_at(bytes, offset)
     }
 }
 
@@ -135,7 +209,9 @@ impl<const CI: usize, const CO: usize, const K: usize, A, const S: usize, P> Def
             input: QuantParams::default(),
             output: QuantParams::default(),
             requant: [Requant::default(); CO],
+            folded_bias: [0; CO],
             act: (i8::MIN, i8::MAX),
+            narrow: true,
             config: PhantomData,
         }
     }
@@ -157,34 +233,47 @@ where
     Conv2D<CI, CO, K, A, S, P>: Layer<Image<H, W, CI>, Out = Image<HO, WO, CO>>,
 {
     type Out = QImage<HO, WO, CO>;
-    const PARAM_BYTES: usize = K * K * CI * CO + 12 * CO;
+    const PARAM_BYTES: usize = K * K * CI * CO + 16 * CO;
 
     fn forward(&self, x: &QImage<H, W, CI>) -> QImage<HO, WO, CO> {
         let top = P::before(H, HO, K, S);
         let left = P::before(W, WO, K, S);
-        let input_offset = -self.input.zero_point;
+        // Padding holds the input zero point: `w·(z_in − z_in) = 0`, as TFLite skips it.
+        let pad = [self.input.zero_point.clamp(-128, 127) as i8; CI];
         let (lo, hi) = self.act;
-        let mut out = [[[0i8; CO]; WO]; HO];
+        let weights = self.kernel.as_flattened().as_flattened().as_flattened();
         let x = x.as_array();
+        let mut out = [[[0i8; CO]; WO]; HO];
+        let mut patch = [[pad; K]; K];
         for (oy, out_row) in out.iter_mut().enumerate() {
             for (ox, out_pixel) in out_row.iter_mut().enumerate() {
-                for ((yo, filter), (&b, &m)) in
-                    out_pixel.iter_mut().zip(&self.kernel).zip(self.bias.iter().zip(&self.requant))
-                {
-                    let mut acc = 0i32;
-                    for (ky, filter_row) in filter.iter().enumerate() {
-                        let Some(iy) = (oy * S + ky).checked_sub(top) else { continue };
-                        let Some(in_row) = x.get(iy) else { continue };
-                        for (kx, weights) in filter_row.iter().enumerate() {
-                            let Some(ix) = (ox * S + kx).checked_sub(left) else { continue };
-                            let Some(pixel) = in_row.get(ix) else { continue };
-                            for (&w, &v) in weights.iter().zip(pixel) {
-                                acc = acc.wrapping_add(i32::from(w) * (i32::from(v) + input_offset));
-                            }
-                        }
+                // The receptive field, channels-last like one filter of the OHWI kernel.
+                for (ky, patch_row) in patch.iter_mut().enumerate() {
+                    let row = (oy * S + ky).checked_sub(top).and_then(|iy| x.get(iy));
+                    for (kx, p) in patch_row.iter_mut().enumerate() {
+                        let pixel = row.and_then(|r| (ox * S + kx).checked_sub(left).and_then(|ix| r.get(ix)));
+                        *p = pixel.copied().unwrap_or(pad);
                     }
-                    *yo = requantize(acc.wrapping_add(b), m, self.output.zero_point, lo, hi);
                 }
+                let mut acc = [0i32; CO];
+                if K * K * CI < 32 {
+                    // A small receptive field: one fixed-length dot product per filter, which the
+                    // compiler unrolls completely (the SIMD kernels need 32 inputs).
+                    for (a, filter) in acc.iter_mut().zip(&self.kernel) {
+                        *a = crate::kernel::int8::dot_fixed(&patch, filter);
+                    }
+                } else {
+                    crate::kernel::int8::dot_rows(patch.as_flattened().as_flattened(), weights, &mut acc, self.narrow);
+                }
+                let zero_point = self.output.zero_point;
+                crate::kernel::int8::requantize_rows(
+                    &acc,
+                    &self.folded_bias,
+                    &self.requant,
+                    zero_point,
+                    (lo, hi),
+                    out_pixel,
+                );
             }
         }
         QImage::new(out)

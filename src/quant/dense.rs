@@ -3,6 +3,7 @@
 
 use core::marker::PhantomData;
 
+use super::image::{Int8Bytes, Int8ImageError, Reader, Writer, const_try};
 use super::layer::{QActivation, QLayer};
 use super::requant::Requant;
 use super::softmax::{SoftmaxParams, softmax_i8};
@@ -68,6 +69,8 @@ pub struct QDense<const IN: usize, const OUT: usize, A = Identity> {
     folded_bias: [i32; OUT],
     softmax: SoftmaxParams,
     act: (i8, i8),
+    /// No weight is −128: the SIMD kernels may run (see `kernel::int8`).
+    narrow: bool,
     activation: PhantomData<A>,
 }
 
@@ -79,7 +82,10 @@ impl<const IN: usize, const OUT: usize, A: QActivation> QDense<IN, OUT, A> {
     ///
     /// Scales must be positive and finite (the `.tflite` importer and the post-training
     /// quantizer guarantee it); a zero or invalid scale gives a zero multiplier, never a panic.
-    pub fn new(
+    /// A `const fn`: [`int8_model_from_le_bytes!`](crate::int8_model_from_le_bytes) builds the
+    /// layer in the compiler, this precomputation included.
+    #[allow(clippy::indexing_slicing)] // every index is below OUT or IN, the loop bounds; `get` is not const
+    pub const fn new(
         kernel: [[i8; IN]; OUT],
         bias: [i32; OUT],
         weight_scales: [f32; OUT],
@@ -87,18 +93,27 @@ impl<const IN: usize, const OUT: usize, A: QActivation> QDense<IN, OUT, A> {
         output: QuantParams,
         beta: f32,
     ) -> Self {
-        let requant = core::array::from_fn(|o| {
-            let s_w = weight_scales.get(o).copied().unwrap_or(0.0);
-            Requant::from_real(f64::from(input.scale) * f64::from(s_w) / f64::from(output.scale))
-        });
-        let folded_bias = core::array::from_fn(|o| {
-            let row_sum: i32 = kernel.get(o).map_or(0, |row| row.iter().map(|&w| i32::from(w)).sum());
-            bias.get(o).copied().unwrap_or(0).wrapping_sub(input.zero_point.wrapping_mul(row_sum))
-        });
+        let mut requant = [Requant { multiplier: 0, shift: 0 }; OUT];
+        let mut folded_bias = [0i32; OUT];
+        let mut o = 0;
+        while o < OUT {
+            requant[o] = Requant::from_real(input.scale as f64 * weight_scales[o] as f64 / output.scale as f64);
+            let mut row_sum = 0i32;
+            let mut i = 0;
+            while i < IN {
+                row_sum = row_sum.wrapping_add(kernel[o][i] as i32);
+                i += 1;
+            }
+            folded_bias[o] = bias[o].wrapping_sub(input.zero_point.wrapping_mul(row_sum));
+            o += 1;
+        }
         let softmax = if A::SOFTMAX {
-            SoftmaxParams::new(beta, output.scale).unwrap_or_default()
+            match SoftmaxParams::new(beta, output.scale) {
+                Some(p) => p,
+                None => SoftmaxParams { input_multiplier: 0, input_left_shift: 0, diff_min: 0 },
+            }
         } else {
-            SoftmaxParams::default()
+            SoftmaxParams { input_multiplier: 0, input_left_shift: 0, diff_min: 0 }
         };
         Self {
             kernel,
@@ -111,6 +126,7 @@ impl<const IN: usize, const OUT: usize, A: QActivation> QDense<IN, OUT, A> {
             folded_bias,
             softmax,
             act: A::FUSED.range(output),
+            narrow: crate::kernel::int8::has_no_minus_128(kernel.as_flattened()),
             activation: PhantomData,
         }
     }
@@ -123,10 +139,11 @@ impl<const IN: usize, const OUT: usize, A: QActivation> QDense<IN, OUT, A> {
     /// The fully connected part: int8 logits (before any softmax).
     #[inline]
     pub fn logits(&self, x: &[i8; IN]) -> QVector<OUT> {
+        let mut acc = [0i32; OUT];
+        crate::kernel::int8::dot_rows(x, self.kernel.as_flattened(), &mut acc, self.narrow);
         let mut y = [0i8; OUT];
-        super::kernel::dense_i8(
-            x,
-            &self.kernel,
+        crate::kernel::int8::requantize_rows(
+            &acc,
             &self.folded_bias,
             &self.requant,
             self.output.zero_point,
@@ -134,6 +151,51 @@ impl<const IN: usize, const OUT: usize, A: QActivation> QDense<IN, OUT, A> {
             &mut y,
         );
         QVector::new(y)
+    }
+}
+
+impl<const IN: usize, const OUT: usize, A: QActivation> QDense<IN, OUT, A> {
+    /// The layer whose [int8 image](super::image) starts at byte `offset` of `bytes`, built in
+    /// the compiler when used in a `const` or `static` (what
+    /// [`int8_model_from_le_bytes!`](crate::int8_model_from_le_bytes) does).
+    ///
+    /// # Errors
+    /// [`Int8ImageError`] for a scale that is not positive and finite, a zero point outside
+    /// the int8 range, or (with a softmax) a `β·s` TFLite's softmax cannot use.
+    pub const fn from_le_bytes_at(bytes: &[u8], offset: usize) -> Result<Self, Int8ImageError> {
+        let mut r = Reader::new(bytes, offset);
+        let input = const_try!(r.params());
+        let output = const_try!(r.params());
+        let beta_at = r.offset();
+        let beta = r.f32();
+        if A::SOFTMAX && SoftmaxParams::new(beta, output.scale).is_none() {
+            return Err(Int8ImageError::Softmax { offset: beta_at });
+        }
+        let mut weight_scales = [0f32; OUT];
+        const_try!(r.scales(&mut weight_scales));
+        let mut bias = [0i32; OUT];
+        r.i32s(&mut bias);
+        let mut kernel = [[0i8; IN]; OUT];
+        r.i8s(kernel.as_flattened_mut());
+        Ok(Self::new(kernel, bias, weight_scales, input, output, beta))
+    }
+}
+
+impl<const IN: usize, const OUT: usize, A: QActivation> Int8Bytes for QDense<IN, OUT, A> {
+    const IMAGE_BYTES: usize = 20 + 8 * OUT + IN * OUT;
+
+    fn write_le_bytes_at(&self, out: &mut [u8], offset: usize) {
+        let mut w = Writer::new(out, offset);
+        w.params(self.input);
+        w.params(self.output);
+        w.f32(self.beta);
+        w.f32s(&self.weight_scales);
+        w.i32s(&self.bias);
+        w.i8s(self.kernel.as_flattened());
+    }
+
+    fn read_le_bytes_at(bytes: &[u8], offset: usize) -> Result<Self, Int8ImageError> {
+        Self::from_le_bytes_at(bytes, offset)
     }
 }
 
@@ -151,6 +213,7 @@ impl<const IN: usize, const OUT: usize, A> Default for QDense<IN, OUT, A> {
             folded_bias: [0; OUT],
             softmax: SoftmaxParams::default(),
             act: (i8::MIN, i8::MAX),
+            narrow: true,
             activation: PhantomData,
         }
     }

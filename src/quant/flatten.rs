@@ -1,6 +1,8 @@
 //! [`QFlatten`]: an int8 image as one vector (TFLite `RESHAPE`).
 
+use super::image::{Int8Bytes, Int8ImageError, Reader, Writer, const_try};
 use super::layer::QLayer;
+use super::pool::shared_params_image;
 use super::tensor::{Int8Tensor, QFlat, QImage, QuantParams};
 use crate::layer::{Flatten, Layer};
 use crate::shape::{Flat, Image};
@@ -17,6 +19,8 @@ pub struct QFlatten {
     /// Quantization of the input and the output (TFLite requires them equal).
     pub params: QuantParams,
 }
+
+shared_params_image!(QFlatten);
 
 impl<const H: usize, const W: usize, const C: usize> QLayer<QImage<H, W, C>> for QFlatten
 where

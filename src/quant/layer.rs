@@ -74,16 +74,23 @@ impl Fused {
     }
 
     /// TFLite's `CalculateActivationRangeQuantized` for an int8 output: the clamp bounds, with
-    /// 0.0 and 6.0 quantized as `zero_point + round(x / scale)` in `f32`.
-    pub fn range(self, output: QuantParams) -> (i8, i8) {
-        let quantize = |x: f32| {
-            (i64::from(output.zero_point) + super::requant::round_f32_saturating(x / output.scale)).clamp(-128, 127)
-                as i8
-        };
+    /// 0.0 and 6.0 quantized as `zero_point + round(x / scale)` in `f32`. A `const fn`, so an
+    /// int8 layer can be built at compile time.
+    pub const fn range(self, output: QuantParams) -> (i8, i8) {
+        const fn quantize(x: f32, output: QuantParams) -> i8 {
+            let q = output.zero_point as i64 + super::requant::round_f32_saturating(x / output.scale);
+            (if q < -128 {
+                -128
+            } else if q > 127 {
+                127
+            } else {
+                q
+            }) as i8
+        }
         match self {
             Self::None => (i8::MIN, i8::MAX),
-            Self::Relu => (quantize(0.0), i8::MAX),
-            Self::Relu6 => (quantize(0.0), quantize(6.0)),
+            Self::Relu => (quantize(0.0, output), i8::MAX),
+            Self::Relu6 => (quantize(0.0, output), quantize(6.0, output)),
         }
     }
 }

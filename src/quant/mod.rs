@@ -10,7 +10,8 @@
 //!
 //! An int8 model comes from a `.tflite` file written by TensorFlow's converter
 //! (`typed_nn::tflite`, feature `tflite`), or from a trained float model by post-training
-//! quantization.
+//! quantization ([`calibrate()`]), and reaches firmware as a byte image baked in at compile time
+//! ([`image`], [`int8_model_from_le_bytes!`](crate::int8_model_from_le_bytes)).
 //!
 //! | float layer | int8 layer | TFLite operator(s) |
 //! |---|---|---|
@@ -21,9 +22,11 @@
 //! | `GlobalAvgPool2D` | [`QGlobalAvgPool2D`] | `MEAN` (axes 1, 2) |
 //! | `Flatten` | [`QFlatten`] | `RESHAPE` |
 
+pub mod calibrate;
 pub mod conv;
 pub mod dense;
 pub mod flatten;
+pub mod image;
 pub(crate) mod kernel;
 pub mod layer;
 pub mod model;
@@ -32,9 +35,12 @@ pub mod requant;
 pub mod softmax;
 pub mod tensor;
 
+pub use crate::kernel::int8::{Simd, simd};
+pub use calibrate::{CalibrationError, calibrate};
 pub use conv::{ConvActivation, QConv2D, QPadding};
 pub use dense::QDense;
 pub use flatten::QFlatten;
+pub use image::{Int8Bytes, Int8ImageError};
 pub use layer::{Fused, QActivation, QLayer};
 pub use model::{Int8, Quantize};
 pub use pool::{QAvgPool2D, QGlobalAvgPool2D, QMaxPool2D};

@@ -1,6 +1,7 @@
 //! int8 pooling: [`QMaxPool2D`], [`QAvgPool2D`] (TFLite `MAX_POOL_2D`, `AVERAGE_POOL_2D`) and
 //! [`QGlobalAvgPool2D`] (TFLite `MEAN` over height and width).
 
+use super::image::{Int8Bytes, Int8ImageError, Reader, Writer, const_try};
 use super::layer::QLayer;
 use super::requant::Requant;
 use super::tensor::{QImage, QVector, QuantParams};
@@ -59,9 +60,72 @@ pub struct QGlobalAvgPool2D {
 impl QGlobalAvgPool2D {
     /// The layer for this input and output quantization (`s_in/s_out` as a fixed-point
     /// multiplier, as TFLite Micro's `Prepare` computes it).
-    pub fn new(input: QuantParams, output: QuantParams) -> Self {
-        let requant = Requant::from_real(f64::from(input.scale) / f64::from(output.scale));
+    pub const fn new(input: QuantParams, output: QuantParams) -> Self {
+        let requant = Requant::from_real(input.scale as f64 / output.scale as f64);
         Self { input, output, requant }
+    }
+}
+
+/// The image of a layer whose input and output share one quantization: that scale and zero point.
+macro_rules! shared_params_image {
+    ($Layer:ident $(<$P:ident>)?) => {
+        impl<$(const $P: usize)?> $Layer$(<$P>)? {
+            /// The layer whose [int8 image](super::image) (its scale and zero point) starts at
+            /// byte `offset` of `bytes`, built in the compiler when used in a `const`.
+            ///
+            /// # Errors
+            /// [`Int8ImageError`] for a scale that is not positive and finite or a zero point
+            /// outside the int8 range.
+            pub const fn from_le_bytes_at(bytes: &[u8], offset: usize) -> Result<Self, Int8ImageError> {
+                let params = const_try!(Reader::new(bytes, offset).params());
+                Ok(Self { params })
+            }
+        }
+
+        impl<$(const $P: usize)?> Int8Bytes for $Layer$(<$P>)? {
+            const IMAGE_BYTES: usize = 8;
+
+            fn write_le_bytes_at(&self, out: &mut [u8], offset: usize) {
+                Writer::new(out, offset).params(self.params);
+            }
+
+            fn read_le_bytes_at(bytes: &[u8], offset: usize) -> Result<Self, Int8ImageError> {
+                Self::from_le_bytes_at(bytes, offset)
+            }
+        }
+    };
+}
+pub(crate) use shared_params_image;
+
+shared_params_image!(QMaxPool2D<P>);
+shared_params_image!(QAvgPool2D<P>);
+
+impl QGlobalAvgPool2D {
+    /// The layer whose [int8 image](super::image) (input, then output scale and zero point)
+    /// starts at byte `offset` of `bytes`, built in the compiler when used in a `const`.
+    ///
+    /// # Errors
+    /// [`Int8ImageError`] for a scale that is not positive and finite or a zero point outside
+    /// the int8 range.
+    pub const fn from_le_bytes_at(bytes: &[u8], offset: usize) -> Result<Self, Int8ImageError> {
+        let mut r = Reader::new(bytes, offset);
+        let input = const_try!(r.params());
+        let output = const_try!(r.params());
+        Ok(Self::new(input, output))
+    }
+}
+
+impl Int8Bytes for QGlobalAvgPool2D {
+    const IMAGE_BYTES: usize = 16;
+
+    fn write_le_bytes_at(&self, out: &mut [u8], offset: usize) {
+        let mut w = Writer::new(out, offset);
+        w.params(self.input);
+        w.params(self.output);
+    }
+
+    fn read_le_bytes_at(bytes: &[u8], offset: usize) -> Result<Self, Int8ImageError> {
+        Self::from_le_bytes_at(bytes, offset)
     }
 }
 

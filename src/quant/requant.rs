@@ -79,15 +79,18 @@ impl Requant {
 /// assert_eq!(srdhm(1 << 30, 1 << 30), 1 << 29); // 0.5 · 0.5 = 0.25 in Q0.31
 /// assert_eq!(srdhm(i32::MIN, i32::MIN), i32::MAX);
 /// ```
+///
+/// Computed as `⌊(a·b + 2³⁰) / 2³¹⌋`, one add and one arithmetic shift: for a non-negative
+/// product that is gemmlowp's formula, and for a negative one, truncating `(a·b + 1 − 2³⁰)/2³¹`
+/// toward zero is rounding it up, `⌈(a·b + 1 − 2³⁰)/2³¹⌉ = ⌊(a·b + 2³⁰)/2³¹⌋`. The tests
+/// compare both forms.
 #[inline(always)]
 pub const fn saturating_rounding_doubling_high_mul(a: i32, b: i32) -> i32 {
     if a == i32::MIN && b == i32::MIN {
         return i32::MAX;
     }
-    let ab = a as i64 * b as i64;
-    let nudge: i64 = if ab >= 0 { 1 << 30 } else { 1 - (1 << 30) };
-    // Division truncates toward zero, as in C++. |ab + nudge| < 2⁶², so no overflow.
-    ((ab + nudge) / (1i64 << 31)) as i32
+    // |a·b| ≤ 2⁶², so neither the sum nor the shift overflows, and the result fits an i32.
+    ((a as i64 * b as i64 + (1 << 30)) >> 31) as i32
 }
 
 /// gemmlowp's `RoundingDivideByPOT`: `x / 2^exponent` rounded to nearest, ties away from zero.
@@ -135,17 +138,29 @@ pub const fn multiply_by_quantized_multiplier_greater_than_one(x: i32, multiplie
 
 /// `round(x)` for an `f32`, half away from zero (C's `roundf`, TFLite's `TfLiteRound`), as an
 /// `i64` saturated at the `i32` range. NaN gives 0.
-pub(crate) fn round_f32_saturating(x: f32) -> i64 {
+///
+/// A `const fn` (so that int8 layers can be built from a byte image at compile time); `core`
+/// has no `f32::round` without `std`. Exact: below 2²³ in magnitude, `x − trunc(x)` is
+/// representable, so comparing it with ½ decides the rounding without error; from 2²³ on every
+/// `f32` is an integer.
+pub(crate) const fn round_f32_saturating(x: f32) -> i64 {
     if x.is_nan() {
         return 0;
     }
-    let r = libm::roundf(x);
-    if r >= i32::MAX as f32 {
-        i64::from(i32::MAX)
-    } else if r <= i32::MIN as f32 {
-        i64::from(i32::MIN)
+    if x >= i32::MAX as f32 {
+        return i32::MAX as i64;
+    }
+    if x <= i32::MIN as f32 {
+        return i32::MIN as i64;
+    }
+    let t = x as i64; // truncation toward zero, exact in this range
+    let frac = x - t as f32;
+    if frac >= 0.5 {
+        t + 1
+    } else if frac <= -0.5 {
+        t - 1
     } else {
-        r as i64
+        t
     }
 }
 
@@ -170,6 +185,35 @@ mod tests {
         // 1.5 → 2, −1.5 → −1.
         assert_eq!(srdhm(3, 1 << 30), 2);
         assert_eq!(srdhm(-3, 1 << 30), -1);
+    }
+
+    /// gemmlowp's formula as written: nudge by the product's sign, then truncate.
+    fn srdhm_gemmlowp(a: i32, b: i32) -> i32 {
+        if a == i32::MIN && b == i32::MIN {
+            return i32::MAX;
+        }
+        let ab = i64::from(a) * i64::from(b);
+        let nudge: i64 = if ab >= 0 { 1 << 30 } else { 1 - (1 << 30) };
+        ((ab + nudge) / (1i64 << 31)) as i32
+    }
+
+    #[test]
+    fn srdhm_shift_form_equals_gemmlowps_nudge_and_truncate() {
+        // Edges, ties of both signs, and a pseudo-random sweep.
+        let edges = [i32::MIN, i32::MIN + 1, -(1 << 30), -3, -2, -1, 0, 1, 2, 3, 1 << 30, i32::MAX - 1, i32::MAX];
+        for &a in &edges {
+            for &b in &edges {
+                assert_eq!(srdhm(a, b), srdhm_gemmlowp(a, b), "{a} · {b}");
+            }
+        }
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..200_000 {
+            state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            let (a, b) = ((state >> 32) as i32, state as i32);
+            // Half the time, small accumulators against realistic multipliers.
+            let (a, b) = if state & 1 == 0 { (a >> 12, b.wrapping_abs() | (1 << 30)) } else { (a, b) };
+            assert_eq!(srdhm(a, b), srdhm_gemmlowp(a, b), "{a} · {b}");
+        }
     }
 
     #[test]
@@ -269,5 +313,23 @@ mod tests {
         assert_eq!(round_f32_saturating(1e20), i64::from(i32::MAX));
         assert_eq!(round_f32_saturating(-1e20), i64::from(i32::MIN));
         assert_eq!(round_f32_saturating(f32::NAN), 0);
+        assert_eq!((round_f32_saturating(0.5), round_f32_saturating(-0.5)), (1, -1));
+        assert_eq!((round_f32_saturating(0.499_999_97), round_f32_saturating(-0.499_999_97)), (0, 0));
+        assert_eq!(round_f32_saturating(8_388_607.5), 8_388_608);
+    }
+
+    #[test]
+    fn const_round_agrees_with_libm_roundf() {
+        // Every f32 bit pattern in a sweep across all exponents (one in 4099), both signs: the
+        // hand-written const rounding equals libm's `roundf` wherever the result fits an i32.
+        let mut bits = 0u32;
+        while let Some(next) = bits.checked_add(4099) {
+            let x = f32::from_bits(bits);
+            bits = next;
+            if x.is_nan() || x.abs() >= 2_147_483_520.0 {
+                continue;
+            }
+            assert_eq!(round_f32_saturating(x), libm::roundf(x) as i64, "{x:e}");
+        }
     }
 }

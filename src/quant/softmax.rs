@@ -31,11 +31,12 @@ pub struct SoftmaxParams {
 impl SoftmaxParams {
     /// TFLite's `PreprocessSoftmaxScaling(β, s_in, 5)` and `CalculateInputRadius(5, shift)`.
     ///
-    /// Returns `None` when the scaled multiplier is not greater than one (TFLite aborts there:
+    /// A `const fn`, so an int8 softmax can be prepared at compile time. Returns `None` when the
+    /// scaled multiplier is not greater than one (TFLite aborts there:
     /// it needs `β · s_in > 2⁻²⁶`) or not finite.
-    pub fn new(beta: f32, input_scale: f32) -> Option<Self> {
-        let max_real = f64::from(i32::MAX); // (1 << 31) − 1.0
-        let real = f64::from(beta) * f64::from(input_scale) * f64::from(1i32 << (31 - SCALED_DIFF_INTEGER_BITS));
+    pub const fn new(beta: f32, input_scale: f32) -> Option<Self> {
+        let max_real = i32::MAX as f64; // (1 << 31) − 1.0
+        let real = beta as f64 * input_scale as f64 * (1i32 << (31 - SCALED_DIFF_INTEGER_BITS)) as f64;
         if !real.is_finite() || real.is_nan() {
             return None;
         }
@@ -48,8 +49,9 @@ impl SoftmaxParams {
             return None;
         }
         // floor(((1 << 5) − 1) · 2^(31 − 5) / 2^shift), an exact integer shift.
-        let radius = (((1i64 << SCALED_DIFF_INTEGER_BITS) - 1) << (31 - SCALED_DIFF_INTEGER_BITS)) >> shift.min(63);
-        let diff_min = -(radius.min(i64::from(i32::MAX)) as i32);
+        let radius = (((1i64 << SCALED_DIFF_INTEGER_BITS) - 1) << (31 - SCALED_DIFF_INTEGER_BITS))
+            >> (if shift < 63 { shift } else { 63 });
+        let diff_min = -(if radius < i32::MAX as i64 { radius } else { i32::MAX as i64 } as i32);
         Some(Self { input_multiplier: multiplier, input_left_shift: shift, diff_min })
     }
 }
@@ -115,9 +117,10 @@ pub fn exp_on_negative_values(a: i32) -> i32 {
     ));
     let remainder = a_mod_quarter_minus_one_quarter.wrapping_sub(a);
     for &(exponent, multiplier) in &BARREL {
-        if remainder & (1 << (FRACTIONAL_BITS + exponent)) != 0 {
-            result = srdhm(result, multiplier);
-        }
+        // Computed unconditionally and selected, so the bits of the input do not become
+        // unpredictable branches.
+        let scaled = srdhm(result, multiplier);
+        result = if remainder & (1 << (FRACTIONAL_BITS + exponent)) != 0 { scaled } else { result };
     }
     if a == 0 { i32::MAX } else { result }
 }
@@ -160,29 +163,35 @@ const fn reciprocal(sum: i32) -> (i32, i32) {
 /// The int8 softmax of one row, TFLite's `reference_ops::Softmax<int8_t, int8_t>`: output scale
 /// 1/256, zero point −128.
 ///
+/// Each `exp` is computed once and kept (TFLite's reference computes it twice, for the sum and
+/// for the output; the values are the same).
+///
 /// # Panics
 /// Never.
-pub fn softmax_i8(params: &SoftmaxParams, x: &[i8], out: &mut [i8]) {
+pub fn softmax_i8<const N: usize>(params: &SoftmaxParams, x: &[i8; N], out: &mut [i8; N]) {
     let max = x.iter().copied().max().unwrap_or(i8::MIN);
-    let scaled = |v: i8| -> Option<i32> {
-        let diff = i32::from(v) - i32::from(max);
-        (diff >= params.diff_min).then(|| {
-            multiply_by_quantized_multiplier_greater_than_one(diff, params.input_multiplier, params.input_left_shift)
-        })
-    };
+    // exp(β·s·(x − max)) in Q0.31, or `None` below the input radius (output −128).
+    let mut exps = [None; N];
     let mut sum_of_exps: i32 = 0; // Q12.19
-    for &v in x {
-        if let Some(d) = scaled(v) {
-            sum_of_exps =
-                sum_of_exps.wrapping_add(rounding_divide_by_pot(exp_on_negative_values(d), ACCUMULATION_INTEGER_BITS));
+    for (e, &v) in exps.iter_mut().zip(x) {
+        let diff = i32::from(v) - i32::from(max);
+        if diff >= params.diff_min {
+            let scaled = multiply_by_quantized_multiplier_greater_than_one(
+                diff,
+                params.input_multiplier,
+                params.input_left_shift,
+            );
+            let exp = exp_on_negative_values(scaled);
+            sum_of_exps = sum_of_exps.wrapping_add(rounding_divide_by_pot(exp, ACCUMULATION_INTEGER_BITS));
+            *e = Some(exp);
         }
     }
     let (shifted_scale, num_bits_over_unit) = reciprocal(sum_of_exps);
     let exponent = num_bits_over_unit + 31 - 8;
-    for (o, &v) in out.iter_mut().zip(x) {
-        *o = match scaled(v) {
-            Some(d) => {
-                let unsat = rounding_divide_by_pot(srdhm(shifted_scale, exp_on_negative_values(d)), exponent);
+    for (o, e) in out.iter_mut().zip(exps) {
+        *o = match e {
+            Some(exp) => {
+                let unsat = rounding_divide_by_pot(srdhm(shifted_scale, exp), exponent);
                 unsat.saturating_add(-128).clamp(-128, 127) as i8
             }
             None => i8::MIN,

@@ -1,0 +1,160 @@
+//! int8 inference, one sample, each model next to its `f32` twin and (for the MLPs) a
+//! hand-written int8 loop in the same group:
+//!
+//! - the 784-64-10 MLP (`Int8<(Dense<784, 64, Relu>, Dense<64, 10, Softmax>)>`, from
+//!   `tests/fixtures/tflite/mlp784.tflite`) — the issue's goal: int8 under half the `f32` time;
+//! - the digits MLP, the digits CNN and the second digits CNN (same-padding, stride 2, ReLU6,
+//!   average and global average pooling), from the other fixtures.
+//!
+//! The `f32` models have random weights (their speed does not depend on the values); the int8
+//! ones are the fixture files. The hand-written loop is TFLite's reference arithmetic written
+//! the obvious way, `Σ w·(x − z_in)` then typed-nn's (public) requantization and softmax
+//! functions, compiled for the default target: what a careful programmer gets without SIMD.
+//!
+//! The int8 benchmark's name says which kernel path ran (`typed_nn_int8_avx512-vnni`,
+//! `_avx2`, `_portable`). Pick one with `TYPED_NN_SIMD=avx512|avx2|portable` (an unavailable
+//! choice falls back to portable):
+//!
+//! ```text
+//! cargo bench -p typed-nn-benches --bench int8
+//! TYPED_NN_SIMD=avx2 cargo bench -p typed-nn-benches --bench int8 -- typed_nn_int8
+//! TYPED_NN_SIMD=portable cargo bench -p typed-nn-benches --bench int8 -- typed_nn_int8
+//! ```
+//!
+//! `python3 scripts/bench_table_int8.py` prints the int8 tables in BENCHMARKS.md from the results.
+
+// The reference loop is written as textbook index loops on purpose.
+#![allow(clippy::needless_range_loop)]
+
+use std::hint::black_box;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use typed_nn::prelude::*;
+use typed_nn::quant::requant::multiply_by_quantized_multiplier;
+use typed_nn::quant::softmax::{SoftmaxParams, softmax_i8};
+use typed_nn::quant::{Int8, Int8Tensor, QActivation, QDense, QImage, QLayer, QVector};
+use typed_nn::tflite::{FromTflite, TfliteImport};
+
+type Mlp784 = (Dense<784, 64, Relu>, Dense<64, 10, Softmax>);
+type DigitsMlp = (Dense<64, 32, Relu>, Dense<32, 10, Softmax>);
+type DigitsCnn = (Conv2D<1, 4, 3, Relu>, MaxPool2D<2>, Flatten, Dense<36, 10, Softmax>);
+type DigitsCnn2 = (
+    Conv2D<1, 8, 3, Relu6, 1, Same>,
+    AvgPool2D<2>,
+    Conv2D<8, 16, 3, Relu, 2, Same>,
+    GlobalAvgPool2D,
+    Dense<16, 10, Softmax>,
+);
+
+fn fixture(name: &str) -> Vec<u8> {
+    // This package is `benches/`; the fixtures are the library's.
+    std::fs::read(format!("{}/../tests/fixtures/tflite/{name}", env!("CARGO_MANIFEST_DIR"))).expect("fixture")
+}
+
+fn load<M: TfliteImport<X>, X: Int8Tensor>(name: &str) -> (M, X) {
+    let model = M::from_tflite::<X>(&fixture(&format!("{name}.tflite"))).expect("model");
+    let inputs: Vec<i8> = fixture(&format!("{name}.input.bin")).iter().map(|&b| b as i8).collect();
+    (model, X::from_slice(&inputs[..X::LEN]).expect("input"))
+}
+
+/// One int8 fully connected layer, TFLite's reference arithmetic written the obvious way.
+fn fully_connected<const IN: usize, const OUT: usize, A: QActivation>(
+    l: &QDense<IN, OUT, A>,
+    x: &[i8; IN],
+    relu: bool,
+) -> [i8; OUT] {
+    let mut y = [0i8; OUT];
+    let zero_point = l.input.zero_point;
+    for o in 0..OUT {
+        let row = &l.kernel[o];
+        let mut acc = l.bias[o];
+        for i in 0..IN {
+            acc += i32::from(row[i]) * (i32::from(x[i]) - zero_point);
+        }
+        let m = l.requant()[o];
+        let v = multiply_by_quantized_multiplier(acc, m.multiplier, m.shift) + l.output.zero_point;
+        let lo = if relu { l.output.zero_point } else { -128 };
+        y[o] = v.clamp(lo.max(-128), 127) as i8;
+    }
+    y
+}
+
+/// A Dense → ReLU → Dense → softmax int8 MLP, by hand.
+fn hand_written<const IN: usize, const H: usize, A: QActivation, B: QActivation>(
+    (l1, l2): &(QDense<IN, H, A>, QDense<H, 10, B>),
+    softmax: &SoftmaxParams,
+    x: &[i8; IN],
+) -> [i8; 10] {
+    let h = fully_connected(l1, x, true);
+    let z = fully_connected(l2, &h, false);
+    let mut y = [0i8; 10];
+    softmax_i8(softmax, &z, &mut y);
+    y
+}
+
+fn int8_name() -> String {
+    format!("typed_nn_int8_{}", typed_nn::quant::simd())
+}
+
+fn mlp<const IN: usize, const H: usize>(c: &mut Criterion, group: &str, name: &str)
+where
+    (Dense<IN, H, Relu>, Dense<H, 10, Softmax>): Quantize<Int8 = (QDense<IN, H, Relu>, QDense<H, 10, Softmax>)>
+        + Layer<Vector<IN>, Out = Vector<10>>
+        + Params<f32>,
+    (QDense<IN, H, Relu>, QDense<H, 10, Softmax>): TfliteImport<QVector<IN>> + QLayer<QVector<IN>, Out = QVector<10>>,
+{
+    let float: Box<(Dense<IN, H, Relu>, Dense<H, 10, Softmax>)> = Box::new(Params::init(&mut SeedRng::seed(1)));
+    let (int8, x): ((QDense<IN, H, Relu>, QDense<H, 10, Softmax>), QVector<IN>) = load(name);
+    let xf: Vector<IN> = Vector::from_fn(|i| (i % 17) as f32 / 17.0);
+    let softmax = SoftmaxParams::new(int8.1.beta, int8.1.output.scale).expect("softmax");
+    // The hand-written loop computes what typed-nn does.
+    assert_eq!(&hand_written(&int8, &softmax, x.as_array()), int8.forward(&x).as_array());
+    let mut g = c.benchmark_group(group);
+    g.throughput(Throughput::Elements(1));
+    g.bench_function("typed_nn_f32", |b| b.iter(|| black_box(&*float).forward(black_box(&xf))));
+    g.bench_function("hand_written_int8_loop", |b| {
+        b.iter(|| hand_written(black_box(&int8), black_box(&softmax), black_box(x.as_array())))
+    });
+    g.bench_function(int8_name(), |b| b.iter(|| black_box(&int8).forward(black_box(&x))));
+    g.finish();
+}
+
+fn mlp784(c: &mut Criterion) {
+    mlp::<784, 64>(c, "int8_mlp784_1_sample", "mlp784");
+}
+
+fn digits_mlp(c: &mut Criterion) {
+    mlp::<64, 32>(c, "int8_digits_mlp_1_sample", "digits_mlp");
+}
+
+fn cnn<M>(c: &mut Criterion, group: &str, name: &str)
+where
+    M: Quantize + Layer<Image<8, 8, 1>, Out = Vector<10>> + Params<f32> + Default,
+    M::Int8: TfliteImport<QImage<8, 8, 1>> + QLayer<QImage<8, 8, 1>, Out = QVector<10>>,
+{
+    let float: Box<M> = Box::new(M::init(&mut SeedRng::seed(1)));
+    let (int8, x): (M::Int8, QImage<8, 8, 1>) = load(name);
+    let pixels: Vec<f32> = (0..64).map(|i| (i % 17) as f32 / 17.0).collect();
+    let xf: Image<8, 8, 1> = Tensor::from_slice(&pixels).expect("64 pixels");
+    let mut g = c.benchmark_group(group);
+    g.throughput(Throughput::Elements(1));
+    g.bench_function("typed_nn_f32", |b| b.iter(|| black_box(&*float).forward(black_box(&xf))));
+    g.bench_function(int8_name(), |b| b.iter(|| black_box(&int8).forward(black_box(&x))));
+    g.finish();
+}
+
+fn digits_cnn(c: &mut Criterion) {
+    cnn::<DigitsCnn>(c, "int8_digits_cnn_1_sample", "digits_cnn");
+}
+
+fn digits_cnn2(c: &mut Criterion) {
+    cnn::<DigitsCnn2>(c, "int8_digits_cnn2_1_sample", "digits_cnn2");
+}
+
+use typed_nn::quant::Quantize;
+
+criterion_group!(benches, mlp784, digits_mlp, digits_cnn, digits_cnn2);
+criterion_main!(benches);
+
+// Names the model types once, so a changed fixture architecture is a compile error here.
+const _: fn(&Int8<Mlp784>, &Int8<DigitsMlp>) = |_, _| {};

@@ -1,0 +1,67 @@
+//! The build-machine half of the int8 embedded pattern (guide chapter 8).
+//!
+//! `nostd-check` runs int8 models from `.tflite` files without `std`, `alloc` or a panic path,
+//! but the `.tflite` reader (the `flatbuffers` runtime) needs `alloc`. So the checked loading
+//! happens here, with typed-nn's `std` build: each file is loaded into its int8 type from
+//! `src/models.rs` (the same file the binary uses), which checks every operator, shape and
+//! scale, and a mismatch fails the build naming the operator. Then this script writes, into
+//! `OUT_DIR`:
+//!
+//! - `{stem}.int8`: the int8 byte image, which the binary bakes in with
+//!   `int8_model_from_le_bytes!` (length and quantization checked by the compiler);
+//! - `{stem}.host.bin`: the model's int8 outputs on the 360 test digits, computed here on the
+//!   host, so the binary can check that it computes the same bytes.
+
+use std::error::Error;
+use std::path::Path;
+use std::{env, fs};
+
+use typed_nn::data::Digits;
+use typed_nn::prelude::*;
+use typed_nn::quant::{Int8, Int8Bytes, Int8Tensor, QImage, QVector};
+use typed_nn::tflite::{FromTflite, TfliteImport};
+
+#[path = "src/models.rs"]
+mod models;
+
+/// The `.tflite` files (relative to the repository root) and the stem of what is written for
+/// each into `OUT_DIR`; `src/main.rs` includes `{stem}.int8` and `{stem}.host.bin`.
+const MLP_FILE: (&str, &str) = ("tests/fixtures/tflite/digits_mlp.tflite", "digits_mlp");
+const CNN_FILE: (&str, &str) = ("tests/fixtures/tflite/digits_cnn.tflite", "digits_cnn");
+
+/// Loads `file` into `M` (checked against the type), writes its image and its outputs on the
+/// test digits.
+fn bake<M, X>(root: &Path, out: &Path, (file, stem): (&str, &str)) -> Result<(), Box<dyn Error>>
+where
+    M: TfliteImport<X> + Int8Bytes,
+    X: Int8Tensor,
+{
+    println!("cargo::rerun-if-changed=../{file}");
+    let bytes = fs::read(root.join(file))?;
+    let model =
+        M::from_tflite::<X>(&bytes).map_err(|e| format!("{file} does not match its type in src/models.rs: {e}"))?;
+    fs::write(out.join(format!("{stem}.int8")), model.to_le_bytes())?;
+
+    let digits = Digits::bundled()?;
+    let (images, _labels) = digits.test_vectors();
+    let mut outputs = Vec::new();
+    for image in &images {
+        let x = X::quantize(
+            &<X::Float as Tensor>::from_slice(image.as_slice()).ok_or("a test digit does not have 64 pixels")?,
+            model.input_params(),
+        );
+        outputs.extend(model.forward(&x).as_slice().iter().map(|&v| v as u8));
+    }
+    fs::write(out.join(format!("{stem}.host.bin")), outputs)?;
+    Ok(())
+}
+
+fn main() -> Result<(), Box<dyn Error>> {
+    let out = env::var("OUT_DIR")?;
+    let out = Path::new(&out);
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().ok_or("nostd-check/ has no parent directory")?;
+    println!("cargo::rerun-if-changed=src/models.rs");
+    bake::<Int8<models::DigitsMlp>, QVector<64>>(root, out, MLP_FILE)?;
+    bake::<Int8<models::DigitsCnn>, QImage<8, 8, 1>>(root, out, CNN_FILE)?;
+    Ok(())
+}

@@ -1,0 +1,562 @@
+//! The int8 dot products behind every int8 `Dense` and `Conv2D`, with a portable path and, on
+//! x86-64 with `std`, AVX2 and AVX-512 VNNI paths chosen at run time.
+//!
+//! All paths compute the same exact integers: `Σ x[i]·w[i]` of int8 values in `i32`, wrapping
+//! (a sum of at most 2²⁴ products of magnitude ≤ 2¹⁴ cannot wrap in practice, and the wrapping
+//! is the same on every path anyway). Integer addition is associative, so the order the paths
+//! sum in does not matter: their results are bit-identical, which `tests` below and
+//! `tests/int8_simd.rs` check.
+//!
+//! The SIMD paths multiply `|x|` (an unsigned byte, at most 128) by `w` with the sign of `x`
+//! moved onto it (`vpsignb`): `|x|·sign(x)·w = x·w`. For `|w| ≤ 127` each product is at most
+//! 16 256 in magnitude, so `vpmaddubsw`'s saturating pair sums (≤ 32 512) never saturate and
+//! `vpdpbusd` is exact too. TFLite's weights are symmetric (`−127..=127`); a layer with a −128
+//! weight (which `vpsignb` cannot negate) is flagged at construction and takes the portable
+//! path (see [`has_no_minus_128`]).
+//!
+//! `TYPED_NN_SIMD=avx512|avx2|portable` (read once, with `std`) caps the path, so both SIMD
+//! paths and the portable one can be measured on one machine; a path the CPU lacks falls back
+//! to the next one down. Reading it allocates a copy of its value, only when it is set
+//! (`tests/int8_no_alloc.rs`). The float kernels have no such switch.
+
+use crate::quant::kernel::requantize;
+use crate::quant::requant::Requant;
+
+/// The int8 kernel path in use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Simd {
+    /// Portable Rust, vectorised by the compiler for the target it is built for.
+    Portable,
+    /// 256-bit AVX2: `vpsignb`, `vpmaddubsw`, `vpmaddwd`.
+    Avx2,
+    /// 256-bit AVX-512 VNNI (`vpdpbusd`, with AVX-512VL) and AVX2's `vpsignb`.
+    Avx512Vnni,
+}
+
+impl core::fmt::Display for Simd {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            Self::Portable => "portable",
+            Self::Avx2 => "avx2",
+            Self::Avx512Vnni => "avx512-vnni",
+        })
+    }
+}
+
+/// The int8 kernel path this process uses: the widest the CPU has (with `std` on x86-64;
+/// otherwise [`Simd::Portable`]), capped by the environment variable
+/// `TYPED_NN_SIMD=avx512|avx2|portable`. Detected on the first call; every path computes the
+/// same bytes.
+///
+/// # Examples
+/// ```
+/// let path = typed_nn::quant::simd();
+/// println!("int8 kernels: {path}"); // "avx512-vnni", "avx2" or "portable"
+/// ```
+pub fn simd() -> Simd {
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    {
+        static LEVEL: std::sync::OnceLock<Simd> = std::sync::OnceLock::new();
+        *LEVEL.get_or_init(|| {
+            let avx2 = std::is_x86_feature_detected!("avx2");
+            let vnni = avx2
+                && std::is_x86_feature_detected!("avx512f")
+                && std::is_x86_feature_detected!("avx512vl")
+                && std::is_x86_feature_detected!("avx512vnni");
+            let cap = match std::env::var("TYPED_NN_SIMD").as_deref() {
+                Ok("portable") => Simd::Portable,
+                Ok("avx2") => Simd::Avx2,
+                _ => Simd::Avx512Vnni,
+            };
+            let best = if vnni {
+                Simd::Avx512Vnni
+            } else if avx2 {
+                Simd::Avx2
+            } else {
+                Simd::Portable
+            };
+            best.min(cap)
+        })
+    }
+    #[cfg(not(all(feature = "std", target_arch = "x86_64")))]
+    {
+        Simd::Portable
+    }
+}
+
+/// Whether no weight is −128, the condition for the SIMD paths (computed once per layer, at
+/// construction; a `const fn` so layers built at compile time have it too).
+#[allow(clippy::indexing_slicing)] // `i < w.len()`, the loop bound; `get` is not const
+pub(crate) const fn has_no_minus_128(w: &[i8]) -> bool {
+    let mut i = 0;
+    while i < w.len() {
+        if w[i] == i8::MIN {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// `acc[r] = Σᵢ x[i]·w[r·n + i]` for every row `r < acc.len()`, `n = x.len()`, in `i32`
+/// (wrapping). `narrow` says that no weight is −128 (see the module docs); without it, or with
+/// rows missing from `w`, the portable path runs.
+#[inline]
+pub(crate) fn dot_rows(x: &[i8], w: &[i8], acc: &mut [i32], narrow: bool) {
+    let n = x.len();
+    let complete = n.checked_mul(acc.len()).is_some_and(|len| len <= w.len());
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    if narrow && complete && n >= 32 {
+        match simd() {
+            // SAFETY: `dot_rows_vnni` requires the `avx2`, `avx512f`, `avx512vl` and
+            // `avx512vnni` target features; `simd()` returns `Avx512Vnni` only when the CPU
+            // reported all four.
+            Simd::Avx512Vnni => return unsafe { x86::dot_rows_vnni(x, w, acc) },
+            // SAFETY: `dot_rows_avx2` requires `avx2`; `simd()` returns `Avx2` only when the CPU
+            // reported it.
+            Simd::Avx2 => return unsafe { x86::dot_rows_avx2(x, w, acc) },
+            Simd::Portable => {}
+        }
+    }
+    let _ = (narrow, complete);
+    dot_rows_portable(x, w, acc);
+}
+
+/// The portable path: one row at a time, a dot product the compiler vectorises.
+#[inline]
+pub(crate) fn dot_rows_portable(x: &[i8], w: &[i8], acc: &mut [i32]) {
+    for (a, row) in acc.iter_mut().zip(w.chunks_exact(x.len().max(1))) {
+        *a = dot(x, row);
+    }
+}
+
+/// `Σ a·b` over two int8 receptive fields of the same fixed shape (a conv's patch and one
+/// filter), in `i32` (wrapping): every length is a constant, so small ones unroll completely.
+#[inline(always)]
+pub(crate) fn dot_fixed<const K: usize, const CI: usize>(a: &[[[i8; CI]; K]; K], b: &[[[i8; CI]; K]; K]) -> i32 {
+    a.as_flattened()
+        .as_flattened()
+        .iter()
+        .zip(b.as_flattened().as_flattened())
+        .fold(0i32, |s, (&x, &w)| s.wrapping_add(i32::from(x) * i32::from(w)))
+}
+
+/// `Σ a[i]·b[i]` in `i32` (wrapping), written so the loop vectorises: 16 independent lanes.
+#[inline(always)]
+fn dot(a: &[i8], b: &[i8]) -> i32 {
+    const LANES: usize = 16;
+    let mut lanes = [0i32; LANES];
+    let mut a_blocks = a.chunks_exact(LANES);
+    let mut b_blocks = b.chunks_exact(LANES);
+    for (a, b) in (&mut a_blocks).zip(&mut b_blocks) {
+        for ((l, &x), &w) in lanes.iter_mut().zip(a).zip(b) {
+            *l = l.wrapping_add(i32::from(x) * i32::from(w));
+        }
+    }
+    let mut sum = lanes.iter().fold(0i32, |s, &l| s.wrapping_add(l));
+    for (&x, &w) in a_blocks.remainder().iter().zip(b_blocks.remainder()) {
+        sum = sum.wrapping_add(i32::from(x) * i32::from(w));
+    }
+    sum
+}
+
+/// The end of an int8 layer for a row of outputs: `out[o] = clamp(zp + M[o]·(acc[o] +
+/// bias[o]))` to `[lo, hi]`, TFLite's requantization (see `quant::requant`), eight outputs at a
+/// time with AVX2 where the SIMD paths run.
+#[inline]
+pub(crate) fn requantize_rows(
+    acc: &[i32],
+    bias: &[i32],
+    requant: &[Requant],
+    zero_point: i32,
+    (lo, hi): (i8, i8),
+    out: &mut [i8],
+) {
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    if acc.len() >= 8 && simd() != Simd::Portable {
+        // SAFETY: `requantize_rows_avx2` requires `avx2`; every path but `Portable` implies it.
+        unsafe { x86::requantize_rows_avx2(acc, bias, requant, zero_point, (lo, hi), out) };
+        return;
+    }
+    requantize_rows_portable(acc, bias, requant, zero_point, (lo, hi), out);
+}
+
+/// [`requantize_rows`], one output at a time.
+#[inline]
+pub(crate) fn requantize_rows_portable(
+    acc: &[i32],
+    bias: &[i32],
+    requant: &[Requant],
+    zero_point: i32,
+    (lo, hi): (i8, i8),
+    out: &mut [i8],
+) {
+    for (((y, &a), &b), &m) in out.iter_mut().zip(acc).zip(bias).zip(requant) {
+        *y = requantize(a.wrapping_add(b), m, zero_point, lo, hi);
+    }
+}
+
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+mod x86 {
+    use core::arch::x86_64::{
+        __m256i, _mm_add_epi32, _mm_storeu_si128, _mm256_abs_epi8, _mm256_add_epi32, _mm256_add_epi64,
+        _mm256_and_si256, _mm256_blend_epi32, _mm256_castsi256_si128, _mm256_cmpgt_epi32, _mm256_dpbusd_epi32,
+        _mm256_extracti128_si256, _mm256_hadd_epi32, _mm256_loadu_si256, _mm256_madd_epi16, _mm256_maddubs_epi16,
+        _mm256_max_epi32, _mm256_min_epi32, _mm256_mul_epi32, _mm256_set1_epi16, _mm256_set1_epi32, _mm256_set1_epi64x,
+        _mm256_setzero_si256, _mm256_sign_epi8, _mm256_slli_epi64, _mm256_sllv_epi32, _mm256_srai_epi32,
+        _mm256_srav_epi32, _mm256_srli_epi32, _mm256_srli_epi64, _mm256_storeu_si256, _mm256_sub_epi32,
+    };
+
+    use crate::quant::requant::Requant;
+
+    /// Rows processed together: they share each load of `x`, and their eight accumulators are
+    /// independent chains, enough to hide `vpdpbusd`'s latency.
+    const ROWS: usize = 8;
+    /// Bytes per 256-bit vector.
+    const LANES: usize = 32;
+
+    /// The row sums of eight 8-lane accumulators.
+    #[target_feature(enable = "avx2")]
+    fn sum8(s: &[__m256i; ROWS]) -> [i32; ROWS] {
+        let [a, b, c, d, e, f, g, h] = *s;
+        let (lo, hi) = (sum4(a, b, c, d), sum4(e, f, g, h));
+        [lo[0], lo[1], lo[2], lo[3], hi[0], hi[1], hi[2], hi[3]]
+    }
+
+    /// The four row sums of four 8-lane accumulators: `[Σ a, Σ b, Σ c, Σ d]`.
+    #[target_feature(enable = "avx2")]
+    fn sum4(a: __m256i, b: __m256i, c: __m256i, d: __m256i) -> [i32; 4] {
+        // hadd pairs lanes within each 128-bit half; two rounds leave, per half, the four
+        // rows' partial sums; adding the halves finishes them.
+        let (ab, cd) = (_mm256_hadd_epi32(a, b), _mm256_hadd_epi32(c, d));
+        let abcd = _mm256_hadd_epi32(ab, cd);
+        let sum = _mm_add_epi32(_mm256_castsi256_si128(abcd), _mm256_extracti128_si256::<1>(abcd));
+        let mut out = [0i32; 4];
+        // SAFETY: `out` is 16 writable bytes, the size of one `__m128i`; `_mm_storeu_si128`
+        // has no alignment requirement.
+        unsafe { _mm_storeu_si128(out.as_mut_ptr().cast(), sum) };
+        out
+    }
+
+    /// 32 bytes as a vector.
+    #[target_feature(enable = "avx2")]
+    fn load(block: &[i8; LANES]) -> __m256i {
+        // SAFETY: `block` is exactly 32 readable bytes, the size of one `__m256i`, and
+        // `_mm256_loadu_si256` has no alignment requirement.
+        unsafe { _mm256_loadu_si256(block.as_ptr().cast()) }
+    }
+
+    /// `len ≤ 32` bytes from `start` in `w`, as a 32-byte block: the bytes after them are
+    /// whatever follows in `w` (the next row; the caller multiplies them by zeros), or zeros
+    /// at the end of `w`.
+    #[inline(always)]
+    fn tail_block(w: &[i8], start: usize, len: usize) -> [i8; LANES] {
+        if let Some(block) = w.get(start..).and_then(|s| s.first_chunk::<LANES>()) {
+            return *block;
+        }
+        let mut block = [0i8; LANES];
+        for (b, &v) in block.iter_mut().zip(w.get(start..).unwrap_or(&[]).iter().take(len)) {
+            *b = v;
+        }
+        block
+    }
+
+    /// The body both SIMD paths share, expanded inside each `#[target_feature]` function (a
+    /// helper function could not be both inlined and compiled with their features):
+    /// `$mul_add` adds the products of one 32-byte block, `|x|` (`$ax`) times `w` with the sign
+    /// of `x` (`$sw`), to an 8-lane accumulator (`$s`). Eight rows at a time share each load of
+    /// `x`; the remaining rows go one at a time. The last `n % 32` inputs are one more block,
+    /// with `x` padded with zeros (so the bytes read past a row's end, from the next row,
+    /// contribute nothing).
+    macro_rules! dot_rows_body {
+        ($x:ident, $w:ident, $acc:ident, |$s:ident, $ax:ident, $sw:ident| $mul_add:expr) => {{
+            let n = $x.len();
+            let (blocks, tail) = $x.as_chunks::<LANES>();
+            let body = blocks.len() * LANES;
+            let mut x_tail = [0i8; LANES];
+            for (d, &v) in x_tail.iter_mut().zip(tail) {
+                *d = v;
+            }
+            let x_tail = load(&x_tail);
+            let ax_tail = _mm256_abs_epi8(x_tail);
+            let mut rows = $w.chunks_exact(n.max(1));
+            let mut outs = $acc.chunks_exact_mut(ROWS);
+            let mut first_row = 0usize;
+            for out in &mut outs {
+                // Eight rows of exactly `n` bytes (`chunks_exact`); missing rows cannot happen
+                // (the caller checked that `w` holds every row), and would end the work here.
+                let mut group = [&[][..]; ROWS];
+                for g in &mut group {
+                    let Some(row) = rows.next() else { return };
+                    *g = row;
+                }
+                let mut sums = [_mm256_setzero_si256(); ROWS];
+                for (k, xb) in blocks.iter().enumerate() {
+                    let xv = load(xb);
+                    let $ax = _mm256_abs_epi8(xv);
+                    for (acc, row) in sums.iter_mut().zip(&group) {
+                        // SAFETY: `row` has `n` bytes and `(k + 1)·32 ≤ blocks.len()·32 ≤ n`, so
+                        // the 32 bytes at `k·32` are inside it; `[i8; 32]` has alignment 1.
+                        let wb: &[i8; LANES] = unsafe { &*row.as_ptr().add(k * LANES).cast() };
+                        let $sw = _mm256_sign_epi8(load(wb), xv);
+                        let $s = *acc;
+                        *acc = $mul_add;
+                    }
+                }
+                if !tail.is_empty() {
+                    let $ax = ax_tail;
+                    for (r, acc) in sums.iter_mut().enumerate() {
+                        let wb = tail_block($w, (first_row + r) * n + body, tail.len());
+                        let $sw = _mm256_sign_epi8(load(&wb), x_tail);
+                        let $s = *acc;
+                        *acc = $mul_add;
+                    }
+                }
+                for (a, &t) in out.iter_mut().zip(&sum8(&sums)) {
+                    *a = t;
+                }
+                first_row += ROWS;
+            }
+            for (r, (a, row)) in outs.into_remainder().iter_mut().zip(rows).enumerate() {
+                let mut sum = _mm256_setzero_si256();
+                for (xb, wb) in blocks.iter().zip(row.as_chunks::<LANES>().0) {
+                    let xv = load(xb);
+                    let $ax = _mm256_abs_epi8(xv);
+                    let $sw = _mm256_sign_epi8(load(wb), xv);
+                    let $s = sum;
+                    sum = $mul_add;
+                }
+                if !tail.is_empty() {
+                    let wb = tail_block($w, (first_row + r) * n + body, tail.len());
+                    let $ax = ax_tail;
+                    let $sw = _mm256_sign_epi8(load(&wb), x_tail);
+                    let $s = sum;
+                    sum = $mul_add;
+                }
+                let zero = _mm256_setzero_si256();
+                *a = sum4(sum, zero, zero, zero)[0];
+            }
+        }};
+    }
+
+    /// [`requantize_rows`](super::requantize_rows) eight outputs at a time: the 64-bit
+    /// products of `SaturatingRoundingDoublingHighMul` with `vpmuldq` (even and odd lanes
+    /// apart), `RoundingDivideByPOT` with per-lane variable shifts, then the zero point and the
+    /// clamp. A block whose multiplier is negative or whose shift is outside `−31..=30` (never
+    /// the case for scales TFLite accepts) takes the scalar code, which handles every value.
+    ///
+    /// # Safety
+    /// The CPU must support `avx2`.
+    #[target_feature(enable = "avx2")]
+    pub(super) unsafe fn requantize_rows_avx2(
+        acc: &[i32],
+        bias: &[i32],
+        requant: &[Requant],
+        zero_point: i32,
+        (lo, hi): (i8, i8),
+        out: &mut [i8],
+    ) {
+        let n = acc.len().min(bias.len()).min(requant.len()).min(out.len());
+        let (Some(acc), Some(bias), Some(requant), Some(out)) =
+            (acc.get(..n), bias.get(..n), requant.get(..n), out.get_mut(..n))
+        else {
+            return;
+        };
+        let (a8, a_rest) = acc.as_chunks::<8>();
+        let (b8, b_rest) = bias.as_chunks::<8>();
+        let (m8, m_rest) = requant.as_chunks::<8>();
+        let (o8, o_rest) = out.as_chunks_mut::<8>();
+        let round = _mm256_set1_epi64x(1 << 30);
+        let zp = _mm256_set1_epi32(zero_point);
+        let (lo_v, hi_v) = (_mm256_set1_epi32(i32::from(lo)), _mm256_set1_epi32(i32::from(hi)));
+        let zero = _mm256_setzero_si256();
+        let ones = _mm256_set1_epi32(1);
+        for (((a, b), m), o) in a8.iter().zip(b8).zip(m8).zip(o8) {
+            let multipliers: [i32; 8] = m.map(|r| r.multiplier);
+            let shifts: [i32; 8] = m.map(|r| r.shift);
+            if multipliers.iter().any(|&v| v < 0) || shifts.iter().any(|&s| !(-31..=30).contains(&s)) {
+                super::requantize_rows_portable(a, b, m, zero_point, (lo, hi), o);
+                continue;
+            }
+            let x = _mm256_add_epi32(load8(a), load8(b));
+            let shift = load8(&shifts);
+            let left = _mm256_max_epi32(shift, zero);
+            let right = _mm256_max_epi32(_mm256_sub_epi32(zero, shift), zero);
+            // x·2^left, wrapping (left ≤ 30).
+            let x = _mm256_sllv_epi32(x, left);
+            // ⌊(x·m + 2³⁰)/2³¹⌋: even lanes' products in place, odd lanes' shifted down first;
+            // the wanted 32 bits are bits 31..62 of each 64-bit sum.
+            let m = load8(&multipliers);
+            let even = _mm256_srli_epi64::<31>(_mm256_add_epi64(_mm256_mul_epi32(x, m), round));
+            let odd_products = _mm256_mul_epi32(_mm256_srli_epi64::<32>(x), _mm256_srli_epi64::<32>(m));
+            let odd = _mm256_slli_epi64::<1>(_mm256_add_epi64(odd_products, round));
+            let v = _mm256_blend_epi32::<0b1010_1010>(even, odd);
+            // Rounding division by 2^right, ties away from zero (gemmlowp's masks).
+            let mask = _mm256_sub_epi32(_mm256_sllv_epi32(ones, right), ones);
+            let remainder = _mm256_and_si256(v, mask);
+            // threshold = mask/2, plus one for negative v (v >> 31 is −1 there).
+            let threshold = _mm256_sub_epi32(_mm256_srli_epi32::<1>(mask), _mm256_srai_epi32::<31>(v));
+            let up = _mm256_cmpgt_epi32(remainder, threshold); // −1 where rounding up
+            let v = _mm256_sub_epi32(_mm256_srav_epi32(v, right), up);
+            let y = _mm256_min_epi32(_mm256_max_epi32(_mm256_add_epi32(v, zp), lo_v), hi_v);
+            let mut lanes = [0i32; 8];
+            // SAFETY: `lanes` is 32 writable bytes, the size of one `__m256i`; unaligned
+            // stores are allowed.
+            unsafe { _mm256_storeu_si256(lanes.as_mut_ptr().cast(), y) };
+            for (d, &v) in o.iter_mut().zip(&lanes) {
+                *d = v as i8; // within [lo, hi] ⊆ −128..=127
+            }
+        }
+        super::requantize_rows_portable(a_rest, b_rest, m_rest, zero_point, (lo, hi), o_rest);
+    }
+
+    /// Eight `i32`s as a vector.
+    #[target_feature(enable = "avx2")]
+    fn load8(v: &[i32; 8]) -> __m256i {
+        // SAFETY: `v` is 32 readable bytes, the size of one `__m256i`; unaligned loads are
+        // allowed.
+        unsafe { _mm256_loadu_si256(v.as_ptr().cast()) }
+    }
+
+    /// AVX2: `vpmaddubsw` (pairs of `|x|·w`, at most 32 512 in magnitude: never saturates for
+    /// `|w| ≤ 127`), then `vpmaddwd` by ones to widen the pairs into `i32` lanes.
+    ///
+    /// # Safety
+    /// The CPU must support `avx2`.
+    #[target_feature(enable = "avx2")]
+    pub(super) unsafe fn dot_rows_avx2(x: &[i8], w: &[i8], acc: &mut [i32]) {
+        let ones = _mm256_set1_epi16(1);
+        dot_rows_body!(x, w, acc, |s, ax, sw| _mm256_add_epi32(
+            s,
+            _mm256_madd_epi16(_mm256_maddubs_epi16(ax, sw), ones)
+        ));
+    }
+
+    /// AVX-512 VNNI on 256-bit vectors: `vpdpbusd` adds four exact `u8·i8` products per lane to
+    /// the `i32` accumulator in one instruction.
+    ///
+    /// # Safety
+    /// The CPU must support `avx2`, `avx512f`, `avx512vl` and `avx512vnni`.
+    #[target_feature(enable = "avx2,avx512f,avx512vl,avx512vnni")]
+    pub(super) unsafe fn dot_rows_vnni(x: &[i8], w: &[i8], acc: &mut [i32]) {
+        dot_rows_body!(x, w, acc, |s, ax, sw| _mm256_dpbusd_epi32(s, ax, sw));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::init::SeedRng;
+    use rand_core::Rng;
+
+    fn reference(x: &[i8], w: &[i8], rows: usize) -> std::vec::Vec<i32> {
+        (0..rows).map(|r| x.iter().zip(&w[r * x.len()..]).map(|(&a, &b)| i32::from(a) * i32::from(b)).sum()).collect()
+    }
+
+    #[test]
+    fn every_path_equals_the_textbook_sum() {
+        // Sizes around the 32-byte blocks and the 4-row groups, extreme values included.
+        let mut rng = SeedRng::seed(11);
+        std::println!("int8 path on this machine: {}", simd());
+        // Under Miri (scripts/miri.sh) a subset: the interpreter is about 10⁴ times slower.
+        let sizes: &[usize] = if cfg!(miri) { &[9, 33, 72] } else { &[1, 9, 31, 32, 33, 64, 72, 95, 784] };
+        let row_counts: &[usize] = if cfg!(miri) { &[3, 9] } else { &[1, 3, 4, 5, 10, 64] };
+        for &n in sizes {
+            for &rows in row_counts {
+                let mut byte = || (rng.next_u32() & 0xff) as u8 as i8;
+                let mut x: std::vec::Vec<i8> = (0..n).map(|_| byte()).collect();
+                let mut w: std::vec::Vec<i8> = (0..n * rows).map(|_| byte().max(-127)).collect();
+                x[0] = -128;
+                w[0] = -127;
+                if n > 1 {
+                    x[1] = 127;
+                    w[1] = 127;
+                }
+                let want = reference(&x, &w, rows);
+                let mut got = std::vec![0; rows];
+                dot_rows(&x, &w, &mut got, has_no_minus_128(&w));
+                assert_eq!(got, want, "dispatched, n = {n}, rows = {rows}");
+                let mut portable = std::vec![0; rows];
+                dot_rows_portable(&x, &w, &mut portable);
+                assert_eq!(portable, want, "portable, n = {n}, rows = {rows}");
+                #[cfg(all(feature = "std", target_arch = "x86_64"))]
+                {
+                    let mut simd_out = std::vec![0; rows];
+                    if std::is_x86_feature_detected!("avx2") {
+                        // SAFETY: the CPU supports avx2 (checked on the line above).
+                        unsafe { x86::dot_rows_avx2(&x, &w, &mut simd_out) };
+                        assert_eq!(simd_out, want, "avx2, n = {n}, rows = {rows}");
+                    }
+                    if simd() == Simd::Avx512Vnni {
+                        // SAFETY: `simd()` reports VNNI only when all its features are present.
+                        unsafe { x86::dot_rows_vnni(&x, &w, &mut simd_out) };
+                        assert_eq!(simd_out, want, "vnni, n = {n}, rows = {rows}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_requantization_path_equals_the_scalar_one() {
+        // Realistic multipliers and shifts, the extreme and the invalid ones (negative
+        // multipliers, shifts beyond ±31, which the SIMD code hands to the scalar one), and
+        // accumulators across the whole i32 range; 8-wide blocks and a remainder.
+        let mut rng = SeedRng::seed(5);
+        let shifts = [-40, -31, -30, -12, -7, -1, 0, 1, 3, 30, 31, 40];
+        for round in 0..if cfg!(miri) { 40 } else { 400 } {
+            let n = 8 * (round % 5) + round % 7;
+            let requant: std::vec::Vec<Requant> = (0..n)
+                .map(|i| {
+                    let r = rng.next_u32();
+                    let multiplier = if round % 9 == 0 { r as i32 } else { ((r >> 1) | (1 << 30)) as i32 };
+                    Requant { multiplier, shift: shifts[(r as usize + i) % shifts.len()] }
+                })
+                .collect();
+            let acc: std::vec::Vec<i32> = (0..n)
+                .map(|_| {
+                    let r = rng.next_u32() as i32;
+                    if round % 3 == 0 { r } else { r >> 14 }
+                })
+                .collect();
+            let bias: std::vec::Vec<i32> = (0..n).map(|_| (rng.next_u32() as i32) >> 16).collect();
+            let zp = (rng.next_u32() % 256) as i32 - 128;
+            let bounds = [(-128, 127), (zp.clamp(-128, 127) as i8, 127), (-128, 20)][round % 3];
+            let (mut want, mut got) = (std::vec![0i8; n], std::vec![0i8; n]);
+            requantize_rows_portable(&acc, &bias, &requant, zp, bounds, &mut want);
+            requantize_rows(&acc, &bias, &requant, zp, bounds, &mut got);
+            assert_eq!(got, want, "dispatched ({}), round {round}", simd());
+            #[cfg(all(feature = "std", target_arch = "x86_64"))]
+            if std::is_x86_feature_detected!("avx2") {
+                let mut avx2 = std::vec![0i8; n];
+                // SAFETY: the CPU supports avx2 (checked on the line above).
+                unsafe { x86::requantize_rows_avx2(&acc, &bias, &requant, zp, bounds, &mut avx2) };
+                assert_eq!(avx2, want, "avx2, round {round}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_worst_case_products_do_not_saturate() {
+        // Every pair at the extreme: (−128)·(−127) + (−128)·(−127) = 32 512, the largest pair
+        // sum `vpmaddubsw` sees; and mixed signs.
+        for (xv, wv) in [(-128i8, -127i8), (-128, 127), (127, 127), (127, -127)] {
+            let x = [xv; 64];
+            let w = [wv; 64 * 4];
+            let mut got = [0; 4];
+            dot_rows(&x, &w, &mut got, true);
+            assert_eq!(got, [64 * i32::from(xv) * i32::from(wv); 4]);
+        }
+    }
+
+    #[test]
+    fn a_minus_128_weight_is_flagged_and_still_exact() {
+        let x = [-128i8; 64];
+        let mut w = [1i8; 64];
+        w[7] = -128;
+        assert!(!has_no_minus_128(&w));
+        let mut got = [0];
+        dot_rows(&x, &w, &mut got, has_no_minus_128(&w));
+        assert_eq!(got, [-128 * 63 + 128 * 128]);
+    }
+}
