@@ -406,15 +406,15 @@ type Rule<X, const CI: usize, const CO: usize, const K: usize, const S: usize, P
 impl<X, const CI: usize, const CO: usize, const K: usize, A: Activation, const S: usize, P: Padding, T: Scalar> Layer<X>
     for Conv2D<CI, CO, K, A, S, P, T>
 where
-    X: FloatIs<T>,
+    X: FloatIs<T, Checked = X>,
     X::Checked: ConvInput<CI, CO, K, S, P, T>,
 {
     type Out = Rule<X, CI, CO, K, S, P, T>;
     const NAME: &'static str = "Conv2D";
-    const CHECK: () = <X::Checked as ConvInput<CI, CO, K, S, P, T>>::CHECK;
+    const CHECK: () = X::Checked::CHECK;
 
     fn forward(&self, x: &X) -> Rule<X, CI, CO, K, S, P, T> {
-        let () = <Self as Layer<X>>::CHECK;
+        let () = X::Checked::CHECK;
         let mut out = <Self as Layer<X>>::Out::default();
         self.convolve_images::<X::Checked>(1, x.as_slice(), None, out.as_mut_slice());
         out
@@ -466,7 +466,7 @@ pub struct ConvCache<Y> {
 impl<X, const CI: usize, const CO: usize, const K: usize, A: Activation, const S: usize, P: Padding, T: Scalar>
     Backward<X> for Conv2D<CI, CO, K, A, S, P, T>
 where
-    X: FloatIs<T>,
+    X: FloatIs<T, Checked = X>,
     X::Checked: ConvInput<CI, CO, K, S, P, T>,
 {
     type Cache = ConvCache<Rule<X, CI, CO, K, S, P, T>>;

@@ -220,12 +220,12 @@ type Rule<X, const IN: usize, const OUT: usize, A, T> = <<X as FloatIs<T>>::Chec
 
 impl<X, const IN: usize, const OUT: usize, A: Activation, T: Scalar> Layer<X> for Dense<IN, OUT, A, T>
 where
-    X: FloatIs<T>,
+    X: FloatIs<T, Checked = X>,
     X::Checked: DenseInput<IN, OUT, A, T>,
 {
     type Out = Rule<X, IN, OUT, A, T>;
     const NAME: &'static str = "Dense";
-    const CHECK: () = <X::Checked as DenseInput<IN, OUT, A, T>>::CHECK;
+    const CHECK: () = X::Checked::CHECK;
 
     #[inline]
     fn forward(&self, x: &X) -> Rule<X, IN, OUT, A, T> {
@@ -251,7 +251,7 @@ where
 /// `∂L/∂K += xᵀ·dz`, `∂L/∂b += dz`, `∂L/∂x = K·dz`.
 impl<X, const IN: usize, const OUT: usize, A: Activation, T: Scalar> Backward<X> for Dense<IN, OUT, A, T>
 where
-    X: FloatIs<T>,
+    X: FloatIs<T, Checked = X>,
     X::Checked: DenseInput<IN, OUT, A, T>,
 {
     type Cache = DenseCache<OUT, T>;
