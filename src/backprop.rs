@@ -150,11 +150,9 @@ where
     M: Backward<X>,
     L: Loss<M::Out>,
 {
+    // Here, not in the helper: a failing check's note then names the caller's line.
     let () = <M as crate::Layer<X>>::CHECK;
-    if !loss.valid_target(target) {
-        return Err(BatchError::InvalidTarget { index: 0 });
-    }
-    Ok(value_and_grad_scaled(model, x, target, loss, X::Elem::one(), grad, None))
+    value_and_grad_checked(model, x, target, loss, grad, None)
 }
 
 /// The loss of one sample, its gradient with respect to the parameters added into `grad`, and
@@ -198,10 +196,29 @@ where
     L: Loss<M::Out>,
 {
     let () = <M as crate::Layer<X>>::CHECK;
+    value_and_grad_checked(model, x, target, loss, grad, Some(dx))
+}
+
+/// [`value_and_grad_scaled`] at scale 1 after the target's check: the body of
+/// [`value_and_grad`] and [`value_and_grad_input`] (which evaluate the model's check first).
+#[inline]
+fn value_and_grad_checked<M, X, L>(
+    model: &M,
+    x: &X,
+    target: &L::Target,
+    loss: &L,
+    grad: &mut M,
+    dx: Option<&mut X>,
+) -> Result<X::Elem, BatchError>
+where
+    X: Tensor,
+    M: Backward<X>,
+    L: Loss<M::Out>,
+{
     if !loss.valid_target(target) {
         return Err(BatchError::InvalidTarget { index: 0 });
     }
-    Ok(value_and_grad_scaled(model, x, target, loss, X::Elem::one(), grad, Some(dx)))
+    Ok(value_and_grad_scaled(model, x, target, loss, X::Elem::one(), grad, dx))
 }
 
 /// The mean loss over a batch and, added into `grad`, its gradient (Keras' default reduction),

@@ -98,4 +98,16 @@ mod tests {
         let mut empty = [Vector::<0, f64>::default(); 5];
         assert!(flat(&empty).is_empty() && flat_mut(&mut empty).is_empty());
     }
+
+    #[cfg(feature = "generic-array")]
+    #[test]
+    fn vector_views_of_an_array_are_the_same_memory_and_write_through() {
+        let mut a = [1.0f32, 2.0, 3.0];
+        let v: &Vector<3> = vector_ref(&a);
+        assert_eq!((v.as_slice(), v.as_slice().as_ptr()), (&[1.0, 2.0, 3.0][..], a.as_ptr()));
+        vector_mut(&mut a)[1] = -2.0;
+        assert_eq!(a, [1.0, -2.0, 3.0]);
+        let mut none: [f64; 0] = [];
+        assert!(vector_mut(&mut none).as_slice().is_empty());
+    }
 }
