@@ -25,7 +25,10 @@ pub use crate::init::SmallRng;
 pub use crate::io::{BytesError, ParamBytes};
 #[cfg(feature = "std")]
 pub use crate::io::{LoadError, LoadOptions, Safetensors};
-pub use crate::layer::{AvgPool2D, Backward, Conv2D, Dense, Flatten, GlobalAvgPool2D, Layer, MaxPool2D, Same, Valid};
+pub use crate::layer::{
+    ActivationLayer, AvgPool2D, Backward, BatchNormalization, Conv2D, Dense, Dropout, Flatten, GlobalAvgPool2D, Layer,
+    MaxPool2D, Residual, Same, Skip, Valid,
+};
 pub use crate::loss::{
     BinaryCrossentropy, CategoricalCrossentropy, Loss, MeanSquaredError, SparseCategoricalCrossentropy,
 };
