@@ -225,7 +225,8 @@ impl<const C: usize, T: Scalar> BatchNormalization<C, T> {
         let mut shift = [T::zero(); C];
         for c in 0..C {
             let (Some(s), Some(b)) = (scale.get_mut(c), shift.get_mut(c)) else { continue };
-            let (Some(&i), Some(&g), Some(&beta), Some(&m)) = (inv.get(c), self.gamma.get(c), self.beta.get(c), mean.get(c))
+            let (Some(&i), Some(&g), Some(&beta), Some(&m)) =
+                (inv.get(c), self.gamma.get(c), self.beta.get(c), mean.get(c))
             else {
                 continue;
             };
@@ -318,7 +319,8 @@ where
         let inv = Self::inverse_std(&self.moving_variance);
         for (xp, dyp) in x.as_slice().chunks_exact(C.max(1)).zip(dy.as_slice().chunks_exact(C.max(1))) {
             for c in 0..C {
-                let (Some(&xv), Some(&d), Some(&m), Some(&i)) = (xp.get(c), dyp.get(c), self.moving_mean.get(c), inv.get(c))
+                let (Some(&xv), Some(&d), Some(&m), Some(&i)) =
+                    (xp.get(c), dyp.get(c), self.moving_mean.get(c), inv.get(c))
                 else {
                     continue;
                 };
@@ -413,8 +415,8 @@ where
                 else {
                     continue;
                 };
-                let centered = d.to_f64_lossless() - sd.to_f64_lossless() / m
-                    - xhat(c, p * C + c) * sdx.to_f64_lossless() / m;
+                let centered =
+                    d.to_f64_lossless() - sd.to_f64_lossless() / m - xhat(c, p * C + c) * sdx.to_f64_lossless() / m;
                 *dxv = g * i * T::lit(centered);
             }
         }
@@ -424,9 +426,9 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::init::SeedRng;
     use std::vec;
     use std::vec::Vec;
-    use crate::init::SeedRng;
 
     type Bn = BatchNormalization<3, f64>;
 
@@ -463,7 +465,15 @@ mod tests {
         let flat: Vec<f64> = xs.iter().flat_map(|x| x.as_slice().to_vec()).collect();
         let mut ys = vec![0.0; flat.len()];
         let mut cache = vec![0.0; 6];
-        <Bn as Backward<Image<2, 1, 3, f64>>>::forward_train_batch_flat(&bn, Seal, 3, &flat, &mut ys, &mut cache, &mut []);
+        <Bn as Backward<Image<2, 1, 3, f64>>>::forward_train_batch_flat(
+            &bn,
+            Seal,
+            3,
+            &flat,
+            &mut ys,
+            &mut cache,
+            &mut [],
+        );
         for c in 0..3 {
             // Independent statistics: the channel's six values, mean and biased variance.
             let values: Vec<f64> = flat.iter().skip(c).step_by(3).copied().collect();
@@ -490,7 +500,19 @@ mod tests {
         <Bn as Backward<X>>::forward_train_batch_flat(&bn, Seal, 3, &flat, &mut ys, &mut cache, &mut []);
         let mut grad = Bn::default();
         let dys = vec![0.5; flat.len()];
-        <Bn as Backward<X>>::backward_batch_flat(&bn, Seal, 3, &flat, &ys, &cache, &dys, &mut grad, None, false, &mut []);
+        <Bn as Backward<X>>::backward_batch_flat(
+            &bn,
+            Seal,
+            3,
+            &flat,
+            &ys,
+            &cache,
+            &dys,
+            &mut grad,
+            None,
+            false,
+            &mut [],
+        );
         let before = bn.clone();
         crate::params::update_state(&mut bn, &grad);
         for c in 0..3 {

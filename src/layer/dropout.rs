@@ -228,7 +228,8 @@ impl<X: Tensor, const PERMILLE: usize> Backward<X> for Dropout<PERMILLE> {
         _scratch: &mut [X::Elem],
     ) {
         let len = n.saturating_mul(X::LEN);
-        let (Some(dxs), Some(dys), Some(masks)) = (dxs.and_then(|d| d.get_mut(..len)), dys.get(..len), cache.get(..len))
+        let (Some(dxs), Some(dys), Some(masks)) =
+            (dxs.and_then(|d| d.get_mut(..len)), dys.get(..len), cache.get(..len))
         else {
             return;
         };
@@ -241,9 +242,9 @@ impl<X: Tensor, const PERMILLE: usize> Backward<X> for Dropout<PERMILLE> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::shape::Vector;
     use std::vec;
     use std::vec::Vec;
-    use crate::shape::Vector;
 
     type X = Vector<1000, f64>;
 
@@ -254,7 +255,15 @@ mod tests {
     fn train(layer: &Dropout<250>, xs: &[X]) -> (Vec<f64>, Vec<f64>) {
         let flat: Vec<f64> = xs.iter().flat_map(|x| x.as_slice().to_vec()).collect();
         let (mut ys, mut mask) = (vec![0.0; flat.len()], vec![0.0; flat.len()]);
-        <Dropout<250> as Backward<X>>::forward_train_batch_flat(layer, Seal, xs.len(), &flat, &mut ys, &mut mask, &mut []);
+        <Dropout<250> as Backward<X>>::forward_train_batch_flat(
+            layer,
+            Seal,
+            xs.len(),
+            &flat,
+            &mut ys,
+            &mut mask,
+            &mut [],
+        );
         (ys, mask)
     }
 

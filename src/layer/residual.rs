@@ -395,8 +395,7 @@ where
 {
     type Out = Y;
     const NAME: &'static str = "Add";
-    const ACTIVATION_BYTES: usize =
-        F::ACTIVATION_BYTES + S::ACTIVATION_BYTES + Y::LEN * <X::Elem as Scalar>::BYTES;
+    const ACTIVATION_BYTES: usize = F::ACTIVATION_BYTES + S::ACTIVATION_BYTES + Y::LEN * <X::Elem as Scalar>::BYTES;
     const CHECK: () = {
         let () = F::CHECK;
         S::CHECK
@@ -562,7 +561,10 @@ mod tests {
         let n = Numbering { f: 5, s: 1 };
         assert_eq!((0..5).map(|i| n.branch(i)).collect::<Vec<_>>(), [0, 1, 2, 3, 5]);
         assert_eq!(n.shortcut(0), 4);
-        assert_eq!(n.order().collect::<Vec<_>>(), [(false, 0), (false, 1), (false, 2), (false, 3), (true, 0), (false, 4)]);
+        assert_eq!(
+            n.order().collect::<Vec<_>>(),
+            [(false, 0), (false, 1), (false, 2), (false, 3), (true, 0), (false, 4)]
+        );
         // The identity shortcut: the branch in order.
         let skip = Numbering { f: 2, s: 0 };
         assert_eq!((skip.branch(0), skip.branch(1)), (0, 1));
