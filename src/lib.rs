@@ -34,6 +34,7 @@ pub mod batch;
 pub mod boxed;
 #[cfg(feature = "alloc")]
 pub mod data;
+pub mod fold;
 #[cfg(feature = "proptest")]
 pub mod gradcheck;
 pub mod guide;

@@ -19,6 +19,7 @@ pub use crate::batch::BatchError;
 pub use crate::batch::ForwardBatch;
 #[cfg(feature = "alloc")]
 pub use crate::boxed::NewBoxed;
+pub use crate::fold::FoldBatchNorm;
 pub use crate::init::SeedRng;
 #[allow(deprecated)]
 pub use crate::init::SmallRng;
