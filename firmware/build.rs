@@ -7,7 +7,11 @@
 //!    `test_labels.bin` (the firmware `include_bytes!`s them);
 //! 3. runs the firmware's models (`src/models.rs`, the same file) with typed-nn's `std` build on
 //!    this machine, the host, and writes its outputs (`host_<model>.bin`) and accuracies;
-//! 4. reads the README's firmware table, the numbers the firmware checks its measurements
+//! 4. loads each int8 model's `.tflite` file into its int8 type with typed-nn's verifying loader
+//!    (a file that does not match stops the build naming the operator), writes its int8 byte
+//!    image (`<model>.int8`, which `src/int8_models.rs` bakes in), its table from pixel values to
+//!    input steps, and its accuracy on the host, through the same functions as the firmware;
+//! 5. reads the README's firmware table, the numbers the firmware checks its measurements
 //!    against (`expected.rs`).
 
 use std::error::Error;
@@ -16,6 +20,8 @@ use std::path::{Path, PathBuf};
 use std::{env, fs};
 
 use typed_nn::prelude::*;
+use typed_nn::quant::{Int8, Int8Bytes, Int8Tensor, QImage, QVector};
+use typed_nn::tflite::{FromTflite, TfliteImport};
 
 #[path = "src/models.rs"]
 #[allow(dead_code)]
@@ -31,6 +37,9 @@ type Model = fn(&[u8; 64]) -> Vector<10>;
 /// The models whose host outputs the firmware compares with, by name.
 const MODELS: [(&str, Model); 2] = [("mlp", models::mlp), ("cnn", models::cnn)];
 
+/// An int8 model as the firmware runs it: the model, its pixel table, 64 pixels in, int8 out.
+type Int8Model<M> = fn(&M, &models::PixelTable, &[u8; 64]) -> QVector<10>;
+
 /// Test images (64 pixels each) and their labels.
 type TestSet = (Vec<[u8; 64]>, Vec<u8>);
 
@@ -45,7 +54,8 @@ fn main() -> Result<(), Box<dyn Error>> {
 
     println!("cargo::rustc-check-cfg=cfg(typed_nn_firmware_target)");
     println!("cargo::rustc-env=TYPED_NN_FIRMWARE_TARGET={target}");
-    for file in ["memory.x", "measure.x", "src/models.rs", "../README.md", "../data/digits"] {
+    for file in ["memory.x", "measure.x", "src/models.rs", "../README.md", "../data/digits", "../tests/fixtures/tflite"]
+    {
         println!("cargo::rerun-if-changed={file}");
     }
     if SUPPORTED.contains(&target.as_str()) {
@@ -78,6 +88,24 @@ fn main() -> Result<(), Box<dyn Error>> {
             name.to_uppercase()
         )?;
     }
+    int8::<Int8<models::DigitsMlp>, QVector<64>>(
+        root,
+        &out,
+        "mlp_int8",
+        "digits_mlp",
+        models::int8_mlp,
+        (&images, &labels),
+        &mut expected,
+    )?;
+    int8::<Int8<models::DigitsCnnRelu>, QImage<8, 8, 1>>(
+        root,
+        &out,
+        "cnn_int8",
+        "digits_cnn",
+        models::int8_cnn,
+        (&images, &labels),
+        &mut expected,
+    )?;
     writeln!(expected, "/// The test digits.\npub const TEST_IMAGES: usize = {};", images.len())?;
     writeln!(expected, "/// Whether the host's kernels fused multiply-adds (x86-64 AVX2+FMA or AVX-512 dispatch).")?;
     writeln!(expected, "pub const HOST_FMA: bool = {};", host_fma())?;
@@ -88,6 +116,42 @@ fn main() -> Result<(), Box<dyn Error>> {
     }
     writeln!(expected, "];")?;
     fs::write(out.join("expected.rs"), expected)?;
+    Ok(())
+}
+
+/// Loads `tests/fixtures/tflite/{fixture}.tflite` into the int8 model `M` (checked against the
+/// type), writes its image `{name}.int8`, and adds to `expected` its pixel table and the test
+/// digits it classifies right here, running `run` as the firmware does.
+fn int8<M, X>(
+    root: &Path,
+    out: &Path,
+    name: &str,
+    fixture: &str,
+    run: Int8Model<M>,
+    (images, labels): (&[[u8; 64]], &[u8]),
+    expected: &mut String,
+) -> Result<(), Box<dyn Error>>
+where
+    M: TfliteImport<X> + Int8Bytes,
+    X: Int8Tensor,
+{
+    let file = format!("tests/fixtures/tflite/{fixture}.tflite");
+    let bytes = fs::read(root.join(&file))?;
+    let model =
+        M::from_tflite::<X>(&bytes).map_err(|e| format!("{file} does not match its type in src/models.rs: {e}"))?;
+    fs::write(out.join(format!("{name}.int8")), model.to_le_bytes())?;
+    // Pixel p stands for p/16 (`typed_nn::data::Digits`), quantized with the model's input step.
+    let params = model.input_params();
+    let table: models::PixelTable = std::array::from_fn(|p| params.quantize(p as f32 / 16.0));
+    let correct =
+        images.iter().zip(labels).filter(|&(x, &y)| run(&model, &table, x).argmax() == usize::from(y)).count();
+    let upper = name.to_uppercase();
+    writeln!(expected, "/// `{name}`'s input step for each pixel value 0..=16 (`{file}`'s input quantization).")?;
+    writeln!(expected, "pub const {upper}_PIXELS: [i8; 17] = {table:?};")?;
+    writeln!(
+        expected,
+        "/// Test digits the `{name}` model classifies right on the build machine (typed-nn with `std`).\npub const HOST_{upper}_CORRECT: u32 = {correct};"
+    )?;
     Ok(())
 }
 
