@@ -7,14 +7,15 @@
 //! does not compile in either (the error names both lengths; `tests/ui/weight_image_length_must_match.rs`
 //! in typed-nn pins its text).
 //!
-//! The int8 models' `static`s are in [`crate::int8_models`], not here: their byte images are
-//! what `build.rs` writes after checking each `.tflite` file against its type in this file, so
-//! they do not exist yet when `build.rs` is compiled. `build.rs` runs the checked model it
-//! loaded through the same [`int8_mlp`] and [`int8_cnn`] as the firmware.
+//! The Keras-trained models' `static`s (the int8 ones and `cnn_relu`) are in
+//! [`crate::keras_models`], not here: their byte images are what `build.rs` writes after
+//! loading each file into its type in this file, so they do not exist yet when `build.rs` is
+//! compiled. `build.rs` runs the models it loaded through the same functions as the firmware
+//! ([`int8_mlp`], [`int8_cnn`], [`cnn_relu`]).
 //!
 //! To add a model (the DS-CNN or ResNet-8 when they land): a `static` (int8: a type here and a
-//! `static` in `int8_models.rs`) and a function here, a `src/bin/name.rs` like `mlp.rs`, its
-//! host answers in `build.rs` (`MODELS` or `INT8_MODELS`), its comparison in
+//! `static` in `keras_models.rs`) and a function here, a `src/bin/name.rs` like `mlp.rs`, its
+//! host answers in `build.rs` (`Host::f32` or `Host::int8`), its comparison in
 //! `src/bin/parity.rs`, its run in `.ci/run`, and its rows in the README's firmware table (the
 //! firmware prints them; both targets).
 
@@ -53,22 +54,36 @@ pub fn mlp(pixels: &[u8; 64]) -> Vector<10> {
     DIGITS_MLP.forward(&x)
 }
 
-/// The CNN's class probabilities for one 8×8 image (64 pixels, row-major).
+/// One 8×8 image (64 pixels, row-major) as the CNNs' input.
 #[inline(always)]
-pub fn cnn(pixels: &[u8; 64]) -> Vector<10> {
+fn image(pixels: &[u8; 64]) -> Image<8, 8, 1> {
     let mut rows = [[[0.0f32; 1]; 8]; 8];
     for (row, chunk) in rows.iter_mut().zip(pixels.chunks_exact(8)) {
         for (px, &p) in row.iter_mut().zip(chunk) {
             *px = [scale(p)];
         }
     }
-    let x: Image<8, 8, 1> = Image::new(rows);
-    DIGITS_CNN.forward(&x)
+    Image::new(rows)
+}
+
+/// The CNN's class probabilities for one 8×8 image (64 pixels, row-major).
+#[inline(always)]
+pub fn cnn(pixels: &[u8; 64]) -> Vector<10> {
+    DIGITS_CNN.forward(&image(pixels))
+}
+
+/// The class probabilities of the `f32` CNN the int8 CNN was converted from
+/// ([`DigitsCnnRelu`] with its Keras weights) for one 8×8 image.
+#[inline(always)]
+pub fn cnn_relu(model: &DigitsCnnRelu, pixels: &[u8; 64]) -> Vector<10> {
+    model.forward(&image(pixels))
 }
 
 /// The int8 digits CNN's float architecture: [`DigitsCnn`] with ReLU instead of the sigmoid
 /// (typed-nn's int8 layers fold ReLU and ReLU6 into their output range and have no sigmoid).
-/// Its int8 form is the Keras-trained model of `tests/fixtures/tflite/digits_cnn.tflite`.
+/// Its int8 form is the Keras-trained model of `tests/fixtures/tflite/digits_cnn.tflite`; the
+/// `cnn_relu` firmware runs it in `f32` with the Keras weights before conversion
+/// (`digits_cnn.safetensors`), for a comparison of the same model in `f32` and int8.
 ///
 /// The int8 MLP has [`DigitsMlp`]'s architecture; its int8 form is the Keras-trained model of
 /// `tests/fixtures/tflite/digits_mlp.tflite` (other weights than `data/digits/mlp.weights`).

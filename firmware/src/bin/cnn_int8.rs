@@ -6,7 +6,7 @@
 #![no_main]
 
 use typed_nn::quant::{Int8, QImage, QLayer};
-use typed_nn_firmware::int8_models;
+use typed_nn_firmware::keras_models;
 use typed_nn_firmware::models::DigitsCnnRelu;
 use typed_nn_firmware::run::{Firmware, run};
 use typed_nn_firmware::table::HOST_CNN_INT8_CORRECT;
@@ -18,6 +18,7 @@ fn main() -> ! {
         param_bytes: Some(<Int8<DigitsCnnRelu> as QLayer<QImage<8, 8, 1>>>::PARAM_BYTES),
         activation_bytes: Some(<Int8<DigitsCnnRelu> as QLayer<QImage<8, 8, 1>>>::ACTIVATION_BYTES),
         host_correct: Some(HOST_CNN_INT8_CORRECT),
+        integer_only: true,
     };
-    run(&firmware, |pixels| int8_models::cnn(pixels).argmax())
+    run(&firmware, |pixels| keras_models::cnn_int8(pixels).argmax())
 }

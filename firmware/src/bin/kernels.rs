@@ -1,6 +1,7 @@
 //! Instructions per int8 kernel step on this core, for work on the int8 kernels (not a model,
 //! not in the README's table, not run by CI): the fixed-point high multiply, one
-//! requantization, one 10-class softmax, and the two layers of the int8 digits MLP.
+//! requantization, one 10-class softmax, the two layers of the int8 digits MLP and the
+//! convolution of the int8 digits CNN.
 //!
 //! `cargo run --profile nostd --target thumbv6m-none-eabi --bin kernels` (or the default
 //! target, the Cortex-M4F). Each step runs 1000 times on inputs the optimiser cannot see (a
@@ -16,7 +17,8 @@ use typed_nn::quant::requant::saturating_rounding_doubling_high_mul;
 use typed_nn::quant::softmax::softmax_i8;
 use typed_nn::quant::{QLayer, QVector, Requant, SoftmaxParams};
 use typed_nn_firmware::console::{Console, exit};
-use typed_nn_firmware::int8_models::MLP_INT8;
+use typed_nn_firmware::keras_models::{CNN_INT8, MLP_INT8};
+use typed_nn_firmware::models;
 use typed_nn_firmware::systick;
 
 /// Calls per measurement.
@@ -63,12 +65,14 @@ fn main() -> ! {
     let input32 = per_call(|x| i32::from(input::<32>(x)[3]));
     let hidden = per_call(|x| i32::from(MLP_INT8.0.forward(&QVector::new(input(x))).as_array()[0]));
     let logits = per_call(|x| i32::from(MLP_INT8.1.logits(&input(x)).as_array()[0]));
+    let conv = per_call(|x| i32::from(CNN_INT8.0.forward(&models::int8_image(input(x))).as_array()[1][2][3]));
     let rows = [
         ("saturating_rounding_doubling_high_mul", srdhm.saturating_sub(empty)),
         ("Requant::apply (shift -7)", apply.saturating_sub(empty)),
         ("softmax_i8, 10 classes", softmax.saturating_sub(input10)),
         ("QDense<64, 32, Relu>::forward", hidden.saturating_sub(input64)),
         ("QDense<32, 10, Softmax>::logits (no softmax)", logits.saturating_sub(input32)),
+        ("QConv2D<1, 4, 3, Relu>::forward, 8x8x1 image", conv.saturating_sub(input64)),
     ];
     for (name, instructions) in rows {
         out.text(name).text(": ").num(instructions).text("\n");

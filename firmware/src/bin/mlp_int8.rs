@@ -5,7 +5,7 @@
 #![no_main]
 
 use typed_nn::quant::{Int8, QLayer, QVector};
-use typed_nn_firmware::int8_models;
+use typed_nn_firmware::keras_models;
 use typed_nn_firmware::models::DigitsMlp;
 use typed_nn_firmware::run::{Firmware, run};
 use typed_nn_firmware::table::HOST_MLP_INT8_CORRECT;
@@ -17,6 +17,7 @@ fn main() -> ! {
         param_bytes: Some(<Int8<DigitsMlp> as QLayer<QVector<64>>>::PARAM_BYTES),
         activation_bytes: Some(<Int8<DigitsMlp> as QLayer<QVector<64>>>::ACTIVATION_BYTES),
         host_correct: Some(HOST_MLP_INT8_CORRECT),
+        integer_only: true,
     };
-    run(&firmware, |pixels| int8_models::mlp(pixels).argmax())
+    run(&firmware, |pixels| keras_models::mlp_int8(pixels).argmax())
 }
