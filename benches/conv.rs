@@ -3,7 +3,7 @@
 //! softmax), and the bare im2col + GEMM calls (no activation, no pooling). Then the
 //! single-sample forward next to the hand-written loop.
 //!
-//! Run: `cargo bench --bench conv`. Quote ratios, not absolute times.
+//! Run: `cargo bench -p typed-nn-benches --bench conv`. Quote ratios, not absolute times.
 
 // The baseline is written as textbook index loops on purpose.
 #![allow(clippy::needless_range_loop)]
@@ -68,7 +68,7 @@ fn hand_written(
 }
 
 fn images() -> Vec<Image<28, 28, 1>> {
-    let mut rng = SmallRng::seed(5);
+    let mut rng = SeedRng::seed(5);
     (0..BATCH)
         .map(|_| {
             let mut img = Image::default();
@@ -79,7 +79,7 @@ fn images() -> Vec<Image<28, 28, 1>> {
 }
 
 fn batch_32(c: &mut Criterion) {
-    let model: Box<Cnn> = Cnn::init_boxed(&mut SmallRng::seed(1));
+    let model: Box<Cnn> = Cnn::init_boxed(&mut SeedRng::seed(1));
     let xs = images();
     let mut ys = vec![Vector::<10>::default(); BATCH];
     let mut scratch = Vec::new();
@@ -165,7 +165,7 @@ fn batch_32(c: &mut Criterion) {
 }
 
 fn single_sample(c: &mut Criterion) {
-    let model: Box<Cnn> = Cnn::init_boxed(&mut SmallRng::seed(1));
+    let model: Box<Cnn> = Cnn::init_boxed(&mut SeedRng::seed(1));
     let xs = images();
     let mut conv = Box::new([[[0.0f32; 32]; 26]; 26]);
     let mut pooled = Box::new([0.0f32; 5408]);

@@ -7,7 +7,7 @@
 //! - seed model 3 (`Dense<100, 128, Swish>` → `Dense<128, 10, Softmax>`), one sample: a
 //!   hand-written loop.
 //!
-//! Run: `cargo bench --bench dense`. Quote ratios (typed-nn time / floor time), not absolute
+//! Run: `cargo bench -p typed-nn-benches --bench dense`. Quote ratios (typed-nn time / floor time), not absolute
 //! times: they are what carries over between machines.
 
 // Reference implementations are written as textbook index loops on purpose.
@@ -52,7 +52,7 @@ fn hand_written(model: &Mlp, x: &[f32; 784]) -> [f32; 10] {
 }
 
 fn single_sample(c: &mut Criterion) {
-    let model: Mlp = Mlp::init(&mut SmallRng::seed(1));
+    let model: Mlp = Mlp::init(&mut SeedRng::seed(1));
     let x: [f32; 784] = core::array::from_fn(|i| (i % 17) as f32 / 17.0);
     let xv = Vector::from(x);
     let mut g = c.benchmark_group("seed1_forward_1_sample");
@@ -64,7 +64,7 @@ fn single_sample(c: &mut Criterion) {
 
 fn batch_128(c: &mut Criterion) {
     const N: usize = 128;
-    let model: Mlp = Mlp::init(&mut SmallRng::seed(2));
+    let model: Mlp = Mlp::init(&mut SeedRng::seed(2));
     let xs: Vec<Vector<784>> = (0..N).map(|s| Vector::from_fn(|i| ((i + s) % 13) as f32 / 13.0)).collect();
     let flat_x: Vec<f32> = xs.iter().flat_map(|x| x.iter().copied()).collect();
     let mut ys = vec![Vector::<10>::default(); N];
@@ -163,7 +163,7 @@ fn hand_written_m3(model: &M3, x: &[f32; 100]) -> [f32; 10] {
 }
 
 fn seed3_single_sample(c: &mut Criterion) {
-    let model: M3 = M3::init(&mut SmallRng::seed(3));
+    let model: M3 = M3::init(&mut SeedRng::seed(3));
     let x: [f32; 100] = core::array::from_fn(|i| (i as f32 * 0.37).sin());
     let xv = Vector::from(x);
     let mut g = c.benchmark_group("seed3_forward_1_sample");

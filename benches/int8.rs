@@ -16,12 +16,12 @@
 //! choice falls back to portable):
 //!
 //! ```text
-//! cargo bench --bench int8
-//! TYPED_NN_SIMD=avx2 cargo bench --bench int8 -- typed_nn_int8
-//! TYPED_NN_SIMD=portable cargo bench --bench int8 -- typed_nn_int8
+//! cargo bench -p typed-nn-benches --bench int8
+//! TYPED_NN_SIMD=avx2 cargo bench -p typed-nn-benches --bench int8 -- typed_nn_int8
+//! TYPED_NN_SIMD=portable cargo bench -p typed-nn-benches --bench int8 -- typed_nn_int8
 //! ```
 //!
-//! `python3 scripts/bench_table.py` prints the table in BENCHMARKS.md from the results.
+//! `python3 scripts/bench_table_int8.py` prints the int8 tables in BENCHMARKS.md from the results.
 
 // The reference loop is written as textbook index loops on purpose.
 #![allow(clippy::needless_range_loop)]
@@ -47,7 +47,8 @@ type DigitsCnn2 = (
 );
 
 fn fixture(name: &str) -> Vec<u8> {
-    std::fs::read(format!("{}/tests/fixtures/tflite/{name}", env!("CARGO_MANIFEST_DIR"))).expect("fixture")
+    // This package is `benches/`; the fixtures are the library's.
+    std::fs::read(format!("{}/../tests/fixtures/tflite/{name}", env!("CARGO_MANIFEST_DIR"))).expect("fixture")
 }
 
 fn load<M: TfliteImport<X>, X: Int8Tensor>(name: &str) -> (M, X) {
@@ -102,7 +103,7 @@ where
         + Params<f32>,
     (QDense<IN, H, Relu>, QDense<H, 10, Softmax>): TfliteImport<QVector<IN>> + QLayer<QVector<IN>, Out = QVector<10>>,
 {
-    let float: Box<(Dense<IN, H, Relu>, Dense<H, 10, Softmax>)> = Box::new(Params::init(&mut SmallRng::seed(1)));
+    let float: Box<(Dense<IN, H, Relu>, Dense<H, 10, Softmax>)> = Box::new(Params::init(&mut SeedRng::seed(1)));
     let (int8, x): ((QDense<IN, H, Relu>, QDense<H, 10, Softmax>), QVector<IN>) = load(name);
     let xf: Vector<IN> = Vector::from_fn(|i| (i % 17) as f32 / 17.0);
     let softmax = SoftmaxParams::new(int8.1.beta, int8.1.output.scale).expect("softmax");
@@ -131,7 +132,7 @@ where
     M: Quantize + Layer<Image<8, 8, 1>, Out = Vector<10>> + Params<f32> + Default,
     M::Int8: TfliteImport<QImage<8, 8, 1>> + QLayer<QImage<8, 8, 1>, Out = QVector<10>>,
 {
-    let float: Box<M> = Box::new(M::init(&mut SmallRng::seed(1)));
+    let float: Box<M> = Box::new(M::init(&mut SeedRng::seed(1)));
     let (int8, x): (M::Int8, QImage<8, 8, 1>) = load(name);
     let pixels: Vec<f32> = (0..64).map(|i| (i % 17) as f32 / 17.0).collect();
     let xf: Image<8, 8, 1> = Tensor::from_slice(&pixels).expect("64 pixels");

@@ -1,7 +1,7 @@
 //! The machine's floating-point peak on one core, the denominator of "% of FMA peak" in
 //! `BENCHMARKS.md`: 12 independent chains of `f32` fused multiply-adds (enough to hide the FMA
 //! latency), 8 lanes wide (AVX2) and 16 lanes wide (AVX-512). Criterion's throughput line reads
-//! directly in FLOP/s (each FMA counts as two). Run: `cargo bench --bench peak`.
+//! directly in FLOP/s (each FMA counts as two). Run: `cargo bench -p typed-nn-benches --bench peak`.
 
 use std::hint::black_box;
 

@@ -3,7 +3,7 @@
 //! `X·K₁` and `H·K₂`, backward `Hᵀ·dZ₂`, `dZ₂·K₂ᵀ` and `Xᵀ·dZ₁` (no input gradient for the first
 //! layer).
 //!
-//! Run: `cargo bench --bench train_step`. Quote the ratio of throughputs.
+//! Run: `cargo bench -p typed-nn-benches --bench train_step`. Quote the ratio of throughputs.
 
 use std::hint::black_box;
 
@@ -15,7 +15,7 @@ const N: usize = 128;
 
 /// `n` inputs with values uniform in [0, 1), and labels cycling through the 10 classes.
 fn random_batch<X: Tensor<Elem = f32>>(n: usize) -> (Vec<X>, Vec<usize>) {
-    let mut rng = SmallRng::seed(2);
+    let mut rng = SeedRng::seed(2);
     let xs = (0..n)
         .map(|_| {
             let mut x = X::default();
@@ -27,7 +27,7 @@ fn random_batch<X: Tensor<Elem = f32>>(n: usize) -> (Vec<X>, Vec<usize>) {
 }
 
 fn train_step(c: &mut Criterion) {
-    let mut model: Mlp = Mlp::init(&mut SmallRng::seed(1));
+    let mut model: Mlp = Mlp::init(&mut SeedRng::seed(1));
     let (xs, labels) = random_batch::<Vector<784>>(N);
     let flat_x: Vec<f32> = xs.iter().flat_map(|x| x.iter().copied()).collect();
     let (k1, k2) = (model.0.kernel.as_flattened().to_vec(), model.1.kernel.as_flattened().to_vec());
@@ -72,7 +72,7 @@ const N2: usize = 32;
 /// and dense `(32 × 5408)·(5408 × 10)`, backward dense `Xᵀ·dZ` and `dZ·Kᵀ`, conv `Pᵀ·dZ` (no
 /// input gradient for the first layer).
 fn cnn_train_step(c: &mut Criterion) {
-    let mut model: Box<Cnn> = Cnn::init_boxed(&mut SmallRng::seed(1));
+    let mut model: Box<Cnn> = Cnn::init_boxed(&mut SeedRng::seed(1));
     let (xs, labels) = random_batch::<Image<28, 28, 1>>(N2);
     let rows = N2 * 676;
     let patches = vec![0.5f32; rows * 9];
@@ -114,11 +114,11 @@ fn cnn_train_step(c: &mut Criterion) {
 /// Feature `threads`: one epoch of seed model 1 (32 batches of 128) with `Trainer::fit` on one
 /// thread and `Trainer::fit_threaded` on two, in one group so the ratio comes from one run; and
 /// the standalone threaded step (rayon) for your own loop. Run:
-/// `cargo bench --features threads --bench train_step -- threads`.
+/// `cargo bench -p typed-nn-benches --features threads --bench train_step -- threads`.
 #[cfg(feature = "threads")]
 fn threaded_training(c: &mut Criterion) {
     const SAMPLES: usize = 32 * N;
-    let mut model: Mlp = Mlp::init(&mut SmallRng::seed(1));
+    let mut model: Mlp = Mlp::init(&mut SeedRng::seed(1));
     let (xs, labels) = random_batch::<Vector<784>>(SAMPLES);
     let loss = SparseCategoricalCrossentropy::default();
     let mut trainer = Trainer::new(Sgd::new(0.001), loss).batch_size(N);

@@ -1,4 +1,4 @@
-//! # 02 — Seed model 1: a model is a type
+//! # 02 — An MLP: a model is a type
 //!
 //! Keras' `Dense(64, relu, input 784) → Dense(10, softmax)` written as the type
 //! `(Dense<784, 64, Relu>, Dense<64, 10, Softmax>)`: built with Keras' initialisation, its
@@ -16,7 +16,7 @@ use typed_nn::prelude::*;
 type Mlp = (Dense<784, 64, Relu>, Dense<64, 10, Softmax>);
 
 fn main() {
-    let mut rng = SmallRng::seed(42);
+    let mut rng = SeedRng::seed(42);
     let model: Mlp = Mlp::init(&mut rng);
     model.summary();
 

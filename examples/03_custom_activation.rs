@@ -1,4 +1,4 @@
-//! # 03 — Seed model 3: your own activation, proven
+//! # 03 — An MLP with your own activation, proven
 //!
 //! Keras' `Dense(128, swish, input 100) → Dense(10, softmax)` with a *user-defined* swish.
 //! An activation is a unit struct implementing `Activation`: the function `f` and its
@@ -48,7 +48,7 @@ impl Activation for BuggySwish {
 type M3 = (Dense<100, 128, Swish>, Dense<128, 10, Softmax>);
 
 fn main() {
-    let model: M3 = M3::init(&mut SmallRng::seed(3));
+    let model: M3 = M3::init(&mut SeedRng::seed(3));
     model.summary();
 
     let x: Vector<100> = Vector::from_fn(|i| (i as f32 * 0.37).sin());
@@ -62,7 +62,7 @@ fn main() {
     let report = check_activation::<Swish>(&points, &cfg).expect("swish' is right");
     println!("\ncheck_activation::<Swish>: ok, {} points, max error {:.1e}", report.coordinates, report.max_error);
 
-    let layer: Dense<6, 4, Swish, f64> = Dense::init(&mut SmallRng::seed(1));
+    let layer: Dense<6, 4, Swish, f64> = Dense::init(&mut SeedRng::seed(1));
     let x6 = Vector::from([0.5, -1.2, 0.3, 2.0, -0.7, 0.1]);
     let report = check_layer(&layer, &x6, &cfg).expect("the layer's backward is right");
     println!(
@@ -71,19 +71,19 @@ fn main() {
     );
 
     type M3f64 = (Dense<100, 128, Swish, f64>, Dense<128, 10, Softmax, f64>);
-    let model64: Box<M3f64> = Box::new(M3f64::init(&mut SmallRng::seed(3)));
+    let model64: Box<M3f64> = Box::new(M3f64::init(&mut SeedRng::seed(3)));
     let x100: Vector<100, f64> = Vector::from_fn(|i| (i as f64 * 0.37).sin());
     let loss = SparseCategoricalCrossentropy::default();
-    let report = check_model_loss(&model64, &x100, &4, &loss, &cfg).expect("seed model 3's gradients are right");
+    let report = check_model_loss(&model64, &x100, &4, &loss, &cfg).expect("the model's gradients are right");
     println!(
-        "check_model_loss(seed model 3): ok, {} coordinates, max error {:.1e}",
+        "check_model_loss(Dense<100, 128, Swish> → Dense<128, 10, Softmax>): ok, {} coordinates, max error {:.1e}",
         report.coordinates, report.max_error
     );
 
     // And what a mistake looks like.
     let err = check_activation::<BuggySwish>(&points, &cfg).expect_err("the bug is caught");
     println!("\ncheck_activation::<BuggySwish>:\n  {err}");
-    let buggy: Dense<6, 4, BuggySwish, f64> = Dense::init(&mut SmallRng::seed(1));
+    let buggy: Dense<6, 4, BuggySwish, f64> = Dense::init(&mut SeedRng::seed(1));
     let err = check_layer(&buggy, &x6, &cfg).expect_err("the bug is caught through the layer");
     println!("check_layer(Dense<6, 4, BuggySwish>):\n  {err}");
 }

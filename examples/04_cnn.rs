@@ -1,4 +1,4 @@
-//! # 04 — Seed model 2: shapes the compiler computes
+//! # 04 — A CNN: shapes the compiler computes
 //!
 //! Keras' `Conv2D(32, 3×3, sigmoid, input 28×28×1) → MaxPooling2D(2×2) → Flatten →
 //! Dense(10, softmax)`, with every shape computed by the compiler, on stable Rust. Nobody
@@ -17,7 +17,7 @@ type Cnn = (Conv2D<1, 32, 3, Sigmoid>, MaxPool2D<2>, Flatten, Dense<5408, 10, So
 
 fn main() {
     // 217 KB of weights: build them on the heap.
-    let model: Box<Cnn> = Cnn::init_boxed(&mut SmallRng::seed(7));
+    let model: Box<Cnn> = Cnn::init_boxed(&mut SeedRng::seed(7));
     model.summary_for::<Image<28, 28, 1>>();
 
     // A made-up "digit": a bright ring on a dark background.

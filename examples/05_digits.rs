@@ -16,7 +16,7 @@
 //!   `Image<8, 8, 1>` (Keras: 0.9500 ± 0.0108);
 //! - `--seed N` picks the initialisation and shuffling seed (default 0); `--save FILE` writes
 //!   the trained parameters as a raw little-endian image (`examples/08_embedded.rs` bakes such a
-//!   file into a program).
+//!   file into a program); `--help` prints the usage.
 
 use std::error::Error;
 
@@ -32,7 +32,20 @@ struct Args {
     save: Option<String>,
 }
 
-fn args() -> Result<Args, String> {
+const USAGE: &str = "\
+Trains a digit classifier on the bundled UCI optical digits and prints the test accuracy.
+
+usage: cargo run --release --example digits -- [--conv] [--seed N] [--save FILE]
+
+  --conv       train (Conv2D<1, 4, 3, Sigmoid>, MaxPool2D<2>, Flatten, Dense<36, 10, Softmax>)
+               instead of (Dense<64, 32, Relu>, Dense<32, 10, Softmax>)
+  --seed N     initialisation and shuffling seed (default 0)
+  --save FILE  write the trained parameters as a raw little-endian image
+               (examples/08_embedded.rs bakes such a file into a program)
+  --help       print this and exit";
+
+/// The parsed command line; `None` when `--help` asked for the usage text.
+fn args() -> Result<Option<Args>, String> {
     let mut args = Args { conv: false, seed: 0, save: None };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -40,10 +53,11 @@ fn args() -> Result<Args, String> {
             "--conv" => args.conv = true,
             "--seed" => args.seed = it.next().and_then(|s| s.parse().ok()).ok_or("--seed needs a number")?,
             "--save" => args.save = Some(it.next().ok_or("--save needs a file name")?),
-            other => return Err(format!("unknown argument {other}; use --conv, --seed N, --save FILE")),
+            "--help" | "-h" => return Ok(None),
+            other => return Err(format!("unknown argument {other}")),
         }
     }
-    Ok(args)
+    Ok(Some(args))
 }
 
 /// Keras' `compile(optimizer=Adam(0.01), loss="sparse_categorical_crossentropy")` and
@@ -57,9 +71,19 @@ fn trainer<M>(seed: u64) -> Trainer<Adam<M>, SparseCategoricalCrossentropy> {
 }
 
 fn main() -> Result<(), Box<dyn Error>> {
-    let args = args()?;
+    let args = match args() {
+        Ok(Some(args)) => args,
+        Ok(None) => {
+            println!("{USAGE}");
+            return Ok(());
+        }
+        Err(e) => {
+            eprintln!("error: {e}\n\n{USAGE}");
+            std::process::exit(2);
+        }
+    };
     let digits = Digits::bundled()?;
-    let mut rng = SmallRng::seed(args.seed);
+    let mut rng = SeedRng::seed(args.seed);
     let (test_accuracy, bytes) = if args.conv {
         let (x_train, y_train): (Vec<Image<8, 8, 1>>, Vec<usize>) = digits.train_images();
         let (x_test, y_test) = digits.test_images();
@@ -67,7 +91,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         model.summary_for::<Image<8, 8, 1>>();
         let mut trainer = trainer(args.seed);
         trainer.fit(&mut model, &x_train, &y_train)?;
-        (trainer.evaluate(&model, &x_test, &y_test)?.accuracy, model.to_le_bytes())
+        (trainer.evaluate(&model, &x_test, &y_test)?.accuracy, model.to_le_bytes()?)
     } else {
         let (x_train, y_train): (Vec<Vector<64>>, Vec<usize>) = digits.train_vectors();
         let (x_test, y_test) = digits.test_vectors();
@@ -75,7 +99,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         model.summary();
         let mut trainer = trainer(args.seed);
         trainer.fit(&mut model, &x_train, &y_train)?;
-        (trainer.evaluate(&model, &x_test, &y_test)?.accuracy, model.to_le_bytes())
+        (trainer.evaluate(&model, &x_test, &y_test)?.accuracy, model.to_le_bytes()?)
     };
     println!("test accuracy: {test_accuracy:.4}");
     if let Some(path) = args.save {

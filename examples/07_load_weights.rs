@@ -1,6 +1,6 @@
 //! # 07 — Weights from Keras or PyTorch
 //!
-//! Loads seed model 2 from a `safetensors` file written by PyTorch (`nn.Sequential` of
+//! Loads the CNN of `examples/04_cnn.rs` from a `safetensors` file written by PyTorch (`nn.Sequential` of
 //! `Conv2d`, `Sigmoid`, `MaxPool2d`, `Flatten`, `Linear`, `Softmax`), reproduces PyTorch's
 //! outputs, then shows what a file for the wrong model says. PyTorch stores a conv kernel as
 //! `(out, in, kh, kw)` and flattens channel-first; the loader converts both, using the shapes

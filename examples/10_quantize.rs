@@ -97,7 +97,7 @@ where
 fn main() -> Result<(), Box<dyn Error>> {
     let args = args()?;
     let digits = Digits::bundled()?;
-    let mut rng = SmallRng::seed(args.seed);
+    let mut rng = SeedRng::seed(args.seed);
 
     let mlp: Mlp = Mlp::init(&mut rng);
     let mlp_loss = train_and_quantize::<Mlp, Vector<64>, Int8<Mlp>>(

@@ -74,7 +74,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     host.f32("cnn", models::cnn)?;
     let cnn_relu = models::DigitsCnnRelu::load_safetensors(&fs::read(root.join(KERAS_CNN))?)
         .map_err(|e| format!("{KERAS_CNN}: {e}"))?;
-    fs::write(out.join("cnn_relu.weights"), cnn_relu.to_le_bytes())?;
+    fs::write(out.join("cnn_relu.weights"), cnn_relu.to_le_bytes().map_err(|e| format!("{KERAS_CNN}: {e}"))?)?;
     host.f32("cnn_relu", |pixels| models::cnn_relu(&cnn_relu, pixels))?;
     host.int8::<Int8<models::DigitsMlp>, QVector<64>>(root, "mlp_int8", "digits_mlp", models::int8_mlp)?;
     host.int8::<Int8<models::DigitsCnnRelu>, QImage<8, 8, 1>>(root, "cnn_int8", "digits_cnn", models::int8_cnn)?;

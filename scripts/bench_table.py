@@ -1,6 +1,6 @@
 """Prints the benchmark tables of BENCHMARKS.md from criterion's results in target/criterion.
 
-    cargo bench --all-features && python3 scripts/bench_table.py
+    cargo bench -p typed-nn-benches --all-features && python3 scripts/bench_table.py
 
 For each workload: the median time of typed-nn and of its floor (the hand-written loop or the
 bare GEMM calls, measured in the same run), the floor/typed-nn throughput ratio, and the

@@ -2,9 +2,9 @@
 per kernel path) and, when present, LiteRT's timings (scripts/litert_int8_bench.py --json).
 Every time is the fastest sample's time per call.
 
-    cargo bench --bench int8
-    TYPED_NN_SIMD=avx2 cargo bench --bench int8 -- typed_nn_int8
-    TYPED_NN_SIMD=portable cargo bench --bench int8 -- typed_nn_int8
+    cargo bench -p typed-nn-benches --bench int8
+    TYPED_NN_SIMD=avx2 cargo bench -p typed-nn-benches --bench int8 -- typed_nn_int8
+    TYPED_NN_SIMD=portable cargo bench -p typed-nn-benches --bench int8 -- typed_nn_int8
     /work/venv-tf/bin/python scripts/litert_int8_bench.py --json target/litert_int8.json
     python3 scripts/bench_table_int8.py
 """

@@ -35,7 +35,7 @@
 use num_traits::Float;
 
 use crate::Scalar;
-use crate::scalar::lit;
+use crate::math::lit;
 
 /// An activation function, as a zero-sized type.
 ///
@@ -604,6 +604,64 @@ impl Activation for LogSoftmax {
         let sum = dy.iter().fold(T::zero(), |acc, &d| acc + d);
         for ((dz, &y), &dy) in dz.iter_mut().zip(y).zip(dy) {
             *dz = dy - y.exp() * sum;
+        }
+    }
+}
+
+/// The activation `A` over a batch of outputs, row by row (`len` values each; a softmax
+/// normalises per row), on the widest vector unit the CPU has: one dispatch for the whole
+/// batch. The activations are where 512-bit vectors pay off here: the `eˣ` polynomial is pure
+/// arithmetic on data already in cache (2.5× the AVX2 throughput on the `Conv2D<1, 32, 3,
+/// Sigmoid>` model of `benches/conv.rs`).
+#[cfg(feature = "alloc")]
+#[inline]
+pub(crate) fn activate_rows<A: Activation, T: Scalar>(v: &mut [T], len: usize) {
+    crate::kernel::simd::dispatch(ActivateRows::<A, T> { v, len, activation: core::marker::PhantomData });
+}
+
+/// [`activate_rows`] as a [`Vectorized`](crate::kernel::simd::Vectorized) computation.
+#[cfg(feature = "alloc")]
+struct ActivateRows<'a, A, T> {
+    v: &'a mut [T],
+    len: usize,
+    activation: core::marker::PhantomData<A>,
+}
+
+#[cfg(feature = "alloc")]
+impl<A: Activation, T: Scalar> crate::kernel::simd::Vectorized for ActivateRows<'_, A, T> {
+    type Output = ();
+
+    #[inline(always)]
+    fn run<const FMA: bool>(self) {
+        let apply = A::apply_with::<T, FMA>;
+        if A::ELEMENTWISE {
+            apply(self.v);
+        } else {
+            for row in self.v.chunks_mut(self.len.max(1)) {
+                apply(row);
+            }
+        }
+    }
+}
+
+#[cfg(all(test, feature = "alloc"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_dispatched_and_portable_activations_agree() {
+        let v: std::vec::Vec<f32> = (0..1000).map(|i| i as f32 * 0.02 - 10.0).collect();
+        let (mut a, mut b) = (v.clone(), v);
+        activate_rows::<Sigmoid, f32>(&mut a, 10);
+        Sigmoid::apply_fast(&mut b);
+        for (x, y) in a.iter().zip(&b) {
+            assert!((x - y).abs() <= 1e-6, "{x} vs {y}");
+        }
+        // A softmax is normalised per row.
+        let mut rows: std::vec::Vec<f32> = (0..20).map(|i| i as f32 * 0.1).collect();
+        activate_rows::<Softmax, f32>(&mut rows, 10);
+        for row in rows.chunks(10) {
+            assert!((row.iter().sum::<f32>() - 1.0).abs() < 1e-6);
         }
     }
 }

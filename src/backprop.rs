@@ -28,8 +28,9 @@
 //! `log p_k = z_k − log Σ_j e^{z_j}`, so `∂L/∂z_i = −t_i + (Σ_k t_k)·e^{z_i}/Σ_j e^{z_j}
 //! = p_i − t_i`. No Jacobian, no division by `p`. The loss computes it directly when the
 //! model's last activation is a softmax (see [`crate::loss`]), and the model back-propagates
-//! from the logits with [`backward_logits`](crate::Backward::backward_logits). Averaged over a
-//! batch of `n`, each sample contributes `(p − t)/n`.
+//! from the logits, skipping the softmax (a hidden hook of the built-in layers; a custom last
+//! layer is always differentiated through its own `backward`). Averaged over a batch of `n`,
+//! each sample contributes `(p − t)/n`.
 //!
 //! ## Checking it
 //! Every derivation above is re-checked numerically by proptest against central finite
@@ -45,7 +46,7 @@
 //! ```
 //! use typed_nn::prelude::*;
 //! type Mlp = (Dense<4, 8, Relu>, Dense<8, 3, Softmax>);
-//! let model: Mlp = Mlp::init(&mut SmallRng::seed(0));
+//! let model: Mlp = Mlp::init(&mut SeedRng::seed(0));
 //! let mut grad = Mlp::default();
 //! let x = Vector::from([0.5, -1.0, 2.0, 0.0]);
 //! let loss = value_and_grad(&model, &x, &2usize, &SparseCategoricalCrossentropy::default(), &mut grad)?;
@@ -65,26 +66,28 @@ use num_traits::Float;
 use num_traits::{One, Zero};
 
 use crate::batch::BatchError;
+use crate::layer::Seal;
 use crate::{Backward, Loss, Scalar, Tensor};
 
 /// The loss of one sample and, added into `grad`, `scale ·` its gradient with respect to every
-/// parameter. Returns the (unscaled) loss.
+/// parameter; with `dx`, also `scale · ∂L/∂x` written there. Returns the (unscaled) loss.
 ///
-/// The unchecked building block of the functions below and of the training loop: it does not
-/// validate `target` (an out-of-range class gives a NaN loss and no gradient), so call it only
-/// with targets the loss's [`valid_target`](Loss::valid_target) accepted, or use
-/// [`value_and_grad`].
+/// The unchecked building block of the functions below and of the training loop (which passes
+/// `scale = 1/batch`): it does not validate `target` (an out-of-range class gives a NaN loss and
+/// no gradient), so call it only with targets the loss's [`valid_target`](Loss::valid_target)
+/// accepted, or use [`value_and_grad`].
 ///
 /// # Allocation
 /// None: the cache and gradients live on the stack.
 #[inline]
-pub fn value_and_grad_scaled<M, X, L>(
+pub(crate) fn value_and_grad_scaled<M, X, L>(
     model: &M,
     x: &X,
     target: &L::Target,
     loss: &L,
     scale: X::Elem,
     grad: &mut M,
+    dx: Option<&mut X>,
 ) -> X::Elem
 where
     X: Tensor,
@@ -94,14 +97,14 @@ where
     let () = <M as crate::Layer<X>>::CHECK;
     let (y, cache) = model.forward_train(x);
     let mut d = M::Out::default();
-    match loss.gradient_logits(&y, target, M::FUSION, scale, &mut d) {
+    match loss.gradient_logits(&y, target, M::fusion(Seal), scale, &mut d) {
         Some(value) => {
-            model.backward_logits(x, &cache, &d, grad, None);
+            model.backward_logits(Seal, x, &cache, &d, grad, dx);
             value
         }
         None => {
             let value = loss.gradient(&y, target, scale, &mut d);
-            model.backward(x, &cache, &d, grad, None);
+            model.backward(x, &cache, &d, grad, dx);
             value
         }
     }
@@ -116,7 +119,7 @@ where
 /// # Examples
 /// ```
 /// use typed_nn::prelude::*;
-/// let model: Dense<3, 4, Softmax> = Dense::init(&mut SmallRng::seed(1));
+/// let model: Dense<3, 4, Softmax> = Dense::init(&mut SeedRng::seed(1));
 /// let x = Vector::from([0.2, -0.4, 1.0]);
 /// let mut grad = Dense::default();
 /// let loss = SparseCategoricalCrossentropy::default();
@@ -147,11 +150,75 @@ where
     M: Backward<X>,
     L: Loss<M::Out>,
 {
+    // Here, not in the helper: a failing check's note then names the caller's line.
     let () = <M as crate::Layer<X>>::CHECK;
+    value_and_grad_checked(model, x, target, loss, grad, None)
+}
+
+/// The loss of one sample, its gradient with respect to the parameters added into `grad`, and
+/// its gradient with respect to the *input* written into `dx`: what saliency maps, adversarial
+/// examples and gradient checks need.
+///
+/// After a softmax (or a sigmoid) the loss is differentiated with respect to the logits, as in
+/// [`value_and_grad`], so `dx` gets the same precision as the parameter gradients.
+///
+/// # Examples
+/// ```
+/// use typed_nn::prelude::*;
+/// use typed_nn::backprop::value_and_grad_input;
+/// // y = 3x, L = (y − 1)²: ∂L/∂x = 2·(3x − 1)·3 = 12 at x = 1.
+/// let model: Dense<1, 1> = Dense::new([[3.0]], [0.0]);
+/// let (mut grad, mut dx) = (Dense::default(), Vector::default());
+/// let loss = value_and_grad_input(&model, &Vector::from([1.0]), &Vector::from([1.0]), &MeanSquaredError, &mut grad, &mut dx)?;
+/// assert_eq!((loss, dx[0]), (4.0, 12.0));
+/// # Ok::<(), BatchError>(())
+/// ```
+///
+/// # Errors
+/// As [`value_and_grad`]: [`BatchError::InvalidTarget`] (with `index: 0`) if the loss's
+/// [`valid_target`](Loss::valid_target) refuses `target`; nothing is written to `grad` or `dx`
+/// then.
+///
+/// # Allocation
+/// None.
+#[inline]
+pub fn value_and_grad_input<M, X, L>(
+    model: &M,
+    x: &X,
+    target: &L::Target,
+    loss: &L,
+    grad: &mut M,
+    dx: &mut X,
+) -> Result<X::Elem, BatchError>
+where
+    X: Tensor,
+    M: Backward<X>,
+    L: Loss<M::Out>,
+{
+    let () = <M as crate::Layer<X>>::CHECK;
+    value_and_grad_checked(model, x, target, loss, grad, Some(dx))
+}
+
+/// [`value_and_grad_scaled`] at scale 1 after the target's check: the body of
+/// [`value_and_grad`] and [`value_and_grad_input`] (which evaluate the model's check first).
+#[inline]
+fn value_and_grad_checked<M, X, L>(
+    model: &M,
+    x: &X,
+    target: &L::Target,
+    loss: &L,
+    grad: &mut M,
+    dx: Option<&mut X>,
+) -> Result<X::Elem, BatchError>
+where
+    X: Tensor,
+    M: Backward<X>,
+    L: Loss<M::Out>,
+{
     if !loss.valid_target(target) {
         return Err(BatchError::InvalidTarget { index: 0 });
     }
-    Ok(value_and_grad_scaled(model, x, target, loss, X::Elem::one(), grad))
+    Ok(value_and_grad_scaled(model, x, target, loss, X::Elem::one(), grad, dx))
 }
 
 /// The mean loss over a batch and, added into `grad`, its gradient (Keras' default reduction),
@@ -180,7 +247,7 @@ where
     let scale = X::Elem::one() / X::Elem::lit(xs.len() as f64);
     let mut total = X::Elem::zero();
     for (x, t) in xs.iter().zip(targets) {
-        total += value_and_grad_scaled(model, x, t, loss, scale, grad);
+        total += value_and_grad_scaled(model, x, t, loss, scale, grad, None);
     }
     Ok(total * scale)
 }
@@ -234,11 +301,11 @@ impl<Y: Tensor> Workspace<Y> {
     fn prepare<M: Backward<X, Out = Y>, X: Tensor<Elem = Y::Elem>>(&mut self, n: usize) {
         self.ys.resize(n, Y::default());
         self.dys.resize(n, Y::default());
-        let cache = M::train_cache_len(n);
+        let cache = M::train_cache_len(Seal, n);
         if self.cache.len() < cache {
             self.cache.resize(cache, Y::Elem::zero());
         }
-        let scratch = M::train_scratch_len(n);
+        let scratch = M::train_scratch_len(Seal, n);
         if self.scratch.len() < scratch {
             self.scratch.resize(scratch, Y::Elem::zero());
         }
@@ -298,21 +365,21 @@ where
     let n = xs.len();
     workspace.prepare::<M, X>(n);
     let Workspace { ys, dys, cache, scratch } = workspace;
-    model.forward_train_batch_flat(n, flat(xs), flat_mut(ys), cache, scratch);
+    model.forward_train_batch_flat(Seal, n, flat(xs), flat_mut(ys), cache, scratch);
     let mut total = X::Elem::zero();
     // The fused form applies to the whole batch or not at all (it depends on the loss's
     // settings and the model's last activation, and the targets were validated).
     let fused = match (ys.first(), targets.first(), dys.first_mut()) {
-        (Some(y), Some(t), Some(d)) => loss.gradient_logits(y, t, M::FUSION, scale, d).is_some(),
+        (Some(y), Some(t), Some(d)) => loss.gradient_logits(y, t, M::fusion(Seal), scale, d).is_some(),
         _ => false,
     };
     for ((y, t), d) in ys.iter().zip(targets).zip(dys.iter_mut()) {
         total += if fused {
-            loss.gradient_logits(y, t, M::FUSION, scale, d).unwrap_or_else(X::Elem::nan)
+            loss.gradient_logits(y, t, M::fusion(Seal), scale, d).unwrap_or_else(X::Elem::nan)
         } else {
             loss.gradient(y, t, scale, d)
         };
     }
-    model.backward_batch_flat(n, flat(xs), flat(ys), cache, flat(dys), grad, None, fused, scratch);
+    model.backward_batch_flat(Seal, n, flat(xs), flat(ys), cache, flat(dys), grad, None, fused, scratch);
     total
 }

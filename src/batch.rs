@@ -4,7 +4,7 @@
 //! ```
 //! use typed_nn::prelude::*;
 //! type Mlp = (Dense<784, 64, Relu>, Dense<64, 10, Softmax>);
-//! let model: Mlp = Mlp::init(&mut SmallRng::seed(0));
+//! let model: Mlp = Mlp::init(&mut SeedRng::seed(0));
 //! let xs: Vec<Vector<784>> = (0..8).map(|i| Vector::from([i as f32 / 8.0; 784])).collect();
 //! let mut ys = vec![Vector::<10>::default(); xs.len()];
 //! model.forward_batch(&xs, &mut ys)?;
@@ -21,6 +21,8 @@ use core::fmt;
 
 #[cfg(feature = "alloc")]
 use crate::kernel::cast::{flat, flat_mut};
+#[cfg(feature = "alloc")]
+use crate::layer::Seal;
 #[cfg(feature = "alloc")]
 use crate::{Layer, Tensor};
 
@@ -110,11 +112,11 @@ pub trait ForwardBatch<In: Tensor>: Layer<In> {
             return Err(BatchError::LengthMismatch { inputs: xs.len(), outputs: ys.len() });
         }
         let n = xs.len();
-        let need = Self::batch_scratch_len(n);
+        let need = Self::batch_scratch_len(Seal, n);
         if scratch.len() < need {
             scratch.resize(need, num_traits::Zero::zero());
         }
-        self.forward_batch_flat(n, flat(xs), flat_mut(ys), scratch);
+        self.forward_batch_flat(Seal, n, flat(xs), flat_mut(ys), scratch);
         Ok(())
     }
 }

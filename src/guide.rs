@@ -1,4 +1,4 @@
-//! The typed-nn guide: type-level design of a neural-network library, in seven chapters and an
+//! The typed-nn guide: type-level design of a neural-network library, in twelve chapters and an
 //! error gallery. Every code block below is compiled (and run) by `cargo test`.
 //!
 //! 1. [Shapes as types](ch01_shapes_as_types), and why const generics alone stop at `H − K + 1`
@@ -12,12 +12,16 @@
 //! 7. [The embedded story](ch07_embedded)
 //! 8. [int8 models](ch08_int8): a quantized type, integer-only arithmetic bit-exact with TFLite
 //!    Micro, and a `.tflite` file checked against the type (feature `tflite` for the loader)
+//! 9. [The `Trainer`](ch09_the_trainer): Keras' `fit`, early stopping, your own loop
+//! 10. [Your own loss](ch10_your_own_loss), and its gradient check
+//! 11. [Your own optimizer](ch11_your_own_optimizer), and its step check
+//! 12. [What having no tape costs](ch12_no_tape_costs_and_gains), and what it buys
 //!
 //! Then the [error gallery](error_gallery): every shape mistake the library rejects, and the
 //! exact message a student sees.
 //!
 //! The numbered examples follow the same path: `examples/01_tensors.rs` to
-//! `examples/08_embedded.rs`.
+//! `examples/08_embedded.rs`, then `examples/09_tflite_int8.rs` for chapter 8.
 
 #[doc = include_str!("../docs/guide/01-shapes-as-types.md")]
 pub mod ch01_shapes_as_types {}
@@ -58,6 +62,22 @@ pub mod ch07_embedded {}
     doc = "# 8. int8 models\n\nThis chapter's examples load `.tflite` files: build the docs with the `tflite` feature (on by default)."
 )]
 pub mod ch08_int8 {}
+
+#[doc = include_str!("../docs/guide/09-the-trainer.md")]
+pub mod ch09_the_trainer {}
+
+#[cfg_attr(feature = "proptest", doc = include_str!("../docs/guide/10-your-own-loss.md"))]
+#[cfg_attr(
+    not(feature = "proptest"),
+    doc = "# 10. Your own loss\n\nThis chapter's examples use the `gradcheck` helpers: build the docs with `--features proptest`."
+)]
+pub mod ch10_your_own_loss {}
+
+#[doc = include_str!("../docs/guide/11-your-own-optimizer.md")]
+pub mod ch11_your_own_optimizer {}
+
+#[doc = include_str!("../docs/guide/12-no-tape-costs-and-gains.md")]
+pub mod ch12_no_tape_costs_and_gains {}
 
 /// One gallery entry: the rule, the program (compiled by this doctest and required to fail),
 /// and the exact message from the checked-in `.stderr`.
@@ -148,5 +168,30 @@ macro_rules! entry {
         "dense_after_flatten_must_take_flattened_size_in_a_const",
         "`cargo check`"
     ),
+    "# Beyond shapes\n\n",
+    "| rule | a mistake | reported by | test (`tests/ui/`) |\n",
+    "|---|---|---|---|\n",
+    "| a model is a tuple of at most 12 layers | 13 layers in one tuple | `cargo check` | `model_tuple_has_at_most_12_layers` |\n",
+    "| the layers of a model share one float type | an `f64` layer after an `f32` layer | `cargo check` | `layer_float_types_must_match` |\n",
+    "| the input has the model's float type | a `Vector<4, f64>` into an `f32` model | `cargo check` | `input_float_type_must_match_model` |\n",
+    "| your layer takes what its rule trait says | a vector into an image-only custom layer | `cargo check` | `custom_layer_input_must_match_its_rule` |\n",
+    "| `new_boxed` needs `bytemuck::Zeroable` layers | a custom layer without the derive | `cargo check` | `new_boxed_needs_zeroable_layers` |\n",
+    "| the kernel hooks are the library's | overriding `batch_scratch_len` | `cargo check` | `kernel_hooks_are_sealed` |\n",
+    "| `SmallRng` is now `SeedRng` | the old name (a warning; an error under `deny`) | `cargo check` | `small_rng_is_deprecated` |\n\n",
+    "Two of these come with a second error that rustc reports on its own. A 13-layer tuple has no ",
+    "`Default` (the standard library stops there, which is why models do), and an `f64` input into ",
+    "an `f32` model also fails rustc's check that the model's parameters have the input's float ",
+    "type, `E0271`. The error that names the rule is the one to read.\n\n",
+    entry!("A model is a tuple of at most 12 layers", "model_tuple_has_at_most_12_layers", "`cargo check`"),
+    entry!("The layers of a model share one float type", "layer_float_types_must_match", "`cargo check`"),
+    entry!("The input has the model's float type", "input_float_type_must_match_model", "`cargo check`"),
+    entry!(
+        "Your own layer states its input as a rule trait, and gets its own message",
+        "custom_layer_input_must_match_its_rule",
+        "`cargo check`. The pattern is step 3 of `examples/06_custom_layer.rs` ([chapter 6](crate::guide::ch06_gradient_checks))"
+    ),
+    entry!("new_boxed needs every layer to be bytemuck::Zeroable", "new_boxed_needs_zeroable_layers", "`cargo check`"),
+    entry!("The batched kernels are sealed", "kernel_hooks_are_sealed", "`cargo check`"),
+    entry!("SmallRng is deprecated: it is SeedRng now", "small_rng_is_deprecated", "`cargo check`"),
 )]
 pub mod error_gallery {}

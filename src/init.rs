@@ -1,7 +1,8 @@
 //! Weight initialisation with Keras' defaults, and a small seedable random generator.
 //!
 //! `Model::init(&mut rng)` takes any [`rand_core::Rng`], so generators from the `rand`
-//! ecosystem work; [`SmallRng`] is included so that a `no_std` user needs nothing else.
+//! ecosystem work; [`SeedRng`] is included so that a `no_std` user needs nothing else.
+//! [`glorot_uniform`] and [`uniform01`] are public for your own layers' `init_params`.
 
 use core::convert::Infallible;
 
@@ -9,7 +10,18 @@ use rand_core::{Rng, SeedableRng, TryRng};
 
 use crate::Scalar;
 
-/// A uniform sample in `[0, 1)` with 53 random bits.
+/// A uniform sample in `[0, 1)` with 53 random bits, from any generator: the building block
+/// of [`glorot_uniform`], public for your own layers' [`init_params`](crate::Params::init_params)
+/// when `rand`'s distributions are not at hand (`no_std`).
+///
+/// # Examples
+/// ```
+/// use typed_nn::init::{SeedRng, uniform01};
+/// let mut rng = SeedRng::seed(1);
+/// // U(−0.05, 0.05), Keras' `RandomUniform()` default.
+/// let w: Vec<f64> = (0..100).map(|_| 0.1 * uniform01(&mut rng) - 0.05).collect();
+/// assert!(w.iter().all(|w| (-0.05..0.05).contains(w)));
+/// ```
 #[inline]
 pub fn uniform01<R: Rng + ?Sized>(rng: &mut R) -> f64 {
     (rng.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
@@ -23,9 +35,9 @@ pub fn uniform01<R: Rng + ?Sized>(rng: &mut R) -> f64 {
 ///
 /// # Examples
 /// ```
-/// use typed_nn::init::{glorot_uniform, SmallRng};
+/// use typed_nn::init::{glorot_uniform, SeedRng};
 /// let mut w = [0.0f32; 6];
-/// glorot_uniform(&mut SmallRng::seed(7), 2, 3, &mut w);
+/// glorot_uniform(&mut SeedRng::seed(7), 2, 3, &mut w);
 /// let limit = (6.0f32 / 5.0).sqrt();
 /// assert!(w.iter().all(|x| x.abs() <= limit) && w.iter().any(|&x| x != 0.0));
 /// ```
@@ -40,19 +52,26 @@ pub fn glorot_uniform<T: Scalar, R: Rng + ?Sized>(rng: &mut R, fan_in: usize, fa
 /// A small, fast, seedable generator (xoshiro256++, seeded through SplitMix64), for weight
 /// initialisation and shuffling. Not for cryptography.
 ///
+/// It was called `SmallRng`, which clashed with `rand::rngs::SmallRng` in programs that use
+/// both crates; that name remains as a deprecated alias.
+///
 /// # Examples
 /// ```
 /// use typed_nn::prelude::*;
-/// let mut a = SmallRng::seed(3);
-/// let mut b = SmallRng::seed_from_u64(3);
+/// let mut a = SeedRng::seed(3);
+/// let mut b = SeedRng::seed_from_u64(3);
 /// assert_eq!(a.next_u64(), b.next_u64());
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SmallRng {
+pub struct SeedRng {
     s: [u64; 4],
 }
 
-impl SmallRng {
+/// The old name of [`SeedRng`].
+#[deprecated(note = "renamed to `SeedRng`, so that it does not clash with `rand::rngs::SmallRng`")]
+pub type SmallRng = SeedRng;
+
+impl SeedRng {
     /// A generator from a 64-bit seed; `const`, so it can be a `static`.
     pub const fn seed(seed: u64) -> Self {
         let mut state = seed;
@@ -94,7 +113,7 @@ impl SmallRng {
     }
 }
 
-impl TryRng for SmallRng {
+impl TryRng for SeedRng {
     type Error = Infallible;
 
     fn try_next_u32(&mut self) -> Result<u32, Infallible> {
@@ -116,7 +135,7 @@ impl TryRng for SmallRng {
     }
 }
 
-impl SeedableRng for SmallRng {
+impl SeedableRng for SeedRng {
     type Seed = [u8; 8];
 
     fn from_seed(seed: [u8; 8]) -> Self {
@@ -136,7 +155,7 @@ mod tests {
     fn small_rng_matches_the_xoshiro256plusplus_reference_sequence() {
         // Reference: state {1, 2, 3, 4} gives 41943041, 58720359, 3588806011781223, ... in the
         // authors' C implementation (xoshiro256plusplus.c).
-        let mut rng = SmallRng { s: [1, 2, 3, 4] };
+        let mut rng = SeedRng { s: [1, 2, 3, 4] };
         assert_eq!(rng.next_u64(), 41_943_041);
         assert_eq!(rng.next_u64(), 58_720_359);
         assert_eq!(rng.next_u64(), 3_588_806_011_781_223);
@@ -145,7 +164,7 @@ mod tests {
     #[test]
     fn glorot_uniform_fills_the_keras_interval_evenly() {
         let mut w = std::vec![0.0f64; 20_000];
-        glorot_uniform(&mut SmallRng::seed(1), 200, 300, &mut w);
+        glorot_uniform(&mut SeedRng::seed(1), 200, 300, &mut w);
         let limit = (6.0f64 / 500.0).sqrt();
         assert!(w.iter().all(|x| x.abs() <= limit));
         let max = w.iter().fold(0.0f64, |m, x| m.max(x.abs()));
@@ -159,7 +178,7 @@ mod tests {
 
     #[test]
     fn below_stays_in_range() {
-        let mut rng = SmallRng::seed(9);
+        let mut rng = SeedRng::seed(9);
         assert!((0..1000).all(|_| rng.below(7) < 7));
         assert_eq!(rng.below(0), 0);
     }

@@ -42,12 +42,14 @@ pub mod io;
 mod kernel;
 pub mod layer;
 pub mod loss;
-pub mod model;
+pub mod math;
+mod model;
 pub mod optim;
 pub mod params;
 pub mod prelude;
 pub mod quant;
 pub mod scalar;
+mod seal;
 pub mod shape;
 pub mod summary;
 #[cfg(feature = "tflite")]

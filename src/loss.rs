@@ -23,7 +23,7 @@ use crate::activation::Fusion;
 use crate::{Scalar, Tensor};
 
 /// Keras' `epsilon()`: probabilities are clipped to `[EPSILON, 1 − EPSILON]` before a log.
-pub const EPSILON: f64 = 1e-7;
+pub(crate) const EPSILON: f64 = 1e-7;
 
 /// A loss on one sample's output `Y` against a target.
 ///

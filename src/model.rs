@@ -15,7 +15,7 @@
 //! ```
 //! use typed_nn::prelude::*;
 //! type Mlp = (Dense<784, 64, Relu>, Dense<64, 10, Softmax>);
-//! let model: Mlp = Mlp::init(&mut SmallRng::seed(0));
+//! let model: Mlp = Mlp::init(&mut SeedRng::seed(0));
 //! let y: Vector<10> = model.forward(&Vector::from([0.5f32; 784]));
 //! assert!((y.iter().sum::<f32>() - 1.0).abs() < 1e-5);
 //! assert_eq!(Mlp::PARAMS, 50_890);
@@ -31,7 +31,8 @@
 use rand_core::Rng;
 
 use crate::activation::Fusion;
-use crate::params::{ParamSpec, ParamWalk};
+use crate::layer::Seal;
+use crate::params::{ParamCountError, ParamSpec, ParamWalk};
 use crate::summary::{InputShape, SummaryRow};
 use crate::{Backward, Layer, Params, Scalar, Tensor};
 
@@ -75,28 +76,28 @@ macro_rules! tuple_model {
                 self.$iz.forward(x)
             }
 
-            fn batch_scratch_len(n: usize) -> usize {
+            fn batch_scratch_len(_: Seal, n: usize) -> usize {
                 // Every intermediate activation back to back, then the largest scratch any
                 // layer needs for itself.
                 let total = n.saturating_mul($Y0::LEN) $(.saturating_add(n.saturating_mul($Y::LEN)))*;
-                let inner = $L0::batch_scratch_len(n) $(.max($L::batch_scratch_len(n)))*.max($Z::batch_scratch_len(n));
+                let inner = $L0::batch_scratch_len(Seal, n) $(.max($L::batch_scratch_len(Seal, n)))*.max($Z::batch_scratch_len(Seal, n));
                 total.saturating_add(inner)
             }
 
             #[allow(non_snake_case)]
-            fn forward_batch_flat(&self, n: usize, xs: &[X::Elem], ys: &mut [X::Elem], scratch: &mut [X::Elem]) {
+            fn forward_batch_flat(&self, _: Seal, n: usize, xs: &[X::Elem], ys: &mut [X::Elem], scratch: &mut [X::Elem]) {
                 // One buffer per intermediate activation, carved out of `scratch` in order.
                 let Some(($Y0, rest)) = scratch.split_at_mut_checked(n.saturating_mul($Y0::LEN)) else { return };
                 $(let Some(($Y, rest)) = rest.split_at_mut_checked(n.saturating_mul($Y::LEN)) else { return };)*
-                self.0.forward_batch_flat(n, xs, $Y0, rest);
-                $(self.$i.forward_batch_flat(n, $In, $Y, rest);)*
-                self.$iz.forward_batch_flat(n, $InZ, ys, rest);
+                self.0.forward_batch_flat(Seal, n, xs, $Y0, rest);
+                $(self.$i.forward_batch_flat(Seal, n, $In, $Y, rest);)*
+                self.$iz.forward_batch_flat(Seal, n, $InZ, ys, rest);
             }
 
-            fn summary_rows(visit: &mut impl FnMut(SummaryRow)) {
-                $L0::summary_rows(visit);
-                $($L::summary_rows(visit);)*
-                $Z::summary_rows(visit);
+            fn summary_rows(_: Seal, visit: &mut impl FnMut(SummaryRow)) {
+                $L0::summary_rows(Seal, visit);
+                $($L::summary_rows(Seal, visit);)*
+                $Z::summary_rows(Seal, visit);
             }
         }
 
@@ -111,7 +112,9 @@ macro_rules! tuple_model {
             $YZ: Tensor<Elem = X::Elem>,
         {
             type Cache = (($L0::Cache, $Y0), $(($L::Cache, $Y),)* $Z::Cache,);
-            const FUSION: Fusion = $Z::FUSION;
+            fn fusion(_: Seal) -> Fusion {
+                $Z::fusion(Seal)
+            }
 
             #[allow(non_snake_case)]
             #[inline]
@@ -138,9 +141,9 @@ macro_rules! tuple_model {
 
             #[allow(non_snake_case)]
             #[inline]
-            fn backward_logits(&self, x: &X, cache: &Self::Cache, dz: &$YZ, grad: &mut Self, dx: Option<&mut X>) {
+            fn backward_logits(&self, _: Seal, x: &X, cache: &Self::Cache, dz: &$YZ, grad: &mut Self, dx: Option<&mut X>) {
                 let mut $DInZ = $InZ::default();
-                self.$iz.backward_logits(&cache.$pz.1, &cache.$iz, dz, &mut grad.$iz, Some(&mut $DInZ));
+                self.$iz.backward_logits(Seal, &cache.$pz.1, &cache.$iz, dz, &mut grad.$iz, Some(&mut $DInZ));
                 $(
                     let mut $RDIn = $RIn::default();
                     self.$ri.backward(&cache.$rp.1, &cache.$ri.0, &$RD, &mut grad.$ri, Some(&mut $RDIn));
@@ -148,23 +151,24 @@ macro_rules! tuple_model {
                 self.0.backward(x, &cache.0.0, &$D0, &mut grad.0, dx);
             }
 
-            fn train_cache_len(n: usize) -> usize {
+            fn train_cache_len(_: Seal, n: usize) -> usize {
                 // [Y0 | C0 | Y1 | C1 | ... | C_last]
-                n.saturating_mul($Y0::LEN).saturating_add($L0::train_cache_len(n))
-                    $(.saturating_add(n.saturating_mul($Y::LEN)).saturating_add($L::train_cache_len(n)))*
-                    .saturating_add($Z::train_cache_len(n))
+                n.saturating_mul($Y0::LEN).saturating_add($L0::train_cache_len(Seal, n))
+                    $(.saturating_add(n.saturating_mul($Y::LEN)).saturating_add($L::train_cache_len(Seal, n)))*
+                    .saturating_add($Z::train_cache_len(Seal, n))
             }
 
-            fn train_scratch_len(n: usize) -> usize {
+            fn train_scratch_len(_: Seal, n: usize) -> usize {
                 // One gradient buffer per intermediate activation, then the largest inner need.
                 let total = n.saturating_mul($Y0::LEN) $(.saturating_add(n.saturating_mul($Y::LEN)))*;
-                let inner = $L0::train_scratch_len(n) $(.max($L::train_scratch_len(n)))*.max($Z::train_scratch_len(n));
+                let inner = $L0::train_scratch_len(Seal, n) $(.max($L::train_scratch_len(Seal, n)))*.max($Z::train_scratch_len(Seal, n));
                 total.saturating_add(inner)
             }
 
             #[allow(non_snake_case)]
             fn forward_train_batch_flat(
                 &self,
+                _: Seal,
                 n: usize,
                 xs: &[X::Elem],
                 ys: &mut [X::Elem],
@@ -173,19 +177,20 @@ macro_rules! tuple_model {
             ) {
                 let rest = cache;
                 let Some(($Y0, rest)) = rest.split_at_mut_checked(n.saturating_mul($Y0::LEN)) else { return };
-                let Some(($L0, rest)) = rest.split_at_mut_checked($L0::train_cache_len(n)) else { return };
+                let Some(($L0, rest)) = rest.split_at_mut_checked($L0::train_cache_len(Seal, n)) else { return };
                 $(
                     let Some(($Y, rest)) = rest.split_at_mut_checked(n.saturating_mul($Y::LEN)) else { return };
-                    let Some(($L, rest)) = rest.split_at_mut_checked($L::train_cache_len(n)) else { return };
+                    let Some(($L, rest)) = rest.split_at_mut_checked($L::train_cache_len(Seal, n)) else { return };
                 )*
-                self.0.forward_train_batch_flat(n, xs, $Y0, $L0, scratch);
-                $(self.$i.forward_train_batch_flat(n, $In, $Y, $L, scratch);)*
-                self.$iz.forward_train_batch_flat(n, $InZ, ys, rest, scratch);
+                self.0.forward_train_batch_flat(Seal, n, xs, $Y0, $L0, scratch);
+                $(self.$i.forward_train_batch_flat(Seal, n, $In, $Y, $L, scratch);)*
+                self.$iz.forward_train_batch_flat(Seal, n, $InZ, ys, rest, scratch);
             }
 
             #[allow(non_snake_case)]
             fn backward_batch_flat(
                 &self,
+                _: Seal,
                 n: usize,
                 xs: &[X::Elem],
                 ys: &[X::Elem],
@@ -199,10 +204,10 @@ macro_rules! tuple_model {
                 // The cache, split as `forward_train_batch_flat` filled it.
                 let rest = cache;
                 let Some(($Y0, rest)) = rest.split_at_checked(n.saturating_mul($Y0::LEN)) else { return };
-                let Some(($L0, rest)) = rest.split_at_checked($L0::train_cache_len(n)) else { return };
+                let Some(($L0, rest)) = rest.split_at_checked($L0::train_cache_len(Seal, n)) else { return };
                 $(
                     let Some(($Y, rest)) = rest.split_at_checked(n.saturating_mul($Y::LEN)) else { return };
-                    let Some(($L, rest)) = rest.split_at_checked($L::train_cache_len(n)) else { return };
+                    let Some(($L, rest)) = rest.split_at_checked($L::train_cache_len(Seal, n)) else { return };
                 )*
                 let $Z = rest;
                 // ∂L/∂Yᵢ buffers, in forward order, then the layers' own scratch.
@@ -210,9 +215,9 @@ macro_rules! tuple_model {
                 $(let Some(($D, rest)) = rest.split_at_mut_checked(n.saturating_mul($Y::LEN)) else { return };)*
                 // Each layer gets its input, its output (the next buffer, or the model's `ys`),
                 // its cache and the gradient of its output.
-                self.$iz.backward_batch_flat(n, $InZ, ys, $Z, dys, &mut grad.$iz, Some($DInZ), logits, rest);
-                $(self.$ri.backward_batch_flat(n, $RIn, $RY, $RL, $RD, &mut grad.$ri, Some($RDIn), false, rest);)*
-                self.0.backward_batch_flat(n, xs, $Y0, $L0, $D0, &mut grad.0, dxs, false, rest);
+                self.$iz.backward_batch_flat(Seal, n, $InZ, ys, $Z, dys, &mut grad.$iz, Some($DInZ), logits, rest);
+                $(self.$ri.backward_batch_flat(Seal, n, $RIn, $RY, $RL, $RD, &mut grad.$ri, Some($RDIn), false, rest);)*
+                self.0.backward_batch_flat(Seal, n, xs, $Y0, $L0, $D0, &mut grad.0, dxs, false, rest);
             }
         }
 
@@ -238,6 +243,12 @@ macro_rules! tuple_model {
                 $($L::describe_params(walk, visit);)*
                 $Z::describe_params(walk, visit);
             }
+
+            fn check_param_count(&self, _: Seal) -> Result<(), ParamCountError> {
+                self.0.check_param_count(Seal)?;
+                $(self.$i.check_param_count(Seal)?;)*
+                self.$iz.check_param_count(Seal)
+            }
         }
 
         impl<$L0: InputShape, $($L,)* $Z> InputShape for ($L0, $($L,)* $Z,) {
@@ -258,20 +269,22 @@ impl<X: Tensor, L: Layer<X>> Layer<X> for (L,) {
         let () = <Self as Layer<X>>::CHECK;
         self.0.forward(x)
     }
-    fn batch_scratch_len(n: usize) -> usize {
-        L::batch_scratch_len(n)
+    fn batch_scratch_len(_: Seal, n: usize) -> usize {
+        L::batch_scratch_len(Seal, n)
     }
-    fn forward_batch_flat(&self, n: usize, xs: &[X::Elem], ys: &mut [X::Elem], scratch: &mut [X::Elem]) {
-        self.0.forward_batch_flat(n, xs, ys, scratch);
+    fn forward_batch_flat(&self, _: Seal, n: usize, xs: &[X::Elem], ys: &mut [X::Elem], scratch: &mut [X::Elem]) {
+        self.0.forward_batch_flat(Seal, n, xs, ys, scratch);
     }
-    fn summary_rows(visit: &mut impl FnMut(SummaryRow)) {
-        L::summary_rows(visit);
+    fn summary_rows(_: Seal, visit: &mut impl FnMut(SummaryRow)) {
+        L::summary_rows(Seal, visit);
     }
 }
 
 impl<X: Tensor, L: Backward<X>> Backward<X> for (L,) {
     type Cache = L::Cache;
-    const FUSION: Fusion = L::FUSION;
+    fn fusion(_: Seal) -> Fusion {
+        L::fusion(Seal)
+    }
 
     #[inline]
     fn forward_train(&self, x: &X) -> (L::Out, L::Cache) {
@@ -282,27 +295,29 @@ impl<X: Tensor, L: Backward<X>> Backward<X> for (L,) {
         self.0.backward(x, cache, dy, &mut grad.0, dx);
     }
     #[inline]
-    fn backward_logits(&self, x: &X, cache: &L::Cache, dz: &L::Out, grad: &mut Self, dx: Option<&mut X>) {
-        self.0.backward_logits(x, cache, dz, &mut grad.0, dx);
+    fn backward_logits(&self, _: Seal, x: &X, cache: &L::Cache, dz: &L::Out, grad: &mut Self, dx: Option<&mut X>) {
+        self.0.backward_logits(Seal, x, cache, dz, &mut grad.0, dx);
     }
-    fn train_cache_len(n: usize) -> usize {
-        L::train_cache_len(n)
+    fn train_cache_len(_: Seal, n: usize) -> usize {
+        L::train_cache_len(Seal, n)
     }
-    fn train_scratch_len(n: usize) -> usize {
-        L::train_scratch_len(n)
+    fn train_scratch_len(_: Seal, n: usize) -> usize {
+        L::train_scratch_len(Seal, n)
     }
     fn forward_train_batch_flat(
         &self,
+        _: Seal,
         n: usize,
         xs: &[X::Elem],
         ys: &mut [X::Elem],
         cache: &mut [X::Elem],
         scratch: &mut [X::Elem],
     ) {
-        self.0.forward_train_batch_flat(n, xs, ys, cache, scratch);
+        self.0.forward_train_batch_flat(Seal, n, xs, ys, cache, scratch);
     }
     fn backward_batch_flat(
         &self,
+        _: Seal,
         n: usize,
         xs: &[X::Elem],
         ys: &[X::Elem],
@@ -313,7 +328,7 @@ impl<X: Tensor, L: Backward<X>> Backward<X> for (L,) {
         logits: bool,
         scratch: &mut [X::Elem],
     ) {
-        self.0.backward_batch_flat(n, xs, ys, cache, dys, &mut grad.0, dxs, logits, scratch);
+        self.0.backward_batch_flat(Seal, n, xs, ys, cache, dys, &mut grad.0, dxs, logits, scratch);
     }
 }
 
@@ -330,6 +345,9 @@ impl<T: Scalar, L: Params<T>> Params<T> for (L,) {
     }
     fn describe_params(walk: &mut ParamWalk, visit: &mut impl FnMut(&ParamSpec)) {
         L::describe_params(walk, visit);
+    }
+    fn check_param_count(&self, _: Seal) -> Result<(), ParamCountError> {
+        self.0.check_param_count(Seal)
     }
 }
 
@@ -403,3 +421,55 @@ tuple_model! {
     reversed = [(Y9, D9, L10, Y10, D10, 10, 9), (Y8, D8, L9, Y9, D9, 9, 8), (Y7, D7, L8, Y8, D8, 8, 7), (Y6, D6, L7, Y7, D7, 7, 6), (Y5, D5, L6, Y6, D6, 6, 5), (Y4, D4, L5, Y5, D5, 5, 4), (Y3, D3, L4, Y4, D4, 4, 3), (Y2, D2, L3, Y3, D3, 3, 2), (Y1, D1, L2, Y2, D2, 2, 1), (Y0, D0, L1, Y1, D1, 1, 0)];
     last = (Y10, D10, L11, Y11, 11, 10);
 }
+
+/// The rule "a model is a tuple of at most 12 layers", for the error message: tuples of 13 to
+/// 16 layers implement `Layer` and `Backward` only for inputs that implement this trait, and
+/// nothing does, so using one as a model reports this message (instead of "no method named
+/// `forward`"). A public trait in a private module: it cannot be implemented elsewhere.
+#[diagnostic::on_unimplemented(
+    message = "a model is a tuple of at most 12 layers, and this one has {N}",
+    label = "too many layers in one tuple",
+    note = "nest tuples: `((L1, L2, L3, L4, L5, L6), (L7, L8, L9, L10, L11, L12, L13))` is a model of 13 layers, since a tuple of layers is itself a layer",
+    note = "12 is where Rust stops implementing `Default`, `Clone` and `Debug` for tuples, which models need"
+)]
+pub trait TupleOfAtMost12<const N: usize> {}
+
+/// `PARAMS` of a tuple of 13 or more layers: evaluating it stops the build with the rule.
+/// Generic in `M` (the tuple) so that it is evaluated only where such a model's `PARAMS` is.
+struct TooLong<const N: usize, M>(core::marker::PhantomData<M>);
+
+impl<const N: usize, M> TooLong<N, M> {
+    const PARAMS: usize = {
+        assert!(N <= 12, "a model is a tuple of at most 12 layers: nest tuples, `((L1, .., L6), (L7, .., L13))`");
+        0
+    };
+}
+
+/// Tuples of 13 to 16 layers: never a `Layer` (see [`TupleOfAtMost12`]). `Params` holds
+/// unconditionally, as `Layer`'s supertrait needs, but its count fails the build if used.
+macro_rules! too_long {
+    ($n:literal: $($L:ident),+) => {
+        impl<T: Scalar, $($L),+> Params<T> for ($($L,)+) {
+            const PARAMS: usize = TooLong::<$n, Self>::PARAMS;
+        }
+
+        impl<X: Tensor + TupleOfAtMost12<$n>, $($L),+> Layer<X> for ($($L,)+) {
+            type Out = X;
+            fn forward(&self, x: &X) -> X {
+                x.clone()
+            }
+        }
+
+        impl<X: Tensor + TupleOfAtMost12<$n>, $($L),+> Backward<X> for ($($L,)+) {
+            type Cache = ();
+            fn forward_train(&self, x: &X) -> (X, ()) {
+                (x.clone(), ())
+            }
+            fn backward(&self, _: &X, _: &(), _: &X, _: &mut Self, _: Option<&mut X>) {}
+        }
+    };
+}
+too_long!(13: L0, L1, L2, L3, L4, L5, L6, L7, L8, L9, L10, L11, L12);
+too_long!(14: L0, L1, L2, L3, L4, L5, L6, L7, L8, L9, L10, L11, L12, L13);
+too_long!(15: L0, L1, L2, L3, L4, L5, L6, L7, L8, L9, L10, L11, L12, L13, L14);
+too_long!(16: L0, L1, L2, L3, L4, L5, L6, L7, L8, L9, L10, L11, L12, L13, L14, L15);

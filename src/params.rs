@@ -8,7 +8,7 @@
 //! ```
 //! use typed_nn::prelude::*;
 //! type Mlp = (Dense<3, 2, Relu>, Dense<2, 1>);
-//! let mut model: Mlp = Mlp::init(&mut SmallRng::seed(1));
+//! let mut model: Mlp = Mlp::init(&mut SeedRng::seed(1));
 //! let mut grad: Mlp = Mlp::default();
 //! for g in grad.params_mut() {
 //!     g.fill(0.5);
@@ -25,9 +25,12 @@
 //! assert_eq!(Mlp::PARAMS, 3 * 2 + 2 + 2 * 1 + 1);
 //! ```
 
+use core::fmt;
+
 use rand_core::Rng;
 
 use crate::Scalar;
+use crate::seal::Seal;
 
 /// The trainable parameters of a layer or model, in a fixed order.
 ///
@@ -40,7 +43,21 @@ use crate::Scalar;
 /// # Implementing it for your own layer
 /// A layer without parameters needs one line: `impl<T: Scalar> Params<T> for MyLayer {}`.
 /// A layer with parameters returns them from [`params`](Params::params) and
-/// [`params_mut`](Params::params_mut) in the same order, and sets [`PARAMS`](Params::PARAMS).
+/// [`params_mut`](Params::params_mut) in the same order, and sets [`PARAMS`](Params::PARAMS)
+/// to the total length of those slices.
+///
+/// `PARAMS` is a constant so that a model's size is known at compile time, but for your own
+/// layer it is a second statement of what `params()` yields, and stable Rust cannot compare
+/// the two at compile time (a trait method cannot run in a `const`). So every path that relies
+/// on it checks it first: `summary()` prints the mismatch instead of the totals, and the byte
+/// image and safetensors functions return an error naming your layer
+/// ([`ParamCountError`]). [`check_count`] runs the same check in your own tests.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` has no parameters of float type `{T}`",
+    label = "float types differ, or this is not a layer",
+    note = "every layer of a model and the model's input use the same float type: `f32` by default, or write `f64` as every layer's last parameter (`Dense<4, 2, Softmax, f64>`)",
+    note = "a layer of your own implements `Params<T>` (an empty `impl<T: Scalar> Params<T> for MyLayer` if it has no parameters)"
+)]
 pub trait Params<T: Scalar> {
     /// Number of trainable scalars.
     const PARAMS: usize = 0;
@@ -71,7 +88,7 @@ pub trait Params<T: Scalar> {
     /// ```
     /// use typed_nn::prelude::*;
     /// type Mlp = (Dense<784, 64, Relu>, Dense<64, 10, Softmax>);
-    /// let model: Mlp = Mlp::init(&mut SmallRng::seed(42));
+    /// let model: Mlp = Mlp::init(&mut SeedRng::seed(42));
     /// let limit = (6.0f32 / (784.0 + 64.0)).sqrt();
     /// assert!(model.0.kernel.as_flattened().iter().all(|w| w.abs() <= limit));
     /// assert!(model.0.bias.iter().all(|&b| b == 0.0));
@@ -104,9 +121,81 @@ pub trait Params<T: Scalar> {
     /// (the loaders say so) but works everywhere else.
     fn describe_params(walk: &mut ParamWalk, visit: &mut impl FnMut(&ParamSpec)) {
         let _ = visit;
-        walk.end_layer(walk.channels);
+        walk.end_layer(walk.channels());
+    }
+
+    /// `Ok` if [`PARAMS`](Params::PARAMS) is the number of values [`params`](Params::params)
+    /// yields; a tuple checks each of its layers and reports the first that disagrees. Called
+    /// through [`check_count`].
+    #[doc(hidden)]
+    fn check_param_count(&self, _: Seal) -> Result<(), ParamCountError> {
+        let found = self.params().map(<[T]>::len).sum();
+        if found == Self::PARAMS {
+            Ok(())
+        } else {
+            Err(ParamCountError { layer: core::any::type_name::<Self>(), declared: Self::PARAMS, found })
+        }
     }
 }
+
+/// Checks that every layer of `model` yields as many parameters from
+/// [`params`](Params::params) as its [`PARAMS`](Params::PARAMS) says. Always `Ok` for the
+/// built-in layers; for your own, call it in a test (the library calls it before every use of
+/// `PARAMS` that a wrong value would silently corrupt: `summary()`, byte images, safetensors).
+///
+/// # Examples
+/// ```
+/// use typed_nn::prelude::*;
+/// use typed_nn::params::{ParamCountError, check_count};
+///
+/// /// Declares 2 parameters but has 3.
+/// #[derive(Default)]
+/// struct Miscounted([f32; 3]);
+/// impl Params<f32> for Miscounted {
+///     const PARAMS: usize = 2;
+///     fn params(&self) -> impl Iterator<Item = &[f32]> { core::iter::once(&self.0[..]) }
+///     fn params_mut(&mut self) -> impl Iterator<Item = &mut [f32]> { core::iter::once(&mut self.0[..]) }
+/// }
+///
+/// let model = (Dense::<4, 2>::default(), Miscounted::default());
+/// let err: ParamCountError = check_count(&model).unwrap_err();
+/// assert_eq!((err.declared, err.found), (2, 3));
+/// assert!(err.layer.ends_with("Miscounted"));
+/// assert!(check_count(&Dense::<4, 2>::default()).is_ok());
+/// ```
+///
+/// # Errors
+/// [`ParamCountError`] for the first layer whose count is wrong.
+///
+/// # Allocation
+/// None; it walks the parameter slices once.
+pub fn check_count<T: Scalar, M: Params<T> + ?Sized>(model: &M) -> Result<(), ParamCountError> {
+    model.check_param_count(Seal)
+}
+
+/// A layer whose [`Params::PARAMS`] is not the number of values its
+/// [`params`](Params::params) yields (see [`check_count`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ParamCountError {
+    /// The layer's Rust type, as `core::any::type_name` spells it.
+    pub layer: &'static str,
+    /// Its `PARAMS`.
+    pub declared: usize,
+    /// The values its `params()` yields.
+    pub found: usize,
+}
+
+impl fmt::Display for ParamCountError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "`{}` declares PARAMS = {} but its params() yields {} values; set PARAMS to the total length of the slices params() returns",
+            self.layer, self.declared, self.found
+        )
+    }
+}
+
+impl core::error::Error for ParamCountError {}
 
 /// One parameter tensor, as [`Params::describe_params`] reports it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -162,7 +251,10 @@ impl ParamShape {
     }
 }
 
-/// What a `Dense` layer's input is, for reordering PyTorch weights.
+/// What a `Dense` layer's input is, as its [`ParamShape::DenseKernel`] reports it: the
+/// safetensors loader needs it to reorder a PyTorch `Linear`'s columns after a `Flatten`
+/// (PyTorch flattens channel-first). Public because `ParamShape` is; a custom layer that
+/// describes a 2-D kernel of its own passes [`Flattened::No`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Flattened {
     /// A plain vector.
@@ -175,22 +267,38 @@ pub enum Flattened {
     UnknownChannels,
 }
 
-/// State of a walk over a model's layers for [`Params::describe_params`]: the layer index, and
-/// what is known about the channels of the tensor flowing between layers (so that a `Dense`
-/// after a `Flatten` knows the image's channel count).
+/// The cursor [`Params::describe_params`] moves through a model: the index of the current
+/// layer and what is known about the tensor flowing into it (its channels, and whether it is
+/// a flattened image, so that a `Dense` after a `Flatten` can report the image's channel
+/// count). Public because it is that method's argument: a custom layer names its tensors
+/// with [`layer`](ParamWalk::layer) and then calls [`end_layer`](ParamWalk::end_layer).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ParamWalk {
-    /// Index of the next layer.
-    pub layer: usize,
-    /// Channels of the current tensor if it is an image and they are known.
-    pub channels: Option<usize>,
-    /// Whether the current tensor is a flattened image.
-    pub flattened: Flattened,
+    layer: usize,
+    channels: Option<usize>,
+    flattened: Flattened,
 }
 
 impl ParamWalk {
-    /// Moves past a layer whose output is an image with `channels` channels (`None`: not an
-    /// image, or unknown).
+    /// Index of the current layer in the model, counting parameterless layers (Keras'
+    /// `model.layers` numbering): the `k` of the tensor names `{k}.kernel`.
+    pub const fn layer(&self) -> usize {
+        self.layer
+    }
+
+    /// Channels of the tensor entering the current layer, if it is an image and they are known.
+    pub const fn channels(&self) -> Option<usize> {
+        self.channels
+    }
+
+    /// Whether the tensor entering the current layer is a flattened image.
+    pub(crate) const fn flattened(&self) -> Flattened {
+        self.flattened
+    }
+
+    /// Moves past the current layer, whose output is an image with `channels` channels
+    /// (`None`: not an image, or unknown; a layer that keeps its input's shape passes
+    /// [`channels()`](ParamWalk::channels)).
     pub fn end_layer(&mut self, channels: Option<usize>) {
         self.layer += 1;
         self.channels = channels;
@@ -198,7 +306,7 @@ impl ParamWalk {
     }
 
     /// Moves past a `Flatten`: the image's channels become the flat tensor's.
-    pub fn end_flatten(&mut self) {
+    pub(crate) fn end_flatten(&mut self) {
         self.layer += 1;
         self.flattened = match self.channels {
             Some(c) => Flattened::Channels(c),

@@ -1,8 +1,8 @@
 //! Everything an example needs: `use typed_nn::prelude::*;`.
 //!
 //! Layers, activations, tensors, the traits whose methods you call (`forward`, `params`,
-//! `summary`, ...), the random generator for `init`, and `num_traits::Float` (the bound of an
-//! activation's `f` and `df`).
+//! `summary`, ...), the random generator for `init` ([`SeedRng`]), and
+//! `num_traits::Float` (the bound of an activation's `f` and `df`).
 
 pub use num_traits::Float;
 pub use rand_core::{Rng, SeedableRng};
@@ -13,12 +13,14 @@ pub use crate::activation::{
 };
 #[cfg(feature = "alloc")]
 pub use crate::backprop::{Workspace, value_and_grad_batch};
-pub use crate::backprop::{value_and_grad, value_and_grad_mean};
+pub use crate::backprop::{value_and_grad, value_and_grad_input, value_and_grad_mean};
 pub use crate::batch::BatchError;
 #[cfg(feature = "alloc")]
 pub use crate::batch::ForwardBatch;
 #[cfg(feature = "alloc")]
 pub use crate::boxed::NewBoxed;
+pub use crate::init::SeedRng;
+#[allow(deprecated)]
 pub use crate::init::SmallRng;
 pub use crate::io::{BytesError, ParamBytes};
 #[cfg(feature = "std")]

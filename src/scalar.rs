@@ -13,8 +13,9 @@ use num_traits::Float;
 /// A float type a model can be built over: implemented for `f32` and `f64` only.
 ///
 /// It is [`Float`] plus what the kernels need (assignment operators, formatting, a
-/// little-endian byte form, and the GEMM of the batched path). It is sealed: the kernels are
-/// specialised per type.
+/// little-endian byte form, and a vectorisable `eˣ`, [`FastExp`](crate::math::FastExp)). It
+/// is sealed: the kernels are specialised per type (the batched path calls `matrixmultiply`'s
+/// `sgemm` or `dgemm`).
 ///
 /// # Examples
 /// ```
@@ -37,7 +38,8 @@ pub trait Scalar:
     + Send
     + Sync
     + 'static
-    + crate::kernel::Kernels
+    + crate::math::FastExp
+    + sealed::Sealed
 {
     /// Size of one value in bytes (4 or 8).
     const BYTES: usize;
@@ -58,6 +60,13 @@ pub trait Scalar:
     /// Reads a value from the first `BYTES` little-endian bytes of `bytes` (missing bytes read
     /// as zero).
     fn read_le(bytes: &[u8]) -> Self;
+}
+
+mod sealed {
+    /// `Scalar` is implemented for `f32` and `f64` only.
+    pub trait Sealed {}
+    impl Sealed for f32 {}
+    impl Sealed for f64 {}
 }
 
 impl Scalar for f32 {
@@ -120,19 +129,4 @@ impl Scalar for f64 {
         }
         f64::from_le_bytes(b)
     }
-}
-
-/// Converts an `f64` constant to any [`Float`]; used by activations, which only know `Float`.
-///
-/// Returns NaN if the type cannot represent the value at all (never the case for `f32`/`f64`),
-/// so it never panics.
-///
-/// # Examples
-/// ```
-/// use typed_nn::scalar::lit;
-/// assert_eq!(lit::<f32>(0.5), 0.5f32);
-/// ```
-#[inline(always)]
-pub fn lit<T: Float>(x: f64) -> T {
-    T::from(x).unwrap_or_else(T::nan)
 }

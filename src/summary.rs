@@ -7,18 +7,23 @@
 use core::fmt::{self, Display, Write};
 use core::marker::PhantomData;
 
+use crate::layer::Seal;
 use crate::{Layer, Scalar, Tensor};
 
-/// One row of the table: a layer's class name, output shape and parameter count.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct SummaryRow {
-    /// Class name as Keras prints it (`"Dense"`).
-    pub class: &'static str,
-    /// Output shape without the batch axis (`[26, 26, 32]`).
-    pub output_shape: &'static [usize],
-    /// Trainable parameters.
-    pub params: usize,
+mod row {
+    /// One row of the table: a layer's class name, output shape and parameter count. Public
+    /// only because the hidden `Layer::summary_rows` hook names it; its module is private.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub struct SummaryRow {
+        /// Class name as Keras prints it (`"Dense"`).
+        pub class: &'static str,
+        /// Output shape without the batch axis (`[26, 26, 32]`).
+        pub output_shape: &'static [usize],
+        /// Trainable parameters.
+        pub params: usize,
+    }
 }
+pub(crate) use row::SummaryRow;
 
 /// Models whose first layer fixes the input type, so that [`Summary::summary`] needs no type
 /// annotation: a `Dense<IN, ..>` takes `Vector<IN>`.
@@ -39,7 +44,9 @@ impl<const IN: usize, const OUT: usize, A, T: Scalar> InputShape for crate::Dens
     type Input = crate::Vector<IN, T>;
 }
 
-/// The table `summary()` prints, as a value: `Display` writes it, with no allocation.
+/// The table `summary()` prints, as a value: `Display` writes it, with no allocation, into
+/// any `core::fmt::Write` (a `String`, a fixed buffer, a UART without `std`). It is what
+/// [`Summary::summary_table`] returns; `summary()` prints one.
 ///
 /// # Examples
 /// ```
@@ -51,7 +58,7 @@ impl<const IN: usize, const OUT: usize, A, T: Scalar> InputShape for crate::Dens
 /// assert!(table.contains(" Total params: 50,890 (198.79 KB)"));
 /// ```
 pub struct SummaryTable<'a, M, In> {
-    model: PhantomData<&'a M>,
+    model: &'a M,
     input: PhantomData<In>,
 }
 
@@ -63,7 +70,7 @@ pub trait Summary {
         Self: Layer<In> + Sized,
     {
         let () = <Self as Layer<In>>::CHECK;
-        SummaryTable { model: PhantomData, input: PhantomData }
+        SummaryTable { model: self, input: PhantomData }
     }
 
     /// Prints the summary table for input type `In` to standard output.
@@ -118,10 +125,10 @@ impl<M: Layer<In>, In: Tensor> Display for SummaryTable<'_, M, In> {
         border(f, '┡', '━', '╇', '┩')?;
 
         let mut count = 0usize;
-        M::summary_rows(&mut |_| count += 1);
+        M::summary_rows(Seal, &mut |_| count += 1);
         let mut result = Ok(());
         let mut index = 0usize;
-        M::summary_rows(&mut |row| {
+        M::summary_rows(Seal, &mut |row| {
             if result.is_err() {
                 return;
             }
@@ -136,6 +143,11 @@ impl<M: Layer<In>, In: Tensor> Display for SummaryTable<'_, M, In> {
         });
         result?;
 
+        // A custom layer whose `PARAMS` is wrong makes every count above wrong: say so
+        // instead of printing totals.
+        if let Err(e) = crate::params::check_count(self.model) {
+            return writeln!(f, " Error: the parameter counts are wrong: {e}");
+        }
         let total = M::PARAMS;
         let bytes = total * <In::Elem as Scalar>::BYTES;
         writeln!(f, " Total params: {} ({})", Thousands(total), Memory(bytes))?;
@@ -148,7 +160,7 @@ fn write_row<M: Layer<In>, In: Tensor>(f: &mut fmt::Formatter<'_>, index: usize,
     // Keras numbers repeated classes per model: dense, dense_1, dense_2, ...
     let mut earlier = 0usize;
     let mut seen = 0usize;
-    M::summary_rows(&mut |other| {
+    M::summary_rows(Seal, &mut |other| {
         if seen < index && other.class == row.class {
             earlier += 1;
         }
@@ -169,13 +181,47 @@ fn write_row<M: Layer<In>, In: Tensor>(f: &mut fmt::Formatter<'_>, index: usize,
     let mut params = Cell::default();
     let _ = write!(params, "{}", Thousands(row.params));
 
-    f.write_str("│")?;
-    cell(f, WIDTHS[0], name.as_str(), false)?;
-    f.write_str("│")?;
-    cell(f, WIDTHS[1], shape.as_str(), false)?;
-    f.write_str("│")?;
-    cell(f, WIDTHS[2], params.as_str(), true)?;
-    f.write_str("│\n")
+    // Text longer than its column wraps onto more lines, at spaces where it can, as Keras'
+    // table (drawn by `rich`) does: `global_average_pooling2d` / `(GlobalAveragePooling2D)`.
+    let texts = [name.as_str(), shape.as_str(), params.as_str()];
+    let lines = texts.iter().zip(WIDTHS).map(|(t, w)| wrap(t, w.saturating_sub(2)).count()).max().unwrap_or(1);
+    for line in 0..lines.max(1) {
+        for (column, (text, width)) in texts.iter().zip(WIDTHS).enumerate() {
+            let part = wrap(text, width.saturating_sub(2)).nth(line).unwrap_or("");
+            f.write_str("│")?;
+            cell(f, width, part, column == 2)?;
+        }
+        f.write_str("│\n")?;
+    }
+    Ok(())
+}
+
+/// `text` cut into lines of at most `width` characters: greedily at spaces, and inside a word
+/// only when the word alone is longer than a line.
+fn wrap(text: &str, width: usize) -> impl Iterator<Item = &str> {
+    let width = width.max(1);
+    let mut rest = text;
+    core::iter::from_fn(move || {
+        rest = rest.trim_start_matches(' ');
+        if rest.is_empty() {
+            return None;
+        }
+        // Byte index just past `width` characters (or the end).
+        let limit = rest.char_indices().nth(width).map_or(rest.len(), |(i, _)| i);
+        let cut = if limit == rest.len() {
+            limit
+        } else {
+            // The last space that keeps the line within `width`; a word longer than a line
+            // is broken at the limit.
+            match rest.get(..=limit).and_then(|head| head.rfind(' ')) {
+                Some(space) if space > 0 => space,
+                _ => limit,
+            }
+        };
+        let (line, tail) = rest.split_at_checked(cut)?;
+        rest = tail;
+        Some(line.trim_end_matches(' '))
+    })
 }
 
 fn border(f: &mut fmt::Formatter<'_>, left: char, line: char, mid: char, right: char) -> fmt::Result {
@@ -314,6 +360,40 @@ mod tests {
         ] {
             assert_eq!(SnakeCase(class).to_string(), snake);
         }
+    }
+
+    #[test]
+    fn long_cells_wrap_at_spaces_like_keras() {
+        let lines = |text, width| wrap(text, width).collect::<std::vec::Vec<_>>();
+        // Keras 3.15 prints this row's first column on two lines of its 31-character column.
+        assert_eq!(
+            lines("global_average_pooling2d (GlobalAveragePooling2D)", 31),
+            ["global_average_pooling2d", "(GlobalAveragePooling2D)"]
+        );
+        assert_eq!(lines("dense_1 (Dense)", 31), ["dense_1 (Dense)"]);
+        assert_eq!(lines("abcdefgh ij", 4), ["abcd", "efgh", "ij"]);
+        assert_eq!(lines("", 31), std::vec::Vec::<&str>::new());
+    }
+
+    #[test]
+    fn a_long_layer_name_takes_two_lines_and_keeps_the_table_aligned() {
+        use crate::activation::{Softmax, Tanh};
+        use crate::layer::{Conv2D, Dense, GlobalAvgPool2D, Same};
+        use crate::shape::Image;
+        type Model = (Conv2D<3, 4, 3, Tanh, 1, Same>, GlobalAvgPool2D, Dense<4, 2, Softmax>);
+        let table = Model::default().summary_table::<Image<4, 5, 3>>().to_string();
+        // What Keras 3.15.1 prints for `Sequential([Input((4, 5, 3)), Conv2D(4, (3, 3),
+        // padding="same", activation="tanh"), GlobalAveragePooling2D(), Dense(2,
+        // activation="softmax")]).summary()`.
+        let expected = "\
+│ global_average_pooling2d        │ (None, 4)              │             0 │
+│ (GlobalAveragePooling2D)        │                        │               │
+├─────────────────────────────────┼────────────────────────┼───────────────┤";
+        assert!(table.contains(expected), "{table}");
+        assert!(
+            table.lines().all(|l| l.chars().count() == 76 || l.starts_with(' ') || l.starts_with("Model")),
+            "{table}"
+        );
     }
 
     #[test]

@@ -230,7 +230,7 @@ fn relu6_and_relu_ranges_are_folded_from_the_activated_output() {
 
 #[test]
 fn bad_calibration_data_is_a_typed_error() {
-    let model: DigitsMlp = DigitsMlp::init(&mut SmallRng::seed(1));
+    let model: DigitsMlp = DigitsMlp::init(&mut SeedRng::seed(1));
     let none: [Vector<64>; 0] = [];
     assert_eq!(quant::calibrate(&model, &none).unwrap_err(), CalibrationError::NoData);
     let mut nan = Vector::<64>::from([0.5; 64]);
@@ -262,7 +262,7 @@ fn the_int8_model_of_an_untrained_cnn_tracks_its_float_model() {
         GlobalAvgPool2D,
         Dense<16, 10, Softmax>,
     );
-    let model: Box<Cnn2> = Box::new(Cnn2::init(&mut SmallRng::seed(5)));
+    let model: Box<Cnn2> = Box::new(Cnn2::init(&mut SeedRng::seed(5)));
     let digits = Digits::bundled().unwrap();
     let (x_train, _) = digits.train_images();
     let q: Int8<Cnn2> = quant::calibrate(&*model, &x_train).unwrap();

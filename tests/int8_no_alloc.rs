@@ -69,7 +69,7 @@ fn int8_inference_and_calibration_allocate_nothing() {
     assert_eq!(n, 0, "int8 forward passes allocated");
 
     // Calibration of a float model on samples already in memory.
-    let float: Box<DigitsCnn> = Box::new(DigitsCnn::init(&mut SmallRng::seed(3)));
+    let float: Box<DigitsCnn> = Box::new(DigitsCnn::init(&mut SeedRng::seed(3)));
     let samples: Vec<Image<8, 8, 1>> = (0..8).map(|i| Image::from([[[i as f32 / 8.0]; 8]; 8])).collect();
     let n = allocations_during(|| {
         let int8: Int8<DigitsCnn> = quant::calibrate(&*float, &samples).unwrap();

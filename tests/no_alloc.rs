@@ -37,7 +37,7 @@ type Mlp = (Dense<784, 64, Relu>, Dense<64, 10, Softmax>);
 
 #[test]
 fn single_sample_inference_and_training_step_allocate_nothing() {
-    let model: Mlp = Mlp::init(&mut SmallRng::seed(1));
+    let model: Mlp = Mlp::init(&mut SeedRng::seed(1));
     let mut grad = Mlp::default();
     let x = Vector::from([0.5f32; 784]);
     let onehot = Vector::from([0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]);

@@ -38,7 +38,8 @@ fn optimizers<M: Params<f32> + Default + 'static>() -> Vec<Named<M>> {
         ("sgd_momentum", Box::new(Sgd::with_momentum(0.01, 0.9))),
         ("sgd_nesterov", Box::new(Sgd::nesterov(0.01, 0.9))),
         ("adam", Box::new(Adam::new(0.001))),
-        ("adamw", Box::new(AdamW::adamw(0.001, 0.004))),
+        // Keras' `AdamW()` defaults, weight decay 0.004 included.
+        ("adamw", Box::new(AdamW::new(0.001))),
         ("rmsprop", Box::new(RmsProp::new(0.001))),
         ("rmsprop_momentum_centered", Box::new(rms_mc)),
     ]

@@ -46,7 +46,7 @@ fn keras_written_seed_models_reproduce_keras_outputs() {
 
 #[test]
 fn saving_writes_the_keras_convention_and_round_trips() {
-    let model: Seed1 = Seed1::init(&mut SmallRng::seed(4));
+    let model: Seed1 = Seed1::init(&mut SeedRng::seed(4));
     let bytes = model.save_safetensors().unwrap();
     let st = safetensors::SafeTensors::deserialize(&bytes).unwrap();
     let mut names = st.names();
@@ -57,7 +57,7 @@ fn saving_writes_the_keras_convention_and_round_trips() {
     assert_eq!(Seed1::load_safetensors(&bytes).unwrap(), model);
     // Conv layouts too, and f64 models save F64.
     type Cnn64 = (Conv2D<2, 3, 3, Tanh, 1, Same, f64>, MaxPool2D<2>, Flatten, Dense<12, 4, Softmax, f64>);
-    let cnn: Cnn64 = Cnn64::init(&mut SmallRng::seed(5));
+    let cnn: Cnn64 = Cnn64::init(&mut SeedRng::seed(5));
     let bytes = cnn.save_safetensors().unwrap();
     let st = safetensors::SafeTensors::deserialize(&bytes).unwrap();
     assert_eq!(st.tensor("0.kernel").unwrap().shape(), [3, 3, 2, 3]);
@@ -155,7 +155,7 @@ fn every_mismatch_is_a_typed_error_naming_the_tensor() {
     assert!(matches!(Small::load_safetensors(&renamed), Err(LoadError::MissingTensor { .. })));
 
     // A failed load leaves the model as it was.
-    let mut model = Small::init(&mut SmallRng::seed(1));
+    let mut model = Small::init(&mut SeedRng::seed(1));
     let before = model.clone();
     assert!(model.read_safetensors(&nan, LoadOptions::default()).is_err());
     assert_eq!(model, before);

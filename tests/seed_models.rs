@@ -32,7 +32,7 @@ fn seed_model_1_runs_from_zero_and_from_keras_initialisation() {
     // Zero weights: every logit is 0, so softmax is uniform.
     assert!(y.iter().all(|&p| (p - 0.1).abs() < 1e-7), "{y:?}");
 
-    let mut rng = SmallRng::seed(42);
+    let mut rng = SeedRng::seed(42);
     let model: Mlp = Mlp::init(&mut rng);
     let y: Vector<10> = model.forward(&Vector::from([0.5f32; 784]));
     let p3: f32 = y[3];
@@ -45,7 +45,7 @@ fn seed_model_1_runs_from_zero_and_from_keras_initialisation() {
 
 #[test]
 fn seed_model_1_equals_the_same_math_written_by_hand() {
-    let model: Mlp = Mlp::init(&mut SmallRng::seed(7));
+    let model: Mlp = Mlp::init(&mut SeedRng::seed(7));
     let x: [f32; 784] = core::array::from_fn(|i| ((i * 37) % 101) as f32 / 101.0 - 0.3);
     // Independent reference in f64: h = relu(x·K1 + b1), y = softmax(h·K2 + b2).
     let mut h = [0.0f64; 64];
@@ -71,7 +71,7 @@ fn seed_model_1_equals_the_same_math_written_by_hand() {
 
 #[test]
 fn seed_model_3_runs_with_a_user_defined_activation() {
-    let model: M3 = M3::init(&mut SmallRng::seed(3));
+    let model: M3 = M3::init(&mut SeedRng::seed(3));
     let y: Vector<10> = model.forward(&Vector::from([0.25f32; 100]));
     assert!((y.iter().sum::<f32>() - 1.0).abs() < 1e-5);
     // The first layer really applies swish: check one hidden unit by hand.
@@ -97,7 +97,7 @@ fn parameter_counts_are_keras_numbers_known_at_compile_time() {
 #[test]
 fn models_work_in_f64() {
     type Mlp64 = (Dense<784, 64, Relu, f64>, Dense<64, 10, Softmax, f64>);
-    let model: Mlp64 = Mlp64::init(&mut SmallRng::seed(1));
+    let model: Mlp64 = Mlp64::init(&mut SeedRng::seed(1));
     let y: Vector<10, f64> = model.forward(&Vector::from([0.5f64; 784]));
     assert!((y.iter().sum::<f64>() - 1.0).abs() < 1e-12);
     assert_eq!(<Mlp64 as Params<f64>>::PARAM_BYTES, 50_890 * 8);
@@ -170,7 +170,7 @@ Model: \"sequential\"
 
 #[test]
 fn seed_model_2_runs_with_shapes_computed_by_the_compiler() {
-    let model: Box<Cnn> = Box::new(Cnn::init(&mut SmallRng::seed(8)));
+    let model: Box<Cnn> = Box::new(Cnn::init(&mut SeedRng::seed(8)));
     let img: Image<28, 28, 1> = [[[0.25f32; 1]; 28]; 28].into();
     let conv: Image<26, 26, 32> = model.0.forward(&img);
     let pooled: Image<13, 13, 32> = model.1.forward(&conv);
@@ -193,14 +193,14 @@ fn big_layers_build_on_a_small_thread_stack() {
     assert_eq!(layer.kernel.len(), 5408);
     let big: Box<(Dense<4096, 4096, Relu>, Dense<4096, 10>)> = NewBoxed::new_boxed();
     assert!(big.params().all(|p| p.iter().all(|&w| w == 0.0)));
-    let big_init: Box<Dense<2048, 2048, Relu>> = NewBoxed::init_boxed(&mut SmallRng::seed(5));
+    let big_init: Box<Dense<2048, 2048, Relu>> = NewBoxed::init_boxed(&mut SeedRng::seed(5));
     assert!(big_init.kernel.as_flattened().iter().any(|&w| w != 0.0));
 }
 
 #[test]
 fn batched_forward_equals_single_sample_forward() {
-    let model: Mlp = Mlp::init(&mut SmallRng::seed(11));
-    let mut rng = SmallRng::seed(12);
+    let model: Mlp = Mlp::init(&mut SeedRng::seed(11));
+    let mut rng = SeedRng::seed(12);
     let xs: Vec<Vector<784>> =
         (0..37).map(|_| Vector::from_fn(|_| typed_nn::init::uniform01(&mut rng) as f32)).collect();
     let mut ys = vec![Vector::<10>::default(); xs.len()];
@@ -211,7 +211,7 @@ fn batched_forward_equals_single_sample_forward() {
             assert!((single[k] - y[k]).abs() < 1e-5, "{} vs {}", single[k], y[k]);
         }
     }
-    let m3: M3 = M3::init(&mut SmallRng::seed(13));
+    let m3: M3 = M3::init(&mut SeedRng::seed(13));
     let xs: Vec<Vector<100>> = (0..5).map(|i| Vector::from([i as f32 * 0.1; 100])).collect();
     let mut ys = vec![Vector::<10>::default(); 5];
     m3.forward_batch(&xs, &mut ys).unwrap();

@@ -18,7 +18,7 @@ fn max_diff(a: &Cnn, b: &Cnn) -> f32 {
 fn the_threaded_step_matches_the_one_thread_step_for_any_shard_count() {
     let digits = Digits::bundled().unwrap();
     let (xs, labels) = digits.train_images();
-    let model: Cnn = Cnn::init(&mut SmallRng::seed(3));
+    let model: Cnn = Cnn::init(&mut SeedRng::seed(3));
     let loss = SparseCategoricalCrossentropy::default();
     for n in [1usize, 2, 7, 32] {
         let (xs, labels) = (&xs[..n], &labels[..n]);
@@ -66,7 +66,7 @@ fn threaded_training_follows_one_thread_training() {
     let (xs, labels) = digits.train_images();
     let (test_x, test_y) = digits.test_images();
     let trainer = || Trainer::new(Adam::new(0.01), SparseCategoricalCrossentropy::default()).epochs(3).batch_size(32);
-    let mut one: Cnn = Cnn::init(&mut SmallRng::seed(0));
+    let mut one: Cnn = Cnn::init(&mut SeedRng::seed(0));
     let mut two = one.clone();
     let a = trainer().fit_validated(&mut one, &xs, &labels, &test_x, &test_y).unwrap();
     let mut epochs = 0;

@@ -5,13 +5,14 @@
 //! kernel then its bias, each flattened in Keras' layout (`Dense`: `(in, out)`; `Conv2D`:
 //! `(kh, kw, in, out)`) — every value as `size_of::<T>()` little-endian bytes. No header, no
 //! padding: the length is exactly [`Params::PARAM_BYTES`], known at compile time, which is
-//! how a wrong file is caught. Seed model 1 is 203 560 bytes; the digits MLP 9 640.
+//! how a wrong file is caught. `(Dense<784, 64, Relu>, Dense<64, 10, Softmax>)` is 203 560
+//! bytes; the digits MLP 9 640.
 //!
 //! ```
 //! use typed_nn::prelude::*;
 //! type Mlp = (Dense<64, 32, Relu>, Dense<32, 10, Softmax>);
-//! let model: Mlp = Mlp::init(&mut SmallRng::seed(1));
-//! let bytes: Vec<u8> = model.to_le_bytes();
+//! let model: Mlp = Mlp::init(&mut SeedRng::seed(1));
+//! let bytes: Vec<u8> = model.to_le_bytes()?;
 //! assert_eq!(bytes.len(), <Mlp as Params<f32>>::PARAM_BYTES);
 //! let back = Mlp::from_le_bytes(&bytes)?;
 //! assert_eq!(back, model);
@@ -23,6 +24,7 @@
 use alloc::vec::Vec;
 use core::fmt;
 
+use crate::params::{ParamCountError, check_count};
 use crate::{Params, Scalar};
 
 /// Why a byte image was refused.
@@ -41,6 +43,15 @@ pub enum BytesError {
         /// Index of the parameter (not the byte).
         index: usize,
     },
+    /// A custom layer's `PARAMS` disagrees with its `params()`, so the image's layout is
+    /// undefined (see [`check_count`]).
+    ParamCount(ParamCountError),
+}
+
+impl From<ParamCountError> for BytesError {
+    fn from(e: ParamCountError) -> Self {
+        Self::ParamCount(e)
+    }
 }
 
 impl fmt::Display for BytesError {
@@ -51,6 +62,7 @@ impl fmt::Display for BytesError {
                 "the parameter image has {found} bytes but this model type has {expected}; was it saved from another model?"
             ),
             Self::NonFinite { index } => write!(f, "parameter {index} is NaN or infinite; the image is corrupt"),
+            Self::ParamCount(e) => write!(f, "cannot use a byte image: {e}"),
         }
     }
 }
@@ -62,8 +74,10 @@ pub trait ParamBytes<T: Scalar>: Params<T> {
     /// Writes the image into `out`, which must be exactly `PARAM_BYTES` long.
     ///
     /// # Errors
-    /// [`BytesError::WrongLength`] if `out` has another length (nothing is written).
+    /// [`BytesError::WrongLength`] if `out` has another length, [`BytesError::ParamCount`] if
+    /// a custom layer's `PARAMS` is wrong; nothing is written then.
     fn write_le_bytes(&self, out: &mut [u8]) -> Result<(), BytesError> {
+        check_count(self)?;
         if out.len() != Self::PARAM_BYTES {
             return Err(BytesError::WrongLength { expected: Self::PARAM_BYTES, found: out.len() });
         }
@@ -77,18 +91,24 @@ pub trait ParamBytes<T: Scalar>: Params<T> {
     }
 
     /// The image as a new vector (feature `alloc`).
+    ///
+    /// # Errors
+    /// [`BytesError::ParamCount`] if a custom layer's `PARAMS` is wrong (never for the
+    /// built-in layers).
     #[cfg(feature = "alloc")]
-    fn to_le_bytes(&self) -> Vec<u8> {
+    fn to_le_bytes(&self) -> Result<Vec<u8>, BytesError> {
         let mut out = alloc::vec![0u8; Self::PARAM_BYTES];
-        let _ = self.write_le_bytes(&mut out);
-        out
+        self.write_le_bytes(&mut out)?;
+        Ok(out)
     }
 
     /// Replaces the parameters with those in `bytes`.
     ///
     /// # Errors
-    /// [`BytesError::WrongLength`] or [`BytesError::NonFinite`]; the model is unchanged then.
+    /// [`BytesError::WrongLength`], [`BytesError::NonFinite`] or [`BytesError::ParamCount`];
+    /// the model is unchanged then.
     fn read_le_bytes(&mut self, bytes: &[u8]) -> Result<(), BytesError> {
+        check_count(self)?;
         if bytes.len() != Self::PARAM_BYTES {
             return Err(BytesError::WrongLength { expected: Self::PARAM_BYTES, found: bytes.len() });
         }
@@ -244,16 +264,16 @@ pub const fn f64_at(bytes: &[u8], at: usize) -> f64 {
 
 #[cfg(all(test, feature = "alloc"))]
 mod tests {
-    use crate::init::SmallRng;
+    use crate::init::SeedRng;
     use crate::prelude::*;
 
     /// The `const` decoders read the same layout as `from_le_bytes`: every weight lands in its
     /// own slot (a random model, so a swapped index or a wrong stride shows), for both floats.
     #[test]
     fn const_decoding_matches_the_runtime_decoder() {
-        let conv: Conv2D<2, 3, 3, Relu> = Conv2D::init(&mut SmallRng::seed(7));
-        let dense: Dense<5, 4, Tanh, f64> = Dense::init(&mut SmallRng::seed(8));
-        let (cb, db) = (conv.to_le_bytes(), dense.to_le_bytes());
+        let conv: Conv2D<2, 3, 3, Relu> = Conv2D::init(&mut SeedRng::seed(7));
+        let dense: Dense<5, 4, Tanh, f64> = Dense::init(&mut SeedRng::seed(8));
+        let (cb, db) = (conv.to_le_bytes().unwrap(), dense.to_le_bytes().unwrap());
         assert_eq!(Conv2D::<2, 3, 3, Relu>::from_le_bytes_at(&cb, 0), conv);
         assert_eq!(Dense::<5, 4, Tanh, f64>::from_le_bytes_at(&db, 0), dense);
         // At an offset, and past the end reads zeros rather than panicking.

@@ -36,7 +36,7 @@
 //! ```
 //! use typed_nn::prelude::*;
 //! type Mlp = (Dense<64, 32, Relu>, Dense<32, 10, Softmax>);
-//! let model: Mlp = Mlp::init(&mut SmallRng::seed(1));
+//! let model: Mlp = Mlp::init(&mut SeedRng::seed(1));
 //! let bytes: Vec<u8> = model.save_safetensors()?;
 //! let back: Mlp = Mlp::load_safetensors(&bytes)?;
 //! assert_eq!(back, model);
@@ -147,6 +147,9 @@ pub enum LoadError {
         /// Parameters the model has.
         params: usize,
     },
+    /// A custom layer's `PARAMS` disagrees with its `params()` (see
+    /// [`check_count`](crate::params::check_count)).
+    ParamCount(crate::params::ParamCountError),
 }
 
 impl fmt::Display for LoadError {
@@ -193,6 +196,7 @@ impl fmt::Display for LoadError {
                 f,
                 "the model has {params} parameters but describes only {described} (a custom layer without `describe_params`?)"
             ),
+            Self::ParamCount(e) => write!(f, "cannot match the model to a file: {e}"),
         }
     }
 }
@@ -249,6 +253,7 @@ pub trait Safetensors<T: Scalar>: Params<T> {
     /// # Errors
     /// A [`LoadError`].
     fn read_safetensors(&mut self, bytes: &[u8], options: LoadOptions) -> Result<(), LoadError> {
+        crate::params::check_count(self).map_err(LoadError::ParamCount)?;
         let file = parse(bytes)?;
         let specs = specs::<T, Self>()?;
         // Decode every tensor first, so that a bad one leaves the model untouched.
@@ -275,8 +280,10 @@ pub trait Safetensors<T: Scalar>: Params<T> {
     /// The model's parameters as a safetensors file in the Keras convention.
     ///
     /// # Errors
-    /// [`LoadError::UndescribedParams`] for a model with undescribed custom layers.
+    /// [`LoadError::UndescribedParams`] for a model with undescribed custom layers,
+    /// [`LoadError::ParamCount`] for one whose `PARAMS` is wrong.
     fn save_safetensors(&self) -> Result<Vec<u8>, LoadError> {
+        crate::params::check_count(self).map_err(LoadError::ParamCount)?;
         let specs = specs::<T, Self>()?;
         let data: Vec<Vec<u8>> = self
             .params()

@@ -32,6 +32,23 @@ impl<X: Tensor> LayoutCheck<X> {
     );
 }
 
+/// An array seen as the [`Vector`] that wraps it, without a copy.
+#[cfg(feature = "generic-array")]
+#[inline(always)]
+pub fn vector_ref<const N: usize, T>(a: &[T; N]) -> &Vector<N, T> {
+    // SAFETY: `Vector<N, T>` is `#[repr(transparent)]` over `[T; N]`, so both have the same
+    // layout and validity; the lifetime and shared-ness are those of `a`.
+    unsafe { &*core::ptr::from_ref(a).cast::<Vector<N, T>>() }
+}
+
+/// A mutable array seen as the [`Vector`] that wraps it, without a copy.
+#[cfg(feature = "generic-array")]
+#[inline(always)]
+pub fn vector_mut<const N: usize, T>(a: &mut [T; N]) -> &mut Vector<N, T> {
+    // SAFETY: as in `vector_ref`; the exclusive borrow of `a` moves into the result.
+    unsafe { &mut *core::ptr::from_mut(a).cast::<Vector<N, T>>() }
+}
+
 /// `&[X]` as `&[X::Elem]` of length `xs.len() · X::LEN`.
 #[inline]
 pub fn flat<X: Tensor>(xs: &[X]) -> &[X::Elem] {
@@ -80,5 +97,17 @@ mod tests {
         // A zero-length tensor is a zero-sized type: its slice pointer is dangling but aligned.
         let mut empty = [Vector::<0, f64>::default(); 5];
         assert!(flat(&empty).is_empty() && flat_mut(&mut empty).is_empty());
+    }
+
+    #[cfg(feature = "generic-array")]
+    #[test]
+    fn vector_views_of_an_array_are_the_same_memory_and_write_through() {
+        let mut a = [1.0f32, 2.0, 3.0];
+        let v: &Vector<3> = vector_ref(&a);
+        assert_eq!((v.as_slice(), v.as_slice().as_ptr()), (&[1.0, 2.0, 3.0][..], a.as_ptr()));
+        vector_mut(&mut a)[1] = -2.0;
+        assert_eq!(a, [1.0, -2.0, 3.0]);
+        let mut none: [f64; 0] = [];
+        assert!(vector_mut(&mut none).as_slice().is_empty());
     }
 }

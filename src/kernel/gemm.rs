@@ -38,7 +38,7 @@ impl<'a, T> Strided<'a, T> {
         Self { data, rs: 1, cs: to_isize(cols) }
     }
 
-    pub(super) fn ptr(&self) -> *const T {
+    fn ptr(&self) -> *const T {
         self.data.as_ptr()
     }
 
@@ -96,9 +96,77 @@ pub fn gemm<T: Scalar>(
     // (they are shared borrows). matrixmultiply reads A/B and reads/writes C only at those
     // indices.
     unsafe {
-        T::gemm_unchecked(d, alpha, a, b, beta, c.as_mut_ptr(), to_isize(d.n), 1);
+        gemm_unchecked(d, alpha, a, b, beta, c.as_mut_ptr(), to_isize(d.n), 1);
     }
     Ok(())
+}
+
+/// `c ← alpha·a·b + beta·c` through `matrixmultiply`'s `sgemm` or `dgemm`, whichever `T` is
+/// (the `TypeId` comparison is a constant after monomorphisation, so only one call remains).
+///
+/// # Safety
+/// The caller guarantees that every index `i·rs + j·cs` of each matrix is inside its slice and
+/// that `c`'s elements do not overlap each other or `a`/`b`; [`gemm`] is the only caller.
+#[allow(clippy::too_many_arguments)] // mirrors the BLAS signature
+#[inline]
+unsafe fn gemm_unchecked<T: Scalar>(
+    d: Dims,
+    alpha: T,
+    a: Strided<'_, T>,
+    b: Strided<'_, T>,
+    beta: T,
+    c: *mut T,
+    rsc: isize,
+    csc: isize,
+) {
+    use core::any::TypeId;
+    // `as f32` is exact: when `T` is `f32`, widening to `f64` and back returns the same value.
+    let (alpha, beta) = (alpha.to_f64_lossless(), beta.to_f64_lossless());
+    if TypeId::of::<T>() == TypeId::of::<f32>() {
+        let (a_ptr, b_ptr) = (a.ptr().cast::<f32>(), b.ptr().cast::<f32>());
+        // SAFETY: `T` is `f32` (equal `TypeId`s), so the pointer casts change nothing; the
+        // bounds and aliasing contract is the caller's, which is matrixmultiply's.
+        unsafe {
+            matrixmultiply::sgemm(
+                d.m,
+                d.k,
+                d.n,
+                alpha as f32,
+                a_ptr,
+                a.rs,
+                a.cs,
+                b_ptr,
+                b.rs,
+                b.cs,
+                beta as f32,
+                c.cast::<f32>(),
+                rsc,
+                csc,
+            );
+        }
+    } else if TypeId::of::<T>() == TypeId::of::<f64>() {
+        let (a_ptr, b_ptr) = (a.ptr().cast::<f64>(), b.ptr().cast::<f64>());
+        // SAFETY: as above, with `T` = `f64`.
+        unsafe {
+            matrixmultiply::dgemm(
+                d.m,
+                d.k,
+                d.n,
+                alpha,
+                a_ptr,
+                a.rs,
+                a.cs,
+                b_ptr,
+                b.rs,
+                b.cs,
+                beta,
+                c.cast::<f64>(),
+                rsc,
+                csc,
+            );
+        }
+    }
+    // `Scalar` is sealed to `f32` and `f64`: there is no third case.
 }
 
 #[cfg(test)]

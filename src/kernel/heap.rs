@@ -1,23 +1,26 @@
 //! Building big models directly on the heap, without a stack temporary.
+//!
+//! A model may be allocated zeroed when the all-zero bit pattern is a valid value of it. For a
+//! layer that promise is `bytemuck::Zeroable` (implemented below for the built-in layers, and
+//! derived by users for theirs); for a tuple of layers it follows from its fields', which
+//! bytemuck itself only states for tuples of up to 8 elements, so [`ZeroableFields`] states it
+//! for every model arity (1 to 12).
 
 use alloc::alloc::{alloc_zeroed, handle_alloc_error};
 use alloc::boxed::Box;
 use core::alloc::Layout;
 
-/// Marker: the all-zero bit pattern is a valid value of `Self` (for our layers: all weights
-/// `0.0`).
-///
-/// # Safety
-/// Implement only for types made of floats, arrays of them, `PhantomData` and zero-sized unit
-/// structs, and tuples of such types.
-pub unsafe trait Zeroable: Sized {}
+use bytemuck::Zeroable;
 
 /// A `Box<M>` whose bytes are all zero, allocated directly (never built on the stack).
-pub fn boxed_zeroed<M: Zeroable>() -> Box<M> {
+///
+/// # Safety
+/// The all-zero bit pattern must be a valid `M`.
+unsafe fn boxed_zeroed_unchecked<M>() -> Box<M> {
     let layout = Layout::new::<M>();
     if layout.size() == 0 {
         // SAFETY: for a zero-sized type `Box` never allocates, any aligned non-null pointer is
-        // valid, and `Zeroable` guarantees the (empty) zero pattern is a valid `M`.
+        // valid, and the caller guarantees that the (empty) zero pattern is a valid `M`.
         return unsafe { Box::from_raw(core::ptr::NonNull::<M>::dangling().as_ptr()) };
     }
     // SAFETY: `layout` has non-zero size (checked above).
@@ -26,10 +29,49 @@ pub fn boxed_zeroed<M: Zeroable>() -> Box<M> {
         handle_alloc_error(layout);
     }
     // SAFETY: `ptr` was allocated by the global allocator with `M`'s layout, as `Box` requires;
-    // its bytes are zero, which `Zeroable` guarantees is a valid `M`; ownership passes to the
+    // its bytes are zero, which the caller guarantees is a valid `M`; ownership passes to the
     // box exactly once.
     unsafe { Box::from_raw(ptr) }
 }
+
+/// A zeroed `Box<M>` for a layer whose zero bit pattern is valid (`M: Zeroable`).
+pub(crate) fn zeroed_box<M: Zeroable>() -> Box<M> {
+    // SAFETY: `Zeroable`'s contract is exactly that the all-zero bit pattern is a valid `M`.
+    unsafe { boxed_zeroed_unchecked() }
+}
+
+/// A zeroed `Box<M>` for a tuple whose every element is `Zeroable`.
+pub(crate) fn zeroed_tuple_box<M: ZeroableFields>() -> Box<M> {
+    // SAFETY: `ZeroableFields` is implemented only for tuples of `Zeroable` elements, whose
+    // all-zero pattern is valid (see its impls).
+    unsafe { boxed_zeroed_unchecked() }
+}
+
+/// Marker: `Self` is a tuple whose every element is `bytemuck::Zeroable`.
+///
+/// # Safety
+/// Implemented only by the macro below, for tuples of `Zeroable` elements.
+pub(crate) unsafe trait ZeroableFields {}
+
+macro_rules! zeroable_fields {
+    ($($L:ident),+) => {
+        // SAFETY: a tuple's bytes are its elements' bytes plus padding. Zero bytes are a valid
+        // value of each element (`Zeroable`), and padding bytes may hold anything.
+        unsafe impl<$($L: Zeroable),+> ZeroableFields for ($($L,)+) {}
+    };
+}
+zeroable_fields!(A);
+zeroable_fields!(A, B);
+zeroable_fields!(A, B, C);
+zeroable_fields!(A, B, C, D);
+zeroable_fields!(A, B, C, D, E);
+zeroable_fields!(A, B, C, D, E, F);
+zeroable_fields!(A, B, C, D, E, F, G);
+zeroable_fields!(A, B, C, D, E, F, G, H);
+zeroable_fields!(A, B, C, D, E, F, G, H, I);
+zeroable_fields!(A, B, C, D, E, F, G, H, I, J);
+zeroable_fields!(A, B, C, D, E, F, G, H, I, J, K);
+zeroable_fields!(A, B, C, D, E, F, G, H, I, J, K, L);
 
 // SAFETY: `Dense` is two arrays of `T` (f32/f64: zero bits are 0.0) and a `PhantomData`.
 unsafe impl<const IN: usize, const OUT: usize, A, T: crate::Scalar> Zeroable for crate::Dense<IN, OUT, A, T> {}
@@ -48,25 +90,6 @@ unsafe impl<const P: usize> Zeroable for crate::AvgPool2D<P> {}
 // SAFETY: zero-sized unit struct.
 unsafe impl Zeroable for crate::GlobalAvgPool2D {}
 
-macro_rules! zeroable_tuples {
-    ($($L:ident),+) => {
-        // SAFETY: a tuple of `Zeroable` fields; zeroed padding bytes are fine.
-        unsafe impl<$($L: Zeroable),+> Zeroable for ($($L,)+) {}
-    };
-}
-zeroable_tuples!(A);
-zeroable_tuples!(A, B);
-zeroable_tuples!(A, B, C);
-zeroable_tuples!(A, B, C, D);
-zeroable_tuples!(A, B, C, D, E);
-zeroable_tuples!(A, B, C, D, E, F);
-zeroable_tuples!(A, B, C, D, E, F, G);
-zeroable_tuples!(A, B, C, D, E, F, G, H);
-zeroable_tuples!(A, B, C, D, E, F, G, H, I);
-zeroable_tuples!(A, B, C, D, E, F, G, H, I, J);
-zeroable_tuples!(A, B, C, D, E, F, G, H, I, J, K);
-zeroable_tuples!(A, B, C, D, E, F, G, H, I, J, K, L);
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -77,20 +100,20 @@ mod tests {
 
     #[test]
     fn boxed_zeroed_layers_and_models_are_all_zero_weights() {
-        let dense: Box<Dense<3, 2, Relu>> = boxed_zeroed();
+        let dense: Box<Dense<3, 2, Relu>> = zeroed_box();
         assert_eq!(*dense, Dense::default());
-        let conv: Box<Conv2D<2, 3, 3, Sigmoid, 1, Valid, f64>> = boxed_zeroed();
+        let conv: Box<Conv2D<2, 3, 3, Sigmoid, 1, Valid, f64>> = zeroed_box();
         assert!(Params::<f64>::params(&*conv).all(|p| p.iter().all(|&w| w == 0.0)));
         type Model = (Dense<4, 3, Relu, f64>, Flatten, Dense<3, 1, Sigmoid, f64>);
-        let model: Box<Model> = boxed_zeroed();
+        let model: Box<Model> = zeroed_tuple_box();
         assert_eq!(Params::<f64>::params(&*model).map(<[f64]>::len).sum::<usize>(), 4 * 3 + 3 + 3 + 1);
         assert!(Params::<f64>::params(&*model).all(|p| p.iter().all(|&w| w == 0.0)));
     }
 
     #[test]
     fn boxed_zeroed_zero_sized_layers_do_not_allocate() {
-        let flatten: Box<Flatten> = boxed_zeroed();
-        let pools: Box<(MaxPool2D<2>, GlobalAvgPool2D)> = boxed_zeroed();
+        let flatten: Box<Flatten> = zeroed_box();
+        let pools: Box<(MaxPool2D<2>, GlobalAvgPool2D)> = zeroed_tuple_box();
         assert_eq!((*flatten, *pools), (Flatten, (MaxPool2D, GlobalAvgPool2D)));
     }
 }

@@ -1,55 +1,20 @@
 //! [`Conv2D`]: 2-D convolution (Keras' cross-correlation) over channels-last images, with
-//! [`Valid`] or [`Same`] padding.
+//! [`Valid`] or [`Same`] padding (defined with the shapes they compute, in `shape`).
 
 use core::marker::PhantomData;
 
 use rand_core::Rng;
 
-use crate::activation::{Activation, Fusion, Identity};
+use crate::activation::{Activation, Identity};
 use crate::init::glorot_uniform;
+#[cfg(feature = "alloc")]
+use crate::layer::Seal;
 use crate::layer::{rows, rows_mut};
 use crate::params::{ParamShape, ParamSpec, ParamWalk};
+use crate::shape::float::FloatIs;
 use crate::shape::rules::ConvInput;
+pub use crate::shape::{Padding, Same, Valid};
 use crate::{Backward, Layer, Params, Scalar, Tensor};
-
-/// No padding: the kernel only visits positions where it fits, so each side shrinks to
-/// `⌊(H − K)/S⌋ + 1`. Keras' default (`padding="valid"`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub struct Valid;
-
-/// Zero padding so that each side becomes `⌈H/S⌉`. The total padding
-/// `max((out − 1)·S + K − H, 0)` is split with the smaller half before (top/left) and any odd
-/// row or column after (bottom/right), exactly as Keras (and TF/XLA `"SAME"`) do.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub struct Same;
-
-/// A padding mode: [`Valid`] or [`Same`].
-pub trait Padding: Copy + Default + 'static + sealed::Sealed {
-    /// Keras' spelling, `"valid"` or `"same"`.
-    const NAME: &'static str;
-    /// Zero rows (or columns) added before the image on an axis of `side`, for `out` outputs.
-    fn before(side: usize, out: usize, k: usize, s: usize) -> usize;
-}
-
-impl Padding for Valid {
-    const NAME: &'static str = "valid";
-    fn before(_side: usize, _out: usize, _k: usize, _s: usize) -> usize {
-        0
-    }
-}
-
-impl Padding for Same {
-    const NAME: &'static str = "same";
-    fn before(side: usize, out: usize, k: usize, s: usize) -> usize {
-        (out.saturating_sub(1).saturating_mul(s).saturating_add(k)).saturating_sub(side) / 2
-    }
-}
-
-mod sealed {
-    pub trait Sealed {}
-    impl Sealed for super::Valid {}
-    impl Sealed for super::Same {}
-}
 
 /// A 2-D convolution with `CO` filters of size `K × K` over `CI` input channels:
 /// `z[y][x][o] = b[o] + Σ_{ky, kx, c} in[y·S + ky − pt][x·S + kx − pl][c] · kernel[ky][kx][c][o]`,
@@ -183,8 +148,8 @@ impl<const CI: usize, const CO: usize, const K: usize, A: Activation, const S: u
 
     fn describe_params(walk: &mut ParamWalk, visit: &mut impl FnMut(&ParamSpec)) {
         let kernel = ParamShape::ConvKernel { k: K, inputs: CI, outputs: CO };
-        visit(&ParamSpec { layer: walk.layer, name: "kernel", shape: kernel });
-        visit(&ParamSpec { layer: walk.layer, name: "bias", shape: ParamShape::Vector(CO) });
+        visit(&ParamSpec { layer: walk.layer(), name: "kernel", shape: kernel });
+        visit(&ParamSpec { layer: walk.layer(), name: "bias", shape: ParamShape::Vector(CO) });
         walk.end_layer(Some(CO));
     }
 }
@@ -434,34 +399,39 @@ where
     }
 }
 
+/// The output of a `Conv2D` on `X`: `X`'s shape rule, reached through the float-type rule.
+type Rule<X, const CI: usize, const CO: usize, const K: usize, const S: usize, P, T> =
+    <<X as FloatIs<T>>::Checked as ConvInput<CI, CO, K, S, P, T>>::Out;
+
 impl<X, const CI: usize, const CO: usize, const K: usize, A: Activation, const S: usize, P: Padding, T: Scalar> Layer<X>
     for Conv2D<CI, CO, K, A, S, P, T>
 where
-    X: ConvInput<CI, CO, K, S, P, T>,
+    X: FloatIs<T, Checked = X>,
+    X::Checked: ConvInput<CI, CO, K, S, P, T>,
 {
-    type Out = X::Out;
+    type Out = Rule<X, CI, CO, K, S, P, T>;
     const NAME: &'static str = "Conv2D";
-    const CHECK: () = X::CHECK;
+    const CHECK: () = X::Checked::CHECK;
 
-    fn forward(&self, x: &X) -> X::Out {
-        let () = X::CHECK;
-        let mut out = X::Out::default();
-        self.convolve_images::<X>(1, x.as_slice(), None, out.as_mut_slice());
+    fn forward(&self, x: &X) -> Rule<X, CI, CO, K, S, P, T> {
+        let () = X::Checked::CHECK;
+        let mut out = <Self as Layer<X>>::Out::default();
+        self.convolve_images::<X::Checked>(1, x.as_slice(), None, out.as_mut_slice());
         out
     }
 
     #[cfg(feature = "alloc")]
-    fn batch_scratch_len(_n: usize) -> usize {
+    fn batch_scratch_len(_: Seal, _n: usize) -> usize {
         if Self::DIRECT { 0 } else { Self::TILE * Self::PATCH }
     }
 
     /// The direct kernel for small receptive fields; otherwise tile by tile: im2col, one GEMM
     /// (with the bias), the activation — while the tile is in cache.
     #[cfg(feature = "alloc")]
-    fn forward_batch_flat(&self, n: usize, xs: &[T], ys: &mut [T], scratch: &mut [T]) {
-        let g = Self::geometry::<X>();
+    fn forward_batch_flat(&self, _: Seal, n: usize, xs: &[T], ys: &mut [T], scratch: &mut [T]) {
+        let g = Self::geometry::<X::Checked>();
         if Self::DIRECT {
-            self.convolve_images::<X>(n, xs, None, ys);
+            self.convolve_images::<X::Checked>(n, xs, None, ys);
             return;
         }
         let total = n * g.ho * g.wo;
@@ -474,7 +444,7 @@ where
             };
             Self::im2col_rows(g, xs, r0, r1, patches);
             self.linear_tile(patches, zs);
-            crate::kernel::simd::activate_rows::<A, T>(zs, CO);
+            crate::activation::activate_rows::<A, T>(zs, CO);
             r0 = r1;
         }
     }
@@ -496,20 +466,27 @@ pub struct ConvCache<Y> {
 impl<X, const CI: usize, const CO: usize, const K: usize, A: Activation, const S: usize, P: Padding, T: Scalar>
     Backward<X> for Conv2D<CI, CO, K, A, S, P, T>
 where
-    X: ConvInput<CI, CO, K, S, P, T>,
+    X: FloatIs<T, Checked = X>,
+    X::Checked: ConvInput<CI, CO, K, S, P, T>,
 {
-    type Cache = ConvCache<X::Out>;
-    const FUSION: Fusion = Fusion::None;
+    type Cache = ConvCache<Rule<X, CI, CO, K, S, P, T>>;
 
-    fn forward_train(&self, x: &X) -> (X::Out, ConvCache<X::Out>) {
-        let (mut z, mut y) = (X::Out::default(), X::Out::default());
-        self.convolve_images::<X>(1, x.as_slice(), Some(z.as_mut_slice()), y.as_mut_slice());
+    fn forward_train(&self, x: &X) -> (Rule<X, CI, CO, K, S, P, T>, ConvCache<Rule<X, CI, CO, K, S, P, T>>) {
+        let (mut z, mut y) = (<Self as Layer<X>>::Out::default(), <Self as Layer<X>>::Out::default());
+        self.convolve_images::<X::Checked>(1, x.as_slice(), Some(z.as_mut_slice()), y.as_mut_slice());
         (y, ConvCache { z })
     }
 
-    fn backward(&self, x: &X, cache: &ConvCache<X::Out>, dy: &X::Out, grad: &mut Self, dx: Option<&mut X>) {
-        let mut dz = X::Out::default();
-        let pixels = X::Out::LEN / CO.max(1);
+    fn backward(
+        &self,
+        x: &X,
+        cache: &ConvCache<Rule<X, CI, CO, K, S, P, T>>,
+        dy: &Rule<X, CI, CO, K, S, P, T>,
+        grad: &mut Self,
+        dx: Option<&mut X>,
+    ) {
+        let mut dz = <Self as Layer<X>>::Out::default();
+        let pixels = <Self as Layer<X>>::Out::LEN / CO.max(1);
         let rows_iter = rows(cache.z.as_slice(), CO, pixels).zip(rows(dy.as_slice(), CO, pixels));
         for ((z, dy), dz) in rows_iter.zip(rows_mut(dz.as_mut_slice(), CO, pixels)) {
             let mut y = [T::zero(); CO];
@@ -517,17 +494,23 @@ where
             A::apply_fast(&mut y);
             A::backprop(z, &y, dy, dz);
         }
-        self.convolve_backward(Self::geometry::<X>(), x.as_slice(), dz.as_slice(), grad, dx.map(|d| d.as_mut_slice()));
+        self.convolve_backward(
+            Self::geometry::<X::Checked>(),
+            x.as_slice(),
+            dz.as_slice(),
+            grad,
+            dx.map(|d| d.as_mut_slice()),
+        );
     }
 
     #[cfg(feature = "alloc")]
-    fn train_cache_len(n: usize) -> usize {
+    fn train_cache_len(_: Seal, n: usize) -> usize {
         // Z; the backward pass recomputes each tile's im2col from the input, in cache.
-        n.saturating_mul(X::Out::LEN)
+        n.saturating_mul(<Self as Layer<X>>::Out::LEN)
     }
 
     #[cfg(feature = "alloc")]
-    fn train_scratch_len(_n: usize) -> usize {
+    fn train_scratch_len(_: Seal, _n: usize) -> usize {
         // One tile of dZ, of patches and of patch gradients.
         Self::TILE * (CO + 2 * Self::PATCH)
     }
@@ -535,12 +518,12 @@ where
     /// `Z` into the cache and `Y = act(Z)` into `ys`: the direct kernel for small receptive
     /// fields, otherwise tile by tile (im2col, GEMM, activation).
     #[cfg(feature = "alloc")]
-    fn forward_train_batch_flat(&self, n: usize, xs: &[T], ys: &mut [T], cache: &mut [T], scratch: &mut [T]) {
-        let g = Self::geometry::<X>();
+    fn forward_train_batch_flat(&self, _: Seal, n: usize, xs: &[T], ys: &mut [T], cache: &mut [T], scratch: &mut [T]) {
+        let g = Self::geometry::<X::Checked>();
         let total = n * g.ho * g.wo;
         let Some(all_zs) = cache.get_mut(..total * CO) else { return };
         if Self::DIRECT {
-            self.convolve_images::<X>(n, xs, Some(all_zs), ys);
+            self.convolve_images::<X::Checked>(n, xs, Some(all_zs), ys);
             return;
         }
         let mut r0 = 0;
@@ -552,7 +535,7 @@ where
             Self::im2col_rows(g, xs, r0, r1, patches);
             self.linear_tile(patches, zs);
             out.copy_from_slice(zs);
-            crate::kernel::simd::activate_rows::<A, T>(out, CO);
+            crate::activation::activate_rows::<A, T>(out, CO);
             r0 = r1;
         }
     }
@@ -562,6 +545,7 @@ where
     #[cfg(feature = "alloc")]
     fn backward_batch_flat(
         &self,
+        _: Seal,
         n: usize,
         xs: &[T],
         ys: &[T],
@@ -573,7 +557,7 @@ where
         scratch: &mut [T],
     ) {
         use crate::kernel::gemm::{Dims, Strided, gemm};
-        let g = Self::geometry::<X>();
+        let g = Self::geometry::<X::Checked>();
         let total = n * g.ho * g.wo;
         let Some(all_zs) = cache.get(..total * CO) else { return };
         let Some((dz_buf, rest)) = scratch.split_at_mut_checked(Self::TILE * CO) else { return };
@@ -635,12 +619,12 @@ where
 mod tests {
     use super::*;
     use crate::activation::{Sigmoid, Softmax};
-    use crate::init::{SmallRng, uniform01};
+    use crate::init::{SeedRng, uniform01};
     use crate::kernel::simd::Vectorized;
     use crate::shape::Image;
 
     fn random_image<const H: usize, const W: usize, const C: usize>(seed: u64) -> Image<H, W, C> {
-        let mut rng = SmallRng::seed(seed);
+        let mut rng = SeedRng::seed(seed);
         let mut img = Image::default();
         img.as_mut_slice().iter_mut().for_each(|v| *v = uniform01(&mut rng) as f32 * 2.0 - 1.0);
         img
@@ -682,9 +666,9 @@ mod tests {
         );
         // Seed model 2's layer, and a padded, strided one with a per-pixel softmax (the
         // border taps and the non-elementwise activation take other branches).
-        let seed2: Conv2D<1, 32, 3, Sigmoid> = Conv2D::init(&mut SmallRng::seed(1));
+        let seed2: Conv2D<1, 32, 3, Sigmoid> = Conv2D::init(&mut SeedRng::seed(1));
         paths_agree(&seed2, &random_image::<28, 28, 1>(2));
-        let strided: Conv2D<3, 5, 3, Softmax, 2, Same> = Conv2D::init(&mut SmallRng::seed(3));
+        let strided: Conv2D<3, 5, 3, Softmax, 2, Same> = Conv2D::init(&mut SeedRng::seed(3));
         paths_agree(&strided, &random_image::<9, 7, 3>(4));
     }
 }

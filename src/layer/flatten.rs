@@ -1,5 +1,6 @@
 //! [`Flatten`]: an image as one vector, in Keras' order.
 
+use crate::layer::Seal;
 use crate::shape::rules::ImageInput;
 use crate::{Backward, Layer, Params, Scalar, Tensor};
 
@@ -45,7 +46,7 @@ impl<X: ImageInput> Layer<X> for Flatten {
         out
     }
 
-    fn forward_batch_flat(&self, n: usize, xs: &[X::Elem], ys: &mut [X::Elem], _scratch: &mut [X::Elem]) {
+    fn forward_batch_flat(&self, _: Seal, n: usize, xs: &[X::Elem], ys: &mut [X::Elem], _scratch: &mut [X::Elem]) {
         let len = n.saturating_mul(X::LEN);
         if let (Some(ys), Some(xs)) = (ys.get_mut(..len), xs.get(..len)) {
             ys.copy_from_slice(xs);
@@ -69,17 +70,19 @@ impl<X: ImageInput> Backward<X> for Flatten {
 
     fn forward_train_batch_flat(
         &self,
+        _: Seal,
         n: usize,
         xs: &[X::Elem],
         ys: &mut [X::Elem],
         _cache: &mut [X::Elem],
         scratch: &mut [X::Elem],
     ) {
-        <Self as Layer<X>>::forward_batch_flat(self, n, xs, ys, scratch);
+        <Self as Layer<X>>::forward_batch_flat(self, Seal, n, xs, ys, scratch);
     }
 
     fn backward_batch_flat(
         &self,
+        _: Seal,
         n: usize,
         _xs: &[X::Elem],
         _ys: &[X::Elem],

@@ -1,9 +1,42 @@
-//! The [`Layer`] trait and the built-in layers.
+//! The [`Layer`] and [`Backward`] traits and the built-in layers.
 //!
 //! A layer maps one tensor type to another. The input type is a parameter of the trait, so the
-//! compiler knows, for every layer in a model, exactly what goes in and what comes out; a
-//! model (a tuple of layers, see [`crate::model`]) is accepted only when each layer takes what
-//! the previous one produces.
+//! compiler knows, for every layer in a model, exactly what goes in and what comes out.
+//!
+//! # Models are tuples of layers
+//! `(A, B, C)` implements [`Layer<X>`] exactly when `A: Layer<X>`, `B` takes `A`'s output and
+//! `C` takes `B`'s, so a miswired model is a type error naming the layer that does not fit,
+//! found by `cargo check` before anything runs. Tuples of 1 to 12 layers are models; nest
+//! tuples for more (`((A, B), C)` is a model too). The [guide's chapter
+//! 3](crate::guide::ch03_tuples_as_models) shows how the impls are written.
+//!
+//! ```
+//! use typed_nn::prelude::*;
+//! type Mlp = (Dense<784, 64, Relu>, Dense<64, 10, Softmax>);
+//! let model: Mlp = Mlp::init(&mut SeedRng::seed(0));
+//! let y: Vector<10> = model.forward(&Vector::from([0.5f32; 784]));
+//! assert!((y.iter().sum::<f32>() - 1.0).abs() < 1e-5);
+//! assert_eq!(Mlp::PARAMS, 50_890);
+//! ```
+//!
+//! # The user surface and the library's hooks
+//! What a custom layer implements is exactly what the guide explains: [`Layer::forward`]
+//! (with [`Out`](Layer::Out) and optionally [`NAME`](Layer::NAME)),
+//! [`Backward::forward_train`] and [`Backward::backward`] (with [`Cache`](Backward::Cache)),
+//! and [`Params`]. The built-in layers also carry hooks only the library uses: batched
+//! kernels on flat buffers (one GEMM per `Dense` and direction, im2col or a direct kernel per
+//! `Conv2D`), their rows of `summary()`, and the loss fusion after a softmax. Those hooks are
+//! hidden trait items sealed with a token type from a private module (see `src/seal.rs`), so a
+//! custom layer can neither override nor call them and inherits their per-sample defaults.
+//!
+//! Why trait items, and not a separate kernel trait? Stable Rust has no specialization. A
+//! kernel trait with a blanket impl for every layer (needed so that custom layers work
+//! unchanged in `forward_batch` and the `Trainer`) would leave `Dense` no way to provide its
+//! own GEMM kernel. The other stable design, one hidden method per trait returning an
+//! `impl Kernel` value, would add a kernel type per layer and a kernel tuple per model arity
+//! for the same code, and `summary()` rows or the fusion tag are not kernels. With sealed
+//! items each layer's batched kernel stays in that layer's file, next to its `forward` and
+//! `backward`, where a reader looking for max pooling's batched backward finds it.
 
 pub mod conv;
 pub mod dense;
@@ -19,6 +52,8 @@ use crate::activation::Fusion;
 use crate::summary::SummaryRow;
 use crate::{Params, Tensor};
 
+pub(crate) use crate::seal::Seal;
+
 /// A layer that maps an input tensor `In` to an output tensor [`Out`](Layer::Out).
 ///
 /// Implemented by every built-in layer and by tuples of layers (sequential models). The
@@ -33,9 +68,15 @@ use crate::{Params, Tensor};
 /// ```
 ///
 /// # Implementing it for your own layer
-/// Implement [`forward`](Layer::forward) and, since every layer is also visited for its
-/// parameters, [`Params`] (one empty `impl` if it has none). The batched methods have
-/// defaults that loop over samples.
+/// Implement [`forward`](Layer::forward) (and name the output type [`Out`](Layer::Out)),
+/// optionally [`NAME`](Layer::NAME) for `summary()`, and [`Params`] (one empty `impl` if the
+/// layer has none). That is all: your layer then works in tuples, in
+/// [`forward_batch`](crate::ForwardBatch::forward_batch) (one sample at a time) and everywhere
+/// else a built-in layer does. The [guide's chapter 6](crate::guide::ch06_gradient_checks)
+/// walks through one.
+///
+/// The built-in layers also have hidden, sealed hooks (batched kernels, `summary()` rows,
+/// the loss fusion); the [module docs](self) say why they are hidden and not a separate trait.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot take `{In}` as its input",
     label = "this layer does not accept `{In}`",
@@ -69,20 +110,22 @@ pub trait Layer<In: Tensor>: Params<In::Elem> {
 
     /// Scratch space (in scalars) that [`forward_batch_flat`](Layer::forward_batch_flat) needs
     /// for a batch of `n` samples; 0 unless the layer keeps intermediate results.
-    fn batch_scratch_len(n: usize) -> usize {
+    #[doc(hidden)]
+    fn batch_scratch_len(_: Seal, n: usize) -> usize {
         let _ = n;
         0
     }
 
     /// Batched forward on flat buffers: `xs` holds `n` inputs back to back (`n · In::LEN`
     /// scalars), `ys` receives `n` outputs, and `scratch` has at least
-    /// [`batch_scratch_len(n)`](Layer::batch_scratch_len) scalars. Callers normally use
-    /// [`ForwardBatch::forward_batch`](crate::ForwardBatch::forward_batch) instead.
+    /// [`batch_scratch_len(n)`](Layer::batch_scratch_len) scalars. Callers use
+    /// [`ForwardBatch::forward_batch`](crate::ForwardBatch::forward_batch).
     ///
     /// The default runs [`forward`](Layer::forward) per sample; `Dense` overrides it with one
     /// GEMM for the whole batch (feature `alloc`). Samples that do not fit the buffers are
     /// skipped, never read or written out of bounds.
-    fn forward_batch_flat(&self, n: usize, xs: &[In::Elem], ys: &mut [In::Elem], scratch: &mut [In::Elem]) {
+    #[doc(hidden)]
+    fn forward_batch_flat(&self, _: Seal, n: usize, xs: &[In::Elem], ys: &mut [In::Elem], scratch: &mut [In::Elem]) {
         let _ = scratch;
         for (x, y) in rows(xs, In::LEN, n).zip(rows_mut(ys, Self::Out::LEN, n)) {
             if let Some(x) = In::from_slice(x) {
@@ -92,7 +135,8 @@ pub trait Layer<In: Tensor>: Params<In::Elem> {
     }
 
     /// Reports one [`SummaryRow`] per layer (a tuple reports each of its layers).
-    fn summary_rows(visit: &mut impl FnMut(SummaryRow)) {
+    #[doc(hidden)]
+    fn summary_rows(_: Seal, visit: &mut impl FnMut(SummaryRow)) {
         visit(SummaryRow { class: Self::NAME, output_shape: <Self::Out as Tensor>::SHAPE, params: Self::PARAMS });
     }
 }
@@ -123,16 +167,14 @@ pub trait Layer<In: Tensor>: Params<In::Elem> {
 /// ```
 ///
 /// # Implementing it for your own layer
-/// Implement `forward_train`, returning whatever `backward` needs as the cache, and
-/// `backward`. The batched methods have per-sample defaults. Prove the result with
+/// Implement [`forward_train`](Backward::forward_train), returning whatever `backward` needs
+/// as the [`Cache`](Backward::Cache), and [`backward`](Backward::backward). Nothing else: the
+/// batched training path runs them sample by sample for your layer (see [`Layer`] for the
+/// hidden hooks the built-in layers use instead). Prove the result with
 /// `typed_nn::gradcheck::check_layer` (feature `proptest`).
 pub trait Backward<In: Tensor>: Layer<In> {
     /// What the forward pass keeps for the backward pass: fixed-size, on the stack.
     type Cache;
-
-    /// The fusion tag of the activation this layer applies last (`Dense`: its activation's;
-    /// a tuple: its last layer's); losses use it to differentiate the logits directly.
-    const FUSION: Fusion = Fusion::None;
 
     /// The forward pass, plus the cache the backward pass needs. Its output equals
     /// [`Layer::forward`]'s.
@@ -143,31 +185,51 @@ pub trait Backward<In: Tensor>: Layer<In> {
     /// there. Skipping `dx` saves a matrix product for a model's first layer.
     fn backward(&self, x: &In, cache: &Self::Cache, dy: &Self::Out, grad: &mut Self, dx: Option<&mut In>);
 
+    /// The fusion tag of the activation this layer applies last (`Dense`: its activation's;
+    /// a tuple: its last layer's); losses use it to differentiate the logits directly.
+    #[doc(hidden)]
+    fn fusion(_: Seal) -> Fusion {
+        Fusion::None
+    }
+
     /// Like [`backward`](Backward::backward), but `dz` is the gradient with respect to the
     /// *input* of the layer's last activation (its logits), as fused losses compute it when
-    /// [`FUSION`](Backward::FUSION) is not `None`. The default, `backward`, is right for
+    /// [`fusion`](Backward::fusion) is not `None`. The default, `backward`, is right for
     /// layers that apply no activation of their own.
-    fn backward_logits(&self, x: &In, cache: &Self::Cache, dz: &Self::Out, grad: &mut Self, dx: Option<&mut In>) {
+    #[doc(hidden)]
+    fn backward_logits(
+        &self,
+        _: Seal,
+        x: &In,
+        cache: &Self::Cache,
+        dz: &Self::Out,
+        grad: &mut Self,
+        dx: Option<&mut In>,
+    ) {
         self.backward(x, cache, dz, grad, dx);
     }
 
     /// Scalars of cache [`forward_train_batch_flat`](Backward::forward_train_batch_flat)
     /// keeps for a batch of `n`.
-    fn train_cache_len(n: usize) -> usize {
+    #[doc(hidden)]
+    fn train_cache_len(_: Seal, n: usize) -> usize {
         let _ = n;
         0
     }
 
     /// Scalars of scratch the batched training methods need for a batch of `n`.
-    fn train_scratch_len(n: usize) -> usize {
-        Self::batch_scratch_len(n)
+    #[doc(hidden)]
+    fn train_scratch_len(_: Seal, n: usize) -> usize {
+        Self::batch_scratch_len(Seal, n)
     }
 
     /// Batched [`forward_train`](Backward::forward_train) on flat buffers (see
     /// [`Layer::forward_batch_flat`]); `cache` has
     /// [`train_cache_len(n)`](Backward::train_cache_len) scalars. The default keeps no cache.
+    #[doc(hidden)]
     fn forward_train_batch_flat(
         &self,
+        _: Seal,
         n: usize,
         xs: &[In::Elem],
         ys: &mut [In::Elem],
@@ -175,7 +237,7 @@ pub trait Backward<In: Tensor>: Layer<In> {
         scratch: &mut [In::Elem],
     ) {
         let _ = cache;
-        self.forward_batch_flat(n, xs, ys, scratch);
+        self.forward_batch_flat(Seal, n, xs, ys, scratch);
     }
 
     /// Batched [`backward`](Backward::backward) (or [`backward_logits`](Backward::backward_logits)
@@ -184,9 +246,11 @@ pub trait Backward<In: Tensor>: Layer<In> {
     /// produced the outputs `ys` (passed back here, so a cache need not copy them).
     ///
     /// The default recomputes each sample's cache with `forward_train` and calls `backward`.
+    #[doc(hidden)]
     #[allow(clippy::too_many_arguments)] // flat buffers: inputs, outputs, cache, dY, grad, dX, mode, scratch
     fn backward_batch_flat(
         &self,
+        _: Seal,
         n: usize,
         xs: &[In::Elem],
         ys: &[In::Elem],
@@ -208,7 +272,7 @@ pub trait Backward<In: Tensor>: Layer<In> {
             let mut dx = In::default();
             let dx_arg = dx_row.is_some().then_some(&mut dx);
             if logits {
-                self.backward_logits(&x, &c, &dy, grad, dx_arg);
+                self.backward_logits(Seal, &x, &c, &dy, grad, dx_arg);
             } else {
                 self.backward(&x, &c, &dy, grad, dx_arg);
             }

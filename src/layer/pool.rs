@@ -3,7 +3,7 @@
 
 use num_traits::One;
 
-use crate::layer::{rows, rows_mut};
+use crate::layer::{Seal, rows, rows_mut};
 use crate::shape::rules::{ImageInput, PoolInput};
 use crate::{Backward, Layer, Params, Scalar, Tensor};
 
@@ -366,11 +366,18 @@ macro_rules! pooling {
 
             fn forward(&self, x: &X) -> X::Out {
                 let mut y = X::Out::default();
-                <Self as Layer<X>>::forward_batch_flat(self, 1, x.as_slice(), y.as_mut_slice(), &mut []);
+                <Self as Layer<X>>::forward_batch_flat(self, Seal, 1, x.as_slice(), y.as_mut_slice(), &mut []);
                 y
             }
 
-            fn forward_batch_flat(&self, n: usize, xs: &[X::Elem], ys: &mut [X::Elem], _scratch: &mut [X::Elem]) {
+            fn forward_batch_flat(
+                &self,
+                _: Seal,
+                n: usize,
+                xs: &[X::Elem],
+                ys: &mut [X::Elem],
+                _scratch: &mut [X::Elem],
+            ) {
                 crate::kernel::simd::dispatch(PoolRows::<X, P, $max> { n, xs, ys });
             }
         }
@@ -396,12 +403,13 @@ impl<X: PoolInput<P>, const P: usize> Backward<X> for MaxPool2D<P> {
         }
     }
 
-    fn train_cache_len(n: usize) -> usize {
+    fn train_cache_len(_: Seal, n: usize) -> usize {
         n.saturating_mul(X::Out::LEN)
     }
 
     fn forward_train_batch_flat(
         &self,
+        _: Seal,
         n: usize,
         xs: &[X::Elem],
         ys: &mut [X::Elem],
@@ -413,6 +421,7 @@ impl<X: PoolInput<P>, const P: usize> Backward<X> for MaxPool2D<P> {
 
     fn backward_batch_flat(
         &self,
+        _: Seal,
         n: usize,
         _xs: &[X::Elem],
         _ys: &[X::Elem],
@@ -444,17 +453,19 @@ impl<X: PoolInput<P>, const P: usize> Backward<X> for AvgPool2D<P> {
 
     fn forward_train_batch_flat(
         &self,
+        _: Seal,
         n: usize,
         xs: &[X::Elem],
         ys: &mut [X::Elem],
         _cache: &mut [X::Elem],
         scratch: &mut [X::Elem],
     ) {
-        <Self as Layer<X>>::forward_batch_flat(self, n, xs, ys, scratch);
+        <Self as Layer<X>>::forward_batch_flat(self, Seal, n, xs, ys, scratch);
     }
 
     fn backward_batch_flat(
         &self,
+        _: Seal,
         n: usize,
         _xs: &[X::Elem],
         _ys: &[X::Elem],
@@ -547,7 +558,7 @@ mod tests {
 #[cfg(test)]
 mod dispatch_tests {
     use super::*;
-    use crate::init::{SmallRng, uniform01};
+    use crate::init::{SeedRng, uniform01};
     use crate::kernel::simd::Vectorized;
     use crate::shape::Image;
 
@@ -556,7 +567,7 @@ mod dispatch_tests {
     /// a remainder.
     #[test]
     fn the_dispatched_and_portable_pooling_agree() {
-        let mut rng = SmallRng::seed(5);
+        let mut rng = SeedRng::seed(5);
         let mut x: Image<7, 6, 36> = Image::default();
         x.as_mut_slice().iter_mut().for_each(|v| *v = uniform01(&mut rng) as f32 - 0.5);
         fn both<const MAX: bool>(x: &Image<7, 6, 36>) -> [Image<3, 3, 36>; 2] {

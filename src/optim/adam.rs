@@ -36,8 +36,8 @@ pub struct Adam<M, T = f32> {
     pub epsilon: f64,
     /// Use the maximum of past second moments (default `false`).
     pub amsgrad: bool,
-    /// Decoupled weight decay, applied before the update as `w ← w − w·wd·lr`: 0 for Adam, 0.004
-    /// for [`AdamW`] by default.
+    /// Decoupled weight decay, applied before the update as `w ← w − w·wd·lr`: 0 for Adam
+    /// (Keras' `Adam(weight_decay=None)`), 0.004 for [`AdamW`] by default.
     pub weight_decay: f64,
     state: Option<Moments<M>>,
     iterations: u64,
@@ -51,12 +51,88 @@ struct Moments<M> {
     v_hat: Option<M>,
 }
 
-/// Adam with decoupled weight decay: `w ← w − w·wd·lr` on every parameter (biases included, as
-/// Keras does), then the [`Adam`] update.
+/// AdamW: Adam with decoupled weight decay, as Keras 3 computes it. Before each [`Adam`]
+/// update every parameter (biases included, as Keras does) decays:
+///
+/// ```text
+/// w ← w − lr·wd·w
+/// ```
+///
+/// then the Adam step runs on the decayed weights. It is an [`Adam`] whose
+/// [`weight_decay`](Adam::weight_decay) defaults to Keras' 0.004 instead of 0; every field of
+/// `Adam` is reachable through it (`opt.beta_1 = 0.95`), since `AdamW` dereferences to its
+/// `Adam`.
 ///
 /// **Keras equivalent:** `keras.optimizers.AdamW(learning_rate=0.001, weight_decay=0.004,
-/// beta_1=0.9, beta_2=0.999, epsilon=1e-7)`; PyTorch's default decay is 0.01.
-pub type AdamW<M, T = f32> = Adam<M, T>;
+/// beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False)`; PyTorch's default decay is 0.01.
+///
+/// # Examples
+/// ```
+/// use typed_nn::prelude::*;
+/// // With a zero gradient, Adam's step is 0 and only the decay acts: w ← w − lr·wd·w.
+/// let mut model: Dense<1, 1> = Dense::new([[2.0]], [1.0]);
+/// let mut opt = AdamW::new(0.5);
+/// assert_eq!(opt.weight_decay, 0.004);
+/// opt.step(&mut model, &Dense::default());
+/// assert_eq!((model.kernel[0][0], model.bias[0]), (2.0 - 0.5 * 0.004 * 2.0, 1.0 - 0.5 * 0.004));
+/// ```
+///
+/// # Allocation
+/// As [`Adam`].
+#[derive(Clone, Debug)]
+pub struct AdamW<M, T = f32>(Adam<M, T>);
+
+impl<M, T> AdamW<M, T> {
+    /// AdamW with the given learning rate and Keras' other defaults (`weight_decay = 0.004`).
+    pub const fn new(learning_rate: f64) -> Self {
+        Self::with_weight_decay(learning_rate, 0.004)
+    }
+
+    /// AdamW with the given learning rate and weight decay, and Keras' other defaults.
+    pub const fn with_weight_decay(learning_rate: f64, weight_decay: f64) -> Self {
+        let mut adam = Adam::new(learning_rate);
+        adam.weight_decay = weight_decay;
+        Self(adam)
+    }
+}
+
+impl<M, T> Default for AdamW<M, T> {
+    /// Keras' defaults: learning rate 0.001, weight decay 0.004.
+    fn default() -> Self {
+        Self::new(0.001)
+    }
+}
+
+impl<M, T> core::ops::Deref for AdamW<M, T> {
+    type Target = Adam<M, T>;
+    fn deref(&self) -> &Adam<M, T> {
+        &self.0
+    }
+}
+
+impl<M, T> core::ops::DerefMut for AdamW<M, T> {
+    fn deref_mut(&mut self) -> &mut Adam<M, T> {
+        &mut self.0
+    }
+}
+
+impl<M: Params<T> + Default, T: Scalar> Optimizer<M> for AdamW<M, T> {
+    fn step(&mut self, model: &mut M, grad: &M) {
+        self.0.step(model, grad);
+    }
+
+    fn learning_rate(&self) -> f64 {
+        self.0.learning_rate
+    }
+
+    fn set_learning_rate(&mut self, learning_rate: f64) {
+        self.0.learning_rate = learning_rate;
+    }
+
+    fn iterations(&self) -> u64 {
+        self.0.iterations
+    }
+}
 
 impl<M, T> Adam<M, T> {
     /// Adam with the given learning rate and Keras' other defaults.
@@ -74,7 +150,9 @@ impl<M, T> Adam<M, T> {
         }
     }
 
-    /// AdamW: Adam with decoupled weight decay `weight_decay` (Keras' default is 0.004).
+    /// Adam with decoupled weight decay `weight_decay`: the same steps as
+    /// [`AdamW::with_weight_decay`].
+    #[deprecated(note = "use `AdamW::new` (Keras' weight decay 0.004) or `AdamW::with_weight_decay`")]
     pub const fn adamw(learning_rate: f64, weight_decay: f64) -> Self {
         let mut adam = Self::new(learning_rate);
         adam.weight_decay = weight_decay;

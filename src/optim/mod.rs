@@ -8,7 +8,7 @@
 //! ```
 //! use typed_nn::prelude::*;
 //! type Mlp = (Dense<4, 8, Relu>, Dense<8, 3, Softmax>);
-//! let mut model: Mlp = Mlp::init(&mut SmallRng::seed(0));
+//! let mut model: Mlp = Mlp::init(&mut SeedRng::seed(0));
 //! let mut grad = Mlp::default();
 //! let mut opt = Adam::new(0.01);
 //! let x = Vector::from([0.5, -1.0, 2.0, 0.0]);

@@ -25,7 +25,7 @@
 //! use typed_nn::quant::{self, Int8, QLayer, QVector};
 //!
 //! type Mlp = (Dense<4, 8, Relu>, Dense<8, 3, Softmax>);
-//! let model: Mlp = Mlp::init(&mut SmallRng::seed(0));
+//! let model: Mlp = Mlp::init(&mut SeedRng::seed(0));
 //! // Representative inputs: in firmware, a few hundred real sensor readings.
 //! let data: Vec<Vector<4>> =
 //!     (0..100).map(|i| i as f32 / 100.0).map(|t| Vector::from([t, 1.0 - t, -0.5, 2.0 * t])).collect();
@@ -273,7 +273,7 @@ where
 /// use typed_nn::prelude::*;
 /// use typed_nn::quant::{Int8, calibrate::Calibrator};
 /// type M = (Dense<2, 2, Relu>, Dense<2, 2>);
-/// let model: M = M::init(&mut SmallRng::seed(3));
+/// let model: M = M::init(&mut SeedRng::seed(3));
 /// let mut c = Calibrator::new(&model);
 /// c.observe(&Vector::from([1.0, -1.0]));
 /// c.observe(&Vector::from([0.5, 2.0]));

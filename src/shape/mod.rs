@@ -7,13 +7,18 @@
 
 mod bridge;
 mod flat;
+pub mod float;
+#[cfg(feature = "generic-array")]
+mod generic_array;
 mod image;
 mod message;
+mod padding;
 pub mod rules;
 mod vector;
 
 pub use flat::Flat;
 pub use image::Image;
+pub use padding::{Padding, Same, Valid};
 pub use vector::Vector;
 
 use core::fmt::Debug;

@@ -28,7 +28,7 @@ use typenum::{Bit, Const, Diff, Quot, Sum, U1, UInt, Unsigned};
 pub use super::bridge::MAX_SIZE;
 use super::bridge::{ToConst, ToTypenum};
 use super::message::Message;
-use crate::layer::conv::{Same, Valid};
+use super::padding::{Same, Valid};
 use crate::shape::{Flat, Image, Vector};
 use crate::{Scalar, Tensor};
 

@@ -5,7 +5,7 @@ type Mlp = (Dense<784, 64, Relu>, Dense<64, 10, Softmax>);
 
 fn main() {
     let model: Mlp = Default::default();
-    let mut rng = SmallRng::seed(0);
+    let mut rng = SeedRng::seed(0);
     let model2: Mlp = Mlp::init(&mut rng);
     let y: Vector<10> = model.forward(&Vector::from([0.5f32; 784]));
     let p3: f32 = y[3];
