@@ -524,6 +524,28 @@ mod tests {
         assert_eq!((bn.gamma, bn.beta), (before.gamma, before.beta));
     }
 
+    /// Without `alloc` the `Trainer` runs the single-sample path: inference mode, so the
+    /// moving statistics stay where they are while `γ` and `β` train (`cargo test
+    /// --no-default-features --lib` runs this).
+    #[cfg(not(feature = "alloc"))]
+    #[test]
+    fn without_alloc_training_keeps_the_moving_statistics_and_trains_gamma_and_beta() {
+        use crate::activation::Softmax;
+        use crate::loss::SparseCategoricalCrossentropy;
+        use crate::optim::Sgd;
+        use crate::train::Trainer;
+        use crate::{Dense, Vector};
+        type Net = (BatchNormalization<2, f64>, Dense<2, 2, Softmax, f64>);
+        let mut model: Net = Params::init(&mut SeedRng::seed(1));
+        model.0.moving_mean = [0.5, -0.5];
+        let xs: [Vector<2, f64>; 4] = [[1.0, 0.0], [0.0, 1.0], [2.0, 0.5], [0.3, 1.5]].map(Vector::from);
+        let labels = [1usize, 0, 1, 0];
+        let mut trainer = Trainer::new(Sgd::new(0.5), SparseCategoricalCrossentropy::default()).epochs(3).batch_size(2);
+        let Ok(_) = trainer.fit(&mut model, &xs, &labels) else { panic!("training failed") };
+        assert_eq!((model.0.moving_mean, model.0.moving_variance), ([0.5, -0.5], [1.0, 1.0]));
+        assert_ne!((model.0.gamma, model.0.beta), ([1.0, 1.0], [0.0, 0.0]));
+    }
+
     #[test]
     fn byte_image_runs_mark_only_the_moving_variance_non_negative() {
         let mut runs = Vec::new();
