@@ -163,7 +163,7 @@ fn scale_and_bias<const C: usize, T: Scalar>(norm: &BatchNormalization<C, T>, bi
     let mut new_bias = [T::zero(); C];
     let parts = norm.gamma.iter().zip(&norm.beta).zip(norm.moving_mean.iter().zip(&norm.moving_variance));
     for (((s, nb), ((&g, &beta), (&m, &v))), &b) in scale.iter_mut().zip(new_bias.iter_mut()).zip(parts).zip(bias) {
-        *s = g.to_f64_lossless() / (v.to_f64_lossless() + eps).sqrt();
+        *s = g.to_f64_lossless() / num_traits::Float::sqrt(v.to_f64_lossless() + eps);
         *nb = T::lit((b.to_f64_lossless() - m.to_f64_lossless()) * *s + beta.to_f64_lossless());
     }
     (scale, new_bias)
@@ -444,12 +444,13 @@ mod tests {
         let model: M = M::init(&mut SeedRng::seed(3));
         // After a ReLU the normalisation stays; the identity Dense absorbs the first of the two
         // that follow it, and the second stays.
-        let folded: (
+        type Expected = (
             Dense<3, 4, Relu, f64>,
             BatchNormalization<4, f64>,
             Dense<4, 4, Identity, f64>,
             BatchNormalization<4, f64>,
-        ) = model.fold_batch_norm();
+        );
+        let folded: Expected = model.fold_batch_norm();
         assert_eq!(<M as Params<f64>>::PARAMS - <Folded<M> as Params<f64>>::PARAMS, 8);
         let _ = folded;
     }

@@ -17,7 +17,8 @@ fn net() -> Net {
 }
 
 fn file(tensors: &[(&str, Vec<usize>, Vec<f32>)]) -> Vec<u8> {
-    let bytes: Vec<Vec<u8>> = tensors.iter().map(|(_, _, v)| v.iter().flat_map(|x| x.to_le_bytes()).collect()).collect();
+    let bytes: Vec<Vec<u8>> =
+        tensors.iter().map(|(_, _, v)| v.iter().flat_map(|x| x.to_le_bytes()).collect()).collect();
     let views: Vec<(String, TensorView<'_>)> = tensors
         .iter()
         .zip(&bytes)
@@ -42,8 +43,10 @@ fn tensors() -> Vec<(&'static str, Vec<usize>, Vec<f32>)> {
 }
 
 fn with(name: &str, shape: Vec<usize>, values: Vec<f32>) -> Vec<u8> {
-    let changed: Vec<_> =
-        tensors().into_iter().map(|(n, s, v)| if n == name { (n, shape.clone(), values.clone()) } else { (n, s, v) }).collect();
+    let changed: Vec<_> = tensors()
+        .into_iter()
+        .map(|(n, s, v)| if n == name { (n, shape.clone(), values.clone()) } else { (n, s, v) })
+        .collect();
     file(&changed)
 }
 
@@ -82,10 +85,8 @@ fn a_model_with_batch_normalization_is_baked_in_at_compile_time() {
         }
         image
     };
-    static MODEL: Net = typed_nn::model_from_le_bytes!(
-        (Dense<2, 3>, BatchNormalization<3>, ActivationLayer<Relu>, Dense<3, 1>),
-        IMAGE
-    );
+    static MODEL: Net =
+        typed_nn::model_from_le_bytes!((Dense<2, 3>, BatchNormalization<3>, ActivationLayer<Relu>, Dense<3, 1>), IMAGE);
     assert_eq!(MODEL.1.gamma, [2.0, 0.0, 0.0]);
     assert_eq!(MODEL.1.moving_variance, [1.0 - 1e-3, 0.0, 0.0]);
     // x₀ = 3 → Dense (kernel[0][0] = 1) → 3 → BN: 2·3/√1 + 1 = 7 → ReLU.
@@ -121,7 +122,10 @@ fn safetensors_files_carry_the_moving_statistics_under_keras_names() {
     let st = safetensors::SafeTensors::deserialize(&saved).unwrap();
     let mut names = st.names();
     names.sort();
-    assert_eq!(names, ["0.bias", "0.kernel", "1.beta", "1.gamma", "1.moving_mean", "1.moving_variance", "3.bias", "3.kernel"]);
+    assert_eq!(
+        names,
+        ["0.bias", "0.kernel", "1.beta", "1.gamma", "1.moving_mean", "1.moving_variance", "3.bias", "3.kernel"]
+    );
     assert_eq!(Net::load_safetensors(&saved).unwrap(), model);
 }
 
@@ -150,7 +154,10 @@ fn a_bad_batch_normalization_tensor_is_a_clear_error_and_the_model_is_unchanged(
     );
     // The message says what is wrong.
     let err = Net::load_safetensors(&with("1.moving_variance", vec![3], vec![1.0, 1.0, -1e-6])).unwrap_err();
-    assert_eq!(err.to_string(), "tensor `1.moving_variance` has a negative variance at index 2; a variance is at least 0");
+    assert_eq!(
+        err.to_string(),
+        "tensor `1.moving_variance` has a negative variance at index 2; a variance is at least 0"
+    );
     // A file for a model without the normalisation: its tensors are missing, named.
     type Plain = (Dense<2, 3>, ActivationLayer<Relu>, Dense<3, 1>);
     let plain = Plain::init(&mut SeedRng::seed(1)).save_safetensors().unwrap();

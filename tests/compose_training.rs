@@ -8,7 +8,8 @@ use typed_nn::prelude::*;
 
 /// Eight points, two classes: `x₀ > x₁`.
 fn data() -> (Vec<Vector<2>>, Vec<usize>) {
-    let xs: Vec<Vector<2>> = (0..8).map(|i| Vector::from([(i % 4) as f32 * 1.5 - 2.0, (i / 2) as f32 * 0.7 + 0.3])).collect();
+    let xs: Vec<Vector<2>> =
+        (0..8).map(|i| Vector::from([(i % 4) as f32 * 1.5 - 2.0, (i / 2) as f32 * 0.7 + 0.3])).collect();
     let labels = xs.iter().map(|x| usize::from(x[0] > x[1])).collect();
     (xs, labels)
 }
@@ -84,7 +85,8 @@ type ResNet = (
 
 #[test]
 fn a_residual_net_with_batch_normalization_and_dropout_learns() {
-    let xs: Vec<Vector<2>> = (0..64).map(|i| Vector::from([(i % 8) as f32 / 4.0 - 1.0, (i / 8) as f32 / 4.0 - 0.9])).collect();
+    let xs: Vec<Vector<2>> =
+        (0..64).map(|i| Vector::from([(i % 8) as f32 / 4.0 - 1.0, (i / 8) as f32 / 4.0 - 0.9])).collect();
     let labels: Vec<usize> = xs.iter().map(|x| usize::from(x[0] > x[1])).collect();
     let mut model: ResNet = ResNet::init(&mut SeedRng::seed(2));
     let mut trainer = Trainer::new(Adam::new(0.02), SparseCategoricalCrossentropy::default()).epochs(60).batch_size(16);

@@ -256,7 +256,7 @@ impl<const C: usize, T: Scalar> BatchNormalization<C, T> {
                     *a += f(c0 + k, at + k, v);
                 }
             }
-            for (o, a) in out.iter_mut().skip(c0).zip(&acc[..width]) {
+            for (o, a) in out.iter_mut().skip(c0).zip(acc.iter().take(width)) {
                 *o = T::lit(*a);
             }
         }
