@@ -11,6 +11,12 @@
 //!   `int8_model_from_le_bytes!` (length and quantization checked by the compiler);
 //! - `{stem}.host.bin`: the model's int8 outputs on the 360 test digits, computed here on the
 //!   host, so the binary can check that it computes the same bytes.
+//!
+//! And for ResNet-8: the Keras weights of `tests/fixtures/keras_resnet8.safetensors`, loaded
+//! into `models::resnet8::ResNet8` (names and shapes checked) and written as byte images,
+//! unfolded (`resnet8.weights`) and with every BatchNormalization folded
+//! (`resnet8_folded.weights`), with the fixture's four input images (`resnet8.x.bin`) and
+//! Keras' outputs for them (`resnet8.keras.bin`), all little-endian `f32`.
 
 use std::error::Error;
 use std::path::Path;
@@ -56,6 +62,30 @@ where
     Ok(())
 }
 
+/// Writes ResNet-8's two byte images, the fixture inputs and Keras' outputs (see the module docs).
+fn resnet8(root: &Path, out: &Path) -> Result<(), Box<dyn Error>> {
+    use models::resnet8::ResNet8;
+    const WEIGHTS: &str = "tests/fixtures/keras_resnet8.safetensors";
+    const FIXTURE: &str = "tests/fixtures/keras_mlperf_tiny.safetensors";
+    println!("cargo::rerun-if-changed=../{WEIGHTS}");
+    println!("cargo::rerun-if-changed=../{FIXTURE}");
+    let model: Box<ResNet8> = Box::<ResNet8>::load_safetensors(&fs::read(root.join(WEIGHTS))?)
+        .map_err(|e| format!("{WEIGHTS} does not match ResNet8 in examples/models/resnet8.rs: {e}"))?;
+    fs::write(out.join("resnet8.weights"), (*model).to_le_bytes()?)?;
+    let folded = Box::new(model.fold_batch_norm());
+    fs::write(out.join("resnet8_folded.weights"), (*folded).to_le_bytes()?)?;
+    let fixture = fs::read(root.join(FIXTURE))?;
+    let tensors = safetensors::SafeTensors::deserialize(&fixture)?;
+    for (tensor, file) in [("resnet8.x", "resnet8.x.bin"), ("resnet8.y", "resnet8.keras.bin")] {
+        let view = tensors.tensor(tensor)?;
+        if view.dtype() != safetensors::Dtype::F32 {
+            return Err(format!("{FIXTURE}: {tensor} is not F32").into());
+        }
+        fs::write(out.join(file), view.data())?;
+    }
+    Ok(())
+}
+
 fn main() -> Result<(), Box<dyn Error>> {
     let out = env::var("OUT_DIR")?;
     let out = Path::new(&out);
@@ -63,5 +93,6 @@ fn main() -> Result<(), Box<dyn Error>> {
     println!("cargo::rerun-if-changed=src/models.rs");
     bake::<Int8<models::DigitsMlp>, QVector<64>>(root, out, MLP_FILE)?;
     bake::<Int8<models::DigitsCnn>, QImage<8, 8, 1>>(root, out, CNN_FILE)?;
+    resnet8(root, out)?;
     Ok(())
 }

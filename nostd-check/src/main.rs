@@ -1,10 +1,11 @@
 //! The embedded promise, checked by the linker.
 //!
 //! A `#![no_std]`, `#![no_main]` program for the host that runs seed model 1 and the trained
-//! digits model (baked into the binary with `model_from_le_bytes!`), and two int8 models
+//! digits model (baked into the binary with `model_from_le_bytes!`), two int8 models
 //! imported from `.tflite` files (baked in with `int8_model_from_le_bytes!` from the images
-//! `build.rs` wrote after checking each file against its type), with typed-nn's default features
-//! off. It proves three things by *linking at all*:
+//! `build.rs` wrote after checking each file against its type), and MLPerf Tiny's ResNet-8 with
+//! Keras-trained weights, unfolded and with its BatchNormalizations folded, with typed-nn's
+//! default features off. It proves three things by *linking at all*:
 //!
 //! - **no std**: nothing here or in typed-nn links `std` (it would need `#[panic_handler]`
 //!   and `eh_personality` conflicts, and `std` symbols are absent);
@@ -16,7 +17,8 @@
 //!
 //! It also checks, and reports in its exit code, that each int8 model gives exactly the host's
 //! outputs on the 360 test digits (so the host's accuracy) and TFLite Micro's outputs on the
-//! fixture inputs.
+//! fixture inputs, and that both forms of ResNet-8 give Keras' outputs within 1e-5 on the four
+//! fixture images.
 //!
 //! Built with the `nostd` profile (release, LTO, `panic = "abort"`, one codegen unit):
 //! `cargo build --profile nostd -p nostd-check && target/nostd/nostd-check`.
@@ -31,6 +33,7 @@ use typed_nn::prelude::*;
 use typed_nn::quant::{Int8, Int8Tensor, QImage, QLayer, QVector, QuantParams};
 
 mod models;
+use models::resnet8::{ResNet8, ResNet8Folded};
 use models::{DigitsCnn, DigitsMlp};
 
 #[link(name = "c")]
@@ -85,6 +88,13 @@ const CNN_TFLM: (&[u8], &[u8]) = (
     include_bytes!("../../tests/fixtures/tflite/digits_cnn.input.bin"),
     include_bytes!("../../tests/fixtures/tflite/digits_cnn.tflm.bin"),
 );
+
+/// ResNet-8's Keras weights as byte images (`build.rs` loaded them by name into `ResNet8` and
+/// folded them), four 32×32×3 input images and Keras' ten probabilities for each.
+const RESNET8_WEIGHTS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/resnet8.weights"));
+const RESNET8_FOLDED_WEIGHTS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/resnet8_folded.weights"));
+const RESNET8_X: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/resnet8.x.bin"));
+const RESNET8_KERAS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/resnet8.keras.bin"));
 
 const IMAGES: &[u8] = include_bytes!("../../data/digits/images.bin");
 const LABELS: &[u8] = include_bytes!("../../data/digits/labels.bin");
@@ -200,6 +210,60 @@ where
     total == 360 && same_as_host == total && correct == host_correct && fixtures == 360 && exact == fixtures
 }
 
+/// Little-endian `f32`s from bytes, into `dst`.
+fn read_f32s(dst: &mut [f32], bytes: &[u8]) {
+    for (d, b) in dst.iter_mut().zip(bytes.chunks_exact(4)) {
+        *d = f32::from_le_bytes([
+            b.first().copied().unwrap_or(0),
+            b.get(1).copied().unwrap_or(0),
+            b.get(2).copied().unwrap_or(0),
+            b.get(3).copied().unwrap_or(0),
+        ]);
+    }
+}
+
+/// One ResNet-8 classification, the single-sample forward pass: a function of its own, so that
+/// `-Z emit-stack-sizes` reports its stack (README, "known memory").
+#[inline(never)]
+fn classify<M: Layer<Image<32, 32, 3>, Out = Vector<10>>>(model: &M, x: &Image<32, 32, 3>) -> Vector<10> {
+    model.forward(x)
+}
+
+/// Reads a ResNet-8 (`M`: unfolded or folded) from its byte image into a value on the stack
+/// (`model_from_le_bytes!` takes flat tuples of layers, and ResNet-8 nests its stacks), runs
+/// the four fixture images and prints how many outputs are within 1e-5 of Keras'.
+#[inline(never)]
+fn run_resnet8<M>(name: &[u8], weights: &[u8]) -> bool
+where
+    M: Layer<Image<32, 32, 3>, Out = Vector<10>> + ParamBytes<f32> + Default,
+{
+    let mut model = M::default();
+    let loaded = model.read_le_bytes(weights).is_ok();
+    let (mut close, mut total) = (0usize, 0usize);
+    for (x, keras) in RESNET8_X.chunks_exact(32 * 32 * 3 * 4).zip(RESNET8_KERAS.chunks_exact(10 * 4)) {
+        let mut image = Image::<32, 32, 3>::default();
+        read_f32s(image.as_mut_slice(), x);
+        let mut want = [0.0f32; 10];
+        read_f32s(&mut want, keras);
+        let y = classify(&model, &image);
+        for (&a, &b) in y.iter().zip(&want) {
+            close += usize::from((a - b).abs() <= 1e-5 + 1e-5 * b.abs());
+            total += 1;
+        }
+    }
+    out(name);
+    out(b": ");
+    out_number(close);
+    out(b"/");
+    out_number(total);
+    out(b" probabilities within 1e-5 of Keras'; ");
+    out_number(<M as Params<f32>>::PARAM_BYTES);
+    out(b" bytes of parameters, ");
+    out_number(<M as Layer<Image<32, 32, 3>>>::ACTIVATION_BYTES);
+    out(b" bytes of activations per forward\n");
+    loaded && total == 40 && close == total
+}
+
 #[unsafe(no_mangle)]
 pub extern "C" fn main(_argc: i32, _argv: *const *const u8) -> i32 {
     // Seed model 1: constant weights give equal logits, so a uniform distribution.
@@ -245,6 +309,10 @@ pub extern "C" fn main(_argc: i32, _argv: *const *const u8) -> i32 {
     out_number(<Int8<DigitsCnn> as QLayer<QImage<8, 8, 1>>>::ACTIVATION_BYTES);
     out(b" bytes\n");
 
+    // MLPerf Tiny's ResNet-8, Keras weights, unfolded and folded.
+    let resnet_ok = run_resnet8::<ResNet8>(b"ResNet-8", RESNET8_WEIGHTS);
+    let folded_ok = run_resnet8::<ResNet8Folded>(b"ResNet-8, BatchNorm folded", RESNET8_FOLDED_WEIGHTS);
+
     // The trained model scores 351/360 (examples/05_digits.rs, seed 0).
-    if uniform && correct == 351 && total == 360 && mlp_ok && cnn_ok { 0 } else { 1 }
+    if uniform && correct == 351 && total == 360 && mlp_ok && cnn_ok && resnet_ok && folded_ok { 0 } else { 1 }
 }
