@@ -14,7 +14,8 @@
 //! (`tests/fixtures/keras_resnet8.safetensors` is one, with random statistics;
 //! `tests/mlperf_tiny.rs` checks that it reproduces Keras' outputs within 1e-5).
 //!
-//! Builds on `examples/11_autoencoder.rs`.
+//! Builds on `examples/11_autoencoder.rs`; the guide's chapter 13 explains residual blocks and
+//! folding as types. Next: `examples/13_resnet_digits.rs`.
 //!
 //! Run: `cargo run --release --example resnet8 [-- WEIGHTS.safetensors]`.
 
