@@ -64,7 +64,10 @@ pub use batch::BatchError;
 pub use batch::ForwardBatch;
 #[cfg(feature = "alloc")]
 pub use boxed::NewBoxed;
-pub use layer::{AvgPool2D, Backward, Conv2D, Dense, Flatten, GlobalAvgPool2D, Layer, MaxPool2D, Same, Valid};
+pub use layer::{
+    AvgPool2D, Backward, Bias, Conv2D, Conv2DRect, Dense, DepthwiseConv2D, DepthwiseConv2DRect, Flatten,
+    GlobalAvgPool2D, Layer, MaxPool2D, NoBias, Same, Valid,
+};
 pub use loss::Loss;
 pub use optim::Optimizer;
 pub use params::Params;

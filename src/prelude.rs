@@ -25,7 +25,10 @@ pub use crate::init::SmallRng;
 pub use crate::io::{BytesError, ParamBytes};
 #[cfg(feature = "std")]
 pub use crate::io::{LoadError, LoadOptions, Safetensors};
-pub use crate::layer::{AvgPool2D, Backward, Conv2D, Dense, Flatten, GlobalAvgPool2D, Layer, MaxPool2D, Same, Valid};
+pub use crate::layer::{
+    AvgPool2D, Backward, Bias, Conv2D, Conv2DRect, Dense, DepthwiseConv2D, DepthwiseConv2DRect, Flatten,
+    GlobalAvgPool2D, Layer, MaxPool2D, NoBias, Same, Valid,
+};
 pub use crate::loss::{
     BinaryCrossentropy, CategoricalCrossentropy, Loss, MeanSquaredError, SparseCategoricalCrossentropy,
 };

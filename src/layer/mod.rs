@@ -38,13 +38,17 @@
 //! items each layer's batched kernel stays in that layer's file, next to its `forward` and
 //! `backward`, where a reader looking for max pooling's batched backward finds it.
 
+pub mod bias;
 pub mod conv;
 pub mod dense;
+pub mod depthwise;
 pub mod flatten;
 pub mod pool;
 
-pub use conv::{Conv2D, ConvCache, Padding, Same, Valid};
+pub use bias::{Bias, BiasMode, NoBias};
+pub use conv::{Conv2D, Conv2DRect, ConvCache, Padding, Same, Valid};
 pub use dense::{Dense, DenseCache};
+pub use depthwise::{DepthwiseConv2D, DepthwiseConv2DRect};
 pub use flatten::Flatten;
 pub use pool::{AvgPool2D, GlobalAvgPool2D, MaxPool2D};
 
