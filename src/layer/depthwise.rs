@@ -21,7 +21,8 @@ use crate::{Backward, Layer, Params, Scalar, Tensor};
 /// `z[y][x][c·M + m] = b[c][m] + Σ_{ky, kx} in[y·S + ky − pt][x·SW + kx − pl][c] · kernel[ky][kx][c][m]`,
 /// then `out = act(z)` per pixel. Stride and padding work as in [`Conv2D`](crate::Conv2D):
 /// out-of-image positions read zeros, and the output sides are computed by the compiler, as is
-/// the output channel count `C·M`.
+/// the output channel count `C·M` (up to 4096, the limit of computed sizes; a `Conv2D`'s
+/// channel counts, which it does not compute, have none).
 ///
 /// Channels never mix, so a layer costs `K·KW·C·M` multiplications per pixel where a `Conv2D`
 /// producing as many channels costs `K·KW·C·C·M`; a `1 × 1` `Conv2D` after it mixes them

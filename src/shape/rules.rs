@@ -12,9 +12,10 @@
 //! hands the padding type on to the next only when it holds. When one fails, the next rule's
 //! input is unknown, rustc cannot decide it, and it reports only the first broken rule.
 //!
-//! **Rules a build checks.** Three rules compare sizes that stable Rust cannot compare in a
-//! type: the `Dense` after a `Flatten` ([`DenseAfterFlatten`]) and the sizes of a `Dense` or a
-//! `Conv2D` that are not part of any shape arithmetic ([`DenseSizes`], [`ConvSizes`]). They are
+//! **Rules a build checks.** Four rules compare sizes that stable Rust cannot compare in a
+//! type: the `Dense` after a `Flatten` ([`DenseAfterFlatten`]) and the sizes of a `Dense`, a
+//! `Conv2D` or a `DepthwiseConv2D` that are not part of any shape arithmetic ([`DenseSizes`],
+//! [`ConvSizes`], [`DepthwiseSizes`]). They are
 //! `const` assertions, evaluated when the program is built; every way of using a model
 //! evaluates them, and [`check_model!`](crate::check_model) makes `cargo check` see them.
 #![doc = ""]
@@ -26,7 +27,7 @@ use core::ops::{Add, Div, Mul, Sub};
 use typenum::{Bit, Const, Diff, Prod, Quot, Sum, U1, UInt, Unsigned};
 
 pub use super::bridge::MAX_SIZE;
-use super::bridge::{ToConst, ToTypenum};
+use super::bridge::{Lookup, Split, ToConst, ToTypenum};
 use super::message::Message;
 use super::padding::{Same, Valid};
 use crate::shape::{Flat, Image, Vector};
@@ -39,8 +40,8 @@ type Tn<const N: usize> = <Const<N> as ToTypenum>::Output;
 /// `cargo check` reports them too, with a note on this line.
 ///
 /// `check_model!(Model, Input)` expands to `const _: () = ..;`. Without it, the rules that
-/// only a build can check (the `Dense` after a `Flatten`; a `Dense`'s sizes and a `Conv2D`'s
-/// channel counts of at least 1) are still checked by every entry point (`forward`,
+/// only a build can check (the `Dense` after a `Flatten`; a `Dense`'s sizes and the channel
+/// counts of a `Conv2D` or `DepthwiseConv2D` of at least 1) are still checked by every entry point (`forward`,
 /// `forward_batch`, `value_and_grad`, `summary`, ...), when the program is built; the table
 /// in [`shape::rules`](crate::shape::rules) says which rule is reported when.
 ///
@@ -108,6 +109,19 @@ impl<U: Unsigned, B: Bit, P> PassNonZero<P> for UInt<U, B> {
     type Then = P;
 }
 
+/// Hands `P` on when both numbers of the pair are non-zero: one bound for the two sides of a
+/// kernel, stride or window (a nested projection, one side's rule inside the other's, makes
+/// rustc report a failure twice).
+#[doc(hidden)]
+pub trait PassBothNonZero<P> {
+    /// `P`.
+    type Then;
+}
+
+impl<U: Unsigned, B: Bit, V: Unsigned, C: Bit, P> PassBothNonZero<P> for (UInt<U, B>, UInt<V, C>) {
+    type Then = P;
+}
+
 /// A kernel is at least 1×1 in both directions (a 0×0 kernel would turn an 8×8 image into
 /// 9×9). `Conv2D` and `DepthwiseConv2D` share the rule.
 #[diagnostic::on_unimplemented(
@@ -125,10 +139,9 @@ impl<const KH: usize, const KW: usize, P> KernelAtLeastOne<KH, KW> for P
 where
     Const<KH>: ToTypenum,
     Const<KW>: ToTypenum,
-    Tn<KH>: PassNonZero<P>,
-    Tn<KW>: PassNonZero<<Tn<KH> as PassNonZero<P>>::Then>,
+    (Tn<KH>, Tn<KW>): PassBothNonZero<P>,
 {
-    type Then = <Tn<KW> as PassNonZero<<Tn<KH> as PassNonZero<P>>::Then>>::Then;
+    type Then = <(Tn<KH>, Tn<KW>) as PassBothNonZero<P>>::Then;
 }
 
 /// A convolution's strides are at least 1 in both directions.
@@ -147,10 +160,9 @@ impl<const SH: usize, const SW: usize, P> StrideAtLeastOne<SH, SW> for P
 where
     Const<SH>: ToTypenum,
     Const<SW>: ToTypenum,
-    Tn<SH>: PassNonZero<P>,
-    Tn<SW>: PassNonZero<<Tn<SH> as PassNonZero<P>>::Then>,
+    (Tn<SH>, Tn<SW>): PassBothNonZero<P>,
 {
-    type Then = <Tn<SW> as PassNonZero<<Tn<SH> as PassNonZero<P>>::Then>>::Then;
+    type Then = <(Tn<SH>, Tn<SW>) as PassBothNonZero<P>>::Then;
 }
 
 /// A pooling window is at least 1×1.
@@ -169,10 +181,9 @@ impl<const PH: usize, const PW: usize, G> PoolAtLeastOne<PH, PW> for G
 where
     Const<PH>: ToTypenum,
     Const<PW>: ToTypenum,
-    Tn<PH>: PassNonZero<G>,
-    Tn<PW>: PassNonZero<<Tn<PH> as PassNonZero<G>>::Then>,
+    (Tn<PH>, Tn<PW>): PassBothNonZero<G>,
 {
-    type Then = <Tn<PW> as PassNonZero<<Tn<PH> as PassNonZero<G>>::Then>>::Then;
+    type Then = <(Tn<PH>, Tn<PW>) as PassBothNonZero<G>>::Then;
 }
 
 /// A `DepthwiseConv2D`'s depth multiplier is at least 1.
@@ -403,50 +414,13 @@ impl<const IN: usize, const OUT: usize, const H: usize, const W: usize, const C:
 
 // ---------------------------------------------------------------- convolution and pooling
 
-/// One axis of a convolution or pooling layer: a side of `N` pixels, a window of `K` and a
-/// stride `S` under this padding give [`Side`](OutputSide::Side) pixels (`Const<N>`). The
-/// arithmetic behind [`KernelFitsHeight`], [`KernelFitsWidth`], [`PoolFitsHeight`] and
-/// [`PoolFitsWidth`], which are the rules an error names.
-///
-/// `Valid` (Keras' default) needs the window to fit: `out = ⌊(N − K)/S⌋ + 1`, no impl when
-/// `K > N`. `Same` pads: `out = ⌈N/S⌉`.
-pub trait OutputSide<const N: usize, const K: usize, const S: usize> {
-    /// The output side, `Const<N>`.
-    type Side;
-}
-
-/// `⌊(N − K)/S⌋ + 1`; `N − K` does not exist in typenum when `K > N`, so that is a type error.
-#[diagnostic::do_not_recommend]
-impl<const N: usize, const K: usize, const S: usize> OutputSide<N, K, S> for Valid
-where
-    Const<N>: ToTypenum,
-    Const<K>: ToTypenum,
-    Const<S>: ToTypenum,
-    Tn<N>: Sub<Tn<K>>,
-    Diff<Tn<N>, Tn<K>>: Div<Tn<S>>,
-    Quot<Diff<Tn<N>, Tn<K>>, Tn<S>>: Add<U1>,
-    Sum<Quot<Diff<Tn<N>, Tn<K>>, Tn<S>>, U1>: ToConst,
-{
-    type Side = <Sum<Quot<Diff<Tn<N>, Tn<K>>, Tn<S>>, U1> as ToConst>::Const;
-}
-
-/// `⌈N/S⌉ = ⌊(N + S − 1)/S⌋`.
-#[diagnostic::do_not_recommend]
-impl<const N: usize, const K: usize, const S: usize> OutputSide<N, K, S> for Same
-where
-    Const<N>: ToTypenum,
-    Const<S>: ToTypenum,
-    Tn<N>: Add<Tn<S>>,
-    Sum<Tn<N>, Tn<S>>: Sub<U1>,
-    Diff<Sum<Tn<N>, Tn<S>>, U1>: Div<Tn<S>>,
-    Quot<Diff<Sum<Tn<N>, Tn<S>>, U1>, Tn<S>>: ToConst,
-{
-    type Side = <Quot<Diff<Sum<Tn<N>, Tn<S>>, U1>, Tn<S>> as ToConst>::Const;
-}
-
 /// The rows of a convolution's output: an image `H` rows high, a `KH × KW` kernel and a
-/// vertical stride `SH` under this padding give [`Side`](KernelFitsHeight::Side) rows
-/// ([`OutputSide`]). With `Valid` padding an error when `KH > H`.
+/// vertical stride `SH` under this padding give [`Side`](KernelFitsHeight::Side) rows.
+///
+/// `Valid` (Keras' default) needs the kernel to fit: `out = ⌊(H − KH)/SH⌋ + 1`, an error when
+/// `KH > H`. `Same` pads: `out = ⌈H/SH⌉`. (The typenum arithmetic is written out in each
+/// rule's impls rather than shared through a helper trait: a failure inside a helper would be
+/// reported under the helper's name, not the rule's.)
 #[diagnostic::on_unimplemented(
     message = "a {KH}×{KW} kernel does not fit an image of height {H} with `{Self}` padding",
     label = "the kernel is taller than the image",
@@ -459,18 +433,41 @@ pub trait KernelFitsHeight<const H: usize, const KH: usize, const KW: usize, con
     type Then;
 }
 
+/// `⌊(H − KH)/SH⌋ + 1`; `H − KH` does not exist in typenum when `KH > H`, so that is a type
+/// error.
 #[diagnostic::do_not_recommend]
-impl<const H: usize, const KH: usize, const KW: usize, const SH: usize, P> KernelFitsHeight<H, KH, KW, SH> for P
+impl<const H: usize, const KH: usize, const KW: usize, const SH: usize> KernelFitsHeight<H, KH, KW, SH> for Valid
 where
-    P: OutputSide<H, KH, SH>,
+    Const<H>: ToTypenum,
+    Const<KH>: ToTypenum,
+    Const<SH>: ToTypenum,
+    Tn<H>: Sub<Tn<KH>>,
+    Diff<Tn<H>, Tn<KH>>: Div<Tn<SH>>,
+    Quot<Diff<Tn<H>, Tn<KH>>, Tn<SH>>: Add<U1>,
+    Sum<Quot<Diff<Tn<H>, Tn<KH>>, Tn<SH>>, U1>: ToConst,
 {
-    type Side = <P as OutputSide<H, KH, SH>>::Side;
-    type Then = P;
+    type Side = <Sum<Quot<Diff<Tn<H>, Tn<KH>>, Tn<SH>>, U1> as ToConst>::Const;
+    type Then = Valid;
+}
+
+/// `⌈H/SH⌉ = ⌊(H + SH − 1)/SH⌋`.
+#[diagnostic::do_not_recommend]
+impl<const H: usize, const KH: usize, const KW: usize, const SH: usize> KernelFitsHeight<H, KH, KW, SH> for Same
+where
+    Const<H>: ToTypenum,
+    Const<SH>: ToTypenum,
+    Tn<H>: Add<Tn<SH>>,
+    Sum<Tn<H>, Tn<SH>>: Sub<U1>,
+    Diff<Sum<Tn<H>, Tn<SH>>, U1>: Div<Tn<SH>>,
+    Quot<Diff<Sum<Tn<H>, Tn<SH>>, U1>, Tn<SH>>: ToConst,
+{
+    type Side = <Quot<Diff<Sum<Tn<H>, Tn<SH>>, U1>, Tn<SH>> as ToConst>::Const;
+    type Then = Same;
 }
 
 /// The columns of a convolution's output: an image `W` columns wide, a `KH × KW` kernel and
-/// a horizontal stride `SW` under this padding give [`Side`](KernelFitsWidth::Side) columns
-/// ([`OutputSide`]). With `Valid` padding an error when `KW > W`.
+/// a horizontal stride `SW` under this padding give [`Side`](KernelFitsWidth::Side) columns:
+/// `⌊(W − KW)/SW⌋ + 1` with `Valid` padding (an error when `KW > W`), `⌈W/SW⌉` with `Same`.
 #[diagnostic::on_unimplemented(
     message = "a {KH}×{KW} kernel does not fit an image of width {W} with `{Self}` padding",
     label = "the kernel is wider than the image",
@@ -481,12 +478,33 @@ pub trait KernelFitsWidth<const W: usize, const KH: usize, const KW: usize, cons
     type Side;
 }
 
+/// `⌊(W − KW)/SW⌋ + 1`.
 #[diagnostic::do_not_recommend]
-impl<const W: usize, const KH: usize, const KW: usize, const SW: usize, P> KernelFitsWidth<W, KH, KW, SW> for P
+impl<const W: usize, const KH: usize, const KW: usize, const SW: usize> KernelFitsWidth<W, KH, KW, SW> for Valid
 where
-    P: OutputSide<W, KW, SW>,
+    Const<W>: ToTypenum,
+    Const<KW>: ToTypenum,
+    Const<SW>: ToTypenum,
+    Tn<W>: Sub<Tn<KW>>,
+    Diff<Tn<W>, Tn<KW>>: Div<Tn<SW>>,
+    Quot<Diff<Tn<W>, Tn<KW>>, Tn<SW>>: Add<U1>,
+    Sum<Quot<Diff<Tn<W>, Tn<KW>>, Tn<SW>>, U1>: ToConst,
 {
-    type Side = <P as OutputSide<W, KW, SW>>::Side;
+    type Side = <Sum<Quot<Diff<Tn<W>, Tn<KW>>, Tn<SW>>, U1> as ToConst>::Const;
+}
+
+/// `⌈W/SW⌉`.
+#[diagnostic::do_not_recommend]
+impl<const W: usize, const KH: usize, const KW: usize, const SW: usize> KernelFitsWidth<W, KH, KW, SW> for Same
+where
+    Const<W>: ToTypenum,
+    Const<SW>: ToTypenum,
+    Tn<W>: Add<Tn<SW>>,
+    Sum<Tn<W>, Tn<SW>>: Sub<U1>,
+    Diff<Sum<Tn<W>, Tn<SW>>, U1>: Div<Tn<SW>>,
+    Quot<Diff<Sum<Tn<W>, Tn<SW>>, U1>, Tn<SW>>: ToConst,
+{
+    type Side = <Quot<Diff<Sum<Tn<W>, Tn<SW>>, U1>, Tn<SW>> as ToConst>::Const;
 }
 
 /// A `Conv2D<CI, ..>` takes images with `CI` channels.
@@ -624,11 +642,12 @@ pub trait DepthwiseChannels<const C: usize, const K: usize> {}
 impl<const H: usize, const W: usize, const C: usize, const K: usize, T> DepthwiseChannels<C, K> for Image<H, W, C, T> {}
 
 /// A `DepthwiseConv2D` with `C` channels and depth multiplier `M` has `C·M` output channels,
-/// computed at compile time: any `C` when `M = 1`, products up to [`MAX_SIZE`] otherwise.
+/// computed at compile time, up to [`MAX_SIZE`] (the bridge's table; MobileNets' depthwise
+/// layers have at most 1024 channels).
 #[diagnostic::on_unimplemented(
     message = "a `DepthwiseConv2D` with {C} channels and depth multiplier {M} has {C}·{M} output channels, more than typed-nn computes (4096)",
     label = "more than 4096 output channels",
-    note = "with a depth multiplier above 1 the output channel count C·M is computed at compile time, up to 4096 (`typed_nn::shape::rules::MAX_SIZE`); with a multiplier of 1 any channel count works"
+    note = "a DepthwiseConv2D's output channel count C·M is computed at compile time, up to 4096 (`typed_nn::shape::rules::MAX_SIZE`)"
 )]
 pub trait DepthwiseOutChannels<const C: usize, const M: usize> {
     /// `Const<C·M>`.
@@ -637,37 +656,26 @@ pub trait DepthwiseOutChannels<const C: usize, const M: usize> {
     type Then;
 }
 
+/// The typenum product, looked up in the bridge's table. The lookup is spelled out (`Split`,
+/// then `Lookup`, which is what `ToConst` does) so that a product above 4096 fails on a bound of
+/// this impl, which rustc then reports under this rule's name.
 #[diagnostic::do_not_recommend]
 impl<const C: usize, const M: usize, P> DepthwiseOutChannels<C, M> for P
 where
+    Const<C>: ToTypenum,
     Const<M>: ToTypenum,
-    Tn<M>: TimesChannels<C>,
+    Tn<C>: Mul<Tn<M>>,
+    Prod<Tn<C>, Tn<M>>: Split,
+    Bucket<Prod<Tn<C>, Tn<M>>>: Lookup<High<Prod<Tn<C>, Tn<M>>>>,
 {
-    type Channels = <Tn<M> as TimesChannels<C>>::Out;
+    type Channels = <Bucket<Prod<Tn<C>, Tn<M>>> as Lookup<High<Prod<Tn<C>, Tn<M>>>>>::Const;
     type Then = P;
 }
 
-/// `C·M` for a typenum multiplier `M ≥ 1`: `C` itself for `M = 1` (no table, so no limit on
-/// `C`), the typenum product for `M ≥ 2` (whose bit pattern `UInt<UInt<..>, _>` cannot be 1,
-/// so the two impls do not overlap).
-#[doc(hidden)]
-pub trait TimesChannels<const C: usize> {
-    /// `Const<C·M>`.
-    type Out;
-}
-
-impl<const C: usize> TimesChannels<C> for U1 {
-    type Out = Const<C>;
-}
-
-impl<const C: usize, U: Unsigned, A: Bit, B: Bit> TimesChannels<C> for UInt<UInt<U, A>, B>
-where
-    Const<C>: ToTypenum,
-    Tn<C>: Mul<UInt<UInt<U, A>, B>>,
-    Prod<Tn<C>, UInt<UInt<U, A>, B>>: ToConst,
-{
-    type Out = <Prod<Tn<C>, UInt<UInt<U, A>, B>> as ToConst>::Const;
-}
+/// A typenum number's bucket in the bridge's table.
+type Bucket<N> = <N as Split>::Bucket;
+/// A typenum number's key within its bucket.
+type High<N> = <N as Split>::High;
 
 /// What a `DepthwiseConv2D` with `C` channels, depth multiplier `M`, a `KH × KW` kernel and
 /// strides `(SH, SW)` accepts: an `Image<H, W, C>` whose sides fit the kernel (the same rules
@@ -798,15 +806,21 @@ pub trait PoolFitsHeight<const H: usize, const PH: usize, const PW: usize> {
     type Then;
 }
 
-/// [`OutputSide`] for `Valid` with `K = S = PH`, under its own name so that a failure reports
-/// this rule, not the convolution's.
+/// The same arithmetic as [`KernelFitsHeight`] for `Valid` with `KH = SH = PH`, spelled out so
+/// that a failure reports this rule, not the convolution's.
 #[diagnostic::do_not_recommend]
-impl<const H: usize, const PH: usize, const PW: usize, G> PoolFitsHeight<H, PH, PW> for G
+impl<const H: usize, const PH: usize, const PW: usize> PoolFitsHeight<H, PH, PW> for Valid
 where
-    G: OutputSide<H, PH, PH>,
+    Const<H>: ToTypenum,
+    Const<PH>: ToTypenum,
+    Const<PH>: ToTypenum,
+    Tn<H>: Sub<Tn<PH>>,
+    Diff<Tn<H>, Tn<PH>>: Div<Tn<PH>>,
+    Quot<Diff<Tn<H>, Tn<PH>>, Tn<PH>>: Add<U1>,
+    Sum<Quot<Diff<Tn<H>, Tn<PH>>, Tn<PH>>, U1>: ToConst,
 {
-    type Side = <G as OutputSide<H, PH, PH>>::Side;
-    type Then = G;
+    type Side = <Sum<Quot<Diff<Tn<H>, Tn<PH>>, Tn<PH>>, U1> as ToConst>::Const;
+    type Then = Valid;
 }
 
 /// The columns of a pooling layer's output: `⌊(W − PW)/PW⌋ + 1`; an error when `PW > W`.
@@ -820,12 +834,19 @@ pub trait PoolFitsWidth<const W: usize, const PH: usize, const PW: usize> {
     type Side;
 }
 
+/// [`PoolFitsHeight`]'s arithmetic on the width.
 #[diagnostic::do_not_recommend]
-impl<const W: usize, const PH: usize, const PW: usize, G> PoolFitsWidth<W, PH, PW> for G
+impl<const W: usize, const PH: usize, const PW: usize> PoolFitsWidth<W, PH, PW> for Valid
 where
-    G: OutputSide<W, PW, PW>,
+    Const<W>: ToTypenum,
+    Const<PW>: ToTypenum,
+    Const<PW>: ToTypenum,
+    Tn<W>: Sub<Tn<PW>>,
+    Diff<Tn<W>, Tn<PW>>: Div<Tn<PW>>,
+    Quot<Diff<Tn<W>, Tn<PW>>, Tn<PW>>: Add<U1>,
+    Sum<Quot<Diff<Tn<W>, Tn<PW>>, Tn<PW>>, U1>: ToConst,
 {
-    type Side = <G as OutputSide<W, PW, PW>>::Side;
+    type Side = <Sum<Quot<Diff<Tn<W>, Tn<PW>>, Tn<PW>>, U1> as ToConst>::Const;
 }
 
 /// What a `MaxPool2D<PH, PW>` or `AvgPool2D<PH, PW>` accepts: any `Image<H, W, C>` with
@@ -909,9 +930,16 @@ mod tests {
         const N: usize = N;
     }
 
+    /// Each case twice: as the height (kernel `k × 1`) and as the width (kernel `1 × k`), which
+    /// must agree.
     macro_rules! sides {
-        ($rule:ident, $pad:ty: $(($h:literal, $k:literal, $s:literal)),* $(,)?) => {
-            [$((<<$pad as $rule<$h, $k, $s>>::Side as Value>::N, $h, $k, $s)),*]
+        ($pad:ty: $(($h:literal, $k:literal, $s:literal)),* $(,)?) => {
+            [$({
+                let height = <<$pad as KernelFitsHeight<$h, $k, 1, $s>>::Side as Value>::N;
+                let width = <<$pad as KernelFitsWidth<$h, 1, $k, $s>>::Side as Value>::N;
+                assert_eq!(height, width, "H = {}, K = {}, S = {}", $h, $k, $s);
+                (height, $h, $k, $s)
+            }),*]
         };
     }
 
@@ -919,7 +947,7 @@ mod tests {
     /// sides, and the limit.
     #[test]
     fn valid_convolution_sides_are_floor_h_minus_k_over_s_plus_one() {
-        let table = sides!(OutputSide, Valid:
+        let table = sides!(Valid:
             (1, 1, 1), (28, 3, 1), (28, 5, 2), (63, 1, 1), (64, 1, 1), (65, 2, 1), (127, 1, 1), (128, 3, 2),
             (1024, 1, 1), (1025, 1, 1), (1025, 3, 1), (1080, 3, 1), (1920, 3, 1), (1920, 7, 2), (2046, 1, 1),
             (2047, 2, 1), (2048, 1, 1), (3840, 3, 3), (4095, 1, 1), (4096, 1, 1), (4096, 4096, 1), (4096, 1, 4096),
@@ -931,7 +959,7 @@ mod tests {
 
     #[test]
     fn same_convolution_sides_are_ceil_h_over_s() {
-        let table = sides!(OutputSide, Same:
+        let table = sides!(Same:
             (1, 3, 1), (28, 3, 1), (28, 3, 3), (1025, 5, 1), (1080, 3, 2), (1920, 3, 7), (4095, 2, 2), (4096, 9, 1),
             (4096, 3, 4096),
         );
@@ -944,7 +972,13 @@ mod tests {
     #[test]
     fn pooled_sides_drop_the_leftover_rows() {
         macro_rules! pooled {
-            ($(($h:literal, $p:literal)),*) => { [$((<<Valid as PoolFitsHeight<$h, $p, 1>>::Side as Value>::N, $h, $p)),*] };
+            ($(($h:literal, $p:literal)),*) => {
+                [$({
+                    let height = <<Valid as PoolFitsHeight<$h, $p, 1>>::Side as Value>::N;
+                    assert_eq!(height, <<Valid as PoolFitsWidth<$h, 1, $p>>::Side as Value>::N);
+                    (height, $h, $p)
+                }),*]
+            };
         }
         for (side, h, p) in pooled![(26, 2), (5, 2), (1, 1), (1078, 2), (1918, 2), (2047, 2), (4096, 4096), (4096, 3)] {
             assert_eq!(side, h / p, "H = {h}, P = {p}");
