@@ -34,6 +34,7 @@ pub mod batch;
 pub mod boxed;
 #[cfg(feature = "alloc")]
 pub mod data;
+pub mod fold;
 #[cfg(feature = "proptest")]
 pub mod gradcheck;
 pub mod guide;
@@ -65,8 +66,8 @@ pub use batch::ForwardBatch;
 #[cfg(feature = "alloc")]
 pub use boxed::NewBoxed;
 pub use layer::{
-    AvgPool2D, Backward, Bias, Conv2D, Conv2DRect, Dense, DepthwiseConv2D, DepthwiseConv2DRect, Flatten,
-    GlobalAvgPool2D, Layer, MaxPool2D, NoBias, Same, Valid,
+    ActivationLayer, AvgPool2D, Backward, BatchNormalization, Bias, Conv2D, Conv2DRect, Dense, DepthwiseConv2D,
+    DepthwiseConv2DRect, Dropout, Flatten, GlobalAvgPool2D, Layer, MaxPool2D, NoBias, Residual, Same, Skip, Valid,
 };
 pub use loss::Loss;
 pub use optim::Optimizer;

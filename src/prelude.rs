@@ -19,6 +19,7 @@ pub use crate::batch::BatchError;
 pub use crate::batch::ForwardBatch;
 #[cfg(feature = "alloc")]
 pub use crate::boxed::NewBoxed;
+pub use crate::fold::FoldBatchNorm;
 pub use crate::init::SeedRng;
 #[allow(deprecated)]
 pub use crate::init::SmallRng;
@@ -26,8 +27,8 @@ pub use crate::io::{BytesError, ParamBytes};
 #[cfg(feature = "std")]
 pub use crate::io::{LoadError, LoadOptions, Safetensors};
 pub use crate::layer::{
-    AvgPool2D, Backward, Bias, Conv2D, Conv2DRect, Dense, DepthwiseConv2D, DepthwiseConv2DRect, Flatten,
-    GlobalAvgPool2D, Layer, MaxPool2D, NoBias, Same, Valid,
+    ActivationLayer, AvgPool2D, Backward, BatchNormalization, Bias, Conv2D, Conv2DRect, Dense, DepthwiseConv2D,
+    DepthwiseConv2DRect, Dropout, Flatten, GlobalAvgPool2D, Layer, MaxPool2D, NoBias, Residual, Same, Skip, Valid,
 };
 pub use crate::loss::{
     BinaryCrossentropy, CategoricalCrossentropy, Loss, MeanSquaredError, SparseCategoricalCrossentropy,

@@ -416,6 +416,7 @@ impl<O, L> Trainer<O, L> {
                     return Err(TrainError::NonFiniteLoss { epoch, step });
                 }
                 self.optimizer.step(&mut *batch.model(), &grad);
+                crate::params::update_state(&mut *batch.model(), &grad);
                 loss_sum += loss * (end - start) as f64;
                 correct += hits;
                 start = end;
