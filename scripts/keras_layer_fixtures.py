@@ -38,7 +38,9 @@ keras_separable.safetensors: `keras.utils.set_random_seed(100)`, then
     activation="softmax")])
 with the first conv's bias set to `default_rng(150).uniform(-0.5, 0.5)`, its weights written
 by `keras_to_safetensors` (tensors `0.kernel`, `0.bias`, `1.kernel`, `2.kernel`, `6.kernel`), plus
-`input` (4, 9, 6, 2) = `default_rng(151).uniform(-1, 1)` and `output` = model(input), (4, 5).
+`input` (4, 9, 6, 2) = `default_rng(151).uniform(-1, 1)` and `output` = model(input), (4, 5);
+metadata `summary`, Keras' `model.summary()` text (built after `keras.backend.clear_session()`,
+so the layer names are a fresh process's).
 
 Metadata (strings): keras_version, jax_version, cases (JSON list: name, seed, layer class, the
 layer config that matters - filters, kernel_size, strides, padding, activation or pool_size - and
@@ -423,6 +425,9 @@ def separable_model(out):
     from export_weights import keras_tensors, keras_to_safetensors  # noqa: E402
     from safetensors.numpy import save_file
 
+    # A fresh session, so the layers are named as in a fresh Python process (conv2d,
+    # conv2d_1, ...), which is how typed-nn's summary() names them.
+    keras.backend.clear_session()
     keras.utils.set_random_seed(100)
     L = keras.layers
     model = keras.Sequential([
@@ -459,11 +464,17 @@ def separable_model(out):
     assert err < TOL, err
     assert y.shape == (4, 5)
 
+    lines = []
+    model.summary(print_fn=lambda s, **kw: lines.append(s))
+    summary = "\n".join(lines)
+    assert "Total params: 178 (712.00 B)" in summary, summary
+
     keras_to_safetensors(model, out)
     tensors = dict(load_file(out))
     tensors["input"], tensors["output"] = x, y
     save_deterministic(tensors, out, {"keras_version": keras.__version__,
-                                      "model": "see scripts/keras_layer_fixtures.py"})
+                                      "model": "see scripts/keras_layer_fixtures.py",
+                                      "summary": summary})
     return err
 
 
