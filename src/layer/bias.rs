@@ -18,7 +18,8 @@
 //! ```
 //!
 //! Batch normalization after a convolution makes its bias redundant, which is why MobileNet
-//! leaves it out; folding the normalization back into the convolution gives it one again.
+//! leaves it out; folding the normalization back into the convolution
+//! ([`fold_batch_norm`](crate::fold)) gives it one again: the folded layer's type has [`Bias`].
 
 use core::fmt::Debug;
 use core::hash::Hash;
@@ -63,6 +64,10 @@ pub trait BiasMode: Copy + Debug + Default + PartialEq + Eq + Hash + Send + Sync
 
     /// The bias values, mutable, if the layer has a bias.
     fn get_mut<V>(store: &mut Self::Store<V>) -> Option<&mut V>;
+
+    /// A copy of the storage (a `Store<V>` is `Copy` whenever `V` is, but a generic
+    /// associated type cannot say so).
+    fn copy<V: Copy>(store: &Self::Store<V>) -> Self::Store<V>;
 }
 
 impl BiasMode for Bias {
@@ -83,6 +88,11 @@ impl BiasMode for Bias {
     fn get_mut<V>(store: &mut V) -> Option<&mut V> {
         Some(store)
     }
+
+    #[inline(always)]
+    fn copy<V: Copy>(store: &V) -> V {
+        *store
+    }
 }
 
 impl BiasMode for NoBias {
@@ -102,6 +112,11 @@ impl BiasMode for NoBias {
     #[inline(always)]
     fn get_mut<V>(_store: &mut NoBias) -> Option<&mut V> {
         None
+    }
+
+    #[inline(always)]
+    fn copy<V: Copy>(_store: &NoBias) -> NoBias {
+        NoBias
     }
 }
 
