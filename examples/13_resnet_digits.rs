@@ -11,7 +11,7 @@
 //! in Keras over seeds 0 to 9 (`data/digits/keras_resnet_baseline.json`); the README quotes both
 //! means.
 //!
-//! Builds on `examples/12_resnet8.rs`.
+//! Builds on `examples/12_resnet8.rs`; next: `examples/14_ds_cnn.rs`.
 //!
 //! Run: `cargo run --release --example resnet_digits [-- --seeds N] [--epochs E]` (seeds 0 to
 //! N − 1, default 1; E epochs, default 30, the recipe's; prints each seed's test accuracy, then

@@ -21,13 +21,23 @@ seeded Glorot-uniform initialisation.
   autoencoder  Sequential: Input(640) -> 4 x [Dense(128) -> BN -> Activation("relu")] -> Dense(8)
                -> BN -> Activation("relu") -> 4 x [Dense(128) -> BN -> Activation("relu")]
                -> Dense(640). 269,992 parameters (267,928 trainable).
+  ds_cnn       functional: Input(49, 10, 1) -> Conv2D(64, (10, 4), strides (2, 2), same) -> BN
+               -> Activation("relu") -> Dropout(0.2) -> 4 x [DepthwiseConv2D((3, 3), same) -> BN
+               -> Activation("relu") -> Conv2D(64, (1, 1), same) -> BN -> Activation("relu")]
+               -> Dropout(0.4) -> AveragePooling2D((25, 5)) -> Flatten -> Dense(12, softmax).
+  mobilenet_v1 Sequential, alpha = 0.25: Input(96, 96, 3) -> Conv2D(8, 3, strides 2, same,
+               use_bias=False) -> BN -> ReLU(6.); 13 x [DepthwiseConv2D(3, strides s, same,
+               use_bias=False) -> BN -> ReLU(6.) -> Conv2D(f, 1, use_bias=False) -> BN -> ReLU(6.)]
+               with (f, s) = (16,1), (32,2), (32,1), (64,2), (64,1), (128,2), (128,1) x 5,
+               (256,2), (256,1); GlobalAveragePooling2D -> Dense(2, softmax).
 
 Files:
-  tests/fixtures/keras_{resnet8,autoencoder}.safetensors
+  tests/fixtures/keras_{resnet8,autoencoder,ds_cnn,mobilenet_v1}.safetensors
       the weights, exactly as keras_to_safetensors writes them (`{k}.kernel`, `{k}.gamma`, ...;
       k = position in model.layers without the InputLayer).
   tests/fixtures/keras_mlperf_tiny.safetensors (float32 but `resnet8.labels`, int64):
-      {m}.x            4 inputs, U(0, 1) (resnet8) or U(-1, 1) (autoencoder), from
+      {m}.x            4 inputs (mobilenet_v1: 2), U(0, 1) (resnet8, mobilenet_v1) or U(-1, 1) (autoencoder,
+                       ds_cnn), from
                        np.random.default_rng(400 + model number)
       {m}.y            model(x), inference mode (moving statistics)
       resnet8.labels   classes (3, 7, 0, 9)
@@ -98,6 +108,46 @@ def autoencoder():
     return model
 
 
+def ds_cnn():
+    """MLPerf Tiny's DS-CNN (keyword spotting), functional API."""
+    keras.utils.set_random_seed(10)
+    inputs = keras.Input((49, 10, 1))
+    x = layers.Conv2D(64, (10, 4), strides=(2, 2), padding="same")(inputs)
+    x = layers.BatchNormalization()(x)
+    x = layers.Activation("relu")(x)
+    x = layers.Dropout(0.2)(x)
+    for _ in range(4):
+        x = layers.DepthwiseConv2D((3, 3), padding="same")(x)
+        x = layers.BatchNormalization()(x)
+        x = layers.Activation("relu")(x)
+        x = layers.Conv2D(64, (1, 1), padding="same")(x)
+        x = layers.BatchNormalization()(x)
+        x = layers.Activation("relu")(x)
+    x = layers.Dropout(0.4)(x)
+    x = layers.AveragePooling2D(pool_size=(25, 5))(x)
+    x = layers.Flatten()(x)
+    outputs = layers.Dense(12, activation="softmax")(x)
+    model = keras.Model(inputs, outputs)
+    randomize(model, 20)
+    return model
+
+
+def mobilenet_v1():
+    """MLPerf Tiny's MobileNetV1 (visual wake words), alpha = 0.25."""
+    keras.utils.set_random_seed(11)
+    stack = [keras.Input((96, 96, 3)), layers.Conv2D(8, 3, strides=2, padding="same", use_bias=False),
+             layers.BatchNormalization(), layers.ReLU(6.0)]
+    blocks = [(16, 1), (32, 2), (32, 1), (64, 2), (64, 1), (128, 2)] + [(128, 1)] * 5 + [(256, 2), (256, 1)]
+    for filters, strides in blocks:
+        stack += [layers.DepthwiseConv2D(3, strides=strides, padding="same", use_bias=False),
+                  layers.BatchNormalization(), layers.ReLU(6.0),
+                  layers.Conv2D(filters, 1, use_bias=False), layers.BatchNormalization(), layers.ReLU(6.0)]
+    stack += [layers.GlobalAveragePooling2D(), layers.Dense(2, activation="softmax")]
+    model = keras.Sequential(stack)
+    randomize(model, 21)
+    return model
+
+
 def numpy_autoencoder(model, x):
     """Float64 forward of the autoencoder, layer by layer, from its weights."""
     h = x.astype(np.float64)
@@ -117,9 +167,11 @@ def numpy_autoencoder(model, x):
 
 def main():
     tensors, metadata = {}, {"keras_version": keras.__version__, "jax_version": jax.__version__}
-    models = {"resnet8": (resnet8(), (32, 32, 3), (0, 1)), "autoencoder": (autoencoder(), (640,), (-1, 1))}
+    models = {"resnet8": (resnet8(), (32, 32, 3), (0, 1)), "autoencoder": (autoencoder(), (640,), (-1, 1)),
+              "ds_cnn": (ds_cnn(), (49, 10, 1), (-1, 1)), "mobilenet_v1": (mobilenet_v1(), (96, 96, 3), (0, 1))}
     for number, (name, (model, shape, (lo, hi))) in enumerate(models.items()):
-        x = np.random.default_rng(400 + number).uniform(lo, hi, (4,) + shape).astype(np.float32)
+        count = 2 if name == "mobilenet_v1" else 4  # MobileNet's images are large: two are enough
+        x = np.random.default_rng(400 + number).uniform(lo, hi, (count,) + shape).astype(np.float32)
         tensors[f"{name}.x"] = x
         tensors[f"{name}.y"] = to_np(model(x, training=False))
         keras_to_safetensors(model, os.path.join(OUT, f"keras_{name}.safetensors"))

@@ -1,7 +1,7 @@
 //! The MLPerf Tiny models of `examples/models/` against Keras (tests/fixtures/keras_resnet8,
-//! keras_autoencoder and keras_mlperf_tiny.safetensors, from
+//! keras_autoencoder, keras_ds_cnn, keras_mobilenet_v1 and keras_mlperf_tiny.safetensors, from
 //! scripts/keras_mlperf_tiny_fixtures.py): weights written by the shipped export helper from a
-//! Keras functional (ResNet-8) and sequential (autoencoder) model load by name into the typed
+//! Keras functional (ResNet-8, DS-CNN) and sequential (autoencoder, MobileNetV1) model load by name into the typed
 //! models, which reproduce Keras' inference outputs within 1e-5, unfolded and with every
 //! BatchNormalization folded, with random moving statistics, gammas and betas; ResNet-8's
 //! training-mode loss and gradients match; parameter counts and layer numbering are Keras';
@@ -17,8 +17,18 @@ mod resnet8;
 #[path = "../examples/models/autoencoder.rs"]
 mod autoencoder;
 
+#[allow(dead_code)]
+#[path = "../examples/models/ds_cnn.rs"]
+mod ds_cnn;
+
+#[allow(dead_code)]
+#[path = "../examples/models/mobilenet_v1.rs"]
+mod mobilenet_v1;
+
 use autoencoder::{Autoencoder, AutoencoderFolded, DenseBlock};
 use common::{Fixture, assert_close, with_stack};
+use ds_cnn::{DsCnn, DsCnnFolded};
+use mobilenet_v1::{MobileNetV1, MobileNetV1Folded};
 use resnet8::{Branch, Conv3, IdentityStack, ProjectionStack, ResNet8, ResNet8Folded};
 use typed_nn::params::{ParamSpec, ParamWalk};
 use typed_nn::prelude::*;
@@ -152,12 +162,50 @@ fn autoencoder_reproduces_keras_inference_unfolded_and_folded() {
     });
 }
 
+/// A model of `examples/models/` loaded from Keras' file reproduces Keras' outputs within 1e-5,
+/// single-sample and batched, unfolded and folded.
+fn reproduces_keras<M, F, X, const N: usize>(name: &str, fold: impl Fn(&M) -> Box<F>)
+where
+    M: ForwardBatch<X, Out = Vector<N>> + Params<f32>,
+    Box<M>: Safetensors<f32> + Default,
+    F: ForwardBatch<X, Out = Vector<N>>,
+    X: Tensor<Elem = f32>,
+{
+    let fx = fixture();
+    let model: Box<M> = Box::<M>::load_safetensors(&weights(name)).unwrap();
+    let xs = fx.samples::<X>(&format!("{name}.x"));
+    let keras = fx.f32s(&format!("{name}.y"));
+    assert_close(&format!("{name}.y"), &outputs(&*model, &xs), &keras, 1e-5, 1e-5);
+    assert_close(&format!("{name}.y (batched)"), &batched(&*model, &xs), &keras, 1e-5, 1e-5);
+    let folded = fold(&model);
+    assert_close(&format!("{name}.y (folded)"), &outputs(&*folded, &xs), &keras, 1e-5, 1e-5);
+    assert_close(&format!("{name}.y (folded, batched)"), &batched(&*folded, &xs), &keras, 1e-5, 1e-5);
+}
+
+#[test]
+fn ds_cnn_reproduces_keras_inference_unfolded_and_folded() {
+    with_stack(STACK, || {
+        reproduces_keras::<DsCnn, DsCnnFolded, Image<49, 10, 1>, 12>("ds_cnn", |m| Box::new(m.fold_batch_norm()));
+    });
+}
+
+#[test]
+fn mobilenet_v1_reproduces_keras_inference_unfolded_and_folded() {
+    with_stack(STACK, || {
+        reproduces_keras::<MobileNetV1, MobileNetV1Folded, Image<96, 96, 3>, 2>("mobilenet_v1", |m| {
+            Box::new(m.fold_batch_norm())
+        });
+    });
+}
+
 #[test]
 fn parameter_counts_are_keras_count_params() {
     let fx = fixture();
     let count = |m: &str| fx.meta(&format!("{m}.params")).parse::<usize>().unwrap();
     assert_eq!(<ResNet8 as Params<f32>>::PARAMS + <ResNet8 as Params<f32>>::STATE, count("resnet8"));
     assert_eq!(<Autoencoder as Params<f32>>::PARAMS + <Autoencoder as Params<f32>>::STATE, count("autoencoder"));
+    assert_eq!(<DsCnn as Params<f32>>::PARAMS + <DsCnn as Params<f32>>::STATE, count("ds_cnn"));
+    assert_eq!(<MobileNetV1 as Params<f32>>::PARAMS + <MobileNetV1 as Params<f32>>::STATE, count("mobilenet_v1"));
 }
 
 #[test]
@@ -166,8 +214,15 @@ fn summary_rows_are_keras_layers_in_keras_order() {
     for (model, table) in [
         ("resnet8", ResNet8::new_boxed().summary_table::<Image<32, 32, 3>>().to_string()),
         ("autoencoder", Autoencoder::new_boxed().summary_table::<Vector<640>>().to_string()),
+        ("ds_cnn", DsCnn::new_boxed().summary_table::<Image<49, 10, 1>>().to_string()),
+        ("mobilenet_v1", MobileNetV1::new_boxed().summary_table::<Image<96, 96, 3>>().to_string()),
     ] {
-        let keras: Vec<String> = keras_layers(&fx, model).into_iter().map(|(_, class)| class).collect();
+        // Keras' `ReLU(6.)` layer (MobileNet) is typed-nn's `ActivationLayer<Relu6>`, whose row
+        // reads `Activation` as for Keras' `Activation("relu6")`.
+        let keras: Vec<String> = keras_layers(&fx, model)
+            .into_iter()
+            .map(|(_, class)| if class == "ReLU" { "Activation".into() } else { class })
+            .collect();
         let ours: Vec<String> = summary_classes(&table)
             .into_iter()
             .map(|c| if c == "AvgPool2D" { "AveragePooling2D".into() } else { c })
