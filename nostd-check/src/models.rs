@@ -16,3 +16,8 @@ pub type DigitsCnn = (Conv2D<1, 4, 3, Relu>, MaxPool2D<2>, Flatten, Dense<36, 10
 #[allow(dead_code)] // the block aliases are for reading, the binary names the whole models
 #[path = "../../examples/models/resnet8.rs"]
 pub mod resnet8;
+
+/// MLPerf Tiny's DS-CNN, the one definition the examples and tests use too.
+#[allow(dead_code)] // the block alias is for reading
+#[path = "../../examples/models/ds_cnn.rs"]
+pub mod ds_cnn;
