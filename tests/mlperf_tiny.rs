@@ -367,3 +367,46 @@ fn a_wrong_architecture_is_refused_naming_the_keras_layer_and_both_shapes() {
         assert_wrong_shape(err, "0.kernel", &[640, 128], &[3, 3, 3, 16]);
     });
 }
+
+/// Every convolution of DS-CNN, depthwise and pointwise, feeds a BatchNormalization, so in
+/// training mode its bias has no effect and a gradient of 0 but for rounding. Adam divides by the
+/// gradient's own size, so a residue above its ε = 1e-7 would become a full-size random step of
+/// the bias at every iteration (tests/resnet_digits.rs measures what that costs). With the batch's
+/// sum accumulated in `f32`, the depthwise biases' residue on this batch of 32 was 1.7e-7 to
+/// 8.0e-7; in `f64`, 3.7e-8 to 8.5e-8.
+#[test]
+fn ds_cnn_biases_before_batch_normalization_get_gradients_below_adams_epsilon() {
+    with_stack(STACK, || {
+        let model: Box<DsCnn> = Box::<DsCnn>::load_safetensors(&weights("ds_cnn")).unwrap();
+        let mut rng = SeedRng::seed(3);
+        let xs: Vec<Image<49, 10, 1>> = (0..32)
+            .map(|_| {
+                let mut x = Image::default();
+                x.as_mut_slice().iter_mut().for_each(|v| *v = typed_nn::init::uniform01(&mut rng) as f32);
+                x
+            })
+            .collect();
+        let labels: Vec<usize> = (0..32).map(|i| i % 12).collect();
+        let mut grad: Box<DsCnn> = DsCnn::new_boxed();
+        let mut workspace = Workspace::new();
+        let loss = SparseCategoricalCrossentropy::default();
+        value_and_grad_batch(&*model, &xs, &labels, &loss, &mut *grad, &mut workspace).unwrap();
+        let mut specs: Vec<ParamSpec> = Vec::new();
+        <DsCnn as Params<f32>>::describe_params(&mut ParamWalk::default(), &mut |s| specs.push(*s));
+        let fx = fixture();
+        let layers = keras_layers(&fx, "ds_cnn");
+        let mut checked = Vec::new();
+        for (spec, g) in specs.iter().zip(grad.params()) {
+            let worst = g.iter().map(|v| v.abs()).fold(0.0f32, f32::max);
+            if spec.name == "bias" && layers.get(spec.layer + 1).is_some_and(|l| l.1 == "BatchNormalization") {
+                assert!(worst < 1e-7, "{}.bias ({}): gradient {worst:e}", spec.layer, layers[spec.layer].1);
+                checked.push(layers[spec.layer].1.clone());
+            } else if spec.name == "bias" {
+                // The Dense's bias is not normalised: a real gradient.
+                assert!(worst > 1e-3, "{}.bias: {worst:e}", spec.layer);
+            }
+        }
+        assert_eq!(checked.iter().filter(|c| *c == "DepthwiseConv2D").count(), 4);
+        assert_eq!(checked.iter().filter(|c| *c == "Conv2D").count(), 5);
+    });
+}
