@@ -1,8 +1,9 @@
-//! MLPerf Tiny's ResNet-8 (`examples/models/resnet8.rs`, the Keras weights of
-//! `tests/fixtures/keras_resnet8.safetensors`), single-sample `f32` inference: typed-nn unfolded
-//! and BatchNorm-folded, next to a floor made of the bare im2col + GEMM calls of the same nine
-//! convolutions and the `Dense` (no bias, activation, addition or pooling). LiteRT's times for
-//! the same model and weights come from `scripts/litert_resnet8_bench.py`.
+//! MLPerf Tiny's ResNet-8 and DS-CNN (`examples/models/`, the Keras weights of
+//! `tests/fixtures/keras_{resnet8,ds_cnn}.safetensors`), single-sample `f32` inference: typed-nn
+//! unfolded and BatchNorm-folded, next to a floor made of the bare im2col + GEMM calls of the same
+//! convolutions and the `Dense` (no bias, activation, addition or pooling; DS-CNN's depthwise
+//! convolutions as a plain direct loop, which is what they are). LiteRT's times for the same
+//! models and weights come from `scripts/litert_mlperf_tiny_bench.py`.
 //!
 //! Run: `cargo bench -p typed-nn-benches --bench mlperf`. Quote ratios, not absolute times.
 
@@ -16,51 +17,118 @@ use typed_nn::prelude::*;
 mod resnet8;
 use resnet8::{ResNet8, ResNet8Folded};
 
-/// One convolution of the floor: input side `h` (square), `c` channels, `k`×`k` kernel, stride
-/// `s`, `f` filters, "same" padding as Keras computes it (the odd pixel at the bottom/right).
+#[allow(dead_code)]
+#[path = "../examples/models/ds_cnn.rs"]
+mod ds_cnn;
+use ds_cnn::{DsCnn, DsCnnFolded};
+
+/// One convolution of the floor: input `h`×`w` with `c` channels, `kh`×`kw` kernel, stride
+/// `sh`×`sw`, `f` filters, "same" padding as Keras computes it (the odd pixel at the
+/// bottom/right).
 struct Conv {
     h: usize,
+    w: usize,
     c: usize,
-    k: usize,
-    s: usize,
+    kh: usize,
+    kw: usize,
+    sh: usize,
+    sw: usize,
     f: usize,
+}
+
+/// A square convolution of a square image.
+const fn sq(h: usize, c: usize, k: usize, s: usize, f: usize) -> Conv {
+    Conv { h, w: h, c, kh: k, kw: k, sh: s, sw: s, f }
 }
 
 /// ResNet-8's convolutions in execution order.
 const CONVS: [Conv; 9] = [
-    Conv { h: 32, c: 3, k: 3, s: 1, f: 16 },
-    Conv { h: 32, c: 16, k: 3, s: 1, f: 16 },
-    Conv { h: 32, c: 16, k: 3, s: 1, f: 16 },
-    Conv { h: 32, c: 16, k: 3, s: 2, f: 32 },
-    Conv { h: 16, c: 32, k: 3, s: 1, f: 32 },
-    Conv { h: 32, c: 16, k: 1, s: 2, f: 32 },
-    Conv { h: 16, c: 32, k: 3, s: 2, f: 64 },
-    Conv { h: 8, c: 64, k: 3, s: 1, f: 64 },
-    Conv { h: 16, c: 32, k: 1, s: 2, f: 64 },
+    sq(32, 3, 3, 1, 16),
+    sq(32, 16, 3, 1, 16),
+    sq(32, 16, 3, 1, 16),
+    sq(32, 16, 3, 2, 32),
+    sq(16, 32, 3, 1, 32),
+    sq(32, 16, 1, 2, 32),
+    sq(16, 32, 3, 2, 64),
+    sq(8, 64, 3, 1, 64),
+    sq(16, 32, 1, 2, 64),
 ];
 
+/// DS-CNN's standard convolutions: the 10×4 stride-2 first one and the four 1×1 ones.
+const DS_CONVS: [Conv; 5] = [
+    Conv { h: 49, w: 10, c: 1, kh: 10, kw: 4, sh: 2, sw: 2, f: 64 },
+    sq_rect_pointwise(),
+    sq_rect_pointwise(),
+    sq_rect_pointwise(),
+    sq_rect_pointwise(),
+];
+
+/// DS-CNN's 1×1 convolution on the 25×5×64 feature map.
+const fn sq_rect_pointwise() -> Conv {
+    Conv { h: 25, w: 5, c: 64, kh: 1, kw: 1, sh: 1, sw: 1, f: 64 }
+}
+
+/// DS-CNN's 3×3 "same" depthwise convolution on 25×5×64, as a direct loop.
+fn depthwise_3x3(x: &[f32], k: &[f32], y: &mut [f32]) {
+    const H: usize = 25;
+    const W: usize = 5;
+    const C: usize = 64;
+    for oy in 0..H {
+        for ox in 0..W {
+            let out = &mut y[(oy * W + ox) * C..][..C];
+            out.fill(0.0);
+            for ky in 0..3 {
+                for kx in 0..3 {
+                    let (iy, ix) = ((oy + ky).wrapping_sub(1), (ox + kx).wrapping_sub(1));
+                    if iy < H && ix < W {
+                        let (xp, kp) = (&x[(iy * W + ix) * C..][..C], &k[(ky * 3 + kx) * C..][..C]);
+                        for ((o, &xv), &kv) in out.iter_mut().zip(xp).zip(kp) {
+                            *o += xv * kv;
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 impl Conv {
-    fn out(&self) -> usize {
-        self.h.div_ceil(self.s)
+    /// Output rows and columns.
+    fn out(&self) -> (usize, usize) {
+        (self.h.div_ceil(self.sh), self.w.div_ceil(self.sw))
     }
 
-    fn pad_top(&self) -> usize {
-        ((self.out() - 1) * self.s + self.k).saturating_sub(self.h) / 2
+    /// Output pixels.
+    fn pixels(&self) -> usize {
+        self.out().0 * self.out().1
     }
 
-    /// im2col: one row of `k·k·c` values per output pixel, zeros outside the image.
+    /// One im2col row: `kh·kw·c` values.
+    fn patch(&self) -> usize {
+        self.kh * self.kw * self.c
+    }
+
+    /// Padding above and left.
+    fn pad(&self) -> (usize, usize) {
+        let (oh, ow) = self.out();
+        (
+            ((oh - 1) * self.sh + self.kh).saturating_sub(self.h) / 2,
+            ((ow - 1) * self.sw + self.kw).saturating_sub(self.w) / 2,
+        )
+    }
+
+    /// im2col: one row of `kh·kw·c` values per output pixel, zeros outside the image.
     fn im2col(&self, x: &[f32], patches: &mut [f32]) {
-        let (o, p) = (self.out(), self.pad_top());
-        let row_len = self.k * self.k * self.c;
-        for oy in 0..o {
-            for ox in 0..o {
-                let row = &mut patches[(oy * o + ox) * row_len..][..row_len];
-                for ky in 0..self.k {
-                    for kx in 0..self.k {
-                        let dst = &mut row[(ky * self.k + kx) * self.c..][..self.c];
-                        let (iy, ix) = ((oy * self.s + ky).wrapping_sub(p), (ox * self.s + kx).wrapping_sub(p));
-                        if iy < self.h && ix < self.h {
-                            dst.copy_from_slice(&x[(iy * self.h + ix) * self.c..][..self.c]);
+        let ((oh, ow), (pt, pl), row_len) = (self.out(), self.pad(), self.patch());
+        for oy in 0..oh {
+            for ox in 0..ow {
+                let row = &mut patches[(oy * ow + ox) * row_len..][..row_len];
+                for ky in 0..self.kh {
+                    for kx in 0..self.kw {
+                        let dst = &mut row[(ky * self.kw + kx) * self.c..][..self.c];
+                        let (iy, ix) = ((oy * self.sh + ky).wrapping_sub(pt), (ox * self.sw + kx).wrapping_sub(pl));
+                        if iy < self.h && ix < self.w {
+                            dst.copy_from_slice(&x[(iy * self.w + ix) * self.c..][..self.c]);
                         } else {
                             dst.fill(0.0);
                         }
@@ -68,6 +136,22 @@ impl Conv {
                 }
             }
         }
+    }
+
+    /// The floor's buffers for this convolution: input, patches, output, kernel.
+    fn buffers(&self) -> [Vec<f32>; 4] {
+        [
+            vec![0.5; self.h * self.w * self.c],
+            vec![0.0; self.pixels() * self.patch()],
+            vec![0.0; self.pixels() * self.f],
+            vec![0.01; self.patch() * self.f],
+        ]
+    }
+
+    /// im2col and GEMM, given the buffers of [`buffers`](Self::buffers).
+    fn run(&self, [x, patches, y, k]: &mut [Vec<f32>; 4]) {
+        self.im2col(x, patches);
+        gemm(self.pixels(), self.patch(), self.f, patches, k, y);
     }
 }
 
@@ -104,24 +188,18 @@ fn single_sample(c: &mut Criterion) {
     let mut rng = SeedRng::seed(5);
     x.as_mut_slice().iter_mut().for_each(|v| *v = typed_nn::init::uniform01(&mut rng) as f32);
 
-    // The floor's buffers: an input per convolution (contents do not change the time), its
-    // patches, its output; kernels of the right sizes.
-    let inputs: Vec<Vec<f32>> = CONVS.iter().map(|l| vec![0.5; l.h * l.h * l.c]).collect();
-    let mut patches: Vec<Vec<f32>> = CONVS.iter().map(|l| vec![0.0; l.out() * l.out() * l.k * l.k * l.c]).collect();
-    let mut outputs: Vec<Vec<f32>> = CONVS.iter().map(|l| vec![0.0; l.out() * l.out() * l.f]).collect();
-    let kernels: Vec<Vec<f32>> = CONVS.iter().map(|l| vec![0.01; l.k * l.k * l.c * l.f]).collect();
+    let mut buffers: Vec<[Vec<f32>; 4]> = CONVS.iter().map(Conv::buffers).collect();
     let (pooled, dense, mut logits) = (vec![0.5f32; 64], vec![0.01f32; 640], vec![0.0f32; 10]);
 
     let mut g = c.benchmark_group("resnet8_forward_1_sample");
     g.throughput(Throughput::Elements(1));
     g.bench_function("im2col_gemm_floor", |b| {
         b.iter(|| {
-            for (i, l) in CONVS.iter().enumerate() {
-                l.im2col(&inputs[i], &mut patches[i]);
-                gemm(l.out() * l.out(), l.k * l.k * l.c, l.f, &patches[i], &kernels[i], &mut outputs[i]);
+            for (l, b) in CONVS.iter().zip(&mut buffers) {
+                l.run(b);
             }
             gemm(1, 64, 10, &pooled, &dense, &mut logits);
-            black_box((&outputs, &logits));
+            black_box((&buffers, &logits));
         })
     });
     g.bench_function("typed_nn_folded", |b| b.iter(|| black_box(folded.forward(black_box(&x)))));
@@ -129,5 +207,35 @@ fn single_sample(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, single_sample);
+fn ds_cnn_single_sample(c: &mut Criterion) {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/keras_ds_cnn.safetensors");
+    let model: Box<DsCnn> = Box::<DsCnn>::load_safetensors(&std::fs::read(path).unwrap()).unwrap();
+    let folded: Box<DsCnnFolded> = Box::new(model.fold_batch_norm());
+    let mut x = Image::<49, 10, 1>::default();
+    let mut rng = SeedRng::seed(6);
+    x.as_mut_slice().iter_mut().for_each(|v| *v = typed_nn::init::uniform01(&mut rng) as f32 * 2.0 - 1.0);
+
+    let mut buffers: Vec<[Vec<f32>; 4]> = DS_CONVS.iter().map(Conv::buffers).collect();
+    let (dw_x, dw_k, mut dw_y) = (vec![0.5f32; 25 * 5 * 64], vec![0.01f32; 9 * 64], vec![0.0f32; 25 * 5 * 64]);
+    let (pooled, dense, mut logits) = (vec![0.5f32; 64], vec![0.01f32; 64 * 12], vec![0.0f32; 12]);
+
+    let mut g = c.benchmark_group("ds_cnn_forward_1_sample");
+    g.throughput(Throughput::Elements(1));
+    g.bench_function("im2col_gemm_floor", |b| {
+        b.iter(|| {
+            DS_CONVS[0].run(&mut buffers[0]);
+            for (l, b) in DS_CONVS.iter().zip(&mut buffers).skip(1) {
+                depthwise_3x3(&dw_x, &dw_k, &mut dw_y);
+                l.run(b);
+            }
+            gemm(1, 64, 12, &pooled, &dense, &mut logits);
+            black_box((&buffers, &dw_y, &logits));
+        })
+    });
+    g.bench_function("typed_nn_folded", |b| b.iter(|| black_box(folded.forward(black_box(&x)))));
+    g.bench_function("typed_nn", |b| b.iter(|| black_box(model.forward(black_box(&x)))));
+    g.finish();
+}
+
+criterion_group!(benches, single_sample, ds_cnn_single_sample);
 criterion_main!(benches);
