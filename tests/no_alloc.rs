@@ -69,3 +69,36 @@ fn single_sample_inference_and_training_step_allocate_nothing() {
     // The counter works: a Vec does allocate.
     assert_eq!(allocations_during(|| drop(std::hint::black_box(vec![1u8; 16]))), 1);
 }
+
+#[test]
+fn forward_batch_reuses_its_scratch_on_the_next_call() {
+    let model: Mlp = Mlp::init(&mut SeedRng::seed(2));
+    let xs = vec![Vector::from([0.25f32; 784]); 32];
+    let mut ys = vec![Vector::<10>::default(); 32];
+    type Mlp64 = (Dense<8, 16, Relu, f64>, Dense<16, 2, Softmax, f64>);
+    let small: Mlp64 = Mlp64::init(&mut SeedRng::seed(3));
+    let xs64 = vec![Vector::from([0.5f64; 8]); 4];
+    let mut ys64 = vec![Vector::<2, f64>::default(); 4];
+    // The first calls size this thread's buffers (one per float type).
+    model.forward_batch(&xs, &mut ys).unwrap();
+    small.forward_batch(&xs64, &mut ys64).unwrap();
+    // matrixmultiply allocates its packing buffers in every GEMM call; beyond those, a warm
+    // `forward_batch` allocates no more than `forward_batch_with` given a warm buffer.
+    let mut own = Vec::new();
+    model.forward_batch_with(&xs, &mut ys, &mut own).unwrap();
+    let with_own_buffer = allocations_during(|| model.forward_batch_with(&xs, &mut ys, &mut own).unwrap());
+    let n = allocations_during(|| model.forward_batch(&xs, &mut ys).unwrap());
+    assert_eq!(n, with_own_buffer, "forward_batch allocated its scratch again");
+    let n = allocations_during(|| {
+        small.forward_batch(&xs64, &mut ys64).unwrap();
+        model.forward_batch(&xs[..16], &mut ys[..16]).unwrap();
+    });
+    let with_own_buffers = allocations_during(|| {
+        small.forward_batch_with(&xs64, &mut ys64, &mut Vec::with_capacity(1000)).unwrap();
+        model.forward_batch_with(&xs[..16], &mut ys[..16], &mut own).unwrap();
+    }) - 1; // the `with_capacity` above
+    assert_eq!(n, with_own_buffers, "switching float types or batch sizes reallocated");
+    for (a, b) in ys[0].iter().zip(model.forward(&xs[0]).iter()) {
+        assert!((a - b).abs() < 1e-5, "and computes the model: {a} vs {b}");
+    }
+}
