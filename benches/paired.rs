@@ -77,6 +77,65 @@ fn main() {
         );
     }
 
+    if wanted("seed1_forward_batch_128") {
+        const N: usize = 128;
+        let model: Mlp = Mlp::init(&mut SeedRng::seed(2));
+        let xs: Vec<Vector<784>> = (0..N).map(|s| Vector::from_fn(|i| ((i + s) % 13) as f32 / 13.0)).collect();
+        let flat_x: Vec<f32> = xs.iter().flat_map(|x| x.iter().copied()).collect();
+        let mut ys = vec![Vector::<10>::default(); N];
+        let mut scratch = Vec::new();
+        let (mut h, mut z) = (vec![0.0f32; N * 64], vec![0.0f32; N * 10]);
+        let (k1, k2) = (model.0.kernel.as_flattened().to_vec(), model.1.kernel.as_flattened().to_vec());
+        paired(
+            "seed1_forward_batch_128",
+            20,
+            &mut [
+                ("bare_gemms", &mut || {
+                    // SAFETY: every matrix is a row-major Vec of exactly the stated size.
+                    unsafe {
+                        matrixmultiply::sgemm(
+                            N,
+                            784,
+                            64,
+                            1.0,
+                            flat_x.as_ptr(),
+                            784,
+                            1,
+                            k1.as_ptr(),
+                            64,
+                            1,
+                            0.0,
+                            h.as_mut_ptr(),
+                            64,
+                            1,
+                        );
+                        matrixmultiply::sgemm(
+                            N,
+                            64,
+                            10,
+                            1.0,
+                            h.as_ptr(),
+                            64,
+                            1,
+                            k2.as_ptr(),
+                            10,
+                            1,
+                            0.0,
+                            z.as_mut_ptr(),
+                            10,
+                            1,
+                        );
+                    }
+                    black_box(&z);
+                }),
+                ("typed_nn", &mut || {
+                    model.forward_batch_with(black_box(&xs), &mut ys, &mut scratch).unwrap();
+                    black_box(&ys);
+                }),
+            ],
+        );
+    }
+
     if wanted("seed3_forward_1_sample") {
         let user: M3 = M3::init(&mut SeedRng::seed(3));
         let builtin: M3Builtin = M3Builtin::init(&mut SeedRng::seed(3));

@@ -14,7 +14,7 @@
 //! use typed_nn::prelude::*;
 //! use typed_nn::math::sigmoid;
 //!
-//! /// swish(x) = x·sigmoid(x), written the obvious way: on a Dense model it runs within 5% of
+//! /// swish(x) = x·sigmoid(x), written the obvious way: on a Dense model it runs within 8% of
 //! /// the built-in `Swish` (BENCHMARKS.md, "User-defined activations").
 //! #[derive(Clone, Copy, Debug, Default)]
 //! struct MySwish;
@@ -35,8 +35,8 @@
 //! The one difference from the built-ins: on the AVX2 and AVX-512 paths a built-in's polynomial
 //! uses fused multiply-adds, while [`exp`] inside your `f` cannot know which path compiled it
 //! and uses a separate multiply and add (stable Rust has no way to let the compiler fuse them
-//! where it may). That costs about ten instructions per 8 or 16 values: 1.27× the built-in's time
-//! on the activation alone, 1.04× on a `Dense<100, 128, _>` model (BENCHMARKS.md).
+//! where it may). That costs about ten instructions per 8 or 16 values: 1.23 to 1.28 times the built-in's
+//! time on the activation alone, 1.04 to 1.08 times on a `Dense<100, 128, _>` model (BENCHMARKS.md).
 
 mod exp;
 
