@@ -24,3 +24,4 @@ pub(crate) mod simd;
 pub(crate) mod tflite_schema;
 
 pub use cast::FlatLayout;
+pub use simd::{FloatSimd, float_simd};
