@@ -52,7 +52,7 @@ use num_traits::{One, Zero};
 
 use crate::backprop::{Workspace, batch_loss_sum, check_batch};
 use crate::loss::Loss;
-use crate::{Backward, BatchError, Scalar, Tensor};
+use crate::{Backward, BatchError, Scalar, Tensor, Zeros};
 
 /// One thread's part of a step: its buffers, its gradient and its loss sum.
 struct Shard<M: Backward<X>, X: Tensor> {
@@ -62,9 +62,9 @@ struct Shard<M: Backward<X>, X: Tensor> {
     len: usize,
 }
 
-impl<M: Backward<X> + Default, X: Tensor> Shard<M, X> {
+impl<M: Backward<X> + Zeros, X: Tensor> Shard<M, X> {
     fn new() -> Self {
-        Self { workspace: Workspace::new(), grad: Box::default(), loss: X::Elem::zero(), len: 0 }
+        Self { workspace: Workspace::new(), grad: Box::new(M::zeros()), loss: X::Elem::zero(), len: 0 }
     }
 }
 
@@ -116,7 +116,7 @@ pub struct ThreadedWorkspace<M: Backward<X>, X: Tensor> {
     shards: Vec<Shard<M, X>>,
 }
 
-impl<M: Backward<X> + Default, X: Tensor> ThreadedWorkspace<M, X> {
+impl<M: Backward<X> + Zeros, X: Tensor> ThreadedWorkspace<M, X> {
     /// Buffers for `threads` shards (at least one). Two shards on two cores is the point of
     /// the feature; more shards than cores only adds overhead.
     pub fn new(threads: usize) -> Self {
@@ -210,8 +210,9 @@ fn run<M, X, L>(
 
 /// What a team's threads share for one `fit_threaded` call.
 struct Shared<'d, M: Backward<X>, X: Tensor, L: Loss<M::Out>> {
-    /// Read by every thread during a step, written by the optimizer between steps.
-    model: RwLock<M>,
+    /// Read by every thread during a step, written by the optimizer between steps. The
+    /// caller's model itself, borrowed: it is never moved, so a panic leaves it in place.
+    model: RwLock<&'d mut M>,
     /// The training data; a step names its samples by index.
     xs: &'d [X],
     targets: &'d [L::Target],
@@ -328,7 +329,23 @@ pub(crate) struct Team<'s, 'd, M: Backward<X>, X: Tensor, L: Loss<M::Out>> {
     helpers: Vec<std::thread::Thread>,
 }
 
-impl<M, X, L> Team<'_, '_, M, X, L>
+/// The model, write-locked between steps.
+pub(crate) struct ModelGuard<'g, 'd, M>(std::sync::RwLockWriteGuard<'g, &'d mut M>);
+
+impl<M> core::ops::Deref for ModelGuard<'_, '_, M> {
+    type Target = M;
+    fn deref(&self) -> &M {
+        &self.0
+    }
+}
+
+impl<M> core::ops::DerefMut for ModelGuard<'_, '_, M> {
+    fn deref_mut(&mut self) -> &mut M {
+        &mut self.0
+    }
+}
+
+impl<'d, M, X, L> Team<'_, 'd, M, X, L>
 where
     X: Tensor,
     M: Backward<X>,
@@ -336,8 +353,8 @@ where
     L::Target: Clone,
 {
     /// The model, between steps (the helpers are waiting and hold no lock).
-    pub(crate) fn model_mut(&mut self) -> std::sync::RwLockWriteGuard<'_, M> {
-        self.shared.model.write().unwrap_or_else(PoisonError::into_inner)
+    pub(crate) fn model_mut(&mut self) -> ModelGuard<'_, 'd, M> {
+        ModelGuard(self.shared.model.write().unwrap_or_else(PoisonError::into_inner))
     }
 
     /// One step on the samples at `indices` (of the data the team was made with): the mean
@@ -402,13 +419,13 @@ pub(crate) fn with_team<M, X, L, R>(
 ) -> R
 where
     X: Tensor + Send + Sync,
-    M: Backward<X> + Default + Send + Sync,
+    M: Backward<X> + Zeros + Send + Sync,
     M::Out: Send,
     L: Loss<M::Out> + Sync,
     L::Target: Clone + Send + Sync,
 {
     let shared = Shared {
-        model: RwLock::new(core::mem::take(model)),
+        model: RwLock::new(model),
         xs,
         targets,
         indices: RwLock::new(Vec::new()),
@@ -421,7 +438,7 @@ where
         stop: AtomicBool::new(false),
         failed: AtomicBool::new(false),
     };
-    let result = std::thread::scope(|scope| {
+    std::thread::scope(|scope| {
         let shared = &shared;
         let helpers = (1..shared.shards.len())
             .map(|i| scope.spawn(move || helper(shared, i)).thread().clone())
@@ -433,7 +450,5 @@ where
             helper.unpark();
         }
         result
-    });
-    *model = shared.model.into_inner().unwrap_or_else(PoisonError::into_inner);
-    result
+    })
 }

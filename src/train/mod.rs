@@ -26,6 +26,7 @@ mod order;
 mod stats;
 mod step;
 mod trainer;
+mod update;
 mod validation;
 
 pub use error::TrainError;

@@ -6,16 +6,33 @@ use super::clock::Clock;
 use super::metrics::predicted_class;
 use super::order::Order;
 use super::step::{Batch, Step};
+use super::update::Undo;
 use super::validation::validate;
 use super::{AsClass, EpochStats, TrainError};
 use crate::init::SeedRng;
-use crate::{Backward, Loss, Optimizer, Scalar, Tensor};
+use crate::{Backward, Loss, Optimizer, Scalar, Tensor, Zeros};
 
 /// Trains a model with an optimizer and a loss: Keras' `compile` + `fit` + `evaluate`.
 ///
 /// Defaults follow Keras' `fit`: 1 epoch, batch size 32, shuffled each epoch (from
 /// [`seed`](Trainer::seed), so runs are reproducible), silent. Examples turn on
 /// [`verbose`](Trainer::verbose) for a progress line per epoch (feature `std`).
+///
+/// # Failure leaves a usable model
+/// Training that cannot be right stops with a [`TrainError`] instead of returning a broken
+/// model. Settings and data are checked before the first step (nothing changes then); during
+/// training, a batch whose loss is NaN or infinite is not applied
+/// ([`NonFiniteLoss`](TrainError::NonFiniteLoss)), and a step that makes a weight NaN or
+/// infinite is undone ([`NonFiniteParams`](TrainError::NonFiniteParams)). Either way `model`
+/// comes back with the weights it had before the failing step (the steps before it stay
+/// applied), and the optimizer's state matches them: untouched for a refused loss, reset (as
+/// new, [`Optimizer::reset`]) for an undone step, whose update it had already absorbed.
+///
+/// # Models
+/// The model type needs [`Zeros`]: the gradient and the undo copy of the weights are zero
+/// values of the model's type, and so is the optimizer's state. Every built-in layer and every
+/// tuple of [`bytemuck::Zeroable`] layers has it; a model in a `Box` (`Big::new_boxed()`) gets
+/// all of them zeroed on the heap, never built on the stack.
 pub struct Trainer<O, L> {
     /// The optimizer; its state persists across `fit` calls.
     pub optimizer: O,
@@ -34,13 +51,15 @@ impl<O, L> Trainer<O, L> {
         Self { optimizer, loss, epochs: 1, batch_size: 32, shuffle: true, seed: 0, verbose: false }
     }
 
-    /// Passes over the data per `fit` call.
+    /// Passes over the data per `fit` call (at least 1: `fit` refuses 0 with
+    /// [`TrainError::ZeroEpochs`]).
     pub const fn epochs(mut self, epochs: usize) -> Self {
         self.epochs = epochs;
         self
     }
 
-    /// Samples per gradient step (the last batch of an epoch may be smaller).
+    /// Samples per gradient step (the last batch of an epoch may be smaller; at least 1: `fit`
+    /// refuses 0 with [`TrainError::ZeroBatchSize`]).
     pub const fn batch_size(mut self, batch_size: usize) -> Self {
         self.batch_size = batch_size;
         self
@@ -71,7 +90,7 @@ impl<O, L> Trainer<O, L> {
     pub fn fit<M, X>(&mut self, model: &mut M, xs: &[X], targets: &[L::Target]) -> Result<EpochStats, TrainError>
     where
         X: Tensor,
-        M: Backward<X> + Default,
+        M: Backward<X> + Zeros,
         L: Loss<M::Out>,
         L::Target: AsClass + Clone,
         O: Optimizer<M>,
@@ -94,7 +113,7 @@ impl<O, L> Trainer<O, L> {
     ) -> Result<EpochStats, TrainError>
     where
         X: Tensor,
-        M: Backward<X> + Default,
+        M: Backward<X> + Zeros,
         L: Loss<M::Out>,
         L::Target: AsClass + Clone,
         O: Optimizer<M>,
@@ -106,15 +125,29 @@ impl<O, L> Trainer<O, L> {
     /// stop training early by returning `ControlFlow::Break(())` (or record a history).
     ///
     /// # Errors
-    /// Before the first step: [`TrainError::EmptyDataset`], [`ZeroBatchSize`],
-    /// [`LabelCountMismatch`], [`InvalidLabel`], [`NonFiniteInput`]. During training:
-    /// [`NonFiniteLoss`], naming the epoch and step (that step is not applied).
+    /// Before the first step, with nothing changed: [`ZeroBatchSize`], [`ZeroEpochs`],
+    /// [`InvalidHyperParameter`] (the optimizer's
+    /// [`check_hyperparameters`](Optimizer::check_hyperparameters), then the loss's),
+    /// [`TrainError::EmptyDataset`], [`LabelCountMismatch`], [`InvalidLabel`],
+    /// [`NonFiniteInput`]. During training, naming the epoch and step: [`NonFiniteLoss`] (that
+    /// step is not applied) and [`NonFiniteParams`] (that step is undone and the optimizer
+    /// reset); see [Failure leaves a usable model](Trainer#failure-leaves-a-usable-model).
+    ///
+    /// # Allocation
+    /// Two values of the model type, made with [`Zeros`] once per call: the gradient and the
+    /// undo copy of the weights (zeroed on the heap for a boxed model; on the stack, like the
+    /// model, otherwise). The optimizer's state, on its first step. With feature `alloc`, the
+    /// batch buffers (the gathered samples and the batched kernels' workspace), grown on the
+    /// first step; without it, nothing else.
     ///
     /// [`ZeroBatchSize`]: TrainError::ZeroBatchSize
+    /// [`ZeroEpochs`]: TrainError::ZeroEpochs
+    /// [`InvalidHyperParameter`]: TrainError::InvalidHyperParameter
     /// [`LabelCountMismatch`]: TrainError::LabelCountMismatch
     /// [`InvalidLabel`]: TrainError::InvalidLabel
     /// [`NonFiniteInput`]: TrainError::NonFiniteInput
     /// [`NonFiniteLoss`]: TrainError::NonFiniteLoss
+    /// [`NonFiniteParams`]: TrainError::NonFiniteParams
     pub fn fit_with<M, X>(
         &mut self,
         model: &mut M,
@@ -125,7 +158,7 @@ impl<O, L> Trainer<O, L> {
     ) -> Result<EpochStats, TrainError>
     where
         X: Tensor,
-        M: Backward<X> + Default,
+        M: Backward<X> + Zeros,
         L: Loss<M::Out>,
         L::Target: AsClass + Clone,
         O: Optimizer<M>,
@@ -159,7 +192,7 @@ impl<O, L> Trainer<O, L> {
     ) -> Result<EpochStats, TrainError>
     where
         X: Tensor + Send + Sync,
-        M: Backward<X> + Default + Send + Sync,
+        M: Backward<X> + Zeros + Send + Sync,
         M::Out: Send,
         L: Loss<M::Out> + Clone + Send + Sync,
         L::Target: AsClass + Clone + Send + Sync,
@@ -184,7 +217,7 @@ impl<O, L> Trainer<O, L> {
     ) -> Result<EpochStats, TrainError>
     where
         X: Tensor,
-        M: Backward<X> + Default,
+        M: Backward<X> + Zeros,
         L: Loss<M::Out>,
         L::Target: AsClass + Clone,
         O: Optimizer<M>,
@@ -193,13 +226,19 @@ impl<O, L> Trainer<O, L> {
         if self.batch_size == 0 {
             return Err(TrainError::ZeroBatchSize);
         }
+        if self.epochs == 0 {
+            return Err(TrainError::ZeroEpochs);
+        }
+        self.optimizer.check_hyperparameters()?;
+        self.loss.check_hyperparameters()?;
         validate(&self.loss, xs, targets)?;
         if let Some((vx, vt)) = validation {
             validate(&self.loss, vx, vt)?;
         }
         let n = xs.len();
         let mut rng = SeedRng::seed(self.seed);
-        let mut grad = M::default();
+        let mut grad = M::zeros();
+        let mut undo = Undo::<M>::new();
         let mut last = EpochStats::default();
         for epoch in 1..=self.epochs {
             let clock = Clock::start();
@@ -215,7 +254,9 @@ impl<O, L> Trainer<O, L> {
                 if !loss.is_finite() {
                     return Err(TrainError::NonFiniteLoss { epoch, step });
                 }
-                self.optimizer.step(&mut *batch.model(), &grad);
+                if undo.update::<X::Elem, O>(&mut self.optimizer, &mut batch.model(), &grad).is_err() {
+                    return Err(TrainError::NonFiniteParams { epoch, step });
+                }
                 loss_sum += loss * (end - start) as f64;
                 correct += hits;
                 start = end;
@@ -248,8 +289,9 @@ impl<O, L> Trainer<O, L> {
     /// Mean loss and accuracy of `model` on the given data (Keras' `evaluate`).
     ///
     /// # Errors
-    /// [`TrainError::EmptyDataset`], [`TrainError::LabelCountMismatch`],
-    /// [`TrainError::InvalidLabel`] or [`TrainError::NonFiniteInput`].
+    /// [`TrainError::InvalidHyperParameter`] (the loss's), [`TrainError::EmptyDataset`],
+    /// [`TrainError::LabelCountMismatch`], [`TrainError::InvalidLabel`] or
+    /// [`TrainError::NonFiniteInput`].
     pub fn evaluate<M, X>(&self, model: &M, xs: &[X], targets: &[L::Target]) -> Result<EpochStats, TrainError>
     where
         X: Tensor,
@@ -259,6 +301,7 @@ impl<O, L> Trainer<O, L> {
     {
         // A miswired model (Flatten → Dense) fails to build here, at the caller's `fit` line.
         let () = <M as crate::Layer<X>>::CHECK;
+        self.loss.check_hyperparameters()?;
         validate(&self.loss, xs, targets)?;
         let (mut loss, mut correct) = (0.0f64, 0usize);
         for (x, t) in xs.iter().zip(targets) {
@@ -334,16 +377,32 @@ mod tests {
     }
 
     #[test]
-    fn a_diverging_loss_stops_training_and_names_the_step() {
+    fn a_diverging_step_is_undone_and_named_with_or_without_alloc() {
+        // Runs the batched path with `alloc` and the per-sample path without. A learning rate
+        // of 1e300 is +∞ in f32: the first step, whose loss is finite, makes every weight ±∞
+        // (or NaN, ∞·0, where the gradient is 0).
         let (xs, labels) = data();
         let mut model: Net = Params::init(&mut SeedRng::seed(2));
-        // A learning rate of 1e30 overflows the weights within a few steps.
-        let mut trainer = Trainer::new(crate::optim::Sgd::new(1e30), SparseCategoricalCrossentropy::from_logits())
+        let before = model.clone();
+        let mut trainer = Trainer::new(crate::optim::Sgd::new(1e300), SparseCategoricalCrossentropy::from_logits())
             .epochs(5)
             .batch_size(4);
-        match trainer.fit(&mut model, &xs, &labels) {
-            Err(TrainError::NonFiniteLoss { epoch, step }) => assert!(epoch >= 1 && (1..=4).contains(&step)),
-            other => panic!("expected NonFiniteLoss, got {other:?}"),
-        }
+        assert_eq!(trainer.fit(&mut model, &xs, &labels), Err(TrainError::NonFiniteParams { epoch: 1, step: 1 }));
+        assert_eq!(model, before);
+    }
+
+    #[test]
+    fn settings_that_cannot_be_right_are_refused_with_or_without_alloc() {
+        let (xs, labels) = data();
+        let mut model: Net = Params::init(&mut SeedRng::seed(2));
+        let before = model.clone();
+        let mut nan = Trainer::new(Adam::new(f64::NAN), SparseCategoricalCrossentropy::default());
+        assert!(matches!(
+            nan.fit(&mut model, &xs, &labels),
+            Err(TrainError::InvalidHyperParameter(e)) if e.name == "learning_rate"
+        ));
+        let mut none = Trainer::new(Adam::new(0.01), SparseCategoricalCrossentropy::default()).epochs(0);
+        assert_eq!(none.fit(&mut model, &xs, &labels), Err(TrainError::ZeroEpochs));
+        assert_eq!(model, before);
     }
 }
