@@ -3,15 +3,17 @@
 Copy this file next to your training code (its only dependencies are numpy and safetensors, plus
 keras or torch for the matching function) and call one of:
 
-    keras_to_safetensors(model, "weights.safetensors")   # a keras.Sequential
+    keras_to_safetensors(model, "weights.safetensors")   # a keras.Sequential or functional Model
     torch_to_safetensors(model, "weights.safetensors")   # a torch.nn.Sequential
 
 Layer numbering
 ---------------
 A model is a sequence of layers numbered k = 0, 1, 2, ... in the typed-nn sense: Dense/Linear,
-Conv2D/Conv2d, pooling and Flatten each take an index, parameterless ones included, but an
-activation function does not, because in typed-nn an activation is part of its Dense/Conv2D
-layer. Each parameter is written as the tensor `{k}.{param}`. Example (the seed-2 model):
+Conv2D/Conv2d, pooling, Flatten, BatchNormalization, Dropout and Keras' stand-alone activation
+layers (Activation, ReLU, ...; typed-nn's ActivationLayer) each take an index, parameterless
+ones included, but an activation *function* does not, because in typed-nn an activation given
+to a Dense/Conv2D is part of that layer (so PyTorch's activation modules take no index). Each
+parameter is written as the tensor `{k}.{param}`. Example (the seed-2 model):
 
     typed-nn / Keras                         PyTorch                      k   tensors
     Conv2D(32, 3x3, sigmoid)                 nn.Conv2d(1, 32, 3)          0   0.kernel / 0.weight, 0.bias
@@ -21,11 +23,18 @@ layer. Each parameter is written as the tensor `{k}.{param}`. Example (the seed-
     Dense(10, softmax)                       nn.Linear(5408, 10)          3   3.kernel / 3.weight, 3.bias
                                              nn.Softmax(dim=1)            -   (no index)
 
+Keras functional models (keras.Model built from keras.Input, with Add layers for residual
+blocks) are numbered by their position in `model.layers`, leaving out the InputLayer, which
+is where typed-nn's `Residual` numbers its layers (its docs give the rule: by depth in the
+graph, the shortcut's layer first on a tie, then the Add).
+
 Layouts (written exactly as the framework holds them, float32 unless asked otherwise)
 -------------------------------------------------------------------------------------
 Keras convention, `{k}.kernel` and `{k}.bias`:
     Dense kernel   (in, out)
     Conv2D kernel  (kh, kw, in, out)
+    BatchNormalization: `{k}.gamma`, `{k}.beta`, `{k}.moving_mean`, `{k}.moving_variance`,
+                   each (channels,)
 PyTorch convention, `{k}.weight` and `{k}.bias`:
     Linear weight  (out, in)
     Conv2d weight  (out, in, kh, kw)
@@ -52,6 +61,7 @@ import numpy as np
 __all__ = [
     "keras_to_safetensors",
     "torch_to_safetensors",
+    "keras_layers",
     "keras_tensors",
     "torch_tensors",
     "torch_layer_indices",
@@ -61,32 +71,38 @@ __all__ = [
 TORCH_LAYER_TYPES = ("Linear", "Conv2d", "MaxPool2d", "AvgPool2d", "Flatten", "AdaptiveAvgPool2d")
 # PyTorch layer types whose parameters are written (Linear and Conv2d: `weight` and `bias`).
 TORCH_PARAM_TYPES = ("Linear", "Conv2d")
-# Keras layers that are activation functions on their own: typed-nn has no such layer (the
-# activation belongs to its Dense/Conv2D), so they would shift every later index.
-KERAS_ACTIVATION_LAYERS = ("Activation", "ReLU", "Softmax", "LeakyReLU", "ELU", "PReLU")
+# The weight names typed-nn's layers have (Keras' own names).
+KERAS_WEIGHT_NAMES = ("kernel", "bias", "gamma", "beta", "moving_mean", "moving_variance")
+
+
+def keras_layers(model):
+    """Returns the layers of a keras.Sequential or functional keras.Model in typed-nn's
+    numbering: `model.layers` without the InputLayer (a Sequential does not list it, a
+    functional model does, first)."""
+    import keras
+
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"expected a keras.Sequential or keras.Model, got {type(model).__name__}")
+    return [layer for layer in model.layers if type(layer).__name__ != "InputLayer"]
 
 
 def keras_tensors(model):
-    """Returns {`{k}.kernel` / `{k}.bias`: float32 numpy array} for a keras.Sequential.
+    """Returns {`{k}.{weight}`: float32 numpy array} for a keras.Sequential or a functional
+    keras.Model.
 
-    k is the layer's index in `model.layers` (the Input is not a layer there). Keras' numbering
-    already matches typed-nn's, since a Keras Dense/Conv2D carries its activation; a standalone
-    activation layer (keras.layers.Activation, ReLU, Softmax, ...) would not, and raises
-    ValueError: pass the activation to the preceding layer instead. Layouts: Dense kernel
-    (in, out), Conv2D kernel (kh, kw, in, out), bias (out,).
+    k is the layer's index in `model.layers` without the InputLayer (see keras_layers); every
+    layer counts, parameterless ones and stand-alone activation layers included, as in
+    typed-nn. Weight names are Keras': `kernel` and `bias` (Dense kernel (in, out), Conv2D
+    kernel (kh, kw, in, out), bias (out,)), and for BatchNormalization `gamma`, `beta`,
+    `moving_mean`, `moving_variance` (each (channels,); the last two are non-trainable and
+    written too). A weight of another name raises ValueError.
     """
     import keras
 
-    if not isinstance(model, keras.Sequential):
-        raise TypeError(f"expected a keras.Sequential, got {type(model).__name__}")
     tensors = {}
-    for k, layer in enumerate(model.layers):
-        if type(layer).__name__ in KERAS_ACTIVATION_LAYERS:
-            raise ValueError(
-                f"layer {k} ({type(layer).__name__}) is a standalone activation; typed-nn has no "
-                "such layer: give the activation to the preceding Dense/Conv2D instead")
+    for k, layer in enumerate(keras_layers(model)):
         for v in layer.weights:
-            if v.name not in ("kernel", "bias"):
+            if v.name not in KERAS_WEIGHT_NAMES:
                 raise ValueError(f"layer {k} ({type(layer).__name__}): unsupported weight {v.name!r}")
             w = np.asarray(keras.ops.convert_to_numpy(v.value), dtype=np.float32)
             tensors[f"{k}.{v.name}"] = np.ascontiguousarray(w)
@@ -94,7 +110,7 @@ def keras_tensors(model):
 
 
 def keras_to_safetensors(model, path, metadata=None):
-    """Writes a keras.Sequential's weights to `path` as `{k}.kernel` / `{k}.bias`, float32.
+    """Writes a Keras model's weights to `path` as `{k}.kernel`, `{k}.bias`, ..., float32.
 
     See keras_tensors for the numbering and layouts. Uses safetensors.numpy.save_file.
     `metadata` is an optional {str: str}. Returns the dict of tensors written.

@@ -98,6 +98,37 @@ impl<const CI: usize, const CO: usize, const K: usize, A, const S: usize, P, T: 
     }
 }
 
+impl<const C: usize, T: Scalar> NewBoxed for crate::BatchNormalization<C, T> {
+    fn new_boxed() -> Box<Self> {
+        zeroed_box()
+    }
+}
+
+impl<const PERMILLE: usize> NewBoxed for crate::Dropout<PERMILLE> {
+    fn new_boxed() -> Box<Self> {
+        zeroed_box()
+    }
+}
+
+impl<A> NewBoxed for crate::ActivationLayer<A> {
+    fn new_boxed() -> Box<Self> {
+        zeroed_box()
+    }
+}
+
+impl NewBoxed for crate::Skip {
+    fn new_boxed() -> Box<Self> {
+        zeroed_box()
+    }
+}
+
+/// A residual block of `Zeroable` parts (each built-in layer is; so is a tuple of up to 8).
+impl<F: Zeroable, S: Zeroable> NewBoxed for crate::Residual<F, S> {
+    fn new_boxed() -> Box<Self> {
+        zeroed_box()
+    }
+}
+
 /// The parameterless layers: a zero-sized box.
 macro_rules! new_boxed_unit {
     ($($Layer:ident $(<$P:ident>)?),*) => {$(
@@ -211,11 +242,33 @@ impl<X: crate::Tensor, L: crate::Backward<X>> crate::Backward<X> for Box<L> {
 
 impl<T: Scalar, L: Params<T>> Params<T> for Box<L> {
     const PARAMS: usize = L::PARAMS;
+    const STATE: usize = L::STATE;
     fn params(&self) -> impl Iterator<Item = &[T]> {
         (**self).params()
     }
     fn params_mut(&mut self) -> impl Iterator<Item = &mut [T]> {
         (**self).params_mut()
+    }
+    fn state(&self) -> impl Iterator<Item = &[T]> {
+        (**self).state()
+    }
+    fn state_mut(&mut self) -> impl Iterator<Item = &mut [T]> {
+        (**self).state_mut()
+    }
+    fn describe_state(walk: &mut crate::params::ParamWalk, visit: &mut impl FnMut(&crate::params::ParamSpec)) {
+        L::describe_state(walk, visit);
+    }
+    fn visit_tensors(&self, _: Seal, visit: &mut impl FnMut(&[T])) {
+        (**self).visit_tensors(Seal, visit);
+    }
+    fn visit_tensors_mut(&mut self, _: Seal, visit: &mut impl FnMut(&mut [T])) {
+        (**self).visit_tensors_mut(Seal, visit);
+    }
+    fn image_runs(_: Seal, visit: &mut impl FnMut(usize, bool)) {
+        L::image_runs(Seal, visit);
+    }
+    fn update_state(&mut self, _: Seal, grad: &Self) {
+        (**self).update_state(Seal, &**grad);
     }
     fn init_params<R: Rng + ?Sized>(&mut self, rng: &mut R) {
         (**self).init_params(rng);

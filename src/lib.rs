@@ -34,6 +34,7 @@ pub mod batch;
 pub mod boxed;
 #[cfg(feature = "alloc")]
 pub mod data;
+pub mod fold;
 #[cfg(feature = "proptest")]
 pub mod gradcheck;
 pub mod guide;
@@ -65,7 +66,10 @@ pub use batch::BatchError;
 pub use batch::ForwardBatch;
 #[cfg(feature = "alloc")]
 pub use boxed::NewBoxed;
-pub use layer::{AvgPool2D, Backward, Conv2D, Dense, Flatten, GlobalAvgPool2D, Layer, MaxPool2D, Same, Valid};
+pub use layer::{
+    ActivationLayer, AvgPool2D, Backward, BatchNormalization, Conv2D, Dense, Dropout, Flatten, GlobalAvgPool2D, Layer,
+    MaxPool2D, Residual, Same, Skip, Valid,
+};
 pub use loss::Loss;
 pub use optim::Optimizer;
 pub use params::Params;

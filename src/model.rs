@@ -223,6 +223,7 @@ macro_rules! tuple_model {
 
         impl<T: Scalar, $L0: Params<T>, $($L: Params<T>,)* $Z: Params<T>> Params<T> for ($L0, $($L,)* $Z,) {
             const PARAMS: usize = $L0::PARAMS $(+ $L::PARAMS)* + $Z::PARAMS;
+            const STATE: usize = $L0::STATE $(+ $L::STATE)* + $Z::STATE;
 
             fn params(&self) -> impl Iterator<Item = &[T]> {
                 self.0.params()$(.chain(self.$i.params()))*.chain(self.$iz.params())
@@ -230,6 +231,44 @@ macro_rules! tuple_model {
 
             fn params_mut(&mut self) -> impl Iterator<Item = &mut [T]> {
                 self.0.params_mut()$(.chain(self.$i.params_mut()))*.chain(self.$iz.params_mut())
+            }
+
+            fn state(&self) -> impl Iterator<Item = &[T]> {
+                self.0.state()$(.chain(self.$i.state()))*.chain(self.$iz.state())
+            }
+
+            fn state_mut(&mut self) -> impl Iterator<Item = &mut [T]> {
+                self.0.state_mut()$(.chain(self.$i.state_mut()))*.chain(self.$iz.state_mut())
+            }
+
+            fn describe_state(walk: &mut ParamWalk, visit: &mut impl FnMut(&ParamSpec)) {
+                $L0::describe_state(walk, visit);
+                $($L::describe_state(walk, visit);)*
+                $Z::describe_state(walk, visit);
+            }
+
+            fn visit_tensors(&self, _: Seal, visit: &mut impl FnMut(&[T])) {
+                self.0.visit_tensors(Seal, visit);
+                $(self.$i.visit_tensors(Seal, visit);)*
+                self.$iz.visit_tensors(Seal, visit);
+            }
+
+            fn visit_tensors_mut(&mut self, _: Seal, visit: &mut impl FnMut(&mut [T])) {
+                self.0.visit_tensors_mut(Seal, visit);
+                $(self.$i.visit_tensors_mut(Seal, visit);)*
+                self.$iz.visit_tensors_mut(Seal, visit);
+            }
+
+            fn image_runs(_: Seal, visit: &mut impl FnMut(usize, bool)) {
+                $L0::image_runs(Seal, visit);
+                $($L::image_runs(Seal, visit);)*
+                $Z::image_runs(Seal, visit);
+            }
+
+            fn update_state(&mut self, _: Seal, grad: &Self) {
+                self.0.update_state(Seal, &grad.0);
+                $(self.$i.update_state(Seal, &grad.$i);)*
+                self.$iz.update_state(Seal, &grad.$iz);
             }
 
             fn init_params<R: Rng + ?Sized>(&mut self, rng: &mut R) {
@@ -334,11 +373,33 @@ impl<X: Tensor, L: Backward<X>> Backward<X> for (L,) {
 
 impl<T: Scalar, L: Params<T>> Params<T> for (L,) {
     const PARAMS: usize = L::PARAMS;
+    const STATE: usize = L::STATE;
     fn params(&self) -> impl Iterator<Item = &[T]> {
         self.0.params()
     }
     fn params_mut(&mut self) -> impl Iterator<Item = &mut [T]> {
         self.0.params_mut()
+    }
+    fn state(&self) -> impl Iterator<Item = &[T]> {
+        self.0.state()
+    }
+    fn state_mut(&mut self) -> impl Iterator<Item = &mut [T]> {
+        self.0.state_mut()
+    }
+    fn describe_state(walk: &mut ParamWalk, visit: &mut impl FnMut(&ParamSpec)) {
+        L::describe_state(walk, visit);
+    }
+    fn visit_tensors(&self, _: Seal, visit: &mut impl FnMut(&[T])) {
+        self.0.visit_tensors(Seal, visit);
+    }
+    fn visit_tensors_mut(&mut self, _: Seal, visit: &mut impl FnMut(&mut [T])) {
+        self.0.visit_tensors_mut(Seal, visit);
+    }
+    fn image_runs(_: Seal, visit: &mut impl FnMut(usize, bool)) {
+        L::image_runs(Seal, visit);
+    }
+    fn update_state(&mut self, _: Seal, grad: &Self) {
+        self.0.update_state(Seal, &grad.0);
     }
     fn init_params<R: Rng + ?Sized>(&mut self, rng: &mut R) {
         self.0.init_params(rng);

@@ -24,6 +24,21 @@
 //! assert!(before.iter().zip(&after).all(|(b, a)| (b - a - 0.05).abs() < 1e-6));
 //! assert_eq!(Mlp::PARAMS, 3 * 2 + 2 + 2 * 1 + 1);
 //! ```
+//!
+//! # Non-trainable state
+//! Some layers keep numbers that are part of the model but are not trained by gradient
+//! descent: `BatchNormalization`'s moving mean and variance (Keras' "non-trainable params").
+//! They have a second visitor, [`state`](Params::state) / [`state_mut`](Params::state_mut),
+//! counted by [`STATE`](Params::STATE), empty by default. Optimizers only zip
+//! [`params`](Params::params), so they never touch the state; saving and loading (the byte
+//! image, safetensors) and `summary()` include it.
+//!
+//! The state changes once per training step, after the optimizer step, by [`update_state`]
+//! (the `Trainer` calls it): in a *gradient* value the state slots hold the update that the
+//! batched backward pass computed (for batch normalization, `(1 − momentum)·(batch statistic −
+//! moving statistic)`), and `update_state` adds them to the model's state. A gradient cleared
+//! with [`zero_params`](Params::zero_params) holds no update, so calling it then changes
+//! nothing.
 
 use core::fmt;
 
@@ -62,8 +77,14 @@ pub trait Params<T: Scalar> {
     /// Number of trainable scalars.
     const PARAMS: usize = 0;
 
-    /// Bytes of trainable parameters: `PARAMS · size_of::<T>()`.
-    const PARAM_BYTES: usize = Self::PARAMS * T::BYTES;
+    /// Number of non-trainable scalars (see the [module docs](self#non-trainable-state)):
+    /// the total length of the slices [`state`](Params::state) yields. 0 unless the layer has
+    /// state (`BatchNormalization`: its moving mean and variance, `2·C`).
+    const STATE: usize = 0;
+
+    /// Bytes of all parameters, trainable and not: `(PARAMS + STATE) · size_of::<T>()`, the
+    /// length of the model's [byte image](crate::io::bytes) and its memory for weights.
+    const PARAM_BYTES: usize = (Self::PARAMS + Self::STATE) * T::BYTES;
 
     /// Each parameter tensor as a flat slice, in order.
     fn params(&self) -> impl Iterator<Item = &[T]> {
@@ -76,8 +97,20 @@ pub trait Params<T: Scalar> {
         core::iter::empty()
     }
 
-    /// Re-initialises the parameters in place with Keras' defaults for this layer (for
-    /// `Dense` and `Conv2D`: Glorot-uniform kernels, zero biases).
+    /// Each non-trainable state tensor as a flat slice, in order (see the [module
+    /// docs](self#non-trainable-state)); none by default. Optimizers never see these.
+    fn state(&self) -> impl Iterator<Item = &[T]> {
+        core::iter::empty()
+    }
+
+    /// Each non-trainable state tensor as a flat mutable slice, in the same order as
+    /// [`state`](Params::state).
+    fn state_mut(&mut self) -> impl Iterator<Item = &mut [T]> {
+        core::iter::empty()
+    }
+
+    /// Re-initialises the parameters (and state) in place with Keras' defaults for this layer
+    /// (for `Dense` and `Conv2D`: Glorot-uniform kernels, zero biases).
     fn init_params<R: Rng + ?Sized>(&mut self, rng: &mut R) {
         let _ = rng;
     }
@@ -106,10 +139,14 @@ pub trait Params<T: Scalar> {
         value
     }
 
-    /// Sets every parameter to zero (used to clear accumulated gradients).
+    /// Sets every parameter to zero, and the state too (used to clear accumulated gradients,
+    /// whose state slots hold state updates).
     fn zero_params(&mut self) {
         for p in self.params_mut() {
             p.fill(T::zero());
+        }
+        for s in self.state_mut() {
+            s.fill(T::zero());
         }
     }
 
@@ -124,16 +161,132 @@ pub trait Params<T: Scalar> {
         walk.end_layer(walk.channels());
     }
 
+    /// Describes the state tensors, in [`state`](Params::state) order, like
+    /// [`describe_params`](Params::describe_params) does the parameters, and advances `walk`
+    /// past this layer exactly as `describe_params` does. The default describes none (it runs
+    /// `describe_params` with a visitor that ignores what it is shown).
+    fn describe_state(walk: &mut ParamWalk, visit: &mut impl FnMut(&ParamSpec)) {
+        let _ = visit;
+        Self::describe_params(walk, &mut |_| {});
+    }
+
     /// `Ok` if [`PARAMS`](Params::PARAMS) is the number of values [`params`](Params::params)
-    /// yields; a tuple checks each of its layers and reports the first that disagrees. Called
-    /// through [`check_count`].
+    /// yields, and [`STATE`](Params::STATE) that of [`state`](Params::state); a tuple checks
+    /// each of its layers and reports the first that disagrees. Called through
+    /// [`check_count`].
     #[doc(hidden)]
     fn check_param_count(&self, _: Seal) -> Result<(), ParamCountError> {
+        let layer = core::any::type_name::<Self>();
         let found = self.params().map(<[T]>::len).sum();
-        if found == Self::PARAMS {
-            Ok(())
-        } else {
-            Err(ParamCountError { layer: core::any::type_name::<Self>(), declared: Self::PARAMS, found })
+        if found != Self::PARAMS {
+            return Err(ParamCountError { layer, constant: "PARAMS", declared: Self::PARAMS, found });
+        }
+        let found = self.state().map(<[T]>::len).sum();
+        if found != Self::STATE {
+            return Err(ParamCountError { layer, constant: "STATE", declared: Self::STATE, found });
+        }
+        Ok(())
+    }
+
+    /// Every tensor, trainable or not, layer by layer (each layer's parameters, then its
+    /// state): the order of the byte image. A tuple visits its layers in turn.
+    #[doc(hidden)]
+    fn visit_tensors(&self, _: Seal, visit: &mut impl FnMut(&[T])) {
+        for p in self.params() {
+            visit(p);
+        }
+        for s in self.state() {
+            visit(s);
+        }
+    }
+
+    /// Mutable twin of [`visit_tensors`](Params::visit_tensors), in the same order.
+    #[doc(hidden)]
+    fn visit_tensors_mut(&mut self, _: Seal, visit: &mut impl FnMut(&mut [T])) {
+        for p in self.params_mut() {
+            visit(p);
+        }
+        for s in self.state_mut() {
+            visit(s);
+        }
+    }
+
+    /// The byte image's values in runs, in [`visit_tensors`](Params::visit_tensors) order:
+    /// `visit(len, non_negative)` for each run, `non_negative` when the loaders must refuse a
+    /// negative value there (a variance). The default is one unconstrained run.
+    #[doc(hidden)]
+    fn image_runs(_: Seal, visit: &mut impl FnMut(usize, bool)) {
+        visit(Self::PARAMS + Self::STATE, false);
+    }
+
+    /// Applies the state update a training step left in `grad` (see [`update_state`]). The
+    /// default adds `grad`'s state to this value's; a tuple updates each of its layers.
+    #[doc(hidden)]
+    fn update_state(&mut self, _: Seal, grad: &Self)
+    where
+        Self: Sized,
+    {
+        for (s, g) in self.state_mut().zip(grad.state()) {
+            for (s, &g) in s.iter_mut().zip(g) {
+                *s += g;
+            }
+        }
+    }
+}
+
+/// Applies, once, the state update that a batched training step left in `grad`: for
+/// `BatchNormalization`, the moving averages `moving ← moving·momentum + batch·(1 − momentum)`
+/// of the batch statistics the step normalised with; for `Dropout`, a new set of masks for the
+/// next step. Models without such layers are unchanged.
+///
+/// The `Trainer` calls it after every optimizer step. Call it yourself in a training loop of
+/// your own, after each step, with the gradient of that step (before clearing it).
+///
+/// # Examples
+/// ```
+/// use typed_nn::prelude::*;
+/// use typed_nn::layer::BatchNormalization;
+/// use typed_nn::params::update_state;
+///
+/// type Net = (Dense<2, 3>, BatchNormalization<3>, Dense<3, 1>);
+/// let mut model: Net = Net::init(&mut SeedRng::seed(0));
+/// let xs = [Vector::from([1.0, 2.0]), Vector::from([-1.0, 0.5]), Vector::from([0.0, -2.0])];
+/// let ys = [Vector::from([1.0]), Vector::from([0.0]), Vector::from([0.5])];
+/// let mut grad = Net::default();
+/// value_and_grad_batch(&model, &xs, &ys, &MeanSquaredError, &mut grad, &mut Workspace::new())?;
+/// Sgd::new(0.1).step(&mut model, &grad);
+/// update_state(&mut model, &grad);
+/// // The moving mean moved 1% of the way from 0 toward the batch mean of the first layer's outputs.
+/// assert!(model.1.moving_mean.iter().any(|&m| m != 0.0));
+/// # Ok::<(), BatchError>(())
+/// ```
+///
+/// # Panics
+/// Never.
+///
+/// # Allocation
+/// None.
+pub fn update_state<T: Scalar, M: Params<T>>(model: &mut M, grad: &M) {
+    model.update_state(Seal, grad);
+}
+
+/// `into`'s state times `weight`: the threaded training step averages its shards' state
+/// updates, weighted by their sizes.
+#[cfg(feature = "threads")]
+pub(crate) fn scale_state<T: Scalar, M: Params<T>>(into: &mut M, weight: T) {
+    for s in into.state_mut() {
+        for s in s.iter_mut() {
+            *s *= weight;
+        }
+    }
+}
+
+/// Adds `weight ×` `from`'s state to `into`'s (see [`scale_state`]).
+#[cfg(feature = "threads")]
+pub(crate) fn add_state<T: Scalar, M: Params<T>>(into: &mut M, from: &M, weight: T) {
+    for (s, f) in into.state_mut().zip(from.state()) {
+        for (s, &f) in s.iter_mut().zip(f) {
+            *s += weight * f;
         }
     }
 }
@@ -174,22 +327,26 @@ pub fn check_count<T: Scalar, M: Params<T> + ?Sized>(model: &M) -> Result<(), Pa
 }
 
 /// A layer whose [`Params::PARAMS`] is not the number of values its
-/// [`params`](Params::params) yields (see [`check_count`]).
+/// [`params`](Params::params) yields, or whose [`Params::STATE`] is not that of its
+/// [`state`](Params::state) (see [`check_count`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ParamCountError {
     /// The layer's Rust type, as `core::any::type_name` spells it.
     pub layer: &'static str,
-    /// Its `PARAMS`.
+    /// Which count is wrong: `"PARAMS"` or `"STATE"`.
+    pub constant: &'static str,
+    /// Its `PARAMS` (or `STATE`).
     pub declared: usize,
-    /// The values its `params()` yields.
+    /// The values its `params()` (or `state()`) yields.
     pub found: usize,
 }
 
 impl fmt::Display for ParamCountError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (constant, visitor) = if self.constant == "STATE" { ("STATE", "state") } else { ("PARAMS", "params") };
         write!(
             f,
-            "`{}` declares PARAMS = {} but its params() yields {} values; set PARAMS to the total length of the slices params() returns",
+            "`{}` declares {constant} = {} but its {visitor}() yields {} values; set {constant} to the total length of the slices {visitor}() returns",
             self.layer, self.declared, self.found
         )
     }
@@ -203,7 +360,8 @@ pub struct ParamSpec {
     /// Index of the layer in the model, counting parameterless layers (Keras' `model.layers`
     /// numbering).
     pub layer: usize,
-    /// `"kernel"` or `"bias"` (Keras' names).
+    /// The tensor's Keras name: `"kernel"`, `"bias"`, `"gamma"`, `"beta"`, `"moving_mean"`,
+    /// `"moving_variance"`.
     pub name: &'static str,
     /// Its shape and layout.
     pub shape: ParamShape,
@@ -301,6 +459,19 @@ impl ParamWalk {
     /// [`channels()`](ParamWalk::channels)).
     pub fn end_layer(&mut self, channels: Option<usize>) {
         self.layer += 1;
+        self.channels = channels;
+        self.flattened = Flattened::No;
+    }
+
+    /// The same position in the model, counting layers from 0 again: a residual block walks
+    /// each of its branches this way, then numbers their layers in Keras' order.
+    pub(crate) const fn restart(&self) -> Self {
+        Self { layer: 0, ..*self }
+    }
+
+    /// Moves past `layers` layers whose last output has `channels` channels.
+    pub(crate) fn skip(&mut self, layers: usize, channels: Option<usize>) {
+        self.layer += layers;
         self.channels = channels;
         self.flattened = Flattened::No;
     }

@@ -19,13 +19,17 @@ pub use crate::batch::BatchError;
 pub use crate::batch::ForwardBatch;
 #[cfg(feature = "alloc")]
 pub use crate::boxed::NewBoxed;
+pub use crate::fold::FoldBatchNorm;
 pub use crate::init::SeedRng;
 #[allow(deprecated)]
 pub use crate::init::SmallRng;
 pub use crate::io::{BytesError, ParamBytes};
 #[cfg(feature = "std")]
 pub use crate::io::{LoadError, LoadOptions, Safetensors};
-pub use crate::layer::{AvgPool2D, Backward, Conv2D, Dense, Flatten, GlobalAvgPool2D, Layer, MaxPool2D, Same, Valid};
+pub use crate::layer::{
+    ActivationLayer, AvgPool2D, Backward, BatchNormalization, Conv2D, Dense, Dropout, Flatten, GlobalAvgPool2D, Layer,
+    MaxPool2D, Residual, Same, Skip, Valid,
+};
 pub use crate::loss::{
     BinaryCrossentropy, CategoricalCrossentropy, Loss, MeanSquaredError, SparseCategoricalCrossentropy,
 };

@@ -19,7 +19,7 @@ mod row {
         pub class: &'static str,
         /// Output shape without the batch axis (`[26, 26, 32]`).
         pub output_shape: &'static [usize],
-        /// Trainable parameters.
+        /// Parameters, trainable and not (Keras' "Param #").
         pub params: usize,
     }
 }
@@ -113,7 +113,10 @@ const WIDTHS: [usize; 3] = [33, 24, 15];
 impl<M: Layer<In>, In: Tensor> Display for SummaryTable<'_, M, In> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let () = <M as Layer<In>>::CHECK;
-        f.write_str("Model: \"sequential\"\n")?;
+        // A Keras model with an `Add` layer is a functional one (Keras prints its name).
+        let mut functional = false;
+        M::summary_rows(Seal, &mut |row| functional |= row.class == "Add");
+        f.write_str(if functional { "Model: \"functional\"\n" } else { "Model: \"sequential\"\n" })?;
         border(f, '┏', '━', '┳', '┓')?;
         f.write_str("┃")?;
         cell(f, WIDTHS[0], "Layer (type)", false)?;
@@ -148,11 +151,11 @@ impl<M: Layer<In>, In: Tensor> Display for SummaryTable<'_, M, In> {
         if let Err(e) = crate::params::check_count(self.model) {
             return writeln!(f, " Error: the parameter counts are wrong: {e}");
         }
-        let total = M::PARAMS;
-        let bytes = total * <In::Elem as Scalar>::BYTES;
-        writeln!(f, " Total params: {} ({})", Thousands(total), Memory(bytes))?;
-        writeln!(f, " Trainable params: {} ({})", Thousands(total), Memory(bytes))?;
-        writeln!(f, " Non-trainable params: 0 ({})", Memory(0))
+        let bytes = |n: usize| Memory(n * <In::Elem as Scalar>::BYTES);
+        let (total, trainable, state) = (M::PARAMS + M::STATE, M::PARAMS, M::STATE);
+        writeln!(f, " Total params: {} ({})", Thousands(total), bytes(total))?;
+        writeln!(f, " Trainable params: {} ({})", Thousands(trainable), bytes(trainable))?;
+        writeln!(f, " Non-trainable params: {} ({})", Thousands(state), bytes(state))
     }
 }
 

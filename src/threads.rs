@@ -94,15 +94,23 @@ impl<M: Backward<X>, X: Tensor> Shard<M, X> {
         (xs.len(), batch_loss_sum(model, xs, targets, loss, scale, grad, workspace))
     }
 
-    /// Adds this shard's gradient into `grad`.
-    fn add_grad_into(&self, grad: &mut M) {
+    /// Adds this shard's gradient into `grad`, and its state update (batch normalisation's
+    /// moving statistics) weighted by its share `len/n` of the batch, so that the step's state
+    /// update is the shards' size-weighted mean (see `layer::batch_norm`).
+    fn add_grad_into(&self, grad: &mut M, n: usize) {
         if self.len > 0 {
             for (g, s) in grad.params_mut().zip(self.grad.params()) {
                 for (g, &s) in g.iter_mut().zip(s) {
                     *g += s;
                 }
             }
+            crate::params::add_state(grad, &*self.grad, Self::share(self.len, n));
         }
+    }
+
+    /// `len/n` as a scalar.
+    fn share(len: usize, n: usize) -> X::Elem {
+        X::Elem::lit(len as f64 / n.max(1) as f64)
     }
 }
 
@@ -170,7 +178,7 @@ where
     let mut total = X::Elem::zero();
     for shard in &workspace.shards {
         total += shard.loss;
-        shard.add_grad_into(grad);
+        shard.add_grad_into(grad, n);
     }
     Ok(total * scale)
 }
@@ -388,7 +396,11 @@ where
             let shard = shard.lock().unwrap_or_else(PoisonError::into_inner);
             total += shard.shard.loss;
             if i > 0 {
-                shard.shard.add_grad_into(grad);
+                shard.shard.add_grad_into(grad, n);
+            } else {
+                // The main shard wrote its state update straight into the (cleared) `grad`:
+                // weight it by its share like the others'.
+                crate::params::scale_state(grad, Shard::<M, X>::share(shard.shard.len, n));
             }
         }
         total / X::Elem::lit(n.max(1) as f64)

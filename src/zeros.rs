@@ -63,7 +63,10 @@ use alloc::boxed::Box;
 
 use bytemuck::Zeroable;
 
-use crate::{AvgPool2D, Conv2D, Dense, Flatten, GlobalAvgPool2D, MaxPool2D, Scalar};
+use crate::{
+    ActivationLayer, AvgPool2D, BatchNormalization, Conv2D, Dense, Dropout, Flatten, GlobalAvgPool2D, MaxPool2D,
+    Residual, Scalar, Skip,
+};
 
 /// A model type whose all-zero value (every parameter 0) the library can make without building
 /// a boxed model on the stack: every built-in layer, every tuple of 1 to 12
@@ -110,7 +113,25 @@ macro_rules! zeros_unit {
         }
     )*};
 }
-zeros_unit!(MaxPool2D<P>, AvgPool2D<P>, GlobalAvgPool2D, Flatten);
+zeros_unit!(MaxPool2D<P>, AvgPool2D<P>, GlobalAvgPool2D, Flatten, Skip, Dropout<P>);
+
+impl<const C: usize, T: Scalar> Zeros for BatchNormalization<C, T> {
+    fn zeros() -> Self {
+        Zeroable::zeroed()
+    }
+}
+
+impl<A> Zeros for ActivationLayer<A> {
+    fn zeros() -> Self {
+        Zeroable::zeroed()
+    }
+}
+
+impl<F: Zeroable, S: Zeroable> Zeros for Residual<F, S> {
+    fn zeros() -> Self {
+        Zeroable::zeroed()
+    }
+}
 
 /// A tuple of `Zeroable` layers, element by element (bytemuck's own tuple impls stop at 8).
 macro_rules! zeros_tuple {

@@ -2,8 +2,13 @@
 //! baked into flash, and measures what that costs on the target.
 //!
 //! Each binary in `src/bin/` is one model, so that its ELF's sizes are that model's:
-//! `harness` (no model: the test set, the measuring and the printing alone), `mlp`, `cnn`; and
-//! `parity`, which compares both models' outputs with the build machine's, value by value.
+//! `harness` (no model: the test set, the measuring and the printing alone), `mlp`, `cnn` (`f32`,
+//! weights trained by typed-nn), `mlp_int8`, `cnn_int8` (int8, from the `.tflite` files in
+//! `tests/fixtures/tflite`, integer arithmetic only: on an FPU core they switch it off, see
+//! [`fpu`]), `cnn_relu` (the `f32` CNN those were converted from, [`keras_models`]); and
+//! `parity`, which compares every model's outputs value by value: the `f32` ones with the build
+//! machine's, the int8 ones with TensorFlow Lite Micro's, byte for byte. `kernels` counts
+//! instructions per int8 kernel step, for work on the kernels (not in CI).
 //! Run one from this directory with `cargo run --profile nostd --bin mlp` (QEMU, see
 //! `.cargo/config.toml`). It prints
 //!
@@ -40,6 +45,10 @@ compile_error!(concat!(
 
 #[cfg(typed_nn_firmware_target)]
 pub mod console;
+#[cfg(typed_nn_firmware_target)]
+pub mod fpu;
+#[cfg(typed_nn_firmware_target)]
+pub mod keras_models;
 #[cfg(typed_nn_firmware_target)]
 pub mod models;
 #[cfg(typed_nn_firmware_target)]

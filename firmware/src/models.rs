@@ -1,4 +1,5 @@
-//! The models the firmware runs, baked into flash by `model_from_le_bytes!`.
+//! The models the firmware runs: the `f32` ones baked into flash by `model_from_le_bytes!`, the
+//! types of the int8 ones, and the function each model runs on a test image.
 //!
 //! This file is compiled twice: into the firmware (no `std`, Cortex-M) and into `build.rs`
 //! (with `std`, on the build machine), which runs the same functions on the same test images to
@@ -6,16 +7,20 @@
 //! does not compile in either (the error names both lengths; `tests/ui/weight_image_length_must_match.rs`
 //! in typed-nn pins its text).
 //!
-//! To add a model (the DS-CNN, ResNet-8 or an int8 model when they land): a `static` and a
-//! `fn name(pixels) -> Vector<10>` here, a `src/bin/name.rs` like `mlp.rs`, its host answers in
-//! `build.rs` (`MODELS`), its comparison in `src/bin/parity.rs`, and its rows in the README's
-//! firmware table (the firmware prints them; both targets). For an int8 model
-//! (`typed_nn::quant::Int8<DigitsMlp>`) the rows that matter most are the thumbv6m ones, a core
-//! without an FPU. It needs a `static` built at compile time from the `.tflite` (issue 15's
-//! compile-time loading; `QDense::new` is not `const` yet), and `parity` should then demand the
-//! same bytes as TFLite Micro (`tests/fixtures/tflite/digits_mlp.tflm.bin`), not a tolerance.
+//! The Keras-trained models' `static`s (the int8 ones and `cnn_relu`) are in
+//! [`crate::keras_models`], not here: their byte images are what `build.rs` writes after
+//! loading each file into its type in this file, so they do not exist yet when `build.rs` is
+//! compiled. `build.rs` runs the models it loaded through the same functions as the firmware
+//! ([`int8_mlp`], [`int8_cnn`], [`cnn_relu`]).
+//!
+//! To add a model (the DS-CNN or ResNet-8 when they land): a `static` (int8: a type here and a
+//! `static` in `keras_models.rs`) and a function here, a `src/bin/name.rs` like `mlp.rs`, its
+//! host answers in `build.rs` (`Host::f32` or `Host::int8`), its comparison in
+//! `src/bin/parity.rs`, its run in `.ci/run`, and its rows in the README's firmware table (the
+//! firmware prints them; both targets).
 
 use typed_nn::prelude::*;
+use typed_nn::quant::{Int8, QImage, QLayer, QVector};
 
 /// The digits MLP trained by `examples/05_digits.rs` (seed 0):
 /// Keras `Dense(32, relu, input 64) → Dense(10, softmax)`.
@@ -49,15 +54,71 @@ pub fn mlp(pixels: &[u8; 64]) -> Vector<10> {
     DIGITS_MLP.forward(&x)
 }
 
-/// The CNN's class probabilities for one 8×8 image (64 pixels, row-major).
+/// One 8×8 image (64 pixels, row-major) as the CNNs' input.
 #[inline(always)]
-pub fn cnn(pixels: &[u8; 64]) -> Vector<10> {
+fn image(pixels: &[u8; 64]) -> Image<8, 8, 1> {
     let mut rows = [[[0.0f32; 1]; 8]; 8];
     for (row, chunk) in rows.iter_mut().zip(pixels.chunks_exact(8)) {
         for (px, &p) in row.iter_mut().zip(chunk) {
             *px = [scale(p)];
         }
     }
-    let x: Image<8, 8, 1> = Image::new(rows);
-    DIGITS_CNN.forward(&x)
+    Image::new(rows)
+}
+
+/// The CNN's class probabilities for one 8×8 image (64 pixels, row-major).
+#[inline(always)]
+pub fn cnn(pixels: &[u8; 64]) -> Vector<10> {
+    DIGITS_CNN.forward(&image(pixels))
+}
+
+/// The class probabilities of the `f32` CNN the int8 CNN was converted from
+/// ([`DigitsCnnRelu`] with its Keras weights) for one 8×8 image.
+#[inline(always)]
+pub fn cnn_relu(model: &DigitsCnnRelu, pixels: &[u8; 64]) -> Vector<10> {
+    model.forward(&image(pixels))
+}
+
+/// The int8 digits CNN's float architecture: [`DigitsCnn`] with ReLU instead of the sigmoid
+/// (typed-nn's int8 layers fold ReLU and ReLU6 into their output range and have no sigmoid).
+/// Its int8 form is the Keras-trained model of `tests/fixtures/tflite/digits_cnn.tflite`; the
+/// `cnn_relu` firmware runs it in `f32` with the Keras weights before conversion
+/// (`digits_cnn.safetensors`), for a comparison of the same model in `f32` and int8.
+///
+/// The int8 MLP has [`DigitsMlp`]'s architecture; its int8 form is the Keras-trained model of
+/// `tests/fixtures/tflite/digits_mlp.tflite` (other weights than `data/digits/mlp.weights`).
+pub type DigitsCnnRelu = (Conv2D<1, 4, 3, Relu>, MaxPool2D<2>, Flatten, Dense<36, 10, Softmax>);
+
+/// A pixel value (0..=16) as an int8 model's input step: `table[pixel]`. `build.rs` computes it
+/// with the model's input scale and zero point (`QuantParams::quantize(pixel / 16)`, as
+/// `QLayer::quantize_input` would), so the firmware quantizes its inputs without float code.
+pub type PixelTable = [i8; 17];
+
+/// The int8 input of one 8×8 image: each pixel through `table`.
+#[inline(always)]
+fn quantized(table: &PixelTable, pixels: &[u8; 64]) -> [i8; 64] {
+    // A pixel above 16 is not in the data set; it saturates like an input above 1.0 would.
+    pixels.map(|p| table.get(usize::from(p)).copied().unwrap_or(i8::MAX))
+}
+
+/// The int8 MLP's output steps (class probabilities in steps of 1/256 from −128) for one image.
+#[inline(always)]
+pub fn int8_mlp(model: &Int8<DigitsMlp>, table: &PixelTable, pixels: &[u8; 64]) -> QVector<10> {
+    model.forward(&QVector::new(quantized(table, pixels)))
+}
+
+/// The int8 CNN's output steps for one 8×8 image (64 pixels, row-major).
+#[inline(always)]
+pub fn int8_cnn(model: &Int8<DigitsCnnRelu>, table: &PixelTable, pixels: &[u8; 64]) -> QVector<10> {
+    model.forward(&int8_image(quantized(table, pixels)))
+}
+
+/// 64 int8 steps, row-major, as the 8×8×1 image the int8 CNN takes.
+#[inline(always)]
+pub fn int8_image(steps: [i8; 64]) -> QImage<8, 8, 1> {
+    let mut rows = [[[0i8; 1]; 8]; 8];
+    for (row, chunk) in rows.iter_mut().zip(steps.as_chunks::<8>().0) {
+        *row = chunk.map(|v| [v]);
+    }
+    QImage::new(rows)
 }

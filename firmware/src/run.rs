@@ -5,7 +5,7 @@ use core::hint::black_box;
 use crate::console::{Console, exit};
 use crate::sections::Sections;
 use crate::table::{self, Row, close_enough, readme_row};
-use crate::{stack, systick, test_set};
+use crate::{fpu, stack, systick, test_set};
 
 /// What a binary runs: a name, its model's compile-time constants and the host's accuracy.
 pub struct Firmware {
@@ -17,6 +17,9 @@ pub struct Firmware {
     pub activation_bytes: Option<usize>,
     /// Test digits the host classifies right with the same model (none for the harness).
     pub host_correct: Option<u32>,
+    /// An int8 model: the run switches the FPU off first ([`fpu::switch_off`]), so a float
+    /// instruction anywhere in it faults and fails the run.
+    pub integer_only: bool,
 }
 
 /// What classifying the whole test set measured.
@@ -34,6 +37,9 @@ struct Evaluation {
 pub fn run(firmware: &Firmware, classify: impl Fn(&[u8; 64]) -> usize) -> ! {
     let mut out = Console::open();
     out.text("typed-nn firmware `").text(firmware.name).text("` on ").text(table::TARGET).text("\n");
+    if firmware.integer_only && fpu::switch_off() {
+        out.text("FPU switched off: a float instruction would end the run with a fault\n");
+    }
     systick::start();
     let e = evaluate(&classify);
     let sections = Sections::of_this_firmware();

@@ -3,7 +3,9 @@
 //! # Layout
 //! The parameter tensors in [`Params`] order — for each layer of the model, in order, its
 //! kernel then its bias, each flattened in Keras' layout (`Dense`: `(in, out)`; `Conv2D`:
-//! `(kh, kw, in, out)`) — every value as `size_of::<T>()` little-endian bytes. No header, no
+//! `(kh, kw, in, out)`), or Keras' `get_weights()` order for other layers
+//! (`BatchNormalization`: `gamma`, `beta`, then the non-trainable `moving_mean` and
+//! `moving_variance`) — every value as `size_of::<T>()` little-endian bytes. No header, no
 //! padding: the length is exactly [`Params::PARAM_BYTES`], known at compile time, which is
 //! how a wrong file is caught. `(Dense<784, 64, Relu>, Dense<64, 10, Softmax>)` is 203 560
 //! bytes; the digits MLP 9 640.
@@ -25,6 +27,7 @@ use alloc::vec::Vec;
 use core::fmt;
 
 use crate::params::{ParamCountError, check_count};
+use crate::seal::Seal;
 use crate::{Params, Scalar, Zeros};
 
 /// Why a byte image was refused.
@@ -41,6 +44,12 @@ pub enum BytesError {
     /// A parameter decodes to NaN or infinity: the file is corrupt or from a diverged run.
     NonFinite {
         /// Index of the parameter (not the byte).
+        index: usize,
+    },
+    /// A value that must not be negative is: a `BatchNormalization` moving variance (its
+    /// square root would be NaN).
+    NegativeVariance {
+        /// Index of the value (not the byte).
         index: usize,
     },
     /// A custom layer's `PARAMS` disagrees with its `params()`, so the image's layout is
@@ -62,6 +71,9 @@ impl fmt::Display for BytesError {
                 "the parameter image has {found} bytes but this model type has {expected}; was it saved from another model?"
             ),
             Self::NonFinite { index } => write!(f, "parameter {index} is NaN or infinite; the image is corrupt"),
+            Self::NegativeVariance { index } => {
+                write!(f, "parameter {index} is a moving variance below zero; the image is corrupt")
+            }
             Self::ParamCount(e) => write!(f, "cannot use a byte image: {e}"),
         }
     }
@@ -82,11 +94,11 @@ pub trait ParamBytes<T: Scalar>: Params<T> {
             return Err(BytesError::WrongLength { expected: Self::PARAM_BYTES, found: out.len() });
         }
         let mut chunks = out.chunks_exact_mut(T::BYTES);
-        for v in self.params().flatten() {
-            if let Some(dst) = chunks.next() {
+        self.visit_tensors(Seal, &mut |tensor| {
+            for (v, dst) in tensor.iter().zip(chunks.by_ref()) {
                 v.write_le(dst);
             }
-        }
+        });
         Ok(())
     }
 
@@ -102,11 +114,12 @@ pub trait ParamBytes<T: Scalar>: Params<T> {
         Ok(out)
     }
 
-    /// Replaces the parameters with those in `bytes`.
+    /// Replaces the parameters (and state) with those in `bytes`.
     ///
     /// # Errors
-    /// [`BytesError::WrongLength`], [`BytesError::NonFinite`] or [`BytesError::ParamCount`];
-    /// the model is unchanged then.
+    /// [`BytesError::WrongLength`], [`BytesError::NonFinite`],
+    /// [`BytesError::NegativeVariance`] or [`BytesError::ParamCount`]; the model is unchanged
+    /// then.
     fn read_le_bytes(&mut self, bytes: &[u8]) -> Result<(), BytesError> {
         check_count(self)?;
         if bytes.len() != Self::PARAM_BYTES {
@@ -115,12 +128,25 @@ pub trait ParamBytes<T: Scalar>: Params<T> {
         if let Some(index) = bytes.chunks_exact(T::BYTES).position(|b| !T::read_le(b).is_finite()) {
             return Err(BytesError::NonFinite { index });
         }
+        // Runs of values that must not be negative (variances), checked before anything is
+        // written.
+        let (mut start, mut negative) = (0usize, None);
+        Self::image_runs(Seal, &mut |len, non_negative| {
+            if non_negative && negative.is_none() {
+                let mut run = bytes.chunks_exact(T::BYTES).skip(start).take(len);
+                negative = run.position(|b| T::read_le(b) < T::zero()).map(|i| start + i);
+            }
+            start += len;
+        });
+        if let Some(index) = negative {
+            return Err(BytesError::NegativeVariance { index });
+        }
         let mut chunks = bytes.chunks_exact(T::BYTES);
-        for v in self.params_mut().flatten() {
-            if let Some(src) = chunks.next() {
+        self.visit_tensors_mut(Seal, &mut |tensor| {
+            for (v, src) in tensor.iter_mut().zip(chunks.by_ref()) {
                 *v = T::read_le(src);
             }
-        }
+        });
         Ok(())
     }
 

@@ -18,6 +18,13 @@
 //! permuted on load: `kernel[(p·C + c)][o] = weight[o][c·HW + p]` with `p = i·W + j` and
 //! `HW = in/C` (only `C` is needed, and the model's type says what it is).
 //!
+//! A `BatchNormalization` layer's tensors are `{k}.gamma`, `{k}.beta` (trainable) and
+//! `{k}.moving_mean`, `{k}.moving_variance` (its state), each of shape `(C,)`, as Keras names
+//! them; they have no PyTorch twin (PyTorch's `BatchNorm` uses another epsilon, `1e-5`). A
+//! negative moving variance is refused ([`LoadError::NegativeVariance`]). In a model with
+//! residual blocks, `k` follows Keras' numbering of a functional model (see
+//! [`Residual`](crate::layer::Residual)).
+//!
 //! Float tensors (`F32`, `F64`, `F16`, `BF16`) are converted to the model's float type; any
 //! other dtype is refused. Saving writes the Keras convention.
 //!
@@ -105,6 +112,14 @@ pub enum LoadError {
         /// The dtype found.
         dtype: String,
     },
+    /// A `moving_variance` (of a `BatchNormalization`) has a negative value: its square root
+    /// would make the model output NaN.
+    NegativeVariance {
+        /// The tensor's name.
+        name: String,
+        /// Index of the value in the tensor.
+        index: usize,
+    },
     /// A value is NaN or infinite.
     NonFinite {
         /// The tensor's name.
@@ -139,12 +154,13 @@ pub enum LoadError {
         /// The `Linear`'s layer index.
         layer: usize,
     },
-    /// The model has a layer whose parameters it does not describe (a custom layer without
-    /// [`Params::describe_params`]), so it cannot be matched to names.
+    /// The model has a layer whose parameters (or state) it does not describe (a custom layer
+    /// without [`Params::describe_params`] or [`Params::describe_state`]), so it cannot be
+    /// matched to names.
     UndescribedParams {
-        /// Parameters described.
+        /// Parameters (or state values) described.
         described: usize,
-        /// Parameters the model has.
+        /// Parameters (or state values) the model has.
         params: usize,
     },
     /// A custom layer's `PARAMS` disagrees with its `params()` (see
@@ -177,6 +193,9 @@ impl fmt::Display for LoadError {
             }
             Self::NonFinite { name, index } => {
                 write!(f, "tensor `{name}` has a NaN or infinite value at index {index}")
+            }
+            Self::NegativeVariance { name, index } => {
+                write!(f, "tensor `{name}` has a negative variance at index {index}; a variance is at least 0")
             }
             Self::OutOfRange { name, index, dtype } => {
                 write!(f, "tensor `{name}` has a value at index {index} beyond the range of the model's {dtype}")
@@ -261,21 +280,31 @@ pub trait Safetensors<T: Scalar>: Params<T> {
     fn read_safetensors(&mut self, bytes: &[u8], options: LoadOptions) -> Result<(), LoadError> {
         crate::params::check_count(self).map_err(LoadError::ParamCount)?;
         let file = parse(bytes)?;
-        let specs = specs::<T, Self>()?;
+        let (specs, state_specs) = specs::<T, Self>()?;
         // Decode every tensor first, so that a bad one leaves the model untouched.
         let mut used = BTreeSet::new();
-        let mut decoded: Vec<Vec<T>> = Vec::with_capacity(specs.len());
-        for spec in &specs {
-            let (name, values) = decode::<T>(&file, spec)?;
-            used.insert(name);
-            decoded.push(values);
-        }
+        let mut decode_all = |specs: &[ParamSpec]| -> Result<Vec<Vec<T>>, LoadError> {
+            let mut decoded = Vec::with_capacity(specs.len());
+            for spec in specs {
+                let (name, values) = decode::<T>(&file, spec)?;
+                used.insert(name);
+                decoded.push(values);
+            }
+            Ok(decoded)
+        };
+        let decoded = decode_all(&specs)?;
+        let decoded_state = decode_all(&state_specs)?;
         if !options.ignore_extra
             && let Some(name) = file.names().into_iter().find(|n| !used.contains(*n))
         {
             return Err(LoadError::UnexpectedTensor { name: name.to_string() });
         }
         for (dst, src) in self.params_mut().zip(&decoded) {
+            for (d, s) in dst.iter_mut().zip(src) {
+                *d = *s;
+            }
+        }
+        for (dst, src) in self.state_mut().zip(&decoded_state) {
             for (d, s) in dst.iter_mut().zip(src) {
                 *d = *s;
             }
@@ -290,9 +319,11 @@ pub trait Safetensors<T: Scalar>: Params<T> {
     /// [`LoadError::ParamCount`] for one whose `PARAMS` is wrong.
     fn save_safetensors(&self) -> Result<Vec<u8>, LoadError> {
         crate::params::check_count(self).map_err(LoadError::ParamCount)?;
-        let specs = specs::<T, Self>()?;
+        let (mut specs, state_specs) = specs::<T, Self>()?;
+        specs.extend(state_specs);
         let data: Vec<Vec<u8>> = self
             .params()
+            .chain(self.state())
             .map(|p| {
                 let mut bytes = vec![0u8; p.len() * T::BYTES];
                 for (chunk, v) in bytes.chunks_exact_mut(T::BYTES).zip(p) {
@@ -360,15 +391,18 @@ fn duplicate_key(header: &[u8]) -> Option<String> {
     serde_json::Deserializer::from_slice(header).deserialize_map(FirstDuplicate).ok().flatten()
 }
 
-/// The model's tensors, checked to cover all its parameters.
-fn specs<T: Scalar, M: Params<T> + ?Sized>() -> Result<Vec<ParamSpec>, LoadError> {
-    let mut specs = Vec::new();
+/// The model's parameter tensors and state tensors, checked to cover all its values.
+fn specs<T: Scalar, M: Params<T> + ?Sized>() -> Result<(Vec<ParamSpec>, Vec<ParamSpec>), LoadError> {
+    let (mut specs, mut state) = (Vec::new(), Vec::new());
     M::describe_params(&mut ParamWalk::default(), &mut |s| specs.push(*s));
-    let described: usize = specs.iter().map(|s| s.shape.len()).sum();
-    if described != M::PARAMS {
-        return Err(LoadError::UndescribedParams { described, params: M::PARAMS });
+    M::describe_state(&mut ParamWalk::default(), &mut |s| state.push(*s));
+    for (specs, count) in [(&specs, M::PARAMS), (&state, M::STATE)] {
+        let described: usize = specs.iter().map(|s| s.shape.len()).sum();
+        if described != count {
+            return Err(LoadError::UndescribedParams { described, params: count });
+        }
     }
-    Ok(specs)
+    Ok((specs, state))
 }
 
 fn keras_shape(shape: ParamShape) -> Vec<usize> {
@@ -448,6 +482,11 @@ fn decode<T: Scalar>(file: &SafeTensors<'_>, spec: &ParamSpec) -> Result<(String
         } else {
             LoadError::NonFinite { name, index }
         });
+    }
+    if spec.name == "moving_variance"
+        && let Some(index) = values.iter().position(|v| *v < T::zero())
+    {
+        return Err(LoadError::NegativeVariance { name, index });
     }
     let values = if is_torch { from_torch(spec, &values)? } else { values };
     Ok((name, values))

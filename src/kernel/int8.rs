@@ -141,9 +141,36 @@ pub(crate) fn dot_fixed<const K: usize, const CI: usize>(a: &[[[i8; CI]; K]; K],
         .fold(0i32, |s, (&x, &w)| s.wrapping_add(i32::from(x) * i32::from(w)))
 }
 
-/// `Σ a[i]·b[i]` in `i32` (wrapping), written so the loop vectorises: 16 independent lanes.
+/// `Σ a[i]·b[i]` in `i32` (wrapping): [`dot_by_fours`] on 32-bit ARM, [`dot_by_lanes`]
+/// elsewhere. Both give the same integer (the tests compare them).
 #[inline(always)]
 fn dot(a: &[i8], b: &[i8]) -> i32 {
+    if cfg!(target_arch = "arm") { dot_by_fours(a, b) } else { dot_by_lanes(a, b) }
+}
+
+/// `Σ a[i]·b[i]` in `i32` (wrapping), four products per step into one accumulator: the form
+/// for cores without vector registers (Cortex-M), where the 16 lanes of [`dot_by_lanes`] do not
+/// fit the registers and spill to the stack at every step. Measured under QEMU
+/// (`firmware/`'s `kernels` binary), an int8 `Dense<64, 32, Relu>` takes 15 058 instructions
+/// instead of 19 370 on a Cortex-M0+ and 7 607 instead of 11 267 on a Cortex-M4F (where each
+/// product becomes one `SMLABB`); the whole int8 digits MLP 21 915 instead of 26 969 (M0+),
+/// 11 298 instead of 15 409 (M4F) and 11 196 instead of 15 116 (M3).
+#[inline(always)]
+fn dot_by_fours(a: &[i8], b: &[i8]) -> i32 {
+    let mul = |x: i8, w: i8| i32::from(x) * i32::from(w);
+    let (a4, a_rest) = a.as_chunks::<4>();
+    let (b4, b_rest) = b.as_chunks::<4>();
+    let mut sum = 0i32;
+    for (&[x0, x1, x2, x3], &[w0, w1, w2, w3]) in a4.iter().zip(b4) {
+        // Four products of int8 values: at most 4·2¹⁴ in magnitude, no overflow.
+        sum = sum.wrapping_add(mul(x0, w0) + mul(x1, w1) + mul(x2, w2) + mul(x3, w3));
+    }
+    a_rest.iter().zip(b_rest).fold(sum, |s, (&x, &w)| s.wrapping_add(mul(x, w)))
+}
+
+/// `Σ a[i]·b[i]` in `i32` (wrapping), written so the loop vectorises: 16 independent lanes.
+#[inline(always)]
+fn dot_by_lanes(a: &[i8], b: &[i8]) -> i32 {
     const LANES: usize = 16;
     let mut lanes = [0i32; LANES];
     let mut a_blocks = a.chunks_exact(LANES);
@@ -479,6 +506,10 @@ mod tests {
                 let mut portable = std::vec![0; rows];
                 dot_rows_portable(&x, &w, &mut portable);
                 assert_eq!(portable, want, "portable, n = {n}, rows = {rows}");
+                // Both forms of the portable dot product, whichever this target uses.
+                let row = &w[..n];
+                assert_eq!(dot_by_fours(&x, row), want[0], "by fours, n = {n}");
+                assert_eq!(dot_by_lanes(&x, row), want[0], "by lanes, n = {n}");
                 #[cfg(all(feature = "std", target_arch = "x86_64"))]
                 {
                     let mut simd_out = std::vec![0; rows];

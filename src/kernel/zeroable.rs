@@ -12,6 +12,17 @@ unsafe impl<const CI: usize, const CO: usize, const K: usize, A, const S: usize,
     for crate::Conv2D<CI, CO, K, A, S, P, T>
 {
 }
+// SAFETY: `BatchNormalization` is four arrays of `T` (f32/f64: zero bits are 0.0).
+unsafe impl<const C: usize, T: crate::Scalar> Zeroable for crate::BatchNormalization<C, T> {}
+// SAFETY: `Dropout` is two `u64`s, for which zero bits are 0.
+unsafe impl<const PERMILLE: usize> Zeroable for crate::Dropout<PERMILLE> {}
+// SAFETY: a `PhantomData`, zero-sized.
+unsafe impl<A> Zeroable for crate::ActivationLayer<A> {}
+// SAFETY: zero-sized unit struct.
+unsafe impl Zeroable for crate::Skip {}
+// SAFETY: `Residual` is its two fields (plus padding, which may hold anything), and zero bytes
+// are a valid value of each (`Zeroable`).
+unsafe impl<F: Zeroable, S: Zeroable> Zeroable for crate::Residual<F, S> {}
 // SAFETY: zero-sized unit structs.
 unsafe impl Zeroable for crate::Flatten {}
 // SAFETY: zero-sized unit struct.

@@ -38,15 +38,23 @@
 //! items each layer's batched kernel stays in that layer's file, next to its `forward` and
 //! `backward`, where a reader looking for max pooling's batched backward finds it.
 
+pub mod activation;
+pub mod batch_norm;
 pub mod conv;
 pub mod dense;
+pub mod dropout;
 pub mod flatten;
 pub mod pool;
+pub mod residual;
 
+pub use activation::ActivationLayer;
+pub use batch_norm::BatchNormalization;
 pub use conv::{Conv2D, ConvCache, Padding, Same, Valid};
 pub use dense::{Dense, DenseCache};
+pub use dropout::Dropout;
 pub use flatten::Flatten;
 pub use pool::{AvgPool2D, GlobalAvgPool2D, MaxPool2D};
+pub use residual::{Residual, Skip};
 
 use crate::activation::Fusion;
 use crate::summary::SummaryRow;
@@ -137,7 +145,8 @@ pub trait Layer<In: Tensor>: Params<In::Elem> {
     /// Reports one [`SummaryRow`] per layer (a tuple reports each of its layers).
     #[doc(hidden)]
     fn summary_rows(_: Seal, visit: &mut impl FnMut(SummaryRow)) {
-        visit(SummaryRow { class: Self::NAME, output_shape: <Self::Out as Tensor>::SHAPE, params: Self::PARAMS });
+        let params = Self::PARAMS + Self::STATE;
+        visit(SummaryRow { class: Self::NAME, output_shape: <Self::Out as Tensor>::SHAPE, params });
     }
 }
 

@@ -16,6 +16,7 @@ fn main() -> ! {
         param_bytes: Some(<DigitsCnn as Params<f32>>::PARAM_BYTES),
         activation_bytes: Some(<DigitsCnn as Layer<Image<8, 8, 1>>>::ACTIVATION_BYTES),
         host_correct: Some(HOST_CNN_CORRECT),
+        integer_only: false,
     };
     run(&firmware, |pixels| models::cnn(pixels).argmax())
 }

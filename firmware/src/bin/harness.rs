@@ -8,6 +8,12 @@ use typed_nn_firmware::run::{Firmware, run};
 
 #[cortex_m_rt::entry]
 fn main() -> ! {
-    let firmware = Firmware { name: "harness", param_bytes: None, activation_bytes: None, host_correct: None };
+    let firmware = Firmware {
+        name: "harness",
+        param_bytes: None,
+        activation_bytes: None,
+        host_correct: None,
+        integer_only: false,
+    };
     run(&firmware, |_| 0)
 }

@@ -15,6 +15,7 @@ fn main() -> ! {
         param_bytes: Some(<DigitsMlp as Params<f32>>::PARAM_BYTES),
         activation_bytes: Some(<DigitsMlp as Layer<Vector<64>>>::ACTIVATION_BYTES),
         host_correct: Some(HOST_MLP_CORRECT),
+        integer_only: false,
     };
     run(&firmware, |pixels| models::mlp(pixels).argmax())
 }

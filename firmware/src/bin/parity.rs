@@ -1,5 +1,9 @@
-//! Both models' outputs here against the build machine's, value by value: the 3600
-//! probabilities per model that `build.rs` computed with typed-nn's `std` build.
+//! Every model's outputs here against a reference, value by value: the `f32` models' 3600
+//! probabilities against the build machine's (`build.rs` computed them with typed-nn's `std`
+//! build), and the int8 models' 3600 output bytes against TensorFlow Lite for Microcontrollers'
+//! on the same int8 inputs (`tests/fixtures/tflite/digits_*.{input,tflm}.bin`, written by
+//! `scripts/tflite_int8_fixtures.py`), which must be equal: int8 arithmetic is exact, so there
+//! is no tolerance.
 //!
 //! The firmware runs the portable kernels: each multiply and each add rounded on its own, in
 //! the same order as on any other target. A host whose kernels fuse multiply-adds (x86-64 with
@@ -7,16 +11,18 @@
 //! its probabilities may differ by a few units in the last place; a host without FMA must give
 //! the same bits. Either way, every image must get the host's class.
 //!
-//! It also prints a checksum of the bits of every probability (FNV-1a), to compare targets:
-//! CI checks that the Cortex-M4F (hardware floats) and the Cortex-M0+ build (software floats)
-//! print the same. (An x86-64 build of typed-nn without `std`, whose kernels do not fuse
+//! It also prints a checksum of the bits of every output (FNV-1a), to compare targets: CI checks
+//! that the Cortex-M4F (hardware floats) and the Cortex-M0+ build (software floats) print the
+//! same. (An x86-64 build of typed-nn without `std`, whose kernels do not fuse
 //! either, gave the same two checksums when this was written.)
 
 #![no_std]
 #![no_main]
 
 use typed_nn::prelude::*;
+use typed_nn::quant::{QLayer, QVector};
 use typed_nn_firmware::console::{Console, exit};
+use typed_nn_firmware::keras_models::{self, CNN_INT8, MLP_INT8};
 use typed_nn_firmware::table::{HOST_FMA, TARGET, TEST_IMAGES};
 use typed_nn_firmware::{models, test_set};
 
@@ -25,9 +31,23 @@ use typed_nn_firmware::{models, test_set};
 static HOST_MLP: [u8; 360 * 40] = *include_bytes!(concat!(env!("OUT_DIR"), "/host_mlp.bin"));
 #[unsafe(link_section = ".testset")]
 static HOST_CNN: [u8; 360 * 40] = *include_bytes!(concat!(env!("OUT_DIR"), "/host_cnn.bin"));
+#[unsafe(link_section = ".testset")]
+static HOST_CNN_RELU: [u8; 360 * 40] = *include_bytes!(concat!(env!("OUT_DIR"), "/host_cnn_relu.bin"));
+
+/// TFLite Micro's int8 inputs (the test digits, 64 steps each) and its int8 outputs (10 steps
+/// each) for the int8 models.
+#[unsafe(link_section = ".testset")]
+static MLP_TFLM_IN: [u8; 360 * 64] = *include_bytes!("../../../tests/fixtures/tflite/digits_mlp.input.bin");
+#[unsafe(link_section = ".testset")]
+static MLP_TFLM_OUT: [u8; 360 * 10] = *include_bytes!("../../../tests/fixtures/tflite/digits_mlp.tflm.bin");
+#[unsafe(link_section = ".testset")]
+static CNN_TFLM_IN: [u8; 360 * 64] = *include_bytes!("../../../tests/fixtures/tflite/digits_cnn.input.bin");
+#[unsafe(link_section = ".testset")]
+static CNN_TFLM_OUT: [u8; 360 * 10] = *include_bytes!("../../../tests/fixtures/tflite/digits_cnn.tflm.bin");
 
 /// The largest difference allowed between a probability here and on a host that fuses
-/// multiply-adds. Measured: 1.8e-7 (MLP) and 6.0e-8 (CNN); a probability's ulp near 1 is 6e-8.
+/// multiply-adds. Measured: 3.6e-7 (`mlp`), 2.8e-7 (`cnn`) and 5.4e-7 (`cnn_relu`); a
+/// probability's ulp near 1 is 6e-8.
 const FMA_BOUND: f32 = 1e-6;
 
 /// FNV-1a, 64-bit.
@@ -42,8 +62,47 @@ fn main() -> ! {
     let bound = if HOST_FMA { FMA_BOUND } else { 0.0 };
     let mlp = compare(&mut out, "mlp", models::mlp, &HOST_MLP, bound);
     let cnn = compare(&mut out, "cnn", models::cnn, &HOST_CNN, bound);
-    out.text(if mlp && cnn { "ok\n" } else { "FAILED\n" });
-    exit(mlp && cnn)
+    let cnn_relu = compare(&mut out, "cnn_relu", keras_models::cnn_relu, &HOST_CNN_RELU, bound);
+    out.text("typed-nn firmware `parity`: int8 outputs against TensorFlow Lite Micro's, which must be equal\n");
+    let mlp_int8 =
+        compare_int8(&mut out, "mlp_int8", |x| MLP_INT8.forward(&QVector::new(*x)), &MLP_TFLM_IN, &MLP_TFLM_OUT);
+    let cnn_int8 =
+        compare_int8(&mut out, "cnn_int8", |x| CNN_INT8.forward(&models::int8_image(*x)), &CNN_TFLM_IN, &CNN_TFLM_OUT);
+    let ok = mlp && cnn && cnn_relu && mlp_int8 && cnn_int8;
+    out.text(if ok { "ok\n" } else { "FAILED\n" });
+    exit(ok)
+}
+
+/// Runs `model` on each of TFLite Micro's int8 inputs (64 bytes each) and compares its output
+/// bytes with TFLite Micro's (10 each); prints how many are equal. Every one must be.
+fn compare_int8(
+    out: &mut Console,
+    name: &str,
+    model: impl Fn(&[i8; 64]) -> QVector<10>,
+    inputs: &[u8],
+    tflm: &[u8],
+) -> bool {
+    let (mut equal, mut values, mut exact, mut images) = (0u64, 0u64, 0u32, 0u32);
+    let mut checksum = FNV_OFFSET;
+    for (x, want) in inputs.as_chunks::<64>().0.iter().zip(tflm.as_chunks::<10>().0) {
+        let y = model(&x.map(|b| b as i8));
+        let mut same = true;
+        for (&a, &b) in y.as_array().iter().zip(want) {
+            let a = a as u8;
+            same &= a == b;
+            equal += u64::from(a == b);
+            checksum = (checksum ^ u64::from(a)).wrapping_mul(FNV_PRIME);
+            values += 1;
+        }
+        exact += u32::from(same);
+        images += 1;
+    }
+    let ok = exact == images && images as usize == TEST_IMAGES;
+    out.text(name).text(": bit-exact with TFLite Micro on ").num(exact.into()).text("/").num(images.into());
+    out.text(" images (").num(equal).text("/").num(values).text(" output bytes equal)").verdict(ok);
+    out.text(name).text(": checksum of the output bits ").hex(checksum, 16);
+    out.text("\n");
+    ok
 }
 
 /// Compares `model`'s outputs on every test image with `host`'s; prints the largest difference,
