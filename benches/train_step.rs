@@ -96,7 +96,7 @@ fn cnn_train_step(c: &mut Criterion) {
             black_box((&z, &logits, &dkd, &dflat, &dkc));
         })
     });
-    let mut grad: Box<Cnn> = Box::default();
+    let mut grad: Box<Cnn> = Cnn::new_boxed();
     let mut ws = Workspace::new();
     let mut sgd = Sgd::new(0.01);
     let loss = SparseCategoricalCrossentropy::default();

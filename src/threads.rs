@@ -50,7 +50,8 @@ use std::sync::{Mutex, PoisonError, RwLock};
 
 use num_traits::{One, Zero};
 
-use crate::backprop::{Workspace, batch_loss_sum, check_batch};
+use crate::backprop::{Workspace, batch_loss_sum_flat, check_batch};
+use crate::kernel::cast::flat;
 use crate::loss::Loss;
 use crate::{Backward, BatchError, Scalar, Tensor, Zeros};
 
@@ -69,9 +70,9 @@ impl<M: Backward<X> + Zeros, X: Tensor> Shard<M, X> {
 }
 
 impl<M: Backward<X>, X: Tensor> Shard<M, X> {
-    /// This shard's loss sum and gradient (into its own, cleared, `grad`) on `xs`, which may be
-    /// empty when there are more shards than samples.
-    fn compute<L: Loss<M::Out>>(&mut self, model: &M, xs: &[X], targets: &[L::Target], loss: &L, scale: X::Elem) {
+    /// This shard's loss sum and gradient (into its own, cleared, `grad`) on the inputs `xs`
+    /// (back to back, as scalars), which may be empty when there are more shards than samples.
+    fn compute<L: Loss<M::Out>>(&mut self, model: &M, xs: &[X::Elem], targets: &[L::Target], loss: &L, scale: X::Elem) {
         self.grad.zero_params();
         let Self { workspace, grad, .. } = self;
         (self.len, self.loss) = Self::compute_into(workspace, grad, model, xs, targets, loss, scale);
@@ -82,16 +83,17 @@ impl<M: Backward<X>, X: Tensor> Shard<M, X> {
         workspace: &mut Workspace<M::Out>,
         grad: &mut M,
         model: &M,
-        xs: &[X],
+        xs: &[X::Elem],
         targets: &[L::Target],
         loss: &L,
         scale: X::Elem,
     ) -> (usize, X::Elem) {
-        let targets = targets.get(..xs.len()).unwrap_or(targets);
-        if xs.is_empty() {
+        let n = targets.len().min(xs.len() / X::LEN.max(1));
+        let targets = targets.get(..n).unwrap_or(targets);
+        if n == 0 {
             return (0, X::Elem::zero());
         }
-        (xs.len(), batch_loss_sum(model, xs, targets, loss, scale, grad, workspace))
+        (n, batch_loss_sum_flat::<M, X, L>(model, xs, targets, loss, scale, grad, workspace))
     }
 
     /// Adds this shard's gradient into `grad`, and its state update (batch normalisation's
@@ -202,7 +204,10 @@ fn run<M, X, L>(
 {
     match shards {
         [] => {}
-        [shard] => shard.compute(model, xs.get(..chunk).unwrap_or(xs), targets, loss, scale),
+        [shard] => {
+            let xs = xs.get(..chunk).unwrap_or(xs);
+            shard.compute(model, flat(xs), targets.get(..xs.len()).unwrap_or(targets), loss, scale);
+        }
         _ => {
             let (left, right) = shards.split_at_mut(shards.len() / 2);
             let split = (left.len() * chunk).min(xs.len());
@@ -239,10 +244,11 @@ struct Shared<'d, M: Backward<X>, X: Tensor, L: Loss<M::Out>> {
 }
 
 /// A team thread's shard, with the samples it gathers itself (gathering is a copy of the
-/// whole batch, too slow to leave to one thread).
+/// whole batch, too slow to leave to one thread): the inputs back to back as scalars, so that
+/// no input is ever a stack temporary.
 struct TeamShard<M: Backward<X>, X: Tensor, L: Loss<M::Out>> {
     shard: Shard<M, X>,
-    xs: Vec<X>,
+    xs: Vec<X::Elem>,
     targets: Vec<L::Target>,
 }
 
@@ -267,7 +273,7 @@ where
         targets.clear();
         for &j in mine {
             if let (Some(x), Some(t)) = (self.xs.get(j), self.targets.get(j)) {
-                xs.push(x.clone());
+                xs.extend_from_slice(flat(core::slice::from_ref(x)));
                 targets.push(t.clone());
             }
         }

@@ -14,8 +14,10 @@ use crate::{Backward, Loss, Scalar, Tensor};
 /// batched kernels (feature `alloc`), nothing otherwise.
 pub(crate) struct Batch<'m, M: Backward<X>, X: Tensor, L: Loss<M::Out>> {
     model: &'m mut M,
+    /// The batch's inputs back to back, as scalars: gathering copies scalars, so no input is
+    /// ever a stack temporary (a 224×224×3 image is 600 KB).
     #[cfg(feature = "alloc")]
-    xs: Vec<X>,
+    xs: Vec<X::Elem>,
     #[cfg(feature = "alloc")]
     targets: Vec<L::Target>,
     #[cfg(feature = "alloc")]
@@ -115,12 +117,24 @@ where
             self.targets.clear();
             for i in indices {
                 if let (Some(x), Some(t)) = (xs.get(i), targets.get(i)) {
-                    self.xs.push(x.clone());
+                    self.xs.extend_from_slice(crate::kernel::cast::flat(core::slice::from_ref(x)));
                     self.targets.push(t.clone());
                 }
             }
-            let value =
-                crate::backprop::value_and_grad_batch(model, &self.xs, &self.targets, loss, grad, &mut self.workspace);
+            let n = self.targets.len();
+            let value = crate::backprop::check_batch::<M::Out, L>(n, &self.targets, loss).map(|()| {
+                let scale = <X::Elem as num_traits::One>::one() / X::Elem::lit(n as f64);
+                let sum = crate::backprop::batch_loss_sum_flat::<M, X, L>(
+                    model,
+                    &self.xs,
+                    &self.targets,
+                    loss,
+                    scale,
+                    grad,
+                    &mut self.workspace,
+                );
+                sum * scale
+            });
             let hits = self
                 .workspace
                 .outputs()
