@@ -9,8 +9,9 @@
 //! Two ways to run the shards:
 //!
 //! - [`Trainer::fit_threaded`](crate::train::Trainer::fit_threaded) starts a *team* of helper threads
-//!   that live for the whole run. Between steps they poll (then park, if idle for long), so
-//!   handing them a step costs well under a microsecond.
+//!   that live for the whole run. Between steps they poll for about a millisecond, then park
+//!   until the next step wakes them, so handing them a step costs well under a microsecond
+//!   and an idle team uses no CPU.
 //! - [`value_and_grad_batch_threaded`] is one step on its own, for your own training loop. It
 //!   runs the shards on rayon's global pool through `rayon::join`, which keeps its jobs on the
 //!   stack; rayon's idle workers go to sleep after a few microseconds, though, and waking them
@@ -241,6 +242,11 @@ struct Shared<'d, M: Backward<X>, X: Tensor, L: Loss<M::Out>> {
     stop: AtomicBool,
     /// A helper panicked; the main thread stops waiting for it and panics too.
     failed: AtomicBool,
+    /// The panic of the first helper that panicked, re-raised on the main thread so that the
+    /// caller sees the original message.
+    panic: Mutex<Option<Box<dyn core::any::Any + Send>>>,
+    /// The main thread, parked while it waits for slow helpers; each helper wakes it when done.
+    main: std::thread::Thread,
 }
 
 /// A team thread's shard, with the samples it gathers itself (gathering is a copy of the
@@ -296,22 +302,13 @@ where
 /// exiting), which made steps 40% slower here.
 const SPINS_BEFORE_PARKING: u32 = 1 << 20;
 
-/// A helper thread: waits for a new generation, computes its shard, reports it done.
+/// A helper thread: waits for a new generation, computes its shard, reports it done. A panic
+/// in the shard (a user's loss or layer) is caught, kept for the main thread to re-raise, and
+/// ends the helper; it still counts as done, so the main thread never waits for it.
 fn helper<M: Backward<X>, X: Tensor, L: Loss<M::Out>>(shared: &Shared<'_, M, X, L>, i: usize)
 where
     L::Target: Clone,
 {
-    /// Turns a panic into a flag the main thread checks while it waits.
-    struct Guard<'a>(&'a AtomicBool, &'a AtomicUsize);
-    impl Drop for Guard<'_> {
-        fn drop(&mut self) {
-            if std::thread::panicking() {
-                self.0.store(true, Ordering::Release);
-                self.1.fetch_add(1, Ordering::Release);
-            }
-        }
-    }
-    let _guard = Guard(&shared.failed, &shared.done);
     let mut seen = 0;
     loop {
         let mut spins = 0u32;
@@ -327,13 +324,22 @@ where
             if spins < SPINS_BEFORE_PARKING {
                 spins += 1;
             } else {
-                // Woken by `unpark` when a step starts; the timeout only guards against a
-                // missed wake-up.
-                std::thread::park_timeout(core::time::Duration::from_millis(1));
+                // Idle: sleep until `unpark`, which follows every new generation and `stop`
+                // (an `unpark` that comes first makes this return at once).
+                std::thread::park();
             }
         }
-        shared.compute(i, None);
+        let computed = std::panic::catch_unwind(core::panic::AssertUnwindSafe(|| shared.compute(i, None)));
+        if let Err(payload) = computed {
+            let mut first = shared.panic.lock().unwrap_or_else(PoisonError::into_inner);
+            first.get_or_insert(payload);
+            shared.failed.store(true, Ordering::Release);
+        }
         shared.done.fetch_add(1, Ordering::Release);
+        shared.main.unpark();
+        if shared.failed.load(Ordering::Acquire) {
+            return;
+        }
     }
 }
 
@@ -393,10 +399,19 @@ where
             if spins < SPINS_BEFORE_PARKING {
                 spins += 1;
             } else {
-                std::thread::yield_now();
+                // Woken by the helper that finishes (a spurious wake-up just loops).
+                std::thread::park();
             }
         }
-        assert!(!shared.failed.load(Ordering::Acquire), "a training thread panicked");
+        if shared.failed.load(Ordering::Acquire) {
+            // A helper's shard panicked: raise its panic here, before the optimizer touches
+            // the model. `with_team` then stops the other helpers.
+            let payload = shared.panic.lock().unwrap_or_else(PoisonError::into_inner).take();
+            match payload {
+                Some(payload) => std::panic::resume_unwind(payload),
+                None => panic!("a training thread panicked"),
+            }
+        }
         let mut total = X::Elem::zero();
         for (i, shard) in shared.shards.iter().enumerate() {
             let shard = shard.lock().unwrap_or_else(PoisonError::into_inner);
@@ -424,9 +439,10 @@ where
     }
 }
 
-/// Runs `body` with a team of `threads` threads (the caller's and `threads − 1` helpers)
-/// sharing `model`, which is moved into the team for the run and back afterwards, and the
-/// training data `xs`, `targets`.
+/// Runs `body` with a team of `threads` threads ([`capped`]; the caller's and `threads − 1`
+/// helpers) sharing `model`, borrowed in place (never moved, so a panic cannot lose it), and
+/// the training data `xs`, `targets`. A panic on any thread reaches the caller after every
+/// helper has stopped.
 pub(crate) fn with_team<M, X, L, R>(
     model: &mut M,
     xs: &[X],
@@ -447,7 +463,7 @@ where
         xs,
         targets,
         indices: RwLock::new(Vec::new()),
-        shards: (0..threads.max(1))
+        shards: (0..capped(threads))
             .map(|_| Mutex::new(TeamShard { shard: Shard::new(), xs: Vec::new(), targets: Vec::new() }))
             .collect(),
         loss,
@@ -455,18 +471,64 @@ where
         done: AtomicUsize::new(0),
         stop: AtomicBool::new(false),
         failed: AtomicBool::new(false),
+        panic: Mutex::new(None),
+        main: std::thread::current(),
     };
     std::thread::scope(|scope| {
         let shared = &shared;
         let helpers = (1..shared.shards.len())
             .map(|i| scope.spawn(move || helper(shared, i)).thread().clone())
             .collect::<Vec<_>>();
-        let mut team = Team { shared, helpers };
-        let result = body(&mut team);
-        shared.stop.store(true, Ordering::Release);
-        for helper in &team.helpers {
+        // Stops the helpers when `body` returns *or unwinds* (a panic in the main thread's
+        // shard, or one re-raised from a helper's), so that the scope can join them and the
+        // panic reaches the caller instead of waiting for helpers that never stop.
+        let stop = StopOnDrop { shared, helpers };
+        let mut team = Team { shared, helpers: stop.helpers.clone() };
+        body(&mut team)
+    })
+}
+
+/// Sets the team's `stop` flag and wakes every helper, on drop.
+struct StopOnDrop<'s, 'd, M: Backward<X>, X: Tensor, L: Loss<M::Out>> {
+    shared: &'s Shared<'d, M, X, L>,
+    helpers: Vec<std::thread::Thread>,
+}
+
+impl<M: Backward<X>, X: Tensor, L: Loss<M::Out>> Drop for StopOnDrop<'_, '_, M, X, L> {
+    fn drop(&mut self) {
+        self.shared.stop.store(true, Ordering::Release);
+        for helper in &self.helpers {
             helper.unpark();
         }
-        result
-    })
+    }
+}
+
+/// `threads` capped at the cores the process may use ([`std::thread::available_parallelism`],
+/// 1 if unknown): a thread beyond that only waits for a core, and the team's hand-off, which
+/// relies on its threads running at the same time, turns into waits for the scheduler (64
+/// threads on 2 cores made training about 100× slower).
+pub(crate) fn capped(threads: usize) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, core::num::NonZero::get);
+    threads.clamp(1, cores)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::activation::{Relu, Softmax};
+    use crate::loss::SparseCategoricalCrossentropy;
+    use crate::{Dense, Vector};
+
+    #[test]
+    fn the_team_never_has_more_threads_than_cores() {
+        let cores = std::thread::available_parallelism().map_or(1, core::num::NonZero::get);
+        assert_eq!((capped(0), capped(1), capped(64), capped(usize::MAX)), (1, 1, cores.min(64), cores));
+        type Mlp = (Dense<2, 2, Relu>, Dense<2, 2, Softmax>);
+        let mut model = Mlp::default();
+        let xs = [Vector::from([1.0, 0.0])];
+        let shards = with_team(&mut model, &xs, &[0], SparseCategoricalCrossentropy::default(), 64, |team| {
+            (team.shared.shards.len(), team.helpers.len())
+        });
+        assert_eq!(shards, (cores.min(64), cores.min(64) - 1));
+    }
 }
