@@ -407,10 +407,7 @@ where
             // A helper's shard panicked: raise its panic here, before the optimizer touches
             // the model. `with_team` then stops the other helpers.
             let payload = shared.panic.lock().unwrap_or_else(PoisonError::into_inner).take();
-            match payload {
-                Some(payload) => std::panic::resume_unwind(payload),
-                None => panic!("a training thread panicked"),
-            }
+            std::panic::resume_unwind(payload.unwrap_or_else(|| Box::new("a training thread panicked")));
         }
         let mut total = X::Elem::zero();
         for (i, shard) in shared.shards.iter().enumerate() {
