@@ -75,7 +75,7 @@ fn main() {
     );
 
     type M3f64 = (Dense<100, 128, Swish, f64>, Dense<128, 10, Softmax, f64>);
-    let model64: Box<M3f64> = Box::new(M3f64::init(&mut SeedRng::seed(3)));
+    let model64: Box<M3f64> = M3f64::init_boxed(&mut SeedRng::seed(3));
     let x100: Vector<100, f64> = Vector::from_fn(|i| (i as f64 * 0.37).sin());
     let loss = SparseCategoricalCrossentropy::default();
     let report = check_model_loss(&model64, &x100, &4, &loss, &cfg).expect("the model's gradients are right");

@@ -58,6 +58,7 @@ pub mod tflite;
 #[cfg(feature = "threads")]
 pub mod threads;
 pub mod train;
+pub mod zeros;
 
 pub use activation::Activation;
 pub use batch::BatchError;
@@ -76,3 +77,4 @@ pub use params::Params;
 pub use scalar::Scalar;
 pub use shape::{Flat, Image, Tensor, Vector};
 pub use summary::{InputShape, Summary};
+pub use zeros::Zeros;
