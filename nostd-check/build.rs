@@ -68,7 +68,8 @@ where
 fn keras_model<M>(root: &Path, out: &Path, name: &str) -> Result<(), Box<dyn Error>>
 where
     M: Safetensors<f32> + Default + FoldBatchNorm,
-    Box<M>: Safetensors<f32> + Default,
+    M: NewBoxed,
+    Box<M>: Safetensors<f32>,
     M::Folded: ParamBytes<f32>,
 {
     let weights = format!("tests/fixtures/keras_{name}.safetensors");

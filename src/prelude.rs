@@ -41,3 +41,4 @@ pub use crate::summary::{InputShape, Summary};
 #[cfg(feature = "threads")]
 pub use crate::threads::{ThreadedWorkspace, value_and_grad_batch_threaded};
 pub use crate::train::{AsClass, EpochStats, TrainError, Trainer};
+pub use crate::zeros::Zeros;

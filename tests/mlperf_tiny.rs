@@ -167,7 +167,8 @@ fn autoencoder_reproduces_keras_inference_unfolded_and_folded() {
 fn reproduces_keras<M, F, X, const N: usize>(name: &str, fold: impl Fn(&M) -> Box<F>)
 where
     M: ForwardBatch<X, Out = Vector<N>> + Params<f32>,
-    Box<M>: Safetensors<f32> + Default,
+    M: NewBoxed,
+    Box<M>: Safetensors<f32>,
     F: ForwardBatch<X, Out = Vector<N>>,
     X: Tensor<Elem = f32>,
 {
