@@ -25,11 +25,19 @@
 //! ```
 
 mod adam;
+mod clip;
+// Copied unchanged from the `training` branch (not on main yet), which also uses `decay`.
+#[allow(dead_code)]
+pub(crate) mod hyperparameter;
 mod rmsprop;
+mod schedule;
 mod sgd;
 
 pub use adam::{Adam, AdamW};
+pub use clip::Clip;
+pub use hyperparameter::HyperParameterError;
 pub use rmsprop::RmsProp;
+pub use schedule::{CosineDecay, ExponentialDecay, LearningRateSchedule, PiecewiseConstantDecay};
 pub use sgd::Sgd;
 
 use crate::{Params, Scalar};
