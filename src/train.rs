@@ -29,6 +29,8 @@ use num_traits::Float;
 #[cfg(not(feature = "alloc"))]
 use crate::backprop::value_and_grad_scaled;
 use crate::init::SeedRng;
+use crate::optim::{Clip, HyperParameterError, LearningRateSchedule};
+use crate::regularizer::{L2, UndescribedParams};
 use crate::{Backward, Loss, Optimizer, Scalar, Tensor, Vector};
 
 /// A target that names a class: a class index, or a one-hot (or probability) vector, whose
@@ -62,13 +64,21 @@ fn predicted_class<Y: Tensor>(y: &Y) -> usize {
 }
 
 /// Why training or evaluation did not run (or stopped).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 #[non_exhaustive]
 pub enum TrainError {
     /// There are no samples.
     EmptyDataset,
     /// `batch_size` is 0.
     ZeroBatchSize,
+    /// A setting that cannot be right: a learning-rate schedule's (a non-finite rate, a
+    /// `decay_steps` of 0), a clipping bound ≤ 0, a negative L2 factor. Found before the first
+    /// step: the model and the optimizer are untouched.
+    InvalidHyperParameter(HyperParameterError),
+    /// A [`kernel_regularizer`](Trainer::kernel_regularizer) is set, but the model's kernels
+    /// cannot be told from its other weights (a layer of your own keeps the default
+    /// `describe_params`). Found before the first step.
+    UndescribedParams(UndescribedParams),
     /// The number of labels (targets) differs from the number of samples.
     LabelCountMismatch {
         /// Samples given.
@@ -100,6 +110,8 @@ impl fmt::Display for TrainError {
         match self {
             Self::EmptyDataset => f.write_str("the dataset is empty; pass at least one sample"),
             Self::ZeroBatchSize => f.write_str("batch size 0; use at least 1"),
+            Self::InvalidHyperParameter(e) => write!(f, "{e}"),
+            Self::UndescribedParams(e) => write!(f, "{e}"),
             Self::LabelCountMismatch { samples, labels } => {
                 write!(f, "{samples} samples but {labels} labels; pass one label per sample")
             }
@@ -216,7 +228,16 @@ fn gcd(mut a: usize, mut b: usize) -> usize {
 /// Defaults follow Keras' `fit`: 1 epoch, batch size 32, shuffled each epoch (from
 /// [`seed`](Trainer::seed), so runs are reproducible), silent. Examples turn on
 /// [`verbose`](Trainer::verbose) for a progress line per epoch (feature `std`).
-pub struct Trainer<O, L> {
+///
+/// What Keras sets on the optimizer and the layers besides — a learning-rate
+/// [schedule](Trainer::learning_rate), gradient clipping ([`clipnorm`](Trainer::clipnorm),
+/// [`global_clipnorm`](Trainer::global_clipnorm), [`clipvalue`](Trainer::clipvalue)) and L2
+/// [kernel regularisation](Trainer::kernel_regularizer) — is set here too (see the [guide's
+/// chapter 13](crate::guide::ch13_schedules_clipping_l2) for why).
+///
+/// Generic parameters: the optimizer `O`, the loss `L`, and `R`, the type of the learning-rate
+/// schedule (`f64` until [`learning_rate`](Trainer::learning_rate) sets one).
+pub struct Trainer<O, L, R = f64> {
     /// The optimizer; its state persists across `fit` calls.
     pub optimizer: O,
     /// The loss.
@@ -226,12 +247,118 @@ pub struct Trainer<O, L> {
     shuffle: bool,
     seed: u64,
     verbose: bool,
+    schedule: Option<R>,
+    clip: Option<Clip>,
+    kernel_regularizer: Option<L2>,
 }
 
 impl<O, L> Trainer<O, L> {
     /// A trainer with Keras' `fit` defaults.
     pub const fn new(optimizer: O, loss: L) -> Self {
-        Self { optimizer, loss, epochs: 1, batch_size: 32, shuffle: true, seed: 0, verbose: false }
+        Self {
+            optimizer,
+            loss,
+            epochs: 1,
+            batch_size: 32,
+            shuffle: true,
+            seed: 0,
+            verbose: false,
+            schedule: None,
+            clip: None,
+            kernel_regularizer: None,
+        }
+    }
+}
+
+impl<O, L, R: LearningRateSchedule> Trainer<O, L, R> {
+    /// Sets the optimizer's learning rate from `schedule` before every update, as
+    /// `schedule.learning_rate(optimizer.iterations())` (Keras asks a schedule with the
+    /// optimizer's `iterations`: 0 for the first update). The rate the optimizer was built
+    /// with is not used.
+    ///
+    /// **Keras equivalent:** `Adam(learning_rate=schedule)`.
+    ///
+    /// # Examples
+    /// ```
+    /// use typed_nn::prelude::*;
+    /// use typed_nn::optim::CosineDecay;
+    /// let xs = [Vector::from([1.0, 0.0]), Vector::from([0.0, 1.0])];
+    /// let mut model: Dense<2, 2, Softmax> = Dense::init(&mut SeedRng::seed(0));
+    /// let mut trainer = Trainer::new(Sgd::default(), SparseCategoricalCrossentropy::default())
+    ///     .learning_rate(CosineDecay::new(0.5, 10))
+    ///     .epochs(10);
+    /// trainer.fit(&mut model, &xs, &[0, 1])?;
+    /// // The rate of the tenth and last update: step 9 of 10.
+    /// assert!((trainer.optimizer.learning_rate() - 0.5 * 0.5 * (1.0 + (0.9 * core::f64::consts::PI).cos())).abs() < 1e-12);
+    /// # Ok::<(), TrainError>(())
+    /// ```
+    pub fn learning_rate<S: LearningRateSchedule>(self, schedule: S) -> Trainer<O, L, S> {
+        Trainer {
+            optimizer: self.optimizer,
+            loss: self.loss,
+            epochs: self.epochs,
+            batch_size: self.batch_size,
+            shuffle: self.shuffle,
+            seed: self.seed,
+            verbose: self.verbose,
+            schedule: Some(schedule),
+            clip: self.clip,
+            kernel_regularizer: self.kernel_regularizer,
+        }
+    }
+
+    /// Clips each parameter tensor's gradient to an L2 norm of at most `clipnorm` before every
+    /// update ([`Clip::Norm`]). Keras allows one kind of clipping: the last of `clipnorm`,
+    /// [`global_clipnorm`](Trainer::global_clipnorm) and [`clipvalue`](Trainer::clipvalue)
+    /// set is the one used.
+    ///
+    /// **Keras equivalent:** `Adam(clipnorm=1.0)` (any optimizer).
+    pub const fn clipnorm(mut self, clipnorm: f64) -> Self {
+        self.clip = Some(Clip::Norm(clipnorm));
+        self
+    }
+
+    /// Clips the gradient of all parameters together to an L2 norm of at most
+    /// `global_clipnorm` before every update ([`Clip::GlobalNorm`]).
+    ///
+    /// **Keras equivalent:** `Adam(global_clipnorm=1.0)` (any optimizer).
+    pub const fn global_clipnorm(mut self, global_clipnorm: f64) -> Self {
+        self.clip = Some(Clip::GlobalNorm(global_clipnorm));
+        self
+    }
+
+    /// Clips every element of the gradient to `[−clipvalue, clipvalue]` before every update
+    /// ([`Clip::Value`]).
+    ///
+    /// **Keras equivalent:** `Adam(clipvalue=0.5)` (any optimizer).
+    pub const fn clipvalue(mut self, clipvalue: f64) -> Self {
+        self.clip = Some(Clip::Value(clipvalue));
+        self
+    }
+
+    /// Regularises every kernel of the model (every `Dense` and `Conv2D`, not biases and not
+    /// `BatchNormalization`'s weights): `l2·Σw²` is added to each batch's loss, in the
+    /// reported loss as in Keras', and `2·l2·w` to the kernels' gradient, before clipping.
+    ///
+    /// **Keras equivalent:** `kernel_regularizer=l2(1e-4)` on every `Dense` and `Conv2D`.
+    ///
+    /// # Examples
+    /// ```
+    /// use typed_nn::prelude::*;
+    /// use typed_nn::regularizer::L2;
+    /// let xs = [Vector::from([1.0, 0.0]), Vector::from([0.0, 1.0])];
+    /// let mut model: Dense<2, 2, Softmax> = Dense::new([[2.0, 0.0], [0.0, 2.0]], [0.0, 0.0]);
+    /// let mut trainer = Trainer::new(Sgd::new(1e-30), SparseCategoricalCrossentropy::default())
+    ///     .kernel_regularizer(L2::new(0.01));
+    /// let data_only = trainer.evaluate(&model, &xs, &[0, 1])?.loss;
+    /// let reported = trainer.fit(&mut model, &xs, &[0, 1])?.loss;
+    /// // The reported loss includes 0.01·(2² + 2²) = 0.08.
+    /// assert!((reported - data_only - 0.08).abs() < 1e-6, "{reported} {data_only}");
+    /// # Ok::<(), TrainError>(())
+    /// ```
+    pub const fn kernel_regularizer(mut self, l2: L2) -> Self {
+        self.kernel_regularizer = Some(l2);
+        self
     }
 
     /// Passes over the data per `fit` call.
@@ -315,6 +442,9 @@ impl<O, L> Trainer<O, L> {
     /// [`InvalidLabel`]: TrainError::InvalidLabel
     /// [`NonFiniteInput`]: TrainError::NonFiniteInput
     /// [`NonFiniteLoss`]: TrainError::NonFiniteLoss
+    ///
+    /// With a schedule, clipping or a regulariser set, also before the first step:
+    /// [`TrainError::InvalidHyperParameter`] and [`TrainError::UndescribedParams`].
     pub fn fit_with<M, X>(
         &mut self,
         model: &mut M,
@@ -393,6 +523,7 @@ impl<O, L> Trainer<O, L> {
         if self.batch_size == 0 {
             return Err(TrainError::ZeroBatchSize);
         }
+        self.check_update(&*batch.model())?;
         validate(&self.loss, xs, targets)?;
         if let Some((vx, vt)) = validation {
             validate(&self.loss, vx, vt)?;
@@ -412,9 +543,11 @@ impl<O, L> Trainer<O, L> {
                 let end = (start + self.batch_size).min(n);
                 grad.zero_params();
                 let (loss, hits) = batch.step(&self.loss, xs, targets, (start..end).map(|i| order.at(i)), &mut grad);
+                let loss = loss + self.regularize(&*batch.model(), &mut grad)?;
                 if !loss.is_finite() {
                     return Err(TrainError::NonFiniteLoss { epoch, step });
                 }
+                self.clip_and_schedule(&mut grad);
                 self.optimizer.step(&mut *batch.model(), &grad);
                 crate::params::update_state(&mut *batch.model(), &grad);
                 loss_sum += loss * (end - start) as f64;
@@ -444,6 +577,45 @@ impl<O, L> Trainer<O, L> {
             }
         }
         Ok(last)
+    }
+
+    /// The schedule's, clipping's and regulariser's settings, before the first step.
+    fn check_update<T: Scalar, M: crate::Params<T>>(&self, model: &M) -> Result<(), TrainError> {
+        let invalid = TrainError::InvalidHyperParameter;
+        if let Some(schedule) = &self.schedule {
+            schedule.check().map_err(invalid)?;
+        }
+        if let Some(clip) = self.clip {
+            clip.check().map_err(invalid)?;
+        }
+        if let Some(l2) = self.kernel_regularizer {
+            l2.check().map_err(invalid)?;
+            L2::check_model(model).map_err(TrainError::UndescribedParams)?;
+        }
+        Ok(())
+    }
+
+    /// The regularisation term of `model` (returned, to add to the loss) and its gradient,
+    /// added to `grad`: Keras differentiates the loss with the term.
+    fn regularize<T: Scalar, M: crate::Params<T>>(&self, model: &M, grad: &mut M) -> Result<f64, TrainError> {
+        match self.kernel_regularizer {
+            Some(l2) => Ok(l2.add_to(model, grad).map_err(TrainError::UndescribedParams)?.to_f64_lossless()),
+            None => Ok(0.0),
+        }
+    }
+
+    /// What comes between the (regularised) gradient and the optimizer's step, in Keras'
+    /// order: clipping, then the scheduled learning rate for this update.
+    fn clip_and_schedule<T: Scalar, M: crate::Params<T>>(&mut self, grad: &mut M)
+    where
+        O: Optimizer<M>,
+    {
+        if let Some(clip) = self.clip {
+            clip.apply(grad);
+        }
+        if let Some(schedule) = &self.schedule {
+            self.optimizer.set_learning_rate(schedule.learning_rate(self.optimizer.iterations()));
+        }
     }
 
     /// Mean loss and accuracy of `model` on the given data (Keras' `evaluate`).

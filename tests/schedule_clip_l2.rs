@@ -61,10 +61,10 @@ fn mlp_runs() -> Vec<Run<Mlp>> {
         l2: None,
     };
     vec![
-        run("sgd_exp", Box::new(Sgd::default()), Box::new(ExponentialDecay::new(0.5, 2, 0.5).staircase(true)), None),
+        run("sgd_exp", Box::new(Sgd::new(0.01)), Box::new(ExponentialDecay::new(0.5, 2, 0.5).staircase(true)), None),
         run(
             "adam_cosine",
-            Box::new(Adam::default()),
+            Box::new(Adam::new(0.001)),
             Box::new(CosineDecay::new(0.0, 4).alpha(0.1).warmup(0.05, 2)),
             None,
         ),
@@ -91,7 +91,7 @@ fn cnn_runs() -> Vec<Run<Cnn>> {
         },
         Run {
             name: "l2_adam_all",
-            optimizer: Box::new(Adam::default()),
+            optimizer: Box::new(Adam::new(0.001)),
             schedule: Box::new(ExponentialDecay::new(0.05, 3, 0.5)),
             clip: Some(Clip::GlobalNorm(0.5)),
             l2: Some(L2::new(0.01)),
@@ -202,4 +202,118 @@ fn the_fixture_runs_differ_from_plain_training() {
     )
     .unwrap();
     assert!(fx.scalar("l2.loss1") - data_loss > 0.05, "{} vs {data_loss}", fx.scalar("l2.loss1"));
+}
+
+/// A run's boxed optimizer and schedule, as the `Trainer`'s type parameters.
+struct Dyn<B: ?Sized>(Box<B>);
+
+impl<M> Optimizer<M> for Dyn<dyn Optimizer<M>> {
+    fn step(&mut self, model: &mut M, grad: &M) {
+        self.0.step(model, grad);
+    }
+    fn learning_rate(&self) -> f64 {
+        self.0.learning_rate()
+    }
+    fn set_learning_rate(&mut self, learning_rate: f64) {
+        self.0.set_learning_rate(learning_rate);
+    }
+    fn iterations(&self) -> u64 {
+        self.0.iterations()
+    }
+}
+
+impl LearningRateSchedule for Dyn<dyn LearningRateSchedule> {
+    fn learning_rate(&self, step: u64) -> f64 {
+        self.0.learning_rate(step)
+    }
+}
+
+/// The same six steps through `Trainer::fit` (batches of 8 in order, two epochs): each epoch's
+/// reported loss is the mean of Keras' three batch losses, and the final weights are Keras'.
+fn fit<M, X>(kind: &str, runs: Vec<Run<M>>, params: &[&str], state: &[&str])
+where
+    X: Tensor<Elem = f32>,
+    M: Backward<X> + Params<f32> + Default,
+{
+    let fx = Fixture::load(FILE);
+    let xs: Vec<X> = fx.samples(&format!("{kind}.x"));
+    let labels = fx.indices(&format!("{kind}.labels"));
+    for run in runs {
+        let name = run.name;
+        let mut model: M = load(&fx, &format!("{kind}.init."), params, state);
+        let mut trainer = Trainer::new(Dyn(run.optimizer), SparseCategoricalCrossentropy::default())
+            .epochs(2)
+            .batch_size(8)
+            .shuffle(false)
+            .learning_rate(Dyn(run.schedule));
+        trainer = match run.clip {
+            Some(Clip::Norm(c)) => trainer.clipnorm(c),
+            Some(Clip::GlobalNorm(c)) => trainer.global_clipnorm(c),
+            Some(Clip::Value(v)) => trainer.clipvalue(v),
+            _ => trainer,
+        };
+        if let Some(l2) = run.l2 {
+            trainer = trainer.kernel_regularizer(l2);
+        }
+        let mut losses = Vec::new();
+        trainer
+            .fit_with(&mut model, &xs, &labels, None, |e| {
+                losses.push(e.loss as f32);
+                core::ops::ControlFlow::Continue(())
+            })
+            .unwrap();
+        let keras: Vec<f32> = [1..=3, 4..=6]
+            .map(|steps| steps.map(|s| fx.scalar(&format!("{name}.loss{s}"))).sum::<f32>() / 3.0)
+            .to_vec();
+        assert_close(&format!("{name} epoch losses"), &losses, &keras, 1e-6, 1e-5);
+        compare(&fx, &model, name, 6, params, state);
+    }
+}
+
+#[test]
+fn the_trainer_applies_schedules_and_clipping_as_keras_does() {
+    fit::<Mlp, Vector<4>>("mlp", mlp_runs(), &MLP_PARAMS, &[]);
+}
+
+#[test]
+fn the_trainer_adds_l2_to_the_reported_loss_and_the_gradient_as_keras_does() {
+    fit::<Cnn, Image<5, 5, 1>>("cnn", cnn_runs(), &CNN_PARAMS, &CNN_STATE);
+}
+
+#[test]
+fn settings_that_cannot_be_right_are_typed_errors_before_training_and_the_model_is_untouched() {
+    let fx = Fixture::load(FILE);
+    let xs: Vec<Vector<4>> = fx.samples("mlp.x");
+    let labels = fx.indices("mlp.labels");
+    let initial: Mlp = load(&fx, "mlp.init.", &MLP_PARAMS, &[]);
+    let trainer = || Trainer::new(Sgd::new(0.1), SparseCategoricalCrossentropy::default()).epochs(2);
+    let refused = |result: Result<EpochStats, TrainError>| match result {
+        Err(TrainError::InvalidHyperParameter(e)) => (e.name, e.value),
+        other => panic!("expected InvalidHyperParameter, got {other:?}"),
+    };
+    let mut model = initial.clone();
+    let cases = [
+        (refused(trainer().learning_rate(f64::NAN).fit(&mut model, &xs, &labels)), "learning_rate"),
+        (
+            refused(
+                trainer().learning_rate(ExponentialDecay::new(f64::INFINITY, 10, 0.9)).fit(&mut model, &xs, &labels),
+            ),
+            "initial_learning_rate",
+        ),
+        (
+            refused(trainer().learning_rate(ExponentialDecay::new(0.1, 0, 0.9)).fit(&mut model, &xs, &labels)),
+            "decay_steps",
+        ),
+        (refused(trainer().clipnorm(0.0).fit(&mut model, &xs, &labels)), "clipnorm"),
+        (refused(trainer().global_clipnorm(-1.0).fit(&mut model, &xs, &labels)), "global_clipnorm"),
+        (refused(trainer().clipvalue(f64::NAN).fit(&mut model, &xs, &labels)), "clipvalue"),
+        (refused(trainer().kernel_regularizer(L2::new(-1e-4)).fit(&mut model, &xs, &labels)), "l2"),
+    ];
+    for ((name, _), expected) in cases {
+        assert_eq!(name, expected);
+    }
+    assert_eq!(model, initial, "no step was taken");
+    // The message names the setting, its value and the rule.
+    let err = trainer().clipnorm(-0.5).fit(&mut model, &xs, &labels).unwrap_err();
+    assert_eq!(err.to_string(), "clipnorm is -0.5; it must be a finite number > 0");
 }

@@ -85,11 +85,11 @@ impl Clip {
             Clip::GlobalNorm(c) => {
                 let c = T::lit(c);
                 let norm = norm(grad.params().map(squares).fold(T::zero(), |a, b| a + b));
-                // Keras: c·min(1/‖G‖, 1/c) + (‖G‖ − ‖G‖), the last term NaN for a NaN or
-                // infinite norm, so that such a gradient is not passed on as finite.
+                // Keras: c·min(1/‖G‖, 1/c) + (‖G‖ − ‖G‖), the last term 0 for a finite norm
+                // and NaN otherwise, so that such a gradient is not passed on as finite.
                 let (inverse, inverse_c) = (T::one() / norm, T::one() / c);
                 let smaller = if inverse < inverse_c { inverse } else { inverse_c };
-                let scale = c * smaller + (norm - norm);
+                let scale = if norm.is_finite() { c * smaller } else { T::nan() };
                 for g in grad.params_mut() {
                     for g in g.iter_mut() {
                         *g *= scale;

@@ -279,7 +279,10 @@ impl<const B: usize, const V: usize> PiecewiseConstantDecay<B, V> {
     /// when the program is built).
     pub const fn new(boundaries: [u64; B], values: [f64; V]) -> Self {
         const {
-            assert!(V == B + 1, "PiecewiseConstantDecay needs one more value than boundaries");
+            assert!(
+                V == B + 1,
+                "`PiecewiseConstantDecay::new(boundaries, values)` needs one more value than boundaries: `[100, 200]` cuts the steps into 3 intervals, so 3 values"
+            );
         }
         Self { boundaries, values }
     }
