@@ -47,8 +47,9 @@ use crate::{Params, Scalar};
 /// `Conv2D`; Keras' default factor, that of `L2()` and `kernel_regularizer="l2"`, is 0.01.
 ///
 /// # Examples
-/// See the [module docs](self), and [`Trainer::kernel_regularizer`]
-/// (crate::train::Trainer::kernel_regularizer) for training with it.
+/// See the [module docs](self), and
+/// [`Trainer::kernel_regularizer`](crate::train::Trainer::kernel_regularizer) for training
+/// with it.
 ///
 /// # Errors
 /// [`check`](L2::check) refuses a negative or non-finite factor.

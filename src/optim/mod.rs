@@ -25,12 +25,12 @@
 //! ```
 
 mod adam;
-mod clip;
-// Copied unchanged from the `training` branch (not on main yet), which also uses `decay`.
+pub mod clip;
+// From the `training` branch (not on main yet; its docs adapted to main), which also uses `decay`.
 #[allow(dead_code)]
 pub(crate) mod hyperparameter;
 mod rmsprop;
-mod schedule;
+pub mod schedule;
 mod sgd;
 
 pub use adam::{Adam, AdamW};
