@@ -1,11 +1,13 @@
 //! Dense models, each next to its floor in the same group:
 //!
 //! - seed model 1 (`Dense<784, 64, Relu>` → `Dense<64, 10, Softmax>`), one sample: a
-//!   hand-written fixed-array loop doing exactly the same arithmetic;
+//!   hand-written fixed-array loop doing exactly the same arithmetic, and the memory-bandwidth
+//!   floor of its weights (`weight_stream_floor`: only the weights, streamed through FMAs);
 //! - seed model 1, a batch of 128: the two bare `matrixmultiply::sgemm` calls of the same
 //!   products (no bias, no activation), i.e. what any implementation must at least do;
 //! - seed model 3 (`Dense<100, 128, Swish>` → `Dense<128, 10, Softmax>`), one sample: a
-//!   hand-written loop.
+//!   hand-written loop; the user's swish (`x * typed_nn::math::sigmoid(x)`) next to the built-in
+//!   `Swish` and to a swish written with libm's `exp`.
 //!
 //! Run: `cargo bench -p typed-nn-benches --bench dense`. Quote ratios (typed-nn time / floor time), not absolute
 //! times: they are what carries over between machines.
@@ -17,39 +19,7 @@ use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use typed_nn::prelude::*;
-
-type Mlp = (Dense<784, 64, Relu>, Dense<64, 10, Softmax>);
-
-/// The same math as `Mlp::forward`, written out by hand over plain arrays.
-fn hand_written(model: &Mlp, x: &[f32; 784]) -> [f32; 10] {
-    let (k1, b1, k2, b2) = (&model.0.kernel, &model.0.bias, &model.1.kernel, &model.1.bias);
-    let mut h = *b1;
-    for i in 0..784 {
-        let xi = x[i];
-        for j in 0..64 {
-            h[j] += xi * k1[i][j];
-        }
-    }
-    for v in &mut h {
-        *v = v.max(0.0);
-    }
-    let mut z = *b2;
-    for j in 0..64 {
-        for k in 0..10 {
-            z[k] += h[j] * k2[j][k];
-        }
-    }
-    let max = z.iter().fold(f32::NEG_INFINITY, |m, &v| m.max(v));
-    let mut sum = 0.0;
-    for v in &mut z {
-        *v = (*v - max).exp();
-        sum += *v;
-    }
-    for v in &mut z {
-        *v /= sum;
-    }
-    z
-}
+use typed_nn_benches::{M3, M3Builtin, M3Libm, Mlp, hand_written, hand_written_m3, stream};
 
 fn single_sample(c: &mut Criterion) {
     let model: Mlp = Mlp::init(&mut SeedRng::seed(1));
@@ -59,6 +29,8 @@ fn single_sample(c: &mut Criterion) {
     g.throughput(Throughput::Elements(1));
     g.bench_function("hand_written_loop", |b| b.iter(|| hand_written(black_box(&model), black_box(&x))));
     g.bench_function("typed_nn", |b| b.iter(|| black_box(&model).forward(black_box(&xv))));
+    let weights = stream::Weights::of(&model);
+    g.bench_function("weight_stream_floor", |b| b.iter(|| black_box(&weights).run()));
     g.finish();
 }
 
@@ -120,48 +92,6 @@ fn batch_128(c: &mut Criterion) {
     g.finish();
 }
 
-#[derive(Clone, Copy, Debug, Default)]
-struct Swish;
-impl Activation for Swish {
-    fn f<T: Float>(x: T) -> T {
-        x / (T::one() + (-x).exp())
-    }
-    fn df<T: Float>(x: T) -> T {
-        let s = T::one() / (T::one() + (-x).exp());
-        s * (T::one() + x * (T::one() - s))
-    }
-}
-
-/// Seed model 3: `Dense<100, 128, Swish>` (a user-defined activation) → `Dense<128, 10, Softmax>`.
-type M3 = (Dense<100, 128, Swish>, Dense<128, 10, Softmax>);
-
-/// The same math as `M3::forward`, by hand.
-fn hand_written_m3(model: &M3, x: &[f32; 100]) -> [f32; 10] {
-    let (k1, b1, k2, b2) = (&model.0.kernel, &model.0.bias, &model.1.kernel, &model.1.bias);
-    let mut h = *b1;
-    for i in 0..100 {
-        for j in 0..128 {
-            h[j] += x[i] * k1[i][j];
-        }
-    }
-    for v in &mut h {
-        *v /= 1.0 + (-*v).exp();
-    }
-    let mut z = *b2;
-    for j in 0..128 {
-        for k in 0..10 {
-            z[k] += h[j] * k2[j][k];
-        }
-    }
-    let max = z.iter().fold(f32::NEG_INFINITY, |m, &v| m.max(v));
-    let mut sum = 0.0;
-    for v in &mut z {
-        *v = (*v - max).exp();
-        sum += *v;
-    }
-    z.map(|v| v / sum)
-}
-
 fn seed3_single_sample(c: &mut Criterion) {
     let model: M3 = M3::init(&mut SeedRng::seed(3));
     let x: [f32; 100] = core::array::from_fn(|i| (i as f32 * 0.37).sin());
@@ -170,6 +100,10 @@ fn seed3_single_sample(c: &mut Criterion) {
     g.throughput(Throughput::Elements(1));
     g.bench_function("hand_written_loop", |b| b.iter(|| hand_written_m3(black_box(&model), black_box(&x))));
     g.bench_function("typed_nn", |b| b.iter(|| black_box(&model).forward(black_box(&xv))));
+    let builtin: M3Builtin = M3Builtin::init(&mut SeedRng::seed(3));
+    let libm: M3Libm = M3Libm::init(&mut SeedRng::seed(3));
+    g.bench_function("typed_nn_builtin_swish", |b| b.iter(|| black_box(&builtin).forward(black_box(&xv))));
+    g.bench_function("typed_nn_libm_swish", |b| b.iter(|| black_box(&libm).forward(black_box(&xv))));
     g.finish();
 }
 

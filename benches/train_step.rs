@@ -96,7 +96,7 @@ fn cnn_train_step(c: &mut Criterion) {
             black_box((&z, &logits, &dkd, &dflat, &dkc));
         })
     });
-    let mut grad: Box<Cnn> = Box::default();
+    let mut grad: Box<Cnn> = Cnn::new_boxed();
     let mut ws = Workspace::new();
     let mut sgd = Sgd::new(0.01);
     let loss = SparseCategoricalCrossentropy::default();
@@ -130,6 +130,25 @@ fn threaded_training(c: &mut Criterion) {
         b.iter(|| {
             let keep_going = |_: &EpochStats| core::ops::ControlFlow::Continue(());
             trainer.fit_threaded(&mut model, black_box(&xs), &labels, None, 2, keep_going).unwrap()
+        })
+    });
+    // The alternative to fit_threaded's hand-written team (issue 12): the same epoch as a loop
+    // of rayon-threaded steps (two shards through `rayon::join`) and SGD, run inside rayon's
+    // global pool (`rayon::scope`), so that the pool's workers stay awake between steps.
+    // It does less than `fit_threaded` (no shuffle, no gathering, no accuracy), so it is the
+    // most rayon could win.
+    let mut grad = Mlp::default();
+    let mut shards = ThreadedWorkspace::new(2);
+    let mut sgd = Sgd::new(0.001);
+    g.bench_function("two_threads_rayon_scope", |b| {
+        b.iter(|| {
+            rayon::scope(|_| {
+                for (x, t) in black_box(&xs).chunks(N).zip(labels.chunks(N)) {
+                    grad.zero_params();
+                    value_and_grad_batch_threaded(&model, x, t, &loss, &mut grad, &mut shards).unwrap();
+                    sgd.step(&mut model, &grad);
+                }
+            })
         })
     });
     g.finish();

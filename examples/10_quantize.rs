@@ -59,7 +59,7 @@ fn train_and_quantize<M, X, Q>(
     args: &Args,
 ) -> Result<f64, Box<dyn Error>>
 where
-    M: Backward<X, Out = Vector<10>> + Params<f32> + Default + quant::calibrate::Calibrate<X, Int8 = Q>,
+    M: Backward<X, Out = Vector<10>> + Params<f32> + Zeros + quant::calibrate::Calibrate<X, Int8 = Q>,
     X: Tensor<Elem = f32>,
     Q: QLayer<X::Int8, Out = QVector<10>> + Int8Bytes,
     X: quant::HasInt8,

@@ -136,7 +136,14 @@ where
 /// [`valid_target`](Loss::valid_target) refuses `target`; nothing is added to `grad` then.
 ///
 /// # Allocation
-/// None.
+/// None. That is the point of this path (it trains without a heap), and its price: every
+/// layer's output and cache (pre-activations, pooling indices) lives on the stack for the
+/// duration of the call. For small models that is a few KB; a `Conv2D<3, 8, 3>` on
+/// `Image<224, 224, 3>` alone needs over 3 MB (its output and pre-activations, 222·222·8
+/// floats each), more than the 2 MiB stack of a spawned thread. For models with big
+/// activations use [`value_and_grad_batch`] (or the [`Trainer`](crate::train::Trainer), which uses it with
+/// feature `alloc`): it keeps activations and caches in its [`Workspace`], on the heap
+/// (`tests/big_models.rs` trains such a model on a thread with a 1 MiB stack).
 #[inline]
 pub fn value_and_grad<M, X, L>(
     model: &M,
@@ -360,12 +367,34 @@ where
     M: Backward<X>,
     L: Loss<M::Out>,
 {
+    batch_loss_sum_flat::<M, X, L>(model, crate::kernel::cast::flat(xs), targets, loss, scale, grad, workspace)
+}
+
+/// [`batch_loss_sum`] on inputs given back to back as one flat slice (`targets.len()` inputs
+/// of `X::LEN` scalars): what the training steps gather a batch into, since copying scalars
+/// never puts a whole input on the stack (a 224×224×3 image is 600 KB).
+#[cfg(feature = "alloc")]
+pub(crate) fn batch_loss_sum_flat<M, X, L>(
+    model: &M,
+    xs: &[X::Elem],
+    targets: &[L::Target],
+    loss: &L,
+    scale: X::Elem,
+    grad: &mut M,
+    workspace: &mut Workspace<M::Out>,
+) -> X::Elem
+where
+    X: Tensor,
+    M: Backward<X>,
+    L: Loss<M::Out>,
+{
     let () = <M as crate::Layer<X>>::CHECK;
     use crate::kernel::cast::{flat, flat_mut};
-    let n = xs.len();
+    let n = targets.len().min(xs.len() / X::LEN.max(1));
+    let xs = xs.get(..n * X::LEN).unwrap_or(xs);
     workspace.prepare::<M, X>(n);
     let Workspace { ys, dys, cache, scratch } = workspace;
-    model.forward_train_batch_flat(Seal, n, flat(xs), flat_mut(ys), cache, scratch);
+    model.forward_train_batch_flat(Seal, n, xs, flat_mut(ys), cache, scratch);
     let mut total = X::Elem::zero();
     // The fused form applies to the whole batch or not at all (it depends on the loss's
     // settings and the model's last activation, and the targets were validated).
@@ -380,6 +409,6 @@ where
             loss.gradient(y, t, scale, d)
         };
     }
-    model.backward_batch_flat(Seal, n, flat(xs), flat(ys), cache, flat(dys), grad, None, fused, scratch);
+    model.backward_batch_flat(Seal, n, xs, flat(ys), cache, flat(dys), grad, None, fused, scratch);
     total
 }

@@ -19,12 +19,13 @@
 use alloc::vec::Vec;
 use core::fmt;
 
+use crate::Tensor;
 #[cfg(feature = "alloc")]
 use crate::kernel::cast::{flat, flat_mut};
 #[cfg(feature = "alloc")]
 use crate::layer::Seal;
 #[cfg(feature = "alloc")]
-use crate::{Layer, Tensor};
+use crate::{Layer, Scalar};
 
 /// Why a batch-level call (batched forward, loss and gradient over a batch) was refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -53,6 +54,13 @@ pub enum BatchError {
         /// Position of the target in the batch.
         index: usize,
     },
+    /// A flat slice given to [`as_samples`] is not a whole number of samples.
+    NotWholeSamples {
+        /// Number of values in the slice.
+        len: usize,
+        /// Number of values in one sample.
+        sample_len: usize,
+    },
 }
 
 impl fmt::Display for BatchError {
@@ -71,11 +79,68 @@ impl fmt::Display for BatchError {
                     "target {index} is not valid for this loss (class out of range, not finite, or a probability outside [0, 1])"
                 )
             }
+            Self::NotWholeSamples { len, sample_len } => write!(
+                f,
+                "a flat batch of {len} values is not a whole number of samples of {sample_len} values; pass n × {sample_len} values"
+            ),
         }
     }
 }
 
 impl core::error::Error for BatchError {}
+
+/// A flat slice of `n × X::LEN` values (`n` samples one after the other, as a data loader or a
+/// NumPy array gives them) seen as `n` samples, without a copy, for every batch-level call:
+/// [`forward_batch`](ForwardBatch::forward_batch),
+/// [`value_and_grad_batch`](crate::backprop::value_and_grad_batch), the
+/// [`Trainer`](crate::train::Trainer).
+///
+/// An image sample's values are in Keras' channels-last order (`Image<H, W, C>`: row, column,
+/// channel).
+///
+/// # Examples
+/// ```
+/// use typed_nn::prelude::*;
+/// use typed_nn::batch::{as_samples, as_samples_mut};
+/// type Mlp = (Dense<4, 3, Relu>, Dense<3, 2, Softmax>);
+/// let model: Mlp = Mlp::init(&mut SeedRng::seed(0));
+/// let data: Vec<f32> = (0..3 * 4).map(|i| i as f32 / 12.0).collect(); // 3 samples of 4
+/// let mut out = vec![0.0f32; 3 * 2];
+/// // A Dense also accepts a Flatten output, so name the sample type once.
+/// model.forward_batch(as_samples::<Vector<4>>(&data)?, as_samples_mut(&mut out)?)?;
+/// let second = model.forward(&Vector::from([4.0 / 12.0, 5.0 / 12.0, 6.0 / 12.0, 7.0 / 12.0]));
+/// assert!((out[2] - second[0]).abs() < 1e-6 && (out[3] - second[1]).abs() < 1e-6);
+/// assert_eq!(
+///     as_samples::<Vector<4>>(&data[..10]),
+///     Err(BatchError::NotWholeSamples { len: 10, sample_len: 4 })
+/// );
+/// # Ok::<(), BatchError>(())
+/// ```
+///
+/// # Errors
+/// [`BatchError::NotWholeSamples`] if the length is not a multiple of `X::LEN` (or `X` holds
+/// no values).
+///
+/// # Allocation
+/// None; the result borrows `flat`.
+#[inline]
+pub fn as_samples<X: Tensor>(flat: &[X::Elem]) -> Result<&[X], BatchError> {
+    crate::kernel::cast::samples(flat).ok_or(BatchError::NotWholeSamples { len: flat.len(), sample_len: X::LEN })
+}
+
+/// [`as_samples`] for outputs: a mutable flat slice of `n × X::LEN` values as `n` samples.
+///
+/// # Errors
+/// [`BatchError::NotWholeSamples`] if the length is not a multiple of `X::LEN` (or `X` holds
+/// no values).
+///
+/// # Allocation
+/// None; the result borrows `flat`.
+#[inline]
+pub fn as_samples_mut<X: Tensor>(flat: &mut [X::Elem]) -> Result<&mut [X], BatchError> {
+    let len = flat.len();
+    crate::kernel::cast::samples_mut(flat).ok_or(BatchError::NotWholeSamples { len, sample_len: X::LEN })
+}
 
 /// Batched forward passes, for every layer and model (feature `alloc`).
 #[cfg(feature = "alloc")]
@@ -89,11 +154,14 @@ pub trait ForwardBatch<In: Tensor>: Layer<In> {
     /// [`BatchError::LengthMismatch`] if `ys.len() != xs.len()`; nothing is written then.
     ///
     /// # Allocation
-    /// One scratch buffer for the intermediate activations, per call. Use
-    /// [`forward_batch_with`](ForwardBatch::forward_batch_with) to reuse one across calls.
+    /// With `std`: a scratch buffer for the intermediate activations, kept per thread and per
+    /// float type and reused by the next call on that thread, so a loop of calls allocates only
+    /// when a batch needs more scratch than any before (it keeps the largest size until the
+    /// thread ends). Without `std`: one buffer per call. Use
+    /// [`forward_batch_with`](ForwardBatch::forward_batch_with) to own the buffer yourself.
     fn forward_batch(&self, xs: &[In], ys: &mut [Self::Out]) -> Result<(), BatchError> {
         let () = <Self as Layer<In>>::CHECK;
-        self.forward_batch_with(xs, ys, &mut Vec::new())
+        with_scratch(|scratch| self.forward_batch_with(xs, ys, scratch))
     }
 
     /// Like [`forward_batch`](ForwardBatch::forward_batch), with a caller-owned scratch buffer
@@ -123,3 +191,94 @@ pub trait ForwardBatch<In: Tensor>: Layer<In> {
 
 #[cfg(feature = "alloc")]
 impl<In: Tensor, L: Layer<In>> ForwardBatch<In> for L {}
+
+/// Runs `f` with this thread's reusable scratch buffer for `T` (with `std`; a new buffer
+/// without it). The buffer is moved out of the thread-local for the call and back afterwards,
+/// so a nested call simply starts with an empty one.
+#[cfg(feature = "alloc")]
+fn with_scratch<T: Scalar, R>(f: impl FnOnce(&mut Vec<T>) -> R) -> R {
+    #[cfg(feature = "std")]
+    {
+        use core::any::Any;
+        use core::cell::Cell;
+        std::thread_local! {
+            static F32: Cell<Vec<f32>> = const { Cell::new(Vec::new()) };
+            static F64: Cell<Vec<f64>> = const { Cell::new(Vec::new()) };
+        }
+        // `T` is `f32` or `f64` (`Scalar` is sealed): the `Any` downcasts of an `Option` slot
+        // move the buffer between `Vec<f32>`/`Vec<f64>` and `Vec<T>` without `unsafe` and
+        // without allocating; after monomorphisation each is a constant branch.
+        fn cast<A: 'static, B: 'static>(v: A) -> Option<B> {
+            let mut slot = Some(v);
+            (&mut slot as &mut dyn Any).downcast_mut::<Option<B>>().and_then(Option::take)
+        }
+        let is_f32 = core::any::TypeId::of::<T>() == core::any::TypeId::of::<f32>();
+        let taken = if is_f32 {
+            F32.try_with(Cell::take).ok().and_then(cast)
+        } else {
+            F64.try_with(Cell::take).ok().and_then(cast)
+        };
+        let mut buf: Vec<T> = taken.unwrap_or_default();
+        let out = f(&mut buf);
+        if is_f32 {
+            if let Some(b) = cast::<Vec<T>, Vec<f32>>(buf) {
+                let _ = F32.try_with(|c| c.set(b));
+            }
+        } else if let Some(b) = cast::<Vec<T>, Vec<f64>>(buf) {
+            let _ = F64.try_with(|c| c.set(b));
+        }
+        out
+    }
+    #[cfg(not(feature = "std"))]
+    {
+        f(&mut Vec::new())
+    }
+}
+
+#[cfg(all(test, feature = "alloc"))]
+mod tests {
+    use super::*;
+    use crate::backprop::{Workspace, value_and_grad_batch};
+    use crate::prelude::*;
+
+    type Mlp = (Dense<5, 4, Tanh, f64>, Dense<4, 3, Softmax, f64>);
+
+    #[test]
+    fn a_flat_batch_gives_the_same_outputs_and_gradient_as_the_samples() {
+        let model: Mlp = Mlp::init(&mut SeedRng::seed(4));
+        let flat: std::vec::Vec<f64> = (0..6 * 5).map(|i| (i as f64 * 0.7).sin()).collect();
+        let xs: std::vec::Vec<Vector<5, f64>> = flat.chunks(5).map(|c| Vector::from_fn(|i| c[i])).collect();
+        let labels = [0usize, 2, 1, 1, 0, 2];
+        let loss = SparseCategoricalCrossentropy::default();
+
+        let mut out = std::vec![0.0f64; 6 * 3];
+        model.forward_batch(as_samples::<Vector<5, f64>>(&flat).unwrap(), as_samples_mut(&mut out).unwrap()).unwrap();
+        for (x, y) in xs.iter().zip(out.chunks(3)) {
+            assert_eq!(model.forward(x).as_slice(), y);
+        }
+
+        let (mut g_flat, mut g_samples) = (Mlp::default(), Mlp::default());
+        let mut ws = Workspace::new();
+        let l_flat = value_and_grad_batch(
+            &model,
+            as_samples::<Vector<5, f64>>(&flat).unwrap(),
+            &labels,
+            &loss,
+            &mut g_flat,
+            &mut ws,
+        )
+        .unwrap();
+        let l_samples = value_and_grad_batch(&model, &xs, &labels, &loss, &mut g_samples, &mut ws).unwrap();
+        assert_eq!(l_flat, l_samples);
+        assert_eq!(g_flat, g_samples);
+    }
+
+    #[test]
+    fn a_flat_batch_of_partial_samples_is_a_typed_error() {
+        let flat = [0.0f32; 7];
+        assert_eq!(as_samples::<Vector<2>>(&flat), Err(BatchError::NotWholeSamples { len: 7, sample_len: 2 }));
+        let mut out = [0.0f32; 5];
+        assert_eq!(as_samples_mut::<Vector<3>>(&mut out), Err(BatchError::NotWholeSamples { len: 5, sample_len: 3 }));
+        assert_eq!(as_samples::<Vector<7>>(&flat).map(<[_]>::len), Ok(1));
+    }
+}

@@ -1,4 +1,4 @@
-//! The typed-nn guide: type-level design of a neural-network library, in thirteen chapters and an
+//! The typed-nn guide: type-level design of a neural-network library, chapter by chapter, and an
 //! error gallery. Every code block below is compiled (and run) by `cargo test`.
 //!
 //! 1. [Shapes as types](ch01_shapes_as_types), and why const generics alone stop at `H − K + 1`
@@ -16,8 +16,8 @@
 //! 10. [Your own loss](ch10_your_own_loss), and its gradient check
 //! 11. [Your own optimizer](ch11_your_own_optimizer), and its step check
 //! 12. [What having no tape costs](ch12_no_tape_costs_and_gains), and what it buys
-//! 13. [Schedules, clipping and L2](ch13_schedules_clipping_l2): what happens between a
-//!     gradient and a step
+//! 14) [Schedules, clipping and L2](ch14_schedules_clipping_l2): what happens between a
+//!     gradient and a step (chapter 13, composition, is being written)
 //!
 //! Then the [error gallery](error_gallery): every shape mistake the library rejects, and the
 //! exact message a student sees.
@@ -81,8 +81,8 @@ pub mod ch11_your_own_optimizer {}
 #[doc = include_str!("../docs/guide/12-no-tape-costs-and-gains.md")]
 pub mod ch12_no_tape_costs_and_gains {}
 
-#[doc = include_str!("../docs/guide/13-schedules-clipping-l2.md")]
-pub mod ch13_schedules_clipping_l2 {}
+#[doc = include_str!("../docs/guide/14-schedules-clipping-l2.md")]
+pub mod ch14_schedules_clipping_l2 {}
 
 /// One gallery entry: the rule, the program (compiled by this doctest and required to fail),
 /// and the exact message from the checked-in `.stderr`.
@@ -117,14 +117,28 @@ macro_rules! entry {
     entry!("A Dense takes the previous layer's output", "dense_input_must_match_previous_output", "`cargo check`"),
     entry!("The input matches the first layer", "model_input_must_match_first_layer", "`cargo check`"),
     entry!("A Conv2D takes its channel count", "conv_input_channels_must_match", "`cargo check`"),
-    entry!("The kernel fits the image", "conv_kernel_must_fit_image", "`cargo check`"),
-    entry!("The pooling window fits the image", "pool_window_must_fit_image", "`cargo check`"),
+    entry!("The kernel fits the image's height", "conv_kernel_must_fit_image", "`cargo check`"),
+    entry!("The kernel fits the image's width", "conv_kernel_must_fit_image_width", "`cargo check`"),
+    entry!("The pooling window fits the image's height", "pool_window_must_fit_image", "`cargo check`"),
+    entry!("The pooling window fits the image's width", "pool_window_must_fit_image_width", "`cargo check`"),
+    entry!("A DepthwiseConv2D takes its channel count", "depthwise_input_channels_must_match", "`cargo check`"),
+    entry!("A DepthwiseConv2D cannot follow a Flatten", "depthwise_cannot_follow_flatten", "`cargo check`"),
+    entry!("A depthwise kernel fits the image", "depthwise_kernel_must_fit_image", "`cargo check`"),
     entry!("An image needs Flatten before a Dense", "dense_needs_flatten_after_image", "`cargo check`"),
     entry!("A Conv2D cannot follow a Flatten", "conv_cannot_follow_flatten", "`cargo check`"),
     entry!("A layer takes a tensor, not a Box of one", "input_must_not_be_boxed", "`cargo check`"),
     entry!("A kernel is at least 1×1", "conv_kernel_must_be_at_least_one", "`cargo check`"),
+    entry!("… in both directions", "conv_kernel_width_must_be_at_least_one", "`cargo check`"),
     entry!("A stride is at least 1", "conv_stride_must_be_at_least_one", "`cargo check`"),
+    entry!("… in both directions", "conv_stride_width_must_be_at_least_one", "`cargo check`"),
     entry!("A pooling window is at least 1×1", "pool_window_must_be_at_least_one", "`cargo check`"),
+    entry!("… in both directions", "pool_window_width_must_be_at_least_one", "`cargo check`"),
+    entry!("A depth multiplier is at least 1", "depthwise_multiplier_must_be_at_least_one", "`cargo check`"),
+    entry!(
+        "A DepthwiseConv2D has at most 4096 output channels",
+        "depthwise_output_channels_must_be_at_most_4096",
+        "`cargo check`"
+    ),
     entry!("Image sides are at most 4096", "image_side_must_be_at_most_4096", "`cargo check`"),
     entry!("A weight image has the model's length", "weight_image_length_must_match", "`cargo check`"),
     entry!("An int8 image has the int8 model's length", "int8_image_length_must_match", "`cargo check`"),
@@ -146,6 +160,11 @@ macro_rules! entry {
     entry!(
         "A Conv2D has at least one input channel",
         "conv_input_channels_must_be_at_least_one",
+        "`cargo build` (not `cargo check`: see the table)"
+    ),
+    entry!(
+        "A DepthwiseConv2D has at least one channel",
+        "depthwise_channels_must_be_at_least_one",
         "`cargo build` (not `cargo check`: see the table)"
     ),
     entry!(

@@ -59,6 +59,7 @@ pub mod tflite;
 #[cfg(feature = "threads")]
 pub mod threads;
 pub mod train;
+pub mod zeros;
 
 pub use activation::Activation;
 pub use batch::BatchError;
@@ -66,9 +67,10 @@ pub use batch::BatchError;
 pub use batch::ForwardBatch;
 #[cfg(feature = "alloc")]
 pub use boxed::NewBoxed;
+pub use kernel::{FloatSimd, float_simd};
 pub use layer::{
-    ActivationLayer, AvgPool2D, Backward, BatchNormalization, Conv2D, Dense, Dropout, Flatten, GlobalAvgPool2D, Layer,
-    MaxPool2D, Residual, Same, Skip, Valid,
+    ActivationLayer, AvgPool2D, Backward, BatchNormalization, Bias, Conv2D, Conv2DRect, Dense, DepthwiseConv2D,
+    DepthwiseConv2DRect, Dropout, Flatten, GlobalAvgPool2D, Layer, MaxPool2D, NoBias, Residual, Same, Skip, Valid,
 };
 pub use loss::Loss;
 pub use optim::Optimizer;
@@ -76,3 +78,4 @@ pub use params::Params;
 pub use scalar::Scalar;
 pub use shape::{Flat, Image, Tensor, Vector};
 pub use summary::{InputShape, Summary};
+pub use zeros::Zeros;

@@ -20,6 +20,7 @@
 use num_traits::{Float, One, Zero};
 
 use crate::activation::Fusion;
+use crate::optim::HyperParameterError;
 use crate::{Scalar, Tensor};
 
 /// Keras' `epsilon()`: probabilities are clipped to `[EPSILON, 1 − EPSILON]` before a log.
@@ -66,6 +67,17 @@ pub trait Loss<Y: Tensor> {
     /// of [`backprop`](crate::backprop) and training check every target up front and refuse an
     /// invalid one with a typed error; the loss itself, called directly, gives NaN for it.
     fn valid_target(&self, target: &Self::Target) -> bool;
+
+    /// `Ok` if every setting of the loss can be right; otherwise the first one that cannot. The
+    /// cross-entropies refuse a `label_smoothing` outside `[0, 1]`; the default accepts
+    /// everything. The [`Trainer`](crate::train::Trainer) calls it before the first step and
+    /// before an evaluation.
+    ///
+    /// # Errors
+    /// [`HyperParameterError`] naming the field, its value and the values it may take.
+    fn check_hyperparameters(&self) -> Result<(), HyperParameterError> {
+        Ok(())
+    }
 }
 
 /// Mean squared error over the last axis: `L = (1/N)·Σₖ (yₖ − tₖ)²`; `∂L/∂yₖ = 2·(yₖ − tₖ)/N`.
@@ -273,6 +285,10 @@ impl<Y: Tensor> Loss<Y> for CategoricalCrossentropy {
     fn valid_target(&self, target: &Y) -> bool {
         xent::valid(target.as_slice())
     }
+
+    fn check_hyperparameters(&self) -> Result<(), HyperParameterError> {
+        crate::optim::hyperparameter::fraction("label_smoothing", self.label_smoothing)
+    }
 }
 
 /// Categorical cross-entropy against an integer class label: the same as
@@ -412,5 +428,9 @@ impl<Y: Tensor> Loss<Y> for BinaryCrossentropy {
 
     fn valid_target(&self, target: &Y) -> bool {
         xent::valid(target.as_slice())
+    }
+
+    fn check_hyperparameters(&self) -> Result<(), HyperParameterError> {
+        crate::optim::hyperparameter::fraction("label_smoothing", self.label_smoothing)
     }
 }

@@ -9,8 +9,9 @@
 //! Two ways to run the shards:
 //!
 //! - [`Trainer::fit_threaded`](crate::train::Trainer::fit_threaded) starts a *team* of helper threads
-//!   that live for the whole run. Between steps they poll (then park, if idle for long), so
-//!   handing them a step costs well under a microsecond.
+//!   that live for the whole run. Between steps they poll for about a millisecond, then park
+//!   until the next step wakes them, so handing them a step costs well under a microsecond
+//!   and an idle team uses no CPU.
 //! - [`value_and_grad_batch_threaded`] is one step on its own, for your own training loop. It
 //!   runs the shards on rayon's global pool through `rayon::join`, which keeps its jobs on the
 //!   stack; rayon's idle workers go to sleep after a few microseconds, though, and waking them
@@ -50,9 +51,10 @@ use std::sync::{Mutex, PoisonError, RwLock};
 
 use num_traits::{One, Zero};
 
-use crate::backprop::{Workspace, batch_loss_sum, check_batch};
+use crate::backprop::{Workspace, batch_loss_sum_flat, check_batch};
+use crate::kernel::cast::flat;
 use crate::loss::Loss;
-use crate::{Backward, BatchError, Scalar, Tensor};
+use crate::{Backward, BatchError, Scalar, Tensor, Zeros};
 
 /// One thread's part of a step: its buffers, its gradient and its loss sum.
 struct Shard<M: Backward<X>, X: Tensor> {
@@ -62,16 +64,16 @@ struct Shard<M: Backward<X>, X: Tensor> {
     len: usize,
 }
 
-impl<M: Backward<X> + Default, X: Tensor> Shard<M, X> {
+impl<M: Backward<X> + Zeros, X: Tensor> Shard<M, X> {
     fn new() -> Self {
-        Self { workspace: Workspace::new(), grad: Box::default(), loss: X::Elem::zero(), len: 0 }
+        Self { workspace: Workspace::new(), grad: Box::new(M::zeros()), loss: X::Elem::zero(), len: 0 }
     }
 }
 
 impl<M: Backward<X>, X: Tensor> Shard<M, X> {
-    /// This shard's loss sum and gradient (into its own, cleared, `grad`) on `xs`, which may be
-    /// empty when there are more shards than samples.
-    fn compute<L: Loss<M::Out>>(&mut self, model: &M, xs: &[X], targets: &[L::Target], loss: &L, scale: X::Elem) {
+    /// This shard's loss sum and gradient (into its own, cleared, `grad`) on the inputs `xs`
+    /// (back to back, as scalars), which may be empty when there are more shards than samples.
+    fn compute<L: Loss<M::Out>>(&mut self, model: &M, xs: &[X::Elem], targets: &[L::Target], loss: &L, scale: X::Elem) {
         self.grad.zero_params();
         let Self { workspace, grad, .. } = self;
         (self.len, self.loss) = Self::compute_into(workspace, grad, model, xs, targets, loss, scale);
@@ -82,16 +84,17 @@ impl<M: Backward<X>, X: Tensor> Shard<M, X> {
         workspace: &mut Workspace<M::Out>,
         grad: &mut M,
         model: &M,
-        xs: &[X],
+        xs: &[X::Elem],
         targets: &[L::Target],
         loss: &L,
         scale: X::Elem,
     ) -> (usize, X::Elem) {
-        let targets = targets.get(..xs.len()).unwrap_or(targets);
-        if xs.is_empty() {
+        let n = targets.len().min(xs.len() / X::LEN.max(1));
+        let targets = targets.get(..n).unwrap_or(targets);
+        if n == 0 {
             return (0, X::Elem::zero());
         }
-        (xs.len(), batch_loss_sum(model, xs, targets, loss, scale, grad, workspace))
+        (n, batch_loss_sum_flat::<M, X, L>(model, xs, targets, loss, scale, grad, workspace))
     }
 
     /// Adds this shard's gradient into `grad`, and its state update (batch normalisation's
@@ -124,7 +127,7 @@ pub struct ThreadedWorkspace<M: Backward<X>, X: Tensor> {
     shards: Vec<Shard<M, X>>,
 }
 
-impl<M: Backward<X> + Default, X: Tensor> ThreadedWorkspace<M, X> {
+impl<M: Backward<X> + Zeros, X: Tensor> ThreadedWorkspace<M, X> {
     /// Buffers for `threads` shards (at least one). Two shards on two cores is the point of
     /// the feature; more shards than cores only adds overhead.
     pub fn new(threads: usize) -> Self {
@@ -202,7 +205,10 @@ fn run<M, X, L>(
 {
     match shards {
         [] => {}
-        [shard] => shard.compute(model, xs.get(..chunk).unwrap_or(xs), targets, loss, scale),
+        [shard] => {
+            let xs = xs.get(..chunk).unwrap_or(xs);
+            shard.compute(model, flat(xs), targets.get(..xs.len()).unwrap_or(targets), loss, scale);
+        }
         _ => {
             let (left, right) = shards.split_at_mut(shards.len() / 2);
             let split = (left.len() * chunk).min(xs.len());
@@ -218,8 +224,9 @@ fn run<M, X, L>(
 
 /// What a team's threads share for one `fit_threaded` call.
 struct Shared<'d, M: Backward<X>, X: Tensor, L: Loss<M::Out>> {
-    /// Read by every thread during a step, written by the optimizer between steps.
-    model: RwLock<M>,
+    /// Read by every thread during a step, written by the optimizer between steps. The
+    /// caller's model itself, borrowed: it is never moved, so a panic leaves it in place.
+    model: RwLock<&'d mut M>,
     /// The training data; a step names its samples by index.
     xs: &'d [X],
     targets: &'d [L::Target],
@@ -235,13 +242,19 @@ struct Shared<'d, M: Backward<X>, X: Tensor, L: Loss<M::Out>> {
     stop: AtomicBool,
     /// A helper panicked; the main thread stops waiting for it and panics too.
     failed: AtomicBool,
+    /// The panic of the first helper that panicked, re-raised on the main thread so that the
+    /// caller sees the original message.
+    panic: Mutex<Option<Box<dyn core::any::Any + Send>>>,
+    /// The main thread, parked while it waits for slow helpers; each helper wakes it when done.
+    main: std::thread::Thread,
 }
 
 /// A team thread's shard, with the samples it gathers itself (gathering is a copy of the
-/// whole batch, too slow to leave to one thread).
+/// whole batch, too slow to leave to one thread): the inputs back to back as scalars, so that
+/// no input is ever a stack temporary.
 struct TeamShard<M: Backward<X>, X: Tensor, L: Loss<M::Out>> {
     shard: Shard<M, X>,
-    xs: Vec<X>,
+    xs: Vec<X::Elem>,
     targets: Vec<L::Target>,
 }
 
@@ -266,7 +279,7 @@ where
         targets.clear();
         for &j in mine {
             if let (Some(x), Some(t)) = (self.xs.get(j), self.targets.get(j)) {
-                xs.push(x.clone());
+                xs.extend_from_slice(flat(core::slice::from_ref(x)));
                 targets.push(t.clone());
             }
         }
@@ -289,22 +302,13 @@ where
 /// exiting), which made steps 40% slower here.
 const SPINS_BEFORE_PARKING: u32 = 1 << 20;
 
-/// A helper thread: waits for a new generation, computes its shard, reports it done.
+/// A helper thread: waits for a new generation, computes its shard, reports it done. A panic
+/// in the shard (a user's loss or layer) is caught, kept for the main thread to re-raise, and
+/// ends the helper; it still counts as done, so the main thread never waits for it.
 fn helper<M: Backward<X>, X: Tensor, L: Loss<M::Out>>(shared: &Shared<'_, M, X, L>, i: usize)
 where
     L::Target: Clone,
 {
-    /// Turns a panic into a flag the main thread checks while it waits.
-    struct Guard<'a>(&'a AtomicBool, &'a AtomicUsize);
-    impl Drop for Guard<'_> {
-        fn drop(&mut self) {
-            if std::thread::panicking() {
-                self.0.store(true, Ordering::Release);
-                self.1.fetch_add(1, Ordering::Release);
-            }
-        }
-    }
-    let _guard = Guard(&shared.failed, &shared.done);
     let mut seen = 0;
     loop {
         let mut spins = 0u32;
@@ -320,13 +324,22 @@ where
             if spins < SPINS_BEFORE_PARKING {
                 spins += 1;
             } else {
-                // Woken by `unpark` when a step starts; the timeout only guards against a
-                // missed wake-up.
-                std::thread::park_timeout(core::time::Duration::from_millis(1));
+                // Idle: sleep until `unpark`, which follows every new generation and `stop`
+                // (an `unpark` that comes first makes this return at once).
+                std::thread::park();
             }
         }
-        shared.compute(i, None);
+        let computed = std::panic::catch_unwind(core::panic::AssertUnwindSafe(|| shared.compute(i, None)));
+        if let Err(payload) = computed {
+            let mut first = shared.panic.lock().unwrap_or_else(PoisonError::into_inner);
+            first.get_or_insert(payload);
+            shared.failed.store(true, Ordering::Release);
+        }
         shared.done.fetch_add(1, Ordering::Release);
+        shared.main.unpark();
+        if shared.failed.load(Ordering::Acquire) {
+            return;
+        }
     }
 }
 
@@ -336,7 +349,23 @@ pub(crate) struct Team<'s, 'd, M: Backward<X>, X: Tensor, L: Loss<M::Out>> {
     helpers: Vec<std::thread::Thread>,
 }
 
-impl<M, X, L> Team<'_, '_, M, X, L>
+/// The model, write-locked between steps.
+pub(crate) struct ModelGuard<'g, 'd, M>(std::sync::RwLockWriteGuard<'g, &'d mut M>);
+
+impl<M> core::ops::Deref for ModelGuard<'_, '_, M> {
+    type Target = M;
+    fn deref(&self) -> &M {
+        &self.0
+    }
+}
+
+impl<M> core::ops::DerefMut for ModelGuard<'_, '_, M> {
+    fn deref_mut(&mut self) -> &mut M {
+        &mut self.0
+    }
+}
+
+impl<'d, M, X, L> Team<'_, 'd, M, X, L>
 where
     X: Tensor,
     M: Backward<X>,
@@ -344,8 +373,8 @@ where
     L::Target: Clone,
 {
     /// The model, between steps (the helpers are waiting and hold no lock).
-    pub(crate) fn model_mut(&mut self) -> std::sync::RwLockWriteGuard<'_, M> {
-        self.shared.model.write().unwrap_or_else(PoisonError::into_inner)
+    pub(crate) fn model_mut(&mut self) -> ModelGuard<'_, 'd, M> {
+        ModelGuard(self.shared.model.write().unwrap_or_else(PoisonError::into_inner))
     }
 
     /// One step on the samples at `indices` (of the data the team was made with): the mean
@@ -370,10 +399,16 @@ where
             if spins < SPINS_BEFORE_PARKING {
                 spins += 1;
             } else {
-                std::thread::yield_now();
+                // Woken by the helper that finishes (a spurious wake-up just loops).
+                std::thread::park();
             }
         }
-        assert!(!shared.failed.load(Ordering::Acquire), "a training thread panicked");
+        if shared.failed.load(Ordering::Acquire) {
+            // A helper's shard panicked: raise its panic here, before the optimizer touches
+            // the model. `with_team` then stops the other helpers.
+            let payload = shared.panic.lock().unwrap_or_else(PoisonError::into_inner).take();
+            std::panic::resume_unwind(payload.unwrap_or_else(|| Box::new("a training thread panicked")));
+        }
         let mut total = X::Elem::zero();
         for (i, shard) in shared.shards.iter().enumerate() {
             let shard = shard.lock().unwrap_or_else(PoisonError::into_inner);
@@ -401,9 +436,10 @@ where
     }
 }
 
-/// Runs `body` with a team of `threads` threads (the caller's and `threads − 1` helpers)
-/// sharing `model`, which is moved into the team for the run and back afterwards, and the
-/// training data `xs`, `targets`.
+/// Runs `body` with a team of `threads` threads ([`capped`]; the caller's and `threads − 1`
+/// helpers) sharing `model`, borrowed in place (never moved, so a panic cannot lose it), and
+/// the training data `xs`, `targets`. A panic on any thread reaches the caller after every
+/// helper has stopped.
 pub(crate) fn with_team<M, X, L, R>(
     model: &mut M,
     xs: &[X],
@@ -414,17 +450,17 @@ pub(crate) fn with_team<M, X, L, R>(
 ) -> R
 where
     X: Tensor + Send + Sync,
-    M: Backward<X> + Default + Send + Sync,
+    M: Backward<X> + Zeros + Send + Sync,
     M::Out: Send,
     L: Loss<M::Out> + Sync,
     L::Target: Clone + Send + Sync,
 {
     let shared = Shared {
-        model: RwLock::new(core::mem::take(model)),
+        model: RwLock::new(model),
         xs,
         targets,
         indices: RwLock::new(Vec::new()),
-        shards: (0..threads.max(1))
+        shards: (0..capped(threads))
             .map(|_| Mutex::new(TeamShard { shard: Shard::new(), xs: Vec::new(), targets: Vec::new() }))
             .collect(),
         loss,
@@ -432,20 +468,64 @@ where
         done: AtomicUsize::new(0),
         stop: AtomicBool::new(false),
         failed: AtomicBool::new(false),
+        panic: Mutex::new(None),
+        main: std::thread::current(),
     };
-    let result = std::thread::scope(|scope| {
+    std::thread::scope(|scope| {
         let shared = &shared;
         let helpers = (1..shared.shards.len())
             .map(|i| scope.spawn(move || helper(shared, i)).thread().clone())
             .collect::<Vec<_>>();
-        let mut team = Team { shared, helpers };
-        let result = body(&mut team);
-        shared.stop.store(true, Ordering::Release);
-        for helper in &team.helpers {
+        // Stops the helpers when `body` returns *or unwinds* (a panic in the main thread's
+        // shard, or one re-raised from a helper's), so that the scope can join them and the
+        // panic reaches the caller instead of waiting for helpers that never stop.
+        let stop = StopOnDrop { shared, helpers };
+        let mut team = Team { shared, helpers: stop.helpers.clone() };
+        body(&mut team)
+    })
+}
+
+/// Sets the team's `stop` flag and wakes every helper, on drop.
+struct StopOnDrop<'s, 'd, M: Backward<X>, X: Tensor, L: Loss<M::Out>> {
+    shared: &'s Shared<'d, M, X, L>,
+    helpers: Vec<std::thread::Thread>,
+}
+
+impl<M: Backward<X>, X: Tensor, L: Loss<M::Out>> Drop for StopOnDrop<'_, '_, M, X, L> {
+    fn drop(&mut self) {
+        self.shared.stop.store(true, Ordering::Release);
+        for helper in &self.helpers {
             helper.unpark();
         }
-        result
-    });
-    *model = shared.model.into_inner().unwrap_or_else(PoisonError::into_inner);
-    result
+    }
+}
+
+/// `threads` capped at the cores the process may use ([`std::thread::available_parallelism`],
+/// 1 if unknown): a thread beyond that only waits for a core, and the team's hand-off, which
+/// relies on its threads running at the same time, turns into waits for the scheduler (64
+/// threads on 2 cores made training about 100× slower).
+pub(crate) fn capped(threads: usize) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, core::num::NonZero::get);
+    threads.clamp(1, cores)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::activation::{Relu, Softmax};
+    use crate::loss::SparseCategoricalCrossentropy;
+    use crate::{Dense, Vector};
+
+    #[test]
+    fn the_team_never_has_more_threads_than_cores() {
+        let cores = std::thread::available_parallelism().map_or(1, core::num::NonZero::get);
+        assert_eq!((capped(0), capped(1), capped(64), capped(usize::MAX)), (1, 1, cores.min(64), cores));
+        type Mlp = (Dense<2, 2, Relu>, Dense<2, 2, Softmax>);
+        let mut model = Mlp::default();
+        let xs = [Vector::from([1.0, 0.0])];
+        let shards = with_team(&mut model, &xs, &[0], SparseCategoricalCrossentropy::default(), 64, |team| {
+            (team.shared.shards.len(), team.helpers.len())
+        });
+        assert_eq!(shards, (cores.min(64), cores.min(64) - 1));
+    }
 }

@@ -1,11 +1,12 @@
 //! A custom layer written with only what the guide teaches — `Params`, `Layer::forward`,
-//! `Backward::{forward_train, backward}` — works everywhere a built-in layer does: in a tuple,
-//! in batched inference, in batched training and in the `Trainer`.
+//! `Backward::{forward_train, backward}`, and `#[derive(bytemuck::Zeroable)]` for the zero value
+//! its gradients and optimizer state start from — works everywhere a built-in layer does: in a
+//! tuple, in batched inference, in batched training, in the `Trainer` and in the loaders.
 
 use typed_nn::prelude::*;
 
 /// `y = γ ⊙ x`, one learned factor per element.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, bytemuck::Zeroable)]
 struct Scale<const N: usize> {
     gamma: [f64; N],
 }
@@ -109,7 +110,7 @@ fn a_custom_layer_is_trained_by_the_trainer() {
 }
 
 /// `y = γ ⊙ x + β`, whose author forgot β in `PARAMS`: it declares 4 parameters and yields 8.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, bytemuck::Zeroable)]
 struct Miscounted {
     gamma: [f64; 4],
     beta: [f64; 4],

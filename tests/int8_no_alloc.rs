@@ -6,19 +6,26 @@
 #![cfg(feature = "tflite")]
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::cell::Cell;
 
 use typed_nn::prelude::*;
 use typed_nn::quant::{self, Int8, QImage, QLayer, QVector};
 use typed_nn::tflite::FromTflite;
 
 struct Counting;
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+
+std::thread_local! {
+    /// Allocations made by this thread. Per thread because the test harness's main thread
+    /// allocates while the test runs, which made a global count fail now and then.
+    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+}
 
 // SAFETY: forwards to the system allocator; only counts.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
+        // A `const` thread-local without a destructor never allocates; `try_with` only fails
+        // while the thread is being torn down.
+        let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
         // SAFETY: same contract as ours.
         unsafe { System.alloc(layout) }
     }
@@ -31,12 +38,11 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
-/// Allocations made while running `f` (this file holds a single test, so no other test
-/// thread allocates meanwhile).
+/// Allocations made by this thread while running `f`.
 fn allocations_during(f: impl FnOnce()) -> usize {
-    let before = ALLOCATIONS.load(Ordering::SeqCst);
+    let before = ALLOCATIONS.with(Cell::get);
     f();
-    ALLOCATIONS.load(Ordering::SeqCst) - before
+    ALLOCATIONS.with(Cell::get) - before
 }
 
 type Mlp784 = (Dense<784, 64, Relu>, Dense<64, 10, Softmax>);

@@ -28,7 +28,7 @@ type Seed3 = (Dense<100, 128, Swish>, Dense<128, 10, Softmax>);
 /// Forward, the three losses, and both gradient paths against the fixture.
 fn check_seed<M, X>(file: &str, layers: &[usize])
 where
-    M: Backward<X, Out = Vector<10>> + Params<f32> + Default + Clone,
+    M: Backward<X, Out = Vector<10>> + Params<f32> + NewBoxed + Default + Clone,
     X: Tensor<Elem = f32>,
 {
     let fx = Fixture::load(file);

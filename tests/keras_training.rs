@@ -21,7 +21,7 @@ type Cnn = (Conv2D<1, 4, 3, Sigmoid>, MaxPool2D<2>, Flatten, Dense<36, 10, Softm
 fn check<M, X>(name: &str, layers: &[usize], train: (Vec<X>, Vec<usize>), test: (Vec<X>, Vec<usize>), weight_atol: f32)
 where
     X: Tensor<Elem = f32>,
-    M: Backward<X> + Params<f32> + Default,
+    M: Backward<X> + Params<f32> + NewBoxed,
 {
     let fx = Fixture::load("keras_digits_trajectory.safetensors");
     let mut model: Box<M> = fx.model(&param_names(&format!("{name}.init."), layers));

@@ -29,7 +29,7 @@ type Seed3 = (Dense<100, 128, Swish>, Dense<128, 10, Softmax>);
 type Named<M> = (&'static str, Box<dyn Optimizer<Box<M>>>);
 
 /// Each optimizer of the fixture, built with the same hyperparameters.
-fn optimizers<M: Params<f32> + Default + 'static>() -> Vec<Named<M>> {
+fn optimizers<M: Params<f32> + NewBoxed + 'static>() -> Vec<Named<M>> {
     let mut rms_mc = RmsProp::new(0.001);
     rms_mc.momentum = 0.9;
     rms_mc.centered = true;
@@ -47,7 +47,7 @@ fn optimizers<M: Params<f32> + Default + 'static>() -> Vec<Named<M>> {
 
 /// The largest |ours − Keras| over the sampled elements of every tensor, per optimizer and
 /// step.
-fn run<M: Params<f32> + Default + 'static>(file: &str, layers: &[usize]) -> Vec<(String, f32)> {
+fn run<M: Params<f32> + NewBoxed + 'static>(file: &str, layers: &[usize]) -> Vec<(String, f32)> {
     let fx = Fixture::load(file);
     assert_eq!(fx.meta("opt_sample_stride"), "7");
     assert_eq!(fx.meta("opt_grad_scale"), "1.0,-0.5,2.0");
@@ -84,9 +84,9 @@ fn run<M: Params<f32> + Default + 'static>(file: &str, layers: &[usize]) -> Vec<
 trait CloneBox {
     fn clone_box(&self) -> Self;
 }
-impl<M: Params<f32> + Default> CloneBox for Box<M> {
+impl<M: Params<f32> + NewBoxed> CloneBox for Box<M> {
     fn clone_box(&self) -> Self {
-        let mut b: Box<M> = Box::default();
+        let mut b: Box<M> = M::new_boxed();
         for (d, s) in b.params_mut().zip(self.params()) {
             d.copy_from_slice(s);
         }

@@ -30,7 +30,7 @@ fn small_file() -> Vec<Vec<u8>> {
 
 #[test]
 fn keras_written_seed_models_reproduce_keras_outputs() {
-    fn check<M: Layer<X, Out = Vector<10>> + Params<f32> + Default, X: Tensor<Elem = f32>>(name: &str) {
+    fn check<M: Layer<X, Out = Vector<10>> + Params<f32> + NewBoxed + Zeros, X: Tensor<Elem = f32>>(name: &str) {
         let fx = Fixture::load(name);
         let bytes = std::fs::read(format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap();
         // The fixture also holds inputs, outputs and gradients: load with `ignore_extra`.
@@ -194,7 +194,7 @@ type Seed3 = (Dense<100, 128, Swish>, Dense<128, 10, Softmax>);
 
 /// Loads a PyTorch-written fixture (`{k}.weight`, PyTorch layouts, plus `input` and `output`
 /// tensors) and compares the model's outputs with PyTorch's.
-fn check_torch<M: Layer<X, Out = Vector<10>> + Params<f32> + Default, X: Tensor<Elem = f32>>(name: &str, tol: f32) {
+fn check_torch<M: Layer<X, Out = Vector<10>> + Params<f32> + NewBoxed, X: Tensor<Elem = f32>>(name: &str, tol: f32) {
     let fx = Fixture::load(name);
     let bytes = std::fs::read(format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap();
     let model: Box<M> = Box::<M>::load_safetensors_with(&bytes, LoadOptions { ignore_extra: true }).unwrap();

@@ -220,6 +220,9 @@ impl<M> Optimizer<M> for Dyn<dyn Optimizer<M>> {
     fn iterations(&self) -> u64 {
         self.0.iterations()
     }
+    fn reset(&mut self) {
+        self.0.reset();
+    }
 }
 
 impl LearningRateSchedule for Dyn<dyn LearningRateSchedule> {
@@ -233,7 +236,7 @@ impl LearningRateSchedule for Dyn<dyn LearningRateSchedule> {
 fn fit<M, X>(kind: &str, runs: Vec<Run<M>>, params: &[&str], state: &[&str])
 where
     X: Tensor<Elem = f32>,
-    M: Backward<X> + Params<f32> + Default,
+    M: Backward<X> + Params<f32> + Default + Zeros,
 {
     let fx = Fixture::load(FILE);
     let xs: Vec<X> = fx.samples(&format!("{kind}.x"));

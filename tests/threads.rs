@@ -83,3 +83,110 @@ fn threaded_training_follows_one_thread_training() {
     assert!(max_diff(&one, &two) < 1e-3, "weights drifted apart: {}", max_diff(&one, &two));
     assert!(a.val_accuracy.unwrap() > 0.5, "three epochs learn something: {a:?}");
 }
+
+/// Mean squared error that panics on a chosen target (a stand-in for a bug in a user's loss),
+/// optionally only once it has been called `after` times.
+#[derive(Clone)]
+struct PanickingLoss {
+    poison: f32,
+    after: usize,
+    calls: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl PanickingLoss {
+    fn on(poison: f32, after: usize) -> Self {
+        Self { poison, after, calls: Default::default() }
+    }
+    fn check(&self, target: &Vector<2>) {
+        let calls = self.calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if target[0] == self.poison && calls >= self.after {
+            panic!("the loss refuses {}", self.poison);
+        }
+    }
+}
+
+impl Loss<Vector<2>> for PanickingLoss {
+    type Target = Vector<2>;
+    fn loss(&self, y: &Vector<2>, target: &Vector<2>) -> f32 {
+        self.check(target);
+        MeanSquaredError.loss(y, target)
+    }
+    fn gradient(&self, y: &Vector<2>, target: &Vector<2>, scale: f32, dy: &mut Vector<2>) -> f32 {
+        self.check(target);
+        MeanSquaredError.gradient(y, target, scale, dy)
+    }
+    fn valid_target(&self, target: &Vector<2>) -> bool {
+        MeanSquaredError.valid_target(target)
+    }
+}
+
+type Mlp = (Dense<3, 8, Relu>, Dense<8, 2, Sigmoid>);
+
+/// Eight samples, in order (no shuffle, one batch per epoch): with 2 or 3 threads, sample 0
+/// is in the calling thread's shard and sample 7 in a helper's. Sample `poisoned` has the
+/// target `[9, 9]`, the others `[0, 1]` or `[1, 0]`.
+fn poisoned_data(poisoned: usize) -> (Vec<Vector<3>>, Vec<Vector<2>>) {
+    let xs = (0..8).map(|i| Vector::from_fn(|j| ((i * 3 + j) % 5) as f32 / 5.0)).collect();
+    let ys = (0..8)
+        .map(|i| {
+            if i == poisoned { Vector::from([9.0, 9.0]) } else { Vector::from([(i % 2) as f32, ((i + 1) % 2) as f32]) }
+        })
+        .collect();
+    (xs, ys)
+}
+
+/// Runs `fit_threaded` on `threads` threads on its own thread and returns its panic message and
+/// the model; fails (instead of hanging the suite) if the call has not returned in a minute.
+fn panicking_fit(poisoned: usize, after: usize, epochs: usize, threads: usize) -> (String, Mlp) {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let (xs, ys) = poisoned_data(poisoned);
+        let mut model = Mlp::init(&mut SeedRng::seed(5));
+        let mut trainer =
+            Trainer::new(Sgd::new(0.5), PanickingLoss::on(9.0, after)).epochs(epochs).batch_size(8).shuffle(false);
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            trainer.fit_threaded(&mut model, &xs, &ys, None, threads, |_| ControlFlow::Continue(()))
+        }));
+        let message = match outcome {
+            Ok(result) => format!("returned {result:?}"),
+            Err(payload) => payload.downcast_ref::<String>().cloned().unwrap_or_default(),
+        };
+        tx.send((message, model)).unwrap();
+    });
+    rx.recv_timeout(std::time::Duration::from_secs(60)).expect("fit_threaded returned (no thread left waiting)")
+}
+
+fn max_diff_mlp(a: &Mlp, b: &Mlp) -> f32 {
+    a.params().flatten().zip(b.params().flatten()).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
+}
+
+#[test]
+fn a_panic_in_a_helper_thread_reaches_the_caller_and_leaves_the_model_as_it_was() {
+    for threads in [2, 3] {
+        let (message, model) = panicking_fit(7, 0, 1, threads);
+        assert_eq!(message, "the loss refuses 9", "{threads} threads");
+        // The first step panicked: the model is the one passed in, not zeroed.
+        assert_eq!(max_diff_mlp(&model, &Mlp::init(&mut SeedRng::seed(5))), 0.0, "{threads} threads");
+    }
+}
+
+#[test]
+fn a_panic_in_the_calling_threads_shard_reaches_the_caller_and_leaves_the_model_as_it_was() {
+    for threads in [2, 3] {
+        let (message, model) = panicking_fit(0, 0, 1, threads);
+        assert_eq!(message, "the loss refuses 9", "{threads} threads");
+        assert_eq!(max_diff_mlp(&model, &Mlp::init(&mut SeedRng::seed(5))), 0.0, "{threads} threads");
+    }
+}
+
+#[test]
+fn after_a_panic_the_model_is_the_one_of_the_last_completed_step() {
+    // Eight loss calls per epoch: the panic comes in the first step of epoch 3, on whichever
+    // thread meets the poisoned sample (here a helper's), after two completed steps.
+    let (message, model) = panicking_fit(7, 16, 3, 2);
+    assert_eq!(message, "the loss refuses 9");
+    let (message, two_epochs) = panicking_fit(7, usize::MAX, 2, 2);
+    assert!(message.starts_with("returned Ok"), "{message}");
+    assert_ne!(max_diff_mlp(&two_epochs, &Mlp::init(&mut SeedRng::seed(5))), 0.0, "the two steps changed it");
+    assert_eq!(max_diff_mlp(&model, &two_epochs), 0.0);
+}

@@ -28,7 +28,7 @@ use core::fmt;
 
 use crate::params::{ParamCountError, check_count};
 use crate::seal::Seal;
-use crate::{Params, Scalar};
+use crate::{Params, Scalar, Zeros};
 
 /// Why a byte image was refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -152,13 +152,20 @@ pub trait ParamBytes<T: Scalar>: Params<T> {
 
     /// A model from an image.
     ///
+    /// The model starts as its [`Zeros`] value and every parameter is read from the image, so
+    /// `Box::<Big>::from_le_bytes(..)` allocates the model zeroed on the heap and decodes into
+    /// it: no model-sized value passes through the stack.
+    ///
     /// # Errors
     /// As [`read_le_bytes`](ParamBytes::read_le_bytes).
+    ///
+    /// # Allocation
+    /// For a boxed model, the box (zeroed); otherwise none (the model is returned by value).
     fn from_le_bytes(bytes: &[u8]) -> Result<Self, BytesError>
     where
-        Self: Sized + Default,
+        Self: Zeros,
     {
-        let mut model = Self::default();
+        let mut model = Self::zeros();
         model.read_le_bytes(bytes)?;
         Ok(model)
     }

@@ -70,6 +70,34 @@ pub fn flat_mut<X: Tensor>(xs: &mut [X]) -> &mut [X::Elem] {
     unsafe { core::slice::from_raw_parts_mut(xs.as_mut_ptr().cast::<X::Elem>(), xs.len() * X::LEN) }
 }
 
+/// A flat slice of `n · X::LEN` scalars as `n` tensors, without a copy; `None` if its length
+/// is not a whole number of tensors (or `X` holds no values).
+#[inline]
+pub fn samples<X: Tensor>(flat: &[X::Elem]) -> Option<&[X]> {
+    let () = LayoutCheck::<X>::OK;
+    if X::LEN == 0 || flat.len() % X::LEN != 0 {
+        return None;
+    }
+    // SAFETY: `X` is exactly `X::LEN` scalars with the scalar's alignment (`FlatLayout`,
+    // re-checked by `LayoutCheck`), and every bit pattern of those scalars is a valid `X`; the
+    // slice holds `len / LEN` whole tensors (checked above) at an address aligned for the
+    // scalar, hence for `X`; the byte size is that of `flat`; the lifetime and shared-ness are
+    // those of `flat`.
+    Some(unsafe { core::slice::from_raw_parts(flat.as_ptr().cast::<X>(), flat.len() / X::LEN) })
+}
+
+/// [`samples`] for a mutable slice.
+#[inline]
+pub fn samples_mut<X: Tensor>(flat: &mut [X::Elem]) -> Option<&mut [X]> {
+    let () = LayoutCheck::<X>::OK;
+    if X::LEN == 0 || flat.len() % X::LEN != 0 {
+        return None;
+    }
+    // SAFETY: as in `samples`; writes through an `X` write scalars, and the exclusive borrow of
+    // `flat` moves into the result.
+    Some(unsafe { core::slice::from_raw_parts_mut(flat.as_mut_ptr().cast::<X>(), flat.len() / X::LEN) })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -88,6 +116,20 @@ mod tests {
         let mut flats = [Flat::<1, 1, 2>::default(); 3];
         flat_mut(&mut flats).iter_mut().zip(0..).for_each(|(v, i)| *v = i as f32);
         assert_eq!(flat(&flats), &[0.0, 1.0, 2.0, 3.0, 4.0, 5.0]);
+    }
+
+    #[test]
+    fn flat_scalars_seen_as_samples_are_the_same_memory_and_write_through() {
+        let mut data = [1.0f32, 2.0, 3.0, 4.0, 5.0, 6.0];
+        let xs: &[Vector<3>] = samples(&data).unwrap();
+        assert_eq!(xs, &[Vector::from([1.0, 2.0, 3.0]), Vector::from([4.0, 5.0, 6.0])]);
+        assert_eq!(xs.as_ptr().cast::<f32>(), data.as_ptr());
+        samples_mut::<Vector<2>>(&mut data).unwrap()[2] = Vector::from([-5.0, -6.0]);
+        assert_eq!(data, [1.0, 2.0, 3.0, 4.0, -5.0, -6.0]);
+        assert!(samples::<Vector<4>>(&data).is_none(), "6 values are not whole samples of 4");
+        assert!(samples::<Vector<0>>(&data).is_none());
+        assert_eq!(samples::<Image<1, 2, 3>>(&data).map(<[_]>::len), Some(1));
+        assert_eq!(samples::<Vector<3>>(&[]).map(<[_]>::len), Some(0));
     }
 
     #[test]

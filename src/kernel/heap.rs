@@ -1,8 +1,8 @@
 //! Building big models directly on the heap, without a stack temporary.
 //!
 //! A model may be allocated zeroed when the all-zero bit pattern is a valid value of it. For a
-//! layer that promise is `bytemuck::Zeroable` (implemented below for the built-in layers, and
-//! derived by users for theirs); for a tuple of layers it follows from its fields', which
+//! layer that promise is `bytemuck::Zeroable` (implemented in `zeroable.rs` for the built-in
+//! layers, and derived by users for theirs); for a tuple of layers it follows from its fields', which
 //! bytemuck itself only states for tuples of up to 8 elements, so [`ZeroableFields`] states it
 //! for every model arity (1 to 12).
 
@@ -72,34 +72,6 @@ zeroable_fields!(A, B, C, D, E, F, G, H, I);
 zeroable_fields!(A, B, C, D, E, F, G, H, I, J);
 zeroable_fields!(A, B, C, D, E, F, G, H, I, J, K);
 zeroable_fields!(A, B, C, D, E, F, G, H, I, J, K, L);
-
-// SAFETY: `Dense` is two arrays of `T` (f32/f64: zero bits are 0.0) and a `PhantomData`.
-unsafe impl<const IN: usize, const OUT: usize, A, T: crate::Scalar> Zeroable for crate::Dense<IN, OUT, A, T> {}
-
-// SAFETY: `Conv2D` is two arrays of `T` (zero bits are 0.0) and a `PhantomData`.
-unsafe impl<const CI: usize, const CO: usize, const K: usize, A, const S: usize, P, T: crate::Scalar> Zeroable
-    for crate::Conv2D<CI, CO, K, A, S, P, T>
-{
-}
-// SAFETY: `BatchNormalization` is four arrays of `T` (f32/f64: zero bits are 0.0).
-unsafe impl<const C: usize, T: crate::Scalar> Zeroable for crate::BatchNormalization<C, T> {}
-// SAFETY: `Dropout` is two `u64`s, for which zero bits are 0.
-unsafe impl<const PERMILLE: usize> Zeroable for crate::Dropout<PERMILLE> {}
-// SAFETY: a `PhantomData`, zero-sized.
-unsafe impl<A> Zeroable for crate::ActivationLayer<A> {}
-// SAFETY: zero-sized unit struct.
-unsafe impl Zeroable for crate::Skip {}
-// SAFETY: `Residual` is its two fields (plus padding, which may hold anything), and zero bytes
-// are a valid value of each (`Zeroable`).
-unsafe impl<F: Zeroable, S: Zeroable> Zeroable for crate::Residual<F, S> {}
-// SAFETY: zero-sized unit structs.
-unsafe impl Zeroable for crate::Flatten {}
-// SAFETY: zero-sized unit struct.
-unsafe impl<const P: usize> Zeroable for crate::MaxPool2D<P> {}
-// SAFETY: zero-sized unit struct.
-unsafe impl<const P: usize> Zeroable for crate::AvgPool2D<P> {}
-// SAFETY: zero-sized unit struct.
-unsafe impl Zeroable for crate::GlobalAvgPool2D {}
 
 #[cfg(test)]
 mod tests {

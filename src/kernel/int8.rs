@@ -17,7 +17,8 @@
 //! `TYPED_NN_SIMD=avx512|avx2|portable` (read once, with `std`) caps the path, so both SIMD
 //! paths and the portable one can be measured on one machine; a path the CPU lacks falls back
 //! to the next one down. Reading it allocates a copy of its value, only when it is set
-//! (`tests/int8_no_alloc.rs`). The float kernels have no such switch.
+//! (`tests/int8_no_alloc.rs`). The same variable caps the float kernels
+//! ([`crate::float_simd`]).
 
 use crate::quant::kernel::requantize;
 use crate::quant::requant::Requant;
@@ -63,10 +64,12 @@ pub fn simd() -> Simd {
                 && std::is_x86_feature_detected!("avx512f")
                 && std::is_x86_feature_detected!("avx512vl")
                 && std::is_x86_feature_detected!("avx512vnni");
-            let cap = match std::env::var("TYPED_NN_SIMD").as_deref() {
-                Ok("portable") => Simd::Portable,
-                Ok("avx2") => Simd::Avx2,
-                _ => Simd::Avx512Vnni,
+            use crate::kernel::simd::FloatSimd;
+            // The same variable, parsed once, caps the float kernels.
+            let cap = match crate::kernel::simd::env_cap() {
+                Some(FloatSimd::Portable) => Simd::Portable,
+                Some(FloatSimd::Avx2Fma) => Simd::Avx2,
+                Some(FloatSimd::Avx512) | None => Simd::Avx512Vnni,
             };
             let best = if vnni {
                 Simd::Avx512Vnni

@@ -22,5 +22,7 @@ pub(crate) mod int8;
 pub(crate) mod simd;
 #[cfg(feature = "tflite")]
 pub(crate) mod tflite_schema;
+pub(crate) mod zeroable;
 
 pub use cast::FlatLayout;
+pub use simd::{FloatSimd, float_simd};

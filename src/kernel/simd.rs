@@ -9,38 +9,102 @@
 //! whatever target the user builds; `-C target-cpu=...` makes it use that target's vector
 //! units.
 //!
+//! `TYPED_NN_SIMD=avx512|avx2|portable` caps the path ([`float_simd`]), so every path can be
+//! measured on one machine. `matrixmultiply`, behind the batched kernels, chooses its own
+//! micro-kernel and has no run-time switch: its `MMTEST_FEATURE` variable is read when *it is
+//! compiled* (`MMTEST_FEATURE=avx2,fma cargo bench ...` builds it without its AVX-512 kernel).
+//!
 //! Both paths compute the same sums in the same order; the AVX paths fuse each multiply-add
 //! (one rounding instead of two), so results agree to a few ulps (tested with each kernel, to
 //! 1e-5).
 
 use crate::Scalar;
 
-/// Whether the AVX-512 path may run on this CPU.
-#[inline(always)]
-#[cfg_attr(not(all(feature = "std", target_arch = "x86_64")), allow(dead_code))]
-pub fn has_avx512() -> bool {
-    #[cfg(all(feature = "std", target_arch = "x86_64"))]
-    {
-        std::is_x86_feature_detected!("avx512f") && std::is_x86_feature_detected!("fma")
-    }
-    #[cfg(not(all(feature = "std", target_arch = "x86_64")))]
-    {
-        false
+/// The widest float kernel path this process may use: the `TYPED_NN_SIMD` environment
+/// variable (`avx512`, `avx2` or `portable`, read once, with `std`) caps the CPU's own. The
+/// same variable caps the int8 kernels (`kernel::int8::simd`), so one setting measures a whole
+/// model on one path; a path the CPU lacks falls back to the next one down.
+///
+/// Reading the variable allocates a copy of its value, once per process and only when it is
+/// set.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum FloatSimd {
+    /// Portable Rust: no fused multiply-add, vectorised for the target the crate is built for
+    /// (SSE2 on a default x86-64 build). The only path without `std`.
+    Portable,
+    /// 256-bit AVX2 with fused multiply-adds.
+    Avx2Fma,
+    /// 512-bit AVX-512F (the activations, pooling and convolution; the single-sample `Dense`
+    /// row kernel stays on AVX2 either way, see `layer/dense.rs`).
+    Avx512,
+}
+
+impl core::fmt::Display for FloatSimd {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            Self::Portable => "portable",
+            Self::Avx2Fma => "avx2",
+            Self::Avx512 => "avx512",
+        })
     }
 }
 
-/// Whether the AVX2+FMA path may run on this CPU (cached by `std`'s detection macro).
-#[inline(always)]
-#[cfg_attr(not(all(feature = "std", target_arch = "x86_64")), allow(dead_code))]
-pub fn has_avx2_fma() -> bool {
+/// The cap `TYPED_NN_SIMD` sets (`None`: unset or not one of the three names), for the float
+/// and the int8 kernels alike.
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+pub(crate) fn env_cap() -> Option<FloatSimd> {
+    static CAP: std::sync::OnceLock<Option<FloatSimd>> = std::sync::OnceLock::new();
+    *CAP.get_or_init(|| match std::env::var_os("TYPED_NN_SIMD")?.to_str()? {
+        "portable" => Some(FloatSimd::Portable),
+        "avx2" => Some(FloatSimd::Avx2Fma),
+        "avx512" => Some(FloatSimd::Avx512),
+        _ => None,
+    })
+}
+
+/// The float kernel path this process uses: the widest the CPU has (with `std` on x86-64;
+/// otherwise [`FloatSimd::Portable`]), capped by `TYPED_NN_SIMD=avx512|avx2|portable`.
+///
+/// # Examples
+/// ```
+/// let path = typed_nn::float_simd();
+/// println!("float kernels: {path}"); // "avx512", "avx2" or "portable"
+/// ```
+#[inline]
+pub fn float_simd() -> FloatSimd {
     #[cfg(all(feature = "std", target_arch = "x86_64"))]
     {
-        std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
+        static LEVEL: std::sync::OnceLock<FloatSimd> = std::sync::OnceLock::new();
+        *LEVEL.get_or_init(|| {
+            let avx2 = std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma");
+            let best = if avx2 && std::is_x86_feature_detected!("avx512f") {
+                FloatSimd::Avx512
+            } else if avx2 {
+                FloatSimd::Avx2Fma
+            } else {
+                FloatSimd::Portable
+            };
+            best.min(env_cap().unwrap_or(FloatSimd::Avx512))
+        })
     }
     #[cfg(not(all(feature = "std", target_arch = "x86_64")))]
     {
-        false
+        FloatSimd::Portable
     }
+}
+
+/// Whether the AVX-512 path may run: the CPU has it and `TYPED_NN_SIMD` does not cap it.
+#[inline(always)]
+#[cfg_attr(not(all(feature = "std", target_arch = "x86_64")), allow(dead_code))]
+pub fn has_avx512() -> bool {
+    float_simd() == FloatSimd::Avx512
+}
+
+/// Whether the AVX2+FMA path may run: the CPU has it and `TYPED_NN_SIMD` is not `portable`.
+#[inline(always)]
+#[cfg_attr(not(all(feature = "std", target_arch = "x86_64")), allow(dead_code))]
+pub fn has_avx2_fma() -> bool {
+    float_simd() >= FloatSimd::Avx2Fma
 }
 
 /// `acc += x·w`, element by element. Written as 8-lane blocks of straight-line code: short

@@ -2,8 +2,9 @@
 
 use core::marker::PhantomData;
 
-use super::{Optimizer, for_each4, zeros};
-use crate::{Params, Scalar};
+use super::hyperparameter::{self, HyperParameterError};
+use super::{Optimizer, for_each4};
+use crate::{Params, Scalar, Zeros};
 
 /// Adam, exactly as Keras 3 computes it:
 ///
@@ -21,9 +22,15 @@ use crate::{Params, Scalar};
 /// **Keras equivalent:** `keras.optimizers.Adam(learning_rate=0.001, beta_1=0.9,
 /// beta_2=0.999, epsilon=1e-7, amsgrad=False)`.
 ///
+/// # Errors
+/// [`check_hyperparameters`](Optimizer::check_hyperparameters) refuses a learning rate or an
+/// ε that is not a finite number above 0, a `beta_1` or `beta_2` outside `[0, 1)` (at 1 the
+/// bias correction `1 − βᵗ` is 0) and a negative or non-finite weight decay.
+///
 /// # Allocation
-/// Two values of the model type for the moments (three with `amsgrad`), created on the first
-/// step: on the stack for a plain model, on the heap for a `Box`.
+/// Two values of the model type for the moments (three with `amsgrad`), made with
+/// [`Zeros`] on the first step: inside the optimizer for a plain model, zeroed on the heap for a
+/// `Box` (never built on the stack).
 #[derive(Clone, Debug)]
 pub struct Adam<M, T = f32> {
     /// Learning rate (Keras default 0.001).
@@ -116,9 +123,17 @@ impl<M, T> core::ops::DerefMut for AdamW<M, T> {
     }
 }
 
-impl<M: Params<T> + Default, T: Scalar> Optimizer<M> for AdamW<M, T> {
+impl<M: Params<T> + Zeros, T: Scalar> Optimizer<M> for AdamW<M, T> {
     fn step(&mut self, model: &mut M, grad: &M) {
         self.0.step(model, grad);
+    }
+
+    fn reset(&mut self) {
+        self.0.reset();
+    }
+
+    fn check_hyperparameters(&self) -> Result<(), HyperParameterError> {
+        self.0.check_hyperparameters()
     }
 
     fn learning_rate(&self) -> f64 {
@@ -167,7 +182,7 @@ impl<M, T> Default for Adam<M, T> {
     }
 }
 
-impl<M: Params<T> + Default, T: Scalar> Optimizer<M> for Adam<M, T> {
+impl<M: Params<T> + Zeros, T: Scalar> Optimizer<M> for Adam<M, T> {
     fn step(&mut self, model: &mut M, grad: &M) {
         self.iterations += 1;
         let t = self.iterations as f64;
@@ -181,11 +196,8 @@ impl<M: Params<T> + Default, T: Scalar> Optimizer<M> for Adam<M, T> {
         let alpha = T::lit(lr * libm::sqrt(1.0 - libm::pow(self.beta_2, t)) / (1.0 - libm::pow(self.beta_1, t)));
         let (c1, c2, eps) = (T::lit(1.0 - self.beta_1), T::lit(1.0 - self.beta_2), T::lit(self.epsilon));
         let amsgrad = self.amsgrad;
-        let state = self.state.get_or_insert_with(|| Moments {
-            m: zeros::<M, T>(),
-            v: zeros::<M, T>(),
-            v_hat: amsgrad.then(zeros::<M, T>),
-        });
+        let state =
+            self.state.get_or_insert_with(|| Moments { m: M::zeros(), v: M::zeros(), v_hat: amsgrad.then(M::zeros) });
         match &mut state.v_hat {
             None => for_each4(model, grad, &mut state.m, &mut state.v, |w, g, m, v| {
                 *m += (g - *m) * c1;
@@ -203,6 +215,19 @@ impl<M: Params<T> + Default, T: Scalar> Optimizer<M> for Adam<M, T> {
                 });
             }
         }
+    }
+
+    fn reset(&mut self) {
+        self.state = None;
+        self.iterations = 0;
+    }
+
+    fn check_hyperparameters(&self) -> Result<(), HyperParameterError> {
+        hyperparameter::positive("learning_rate", self.learning_rate)?;
+        hyperparameter::decay("beta_1", self.beta_1)?;
+        hyperparameter::decay("beta_2", self.beta_2)?;
+        hyperparameter::positive("epsilon", self.epsilon)?;
+        hyperparameter::non_negative("weight_decay", self.weight_decay)
     }
 
     fn learning_rate(&self) -> f64 {

@@ -3,21 +3,24 @@
 
 use core::fmt;
 
-/// A hyper-parameter that cannot be right, such as a learning rate that is not a finite
-/// number above 0 or a clipping bound of 0.
+/// A hyper-parameter (of an optimizer or a loss) that cannot be right, such as a learning rate
+/// that is not a finite number above 0 or a `beta_1` of 1 (Adam would divide by `1 − β₁ᵗ = 0`).
 ///
-/// Returned by [`LearningRateSchedule::check`](super::LearningRateSchedule::check),
-/// [`Clip::check`](super::Clip::check) and [`L2::check`](crate::regularizer::L2::check), which
-/// the [`Trainer`](crate::train::Trainer) calls before the first step (as
+/// Returned by [`Optimizer::check_hyperparameters`](super::Optimizer::check_hyperparameters)
+/// and [`Loss::check_hyperparameters`](crate::Loss::check_hyperparameters), which the
+/// [`Trainer`](crate::train::Trainer) calls before the first step (as
 /// [`TrainError::InvalidHyperParameter`](crate::train::TrainError::InvalidHyperParameter)).
 ///
 /// # Examples
 /// ```
-/// use typed_nn::optim::{Clip, HyperParameterError};
-/// assert_eq!(Clip::Norm(1.0).check(), Ok(()));
-/// let err: HyperParameterError = Clip::Norm(0.0).check().unwrap_err();
-/// assert_eq!((err.name, err.value), ("clipnorm", 0.0));
-/// assert_eq!(err.to_string(), "clipnorm is 0; it must be a finite number > 0");
+/// use typed_nn::prelude::*;
+/// use typed_nn::optim::HyperParameterError;
+/// let mut adam: Adam<Dense<2, 1>> = Adam::new(0.01);
+/// assert_eq!(adam.check_hyperparameters(), Ok(()));
+/// adam.beta_1 = 1.0;
+/// let err: HyperParameterError = adam.check_hyperparameters().unwrap_err();
+/// assert_eq!((err.name, err.value), ("beta_1", 1.0));
+/// assert_eq!(err.to_string(), "beta_1 is 1; it must be in [0, 1)");
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
 #[non_exhaustive]
@@ -32,7 +35,8 @@ pub struct HyperParameterError {
 
 impl HyperParameterError {
     /// The error for hyper-parameter `name` at `value`, which must be `expected` (in words):
-    /// for the [`check`](super::LearningRateSchedule::check) of a schedule of your own.
+    /// for the [`check_hyperparameters`](super::Optimizer::check_hyperparameters) of an
+    /// optimizer or loss of your own.
     pub const fn new(name: &'static str, value: f64, expected: &'static str) -> Self {
         Self { name, value, expected }
     }

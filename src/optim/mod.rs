@@ -3,7 +3,26 @@
 //!
 //! An optimizer's state has the model's own type: Adam's first and second moment estimates are
 //! two more values of type `M`, so one step is a zip over the parameter visitor of the model,
-//! its gradient and the state — no lookup by name, no heap (a boxed model gets boxed state).
+//! its gradient and the state — no lookup by name, no heap. The state is made with
+//! [`Zeros`](crate::Zeros), so a boxed model gets its state in boxes, allocated zeroed on the
+//! heap (never built on the stack).
+//!
+//! Hyper-parameters that cannot be right (a learning rate that is not a finite number above 0,
+//! a `beta_1` of 1, ...) are refused by
+//! [`check_hyperparameters`](Optimizer::check_hyperparameters), which the
+//! [`Trainer`](crate::train::Trainer) calls before the first step; a loop of your own can call
+//! it too, since [`step`](Optimizer::step) itself cannot fail.
+//!
+//! What Keras sets on every optimizer besides is here as building blocks that work with any
+//! [`Optimizer`], yours included: learning-rate [schedules](schedule) ([`ExponentialDecay`],
+//! [`CosineDecay`], [`PiecewiseConstantDecay`], asked with [`iterations`](Optimizer::iterations)
+//! before each step) and gradient [clipping](clip) ([`Clip`]: Keras' `clipnorm`,
+//! `global_clipnorm`, `clipvalue`), applied to the gradient before the step. An optimizer only
+//! sees `&M`, so clipping lives in the loop, not in the optimizer: the
+//! [`Trainer`](crate::train::Trainer) sets them with
+//! [`learning_rate`](crate::train::Trainer::learning_rate) and
+//! [`clipnorm`](crate::train::Trainer::clipnorm) and its siblings; a loop of your own calls
+//! them in the same order (the [guide's chapter 14](crate::guide::ch14_schedules_clipping_l2)).
 //!
 //! ```
 //! use typed_nn::prelude::*;
@@ -26,8 +45,6 @@
 
 mod adam;
 pub mod clip;
-// From the `training` branch (not on main yet; its docs adapted to main), which also uses `decay`.
-#[allow(dead_code)]
 pub(crate) mod hyperparameter;
 mod rmsprop;
 pub mod schedule;
@@ -45,10 +62,37 @@ use crate::{Params, Scalar};
 /// Updates a model from its gradient.
 ///
 /// `M` is the model type; the optimizer's state (if any) holds values of type `M`, created on
-/// the first step.
+/// the first step (with [`Zeros`](crate::Zeros), for the built-in optimizers).
+///
+/// # Implementing it
+/// [`step`](Optimizer::step), the learning-rate accessors, [`iterations`](Optimizer::iterations)
+/// and [`reset`](Optimizer::reset); override
+/// [`check_hyperparameters`](Optimizer::check_hyperparameters) if the optimizer has
+/// hyper-parameters besides the learning rate. The [guide's chapter
+/// 11](crate::guide::ch11_your_own_optimizer) writes one.
 pub trait Optimizer<M> {
     /// Applies one update to `model` given `grad`, a value of the same type holding `∂L/∂θ`.
     fn step(&mut self, model: &mut M, grad: &M);
+
+    /// Forgets what past steps built up (moments, velocity, the step count), leaving the
+    /// optimizer as a new one with the same hyper-parameters.
+    ///
+    /// The [`Trainer`](crate::train::Trainer) calls it when a step made a weight NaN or
+    /// infinite: it puts the weights back as they were before that step, and the state, which
+    /// that step has already changed (and may have filled with NaN), starts over with them.
+    fn reset(&mut self);
+
+    /// `Ok` if every hyper-parameter can be right; otherwise the first one that cannot.
+    ///
+    /// The default checks that the [learning rate](Optimizer::learning_rate) is a finite number
+    /// above 0. The built-in optimizers also check their decay rates, momenta and ε (see each
+    /// one's docs).
+    ///
+    /// # Errors
+    /// [`HyperParameterError`] naming the field, its value and the values it may take.
+    fn check_hyperparameters(&self) -> Result<(), HyperParameterError> {
+        hyperparameter::positive("learning_rate", self.learning_rate())
+    }
 
     /// The learning rate.
     fn learning_rate(&self) -> f64;
@@ -58,13 +102,6 @@ pub trait Optimizer<M> {
 
     /// Steps taken so far (Keras' `iterations`).
     fn iterations(&self) -> u64;
-}
-
-/// A zeroed value of the model type, for optimizer state.
-fn zeros<M: Params<T> + Default, T: Scalar>() -> M {
-    let mut m = M::default();
-    m.zero_params();
-    m
 }
 
 /// Calls `update(w, g, s)` for every parameter of `model` with the matching element of `grad`

@@ -2,8 +2,9 @@
 
 use core::marker::PhantomData;
 
-use super::{Optimizer, for_each3, for_each4, zeros};
-use crate::{Params, Scalar};
+use super::hyperparameter::{self, HyperParameterError};
+use super::{Optimizer, for_each3, for_each4};
+use crate::{Params, Scalar, Zeros};
 
 /// RMSprop, as Keras 3 computes it:
 ///
@@ -18,9 +19,14 @@ use crate::{Params, Scalar};
 /// momentum=0.0, epsilon=1e-7, centered=False)`; PyTorch's defaults are ρ = 0.99 and ε = 1e-8
 /// outside the root.
 ///
+/// # Errors
+/// [`check_hyperparameters`](Optimizer::check_hyperparameters) refuses a learning rate or an
+/// ε that is not a finite number above 0, and a `rho` or `momentum` outside `[0, 1)` (at
+/// `rho = 1` the average never moves from 0; at `momentum = 1` the velocity never decays).
+///
 /// # Allocation
-/// One value of the model type (two with momentum or `centered`, three with both), created on
-/// the first step.
+/// One value of the model type (two with momentum or `centered`, three with both), made with
+/// [`Zeros`] on the first step (zeroed on the heap for a `Box`).
 #[derive(Clone, Debug)]
 #[doc(alias = "RMSprop")]
 pub struct RmsProp<M, T = f32> {
@@ -69,16 +75,16 @@ impl<M, T> Default for RmsProp<M, T> {
     }
 }
 
-impl<M: Params<T> + Default, T: Scalar> Optimizer<M> for RmsProp<M, T> {
+impl<M: Params<T> + Zeros, T: Scalar> Optimizer<M> for RmsProp<M, T> {
     fn step(&mut self, model: &mut M, grad: &M) {
         self.iterations += 1;
         let (rho, one_minus_rho) = (T::lit(self.rho), T::lit(1.0 - self.rho));
         let (lr, eps, mu) = (T::lit(self.learning_rate), T::lit(self.epsilon), T::lit(self.momentum));
         let (centered, with_momentum) = (self.centered, self.momentum > 0.0);
         let state = self.state.get_or_insert_with(|| State {
-            v: zeros::<M, T>(),
-            mean: centered.then(zeros::<M, T>),
-            velocity: with_momentum.then(zeros::<M, T>),
+            v: M::zeros(),
+            mean: centered.then(M::zeros),
+            velocity: with_momentum.then(M::zeros),
         });
         // Pass 1: the averages; afterwards `v` holds the denominator's v (and `mean` ḡ).
         match &mut state.mean {
@@ -108,6 +114,18 @@ impl<M: Params<T> + Default, T: Scalar> Optimizer<M> for RmsProp<M, T> {
                 }
             }
         }
+    }
+
+    fn reset(&mut self) {
+        self.state = None;
+        self.iterations = 0;
+    }
+
+    fn check_hyperparameters(&self) -> Result<(), HyperParameterError> {
+        hyperparameter::positive("learning_rate", self.learning_rate)?;
+        hyperparameter::decay("rho", self.rho)?;
+        hyperparameter::decay("momentum", self.momentum)?;
+        hyperparameter::positive("epsilon", self.epsilon)
     }
 
     fn learning_rate(&self) -> f64 {

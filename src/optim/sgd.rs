@@ -2,8 +2,9 @@
 
 use core::marker::PhantomData;
 
-use super::{Optimizer, for_each3, zeros};
-use crate::{Params, Scalar};
+use super::hyperparameter::{self, HyperParameterError};
+use super::{Optimizer, for_each3};
+use crate::{Params, Scalar, Zeros};
 
 /// Stochastic gradient descent, in Keras' "learning rate inside the velocity" form:
 ///
@@ -28,9 +29,14 @@ use crate::{Params, Scalar};
 /// assert_eq!((layer.kernel[0][0], layer.bias[0]), (0.8, 0.1));
 /// ```
 ///
+/// # Errors
+/// [`check_hyperparameters`](Optimizer::check_hyperparameters) refuses a learning rate that is
+/// not a finite number above 0 and a momentum outside `[0, 1)`. Keras accepts a momentum of
+/// exactly 1, a velocity that never forgets a gradient and so cannot settle; typed-nn refuses it.
+///
 /// # Allocation
-/// None for plain SGD; with momentum, one value of the model type (on the heap only if the
-/// model is a `Box`).
+/// None for plain SGD; with momentum, one value of the model type, made with [`Zeros`] on the
+/// first step (zeroed on the heap if the model is a `Box`).
 #[derive(Clone, Debug)]
 #[doc(alias = "SGD")]
 pub struct Sgd<M, T = f32> {
@@ -73,7 +79,7 @@ impl<M, T> Default for Sgd<M, T> {
     }
 }
 
-impl<M: Params<T> + Default, T: Scalar> Optimizer<M> for Sgd<M, T> {
+impl<M: Params<T> + Zeros, T: Scalar> Optimizer<M> for Sgd<M, T> {
     fn step(&mut self, model: &mut M, grad: &M) {
         self.iterations += 1;
         let lr = T::lit(self.learning_rate);
@@ -87,7 +93,7 @@ impl<M: Params<T> + Default, T: Scalar> Optimizer<M> for Sgd<M, T> {
         }
         let mu = T::lit(self.momentum);
         let nesterov = self.nesterov;
-        let velocity = self.velocity.get_or_insert_with(zeros::<M, T>);
+        let velocity = self.velocity.get_or_insert_with(M::zeros);
         for_each3(model, grad, velocity, |w, g, v| {
             *v = mu * *v - lr * g;
             if nesterov {
@@ -96,6 +102,16 @@ impl<M: Params<T> + Default, T: Scalar> Optimizer<M> for Sgd<M, T> {
                 *w += *v;
             }
         });
+    }
+
+    fn reset(&mut self) {
+        self.velocity = None;
+        self.iterations = 0;
+    }
+
+    fn check_hyperparameters(&self) -> Result<(), HyperParameterError> {
+        hyperparameter::positive("learning_rate", self.learning_rate)?;
+        hyperparameter::decay("momentum", self.momentum)
     }
 
     fn learning_rate(&self) -> f64 {

@@ -54,8 +54,8 @@ impl Fixture {
 
     /// A model whose parameter tensors, in `Params` order, are the named fixture tensors
     /// (Keras layouts equal typed-nn's for Dense and Conv2D, so this is a straight copy).
-    pub fn model<M: Params<f32> + Default>(&self, names: &[String]) -> Box<M> {
-        let mut m: Box<M> = Box::default();
+    pub fn model<M: Params<f32> + NewBoxed>(&self, names: &[String]) -> Box<M> {
+        let mut m: Box<M> = M::new_boxed();
         let mut count = 0;
         for (dst, name) in m.params_mut().zip(names) {
             let src = self.f32s(name);

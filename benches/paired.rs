@@ -1,0 +1,192 @@
+//! Ratios that survive a shared machine: the variants of one workload are timed in interleaved
+//! rounds (A, B, C, A, B, C, ...), so a change in load between rounds hits all of them alike,
+//! and each ratio is the median over rounds of `variant time / baseline time` in that round.
+//! Criterion times one variant after the other, which on a machine shared with other builds
+//! moved ratios by 20% and more between runs.
+//!
+//! Run: `taskset -c 1 cargo bench -p typed-nn-benches --bench paired`, once per path
+//! (`TYPED_NN_SIMD=avx2` caps the kernels at AVX2). Prints, per workload and variant, the
+//! fastest round, the median round and the median paired ratio with its interquartile range.
+
+use std::hint::black_box;
+use std::time::Instant;
+
+use typed_nn::prelude::*;
+use typed_nn_benches::{LibmSwish, M3, M3Builtin, M3Libm, Mlp, UserSwish, hand_written, hand_written_m3, stream};
+
+const ROUNDS: usize = 301;
+
+/// Times `iters` calls of each variant per round, interleaved; prints the table.
+fn paired(name: &str, iters: u32, variants: &mut [(&str, &mut dyn FnMut())]) {
+    for (_, f) in variants.iter_mut() {
+        for _ in 0..iters {
+            f();
+        }
+    }
+    let mut times = vec![Vec::with_capacity(ROUNDS); variants.len()];
+    for _ in 0..ROUNDS {
+        for ((_, f), t) in variants.iter_mut().zip(&mut times) {
+            let start = Instant::now();
+            for _ in 0..iters {
+                f();
+            }
+            t.push(start.elapsed().as_secs_f64() * 1e9 / f64::from(iters));
+        }
+    }
+    println!("{name} ({} rounds of {iters} calls, path {})", ROUNDS, typed_nn::float_simd());
+    let quantile = |v: &mut Vec<f64>, q: f64| {
+        v.sort_by(f64::total_cmp);
+        v[((v.len() - 1) as f64 * q).round() as usize]
+    };
+    for (i, (label, _)) in variants.iter().enumerate() {
+        let mut ratios: Vec<f64> = times[i].iter().zip(&times[0]).map(|(t, b)| t / b).collect();
+        let (r25, r50, r75) = (quantile(&mut ratios, 0.25), quantile(&mut ratios, 0.5), quantile(&mut ratios, 0.75));
+        let mut t = times[i].clone();
+        let (min, med) = (quantile(&mut t, 0.0), quantile(&mut t, 0.5));
+        println!(
+            "  {label:<28} min {min:>9.1} ns  median {med:>9.1} ns  ratio to {:<22} {r50:.3} (IQR {r25:.3}–{r75:.3})",
+            variants[0].0
+        );
+    }
+}
+
+fn main() {
+    // Cargo passes `--bench` (and a filter, if given): run only the workloads it names.
+    let filter: Option<String> = std::env::args().skip(1).find(|a| !a.starts_with('-'));
+    let wanted = |name: &str| filter.as_deref().is_none_or(|f| name.contains(f));
+
+    if wanted("seed1_forward_1_sample") {
+        let model: Mlp = Mlp::init(&mut SeedRng::seed(1));
+        let x: [f32; 784] = core::array::from_fn(|i| (i % 17) as f32 / 17.0);
+        let xv = Vector::from(x);
+        let weights = stream::Weights::of(&model);
+        paired(
+            "seed1_forward_1_sample",
+            200,
+            &mut [
+                ("weight_stream_floor", &mut || {
+                    black_box(black_box(&weights).run());
+                }),
+                ("typed_nn", &mut || {
+                    black_box(black_box(&model).forward(black_box(&xv)));
+                }),
+                ("hand_written_loop", &mut || {
+                    black_box(hand_written(black_box(&model), black_box(&x)));
+                }),
+            ],
+        );
+    }
+
+    if wanted("seed1_forward_batch_128") {
+        const N: usize = 128;
+        let model: Mlp = Mlp::init(&mut SeedRng::seed(2));
+        let xs: Vec<Vector<784>> = (0..N).map(|s| Vector::from_fn(|i| ((i + s) % 13) as f32 / 13.0)).collect();
+        let flat_x: Vec<f32> = xs.iter().flat_map(|x| x.iter().copied()).collect();
+        let mut ys = vec![Vector::<10>::default(); N];
+        let mut scratch = Vec::new();
+        let (mut h, mut z) = (vec![0.0f32; N * 64], vec![0.0f32; N * 10]);
+        let (k1, k2) = (model.0.kernel.as_flattened().to_vec(), model.1.kernel.as_flattened().to_vec());
+        paired(
+            "seed1_forward_batch_128",
+            20,
+            &mut [
+                ("bare_gemms", &mut || {
+                    // SAFETY: every matrix is a row-major Vec of exactly the stated size.
+                    unsafe {
+                        matrixmultiply::sgemm(
+                            N,
+                            784,
+                            64,
+                            1.0,
+                            flat_x.as_ptr(),
+                            784,
+                            1,
+                            k1.as_ptr(),
+                            64,
+                            1,
+                            0.0,
+                            h.as_mut_ptr(),
+                            64,
+                            1,
+                        );
+                        matrixmultiply::sgemm(
+                            N,
+                            64,
+                            10,
+                            1.0,
+                            h.as_ptr(),
+                            64,
+                            1,
+                            k2.as_ptr(),
+                            10,
+                            1,
+                            0.0,
+                            z.as_mut_ptr(),
+                            10,
+                            1,
+                        );
+                    }
+                    black_box(&z);
+                }),
+                ("typed_nn", &mut || {
+                    model.forward_batch_with(black_box(&xs), &mut ys, &mut scratch).unwrap();
+                    black_box(&ys);
+                }),
+            ],
+        );
+    }
+
+    if wanted("seed3_forward_1_sample") {
+        let user: M3 = M3::init(&mut SeedRng::seed(3));
+        let builtin: M3Builtin = M3Builtin::init(&mut SeedRng::seed(3));
+        let libm: M3Libm = M3Libm::init(&mut SeedRng::seed(3));
+        let x: [f32; 100] = core::array::from_fn(|i| (i as f32 * 0.37).sin());
+        let xv = Vector::from(x);
+        paired(
+            "seed3_forward_1_sample",
+            400,
+            &mut [
+                ("typed_nn_builtin_swish", &mut || {
+                    black_box(black_box(&builtin).forward(black_box(&xv)));
+                }),
+                ("typed_nn_user_swish", &mut || {
+                    black_box(black_box(&user).forward(black_box(&xv)));
+                }),
+                ("typed_nn_libm_swish", &mut || {
+                    black_box(black_box(&libm).forward(black_box(&xv)));
+                }),
+                ("hand_written_loop", &mut || {
+                    black_box(hand_written_m3(black_box(&user), black_box(&x)));
+                }),
+            ],
+        );
+    }
+
+    if wanted("swish_4096_single") {
+        // The activation alone (almost): `Dense<1, 4096, A>`, 4096 multiply-adds, 4096 swishes.
+        fn layer<A: Activation>() -> Box<Dense<1, 4096, A>> {
+            let mut l: Box<Dense<1, 4096, A>> = Dense::new_boxed();
+            for j in 0..4096 {
+                l.kernel[0][j] = (j as f32 / 4096.0) * 16.0 - 8.0;
+            }
+            l
+        }
+        let (builtin, user, libm) = (layer::<Swish>(), layer::<UserSwish>(), layer::<LibmSwish>());
+        let x = Vector::from([0.9f32]);
+        paired(
+            "swish_4096_single",
+            50,
+            &mut [
+                ("builtin", &mut || {
+                    black_box(black_box(&*builtin).forward(black_box(&x)));
+                }),
+                ("user_math", &mut || {
+                    black_box(black_box(&*user).forward(black_box(&x)));
+                }),
+                ("user_libm", &mut || {
+                    black_box(black_box(&*libm).forward(black_box(&x)));
+                }),
+            ],
+        );
+    }
+}
