@@ -149,6 +149,7 @@ where
                 value += l2.add_to(&model, &mut grad).unwrap();
             }
             if let Some(clip) = run.clip {
+                assert!(clips(clip, &grad), "{}, step {step}: {clip:?} leaves this gradient as it is", run.name);
                 clip.apply(&mut grad);
             }
             let lr = run.schedule.learning_rate(run.optimizer.iterations());
@@ -165,6 +166,19 @@ where
             );
             compare(&fx, &model, name, step, params, state);
         }
+    }
+}
+
+/// Whether `clip` changes `grad` (its bound is exceeded), computed here in f64: every fixture
+/// run with clipping clips at every one of its six steps, or its comparison would not show
+/// that clipping is done right (`l2_adam_all`'s gradient has a global norm of 1.6 to 3.6
+/// against its bound of 0.5).
+fn clips<M: Params<f32>>(clip: Clip, grad: &M) -> bool {
+    let norm = |g: &[f32]| g.iter().map(|&g| f64::from(g).powi(2)).sum::<f64>().sqrt();
+    match clip {
+        Clip::Norm(c) => grad.params().any(|g| norm(g) > c),
+        Clip::GlobalNorm(c) => grad.params().map(|g| norm(g).powi(2)).sum::<f64>().sqrt() > c,
+        Clip::Value(v) => grad.params().flatten().any(|&g| f64::from(g).abs() > v),
     }
 }
 
@@ -319,4 +333,70 @@ fn settings_that_cannot_be_right_are_typed_errors_before_training_and_the_model_
     // The message names the setting, its value and the rule.
     let err = trainer().clipnorm(-0.5).fit(&mut model, &xs, &labels).unwrap_err();
     assert_eq!(err.to_string(), "clipnorm is -0.5; it must be a finite number > 0");
+}
+
+#[test]
+fn a_run_that_a_schedule_makes_diverge_comes_back_with_the_weights_before_the_failing_step() {
+    // Two updates at 0.1, then a rate of 1e300 (+∞ in f32): the third update makes the weights
+    // infinite or NaN. With clipping and L2 set too, the `Trainer` still undoes that update
+    // alone: the model is the one two good updates made.
+    let fx = Fixture::load(FILE);
+    let xs: Vec<Vector<4>> = fx.samples("mlp.x");
+    let labels = fx.indices("mlp.labels");
+    let initial: Mlp = load(&fx, "mlp.init.", &MLP_PARAMS, &[]);
+    let trainer = || {
+        Trainer::new(Sgd::with_momentum(0.01, 0.9), SparseCategoricalCrossentropy::default())
+            .batch_size(8)
+            .shuffle(false)
+            .learning_rate(PiecewiseConstantDecay::new([1], [0.1, 1e300]))
+            .clipnorm(1.0)
+            .kernel_regularizer(L2::new(0.01))
+    };
+    let mut diverged = initial.clone();
+    let mut failing = trainer().epochs(3);
+    assert_eq!(failing.fit(&mut diverged, &xs, &labels), Err(TrainError::NonFiniteParams { epoch: 1, step: 3 }));
+    assert_eq!(failing.optimizer.iterations(), 0, "the optimizer was reset");
+    // The same two updates, and no third: the first 16 samples in two batches of 8.
+    let mut two_steps = initial.clone();
+    trainer().fit(&mut two_steps, &xs[..16], &labels[..16]).unwrap();
+    assert_ne!(two_steps, initial);
+    assert!(two_steps.params().flatten().all(|w| w.is_finite()));
+    assert_eq!(diverged, two_steps);
+}
+
+#[test]
+fn the_trainer_regularises_depthwise_kernels_with_depthwise_regularizer_only() {
+    // Keras 3: `DepthwiseConv2D` takes `depthwise_regularizer`, not `kernel_regularizer`. With a
+    // learning rate of 1e-30 the step changes nothing visible, so the reported loss is the data
+    // loss (from `evaluate`) plus the penalty of the weights below.
+    type Separable = (DepthwiseConv2D<2, 3, Relu>, Conv2D<2, 3, 1, Relu>, Flatten, Dense<27, 2, Softmax>);
+    let mut model: Separable = Separable::init(&mut SeedRng::seed(5));
+    let xs: Vec<Image<5, 5, 2>> = (0..4)
+        .map(|s| {
+            Image::new(core::array::from_fn(|y| {
+                core::array::from_fn(|x| core::array::from_fn(|c| ((s + 2 * y + 3 * x + c) % 7) as f32 / 7.0 - 0.4))
+            }))
+        })
+        .collect();
+    let labels = [0, 1, 1, 0];
+    let squares = |w: &[f32]| w.iter().map(|&w| f64::from(w).powi(2)).sum::<f64>();
+    let depthwise = squares(model.0.kernel.as_flattened().as_flattened().as_flattened());
+    let kernels =
+        squares(model.1.kernel.as_flattened().as_flattened().as_flattened()) + squares(model.3.kernel.as_flattened());
+    let trainer = || Trainer::new(Sgd::new(1e-30), SparseCategoricalCrossentropy::default()).batch_size(4);
+    let data_loss = trainer().evaluate(&model, &xs, &labels).unwrap().loss;
+    let cases = [
+        (trainer().kernel_regularizer(L2::new(0.1)), 0.1 * kernels),
+        (trainer().depthwise_regularizer(L2::new(0.1)), 0.1 * depthwise),
+        (
+            trainer().kernel_regularizer(L2::new(0.1)).depthwise_regularizer(L2::new(0.2)),
+            0.1 * kernels + 0.2 * depthwise,
+        ),
+    ];
+    for (i, (mut trainer, penalty)) in cases.into_iter().enumerate() {
+        let reported = trainer.fit(&mut model, &xs, &labels).unwrap().loss;
+        assert!((reported - data_loss - penalty).abs() < 1e-5, "case {i}: {reported} - {data_loss} vs {penalty}");
+    }
+    // The penalties differ enough for the comparisons to tell them apart.
+    assert!((0.1 * kernels - 0.1 * depthwise).abs() > 1e-2, "{kernels} {depthwise}");
 }
