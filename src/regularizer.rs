@@ -129,7 +129,7 @@ impl L2 {
     /// ```
     /// use typed_nn::prelude::*;
     /// use typed_nn::regularizer::L2;
-    /// type Net = (DepthwiseConv2D<1, 1, 1>, Conv2D<1, 1, 1>);
+    /// type Net = (DepthwiseConv2D<1, 1>, Conv2D<1, 1, 1>);
     /// let model: Net = (DepthwiseConv2D::new([[[[3.0]]]], [[5.0]]), Conv2D::new([[[[4.0]]]], [6.0]));
     /// let mut grad = Net::default();
     /// // Only the depthwise kernel: 0.5·3².
