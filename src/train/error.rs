@@ -3,6 +3,7 @@
 use core::fmt;
 
 use crate::optim::HyperParameterError;
+use crate::regularizer::UndescribedParams;
 
 /// Why training or evaluation did not run (or stopped).
 ///
@@ -23,6 +24,11 @@ pub enum TrainError {
     /// A hyper-parameter of the optimizer or the loss cannot be right (a learning rate that is
     /// not a finite number above 0, a `beta_1` of 1, a `label_smoothing` above 1, ...).
     InvalidHyperParameter(HyperParameterError),
+    /// A regulariser ([`Trainer::kernel_regularizer`](super::Trainer::kernel_regularizer) or
+    /// [`depthwise_regularizer`](super::Trainer::depthwise_regularizer)) is set, but the
+    /// model's kernels cannot be told from its other weights: a layer of your own keeps the
+    /// default [`describe_params`](crate::Params::describe_params).
+    UndescribedParams(UndescribedParams),
     /// The number of labels (targets) differs from the number of samples.
     LabelCountMismatch {
         /// Samples given.
@@ -68,6 +74,7 @@ impl fmt::Display for TrainError {
             Self::ZeroBatchSize => f.write_str("batch size 0; use at least 1"),
             Self::ZeroEpochs => f.write_str("epochs is 0; train for at least 1 epoch"),
             Self::InvalidHyperParameter(e) => write!(f, "{e}"),
+            Self::UndescribedParams(e) => write!(f, "{e}"),
             Self::LabelCountMismatch { samples, labels } => {
                 write!(f, "{samples} samples but {labels} labels; pass one label per sample")
             }

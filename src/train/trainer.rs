@@ -2,6 +2,7 @@
 
 use core::ops::ControlFlow;
 
+use super::adjust::Adjust;
 use super::clock::Clock;
 use super::metrics::predicted_class;
 use super::order::Order;
@@ -10,6 +11,7 @@ use super::update::Undo;
 use super::validation::validate;
 use super::{AsClass, EpochStats, TrainError};
 use crate::init::SeedRng;
+use crate::optim::LearningRateSchedule;
 use crate::{Backward, Loss, Optimizer, Scalar, Tensor, Zeros};
 
 /// Trains a model with an optimizer and a loss: Keras' `compile` + `fit` + `evaluate`.
@@ -33,7 +35,16 @@ use crate::{Backward, Loss, Optimizer, Scalar, Tensor, Zeros};
 /// values of the model's type, and so is the optimizer's state. Every built-in layer and every
 /// tuple of [`bytemuck::Zeroable`] layers has it; a model in a `Box` (`Big::new_boxed()`) gets
 /// all of them zeroed on the heap, never built on the stack.
-pub struct Trainer<O, L> {
+///
+/// # Schedules, clipping, L2
+/// What Keras sets on the optimizer and the layers besides — a learning-rate
+/// [schedule](Trainer::learning_rate), gradient clipping ([`clipnorm`](Trainer::clipnorm),
+/// [`global_clipnorm`](Trainer::global_clipnorm), [`clipvalue`](Trainer::clipvalue)) and L2
+/// regularisation ([`kernel_regularizer`](Trainer::kernel_regularizer),
+/// [`depthwise_regularizer`](Trainer::depthwise_regularizer)) — is set here too (the [guide's
+/// chapter 14](crate::guide::ch14_schedules_clipping_l2) says why). `R` is the schedule's type
+/// (`f64` until `learning_rate` sets one).
+pub struct Trainer<O, L, R = f64> {
     /// The optimizer; its state persists across `fit` calls.
     pub optimizer: O,
     /// The loss.
@@ -43,12 +54,22 @@ pub struct Trainer<O, L> {
     shuffle: bool,
     seed: u64,
     verbose: bool,
+    pub(super) adjust: Adjust<R>,
 }
 
 impl<O, L> Trainer<O, L> {
     /// A trainer with Keras' `fit` defaults.
     pub const fn new(optimizer: O, loss: L) -> Self {
-        Self { optimizer, loss, epochs: 1, batch_size: 32, shuffle: true, seed: 0, verbose: false }
+        let adjust = Adjust::new();
+        Self { optimizer, loss, epochs: 1, batch_size: 32, shuffle: true, seed: 0, verbose: false, adjust }
+    }
+}
+
+impl<O, L, R: LearningRateSchedule> Trainer<O, L, R> {
+    /// The same trainer with `f` applied to its schedule, clipping and regularisers.
+    pub(super) fn map_adjust<S>(self, f: impl FnOnce(Adjust<R>) -> Adjust<S>) -> Trainer<O, L, S> {
+        let Self { optimizer, loss, epochs, batch_size, shuffle, seed, verbose, adjust } = self;
+        Trainer { optimizer, loss, epochs, batch_size, shuffle, seed, verbose, adjust: f(adjust) }
     }
 
     /// Passes over the data per `fit` call (at least 1: `fit` refuses 0 with
@@ -127,7 +148,10 @@ impl<O, L> Trainer<O, L> {
     /// # Errors
     /// Before the first step, with nothing changed: [`ZeroBatchSize`], [`ZeroEpochs`],
     /// [`InvalidHyperParameter`] (the optimizer's
-    /// [`check_hyperparameters`](Optimizer::check_hyperparameters), then the loss's),
+    /// [`check_hyperparameters`](Optimizer::check_hyperparameters), then the loss's, then the
+    /// schedule's, the clipping bound and the regularisers' factors),
+    /// [`UndescribedParams`] (a regulariser is set on a model with a layer of your own that
+    /// does not describe its tensors),
     /// [`TrainError::EmptyDataset`], [`LabelCountMismatch`], [`InvalidLabel`],
     /// [`NonFiniteInput`]. During training, naming the epoch and step: [`NonFiniteLoss`] (that
     /// step is not applied) and [`NonFiniteParams`] (that step is undone and the optimizer
@@ -143,6 +167,7 @@ impl<O, L> Trainer<O, L> {
     /// [`ZeroBatchSize`]: TrainError::ZeroBatchSize
     /// [`ZeroEpochs`]: TrainError::ZeroEpochs
     /// [`InvalidHyperParameter`]: TrainError::InvalidHyperParameter
+    /// [`UndescribedParams`]: TrainError::UndescribedParams
     /// [`LabelCountMismatch`]: TrainError::LabelCountMismatch
     /// [`InvalidLabel`]: TrainError::InvalidLabel
     /// [`NonFiniteInput`]: TrainError::NonFiniteInput
@@ -245,6 +270,7 @@ impl<O, L> Trainer<O, L> {
         }
         self.optimizer.check_hyperparameters()?;
         self.loss.check_hyperparameters()?;
+        self.adjust.check(&*batch.model())?;
         validate(&self.loss, xs, targets)?;
         if let Some((vx, vt)) = validation {
             validate(&self.loss, vx, vt)?;
@@ -265,9 +291,11 @@ impl<O, L> Trainer<O, L> {
                 let end = (start + self.batch_size).min(n);
                 grad.zero_params();
                 let (loss, hits) = batch.step(&self.loss, xs, targets, (start..end).map(|i| order.at(i)), &mut grad);
+                let loss = loss + self.adjust.regularize(&*batch.model(), &mut grad)?;
                 if !loss.is_finite() {
                     return Err(TrainError::NonFiniteLoss { epoch, step });
                 }
+                self.adjust.clip_and_schedule(&mut self.optimizer, &mut grad);
                 if undo.update::<X::Elem, O>(&mut self.optimizer, &mut batch.model(), &grad).is_err() {
                     return Err(TrainError::NonFiniteParams { epoch, step });
                 }
