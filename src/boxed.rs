@@ -56,8 +56,9 @@ use bytemuck::Zeroable;
 use rand_core::Rng;
 
 use crate::kernel::heap::{zeroed_box, zeroed_tuple_box};
+use crate::layer::BiasMode;
 use crate::layer::Seal;
-use crate::{AvgPool2D, Conv2D, Dense, Flatten, GlobalAvgPool2D, MaxPool2D, Params, Scalar};
+use crate::{AvgPool2D, Conv2D, Dense, DepthwiseConv2D, Flatten, GlobalAvgPool2D, MaxPool2D, Params, Scalar};
 
 /// Models that can be created directly on the heap, zeroed: every built-in layer, and every
 /// tuple of layers that are [`bytemuck::Zeroable`] (see the [module docs](self)).
@@ -84,14 +85,42 @@ pub trait NewBoxed: Sized {
     }
 }
 
-impl<const IN: usize, const OUT: usize, A, T: Scalar> NewBoxed for Dense<IN, OUT, A, T> {
+impl<const IN: usize, const OUT: usize, A, T: Scalar, B: BiasMode> NewBoxed for Dense<IN, OUT, A, T, B> {
     fn new_boxed() -> Box<Self> {
         zeroed_box()
     }
 }
 
-impl<const CI: usize, const CO: usize, const K: usize, A, const S: usize, P, T: Scalar> NewBoxed
-    for Conv2D<CI, CO, K, A, S, P, T>
+impl<
+    const CI: usize,
+    const CO: usize,
+    const K: usize,
+    A,
+    const S: usize,
+    P,
+    T: Scalar,
+    B: BiasMode,
+    const KW: usize,
+    const SW: usize,
+> NewBoxed for Conv2D<CI, CO, K, A, S, P, T, B, KW, SW>
+{
+    fn new_boxed() -> Box<Self> {
+        zeroed_box()
+    }
+}
+
+impl<
+    const C: usize,
+    const K: usize,
+    A,
+    const S: usize,
+    P,
+    T: Scalar,
+    B: BiasMode,
+    const M: usize,
+    const KW: usize,
+    const SW: usize,
+> NewBoxed for DepthwiseConv2D<C, K, A, S, P, T, B, M, KW, SW>
 {
     fn new_boxed() -> Box<Self> {
         zeroed_box()
@@ -131,15 +160,15 @@ impl<F: Zeroable, S: Zeroable> NewBoxed for crate::Residual<F, S> {
 
 /// The parameterless layers: a zero-sized box.
 macro_rules! new_boxed_unit {
-    ($($Layer:ident $(<$P:ident>)?),*) => {$(
-        impl<$(const $P: usize)?> NewBoxed for $Layer$(<$P>)? {
+    ($($Layer:ident $(<$($P:ident),+>)?),*) => {$(
+        impl<$($(const $P: usize),+)?> NewBoxed for $Layer$(<$($P),+>)? {
             fn new_boxed() -> Box<Self> {
                 zeroed_box()
             }
         }
     )*};
 }
-new_boxed_unit!(MaxPool2D<P>, AvgPool2D<P>, GlobalAvgPool2D, Flatten);
+new_boxed_unit!(MaxPool2D<P, PW>, AvgPool2D<P, PW>, GlobalAvgPool2D, Flatten);
 
 /// A tuple of `Zeroable` layers.
 macro_rules! new_boxed_tuple {

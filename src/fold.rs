@@ -1,12 +1,13 @@
 //! BatchNorm folding: a trained model turned into the equivalent inference model, with each
-//! `BatchNormalization` folded into the `Dense` or `Conv2D` before it — a function from one
-//! model *type* to another.
+//! `BatchNormalization` folded into the `Dense`, `Conv2D` or `DepthwiseConv2D` before it — a
+//! function from one model *type* to another.
 //!
 //! At inference a `BatchNormalization` is an affine map per channel, `y = x·s + (β − μ·s)` with
 //! `s = γ/√(σ² + ε)` (the moving statistics `μ`, `σ²`). After a layer that is itself affine in
-//! its channels (a `Dense` or `Conv2D` whose activation is [`Identity`]) the two maps compose
-//! into one: `K' = K·s` (each output channel's kernel column scaled) and `b' = (b − μ)·s + β`.
-//! The folded model computes the same function with one layer less, so the
+//! its channels (a `Dense`, `Conv2D` or `DepthwiseConv2D` whose activation is [`Identity`]) the
+//! two maps compose into one: `K' = K·s` (each output channel's kernel column scaled; for a
+//! depthwise layer, output channel `c·M + m` is the filter `kernel[..][..][c][m]`) and
+//! `b' = (b − μ)·s + β`. The folded model computes the same function with one layer less, so the
 //! `BatchNormalization` disappears from its type:
 //!
 //! ```
@@ -22,7 +23,8 @@
 //! # How the type changes
 //! [`FoldBatchNorm::Folded`] is the folded type, computed by the compiler. Every layer says,
 //! with [`FoldBatchNorm::Role`], whether a following normalisation can fold into it
-//! ([`Absorbs`]: `Dense` and `Conv2D` with the [`Identity`] activation), whether it is one
+//! ([`Absorbs`]: `Dense`, `Conv2D` and `DepthwiseConv2D` with the [`Identity`] activation,
+//! with or without a bias), whether it is one
 //! ([`Normalizes`]: `BatchNormalization`), or neither ([`Keeps`]). A tuple is walked as a list:
 //! where an [`Absorbs`] layer is directly followed by a [`Normalizes`] one the pair becomes the
 //! absorbing layer with new weights ([`Absorb`]); every other layer is folded on its own (a
@@ -37,10 +39,34 @@
 //! split across two tuples, `((Conv2D, ..), (BatchNormalization, ..))`: keep a layer and its
 //! normalisation in one tuple.
 //!
+//! A layer without a bias ([`NoBias`](crate::NoBias), Keras' `use_bias=False`, as in MobileNet) folds as if
+//! its bias were zero, `b' = β − μ·s`, so its folded form *gains* a bias: the folded type has
+//! [`Bias`] where the trained one had `NoBias` (rectangular kernels and strides are kept):
+//!
+//! ```
+//! use typed_nn::prelude::*;
+//! type Block = (
+//!     DepthwiseConv2D<4, 3, Identity, 2, Same, f32, NoBias, 2>,
+//!     BatchNormalization<8>,
+//!     ActivationLayer<Relu6>,
+//!     Conv2DRect<8, 6, 1, 3, Identity, 1, 1, Same, f32, NoBias>,
+//!     BatchNormalization<6>,
+//! );
+//! let folded: (
+//!     DepthwiseConv2D<4, 3, Identity, 2, Same, f32, Bias, 2>,
+//!     ActivationLayer<Relu6>,
+//!     Conv2DRect<8, 6, 1, 3, Identity, 1, 1, Same, f32, Bias>,
+//! ) = Block::init(&mut SeedRng::seed(2)).fold_batch_norm();
+//! // Kernels, γ and β before; kernels and the new biases after.
+//! assert_eq!(<Block as Params<f32>>::PARAMS, 3 * 3 * 4 * 2 + 2 * 8 + 8 * 6 * 3 + 2 * 6);
+//! assert_eq!(<typed_nn::fold::Folded<Block> as Params<f32>>::PARAMS, 3 * 3 * 4 * 2 + 8 + 8 * 6 * 3 + 6);
+//! # let _ = folded;
+//! ```
+//!
 //! Your own layer takes part with a three-line impl: `type Role = Keeps;`, `type Folded = Self;`
-//! and `fold_batch_norm` returning a clone. A `Dense` or `Conv2D` with your own activation
-//! needs to know whether that activation is the identity: implement [`FoldActivation`] for it
-//! (`type Role = Keeps;`).
+//! and `fold_batch_norm` returning a clone. A `Dense`, `Conv2D` or `DepthwiseConv2D` with your
+//! own activation needs to know whether that activation is the identity: implement
+//! [`FoldActivation`] for it (`type Role = Keeps;`).
 //!
 //! # Exactness
 //! `s` is computed in `f64` and each new weight rounded once, so the folded model's outputs
@@ -53,8 +79,8 @@ use crate::activation::{
     Softmax, Softplus, Softsign, Swish, Tanh,
 };
 use crate::layer::{
-    ActivationLayer, AvgPool2D, BatchNormalization, Conv2D, Dense, Dropout, Flatten, GlobalAvgPool2D, MaxPool2D,
-    Residual, Skip,
+    ActivationLayer, AvgPool2D, BatchNormalization, Bias, BiasMode, Conv2D, Dense, DepthwiseConv2D, Dropout, Flatten,
+    GlobalAvgPool2D, MaxPool2D, Residual, Skip,
 };
 
 /// A layer or model that can be turned into its inference form with every foldable
@@ -91,8 +117,8 @@ pub trait FoldBatchNorm {
 /// The type `fold_batch_norm` returns for a model `M`.
 pub type Folded<M> = <M as FoldBatchNorm>::Folded;
 
-/// The role of a `Dense` or `Conv2D` (with the [`Identity`] activation) before a
-/// normalisation: it can absorb one ([`Absorb`]).
+/// The role of a `Dense`, `Conv2D` or `DepthwiseConv2D` (with the [`Identity`] activation)
+/// before a normalisation: it can absorb one ([`Absorb`]).
 #[derive(Clone, Copy, Debug)]
 pub enum Absorbs {}
 
@@ -113,7 +139,8 @@ pub trait Absorb<N> {
     fn absorb(&self, norm: &N) -> Self::Absorbed;
 }
 
-/// Whether an activation is the identity, which decides whether a `Dense` or `Conv2D` using it
+/// Whether an activation is the identity, which decides whether a `Dense`, `Conv2D` or
+/// `DepthwiseConv2D` using it
 /// [`Absorbs`] a following normalisation: `Identity` does, every other built-in [`Keeps`].
 #[diagnostic::on_unimplemented(
     message = "to fold a model, typed-nn must know whether the activation `{Self}` is the identity",
@@ -156,9 +183,15 @@ keeps_activation!(
     LogSoftmax
 );
 
-/// `s = γ/√(σ² + ε)` and `b' = (b − μ)·s + β` per channel, in `f64`.
-fn scale_and_bias<const C: usize, T: Scalar>(norm: &BatchNormalization<C, T>, bias: &[T; C]) -> ([f64; C], [T; C]) {
+/// `s = γ/√(σ² + ε)` and `b' = (b − μ)·s + β` per channel, in `f64`; a layer without a bias
+/// (`bias = None`) counts as `b = 0`.
+fn scale_and_bias<const C: usize, T: Scalar>(
+    norm: &BatchNormalization<C, T>,
+    bias: Option<&[T; C]>,
+) -> ([f64; C], [T; C]) {
     let eps = BatchNormalization::<C, T>::EPSILON;
+    let zeros = [T::zero(); C];
+    let bias = bias.unwrap_or(&zeros);
     let mut scale = [0.0f64; C];
     let mut new_bias = [T::zero(); C];
     let parts = norm.gamma.iter().zip(&norm.beta).zip(norm.moving_mean.iter().zip(&norm.moving_variance));
@@ -169,57 +202,157 @@ fn scale_and_bias<const C: usize, T: Scalar>(norm: &BatchNormalization<C, T>, bi
     (scale, new_bias)
 }
 
-/// `K'[i][j] = K[i][j]·s_j`, `b' = (b − μ)·s + β`.
-impl<const IN: usize, const OUT: usize, T: Scalar> Absorb<BatchNormalization<OUT, T>> for Dense<IN, OUT, Identity, T> {
-    type Absorbed = Self;
-
-    fn absorb(&self, norm: &BatchNormalization<OUT, T>) -> Self {
-        let (scale, bias) = scale_and_bias(norm, &self.bias);
-        let mut kernel = self.kernel;
-        for row in &mut kernel {
-            for (w, &s) in row.iter_mut().zip(&scale) {
-                *w = T::lit(w.to_f64_lossless() * s);
-            }
+/// Each output channel's weights scaled: `w = w·s` for the rows of a kernel whose last axis
+/// is the output channel.
+fn scale_columns<'a, T: Scalar + 'a, const C: usize>(rows: impl Iterator<Item = &'a mut [T; C]>, scale: &[f64; C]) {
+    for row in rows {
+        for (w, &s) in row.iter_mut().zip(scale) {
+            *w = T::lit(w.to_f64_lossless() * s);
         }
+    }
+}
+
+/// `K'[i][j] = K[i][j]·s_j`, `b' = (b − μ)·s + β`; with or without a bias before, the folded
+/// layer has one.
+impl<const IN: usize, const OUT: usize, T: Scalar, B: BiasMode> Absorb<BatchNormalization<OUT, T>>
+    for Dense<IN, OUT, Identity, T, B>
+{
+    type Absorbed = Dense<IN, OUT, Identity, T, Bias>;
+
+    fn absorb(&self, norm: &BatchNormalization<OUT, T>) -> Self::Absorbed {
+        let (scale, bias) = scale_and_bias(norm, B::get(&self.bias));
+        let mut kernel = self.kernel;
+        scale_columns(kernel.iter_mut(), &scale);
         Dense::new(kernel, bias)
     }
 }
 
-/// `K'[ky][kx][c][o] = K[ky][kx][c][o]·s_o`, `b' = (b − μ)·s + β`.
-impl<const CI: usize, const CO: usize, const K: usize, const S: usize, P, T: Scalar> Absorb<BatchNormalization<CO, T>>
-    for Conv2D<CI, CO, K, Identity, S, P, T>
+/// `K'[ky][kx][c][o] = K[ky][kx][c][o]·s_o`, `b' = (b − μ)·s + β`; any kernel and stride
+/// shape, with or without a bias before (the folded layer has one).
+impl<
+    const CI: usize,
+    const CO: usize,
+    const K: usize,
+    const S: usize,
+    P,
+    T: Scalar,
+    B: BiasMode,
+    const KW: usize,
+    const SW: usize,
+> Absorb<BatchNormalization<CO, T>> for Conv2D<CI, CO, K, Identity, S, P, T, B, KW, SW>
 {
-    type Absorbed = Self;
+    type Absorbed = Conv2D<CI, CO, K, Identity, S, P, T, Bias, KW, SW>;
 
-    fn absorb(&self, norm: &BatchNormalization<CO, T>) -> Self {
-        let (scale, bias) = scale_and_bias(norm, &self.bias);
+    fn absorb(&self, norm: &BatchNormalization<CO, T>) -> Self::Absorbed {
+        let (scale, bias) = scale_and_bias(norm, B::get(&self.bias));
         let mut kernel = self.kernel;
-        for tap in kernel.as_flattened_mut().as_flattened_mut() {
-            for (w, &s) in tap.iter_mut().zip(&scale) {
-                *w = T::lit(w.to_f64_lossless() * s);
-            }
-        }
+        scale_columns(kernel.as_flattened_mut().as_flattened_mut().iter_mut(), &scale);
         Conv2D::new(kernel, bias)
     }
 }
 
-impl<const IN: usize, const OUT: usize, A: FoldActivation, T: Scalar> FoldBatchNorm for Dense<IN, OUT, A, T> {
-    type Folded = Self;
-    type Role = A::Role;
+/// The normalisation after a depthwise layer has `C·M` channels; stable Rust cannot write
+/// `BatchNormalization<{ C * M }>` in an impl, so the impl takes any `N` and this checks it.
+struct DepthwiseNorm<const C: usize, const M: usize, const N: usize>;
 
-    fn fold_batch_norm(&self) -> Self {
-        Dense::new(self.kernel, self.bias)
+impl<const C: usize, const M: usize, const N: usize> DepthwiseNorm<C, M, N> {
+    /// `()` if `N == C·M`; otherwise evaluating it stops the build.
+    const CHANNELS_MATCH: () = if N != C * M {
+        // A compile error: const evaluation never reaches run time.
+        #[allow(clippy::panic)]
+        {
+            panic!("a BatchNormalization folded into a DepthwiseConv2D must have its C·M output channels")
+        }
+    };
+}
+
+/// `K'[ky][kx][c][m] = K[ky][kx][c][m]·s_{c·M+m}`, `b' = (b − μ)·s + β` (the bias held as
+/// `[[T; M]; C]`, output channel `c·M + m`); any kernel, stride and multiplier, with or without
+/// a bias before (the folded layer has one).
+impl<
+    const C: usize,
+    const K: usize,
+    const S: usize,
+    P,
+    T: Scalar,
+    B: BiasMode,
+    const M: usize,
+    const KW: usize,
+    const SW: usize,
+    const N: usize,
+> Absorb<BatchNormalization<N, T>> for DepthwiseConv2D<C, K, Identity, S, P, T, B, M, KW, SW>
+{
+    type Absorbed = DepthwiseConv2D<C, K, Identity, S, P, T, Bias, M, KW, SW>;
+
+    fn absorb(&self, norm: &BatchNormalization<N, T>) -> Self::Absorbed {
+        let () = DepthwiseNorm::<C, M, N>::CHANNELS_MATCH;
+        let mut old = [T::zero(); N];
+        if let Some(bias) = B::get(&self.bias) {
+            old.iter_mut().zip(bias.as_flattened()).for_each(|(o, &b)| *o = b);
+        }
+        let (scale, new) = scale_and_bias(norm, Some(&old));
+        let mut kernel = self.kernel;
+        for tap in kernel.as_flattened_mut() {
+            for (w, &s) in tap.as_flattened_mut().iter_mut().zip(&scale) {
+                *w = T::lit(w.to_f64_lossless() * s);
+            }
+        }
+        let mut bias = [[T::zero(); M]; C];
+        bias.as_flattened_mut().iter_mut().zip(&new).for_each(|(b, &n)| *b = n);
+        DepthwiseConv2D::new(kernel, bias)
     }
 }
 
-impl<const CI: usize, const CO: usize, const K: usize, A: FoldActivation, const S: usize, P, T: Scalar> FoldBatchNorm
-    for Conv2D<CI, CO, K, A, S, P, T>
+impl<const IN: usize, const OUT: usize, A: FoldActivation, T: Scalar, B: BiasMode> FoldBatchNorm
+    for Dense<IN, OUT, A, T, B>
 {
     type Folded = Self;
     type Role = A::Role;
 
     fn fold_batch_norm(&self) -> Self {
-        Conv2D::new(self.kernel, self.bias)
+        Dense::new(self.kernel, B::copy(&self.bias))
+    }
+}
+
+impl<
+    const CI: usize,
+    const CO: usize,
+    const K: usize,
+    A: FoldActivation,
+    const S: usize,
+    P,
+    T: Scalar,
+    B: BiasMode,
+    const KW: usize,
+    const SW: usize,
+> FoldBatchNorm for Conv2D<CI, CO, K, A, S, P, T, B, KW, SW>
+{
+    type Folded = Self;
+    type Role = A::Role;
+
+    fn fold_batch_norm(&self) -> Self {
+        Conv2D::new(self.kernel, B::copy(&self.bias))
+    }
+}
+
+impl<
+    const C: usize,
+    const K: usize,
+    A: FoldActivation,
+    const S: usize,
+    P,
+    T: Scalar,
+    B: BiasMode,
+    const M: usize,
+    const KW: usize,
+    const SW: usize,
+> FoldBatchNorm for DepthwiseConv2D<C, K, A, S, P, T, B, M, KW, SW>
+{
+    type Folded = Self;
+    type Role = A::Role;
+
+    fn fold_batch_norm(&self) -> Self {
+        DepthwiseConv2D::new(self.kernel, B::copy(&self.bias))
     }
 }
 
@@ -250,8 +383,8 @@ keeps_layer!(
     [] Flatten,
     [] GlobalAvgPool2D,
     [] Skip,
-    [const P: usize] MaxPool2D<P>,
-    [const P: usize] AvgPool2D<P>,
+    [const P: usize, const PW: usize] MaxPool2D<P, PW>,
+    [const P: usize, const PW: usize] AvgPool2D<P, PW>,
     [const PERMILLE: usize] Dropout<PERMILLE>,
     [A: Clone] ActivationLayer<A>,
 );

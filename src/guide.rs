@@ -112,14 +112,28 @@ macro_rules! entry {
     entry!("A Dense takes the previous layer's output", "dense_input_must_match_previous_output", "`cargo check`"),
     entry!("The input matches the first layer", "model_input_must_match_first_layer", "`cargo check`"),
     entry!("A Conv2D takes its channel count", "conv_input_channels_must_match", "`cargo check`"),
-    entry!("The kernel fits the image", "conv_kernel_must_fit_image", "`cargo check`"),
-    entry!("The pooling window fits the image", "pool_window_must_fit_image", "`cargo check`"),
+    entry!("The kernel fits the image's height", "conv_kernel_must_fit_image", "`cargo check`"),
+    entry!("The kernel fits the image's width", "conv_kernel_must_fit_image_width", "`cargo check`"),
+    entry!("The pooling window fits the image's height", "pool_window_must_fit_image", "`cargo check`"),
+    entry!("The pooling window fits the image's width", "pool_window_must_fit_image_width", "`cargo check`"),
+    entry!("A DepthwiseConv2D takes its channel count", "depthwise_input_channels_must_match", "`cargo check`"),
+    entry!("A DepthwiseConv2D cannot follow a Flatten", "depthwise_cannot_follow_flatten", "`cargo check`"),
+    entry!("A depthwise kernel fits the image", "depthwise_kernel_must_fit_image", "`cargo check`"),
     entry!("An image needs Flatten before a Dense", "dense_needs_flatten_after_image", "`cargo check`"),
     entry!("A Conv2D cannot follow a Flatten", "conv_cannot_follow_flatten", "`cargo check`"),
     entry!("A layer takes a tensor, not a Box of one", "input_must_not_be_boxed", "`cargo check`"),
     entry!("A kernel is at least 1×1", "conv_kernel_must_be_at_least_one", "`cargo check`"),
+    entry!("… in both directions", "conv_kernel_width_must_be_at_least_one", "`cargo check`"),
     entry!("A stride is at least 1", "conv_stride_must_be_at_least_one", "`cargo check`"),
+    entry!("… in both directions", "conv_stride_width_must_be_at_least_one", "`cargo check`"),
     entry!("A pooling window is at least 1×1", "pool_window_must_be_at_least_one", "`cargo check`"),
+    entry!("… in both directions", "pool_window_width_must_be_at_least_one", "`cargo check`"),
+    entry!("A depth multiplier is at least 1", "depthwise_multiplier_must_be_at_least_one", "`cargo check`"),
+    entry!(
+        "A DepthwiseConv2D has at most 4096 output channels",
+        "depthwise_output_channels_must_be_at_most_4096",
+        "`cargo check`"
+    ),
     entry!("Image sides are at most 4096", "image_side_must_be_at_most_4096", "`cargo check`"),
     entry!("A weight image has the model's length", "weight_image_length_must_match", "`cargo check`"),
     entry!("An int8 image has the int8 model's length", "int8_image_length_must_match", "`cargo check`"),
@@ -141,6 +155,11 @@ macro_rules! entry {
     entry!(
         "A Conv2D has at least one input channel",
         "conv_input_channels_must_be_at_least_one",
+        "`cargo build` (not `cargo check`: see the table)"
+    ),
+    entry!(
+        "A DepthwiseConv2D has at least one channel",
+        "depthwise_channels_must_be_at_least_one",
         "`cargo build` (not `cargo check`: see the table)"
     ),
     entry!(

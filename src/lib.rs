@@ -67,8 +67,8 @@ pub use batch::ForwardBatch;
 pub use boxed::NewBoxed;
 pub use kernel::{FloatSimd, float_simd};
 pub use layer::{
-    ActivationLayer, AvgPool2D, Backward, BatchNormalization, Conv2D, Dense, Dropout, Flatten, GlobalAvgPool2D, Layer,
-    MaxPool2D, Residual, Same, Skip, Valid,
+    ActivationLayer, AvgPool2D, Backward, BatchNormalization, Bias, Conv2D, Conv2DRect, Dense, DepthwiseConv2D,
+    DepthwiseConv2DRect, Dropout, Flatten, GlobalAvgPool2D, Layer, MaxPool2D, NoBias, Residual, Same, Skip, Valid,
 };
 pub use loss::Loss;
 pub use optim::Optimizer;

@@ -361,7 +361,7 @@ pub struct ParamSpec {
     /// numbering).
     pub layer: usize,
     /// The tensor's Keras name: `"kernel"`, `"bias"`, `"gamma"`, `"beta"`, `"moving_mean"`,
-    /// `"moving_variance"`.
+    /// `"moving_variance"` (a `DepthwiseConv2D`'s kernel is `"kernel"` too).
     pub name: &'static str,
     /// Its shape and layout.
     pub shape: ParamShape,
@@ -380,14 +380,28 @@ pub enum ParamShape {
         /// inputs channel-first).
         flattened: Flattened,
     },
-    /// A `Conv2D` kernel `(k, k, in, out)`.
+    /// A `Conv2D` kernel `(kh, kw, in, out)`.
     ConvKernel {
-        /// Kernel side.
-        k: usize,
+        /// Kernel height.
+        kh: usize,
+        /// Kernel width.
+        kw: usize,
         /// Input channels.
         inputs: usize,
         /// Filters.
         outputs: usize,
+    },
+    /// A `DepthwiseConv2D` kernel `(kh, kw, channels, multiplier)`: filter `m` of channel `c`
+    /// makes output channel `c·multiplier + m`.
+    DepthwiseKernel {
+        /// Kernel height.
+        kh: usize,
+        /// Kernel width.
+        kw: usize,
+        /// Input channels.
+        channels: usize,
+        /// Depth multiplier: filters per input channel.
+        multiplier: usize,
     },
     /// A vector (a bias).
     Vector(usize),
@@ -398,7 +412,8 @@ impl ParamShape {
     pub const fn len(&self) -> usize {
         match *self {
             ParamShape::DenseKernel { inputs, outputs, .. } => inputs * outputs,
-            ParamShape::ConvKernel { k, inputs, outputs } => k * k * inputs * outputs,
+            ParamShape::ConvKernel { kh, kw, inputs, outputs } => kh * kw * inputs * outputs,
+            ParamShape::DepthwiseKernel { kh, kw, channels, multiplier } => kh * kw * channels * multiplier,
             ParamShape::Vector(n) => n,
         }
     }

@@ -27,8 +27,8 @@ pub use crate::io::{BytesError, ParamBytes};
 #[cfg(feature = "std")]
 pub use crate::io::{LoadError, LoadOptions, Safetensors};
 pub use crate::layer::{
-    ActivationLayer, AvgPool2D, Backward, BatchNormalization, Conv2D, Dense, Dropout, Flatten, GlobalAvgPool2D, Layer,
-    MaxPool2D, Residual, Same, Skip, Valid,
+    ActivationLayer, AvgPool2D, Backward, BatchNormalization, Bias, Conv2D, Conv2DRect, Dense, DepthwiseConv2D,
+    DepthwiseConv2DRect, Dropout, Flatten, GlobalAvgPool2D, Layer, MaxPool2D, NoBias, Residual, Same, Skip, Valid,
 };
 pub use crate::loss::{
     BinaryCrossentropy, CategoricalCrossentropy, Loss, MeanSquaredError, SparseCategoricalCrossentropy,

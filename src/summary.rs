@@ -40,7 +40,9 @@ pub trait InputShape {
     type Input: Tensor;
 }
 
-impl<const IN: usize, const OUT: usize, A, T: Scalar> InputShape for crate::Dense<IN, OUT, A, T> {
+impl<const IN: usize, const OUT: usize, A, T: Scalar, B: crate::layer::BiasMode> InputShape
+    for crate::Dense<IN, OUT, A, T, B>
+{
     type Input = crate::Vector<IN, T>;
 }
 
@@ -359,6 +361,7 @@ mod tests {
             ("MaxPooling2D", "max_pooling2d"),
             ("AveragePooling2D", "average_pooling2d"),
             ("GlobalAveragePooling2D", "global_average_pooling2d"),
+            ("DepthwiseConv2D", "depthwise_conv2d"),
             ("Flatten", "flatten"),
         ] {
             assert_eq!(SnakeCase(class).to_string(), snake);

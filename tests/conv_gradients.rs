@@ -1,6 +1,8 @@
-//! Convolution, pooling and flatten: gradients against central finite differences in f64
-//! (with stride and padding variants), the seed-2 model end to end on a small image, and the
-//! batched (im2col + GEMM) path against the per-sample path.
+//! Convolution, depthwise convolution, pooling and flatten: gradients against central finite
+//! differences in f64 (with stride and padding variants, rectangular kernels, strides and
+//! windows, depth multipliers, and layers without a bias), the seed-2 model end to end on a
+//! small image, and the batched (im2col + GEMM, direct depthwise) path against the per-sample
+//! path.
 
 mod common;
 
@@ -28,6 +30,36 @@ fn min_window_gap<const H: usize, const W: usize, const C: usize>(img: &Image<H,
         }
     }
     gap
+}
+
+/// [`min_window_gap`] for `ph × pw` windows (strides equal to the window).
+fn min_rect_window_gap<const H: usize, const W: usize, const C: usize>(
+    img: &Image<H, W, C, f64>,
+    ph: usize,
+    pw: usize,
+) -> f64 {
+    let mut gap = f64::INFINITY;
+    for oy in 0..H / ph {
+        for ox in 0..W / pw {
+            for c in 0..C {
+                let mut v: Vec<f64> =
+                    (0..ph * pw).map(|k| *img.get(oy * ph + k / pw, ox * pw + k % pw, c).unwrap()).collect();
+                v.sort_by(|a, b| b.total_cmp(a));
+                gap = gap.min(v[0] - v[1]);
+            }
+        }
+    }
+    gap
+}
+
+/// Non-zero, distinct biases (if the layer has any: its second parameter tensor), so that the
+/// bias gradient is exercised with shifted pre-activations.
+fn shift_biases<L: Params<f64>>(layer: &mut L) {
+    for bias in layer.params_mut().skip(1) {
+        for (i, b) in bias.iter_mut().enumerate() {
+            *b = 0.1 * i as f64 - 0.2;
+        }
+    }
 }
 
 proptest! {
@@ -65,6 +97,62 @@ proptest! {
         check_layer(&AvgPool2D::<2>, &x, &cfg).map_err(fail)?;
         check_layer(&GlobalAvgPool2D, &x, &cfg).map_err(fail)?;
         check_layer(&Flatten, &x, &cfg).map_err(fail)?;
+    }
+
+    /// Rectangular kernels and strides (each axis its own padding split), and `NoBias`.
+    #[test]
+    fn rectangular_conv2d_gradients_match_finite_differences(
+        seed in any::<u64>(), x in arb_image::<7, 6, 2, f64>(-1.0, 1.0),
+    ) {
+        let cfg = GradCheck::default();
+        macro_rules! each {
+            ($($L:ty),*) => {$({
+                let mut layer: $L = <$L>::init(&mut SeedRng::seed(seed));
+                shift_biases(&mut layer);
+                check_layer(&layer, &x, &cfg).map_err(fail)?;
+            })*};
+        }
+        each!(
+            Conv2DRect<2, 3, 3, 2, Tanh, 2, 1, Same, f64>,
+            Conv2DRect<2, 3, 2, 4, Identity, 1, 3, Valid, f64>,
+            Conv2DRect<2, 3, 10, 4, Sigmoid, 2, 2, Same, f64>,
+            Conv2DRect<2, 3, 4, 3, Swish, 3, 2, Same, f64, NoBias>,
+            Conv2D<2, 3, 3, Identity, 1, Valid, f64, NoBias>
+        );
+    }
+
+    /// Depthwise: multipliers 1, 2 and 3, strides, both paddings, rectangular kernels, `NoBias`.
+    #[test]
+    fn depthwise_gradients_match_finite_differences(
+        seed in any::<u64>(), x in arb_image::<7, 6, 3, f64>(-1.0, 1.0),
+    ) {
+        let cfg = GradCheck::default();
+        macro_rules! each {
+            ($($L:ty),*) => {$({
+                let mut layer: $L = <$L>::init(&mut SeedRng::seed(seed));
+                shift_biases(&mut layer);
+                check_layer(&layer, &x, &cfg).map_err(fail)?;
+            })*};
+        }
+        each!(
+            DepthwiseConv2D<3, 3, Identity, 1, Same, f64>,
+            DepthwiseConv2D<3, 3, Tanh, 2, Valid, f64>,
+            DepthwiseConv2DRect<3, 3, 2, Sigmoid, 2, 1, Same, f64, Bias, 2>,
+            DepthwiseConv2DRect<3, 2, 4, Swish, 1, 3, Valid, f64, NoBias, 3>,
+            DepthwiseConv2D<3, 4, Identity, 3, Same, f64, NoBias>
+        );
+    }
+
+    /// Rectangular pool windows (strides equal to the window), on 9 channels (the pooling
+    /// kernels' 8-channel blocks and a remainder).
+    #[test]
+    fn rectangular_pooling_gradients_match_finite_differences(x in arb_image::<7, 6, 9, f64>(-1.0, 1.0)) {
+        let cfg = GradCheck::default();
+        prop_assume!(min_rect_window_gap(&x, 2, 3) > 1e-4 && min_rect_window_gap(&x, 3, 1) > 1e-4, "a max-pool tie");
+        check_layer(&MaxPool2D::<2, 3>, &x, &cfg).map_err(fail)?;
+        check_layer(&MaxPool2D::<3, 1>, &x, &cfg).map_err(fail)?;
+        check_layer(&AvgPool2D::<3, 2>, &x, &cfg).map_err(fail)?;
+        check_layer(&AvgPool2D::<7, 6>, &x, &cfg).map_err(fail)?;
     }
 }
 
@@ -201,4 +289,23 @@ fn batched_convolution_equals_the_per_sample_path_forward_and_backward() {
     // Max pooling over 9 channels: one 8-channel block of the pooling kernels plus a remainder.
     type Blocks = (Conv2D<2, 9, 3, Relu, 1, Same>, MaxPool2D<2>, Flatten, Dense<81, 5, Softmax>);
     check(&Blocks::init(&mut SeedRng::seed(4)));
+    // A depthwise-separable stack with rectangular kernels, strides and windows: the depthwise
+    // layer's batched backward computes an input gradient too (it is not the first layer).
+    type Separable = (
+        Conv2DRect<2, 9, 3, 2, Relu, 2, 1, Same>,
+        DepthwiseConv2D<9, 3, Tanh, 1, Same, f32, NoBias, 2>,
+        Conv2D<18, 4, 1, Sigmoid, 1, Valid, f32, NoBias>,
+        AvgPool2D<2, 3>,
+        Flatten,
+        Dense<16, 5, Softmax, f32, NoBias>,
+    );
+    check(&Separable::init(&mut SeedRng::seed(5)));
+    // Depthwise first (no input gradient), strided, a multiplier of 3, a 3×1 max window.
+    type DwFirst = (
+        DepthwiseConv2DRect<2, 3, 2, Swish, 2, 1, Valid, f32, Bias, 3>,
+        MaxPool2D<3, 1>,
+        Flatten,
+        Dense<30, 5, Softmax>,
+    );
+    check(&DwFirst::init(&mut SeedRng::seed(6)));
 }

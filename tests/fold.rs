@@ -8,6 +8,7 @@ mod common;
 use common::{Fixture, assert_close};
 use proptest::prelude::*;
 use typed_nn::fold::Folded;
+use typed_nn::params::ParamWalk;
 use typed_nn::prelude::*;
 
 type Mlp = (
@@ -146,5 +147,154 @@ proptest! {
         for (a, b) in a.iter().zip(b.iter()) {
             prop_assert!((a - b).abs() <= 1e-10 * (1.0 + a.abs()), "{a} vs {b}");
         }
+    }
+}
+
+// ------------------------------------------------ depthwise, rectangular and bias-free layers
+
+/// MobileNetV1's pattern in miniature: no convolution or dense layer has a bias
+/// (`use_bias=False`), the stem is rectangular and strided, the depthwise layer strided with a
+/// depth multiplier of 2; each is followed by a normalisation.
+type MobileLike = (
+    Conv2DRect<3, 8, 3, 2, Identity, 2, 1, Same, f32, NoBias>,
+    BatchNormalization<8>,
+    ActivationLayer<Relu6>,
+    DepthwiseConv2D<8, 3, Identity, 2, Same, f32, NoBias, 2>,
+    BatchNormalization<16>,
+    ActivationLayer<Relu6>,
+    Conv2D<16, 6, 1, Identity, 1, Valid, f32, NoBias>,
+    BatchNormalization<6>,
+    ActivationLayer<Relu6>,
+    GlobalAvgPool2D,
+    Dense<6, 4, Identity, f32, NoBias>,
+    BatchNormalization<4>,
+);
+
+/// What `MobileLike` folds into: every normalisation gone, every layer now with a bias.
+type FoldedMobileLike = (
+    Conv2DRect<3, 8, 3, 2, Identity, 2, 1, Same, f32, Bias>,
+    ActivationLayer<Relu6>,
+    DepthwiseConv2D<8, 3, Identity, 2, Same, f32, Bias, 2>,
+    ActivationLayer<Relu6>,
+    Conv2D<16, 6, 1, Identity, 1, Valid, f32, Bias>,
+    ActivationLayer<Relu6>,
+    GlobalAvgPool2D,
+    Dense<6, 4, Identity, f32, Bias>,
+);
+
+/// DS-CNN's pattern in miniature: layers with biases, a rectangular strided stem, a
+/// rectangular depthwise kernel, a rectangular closing pool.
+type DsCnnLike = (
+    Conv2DRect<1, 6, 5, 2, Identity, 2, 2, Same>,
+    BatchNormalization<6>,
+    ActivationLayer<Relu>,
+    DepthwiseConv2DRect<6, 3, 1, Identity, 1, 1, Same>,
+    BatchNormalization<6>,
+    ActivationLayer<Relu>,
+    Conv2D<6, 4, 1>,
+    BatchNormalization<4>,
+    ActivationLayer<Relu>,
+    AvgPool2D<6, 3>,
+    Flatten,
+    Dense<4, 3, Softmax>,
+);
+
+type FoldedDsCnnLike = (
+    Conv2DRect<1, 6, 5, 2, Identity, 2, 2, Same>,
+    ActivationLayer<Relu>,
+    DepthwiseConv2DRect<6, 3, 1, Identity, 1, 1, Same>,
+    ActivationLayer<Relu>,
+    Conv2D<6, 4, 1>,
+    ActivationLayer<Relu>,
+    AvgPool2D<6, 3>,
+    Flatten,
+    Dense<4, 3, Softmax>,
+);
+
+/// Glorot kernels (`init`), then every bias, γ, β and moving statistic random: biases, β and
+/// moving means in [−0.5, 0.5], γ in [0.5, 1.5], moving variances in [0.05, 3], so a wrong
+/// scale, shift or channel order changes the outputs.
+fn randomize_statistics<M: Params<f32>>(model: &mut M, seed: u64) {
+    let mut rng = SeedRng::seed(seed);
+    let mut u = move || ((rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64) as f32;
+    let mut names = Vec::new();
+    M::describe_params(&mut ParamWalk::default(), &mut |s| names.push(s.name));
+    let mut tensors = 0;
+    for (p, name) in model.params_mut().zip(&names) {
+        match *name {
+            "kernel" => {}
+            "gamma" => p.iter_mut().for_each(|v| *v = 0.5 + u()),
+            "bias" | "beta" => p.iter_mut().for_each(|v| *v = u() - 0.5),
+            other => panic!("unexpected parameter {other}"),
+        }
+        tensors += 1;
+    }
+    assert_eq!(tensors, names.len());
+    let mut states = Vec::new();
+    M::describe_state(&mut ParamWalk::default(), &mut |s| states.push(s.name));
+    for (s, name) in model.state_mut().zip(&states) {
+        match *name {
+            "moving_mean" => s.iter_mut().for_each(|v| *v = u() - 0.5),
+            "moving_variance" => s.iter_mut().for_each(|v| *v = 0.05 + 2.95 * u()),
+            other => panic!("unexpected state {other}"),
+        }
+    }
+}
+
+/// `max |a − b|` over the outputs of `model` and `folded` on `x`.
+fn max_diff<M: Layer<X>, F: Layer<X, Out = M::Out>, X: Tensor<Elem = f32>>(model: &M, folded: &F, x: &X) -> f32 {
+    let (a, b) = (model.forward(x), folded.forward(x));
+    a.as_slice().iter().zip(b.as_slice()).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(16))]
+
+    /// Folding into bias-free and depthwise layers creates the bias and scales each output
+    /// channel (`c·M + m` for a depthwise layer); the folded f32 model's outputs are the
+    /// unfolded model's within 1e-5.
+    #[test]
+    fn folding_into_depthwise_and_bias_free_layers_keeps_the_outputs(
+        seed in any::<u64>(),
+        x in typed_nn::gradcheck::arb_image::<9, 7, 3, f32>(-1.0, 1.0),
+        y in typed_nn::gradcheck::arb_image::<11, 6, 1, f32>(-1.0, 1.0),
+    ) {
+        let mut mobile: Box<MobileLike> = Box::new(MobileLike::init(&mut SeedRng::seed(seed)));
+        randomize_statistics(&mut *mobile, seed ^ 1);
+        let folded: FoldedMobileLike = mobile.fold_batch_norm();
+        let d = max_diff(&*mobile, &folded, &x);
+        prop_assert!(d <= 1e-5, "MobileLike: outputs differ by {d}");
+
+        let mut ds: Box<DsCnnLike> = Box::new(DsCnnLike::init(&mut SeedRng::seed(seed)));
+        randomize_statistics(&mut *ds, seed ^ 2);
+        let folded: FoldedDsCnnLike = ds.fold_batch_norm();
+        let d = max_diff(&*ds, &folded, &y);
+        prop_assert!(d <= 1e-5, "DsCnnLike: outputs differ by {d}");
+    }
+}
+
+/// One depthwise layer with a multiplier, by hand: output channel `c·M + m` takes
+/// normalisation channel `c·M + m`'s scale and shift, so swapping the order (`m·C + c`) fails.
+#[test]
+fn a_depthwise_layer_absorbs_each_output_channel_in_keras_order() {
+    use typed_nn::fold::Absorb;
+    // 2 channels, multiplier 2, a 1×1 kernel: output channel c·2 + m is x[c]·k[c][m].
+    let dw: DepthwiseConv2D<2, 1, Identity, 1, Valid, f64, NoBias, 2> =
+        DepthwiseConv2D::new([[[[1.0, 2.0], [3.0, 4.0]]]], NoBias);
+    let norm: BatchNormalization<4, f64> = BatchNormalization::new(
+        [1.0, 2.0, 3.0, 4.0],
+        [0.5, -0.5, 1.5, -1.5],
+        [0.1, 0.2, 0.3, 0.4],
+        [1.0, 2.0, 3.0, 4.0],
+    );
+    let folded: DepthwiseConv2D<2, 1, Identity, 1, Valid, f64, Bias, 2> = dw.absorb(&norm);
+    let x: Image<1, 1, 2, f64> = [[[0.7, -1.1]]].into();
+    let z = [0.7 * 1.0, 0.7 * 2.0, -1.1 * 3.0, -1.1 * 4.0];
+    let y = folded.forward(&x);
+    for (i, &z) in z.iter().enumerate() {
+        let (g, b, m, v) =
+            ([1.0, 2.0, 3.0, 4.0][i], [0.5, -0.5, 1.5, -1.5][i], [0.1, 0.2, 0.3, 0.4][i], (i + 1) as f64);
+        let expected = (z - m) * g / (v + 1e-3f64).sqrt() + b;
+        assert!((y.as_slice()[i] - expected).abs() < 1e-12, "channel {i}: {} vs {expected}", y.as_slice()[i]);
     }
 }

@@ -122,6 +122,23 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(CASES))]
+
+    /// `use_bias = false`: the kernel's gradient and the input's, with no bias tensor at all
+    /// (the layer has one parameter tensor, so a stray bias gradient has nowhere to go).
+    #[test]
+    fn dense_without_bias_gradients_match_finite_differences(
+        seed in any::<u64>(), x in arb_vector::<5, f64>(-2.0, 2.0),
+    ) {
+        let tanh: Dense<5, 4, Tanh, f64, NoBias> = Dense::init(&mut SeedRng::seed(seed));
+        prop_assert_eq!(tanh.params().count(), 1);
+        check_layer(&tanh, &x, &GradCheck::default()).map_err(fail)?;
+        let softmax: Dense<5, 4, Softmax, f64, NoBias> = Dense::init(&mut SeedRng::seed(seed));
+        check_layer(&softmax, &x, &GradCheck::default()).map_err(fail)?;
+    }
+}
+
 // ---------------------------------------------------------------- losses
 
 prop_compose! {

@@ -1,7 +1,9 @@
 //! The embedded promise, checked by the linker.
 //!
-//! A `#![no_std]`, `#![no_main]` program for the host that runs seed model 1 and the trained
-//! digits model (baked into the binary with `model_from_le_bytes!`), and two int8 models
+//! A `#![no_std]`, `#![no_main]` program for the host that runs seed model 1, the trained
+//! digits model (baked into the binary with `model_from_le_bytes!`), a small
+//! depthwise-separable model (rectangular kernel and window, depth multiplier, no biases), and
+//! two int8 models
 //! imported from `.tflite` files (baked in with `int8_model_from_le_bytes!` from the images
 //! `build.rs` wrote after checking each file against its type), with typed-nn's default features
 //! off. It proves three things by *linking at all*:
@@ -52,6 +54,29 @@ type Seed1 = (Dense<784, 64, Relu>, Dense<64, 10, Softmax>);
 
 /// Seed model 1 with constant weights, in flash.
 static SEED1: Seed1 = (Dense::new([[0.001; 64]; 784], [0.0; 64]), Dense::new([[0.01; 10]; 64], [0.0; 10]));
+
+/// A depthwise-separable model on the 8×8 digits: a rectangular stem, a strided depthwise
+/// layer with a depth multiplier of 2, a 1×1 convolution, a rectangular average pool, no
+/// biases (Keras' `use_bias=False`), as MobileNet and DS-CNN are built.
+type Separable = (
+    Conv2DRect<1, 4, 3, 2, Relu, 1, 1, Same, f32, NoBias>,
+    DepthwiseConv2D<4, 3, Relu6, 2, Same, f32, NoBias, 2>,
+    Conv2D<8, 6, 1, Identity, 1, Valid, f32, NoBias>,
+    AvgPool2D<4, 2>,
+    Flatten,
+    Dense<12, 10, Softmax, f32, NoBias>,
+);
+
+/// The separable model with constant weights, in flash (the inputs are the digits, so its
+/// kernels run on data the compiler cannot see).
+static SEPARABLE: Separable = (
+    Conv2D::new([[[[0.25, -0.5, 0.75, 1.0]]; 2]; 3], NoBias),
+    DepthwiseConv2D::new([[[[0.5, -0.25]; 4]; 3]; 3], NoBias),
+    Conv2D::new([[[[0.125, -0.125, 0.25, -0.25, 0.5, -0.5]; 8]]], NoBias),
+    AvgPool2D,
+    Flatten,
+    Dense::new([[0.1, 0.2, 0.3, 0.4, 0.5, -0.1, -0.2, -0.3, -0.4, -0.5]; 12], NoBias),
+);
 
 /// The trained digits model, decoded at compile time from its byte image.
 static DIGITS: DigitsMlp = typed_nn::model_from_le_bytes!(
@@ -222,6 +247,21 @@ pub extern "C" fn main(_argc: i32, _argv: *const *const u8) -> i32 {
     out(b"/");
     out_number(total);
     out(b" test images classified correctly\n");
+
+    // The separable model on the same images: every output a probability distribution.
+    let mut separable_ok = true;
+    test_indices(|i| {
+        let Some(pixels) = IMAGES.get(i * 64..i * 64 + 64) else { return };
+        let x: Image<8, 8, 1> = core::array::from_fn(|y| {
+            core::array::from_fn(|x| [f32::from(pixels.get(y * 8 + x).copied().unwrap_or(0)) / 16.0])
+        })
+        .into();
+        let p: Vector<10> = SEPARABLE.forward(&x);
+        let sum: f32 = p.iter().sum();
+        separable_ok &= p.iter().all(|v| v.is_finite()) && (sum - 1.0).abs() < 1e-5;
+    });
+    out(b"depthwise-separable model: ");
+    out(if separable_ok { b"a distribution for every test image\n" } else { b"WRONG output\n" });
     out(b"parameters: seed 1 ");
     out_number(<Seed1 as Params<f32>>::PARAM_BYTES);
     out(b" bytes, digits ");
@@ -246,5 +286,5 @@ pub extern "C" fn main(_argc: i32, _argv: *const *const u8) -> i32 {
     out(b" bytes\n");
 
     // The trained model scores 351/360 (examples/05_digits.rs, seed 0).
-    if uniform && correct == 351 && total == 360 && mlp_ok && cnn_ok { 0 } else { 1 }
+    if uniform && correct == 351 && total == 360 && separable_ok && mlp_ok && cnn_ok { 0 } else { 1 }
 }

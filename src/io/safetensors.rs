@@ -6,10 +6,14 @@
 //! parameterless layers (pooling, `Flatten`) — Keras' `model.layers` numbering. Two conventions
 //! load, tensor by tensor:
 //!
-//! | framework | kernel | `Dense` kernel | `Conv2D` kernel | bias |
-//! |---|---|---|---|---|
-//! | Keras | `{k}.kernel` | `(in, out)` | `(kh, kw, in, out)` | `{k}.bias` |
-//! | PyTorch | `{k}.weight` | `(out, in)` (`nn.Linear`) | `(out, in, kh, kw)` (`nn.Conv2d`) | `{k}.bias` |
+//! | framework | kernel | `Dense` kernel | `Conv2D` kernel | `DepthwiseConv2D` kernel | bias |
+//! |---|---|---|---|---|---|
+//! | Keras | `{k}.kernel` | `(in, out)` | `(kh, kw, in, out)` | `(kh, kw, in, mult)` | `{k}.bias` |
+//! | PyTorch | `{k}.weight` | `(out, in)` (`nn.Linear`) | `(out, in, kh, kw)` (`nn.Conv2d`) | `(in·mult, 1, kh, kw)` (`nn.Conv2d` with `groups=in`) | `{k}.bias` |
+//!
+//! A layer without a bias (`NoBias`, Keras' `use_bias=False`) has no `{k}.bias` tensor, as in
+//! Keras' own files; a `DepthwiseConv2D`'s bias has `in·mult` values, output channel
+//! `c·mult + m` being filter `m` of input channel `c` (Keras' and PyTorch's order).
 //!
 //! PyTorch counts activations as modules of an `nn.Sequential`; `scripts/export_weights.py`
 //! renumbers them so that only layers count. PyTorch also flattens images channel-first
@@ -402,7 +406,8 @@ fn specs<T: Scalar, M: Params<T> + ?Sized>() -> Result<(Vec<ParamSpec>, Vec<Para
 fn keras_shape(shape: ParamShape) -> Vec<usize> {
     match shape {
         ParamShape::DenseKernel { inputs, outputs, .. } => vec![inputs, outputs],
-        ParamShape::ConvKernel { k, inputs, outputs } => vec![k, k, inputs, outputs],
+        ParamShape::ConvKernel { kh, kw, inputs, outputs } => vec![kh, kw, inputs, outputs],
+        ParamShape::DepthwiseKernel { kh, kw, channels, multiplier } => vec![kh, kw, channels, multiplier],
         ParamShape::Vector(n) => vec![n],
     }
 }
@@ -410,7 +415,9 @@ fn keras_shape(shape: ParamShape) -> Vec<usize> {
 fn torch_shape(shape: ParamShape) -> Vec<usize> {
     match shape {
         ParamShape::DenseKernel { inputs, outputs, .. } => vec![outputs, inputs],
-        ParamShape::ConvKernel { k, inputs, outputs } => vec![outputs, inputs, k, k],
+        ParamShape::ConvKernel { kh, kw, inputs, outputs } => vec![outputs, inputs, kh, kw],
+        // `nn.Conv2d(C, C·M, (kh, kw), groups=C)`: one input channel per filter.
+        ParamShape::DepthwiseKernel { kh, kw, channels, multiplier } => vec![channels * multiplier, 1, kh, kw],
         ParamShape::Vector(n) => vec![n],
     }
 }
@@ -436,6 +443,7 @@ fn decode<T: Scalar>(file: &SafeTensors<'_>, spec: &ParamSpec) -> Result<(String
     let (expected, layout) = if is_torch {
         let layout = match spec.shape {
             ParamShape::DenseKernel { .. } => "PyTorch layout (out, in)",
+            ParamShape::DepthwiseKernel { .. } => "PyTorch layout (in·multiplier, 1, kh, kw) of a grouped Conv2d",
             _ => "PyTorch layout (out, in, kh, kw)",
         };
         (torch_shape(spec.shape), layout)
@@ -443,6 +451,7 @@ fn decode<T: Scalar>(file: &SafeTensors<'_>, spec: &ParamSpec) -> Result<(String
         let layout = match spec.shape {
             ParamShape::DenseKernel { .. } => "Keras layout (in, out)",
             ParamShape::ConvKernel { .. } => "Keras layout (kh, kw, in, out)",
+            ParamShape::DepthwiseKernel { .. } => "Keras layout (kh, kw, in, multiplier)",
             ParamShape::Vector(_) => "a vector",
         };
         (keras_shape(spec.shape), layout)
@@ -509,14 +518,28 @@ fn from_torch<T: Scalar>(spec: &ParamSpec, w: &[T]) -> Result<Vec<T>, LoadError>
             }
             k
         }
-        ParamShape::ConvKernel { k, inputs, outputs } => {
+        ParamShape::ConvKernel { kh, kw, inputs, outputs } => {
             // kernel[ky][kx][c][o] = weight[o][c][ky][kx]
             let mut out = Vec::with_capacity(spec.shape.len());
-            for ky in 0..k {
-                for kx in 0..k {
+            for ky in 0..kh {
+                for kx in 0..kw {
                     for c in 0..inputs {
                         for o in 0..outputs {
-                            out.push(at(((o * inputs + c) * k + ky) * k + kx));
+                            out.push(at(((o * inputs + c) * kh + ky) * kw + kx));
+                        }
+                    }
+                }
+            }
+            out
+        }
+        ParamShape::DepthwiseKernel { kh, kw, channels, multiplier } => {
+            // kernel[ky][kx][c][m] = weight[c·M + m][0][ky][kx]
+            let mut out = Vec::with_capacity(spec.shape.len());
+            for ky in 0..kh {
+                for kx in 0..kw {
+                    for c in 0..channels {
+                        for m in 0..multiplier {
+                            out.push(at(((c * multiplier + m) * kh + ky) * kw + kx));
                         }
                     }
                 }

@@ -73,12 +73,44 @@ zeroable_fields!(A, B, C, D, E, F, G, H, I, J);
 zeroable_fields!(A, B, C, D, E, F, G, H, I, J, K);
 zeroable_fields!(A, B, C, D, E, F, G, H, I, J, K, L);
 
-// SAFETY: `Dense` is two arrays of `T` (f32/f64: zero bits are 0.0) and a `PhantomData`.
-unsafe impl<const IN: usize, const OUT: usize, A, T: crate::Scalar> Zeroable for crate::Dense<IN, OUT, A, T> {}
+// SAFETY: `Dense` is an array of `T` (f32/f64: zero bits are 0.0), its bias storage and a
+// `PhantomData`. `BiasMode` is sealed with two implementations: its storage is an array of `T`
+// (`Bias`) or the zero-sized `NoBias`; both are valid as zero bits.
+unsafe impl<const IN: usize, const OUT: usize, A, T: crate::Scalar, B: crate::layer::BiasMode> Zeroable
+    for crate::Dense<IN, OUT, A, T, B>
+{
+}
 
-// SAFETY: `Conv2D` is two arrays of `T` (zero bits are 0.0) and a `PhantomData`.
-unsafe impl<const CI: usize, const CO: usize, const K: usize, A, const S: usize, P, T: crate::Scalar> Zeroable
-    for crate::Conv2D<CI, CO, K, A, S, P, T>
+// SAFETY: `Conv2D` is an array of `T` (zero bits are 0.0), its bias storage (an array of `T`
+// or the zero-sized `NoBias`, the only two `BiasMode`s: sealed) and a `PhantomData`.
+unsafe impl<
+    const CI: usize,
+    const CO: usize,
+    const K: usize,
+    A,
+    const S: usize,
+    P,
+    T: crate::Scalar,
+    B: crate::layer::BiasMode,
+    const KW: usize,
+    const SW: usize,
+> Zeroable for crate::Conv2D<CI, CO, K, A, S, P, T, B, KW, SW>
+{
+}
+
+// SAFETY: as `Conv2D`: an array of `T`, an array of `T` or `NoBias` (sealed), a `PhantomData`.
+unsafe impl<
+    const C: usize,
+    const K: usize,
+    A,
+    const S: usize,
+    P,
+    T: crate::Scalar,
+    B: crate::layer::BiasMode,
+    const M: usize,
+    const KW: usize,
+    const SW: usize,
+> Zeroable for crate::DepthwiseConv2D<C, K, A, S, P, T, B, M, KW, SW>
 {
 }
 // SAFETY: `BatchNormalization` is four arrays of `T` (f32/f64: zero bits are 0.0).
@@ -95,9 +127,9 @@ unsafe impl<F: Zeroable, S: Zeroable> Zeroable for crate::Residual<F, S> {}
 // SAFETY: zero-sized unit structs.
 unsafe impl Zeroable for crate::Flatten {}
 // SAFETY: zero-sized unit struct.
-unsafe impl<const P: usize> Zeroable for crate::MaxPool2D<P> {}
+unsafe impl<const P: usize, const PW: usize> Zeroable for crate::MaxPool2D<P, PW> {}
 // SAFETY: zero-sized unit struct.
-unsafe impl<const P: usize> Zeroable for crate::AvgPool2D<P> {}
+unsafe impl<const P: usize, const PW: usize> Zeroable for crate::AvgPool2D<P, PW> {}
 // SAFETY: zero-sized unit struct.
 unsafe impl Zeroable for crate::GlobalAvgPool2D {}
 

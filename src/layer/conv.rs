@@ -1,5 +1,6 @@
 //! [`Conv2D`]: 2-D convolution (Keras' cross-correlation) over channels-last images, with
-//! [`Valid`] or [`Same`] padding (defined with the shapes they compute, in `shape`).
+//! [`Valid`] or [`Same`] padding (defined with the shapes they compute, in `shape`), square or
+//! rectangular kernels and strides ([`Conv2DRect`]), with or without a bias.
 
 use core::marker::PhantomData;
 
@@ -9,6 +10,7 @@ use crate::activation::{Activation, Identity};
 use crate::init::glorot_uniform;
 #[cfg(feature = "alloc")]
 use crate::layer::Seal;
+use crate::layer::bias::{Bias, BiasMode, NoBias};
 use crate::layer::{rows, rows_mut};
 use crate::params::{ParamShape, ParamSpec, ParamWalk};
 use crate::shape::float::FloatIs;
@@ -16,20 +18,21 @@ use crate::shape::rules::ConvInput;
 pub use crate::shape::{Padding, Same, Valid};
 use crate::{Backward, Layer, Params, Scalar, Tensor};
 
-/// A 2-D convolution with `CO` filters of size `K × K` over `CI` input channels:
-/// `z[y][x][o] = b[o] + Σ_{ky, kx, c} in[y·S + ky − pt][x·S + kx − pl][c] · kernel[ky][kx][c][o]`,
+/// A 2-D convolution with `CO` filters of size `K × KW` (square, `K × K`, unless `KW` is
+/// given) over `CI` input channels:
+/// `z[y][x][o] = b[o] + Σ_{ky, kx, c} in[y·S + ky − pt][x·SW + kx − pl][c] · kernel[ky][kx][c][o]`,
 /// then `out = act(z)` (applied per pixel over the channels, as Keras applies it to the last
-/// axis). Out-of-image positions read zeros (padding).
+/// axis). Out-of-image positions read zeros (padding); `b` is zero for a layer without a bias.
 ///
 /// The output size is computed by the compiler from the input's: a `Conv2D<1, 32, 3>` turns
-/// an `Image<28, 28, 1>` into an `Image<26, 26, 32>`, and a kernel larger than the image, or
-/// an image with the wrong channel count, is a compile error.
+/// an `Image<28, 28, 1>` into an `Image<26, 26, 32>`, and a kernel larger than the image (in
+/// either direction), or an image with the wrong channel count, is a compile error.
 ///
-/// **Keras equivalent:** `keras.layers.Conv2D(CO, (K, K), strides=S, padding=..., activation=...)`
-/// on channels-last input. The kernel has Keras' layout `(kh, kw, in, out)`, so Keras'
-/// `get_weights()` maps onto `(kernel, bias)` unchanged; PyTorch's `Conv2d.weight` is
-/// `(out, in, kh, kw)`. Like Keras (and unlike the textbook convolution) the kernel is not
-/// flipped.
+/// **Keras equivalent:** `keras.layers.Conv2D(CO, (K, KW), strides=(S, SW), padding=...,
+/// activation=..., use_bias=...)` on channels-last input. The kernel has Keras' layout
+/// `(kh, kw, in, out)`, so Keras' `get_weights()` maps onto `(kernel, bias)` unchanged;
+/// PyTorch's `Conv2d.weight` is `(out, in, kh, kw)`. Like Keras (and unlike the textbook
+/// convolution) the kernel is not flipped.
 ///
 /// # Examples
 /// ```
@@ -43,6 +46,10 @@ use crate::{Backward, Layer, Params, Scalar, Tensor};
 /// let same: Conv2D<1, 1, 2, Identity, 1, Same> = Conv2D::new(conv.kernel, [0.0]);
 /// let out: Image<3, 3, 1> = same.forward(&img);
 /// assert_eq!(out.as_slice(), &[12.0, 16.0, 9.0, 24.0, 28.0, 15.0, 15.0, 17.0, 9.0]);
+/// // A 1×2 kernel with strides (1, 2), written with the rectangular alias: 3×3 → 3×1.
+/// let rect: Conv2DRect<1, 1, 1, 2, Identity, 1, 2> = Conv2D::new([[[[1.0]], [[10.0]]]], [0.0]);
+/// let out: Image<3, 1, 1> = rect.forward(&img);
+/// assert_eq!(out.as_slice(), &[21.0, 54.0, 87.0]);
 /// ```
 ///
 /// # Panics
@@ -52,11 +59,16 @@ use crate::{Backward, Layer, Params, Scalar, Tensor};
 /// None for one sample (`forward` needs the output image on the stack); the batched path
 /// (feature `alloc`) uses an im2col buffer from its scratch space.
 ///
-/// Generic parameters:
-/// - `CI`: input channels; `CO`: filters (output channels); `K`: kernel side;
+/// Generic parameters, in this order so that the square spelling stays short (the
+/// [`Conv2DRect`] alias orders them as Keras does, kernel sides first):
+/// - `CI`: input channels; `CO`: filters (output channels); `K`: kernel height (and width);
 /// - `A`: the [`Activation`], [`Identity`] by default;
-/// - `S`: stride, 1 by default; `P`: [`Valid`] (default) or [`Same`] padding;
-/// - `T`: the scalar type, `f32` by default.
+/// - `S`: vertical stride (and horizontal), 1 by default; `P`: [`Valid`] (default) or [`Same`]
+///   padding;
+/// - `T`: the scalar type, `f32` by default;
+/// - `B`: [`Bias`] (default) or [`NoBias`] (Keras' `use_bias=False`: the `bias` field is
+///   then the zero-sized `NoBias` and the layer has no bias parameters);
+/// - `KW`: kernel width, `K` by default; `SW`: horizontal stride, `S` by default.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Conv2D<
     const CI: usize,
@@ -66,27 +78,78 @@ pub struct Conv2D<
     const S: usize = 1,
     P = Valid,
     T = f32,
+    B: BiasMode = Bias,
+    const KW: usize = K,
+    const SW: usize = S,
 > {
     /// Weights, `kernel[ky][kx][c][o]` (Keras layout `(kh, kw, in, out)`).
-    pub kernel: [[[[T; CO]; CI]; K]; K],
-    /// One bias per filter.
-    pub bias: [T; CO],
+    pub kernel: [[[[T; CO]; CI]; KW]; K],
+    /// One bias per filter (`[T; CO]`), or [`NoBias`].
+    pub bias: B::Store<[T; CO]>,
     config: PhantomData<(A, P)>,
 }
 
-impl<const CI: usize, const CO: usize, const K: usize, A, const S: usize, P, T> Conv2D<CI, CO, K, A, S, P, T> {
-    /// A layer with the given kernel (Keras layout `(kh, kw, in, out)`) and bias; `const`, so
-    /// a trained layer can live in a `static`.
-    pub const fn new(kernel: [[[[T; CO]; CI]; K]; K], bias: [T; CO]) -> Self {
-        let () = crate::shape::rules::ConvSizes::<CI, CO, K, S>::AT_LEAST_ONE;
+/// A [`Conv2D`] with a `KH × KW` kernel and strides `(SH, SW)`, its parameters in Keras'
+/// order: `Conv2DRect<1, 64, 10, 4, Relu, 2, 2, Same>` is
+/// `keras.layers.Conv2D(64, (10, 4), strides=(2, 2), padding="same", activation="relu")` on
+/// one channel (DS-CNN's first layer). **An alias**: the type is
+/// `Conv2D<CI, CO, KH, A, SH, P, T, B, KW, SW>`, which is how compiler messages print it, and
+/// its methods are [`Conv2D`]'s.
+///
+/// # Examples
+/// ```
+/// use typed_nn::prelude::*;
+/// type First = Conv2DRect<1, 64, 10, 4, Relu, 2, 2, Same>;
+/// let conv: Box<First> = First::new_boxed();
+/// let y: Image<25, 5, 64> = conv.forward(&Image::<49, 10, 1>::default());
+/// assert_eq!(First::PARAMS, 10 * 4 * 64 + 64);
+/// # let _ = y;
+/// ```
+///
+/// Generic parameters: `CI`, `CO`; kernel height `KH` and width `KW`; `A` ([`Identity`]);
+/// vertical stride `SH` (1) and horizontal `SW` (`SH`); `P` ([`Valid`]); `T` (`f32`); `B`
+/// ([`Bias`]).
+pub type Conv2DRect<
+    const CI: usize,
+    const CO: usize,
+    const KH: usize,
+    const KW: usize,
+    A = Identity,
+    const SH: usize = 1,
+    const SW: usize = SH,
+    P = Valid,
+    T = f32,
+    B = Bias,
+> = Conv2D<CI, CO, KH, A, SH, P, T, B, KW, SW>;
+
+impl<
+    const CI: usize,
+    const CO: usize,
+    const K: usize,
+    A,
+    const S: usize,
+    P,
+    T,
+    B: BiasMode,
+    const KW: usize,
+    const SW: usize,
+> Conv2D<CI, CO, K, A, S, P, T, B, KW, SW>
+{
+    /// A layer with the given kernel (Keras layout `(kh, kw, in, out)`) and bias (`[T; CO]`,
+    /// or `NoBias` for a layer without one); `const`, so a trained layer can live in a
+    /// `static`.
+    pub const fn new(kernel: [[[[T; CO]; CI]; KW]; K], bias: B::Store<[T; CO]>) -> Self {
+        let () = crate::shape::rules::ConvSizes::<CI, CO, K, KW, S, SW>::AT_LEAST_ONE;
         Self { kernel, bias, config: PhantomData }
     }
 }
 
-/// `const` decoding from a byte image, one impl per float type.
+/// `const` decoding from a byte image, one impl per float type and bias mode.
 macro_rules! conv_from_bytes {
-    ($T:ty, $fill:ident) => {
-        impl<const CI: usize, const CO: usize, const K: usize, A, const S: usize, P> Conv2D<CI, CO, K, A, S, P, $T> {
+    ($T:ty, $fill:ident, Bias) => {
+        impl<const CI: usize, const CO: usize, const K: usize, A, const S: usize, P, const KW: usize, const SW: usize>
+            Conv2D<CI, CO, K, A, S, P, $T, Bias, KW, SW>
+        {
             /// The layer whose parameters start at byte `offset` of a little-endian image (kernel
             /// in Keras layout `(kh, kw, in, out)`, then bias), decoded at compile time when used
             /// in a `const` or `static`; see [`model_from_le_bytes!`](crate::model_from_le_bytes).
@@ -95,7 +158,7 @@ macro_rules! conv_from_bytes {
             /// # Panics
             /// Never.
             pub const fn from_le_bytes_at(bytes: &[u8], offset: usize) -> Self {
-                let mut layer = Self::new([[[[0.0; CO]; CI]; K]; K], [0.0; CO]);
+                let mut layer = Self::new([[[[0.0; CO]; CI]; KW]; K], [0.0; CO]);
                 let kernel = layer.kernel.as_flattened_mut().as_flattened_mut().as_flattened_mut();
                 let at = crate::io::bytes::$fill(kernel, bytes, offset);
                 crate::io::bytes::$fill(&mut layer.bias, bytes, at);
@@ -103,79 +166,154 @@ macro_rules! conv_from_bytes {
             }
         }
     };
+    ($T:ty, $fill:ident, NoBias) => {
+        impl<const CI: usize, const CO: usize, const K: usize, A, const S: usize, P, const KW: usize, const SW: usize>
+            Conv2D<CI, CO, K, A, S, P, $T, NoBias, KW, SW>
+        {
+            /// The layer whose kernel (Keras layout `(kh, kw, in, out)`, no bias) starts at byte
+            /// `offset` of a little-endian image, decoded at compile time when used in a `const`
+            /// or `static`; see [`model_from_le_bytes!`](crate::model_from_le_bytes).
+            /// Values past the end of `bytes` read as 0.0; the macro checks the length first.
+            ///
+            /// # Panics
+            /// Never.
+            pub const fn from_le_bytes_at(bytes: &[u8], offset: usize) -> Self {
+                let mut layer = Self::new([[[[0.0; CO]; CI]; KW]; K], NoBias);
+                let kernel = layer.kernel.as_flattened_mut().as_flattened_mut().as_flattened_mut();
+                crate::io::bytes::$fill(kernel, bytes, offset);
+                layer
+            }
+        }
+    };
 }
-conv_from_bytes!(f32, fill_f32);
-conv_from_bytes!(f64, fill_f64);
+conv_from_bytes!(f32, fill_f32, Bias);
+conv_from_bytes!(f64, fill_f64, Bias);
+conv_from_bytes!(f32, fill_f32, NoBias);
+conv_from_bytes!(f64, fill_f64, NoBias);
 
-impl<const CI: usize, const CO: usize, const K: usize, A, const S: usize, P, T: Scalar> crate::io::bytes::ConstLoad
-    for Conv2D<CI, CO, K, A, S, P, T>
+impl<
+    const CI: usize,
+    const CO: usize,
+    const K: usize,
+    A,
+    const S: usize,
+    P,
+    T: Scalar,
+    B: BiasMode,
+    const KW: usize,
+    const SW: usize,
+> crate::io::bytes::ConstLoad for Conv2D<CI, CO, K, A, S, P, T, B, KW, SW>
 {
-    const BYTES: usize = (K * K * CI * CO + CO) * T::BYTES;
+    const BYTES: usize = (K * KW * CI * CO + if B::USE_BIAS { CO } else { 0 }) * T::BYTES;
 }
 
-impl<const CI: usize, const CO: usize, const K: usize, A, const S: usize, P, T: Scalar> Default
-    for Conv2D<CI, CO, K, A, S, P, T>
+impl<
+    const CI: usize,
+    const CO: usize,
+    const K: usize,
+    A,
+    const S: usize,
+    P,
+    T: Scalar,
+    B: BiasMode,
+    const KW: usize,
+    const SW: usize,
+> Default for Conv2D<CI, CO, K, A, S, P, T, B, KW, SW>
 {
     /// All-zero weights and biases.
     fn default() -> Self {
-        Self::new([[[[T::zero(); CO]; CI]; K]; K], [T::zero(); CO])
+        Self::new([[[[T::zero(); CO]; CI]; KW]; K], B::store([T::zero(); CO]))
     }
 }
 
-impl<const CI: usize, const CO: usize, const K: usize, A: Activation, const S: usize, P: Padding, T: Scalar> Params<T>
-    for Conv2D<CI, CO, K, A, S, P, T>
+impl<
+    const CI: usize,
+    const CO: usize,
+    const K: usize,
+    A: Activation,
+    const S: usize,
+    P: Padding,
+    T: Scalar,
+    B: BiasMode,
+    const KW: usize,
+    const SW: usize,
+> Params<T> for Conv2D<CI, CO, K, A, S, P, T, B, KW, SW>
 {
     const PARAMS: usize = {
-        let () = crate::shape::rules::ConvSizes::<CI, CO, K, S>::AT_LEAST_ONE;
-        K * K * CI * CO + CO
+        let () = crate::shape::rules::ConvSizes::<CI, CO, K, KW, S, SW>::AT_LEAST_ONE;
+        K * KW * CI * CO + if B::USE_BIAS { CO } else { 0 }
     };
 
     fn params(&self) -> impl Iterator<Item = &[T]> {
-        [self.kernel.as_flattened().as_flattened().as_flattened(), &self.bias[..]].into_iter()
+        let kernel = self.kernel.as_flattened().as_flattened().as_flattened();
+        core::iter::once(kernel).chain(B::get(&self.bias).map(|b| &b[..]))
     }
 
     fn params_mut(&mut self) -> impl Iterator<Item = &mut [T]> {
-        [self.kernel.as_flattened_mut().as_flattened_mut().as_flattened_mut(), &mut self.bias[..]].into_iter()
+        let kernel = self.kernel.as_flattened_mut().as_flattened_mut().as_flattened_mut();
+        core::iter::once(kernel).chain(B::get_mut(&mut self.bias).map(|b| &mut b[..]))
     }
 
-    /// Glorot-uniform kernel with Keras' conv fans (`fan_in = K·K·CI`, `fan_out = K·K·CO`),
+    /// Glorot-uniform kernel with Keras' conv fans (`fan_in = K·KW·CI`, `fan_out = K·KW·CO`),
     /// zero bias.
     fn init_params<R: Rng + ?Sized>(&mut self, rng: &mut R) {
         let kernel = self.kernel.as_flattened_mut().as_flattened_mut().as_flattened_mut();
-        glorot_uniform(rng, K * K * CI, K * K * CO, kernel);
-        self.bias = [T::zero(); CO];
+        glorot_uniform(rng, K * KW * CI, K * KW * CO, kernel);
+        if let Some(bias) = B::get_mut(&mut self.bias) {
+            *bias = [T::zero(); CO];
+        }
     }
 
+    /// `{k}.kernel` `(kh, kw, in, out)`, then `{k}.bias` `(out,)` if the layer has one.
     fn describe_params(walk: &mut ParamWalk, visit: &mut impl FnMut(&ParamSpec)) {
-        let kernel = ParamShape::ConvKernel { k: K, inputs: CI, outputs: CO };
+        let kernel = ParamShape::ConvKernel { kh: K, kw: KW, inputs: CI, outputs: CO };
         visit(&ParamSpec { layer: walk.layer(), name: "kernel", shape: kernel });
-        visit(&ParamSpec { layer: walk.layer(), name: "bias", shape: ParamShape::Vector(CO) });
+        if B::USE_BIAS {
+            visit(&ParamSpec { layer: walk.layer(), name: "bias", shape: ParamShape::Vector(CO) });
+        }
         walk.end_layer(Some(CO));
     }
 }
 
-/// The sizes of one convolution, from the layer's and the input's types.
+/// The sizes of one convolution, from the layer's and the input's types (shared with
+/// `DepthwiseConv2D`).
 #[derive(Clone, Copy)]
-struct Geometry {
-    h: usize,
-    w: usize,
-    ho: usize,
-    wo: usize,
+pub(super) struct Geometry {
+    pub(super) h: usize,
+    pub(super) w: usize,
+    pub(super) ho: usize,
+    pub(super) wo: usize,
     /// Padding rows above and columns left of the image.
-    top: usize,
-    left: usize,
+    pub(super) top: usize,
+    pub(super) left: usize,
 }
 
-impl<const CI: usize, const CO: usize, const K: usize, A: Activation, const S: usize, P: Padding, T: Scalar>
-    Conv2D<CI, CO, K, A, S, P, T>
+impl<
+    const CI: usize,
+    const CO: usize,
+    const K: usize,
+    A: Activation,
+    const S: usize,
+    P: Padding,
+    T: Scalar,
+    B: BiasMode,
+    const KW: usize,
+    const SW: usize,
+> Conv2D<CI, CO, K, A, S, P, T, B, KW, SW>
 {
-    /// Scalars per im2col row: one receptive field, `K·K·CI`.
+    /// Scalars per im2col row: one receptive field, `K·KW·CI`.
     #[cfg(feature = "alloc")]
-    const PATCH: usize = K * K * CI;
+    const PATCH: usize = K * KW * CI;
 
-    fn geometry<X: ConvInput<CI, CO, K, S, P, T>>() -> Geometry {
+    fn geometry<X: ConvInput<CI, CO, K, KW, S, SW, P, T>>() -> Geometry {
         let ((h, w), (ho, wo)) = (X::HW, X::OUT_HW);
-        Geometry { h, w, ho, wo, top: P::before(h, ho, K, S), left: P::before(w, wo, K, S) }
+        Geometry { h, w, ho, wo, top: P::before(h, ho, K, S), left: P::before(w, wo, KW, SW) }
+    }
+
+    /// The bias, or zeros for a layer without one: what every output pixel's sum starts from.
+    #[inline(always)]
+    fn bias_or_zero(&self) -> [T; CO] {
+        B::get(&self.bias).copied().unwrap_or([T::zero(); CO])
     }
 
     /// Calls `visit(ky, kx, pixel_start)` for every kernel tap of output pixel `(oy, ox)` that
@@ -184,8 +322,8 @@ impl<const CI: usize, const CO: usize, const K: usize, A: Activation, const S: u
     fn taps(g: Geometry, oy: usize, ox: usize, mut visit: impl FnMut(usize, usize, usize)) {
         for ky in 0..K {
             let Some(iy) = (oy * S + ky).checked_sub(g.top).filter(|&iy| iy < g.h) else { continue };
-            for kx in 0..K {
-                let Some(ix) = (ox * S + kx).checked_sub(g.left).filter(|&ix| ix < g.w) else { continue };
+            for kx in 0..KW {
+                let Some(ix) = (ox * SW + kx).checked_sub(g.left).filter(|&ix| ix < g.w) else { continue };
                 visit(ky, kx, (iy * g.w + ix) * CI);
             }
         }
@@ -206,16 +344,16 @@ impl<const CI: usize, const CO: usize, const K: usize, A: Activation, const S: u
         let mut z_rows = z.map(|z| z.chunks_exact_mut(row_len));
         for (oy, yrow) in y.chunks_exact_mut(row_len).take(g.ho).enumerate() {
             for (ox, ypix) in yrow.chunks_exact_mut(CO).enumerate() {
-                let mut acc = self.bias;
+                let mut acc = self.bias_or_zero();
                 // The window's first column, if the whole window row lies inside the image.
-                let inside = (ox * S).checked_sub(g.left).filter(|&ix| ix + K <= g.w);
+                let inside = (ox * SW).checked_sub(g.left).filter(|&ix| ix + KW <= g.w);
                 for (ky, kernel_row) in self.kernel.iter().enumerate() {
                     let Some(iy) = (oy * S + ky).checked_sub(g.top).filter(|&iy| iy < g.h) else { continue };
                     if let Some(ix) = inside {
-                        // The common case: one bounds check for the K·CI inputs under the kernel
-                        // row, then a loop of constant length the compiler unrolls.
+                        // The common case: one bounds check for the KW·CI inputs under the
+                        // kernel row, then a loop of constant length the compiler unrolls.
                         let start = (iy * g.w + ix) * CI;
-                        let Some(window) = x.get(start..start + K * CI) else { continue };
+                        let Some(window) = x.get(start..start + KW * CI) else { continue };
                         for (xpix, tap) in window.chunks_exact(CI.max(1)).zip(kernel_row) {
                             for (&xc, wc) in xpix.iter().zip(tap) {
                                 crate::kernel::simd::axpy::<T, FMA>(&mut acc, xc, wc);
@@ -225,7 +363,7 @@ impl<const CI: usize, const CO: usize, const K: usize, A: Activation, const S: u
                     }
                     // At a padded border: tap by tap, skipping those outside the image.
                     for (kx, tap) in kernel_row.iter().enumerate() {
-                        let Some(ix) = (ox * S + kx).checked_sub(g.left).filter(|&ix| ix < g.w) else { continue };
+                        let Some(ix) = (ox * SW + kx).checked_sub(g.left).filter(|&ix| ix < g.w) else { continue };
                         let start = (iy * g.w + ix) * CI;
                         let Some(xpix) = x.get(start..start + CI) else { continue };
                         for (&xc, wc) in xpix.iter().zip(tap) {
@@ -248,13 +386,13 @@ impl<const CI: usize, const CO: usize, const K: usize, A: Activation, const S: u
     }
 
     /// Whether the direct kernel beats im2col + GEMM: for small receptive fields (seed model 2
-    /// and the digits model have `K·K·CI = 9`) the GEMM mostly pays for packing.
+    /// and the digits model have `K·KW·CI = 9`) the GEMM mostly pays for packing.
     #[cfg(feature = "alloc")]
-    const DIRECT: bool = K * K * CI <= 64;
+    const DIRECT: bool = K * KW * CI <= 64;
 
     /// Runs [`convolve_direct`](Self::convolve_direct) on `n` images of type `X` on the best
     /// vector unit.
-    fn convolve_images<X: ConvInput<CI, CO, K, S, P, T>>(
+    fn convolve_images<X: ConvInput<CI, CO, K, KW, S, SW, P, T>>(
         &self,
         n: usize,
         xs: &[T],
@@ -271,8 +409,10 @@ impl<const CI: usize, const CO: usize, const K: usize, A: Activation, const S: u
             dx.fill(T::zero());
         }
         for (p, dzpix) in rows(dz, CO, g.ho * g.wo).enumerate() {
-            for (gb, &d) in grad.bias.iter_mut().zip(dzpix) {
-                *gb += d;
+            if let Some(gbias) = B::get_mut(&mut grad.bias) {
+                for (gb, &d) in gbias.iter_mut().zip(dzpix) {
+                    *gb += d;
+                }
             }
             Self::taps(g, p / g.wo.max(1), p % g.wo.max(1), |ky, kx, start| {
                 let Some(xpix) = x.get(start..start + CI) else { return };
@@ -319,7 +459,7 @@ impl<const CI: usize, const CO: usize, const K: usize, A: Activation, const S: u
             let (image, p) = (r / pixels.max(1), r % pixels.max(1));
             let Some(x) = xs.get(image * in_len..(image + 1) * in_len) else { continue };
             Self::taps(g, p / g.wo.max(1), p % g.wo.max(1), |ky, kx, start| {
-                let at = (ky * K + kx) * CI;
+                let at = (ky * KW + kx) * CI;
                 if let (Some(dst), Some(src)) = (row.get_mut(at..at + CI), x.get(start..start + CI)) {
                     dst.copy_from_slice(src);
                 }
@@ -336,7 +476,7 @@ impl<const CI: usize, const CO: usize, const K: usize, A: Activation, const S: u
             let (image, p) = (r / pixels.max(1), r % pixels.max(1));
             let Some(dx) = dxs.get_mut(image * in_len..(image + 1) * in_len) else { continue };
             Self::taps(g, p / g.wo.max(1), p % g.wo.max(1), |ky, kx, start| {
-                let at = (ky * K + kx) * CI;
+                let at = (ky * KW + kx) * CI;
                 if let (Some(src), Some(dst)) = (row.get(at..at + CI), dx.get_mut(start..start + CI)) {
                     for (d, &s) in dst.iter_mut().zip(src) {
                         *d += s;
@@ -351,8 +491,9 @@ impl<const CI: usize, const CO: usize, const K: usize, A: Activation, const S: u
     fn linear_tile(&self, patches: &[T], zs: &mut [T]) {
         use crate::kernel::gemm::{Dims, Strided, gemm};
         let rows_n = zs.len() / CO.max(1);
+        let bias = self.bias_or_zero();
         for zpix in rows_mut(zs, CO, rows_n) {
-            zpix.copy_from_slice(&self.bias);
+            zpix.copy_from_slice(&bias);
         }
         let kernel = self.kernel.as_flattened().as_flattened().as_flattened();
         let dims = Dims { m: rows_n, k: Self::PATCH, n: CO };
@@ -379,17 +520,28 @@ struct DirectConv<'a, L, X: Tensor> {
     ys: &'a mut [X::Elem],
 }
 
-impl<X, const CI: usize, const CO: usize, const K: usize, A: Activation, const S: usize, P: Padding, T: Scalar>
-    crate::kernel::simd::Vectorized for DirectConv<'_, Conv2D<CI, CO, K, A, S, P, T>, X>
+impl<
+    X,
+    const CI: usize,
+    const CO: usize,
+    const K: usize,
+    A: Activation,
+    const S: usize,
+    P: Padding,
+    T: Scalar,
+    B: BiasMode,
+    const KW: usize,
+    const SW: usize,
+> crate::kernel::simd::Vectorized for DirectConv<'_, Conv2D<CI, CO, K, A, S, P, T, B, KW, SW>, X>
 where
-    X: ConvInput<CI, CO, K, S, P, T>,
+    X: ConvInput<CI, CO, K, KW, S, SW, P, T>,
 {
     type Output = ();
 
     #[inline(always)]
     fn run<const FMA: bool>(self) {
         let DirectConv { layer, n, xs, zs, ys } = self;
-        let g = Conv2D::<CI, CO, K, A, S, P, T>::geometry::<X>();
+        let g = Conv2D::<CI, CO, K, A, S, P, T, B, KW, SW>::geometry::<X>();
         let (in_len, out_len) = (g.h * g.w * CI, g.ho * g.wo * CO);
         let mut z_rows = zs.map(|z| rows_mut(z, out_len, n));
         for (x, y) in rows(xs, in_len, n).zip(rows_mut(ys, out_len, n)) {
@@ -400,20 +552,31 @@ where
 }
 
 /// The output of a `Conv2D` on `X`: `X`'s shape rule, reached through the float-type rule.
-type Rule<X, const CI: usize, const CO: usize, const K: usize, const S: usize, P, T> =
-    <<X as FloatIs<T>>::Checked as ConvInput<CI, CO, K, S, P, T>>::Out;
+type Rule<X, const CI: usize, const CO: usize, const K: usize, const KW: usize, const S: usize, const SW: usize, P, T> =
+    <<X as FloatIs<T>>::Checked as ConvInput<CI, CO, K, KW, S, SW, P, T>>::Out;
 
-impl<X, const CI: usize, const CO: usize, const K: usize, A: Activation, const S: usize, P: Padding, T: Scalar> Layer<X>
-    for Conv2D<CI, CO, K, A, S, P, T>
+impl<
+    X,
+    const CI: usize,
+    const CO: usize,
+    const K: usize,
+    A: Activation,
+    const S: usize,
+    P: Padding,
+    T: Scalar,
+    B: BiasMode,
+    const KW: usize,
+    const SW: usize,
+> Layer<X> for Conv2D<CI, CO, K, A, S, P, T, B, KW, SW>
 where
     X: FloatIs<T, Checked = X>,
-    X::Checked: ConvInput<CI, CO, K, S, P, T>,
+    X::Checked: ConvInput<CI, CO, K, KW, S, SW, P, T>,
 {
-    type Out = Rule<X, CI, CO, K, S, P, T>;
+    type Out = Rule<X, CI, CO, K, KW, S, SW, P, T>;
     const NAME: &'static str = "Conv2D";
     const CHECK: () = X::Checked::CHECK;
 
-    fn forward(&self, x: &X) -> Rule<X, CI, CO, K, S, P, T> {
+    fn forward(&self, x: &X) -> Rule<X, CI, CO, K, KW, S, SW, P, T> {
         let () = X::Checked::CHECK;
         let mut out = <Self as Layer<X>>::Out::default();
         self.convolve_images::<X::Checked>(1, x.as_slice(), None, out.as_mut_slice());
@@ -463,15 +626,29 @@ pub struct ConvCache<Y> {
 /// Backward: `dz = act'(z) ⊙ dy` per pixel, then the adjoint of the convolution (see
 /// [`Conv2D`]'s formula): `∂b = Σ_pixels dz`, `∂kernel = Σ_pixels patchᵀ·dz`, and
 /// `dx = Σ_pixels` (kernel·dz scattered back onto the patch).
-impl<X, const CI: usize, const CO: usize, const K: usize, A: Activation, const S: usize, P: Padding, T: Scalar>
-    Backward<X> for Conv2D<CI, CO, K, A, S, P, T>
+impl<
+    X,
+    const CI: usize,
+    const CO: usize,
+    const K: usize,
+    A: Activation,
+    const S: usize,
+    P: Padding,
+    T: Scalar,
+    B: BiasMode,
+    const KW: usize,
+    const SW: usize,
+> Backward<X> for Conv2D<CI, CO, K, A, S, P, T, B, KW, SW>
 where
     X: FloatIs<T, Checked = X>,
-    X::Checked: ConvInput<CI, CO, K, S, P, T>,
+    X::Checked: ConvInput<CI, CO, K, KW, S, SW, P, T>,
 {
-    type Cache = ConvCache<Rule<X, CI, CO, K, S, P, T>>;
+    type Cache = ConvCache<Rule<X, CI, CO, K, KW, S, SW, P, T>>;
 
-    fn forward_train(&self, x: &X) -> (Rule<X, CI, CO, K, S, P, T>, ConvCache<Rule<X, CI, CO, K, S, P, T>>) {
+    fn forward_train(
+        &self,
+        x: &X,
+    ) -> (Rule<X, CI, CO, K, KW, S, SW, P, T>, ConvCache<Rule<X, CI, CO, K, KW, S, SW, P, T>>) {
         let (mut z, mut y) = (<Self as Layer<X>>::Out::default(), <Self as Layer<X>>::Out::default());
         self.convolve_images::<X::Checked>(1, x.as_slice(), Some(z.as_mut_slice()), y.as_mut_slice());
         (y, ConvCache { z })
@@ -480,8 +657,8 @@ where
     fn backward(
         &self,
         x: &X,
-        cache: &ConvCache<Rule<X, CI, CO, K, S, P, T>>,
-        dy: &Rule<X, CI, CO, K, S, P, T>,
+        cache: &ConvCache<Rule<X, CI, CO, K, KW, S, SW, P, T>>,
+        dy: &Rule<X, CI, CO, K, KW, S, SW, P, T>,
         grad: &mut Self,
         dx: Option<&mut X>,
     ) {
@@ -588,9 +765,11 @@ where
                 }
                 dz
             };
-            for dz in rows(dzs, CO, rows_n) {
-                for (gb, &d) in grad.bias.iter_mut().zip(dz) {
-                    *gb += d;
+            if let Some(gbias) = B::get_mut(&mut grad.bias) {
+                for dz in rows(dzs, CO, rows_n) {
+                    for (gb, &d) in gbias.iter_mut().zip(dz) {
+                        *gb += d;
+                    }
                 }
             }
             Self::im2col_rows(g, xs, r0, r1, patches);
@@ -618,7 +797,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::activation::{Sigmoid, Softmax};
+    use crate::activation::{Sigmoid, Softmax, Tanh};
     use crate::init::{SeedRng, uniform01};
     use crate::kernel::simd::Vectorized;
     use crate::shape::Image;
@@ -632,11 +811,22 @@ mod tests {
 
     /// The dispatched kernel (AVX-512 or AVX2+FMA on CPUs that have them) and the portable one
     /// (`run::<false>`, what a `no_std` build runs) agree to 1e-5, pre-activations included.
-    fn paths_agree<X, const CI: usize, const CO: usize, const K: usize, A: Activation, const S: usize, P: Padding>(
-        layer: &Conv2D<CI, CO, K, A, S, P>,
+    fn paths_agree<
+        X,
+        const CI: usize,
+        const CO: usize,
+        const K: usize,
+        A: Activation,
+        const S: usize,
+        P: Padding,
+        B: BiasMode,
+        const KW: usize,
+        const SW: usize,
+    >(
+        layer: &Conv2D<CI, CO, K, A, S, P, f32, B, KW, SW>,
         x: &X,
     ) where
-        X: ConvInput<CI, CO, K, S, P, f32>,
+        X: ConvInput<CI, CO, K, KW, S, SW, P, f32>,
     {
         let (mut z_fast, mut y_fast) = (X::Out::default(), X::Out::default());
         layer.convolve_images::<X>(1, x.as_slice(), Some(z_fast.as_mut_slice()), y_fast.as_mut_slice());
@@ -670,5 +860,21 @@ mod tests {
         paths_agree(&seed2, &random_image::<28, 28, 1>(2));
         let strided: Conv2D<3, 5, 3, Softmax, 2, Same> = Conv2D::init(&mut SeedRng::seed(3));
         paths_agree(&strided, &random_image::<9, 7, 3>(4));
+        // A rectangular kernel and strides, no bias: DS-CNN's first layer on its 49×10 input.
+        let mut rect: Conv2DRect<1, 64, 10, 4, Sigmoid, 2, 2, Same, f32, NoBias> = Conv2D::default();
+        rect.init_params(&mut SeedRng::seed(5));
+        paths_agree(&rect, &random_image::<49, 10, 1>(6));
+    }
+
+    /// A layer without a bias computes what the same layer with a zero bias computes, and
+    /// has only its kernel as parameters.
+    #[test]
+    fn a_conv_without_bias_equals_one_with_a_zero_bias() {
+        let with: Conv2DRect<2, 3, 3, 2, Tanh, 2, 1, Same> = Conv2D::init(&mut SeedRng::seed(8));
+        let without: Conv2DRect<2, 3, 3, 2, Tanh, 2, 1, Same, f32, NoBias> = Conv2D::new(with.kernel, NoBias);
+        let x = random_image::<7, 6, 2>(9);
+        assert_eq!(with.forward(&x), without.forward(&x));
+        assert_eq!(without.params().map(<[f32]>::len).collect::<std::vec::Vec<_>>(), [3 * 2 * 2 * 3]);
+        assert_eq!(<Conv2DRect<2, 3, 3, 2, Tanh, 2, 1, Same, f32, NoBias> as Params<f32>>::PARAMS, 36);
     }
 }

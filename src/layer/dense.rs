@@ -8,18 +8,20 @@ use crate::activation::Fusion;
 use crate::activation::{Activation, Identity};
 use crate::init::glorot_uniform;
 use crate::layer::Seal;
+use crate::layer::bias::{Bias, BiasMode, NoBias};
 use crate::params::{ParamShape, ParamSpec, ParamWalk};
 use crate::shape::Vector;
 use crate::shape::float::FloatIs;
 use crate::shape::rules::DenseInput;
 use crate::{Backward, Layer, Params, Scalar};
 
-/// A fully connected layer: `y = act(x·K + b)` for an input of `IN` values and `OUT` outputs.
+/// A fully connected layer: `y = act(x·K + b)` for an input of `IN` values and `OUT` outputs
+/// (`y = act(x·K)` without a bias).
 ///
 /// The activation is a type parameter, so `act` is compiled into the layer's loop.
 ///
-/// **Keras equivalent:** `keras.layers.Dense(OUT, activation=...)` with an input of `IN`
-/// features. The kernel has Keras' layout `(in, out)`: `kernel[i][j]` is the weight from input
+/// **Keras equivalent:** `keras.layers.Dense(OUT, activation=..., use_bias=...)` with an input
+/// of `IN` features. The kernel has Keras' layout `(in, out)`: `kernel[i][j]` is the weight from input
 /// `i` to output `j`, so `y[j] = act(Σᵢ x[i]·kernel[i][j] + bias[j])`, and Keras'
 /// `layer.get_weights()` maps onto `(kernel, bias)` unchanged. (PyTorch's `nn.Linear.weight` is
 /// the transpose, `(out, in)`.)
@@ -46,30 +48,48 @@ use crate::{Backward, Layer, Params, Scalar};
 /// - `IN`: input size; the layer accepts `Vector<IN>` (or a `Flatten` output of `IN` values);
 /// - `OUT`: output size (Keras' `units`); it produces `Vector<OUT>`;
 /// - `A`: the [`Activation`], [`Identity`] (Keras' `"linear"`) by default;
-/// - `T`: the scalar type, `f32` by default.
+/// - `T`: the scalar type, `f32` by default;
+/// - `B`: [`Bias`] (default) or [`NoBias`] (Keras' `use_bias=False`: the `bias` field is then
+///   the zero-sized `NoBias` and the layer has `IN·OUT` parameters).
 #[derive(Clone, Debug, PartialEq)]
-pub struct Dense<const IN: usize, const OUT: usize, A = Identity, T = f32> {
+pub struct Dense<const IN: usize, const OUT: usize, A = Identity, T = f32, B: BiasMode = Bias> {
     /// Weights, `kernel[i][j]` from input `i` to output `j` (Keras layout `(in, out)`).
     pub kernel: [[T; OUT]; IN],
-    /// One bias per output.
-    pub bias: [T; OUT],
+    /// One bias per output (`[T; OUT]`), or [`NoBias`].
+    pub bias: B::Store<[T; OUT]>,
     activation: PhantomData<A>,
 }
 
-impl<const IN: usize, const OUT: usize, A, T> Dense<IN, OUT, A, T> {
-    /// A layer with the given kernel (Keras layout `(in, out)`) and bias. `const`, so a trained
-    /// layer can live in a `static`.
-    pub const fn new(kernel: [[T; OUT]; IN], bias: [T; OUT]) -> Self {
+impl<const IN: usize, const OUT: usize, A, T, B: BiasMode> Dense<IN, OUT, A, T, B> {
+    /// A layer with the given kernel (Keras layout `(in, out)`) and bias (`[T; OUT]`, or
+    /// `NoBias` for a layer without one). `const`, so a trained layer can live in a `static`.
+    pub const fn new(kernel: [[T; OUT]; IN], bias: B::Store<[T; OUT]>) -> Self {
         let () = crate::shape::rules::DenseSizes::<IN, OUT>::AT_LEAST_ONE;
         Self { kernel, bias, activation: PhantomData }
     }
 }
 
-/// `const` decoding from a byte image, one impl per float type (a `const fn` cannot call the
-/// trait methods that would make it generic).
+/// `const` decoding from a byte image, one impl per float type and bias mode (a `const fn`
+/// cannot call the trait methods that would make it generic).
 macro_rules! dense_from_bytes {
+    ($T:ty, $fill:ident, NoBias) => {
+        impl<const IN: usize, const OUT: usize, A> Dense<IN, OUT, A, $T, NoBias> {
+            /// The layer whose kernel (Keras layout, no bias) starts at byte `offset` of a
+            /// little-endian image, decoded at compile time when used in a `const` or `static`;
+            /// see [`model_from_le_bytes!`](crate::model_from_le_bytes).
+            /// Values past the end of `bytes` read as 0.0; the macro checks the length first.
+            ///
+            /// # Panics
+            /// Never.
+            pub const fn from_le_bytes_at(bytes: &[u8], offset: usize) -> Self {
+                let mut layer = Self::new([[0.0; OUT]; IN], NoBias);
+                crate::io::bytes::$fill(layer.kernel.as_flattened_mut(), bytes, offset);
+                layer
+            }
+        }
+    };
     ($T:ty, $fill:ident) => {
-        impl<const IN: usize, const OUT: usize, A> Dense<IN, OUT, A, $T> {
+        impl<const IN: usize, const OUT: usize, A> Dense<IN, OUT, A, $T, Bias> {
             /// The layer whose parameters start at byte `offset` of a little-endian image (kernel
             /// in Keras layout, then bias), decoded at compile time when used in a `const` or
             /// `static`; see [`model_from_le_bytes!`](crate::model_from_le_bytes).
@@ -88,18 +108,30 @@ macro_rules! dense_from_bytes {
 }
 dense_from_bytes!(f32, fill_f32);
 dense_from_bytes!(f64, fill_f64);
+dense_from_bytes!(f32, fill_f32, NoBias);
+dense_from_bytes!(f64, fill_f64, NoBias);
 
-impl<const IN: usize, const OUT: usize, A, T: Scalar> crate::io::bytes::ConstLoad for Dense<IN, OUT, A, T> {
-    const BYTES: usize = (IN * OUT + OUT) * T::BYTES;
+impl<const IN: usize, const OUT: usize, A, T: Scalar, B: BiasMode> crate::io::bytes::ConstLoad
+    for Dense<IN, OUT, A, T, B>
+{
+    const BYTES: usize = (IN * OUT + if B::USE_BIAS { OUT } else { 0 }) * T::BYTES;
 }
 
-impl<const IN: usize, const OUT: usize, A: Activation, T: Scalar> Dense<IN, OUT, A, T> {
+impl<const IN: usize, const OUT: usize, A: Activation, T: Scalar, B: BiasMode> Dense<IN, OUT, A, T, B> {
+    /// The bias, or zeros for a layer without one.
+    #[inline(always)]
+    fn bias_or_zero(&self) -> [T; OUT] {
+        B::get(&self.bias).copied().unwrap_or([T::zero(); OUT])
+    }
+
     /// The backward pass of the affine part, given `dz = ∂L/∂z` for `z = x·K + b`:
     /// `∂L/∂b += dz`, `∂L/∂K += xᵀ·dz` (an outer product), and `∂L/∂x = K·dz` if wanted.
     #[inline(always)]
     fn backward_affine(&self, x: &[T], dz: &[T; OUT], grad: &mut Self, dx: Option<&mut [T]>) {
-        for (gb, &d) in grad.bias.iter_mut().zip(dz) {
-            *gb += d;
+        if let Some(gbias) = B::get_mut(&mut grad.bias) {
+            for (gb, &d) in gbias.iter_mut().zip(dz) {
+                *gb += d;
+            }
         }
         for (&xi, grow) in x.iter().zip(grad.kernel.iter_mut()) {
             for (g, &d) in grow.iter_mut().zip(dz) {
@@ -114,7 +146,7 @@ impl<const IN: usize, const OUT: usize, A: Activation, T: Scalar> Dense<IN, OUT,
     }
 }
 
-impl<const IN: usize, const OUT: usize, A: Activation, T: Scalar> Dense<IN, OUT, A, T> {
+impl<const IN: usize, const OUT: usize, A: Activation, T: Scalar, B: BiasMode> Dense<IN, OUT, A, T, B> {
     /// `y = x·K + b` for one sample, then the activation if `activate`, with AVX2 and FMA
     /// where the CPU has them (see [`DenseRow`]).
     #[inline]
@@ -128,21 +160,21 @@ impl<const IN: usize, const OUT: usize, A: Activation, T: Scalar> Dense<IN, OUT,
 /// in registers. A [`Vectorized`](crate::kernel::simd::Vectorized) computation: `FMA` picks
 /// `mul_add`, one instruction in the AVX2 copy. AVX2 rather than AVX-512: the rows are short
 /// (64 outputs for the digits model), and the wider vectors did not pay off there.
-struct DenseRow<'a, const IN: usize, const OUT: usize, A, T> {
-    layer: &'a Dense<IN, OUT, A, T>,
+struct DenseRow<'a, const IN: usize, const OUT: usize, A, T, B: BiasMode> {
+    layer: &'a Dense<IN, OUT, A, T, B>,
     x: &'a [T],
     y: &'a mut [T; OUT],
     activate: bool,
 }
 
-impl<const IN: usize, const OUT: usize, A: Activation, T: Scalar> crate::kernel::simd::Vectorized
-    for DenseRow<'_, IN, OUT, A, T>
+impl<const IN: usize, const OUT: usize, A: Activation, T: Scalar, B: BiasMode> crate::kernel::simd::Vectorized
+    for DenseRow<'_, IN, OUT, A, T, B>
 {
     type Output = ();
 
     #[inline(always)]
     fn run<const FMA: bool>(self) {
-        let mut acc = self.layer.bias;
+        let mut acc = self.layer.bias_or_zero();
         for (&xi, row) in self.x.iter().zip(&self.layer.kernel) {
             for (a, &w) in acc.iter_mut().zip(row) {
                 *a = if FMA { xi.mul_add(w, *a) } else { *a + xi * w };
@@ -165,14 +197,15 @@ pub struct DenseCache<const OUT: usize, T = f32> {
 }
 
 #[cfg(feature = "alloc")]
-impl<const IN: usize, const OUT: usize, A: Activation, T: Scalar> Dense<IN, OUT, A, T> {
+impl<const IN: usize, const OUT: usize, A: Activation, T: Scalar, B: BiasMode> Dense<IN, OUT, A, T, B> {
     /// `Z = X·K + b` for `n` rows: `Z` is pre-filled with the bias and the GEMM adds `X·K`
     /// (`beta = 1`). Leaves `zs` untouched if the buffers are too short.
     fn linear_batch(&self, n: usize, xs: &[T], zs: &mut [T]) {
         use crate::kernel::gemm::{Dims, Strided, gemm};
         let Some(xs) = xs.get(..n.saturating_mul(IN)) else { return };
+        let bias = self.bias_or_zero();
         for row in crate::layer::rows_mut(zs, OUT, n) {
-            row.copy_from_slice(&self.bias);
+            row.copy_from_slice(&bias);
         }
         let dims = Dims { m: n, k: IN, n: OUT };
         let kernel = Strided::row_major(self.kernel.as_flattened(), OUT);
@@ -180,37 +213,42 @@ impl<const IN: usize, const OUT: usize, A: Activation, T: Scalar> Dense<IN, OUT,
     }
 }
 
-impl<const IN: usize, const OUT: usize, A, T: Scalar> Default for Dense<IN, OUT, A, T> {
+impl<const IN: usize, const OUT: usize, A, T: Scalar, B: BiasMode> Default for Dense<IN, OUT, A, T, B> {
     /// All-zero weights and biases.
     fn default() -> Self {
-        Self::new([[T::zero(); OUT]; IN], [T::zero(); OUT])
+        Self::new([[T::zero(); OUT]; IN], B::store([T::zero(); OUT]))
     }
 }
 
-impl<const IN: usize, const OUT: usize, A: Activation, T: Scalar> Params<T> for Dense<IN, OUT, A, T> {
+impl<const IN: usize, const OUT: usize, A: Activation, T: Scalar, B: BiasMode> Params<T> for Dense<IN, OUT, A, T, B> {
     const PARAMS: usize = {
         let () = crate::shape::rules::DenseSizes::<IN, OUT>::AT_LEAST_ONE;
-        IN * OUT + OUT
+        IN * OUT + if B::USE_BIAS { OUT } else { 0 }
     };
 
     fn params(&self) -> impl Iterator<Item = &[T]> {
-        [self.kernel.as_flattened(), &self.bias[..]].into_iter()
+        core::iter::once(self.kernel.as_flattened()).chain(B::get(&self.bias).map(|b| &b[..]))
     }
 
     fn params_mut(&mut self) -> impl Iterator<Item = &mut [T]> {
-        [self.kernel.as_flattened_mut(), &mut self.bias[..]].into_iter()
+        core::iter::once(self.kernel.as_flattened_mut()).chain(B::get_mut(&mut self.bias).map(|b| &mut b[..]))
     }
 
     /// Glorot-uniform kernel (`U(−L, L)`, `L = √(6/(IN + OUT))`), zero bias: Keras' defaults.
     fn init_params<R: Rng + ?Sized>(&mut self, rng: &mut R) {
         glorot_uniform(rng, IN, OUT, self.kernel.as_flattened_mut());
-        self.bias = [T::zero(); OUT];
+        if let Some(bias) = B::get_mut(&mut self.bias) {
+            *bias = [T::zero(); OUT];
+        }
     }
 
+    /// `{k}.kernel` `(in, out)`, then `{k}.bias` `(out,)` if the layer has one.
     fn describe_params(walk: &mut ParamWalk, visit: &mut impl FnMut(&ParamSpec)) {
         let kernel = ParamShape::DenseKernel { inputs: IN, outputs: OUT, flattened: walk.flattened() };
         visit(&ParamSpec { layer: walk.layer(), name: "kernel", shape: kernel });
-        visit(&ParamSpec { layer: walk.layer(), name: "bias", shape: ParamShape::Vector(OUT) });
+        if B::USE_BIAS {
+            visit(&ParamSpec { layer: walk.layer(), name: "bias", shape: ParamShape::Vector(OUT) });
+        }
         walk.end_layer(None);
     }
 }
@@ -218,7 +256,7 @@ impl<const IN: usize, const OUT: usize, A: Activation, T: Scalar> Params<T> for 
 /// The output of a `Dense` on `X`: `X`'s shape rule, reached through the float-type rule.
 type Rule<X, const IN: usize, const OUT: usize, A, T> = <<X as FloatIs<T>>::Checked as DenseInput<IN, OUT, A, T>>::Out;
 
-impl<X, const IN: usize, const OUT: usize, A: Activation, T: Scalar> Layer<X> for Dense<IN, OUT, A, T>
+impl<X, const IN: usize, const OUT: usize, A: Activation, T: Scalar, B: BiasMode> Layer<X> for Dense<IN, OUT, A, T, B>
 where
     X: FloatIs<T, Checked = X>,
     X::Checked: DenseInput<IN, OUT, A, T>,
@@ -249,7 +287,8 @@ where
 /// Backward pass of `y = act(z)`, `z = x·K + b`:
 /// `dz = act'(z) ⊙ dy` (or the activation's own Jacobian-vector product), then
 /// `∂L/∂K += xᵀ·dz`, `∂L/∂b += dz`, `∂L/∂x = K·dz`.
-impl<X, const IN: usize, const OUT: usize, A: Activation, T: Scalar> Backward<X> for Dense<IN, OUT, A, T>
+impl<X, const IN: usize, const OUT: usize, A: Activation, T: Scalar, B: BiasMode> Backward<X>
+    for Dense<IN, OUT, A, T, B>
 where
     X: FloatIs<T, Checked = X>,
     X::Checked: DenseInput<IN, OUT, A, T>,
@@ -347,9 +386,11 @@ where
             }
             dzs
         };
-        for dz in crate::layer::rows(dzs, OUT, n) {
-            for (gb, &d) in grad.bias.iter_mut().zip(dz) {
-                *gb += d;
+        if let Some(gbias) = B::get_mut(&mut grad.bias) {
+            for dz in crate::layer::rows(dzs, OUT, n) {
+                for (gb, &d) in gbias.iter_mut().zip(dz) {
+                    *gb += d;
+                }
             }
         }
         let Some(xs) = xs.get(..n.saturating_mul(IN)) else { return };
@@ -420,6 +461,25 @@ mod tests {
         paths_agree::<Sigmoid>();
         paths_agree::<crate::activation::Swish>();
         paths_agree::<Softmax>();
+    }
+
+    /// Keras' `Dense(3, use_bias=False)` on 4 inputs: 12 parameters, `y = x·K`, and the
+    /// gradients of the kernel and input are those of the same layer with a zero bias.
+    #[test]
+    fn dense_without_bias_has_only_its_kernel() {
+        let with: Dense<4, 3, Sigmoid> =
+            Dense::new([[0.5, -1.0, 0.25], [1.0, 0.0, -0.5], [0.0, 2.0, 1.0], [-1.0, 1.0, 0.5]], [0.0; 3]);
+        let without: Dense<4, 3, Sigmoid, f32, NoBias> = Dense::new(with.kernel, NoBias);
+        assert_eq!(<Dense<4, 3, Sigmoid, f32, NoBias> as Params<f32>>::PARAMS, 12);
+        assert_eq!(without.params().map(<[f32]>::len).collect::<std::vec::Vec<_>>(), [12]);
+        let x = Vector::from([1.0, -2.0, 0.5, 3.0]);
+        assert_eq!(with.forward(&x), without.forward(&x));
+        let dy = Vector::from([1.0, -1.0, 2.0]);
+        let (mut g_with, mut g_without) = (Dense::default(), Dense::default());
+        let (mut dx_with, mut dx_without) = (Vector::default(), Vector::default());
+        with.backward(&x, &with.forward_train(&x).1, &dy, &mut g_with, Some(&mut dx_with));
+        without.backward(&x, &without.forward_train(&x).1, &dy, &mut g_without, Some(&mut dx_without));
+        assert_eq!((g_with.kernel, dx_with), (g_without.kernel, dx_without));
     }
 
     #[test]

@@ -40,8 +40,10 @@
 
 pub mod activation;
 pub mod batch_norm;
+pub mod bias;
 pub mod conv;
 pub mod dense;
+pub mod depthwise;
 pub mod dropout;
 pub mod flatten;
 pub mod pool;
@@ -49,8 +51,10 @@ pub mod residual;
 
 pub use activation::ActivationLayer;
 pub use batch_norm::BatchNormalization;
-pub use conv::{Conv2D, ConvCache, Padding, Same, Valid};
+pub use bias::{Bias, BiasMode, NoBias};
+pub use conv::{Conv2D, Conv2DRect, ConvCache, Padding, Same, Valid};
 pub use dense::{Dense, DenseCache};
+pub use depthwise::{DepthwiseConv2D, DepthwiseConv2DRect};
 pub use dropout::Dropout;
 pub use flatten::Flatten;
 pub use pool::{AvgPool2D, GlobalAvgPool2D, MaxPool2D};

@@ -1,5 +1,5 @@
-//! Pooling: [`MaxPool2D`], [`AvgPool2D`] (a `P × P` window, stride `P`, no padding) and
-//! [`GlobalAvgPool2D`].
+//! Pooling: [`MaxPool2D`], [`AvgPool2D`] (a `P × PW` window, square by default, with strides
+//! equal to the window and no padding) and [`GlobalAvgPool2D`].
 
 use num_traits::One;
 
@@ -7,14 +7,15 @@ use crate::layer::{Seal, rows, rows_mut};
 use crate::shape::rules::{ImageInput, PoolInput};
 use crate::{Backward, Layer, Params, Scalar, Tensor};
 
-/// Max pooling over `P × P` windows with stride `P`: `out[y][x][c]` is the largest
-/// `in[y·P + i][x·P + j][c]` for `i, j < P`. Each side becomes `⌊(H − P)/P⌋ + 1` (26 → 13,
-/// 5 → 2: a leftover row or column is dropped, as in Keras). A window larger than the image is
-/// a compile error.
+/// Max pooling over `P × PW` windows (`P × P` unless `PW` is given) with strides equal to the
+/// window: `out[y][x][c]` is the largest `in[y·P + i][x·PW + j][c]` for `i < P`, `j < PW`. The
+/// height becomes `⌊(H − P)/P⌋ + 1` and the width `⌊(W − PW)/PW⌋ + 1` (26 → 13, 5 → 2: a
+/// leftover row or column is dropped, as in Keras). A window larger than the image in either
+/// direction is a compile error.
 ///
 /// The gradient flows only to the maximum of each window (the first one on a tie).
 ///
-/// **Keras equivalent:** `keras.layers.MaxPooling2D((P, P))` (strides default to the pool
+/// **Keras equivalent:** `keras.layers.MaxPooling2D((P, PW))` (strides default to the pool
 /// size, `padding="valid"`).
 ///
 /// # Examples
@@ -23,18 +24,24 @@ use crate::{Backward, Layer, Params, Scalar, Tensor};
 /// let img: Image<2, 4, 1> = [[[1.0], [5.0], [2.0], [0.0]], [[3.0], [4.0], [8.0], [6.0]]].into();
 /// let out: Image<1, 2, 1> = MaxPool2D::<2>.forward(&img);
 /// assert_eq!(out.as_slice(), &[5.0, 8.0]);
+/// // A 1×4 window: the maximum of each row.
+/// let rows: Image<2, 1, 1> = MaxPool2D::<1, 4>.forward(&img);
+/// assert_eq!(rows.as_slice(), &[5.0, 8.0]);
 /// ```
 ///
 /// # Allocation
 /// None; no parameters.
+///
+/// Generic parameters: `P`, the window's height (and width); `PW`, its width, `P` by default.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 #[doc(alias = "MaxPooling2D")]
-pub struct MaxPool2D<const P: usize>;
+pub struct MaxPool2D<const P: usize, const PW: usize = P>;
 
-/// Average pooling over `P × P` windows with stride `P`: the mean of each window. Sides shrink
-/// like [`MaxPool2D`]'s; the gradient is spread evenly, `dy/P²` to each input of the window.
+/// Average pooling over `P × PW` windows (`P × P` unless `PW` is given) with strides equal to
+/// the window: the mean of each window. Sides shrink like [`MaxPool2D`]'s; the gradient is
+/// spread evenly, `dy/(P·PW)` to each input of the window.
 ///
-/// **Keras equivalent:** `keras.layers.AveragePooling2D((P, P))` (`padding="valid"`).
+/// **Keras equivalent:** `keras.layers.AveragePooling2D((P, PW))` (`padding="valid"`).
 ///
 /// # Examples
 /// ```
@@ -42,13 +49,18 @@ pub struct MaxPool2D<const P: usize>;
 /// let img: Image<2, 2, 1> = [[[1.0], [2.0]], [[3.0], [6.0]]].into();
 /// let out: Image<1, 1, 1> = AvgPool2D::<2>.forward(&img);
 /// assert_eq!(out.as_slice(), &[3.0]);
+/// // DS-CNN's last pooling: a 25×5 window averages its whole 25×5 feature map.
+/// let pooled: Image<1, 1, 64> = AvgPool2D::<25, 5>.forward(&Image::<25, 5, 64>::default());
+/// # let _ = pooled;
 /// ```
 ///
 /// # Allocation
 /// None; no parameters.
+///
+/// Generic parameters: `P`, the window's height (and width); `PW`, its width, `P` by default.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 #[doc(alias = "AveragePooling2D")]
-pub struct AvgPool2D<const P: usize>;
+pub struct AvgPool2D<const P: usize, const PW: usize = P>;
 
 /// Global average pooling: the mean of each channel over the whole image,
 /// `Image<H, W, C>` → `Vector<C>`.
@@ -72,23 +84,23 @@ pub struct GlobalAvgPool2D;
 /// Parameterless layers read nothing from a byte image (see
 /// [`model_from_le_bytes!`](crate::model_from_le_bytes)).
 macro_rules! no_bytes {
-    ($($Layer:ident $(<$P:ident>)?),*) => {$(
-        impl<$(const $P: usize)?> $Layer$(<$P>)? {
+    ($($Layer:ident $(<$($P:ident),+>)?),*) => {$(
+        impl<$($(const $P: usize),+)?> $Layer$(<$($P),+>)? {
             /// This layer has no parameters: `Self`, whatever the bytes.
             pub const fn from_le_bytes_at(_bytes: &[u8], _offset: usize) -> Self {
                 Self
             }
         }
-        impl<$(const $P: usize)?> crate::io::bytes::ConstLoad for $Layer$(<$P>)? {
+        impl<$($(const $P: usize),+)?> crate::io::bytes::ConstLoad for $Layer$(<$($P),+>)? {
             const BYTES: usize = 0;
         }
     )*};
 }
-no_bytes!(MaxPool2D<P>, AvgPool2D<P>, GlobalAvgPool2D);
+no_bytes!(MaxPool2D<P, PW>, AvgPool2D<P, PW>, GlobalAvgPool2D);
 pub(crate) use no_bytes;
 
-impl<const P: usize, T: Scalar> Params<T> for MaxPool2D<P> {}
-impl<const P: usize, T: Scalar> Params<T> for AvgPool2D<P> {}
+impl<const P: usize, const PW: usize, T: Scalar> Params<T> for MaxPool2D<P, PW> {}
+impl<const P: usize, const PW: usize, T: Scalar> Params<T> for AvgPool2D<P, PW> {}
 
 /// Its output is a vector, not an image.
 impl<T: Scalar> Params<T> for GlobalAvgPool2D {
@@ -107,21 +119,29 @@ struct Windows {
     c: usize,
     ho: usize,
     wo: usize,
-    p: usize,
+    /// Window height and width (also the strides).
+    ph: usize,
+    pw: usize,
 }
 
 impl Windows {
-    fn of<X: PoolInput<P>, const P: usize>() -> Self {
+    fn of<X: PoolInput<P, PW>, const P: usize, const PW: usize>() -> Self {
         let ((_, w, c), (ho, wo)) = (X::HWC, X::OUT_HW);
-        Self { w, c, ho, wo, p: P }
+        Self { w, c, ho, wo, ph: P, pw: PW }
     }
 
-    /// Flat index of the first channel of input pixel `(oy·P + j / P, ox·P + j % P)`: window
-    /// position `j` (row-major) of output pixel `(oy, ox)`.
+    /// Positions in a window.
+    #[inline(always)]
+    fn size(self) -> usize {
+        self.ph * self.pw
+    }
+
+    /// Flat index of the first channel of input pixel `(oy·PH + j / PW, ox·PW + j % PW)`:
+    /// window position `j` (row-major) of output pixel `(oy, ox)`.
     #[inline(always)]
     fn start(self, oy: usize, ox: usize, j: usize) -> usize {
-        let p = self.p.max(1);
-        ((oy * p + j / p) * self.w + ox * p + j % p) * self.c
+        let pw = self.pw.max(1);
+        ((oy * self.ph + j / pw) * self.w + ox * pw + j % pw) * self.c
     }
 
     /// Runs `block(oy, ox, ch, lanes)` over every output pixel and every block of channels:
@@ -162,7 +182,7 @@ impl Windows {
         ch: usize,
     ) {
         let mut m = [if MAX { T::neg_infinity() } else { T::zero() }; L];
-        for j in 0..self.p * self.p {
+        for j in 0..self.size() {
             let start = self.start(oy, ox, j) + ch;
             let Some(src) = x.get(start..start + L) else { continue };
             for (m, &v) in m.iter_mut().zip(src) {
@@ -177,13 +197,13 @@ impl Windows {
         }
         let out = (oy * self.wo + ox) * self.c + ch;
         let Some(dst) = y.get_mut(out..out + L) else { return };
-        let scale = T::one() / T::lit((self.p * self.p).max(1) as f64);
+        let scale = T::one() / T::lit(self.size().max(1) as f64);
         for (d, &m) in dst.iter_mut().zip(&m) {
             *d = if MAX { m } else { m * scale };
         }
     }
 
-    /// [`reduce`](Self::reduce) for the max, also recording which window position (0..P²,
+    /// [`reduce`](Self::reduce) for the max, also recording which window position (0..P·PW,
     /// row-major, stored as a float) held each maximum. The first maximum wins ties, as in
     /// Keras/XLA, whose backward pass keeps the first in a select-and-scatter.
     #[inline(always)] // the sizes are the layer's constants once inlined
@@ -205,7 +225,7 @@ impl Windows {
         ch: usize,
     ) {
         let (mut m, mut idx) = ([T::neg_infinity(); L], [T::zero(); L]);
-        for j in 0..self.p * self.p {
+        for j in 0..self.size() {
             let start = self.start(oy, ox, j) + ch;
             let Some(src) = x.get(start..start + L) else { continue };
             let position = T::lit(j as f64);
@@ -253,7 +273,7 @@ impl Windows {
         let (mut idx_block, mut g_block) = ([T::zero(); L], [T::zero(); L]);
         idx_block.copy_from_slice(idx);
         g_block.copy_from_slice(g);
-        for j in 0..self.p * self.p {
+        for j in 0..self.size() {
             let start = self.start(oy, ox, j) + ch;
             let Some(dst) = dx.get_mut(start..start + L) else { continue };
             let position = T::lit(j as f64);
@@ -274,12 +294,12 @@ impl Windows {
     fn avg_backward<T: Scalar>(self, dy: &[T], dx: &mut [T]) {
         dx.fill(T::zero());
         let c = self.c;
-        let inv = T::one() / T::lit((self.p * self.p) as f64);
+        let inv = T::one() / T::lit(self.size() as f64);
         for oy in 0..self.ho {
             for ox in 0..self.wo {
                 let out = (oy * self.wo + ox) * c;
                 let Some(src) = dy.get(out..out + c) else { return };
-                for j in 0..self.p * self.p {
+                for j in 0..self.size() {
                     let start = self.start(oy, ox, j);
                     if let Some(dst) = dx.get_mut(start..start + c) {
                         for (d, &g) in dst.iter_mut().zip(src) {
@@ -295,18 +315,20 @@ impl Windows {
 /// A batch of pooling forward passes, run on the widest vector unit (see
 /// [`Vectorized`](crate::kernel::simd::Vectorized)). The input type is a type parameter, not
 /// a runtime size, so the sizes stay constants inside the CPU-specific copy.
-struct PoolRows<'a, X: Tensor, const P: usize, const MAX: bool> {
+struct PoolRows<'a, X: Tensor, const P: usize, const PW: usize, const MAX: bool> {
     n: usize,
     xs: &'a [X::Elem],
     ys: &'a mut [X::Elem],
 }
 
-impl<X: PoolInput<P>, const P: usize, const MAX: bool> crate::kernel::simd::Vectorized for PoolRows<'_, X, P, MAX> {
+impl<X: PoolInput<P, PW>, const P: usize, const PW: usize, const MAX: bool> crate::kernel::simd::Vectorized
+    for PoolRows<'_, X, P, PW, MAX>
+{
     type Output = ();
 
     #[inline(always)]
     fn run<const FMA: bool>(self) {
-        let w = Windows::of::<X, P>();
+        let w = Windows::of::<X, P, PW>();
         for (x, y) in rows(self.xs, X::LEN, self.n).zip(rows_mut(self.ys, X::Out::LEN, self.n)) {
             w.reduce::<X::Elem, MAX>(x, y);
         }
@@ -314,19 +336,21 @@ impl<X: PoolInput<P>, const P: usize, const MAX: bool> crate::kernel::simd::Vect
 }
 
 /// A training batch's max pooling with argmax, on the widest vector unit.
-struct ArgmaxRows<'a, X: Tensor, const P: usize> {
+struct ArgmaxRows<'a, X: Tensor, const P: usize, const PW: usize> {
     n: usize,
     xs: &'a [X::Elem],
     ys: &'a mut [X::Elem],
     argmax: &'a mut [X::Elem],
 }
 
-impl<X: PoolInput<P>, const P: usize> crate::kernel::simd::Vectorized for ArgmaxRows<'_, X, P> {
+impl<X: PoolInput<P, PW>, const P: usize, const PW: usize> crate::kernel::simd::Vectorized
+    for ArgmaxRows<'_, X, P, PW>
+{
     type Output = ();
 
     #[inline(always)]
     fn run<const FMA: bool>(self) {
-        let w = Windows::of::<X, P>();
+        let w = Windows::of::<X, P, PW>();
         let (len, out_len) = (X::LEN, X::Out::LEN);
         let rows_iter = rows(self.xs, len, self.n).zip(rows_mut(self.ys, out_len, self.n));
         for ((x, y), argmax) in rows_iter.zip(rows_mut(self.argmax, out_len, self.n)) {
@@ -336,19 +360,21 @@ impl<X: PoolInput<P>, const P: usize> crate::kernel::simd::Vectorized for Argmax
 }
 
 /// A training batch's max-pooling backward pass, on the widest vector unit.
-struct ScatterRows<'a, X: Tensor, const P: usize> {
+struct ScatterRows<'a, X: Tensor, const P: usize, const PW: usize> {
     n: usize,
     argmax: &'a [X::Elem],
     dys: &'a [X::Elem],
     dxs: &'a mut [X::Elem],
 }
 
-impl<X: PoolInput<P>, const P: usize> crate::kernel::simd::Vectorized for ScatterRows<'_, X, P> {
+impl<X: PoolInput<P, PW>, const P: usize, const PW: usize> crate::kernel::simd::Vectorized
+    for ScatterRows<'_, X, P, PW>
+{
     type Output = ();
 
     #[inline(always)]
     fn run<const FMA: bool>(self) {
-        let w = Windows::of::<X, P>();
+        let w = Windows::of::<X, P, PW>();
         let (len, out_len) = (X::LEN, X::Out::LEN);
         let rows_iter = rows(self.argmax, out_len, self.n).zip(rows(self.dys, out_len, self.n));
         for ((argmax, dy), dx) in rows_iter.zip(rows_mut(self.dxs, len, self.n)) {
@@ -360,7 +386,7 @@ impl<X: PoolInput<P>, const P: usize> crate::kernel::simd::Vectorized for Scatte
 /// Implements `Layer` for a windowed pooling layer: `MAX` picks max or average pooling.
 macro_rules! pooling {
     ($Layer:ident, $name:literal, max = $max:literal) => {
-        impl<X: PoolInput<P>, const P: usize> Layer<X> for $Layer<P> {
+        impl<X: PoolInput<P, PW>, const P: usize, const PW: usize> Layer<X> for $Layer<P, PW> {
             type Out = X::Out;
             const NAME: &'static str = $name;
 
@@ -378,7 +404,7 @@ macro_rules! pooling {
                 ys: &mut [X::Elem],
                 _scratch: &mut [X::Elem],
             ) {
-                crate::kernel::simd::dispatch(PoolRows::<X, P, $max> { n, xs, ys });
+                crate::kernel::simd::dispatch(PoolRows::<X, P, PW, $max> { n, xs, ys });
             }
         }
     };
@@ -390,7 +416,7 @@ pooling!(AvgPool2D, "AveragePooling2D", max = false);
 /// The gradient flows to each window's maximum. One sample recomputes the argmax from the
 /// input; a batch records it in the forward pass (one position per output, in the cache) so
 /// the backward pass is a plain scatter.
-impl<X: PoolInput<P>, const P: usize> Backward<X> for MaxPool2D<P> {
+impl<X: PoolInput<P, PW>, const P: usize, const PW: usize> Backward<X> for MaxPool2D<P, PW> {
     type Cache = ();
 
     fn forward_train(&self, x: &X) -> (X::Out, ()) {
@@ -399,7 +425,7 @@ impl<X: PoolInput<P>, const P: usize> Backward<X> for MaxPool2D<P> {
 
     fn backward(&self, x: &X, _cache: &(), dy: &X::Out, _grad: &mut Self, dx: Option<&mut X>) {
         if let Some(dx) = dx {
-            Windows::of::<X, P>().max_backward::<X::Elem, X::Out>(x.as_slice(), dy.as_slice(), dx.as_mut_slice());
+            Windows::of::<X, P, PW>().max_backward::<X::Elem, X::Out>(x.as_slice(), dy.as_slice(), dx.as_mut_slice());
         }
     }
 
@@ -416,7 +442,7 @@ impl<X: PoolInput<P>, const P: usize> Backward<X> for MaxPool2D<P> {
         cache: &mut [X::Elem],
         _scratch: &mut [X::Elem],
     ) {
-        crate::kernel::simd::dispatch(ArgmaxRows::<X, P> { n, xs, ys, argmax: cache });
+        crate::kernel::simd::dispatch(ArgmaxRows::<X, P, PW> { n, xs, ys, argmax: cache });
     }
 
     fn backward_batch_flat(
@@ -433,12 +459,13 @@ impl<X: PoolInput<P>, const P: usize> Backward<X> for MaxPool2D<P> {
         _scratch: &mut [X::Elem],
     ) {
         let Some(dxs) = dxs else { return };
-        crate::kernel::simd::dispatch(ScatterRows::<X, P> { n, argmax: cache, dys, dxs });
+        crate::kernel::simd::dispatch(ScatterRows::<X, P, PW> { n, argmax: cache, dys, dxs });
     }
 }
 
-/// Each input of a window receives `dy/P²`; the backward pass needs nothing from the forward.
-impl<X: PoolInput<P>, const P: usize> Backward<X> for AvgPool2D<P> {
+/// Each input of a window receives `dy/(P·PW)`; the backward pass needs nothing from the
+/// forward.
+impl<X: PoolInput<P, PW>, const P: usize, const PW: usize> Backward<X> for AvgPool2D<P, PW> {
     type Cache = ();
 
     fn forward_train(&self, x: &X) -> (X::Out, ()) {
@@ -447,7 +474,7 @@ impl<X: PoolInput<P>, const P: usize> Backward<X> for AvgPool2D<P> {
 
     fn backward(&self, _x: &X, _cache: &(), dy: &X::Out, _grad: &mut Self, dx: Option<&mut X>) {
         if let Some(dx) = dx {
-            Windows::of::<X, P>().avg_backward(dy.as_slice(), dx.as_mut_slice());
+            Windows::of::<X, P, PW>().avg_backward(dy.as_slice(), dx.as_mut_slice());
         }
     }
 
@@ -477,7 +504,7 @@ impl<X: PoolInput<P>, const P: usize> Backward<X> for AvgPool2D<P> {
         _scratch: &mut [X::Elem],
     ) {
         let Some(dxs) = dxs else { return };
-        let w = Windows::of::<X, P>();
+        let w = Windows::of::<X, P, PW>();
         for (dy, dx) in rows(dys, X::Out::LEN, n).zip(rows_mut(dxs, X::LEN, n)) {
             w.avg_backward(dy, dx);
         }
@@ -547,6 +574,25 @@ mod tests {
     }
 
     #[test]
+    fn rectangular_windows_pool_rows_and_columns_separately() {
+        // 3×5 values 0..15; a 2×3 window: one row of windows (the last row dropped) and one
+        // column of windows (the last two columns dropped).
+        let img: Image<3, 5, 1, f64> =
+            Image::from(core::array::from_fn(|i| core::array::from_fn(|j| [(i * 5 + j) as f64])));
+        let max: Image<1, 1, 1, f64> = MaxPool2D::<2, 3>.forward(&img);
+        assert_eq!(max.as_slice(), &[7.0]);
+        let avg: Image<1, 1, 1, f64> = AvgPool2D::<2, 3>.forward(&img);
+        assert_eq!(avg.as_slice(), &[(0.0 + 1.0 + 2.0 + 5.0 + 6.0 + 7.0) / 6.0]);
+        // A 3×1 window: a column maximum per column, all five kept.
+        let cols: Image<1, 5, 1, f64> = MaxPool2D::<3, 1>.forward(&img);
+        assert_eq!(cols.as_slice(), &[10.0, 11.0, 12.0, 13.0, 14.0]);
+        let mut dx = Image::default();
+        AvgPool2D::<2, 3>.backward(&img, &(), &Image::from([[[6.0]]]), &mut AvgPool2D, Some(&mut dx));
+        let expected: [f64; 15] = core::array::from_fn(|p| if p % 5 < 3 && p / 5 < 2 { 1.0 } else { 0.0 });
+        assert_eq!(dx.as_slice(), &expected);
+    }
+
+    #[test]
     fn average_pool_backward_spreads_the_gradient_evenly() {
         let img: Image<2, 2, 1, f64> = Image::default();
         let mut dx = Image::default();
@@ -572,12 +618,13 @@ mod dispatch_tests {
         x.as_mut_slice().iter_mut().for_each(|v| *v = uniform01(&mut rng) as f32 - 0.5);
         fn both<const MAX: bool>(x: &Image<7, 6, 36>) -> [Image<3, 3, 36>; 2] {
             let (mut fast, mut portable) = (Image::default(), Image::default());
-            crate::kernel::simd::dispatch(PoolRows::<Image<7, 6, 36>, 2, MAX> {
+            crate::kernel::simd::dispatch(PoolRows::<Image<7, 6, 36>, 2, 2, MAX> {
                 n: 1,
                 xs: x.as_slice(),
                 ys: fast.as_mut_slice(),
             });
-            PoolRows::<Image<7, 6, 36>, 2, MAX> { n: 1, xs: x.as_slice(), ys: portable.as_mut_slice() }.run::<false>();
+            PoolRows::<Image<7, 6, 36>, 2, 2, MAX> { n: 1, xs: x.as_slice(), ys: portable.as_mut_slice() }
+                .run::<false>();
             [fast, portable]
         }
         let [fast, portable] = both::<true>(&x);
