@@ -107,7 +107,10 @@ pub trait Activation: Copy + Default + 'static {
     /// `f64`). Built-ins whose `f` needs `eˣ` (sigmoid, swish, softmax, exponential) override
     /// it with a vectorised exponential, equal to `apply` within a few ulps: it overflows to
     /// infinity exactly where the platform's `exp` does, and it returns 0 where `eˣ` would be
-    /// below 1.7·10⁻³⁸ (`x < −86.98`) for `f32`, or subnormal for `f64`. The default is
+    /// below 1.7·10⁻³⁸ (`x < −86.98`) for `f32`, or subnormal for `f64`. The sigmoid's `eˣ`
+    /// is instead the one that is non-decreasing as rounded (see
+    /// [`MONOTONIC`](Activation::MONOTONIC)): within 2·10⁻⁷ relative of the exact sigmoid, and
+    /// it may reach infinity within an ulp of `x = 88.72` rather than at it. The default is
     /// `apply`, so your own activation needs nothing here.
     #[inline(always)]
     fn apply_fast<T: Scalar>(v: &mut [T]) {
