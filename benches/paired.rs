@@ -12,6 +12,7 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use typed_nn::prelude::*;
+use typed_nn_benches::cnn::{self, Cnn};
 use typed_nn_benches::{LibmSwish, M3, M3Builtin, M3Libm, Mlp, UserSwish, hand_written, hand_written_m3, stream};
 
 const ROUNDS: usize = 301;
@@ -130,6 +131,146 @@ fn main() {
                 }),
                 ("typed_nn", &mut || {
                     model.forward_batch_with(black_box(&xs), &mut ys, &mut scratch).unwrap();
+                    black_box(&ys);
+                }),
+            ],
+        );
+    }
+
+    if wanted("seed1_train_step_batch_128") {
+        const N: usize = 128;
+        let mut model: Mlp = Mlp::init(&mut SeedRng::seed(1));
+        let xs: Vec<Vector<784>> = (0..N).map(|s| Vector::from_fn(|i| ((i + s) % 13) as f32 / 13.0)).collect();
+        let labels: Vec<usize> = (0..N).map(|i| i % 10).collect();
+        let flat_x: Vec<f32> = xs.iter().flat_map(|x| x.iter().copied()).collect();
+        let (k1, k2) = (model.0.kernel.as_flattened().to_vec(), model.1.kernel.as_flattened().to_vec());
+        let (mut h, mut z, dz2, mut dh) =
+            (vec![0.0f32; N * 64], vec![0.0f32; N * 10], vec![0.01f32; N * 10], vec![0.0f32; N * 64]);
+        let (mut dk1, mut dk2) = (vec![0.0f32; 784 * 64], vec![0.0f32; 64 * 10]);
+        let mut grad = Mlp::default();
+        let mut ws = Workspace::new();
+        let mut sgd = Sgd::new(0.01);
+        let loss = SparseCategoricalCrossentropy::default();
+        paired(
+            "seed1_train_step_batch_128",
+            10,
+            &mut [
+                ("bare_gemms", &mut || {
+                    // SAFETY: every matrix is a row-major Vec of exactly the stated size.
+                    unsafe {
+                        use matrixmultiply::sgemm;
+                        sgemm(N, 784, 64, 1.0, flat_x.as_ptr(), 784, 1, k1.as_ptr(), 64, 1, 0.0, h.as_mut_ptr(), 64, 1);
+                        sgemm(N, 64, 10, 1.0, h.as_ptr(), 64, 1, k2.as_ptr(), 10, 1, 0.0, z.as_mut_ptr(), 10, 1);
+                        sgemm(64, N, 10, 1.0, h.as_ptr(), 1, 64, dz2.as_ptr(), 10, 1, 0.0, dk2.as_mut_ptr(), 10, 1);
+                        sgemm(N, 10, 64, 1.0, dz2.as_ptr(), 10, 1, k2.as_ptr(), 1, 10, 0.0, dh.as_mut_ptr(), 64, 1);
+                        sgemm(
+                            784,
+                            N,
+                            64,
+                            1.0,
+                            flat_x.as_ptr(),
+                            1,
+                            784,
+                            dh.as_ptr(),
+                            64,
+                            1,
+                            0.0,
+                            dk1.as_mut_ptr(),
+                            64,
+                            1,
+                        );
+                    }
+                    black_box((&z, &dk1, &dk2));
+                }),
+                ("typed_nn", &mut || {
+                    grad.zero_params();
+                    let l = value_and_grad_batch(&model, black_box(&xs), &labels, &loss, &mut grad, &mut ws).unwrap();
+                    sgd.step(&mut model, &grad);
+                    black_box(l);
+                }),
+            ],
+        );
+    }
+
+    if wanted("seed2_forward_batch_32") {
+        const N: usize = 32;
+        let model: Box<Cnn> = Cnn::init_boxed(&mut SeedRng::seed(1));
+        let (xs, _) = cnn::images(N);
+        let mut floor = cnn::Floor::new(&model, N);
+        let mut ys = vec![Vector::<10>::default(); N];
+        let mut scratch = Vec::new();
+        paired(
+            "seed2_forward_batch_32",
+            4,
+            &mut [
+                ("im2col_gemm_floor", &mut || floor.forward(black_box(&xs))),
+                ("typed_nn", &mut || {
+                    model.forward_batch_with(black_box(&xs), &mut ys, &mut scratch).unwrap();
+                    black_box(&ys);
+                }),
+            ],
+        );
+    }
+
+    if wanted("seed2_train_step_batch_32") {
+        const N: usize = 32;
+        let mut model: Box<Cnn> = Cnn::init_boxed(&mut SeedRng::seed(1));
+        let (xs, labels) = cnn::images(N);
+        let mut floor = cnn::Floor::new(&model, N);
+        let mut grad: Box<Cnn> = Box::default();
+        let mut ws = Workspace::new();
+        let mut sgd = Sgd::new(0.01);
+        let loss = SparseCategoricalCrossentropy::default();
+        paired(
+            "seed2_train_step_batch_32",
+            2,
+            &mut [
+                ("bare_gemms", &mut || floor.train_step()),
+                ("typed_nn", &mut || {
+                    grad.zero_params();
+                    let l = value_and_grad_batch(&*model, black_box(&xs), &labels, &loss, &mut *grad, &mut ws).unwrap();
+                    sgd.step(&mut *model, &*grad);
+                    black_box(l);
+                }),
+            ],
+        );
+    }
+
+    if wanted("depthwise_forward_batch_32") {
+        // DS-CNN's depthwise layer: 3×3 "same", 64 channels, on its 25×5 feature map.
+        type Dw = DepthwiseConv2D<64, 3, Relu, 1, Same>;
+        const N: usize = 32;
+        let layer: Box<Dw> = Dw::init_boxed(&mut SeedRng::seed(7));
+        let xs: Vec<Image<25, 5, 64>> = (0..N)
+            .map(|s| {
+                let mut img = Image::default();
+                img.as_mut_slice()
+                    .iter_mut()
+                    .enumerate()
+                    .for_each(|(i, v)| *v = ((i * 7 + s) % 23) as f32 / 23.0 - 0.5);
+                img
+            })
+            .collect();
+        let mut ys = vec![Image::<25, 5, 64>::default(); N];
+        let mut hand = vec![[[[0.0f32; 64]; 5]; 25]; N];
+        let mut scratch = Vec::new();
+        paired(
+            "depthwise_forward_batch_32",
+            10,
+            &mut [
+                ("hand_written_loop", &mut || {
+                    for (x, y) in xs.iter().zip(hand.iter_mut()) {
+                        typed_nn_benches::depthwise_hand_written(
+                            &layer.kernel,
+                            &layer.bias,
+                            black_box(x.as_array()),
+                            y,
+                        );
+                    }
+                    black_box(&hand);
+                }),
+                ("typed_nn", &mut || {
+                    layer.forward_batch_with(black_box(&xs), &mut ys, &mut scratch).unwrap();
                     black_box(&ys);
                 }),
             ],
