@@ -500,6 +500,251 @@ impl<M: Backward<X>, X: Tensor, L: Loss<M::Out>> Drop for StopOnDrop<'_, '_, M, 
     }
 }
 
+/// Which implementation `fit_threaded` uses, for the issue 12 measurement only (`false`: the
+/// polling team, `true`: the rayon pool). Temporary: one of them goes once measured.
+static USE_RAYON: AtomicBool = AtomicBool::new(false);
+
+/// Selects `fit_threaded`'s implementation (`true`: the rayon pool, `false`: the polling team),
+/// for the paired benchmark of issue 12. Not part of the API; removed once measured.
+#[doc(hidden)]
+pub fn measure_with_rayon(rayon: bool) {
+    USE_RAYON.store(rayon, Ordering::Relaxed);
+}
+
+/// `fit_threaded`'s step on one of the two implementations (temporary, see [`USE_RAYON`]).
+pub(crate) enum AnyTeam<'s, 'd, M: Backward<X>, X: Tensor, L: Loss<M::Out>> {
+    /// The polling team.
+    Polling(Team<'s, 'd, M, X, L>),
+    /// The rayon pool.
+    Rayon(RayonTeam<'d, M, X, L>),
+}
+
+/// [`with_team`] or [`with_rayon_team`], whichever [`measure_with_rayon`] chose.
+pub(crate) fn with_any_team<M, X, L, R>(
+    model: &mut M,
+    xs: &[X],
+    targets: &[L::Target],
+    loss: L,
+    threads: usize,
+    body: impl FnOnce(&mut AnyTeam<'_, '_, M, X, L>) -> R,
+) -> R
+where
+    X: Tensor + Send + Sync,
+    M: Backward<X> + Zeros + Send + Sync,
+    M::Out: Send,
+    L: Loss<M::Out> + Sync,
+    L::Target: Clone + Send + Sync,
+{
+    if USE_RAYON.load(Ordering::Relaxed) {
+        body(&mut AnyTeam::Rayon(RayonTeam::new(model, xs, targets, loss, threads)))
+    } else {
+        with_team(model, xs, targets, loss, threads, |team| {
+            let team = Team { shared: team.shared, helpers: team.helpers.clone() };
+            body(&mut AnyTeam::Polling(team))
+        })
+    }
+}
+
+/// The team on a rayon pool of its own: the calling thread computes shard 0 and the pool's
+/// `threads − 1` workers the others, each step a `rayon` scope on the caller's stack
+/// ([`rayon::ThreadPool::in_place_scope`], so the training loop itself stays on the calling
+/// thread and needs no `Send`). A panic in any shard reaches the caller when the scope ends,
+/// before the optimizer runs.
+pub(crate) struct RayonTeam<'d, M: Backward<X>, X: Tensor, L: Loss<M::Out>> {
+    model: &'d mut M,
+    xs: &'d [X],
+    targets: &'d [L::Target],
+    loss: L,
+    indices: Vec<usize>,
+    shards: Vec<TeamShard<M, X, L>>,
+    /// `None` for one shard (or if the pool's threads could not be started: then the shards
+    /// run one after the other on the calling thread).
+    pool: Option<rayon::ThreadPool>,
+}
+
+impl<'d, M, X, L> RayonTeam<'d, M, X, L>
+where
+    X: Tensor + Send + Sync,
+    M: Backward<X> + Zeros + Send + Sync,
+    M::Out: Send,
+    L: Loss<M::Out> + Sync,
+    L::Target: Clone + Send + Sync,
+{
+    fn new(model: &'d mut M, xs: &'d [X], targets: &'d [L::Target], loss: L, threads: usize) -> Self {
+        let threads = capped(threads);
+        let shards =
+            (0..threads).map(|_| TeamShard { shard: Shard::new(), xs: Vec::new(), targets: Vec::new() }).collect();
+        let pool =
+            (threads > 1).then(|| rayon::ThreadPoolBuilder::new().num_threads(threads - 1).build().ok()).flatten();
+        Self { model, xs, targets, loss, indices: Vec::new(), shards, pool }
+    }
+}
+
+impl<M, X, L> RayonTeam<'_, M, X, L>
+where
+    X: Tensor + Send + Sync,
+    M: Backward<X> + Send + Sync,
+    M::Out: Send,
+    L: Loss<M::Out> + Sync,
+    L::Target: Clone + Send + Sync,
+{
+    /// The model, between steps.
+    pub(crate) fn model_mut(&mut self) -> &mut M {
+        self.model
+    }
+
+    /// One step on the samples at `indices`: the mean loss, and its gradient added into `grad`.
+    pub(crate) fn value_and_grad(&mut self, indices: impl Iterator<Item = usize>, grad: &mut M) -> X::Elem {
+        self.indices.clear();
+        self.indices.extend(indices);
+        let n = self.indices.len();
+        let chunk = n.div_ceil(self.shards.len());
+        let scale = X::Elem::one() / X::Elem::lit(n.max(1) as f64);
+        let Self { model, xs, targets, loss, indices, shards, pool } = self;
+        let (model, xs, targets, loss) = (&**model, *xs, *targets, &*loss);
+        let mut parts = indices.chunks(chunk.max(1));
+        let Some((first, rest)) = shards.split_first_mut() else { return X::Elem::zero() };
+        let mine = parts.next().unwrap_or(&[]);
+        match pool {
+            Some(pool) => pool.in_place_scope(|scope| {
+                for (shard, part) in rest.iter_mut().zip(parts.by_ref()) {
+                    scope.spawn(move |_| shard.gather_and_compute(model, xs, targets, loss, part, scale, None));
+                }
+                first.gather_and_compute(model, xs, targets, loss, mine, scale, Some(grad));
+            }),
+            None => {
+                first.gather_and_compute(model, xs, targets, loss, mine, scale, Some(grad));
+                for (shard, part) in rest.iter_mut().zip(parts) {
+                    shard.gather_and_compute(model, xs, targets, loss, part, scale, None);
+                }
+            }
+        }
+        // Shards past the batch's end (more shards than samples) got no part: empty them.
+        let used = n.div_ceil(chunk.max(1));
+        for shard in shards.iter_mut().skip(used.max(1)) {
+            shard.shard.len = 0;
+            shard.shard.loss = X::Elem::zero();
+            shard.targets.clear();
+        }
+        let mut total = X::Elem::zero();
+        for (i, shard) in shards.iter().enumerate() {
+            total += shard.shard.loss;
+            if i > 0 {
+                shard.shard.add_grad_into(grad, n);
+            } else {
+                crate::params::scale_state(grad, Shard::<M, X>::share(shard.shard.len, n));
+            }
+        }
+        total / X::Elem::lit(n.max(1) as f64)
+    }
+
+    /// How many of the last batch's outputs `is_hit` accepts, given the target.
+    pub(crate) fn count_hits(&self, mut is_hit: impl FnMut(&M::Out, &L::Target) -> bool) -> usize {
+        let mut hits = 0;
+        for shard in &self.shards {
+            let outputs = shard.shard.workspace.outputs().iter().take(shard.shard.len);
+            hits += outputs.zip(&shard.targets).filter(|(y, t)| is_hit(y, t)).count();
+        }
+        hits
+    }
+}
+
+impl<M: Backward<X>, X: Tensor, L: Loss<M::Out>> TeamShard<M, X, L>
+where
+    L::Target: Clone,
+{
+    /// Gathers the samples at `part` and computes this shard: into its own gradient, or
+    /// straight into the step's `grad` (the calling thread's shard).
+    #[allow(clippy::too_many_arguments)]
+    fn gather_and_compute(
+        &mut self,
+        model: &M,
+        xs: &[X],
+        targets: &[L::Target],
+        loss: &L,
+        part: &[usize],
+        scale: X::Elem,
+        grad: Option<&mut M>,
+    ) {
+        let Self { shard, xs: gathered, targets: gathered_targets } = self;
+        gathered.clear();
+        gathered_targets.clear();
+        for &j in part {
+            if let (Some(x), Some(t)) = (xs.get(j), targets.get(j)) {
+                gathered.extend_from_slice(flat(core::slice::from_ref(x)));
+                gathered_targets.push(t.clone());
+            }
+        }
+        match grad {
+            Some(grad) => {
+                (shard.len, shard.loss) =
+                    Shard::compute_into(&mut shard.workspace, grad, model, gathered, gathered_targets, loss, scale);
+            }
+            None => shard.compute(model, gathered, gathered_targets, loss, scale),
+        }
+    }
+}
+
+impl<M, X, L> AnyTeam<'_, '_, M, X, L>
+where
+    X: Tensor + Send + Sync,
+    M: Backward<X> + Send + Sync,
+    M::Out: Send,
+    L: Loss<M::Out> + Sync,
+    L::Target: Clone + Send + Sync,
+{
+    /// The model, between steps.
+    pub(crate) fn model_mut(&mut self) -> impl core::ops::DerefMut<Target = M> + '_ {
+        match self {
+            Self::Polling(team) => Either::Left(team.model_mut()),
+            Self::Rayon(team) => Either::Right(team.model_mut()),
+        }
+    }
+
+    /// One step (see [`Team::value_and_grad`]).
+    pub(crate) fn value_and_grad(&mut self, indices: impl Iterator<Item = usize>, grad: &mut M) -> X::Elem {
+        match self {
+            Self::Polling(team) => team.value_and_grad(indices, grad),
+            Self::Rayon(team) => team.value_and_grad(indices, grad),
+        }
+    }
+
+    /// See [`Team::count_hits`].
+    pub(crate) fn count_hits(&self, is_hit: impl FnMut(&M::Out, &L::Target) -> bool) -> usize {
+        match self {
+            Self::Polling(team) => team.count_hits(is_hit),
+            Self::Rayon(team) => team.count_hits(is_hit),
+        }
+    }
+}
+
+/// Either guard of [`AnyTeam::model_mut`].
+pub(crate) enum Either<A, B> {
+    /// The polling team's lock guard.
+    Left(A),
+    /// The rayon team's borrow.
+    Right(B),
+}
+
+impl<M, A: core::ops::DerefMut<Target = M>, B: core::ops::DerefMut<Target = M>> core::ops::Deref for Either<A, B> {
+    type Target = M;
+    fn deref(&self) -> &M {
+        match self {
+            Self::Left(a) => a,
+            Self::Right(b) => b,
+        }
+    }
+}
+
+impl<M, A: core::ops::DerefMut<Target = M>, B: core::ops::DerefMut<Target = M>> core::ops::DerefMut for Either<A, B> {
+    fn deref_mut(&mut self) -> &mut M {
+        match self {
+            Self::Left(a) => a,
+            Self::Right(b) => b,
+        }
+    }
+}
+
 /// `threads` capped at the cores the process may use ([`std::thread::available_parallelism`],
 /// 1 if unknown): a thread beyond that only waits for a core, and the team's hand-off, which
 /// relies on its threads running at the same time, turns into waits for the scheduler (64

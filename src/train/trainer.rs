@@ -215,7 +215,7 @@ impl<O, L> Trainer<O, L> {
         // A miswired model (Flatten → Dense) fails to build here, at the caller's `fit` line.
         let () = <M as crate::Layer<X>>::CHECK;
         let loss = self.loss.clone();
-        crate::threads::with_team(model, xs, targets, loss, threads, |team| {
+        crate::threads::with_any_team(model, xs, targets, loss, threads, |team| {
             self.train(xs, targets, validation, &mut on_epoch, team)
         })
     }
