@@ -7,6 +7,8 @@
 //! Run: `taskset -c 1 cargo bench -p typed-nn-benches --bench paired`, once per path
 //! (`TYPED_NN_SIMD=avx2` caps the kernels at AVX2). Prints, per workload and variant, the
 //! fastest round, the median round and the median paired ratio with its interquartile range.
+//! The two-thread workload needs both cores and the feature: `cargo bench -p typed-nn-benches
+//! --features threads --bench paired -- seed1_fit_epoch_threads` (no `taskset -c 1`).
 
 use std::hint::black_box;
 use std::time::Instant;
@@ -59,9 +61,10 @@ fn quantile(v: &mut [f64], q: f64) -> f64 {
 }
 
 /// Feature `threads` (issue 12): one epoch of seed model 1 (32 batches of 128) with `fit` on
-/// one thread, and `fit_threaded` on two threads with the polling team and with the rayon pool,
-/// in interleaved rounds. Prints, besides the table, the two speed-ups (one thread's time over
-/// two threads', per round) and the paired ratio rayon / team.
+/// one thread and `fit_threaded` on two, in interleaved rounds. Prints, besides the table, the
+/// speed-up (one thread's time over two threads', per round) and the load average. The
+/// measurement that chose rayon over the earlier polling team ran both in this bench, at
+/// commit 84550df (`BENCHMARKS.md`).
 #[cfg(feature = "threads")]
 fn threads_epoch() {
     const N: usize = 128;
@@ -73,9 +76,10 @@ fn threads_epoch() {
     let loss = SparseCategoricalCrossentropy::default();
     let trainer = || Trainer::new(Sgd::new(0.001), loss).batch_size(N);
     let model: Mlp = Mlp::init(&mut SeedRng::seed(1));
-    let (mut m1, mut m2, mut m3) = (model.clone(), model.clone(), model);
-    let (mut t1, mut t2, mut t3) = (trainer(), trainer(), trainer());
+    let (mut m1, mut m2) = (model.clone(), model);
+    let (mut t1, mut t2) = (trainer(), trainer());
     let keep_going = |_: &EpochStats| core::ops::ControlFlow::Continue(());
+    let load_before = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     let rounds = std::env::var("PAIRED_ROUNDS").ok().and_then(|r| r.parse().ok()).unwrap_or(101);
     let times = paired_rounds(
         "seed1_fit_epoch_threads",
@@ -85,26 +89,16 @@ fn threads_epoch() {
             ("one_thread", &mut || {
                 black_box(t1.fit(&mut m1, black_box(&xs), &labels).unwrap());
             }),
-            ("team_2", &mut || {
-                typed_nn::threads::measure_with_rayon(false);
+            ("two_threads", &mut || {
                 black_box(t2.fit_threaded(&mut m2, black_box(&xs), &labels, None, 2, keep_going).unwrap());
-            }),
-            ("rayon_2", &mut || {
-                typed_nn::threads::measure_with_rayon(true);
-                black_box(t3.fit_threaded(&mut m3, black_box(&xs), &labels, None, 2, keep_going).unwrap());
             }),
         ],
     );
-    let per_round = |f: &dyn Fn(usize) -> f64| -> String {
-        let mut v: Vec<f64> = (0..times[0].len()).map(f).collect();
-        let (a, b, c) = (quantile(&mut v, 0.25), quantile(&mut v, 0.5), quantile(&mut v, 0.75));
-        format!("{b:.3} (IQR {a:.3}–{c:.3})")
-    };
-    println!("  speed-up team_2   {}", per_round(&|r| times[0][r] / times[1][r]));
-    println!("  speed-up rayon_2  {}", per_round(&|r| times[0][r] / times[2][r]));
-    println!("  rayon_2 / team_2  {}", per_round(&|r| times[2][r] / times[1][r]));
-    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
-    println!("  load average after the run: {}", load.trim());
+    let mut speed_ups: Vec<f64> = times[0].iter().zip(&times[1]).map(|(one, two)| one / two).collect();
+    let (a, b, c) = (quantile(&mut speed_ups, 0.25), quantile(&mut speed_ups, 0.5), quantile(&mut speed_ups, 0.75));
+    println!("  speed-up two_threads {b:.3} (IQR {a:.3}–{c:.3})");
+    let load_after = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    println!("  load average before: {}, after: {}", load_before.trim(), load_after.trim());
 }
 
 fn main() {
