@@ -195,28 +195,25 @@ impl<O, L, R: LearningRateSchedule> Trainer<O, L, R> {
 
     /// [`fit_with`](Trainer::fit_with) on `threads` threads (feature `threads`): each batch is
     /// cut into `threads` shards whose gradients are computed in parallel and summed (see
-    /// [`crate::threads`]). The same steps as `fit_with` up to float rounding; two threads
-    /// train `(Dense<784, 64, Relu>, Dense<64, 10, Softmax>)` in batches of 128 1.2–1.5× as fast
-    /// as one on this repository's 2-core benchmark machine (`BENCHMARKS.md`).
+    /// [`crate::threads`]). The same steps as `fit_with` up to float rounding; whether two
+    /// threads are faster than one depends on the machine and its load (`BENCHMARKS.md`).
     ///
-    /// The helper threads live for the whole call and wait for each step spinning for about a
-    /// millisecond, then parked until the next step, so a step's hand-off costs well under a
-    /// microsecond and idle helpers use no CPU; the model and the data are shared with them,
-    /// hence the `Send`/`Sync` bounds.
+    /// The helper threads are a rayon pool of `threads − 1` workers that lives for the whole
+    /// call; the calling thread runs the loop and the optimizer and computes one shard of each
+    /// step. The model and the data are shared with the workers, hence the `Send`/`Sync`
+    /// bounds.
     ///
-    /// `threads` is capped at [`std::thread::available_parallelism`] (and is at least 1): the
-    /// team's hand-off relies on its threads running at the same time, and more threads than
-    /// cores only wait for each other (64 threads on 2 cores ran about 100× slower before the
-    /// cap). So the shards, and with them the float rounding of the summed gradient, depend
-    /// on the machine's core count.
+    /// `threads` is capped at [`std::thread::available_parallelism`] (and is at least 1): more
+    /// threads than cores only wait for each other. So the shards, and with them the float
+    /// rounding of the summed gradient, depend on the machine's core count.
     ///
     /// # Errors
     /// As [`fit_with`](Trainer::fit_with).
     ///
     /// # Panics
     /// If a thread panics while computing a gradient (in your loss or a layer of your own),
-    /// the panic reaches the caller with its own message, after every helper thread has
-    /// stopped. `model` is then as it was after the last completed step (the failing step
+    /// the panic reaches the caller with its own message, once the step's other shards have
+    /// finished. `model` is then as it was after the last completed step (the failing step
     /// never reached the optimizer); the optimizer's state matches it. A panic inside the
     /// optimizer's own step leaves the model as that step left it, unspecified.
     #[cfg(feature = "threads")]
