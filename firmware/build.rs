@@ -13,7 +13,13 @@
 //!    (a file that does not match stops the build naming the operator), writes its int8 byte
 //!    image (`<model>.int8`, which `src/keras_models.rs` bakes in), its table from pixel values to
 //!    input steps, and its accuracy on the host, through the same functions as the firmware;
-//! 5. reads the README's firmware table, the numbers the firmware checks its measurements
+//! 5. for MLPerf Tiny's DS-CNN and ResNet-8: loads the Keras weights of
+//!    `tests/fixtures/keras_{m}.safetensors` into the model's type (names and shapes checked),
+//!    folds every BatchNormalization, and writes the folded weight image (`{m}_folded.weights`),
+//!    the first [`FIXTURE_INPUTS`] inputs of `tests/fixtures/keras_mlperf_tiny.safetensors`
+//!    (`{m}.x.bin`) and the host's outputs for them (`host_{m}.bin`), after checking those
+//!    against Keras' (within 1e-5, as `nostd-check` does);
+//! 6. reads the README's firmware table, the numbers the firmware checks its measurements
 //!    against (`expected.rs`).
 
 use std::error::Error;
@@ -21,6 +27,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::{env, fs};
 
+use typed_nn::io::ParamBytes;
 use typed_nn::prelude::*;
 use typed_nn::quant::{Int8, Int8Bytes, Int8Tensor, QImage, QVector};
 use typed_nn::tflite::{FromTflite, TfliteImport};
@@ -50,7 +57,17 @@ fn main() -> Result<(), Box<dyn Error>> {
 
     println!("cargo::rustc-check-cfg=cfg(typed_nn_firmware_target)");
     println!("cargo::rustc-env=TYPED_NN_FIRMWARE_TARGET={target}");
-    for file in ["memory.x", "measure.x", "src/models.rs", "../README.md", "../data/digits", "../tests/fixtures/tflite"]
+    for file in [
+        "memory.x",
+        "measure.x",
+        "src/models.rs",
+        "../README.md",
+        "../data/digits",
+        "../tests/fixtures/tflite",
+        "../examples/models",
+    ]
+    .into_iter()
+    .chain(KERAS_FIXTURES)
     {
         println!("cargo::rerun-if-changed={file}");
     }
@@ -78,6 +95,8 @@ fn main() -> Result<(), Box<dyn Error>> {
     host.f32("cnn_relu", |pixels| models::cnn_relu(&cnn_relu, pixels))?;
     host.int8::<Int8<models::DigitsMlp>, QVector<64>>(root, "mlp_int8", "digits_mlp", models::int8_mlp)?;
     host.int8::<Int8<models::DigitsCnnRelu>, QImage<8, 8, 1>>(root, "cnn_int8", "digits_cnn", models::int8_cnn)?;
+    host.keras::<models::ds_cnn::DsCnn, Image<49, 10, 1>, 12>(root, "ds_cnn")?;
+    host.keras::<models::resnet8::ResNet8, Image<32, 32, 3>, 10>(root, "resnet8")?;
     let mut expected = host.expected;
     writeln!(expected, "/// The test digits.\npub const TEST_IMAGES: usize = {};", images.len())?;
     writeln!(expected, "/// Whether the host's kernels fused multiply-adds (x86-64 AVX2+FMA or AVX-512 dispatch).")?;
@@ -94,6 +113,17 @@ fn main() -> Result<(), Box<dyn Error>> {
 
 /// The Keras-trained weights of `tests/fixtures/tflite/digits_cnn.tflite` before conversion.
 const KERAS_CNN: &str = "tests/fixtures/tflite/digits_cnn.safetensors";
+
+/// The Keras weights of DS-CNN and ResNet-8, and the fixture with inputs and Keras' outputs.
+const KERAS_FIXTURES: [&str; 3] = [
+    "../tests/fixtures/keras_ds_cnn.safetensors",
+    "../tests/fixtures/keras_resnet8.safetensors",
+    "../tests/fixtures/keras_mlperf_tiny.safetensors",
+];
+
+/// How many of the fixture's four inputs per model the firmware runs: enough to compare
+/// outputs, few enough to keep CI's QEMU time small.
+const FIXTURE_INPUTS: usize = 2;
 
 /// The host's side of each model: its answers on the test digits, written into `OUT_DIR` and
 /// into `expected.rs`.
@@ -145,6 +175,58 @@ impl Host<'_> {
         )?;
         writeln!(self.expected, "pub const {upper}_PIXELS: [i8; 17] = {table:?};")?;
         self.correct(name, correct)
+    }
+
+    /// Loads `tests/fixtures/keras_{name}.safetensors` into `M`, folds it, writes the folded
+    /// weight image, [`FIXTURE_INPUTS`] fixture inputs and the host's `N` outputs for each
+    /// (little-endian `f32`); stops the build if the host is not within 1e-5 of Keras' outputs.
+    fn keras<M, X, const N: usize>(&mut self, root: &Path, name: &str) -> Result<(), Box<dyn Error>>
+    where
+        M: Safetensors<f32> + Default + FoldBatchNorm + NewBoxed,
+        Box<M>: Safetensors<f32>,
+        M::Folded: ParamBytes<f32> + Layer<X, Out = Vector<N>>,
+        X: Tensor<Elem = f32> + Default,
+    {
+        let file = format!("tests/fixtures/keras_{name}.safetensors");
+        let model = Box::<M>::load_safetensors(&fs::read(root.join(&file))?)
+            .map_err(|e| format!("{file} does not match its type in examples/models/{name}.rs: {e}"))?;
+        let folded = Box::new(model.fold_batch_norm());
+        fs::write(self.out.join(format!("{name}_folded.weights")), (*folded).to_le_bytes()?)?;
+        let fixture_file = "tests/fixtures/keras_mlperf_tiny.safetensors";
+        let fixture = fs::read(root.join(fixture_file))?;
+        let tensors = safetensors::SafeTensors::deserialize(&fixture)?;
+        let f32s = |tensor: &str| -> Result<Vec<f32>, Box<dyn Error>> {
+            let view = tensors.tensor(&format!("{name}.{tensor}"))?;
+            if view.dtype() != safetensors::Dtype::F32 {
+                return Err(format!("{fixture_file}: {name}.{tensor} is not F32").into());
+            }
+            Ok(view.data().chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect())
+        };
+        let (xs, keras) = (f32s("x")?, f32s("y")?);
+        let (mut inputs, mut outputs) = (Vec::new(), Vec::new());
+        for (i, (x, want)) in xs.chunks_exact(X::LEN).zip(keras.chunks_exact(N)).take(FIXTURE_INPUTS).enumerate() {
+            let mut input = X::default();
+            input.as_mut_slice().copy_from_slice(x);
+            let y = folded.forward(&input);
+            for (&a, &b) in y.iter().zip(want) {
+                if (a - b).abs() > 1e-5 + 1e-5 * b.abs() {
+                    return Err(format!("{name}, folded, fixture input {i}: host {a} and Keras {b} differ").into());
+                }
+            }
+            inputs.extend(x.iter().flat_map(|v| v.to_le_bytes()));
+            outputs.extend(y.iter().flat_map(|v| v.to_le_bytes()));
+        }
+        if outputs.len() != FIXTURE_INPUTS * N * 4 {
+            return Err(format!("{fixture_file} has fewer than {FIXTURE_INPUTS} {name} inputs").into());
+        }
+        fs::write(self.out.join(format!("{name}.x.bin")), inputs)?;
+        fs::write(self.out.join(format!("host_{name}.bin")), outputs)?;
+        writeln!(
+            self.expected,
+            "/// Fixture inputs the `{name}` firmware runs (`{name}.x.bin`, `host_{name}.bin`).\npub const {}_INPUTS: usize = {FIXTURE_INPUTS};",
+            name.to_uppercase()
+        )?;
+        Ok(())
     }
 
     /// Adds `HOST_{NAME}_CORRECT`.

@@ -5,7 +5,8 @@
 //! `harness` (no model: the test set, the measuring and the printing alone), `mlp`, `cnn` (`f32`,
 //! weights trained by typed-nn), `mlp_int8`, `cnn_int8` (int8, from the `.tflite` files in
 //! `tests/fixtures/tflite`, integer arithmetic only: on an FPU core they switch it off, see
-//! [`fpu`]), `cnn_relu` (the `f32` CNN those were converted from, [`keras_models`]); and
+//! [`fpu`]), `cnn_relu` (the `f32` CNN those were converted from, [`keras_models`]), `ds_cnn`
+//! and `resnet8` (MLPerf Tiny's models, BatchNorm folded, on fixture inputs: [`fixture`]); and
 //! `parity`, which compares every model's outputs value by value: the `f32` ones with the build
 //! machine's, the int8 ones with TensorFlow Lite Micro's, byte for byte. `kernels` counts
 //! instructions per int8 kernel step, for work on the kernels (not in CI).
@@ -45,6 +46,8 @@ compile_error!(concat!(
 
 #[cfg(typed_nn_firmware_target)]
 pub mod console;
+#[cfg(typed_nn_firmware_target)]
+pub mod fixture;
 #[cfg(typed_nn_firmware_target)]
 pub mod fpu;
 #[cfg(typed_nn_firmware_target)]

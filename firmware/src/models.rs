@@ -13,7 +13,12 @@
 //! compiled. `build.rs` runs the models it loaded through the same functions as the firmware
 //! ([`int8_mlp`], [`int8_cnn`], [`cnn_relu`]).
 //!
-//! To add a model (the DS-CNN or ResNet-8 when they land): a `static` (int8: a type here and a
+//! MLPerf Tiny's DS-CNN and ResNet-8 ([`ds_cnn`], [`resnet8`]: the definitions in
+//! `examples/models/`, shared through `#[path]`) run with every BatchNormalization folded; their
+//! nested blocks are not flat tuples, which `model_from_le_bytes!` needs, so their binaries read
+//! the weight image `build.rs` writes into a model value at start-up ([`crate::fixture`]).
+//!
+//! To add a model: a `static` (int8: a type here and a
 //! `static` in `keras_models.rs`) and a function here, a `src/bin/name.rs` like `mlp.rs`, its
 //! host answers in `build.rs` (`Host::f32` or `Host::int8`), its comparison in
 //! `src/bin/parity.rs`, its run in `.ci/run`, and its rows in the README's firmware table (the
@@ -21,6 +26,18 @@
 
 use typed_nn::prelude::*;
 use typed_nn::quant::{Int8, QImage, QLayer, QVector};
+
+/// MLPerf Tiny's DS-CNN (keyword spotting, 49×10×1 MFCC features in, 12 classes out), the one
+/// definition the examples and tests use too.
+#[allow(dead_code)] // the block alias is for reading
+#[path = "../../examples/models/ds_cnn.rs"]
+pub mod ds_cnn;
+
+/// MLPerf Tiny's ResNet-8 (CIFAR-10, 32×32×3 in, 10 classes out), the one definition the
+/// examples and tests use too.
+#[allow(dead_code)] // the block aliases are for reading
+#[path = "../../examples/models/resnet8.rs"]
+pub mod resnet8;
 
 /// The digits MLP trained by `examples/05_digits.rs` (seed 0):
 /// Keras `Dense(32, relu, input 64) → Dense(10, softmax)`.

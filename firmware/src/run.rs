@@ -22,14 +22,16 @@ pub struct Firmware {
     pub integer_only: bool,
 }
 
-/// What classifying the whole test set measured.
-struct Evaluation {
-    correct: u32,
-    total: u32,
-    /// Stack used by one classification, the most over all images.
-    stack: u32,
+/// What classifying the whole test set (or a model's fixture inputs) measured.
+pub(crate) struct Evaluation {
+    /// Test digits classified right (unused for fixture inputs).
+    pub(crate) correct: u32,
+    /// Inputs run.
+    pub(crate) total: u32,
+    /// Stack used by one classification, the most over all inputs.
+    pub(crate) stack: u32,
     /// SysTick ticks over all classifications.
-    ticks: u64,
+    pub(crate) ticks: u64,
 }
 
 /// Classifies the test set with `classify`, measures, prints, checks against the README's
@@ -42,6 +44,21 @@ pub fn run(firmware: &Firmware, classify: impl Fn(&[u8; 64]) -> usize) -> ! {
     }
     systick::start();
     let e = evaluate(&classify);
+    let ok = match firmware.host_correct {
+        Some(host) => {
+            let same = host == e.correct;
+            out.text("test digits right: ").num(e.correct.into()).text("/").num(e.total.into());
+            out.text(" (host: ").num(host.into()).text("/").num(e.total.into()).text(")").verdict(same);
+            same
+        }
+        None => true,
+    };
+    report(&mut out, firmware, &e, ok)
+}
+
+/// Prints the measurements and the row, checks it against the README's table, and exits with
+/// the verdict (failure if `ok` is false already).
+pub(crate) fn report(out: &mut Console, firmware: &Firmware, e: &Evaluation, mut ok: bool) -> ! {
     let sections = Sections::of_this_firmware();
     let instructions = (e.ticks * systick::INSTRUCTIONS_PER_TICK / u64::from(e.total.max(1))) as u32;
     let measured = Row {
@@ -56,13 +73,6 @@ pub fn run(firmware: &Firmware, classify: impl Fn(&[u8; 64]) -> usize) -> ! {
         correct: firmware.host_correct.map(|_| (e.correct, e.total)),
     };
 
-    let mut ok = true;
-    if let Some(host) = firmware.host_correct {
-        let same = host == e.correct;
-        ok &= same;
-        out.text("test digits right: ").num(e.correct.into()).text("/").num(e.total.into());
-        out.text(" (host: ").num(host.into()).text("/").num(e.total.into()).text(")").verdict(same);
-    }
     out.text("flash: .text ").num(sections.text.into()).text(" + .rodata ").num(sections.rodata.into());
     out.text(" bytes (+ .vector_table ").num(sections.vector_table.into());
     out.text("; the test set's .testset ").num(sections.testset.into()).text(" not counted)\n");
@@ -71,7 +81,7 @@ pub fn run(firmware: &Firmware, classify: impl Fn(&[u8; 64]) -> usize) -> ! {
     out.text("per classification: ").num(e.ticks / u64::from(e.total.max(1))).text(" SysTick ticks = ");
     out.num(instructions.into()).text(" instructions under the QEMU runner (-icount shift=0)\n");
     out.text("README row:\n");
-    print_row(&mut out, &measured);
+    print_row(out, &measured);
 
     match readme_row(firmware.name) {
         None => {
@@ -79,7 +89,7 @@ pub fn run(firmware: &Firmware, classify: impl Fn(&[u8; 64]) -> usize) -> ! {
             out.text("README.md's firmware table has no row for `").text(firmware.name).text("` on ");
             out.text(table::TARGET).text(": add the row above").verdict(false);
         }
-        Some(row) => ok &= check(&mut out, row, &measured),
+        Some(row) => ok &= check(out, row, &measured),
     }
     out.text(if ok { "ok\n" } else { "FAILED\n" });
     exit(ok)
