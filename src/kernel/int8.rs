@@ -133,12 +133,28 @@ pub(crate) fn dot_rows_portable(x: &[i8], w: &[i8], acc: &mut [i32]) {
 /// `Σ a·b` over two int8 receptive fields of the same fixed shape (a conv's patch and one
 /// filter), in `i32` (wrapping): every length is a constant, so small ones unroll completely.
 #[inline(always)]
-pub(crate) fn dot_fixed<const K: usize, const CI: usize>(a: &[[[i8; CI]; K]; K], b: &[[[i8; CI]; K]; K]) -> i32 {
+pub(crate) fn dot_fixed<const K: usize, const KW: usize, const CI: usize>(
+    a: &[[[i8; CI]; KW]; K],
+    b: &[[[i8; CI]; KW]; K],
+) -> i32 {
     a.as_flattened()
         .as_flattened()
         .iter()
         .zip(b.as_flattened().as_flattened())
         .fold(0i32, |s, (&x, &w)| s.wrapping_add(i32::from(x) * i32::from(w)))
+}
+
+/// One kernel tap of a depthwise convolution: `acc[c][m] += x[c]·w[c][m]` (wrapping) for every
+/// input channel `c` and multiplier `m`. Channels are independent, so the loop over them is the
+/// vector loop (the compiler widens `i8` to `i32` lanes); the order of the additions into one
+/// accumulator is the taps' order on every path.
+#[inline(always)]
+pub(crate) fn depthwise_tap<const C: usize, const M: usize>(acc: &mut [[i32; M]; C], x: &[i8; C], w: &[[i8; M]; C]) {
+    for ((a, &x), w) in acc.iter_mut().zip(x).zip(w) {
+        for (a, &w) in a.iter_mut().zip(w) {
+            *a = a.wrapping_add(i32::from(x) * i32::from(w));
+        }
+    }
 }
 
 /// `Σ a[i]·b[i]` in `i32` (wrapping): [`dot_by_fours`] on 32-bit ARM, [`dot_by_lanes`]
