@@ -181,6 +181,71 @@ impl<
     pub fn requant(&self) -> &[Requant; CO] {
         &self.requant
     }
+
+    /// The forward pass around a dot product: for each output pixel, its receptive field
+    /// (channels-last like one filter, padding holding the input zero point) goes to `dot`,
+    /// which fills one sum per filter; the sums are requantized into the pixel.
+    #[inline(always)]
+    fn pixels<const H: usize, const W: usize, const HO: usize, const WO: usize>(
+        &self,
+        x: &QImage<H, W, CI>,
+        mut dot: impl FnMut(&[[[i8; CI]; KW]; K], &mut [i32; CO]),
+    ) -> QImage<HO, WO, CO> {
+        let top = P::before(H, HO, K, S);
+        let left = P::before(W, WO, KW, SW);
+        // Padding holds the input zero point: `w·(z_in − z_in) = 0`, as TFLite skips it.
+        let pad = [self.input.zero_point.clamp(-128, 127) as i8; CI];
+        let x = x.as_array();
+        let mut out = [[[0i8; CO]; WO]; HO];
+        let mut patch = [[pad; KW]; K];
+        for (oy, out_row) in out.iter_mut().enumerate() {
+            for (ox, out_pixel) in out_row.iter_mut().enumerate() {
+                for (ky, patch_row) in patch.iter_mut().enumerate() {
+                    let row = (oy * S + ky).checked_sub(top).and_then(|iy| x.get(iy));
+                    for (kx, p) in patch_row.iter_mut().enumerate() {
+                        let pixel = row.and_then(|r| (ox * SW + kx).checked_sub(left).and_then(|ix| r.get(ix)));
+                        *p = pixel.copied().unwrap_or(pad);
+                    }
+                }
+                let mut acc = [0i32; CO];
+                dot(&patch, &mut acc);
+                crate::kernel::int8::requantize_rows(
+                    &acc,
+                    &self.folded_bias,
+                    &self.requant,
+                    self.output.zero_point,
+                    self.act,
+                    out_pixel,
+                );
+            }
+        }
+        QImage::new(out)
+    }
+
+    /// The forward pass with the weights rearranged once per call for the kernel that runs
+    /// over output channels (`kernel::int8::dot_rows_packed`); the copy lives on this
+    /// function's stack only.
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    #[inline(never)]
+    fn forward_packed<const H: usize, const W: usize, const HO: usize, const WO: usize>(
+        &self,
+        x: &QImage<H, W, CI>,
+    ) -> QImage<HO, WO, CO> {
+        let weights = self.kernel.as_flattened().as_flattened().as_flattened();
+        let mut packed = [[[[0i8; CI]; KW]; K]; CO];
+        let packed = packed.as_flattened_mut().as_flattened_mut().as_flattened_mut();
+        crate::kernel::int8::pack_by_fours(weights, K * KW * CI, packed);
+        let packed: &[i8] = packed;
+        self.pixels(x, |patch, acc| {
+            crate::kernel::int8::dot_rows_packed(
+                patch.as_flattened().as_flattened(),
+                weights,
+                packed,
+                acc,
+                self.narrow,
+            );
+        })
+    }
 }
 
 impl<
@@ -282,47 +347,22 @@ where
     const PARAM_BYTES: usize = K * KW * CI * CO + 16 * CO;
 
     fn forward(&self, x: &QImage<H, W, CI>) -> QImage<HO, WO, CO> {
-        let top = P::before(H, HO, K, S);
-        let left = P::before(W, WO, KW, SW);
-        // Padding holds the input zero point: `w·(z_in − z_in) = 0`, as TFLite skips it.
-        let pad = [self.input.zero_point.clamp(-128, 127) as i8; CI];
-        let (lo, hi) = self.act;
-        let weights = self.kernel.as_flattened().as_flattened().as_flattened();
-        let x = x.as_array();
-        let mut out = [[[0i8; CO]; WO]; HO];
-        let mut patch = [[pad; KW]; K];
-        for (oy, out_row) in out.iter_mut().enumerate() {
-            for (ox, out_pixel) in out_row.iter_mut().enumerate() {
-                // The receptive field, channels-last like one filter of the OHWI kernel.
-                for (ky, patch_row) in patch.iter_mut().enumerate() {
-                    let row = (oy * S + ky).checked_sub(top).and_then(|iy| x.get(iy));
-                    for (kx, p) in patch_row.iter_mut().enumerate() {
-                        let pixel = row.and_then(|r| (ox * SW + kx).checked_sub(left).and_then(|ix| r.get(ix)));
-                        *p = pixel.copied().unwrap_or(pad);
-                    }
-                }
-                let mut acc = [0i32; CO];
-                if K * KW * CI < 32 {
-                    // A small receptive field: one fixed-length dot product per filter, which the
-                    // compiler unrolls completely (the SIMD kernels need 32 inputs).
-                    for (a, filter) in acc.iter_mut().zip(&self.kernel) {
-                        *a = crate::kernel::int8::dot_fixed(&patch, filter);
-                    }
-                } else {
-                    crate::kernel::int8::dot_rows(patch.as_flattened().as_flattened(), weights, &mut acc, self.narrow);
-                }
-                let zero_point = self.output.zero_point;
-                crate::kernel::int8::requantize_rows(
-                    &acc,
-                    &self.folded_bias,
-                    &self.requant,
-                    zero_point,
-                    (lo, hi),
-                    out_pixel,
-                );
-            }
+        #[cfg(all(feature = "std", target_arch = "x86_64"))]
+        if crate::kernel::int8::packed_fits(K * KW * CI, CO, self.narrow) {
+            return self.forward_packed(x);
         }
-        QImage::new(out)
+        let weights = self.kernel.as_flattened().as_flattened().as_flattened();
+        self.pixels(x, |patch, acc| {
+            if K * KW * CI < 32 {
+                // A small receptive field: one fixed-length dot product per filter, which the
+                // compiler unrolls completely (the SIMD kernels need 32 inputs).
+                for (a, filter) in acc.iter_mut().zip(&self.kernel) {
+                    *a = crate::kernel::int8::dot_fixed(patch, filter);
+                }
+            } else {
+                crate::kernel::int8::dot_rows(patch.as_flattened().as_flattened(), weights, acc, self.narrow);
+            }
+        })
     }
 
     fn input_params(&self) -> QuantParams {

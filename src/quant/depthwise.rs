@@ -245,17 +245,30 @@ where
         // Padding holds the input zero point: `w·(z_in − z_in) = 0`, as TFLite skips it.
         let pad = [self.input.zero_point.clamp(-128, 127) as i8; C];
         let x = x.as_array();
+        // With one filter per channel, the receptive field and the kernel have the same
+        // `[tap][channel]` layout: one vectorised product over channels per pixel.
+        let gather = M == 1;
+        let weights = self.kernel.as_flattened().as_flattened().as_flattened();
+        let mut patch = [[pad; KW]; K];
         let mut out = [[[0i8; CM]; WO]; HO];
         for (oy, out_row) in out.iter_mut().enumerate() {
             for (ox, out_pixel) in out_row.iter_mut().enumerate() {
                 let mut acc = [[0i32; M]; C];
-                for (ky, kernel_row) in self.kernel.iter().enumerate() {
+                for (ky, (kernel_row, patch_row)) in self.kernel.iter().zip(patch.iter_mut()).enumerate() {
                     let row = (oy * S + ky).checked_sub(top).and_then(|iy| x.get(iy));
-                    for (kx, taps) in kernel_row.iter().enumerate() {
+                    for (kx, (taps, p)) in kernel_row.iter().zip(patch_row.iter_mut()).enumerate() {
                         let pixel = row.and_then(|r| (ox * SW + kx).checked_sub(left).and_then(|ix| r.get(ix)));
                         let pixel = pixel.unwrap_or(&pad);
-                        crate::kernel::int8::depthwise_tap(&mut acc, pixel, taps);
+                        if gather {
+                            *p = *pixel;
+                        } else {
+                            crate::kernel::int8::depthwise_tap(&mut acc, pixel, taps);
+                        }
                     }
+                }
+                if gather {
+                    let patch = patch.as_flattened().as_flattened();
+                    crate::kernel::int8::depthwise_dot(patch, weights, acc.as_flattened_mut());
                 }
                 crate::kernel::int8::requantize_rows(
                     acc.as_flattened(),
