@@ -146,6 +146,7 @@ pub(crate) fn dot_fixed<const K: usize, const KW: usize, const CI: usize>(
 
 /// Whether [`dot_rows_packed`] has a SIMD path for `n` inputs and `rows` outputs with these
 /// weights: `n` a multiple of 4, `rows` of 8, no weight −128, and a SIMD path in use.
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
 #[inline]
 pub(crate) fn packed_fits(n: usize, rows: usize, narrow: bool) -> bool {
     narrow && n.is_multiple_of(4) && n > 0 && rows.is_multiple_of(8) && rows > 0 && simd() != Simd::Portable
@@ -156,6 +157,7 @@ pub(crate) fn packed_fits(n: usize, rows: usize, narrow: bool) -> bool {
 /// load holds quadruple `g` of eight consecutive rows. A transpose of 4-byte words; `packed`
 /// is as long as `w`. Leaves `packed` unchanged if `n` is not a multiple of 4 or the lengths
 /// differ.
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
 #[inline]
 pub(crate) fn pack_by_fours(w: &[i8], n: usize, packed: &mut [i8]) {
     if !n.is_multiple_of(4) || n == 0 || w.len() != packed.len() || !w.len().is_multiple_of(n) {
@@ -178,6 +180,7 @@ pub(crate) fn pack_by_fours(w: &[i8], n: usize, packed: &mut [i8]) {
 /// multiplied with quadruple `g` of eight rows at once, so no horizontal sums are needed. Call
 /// only when [`packed_fits`] holds; otherwise (or with lengths that do not match) the result
 /// comes from the portable path on the unpacked `w`.
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
 #[inline]
 pub(crate) fn dot_rows_packed(x: &[i8], w: &[i8], packed: &[i8], acc: &mut [i32], narrow: bool) {
     let fits = packed_fits(x.len(), acc.len(), narrow) && x.len().checked_mul(acc.len()) == Some(packed.len());
@@ -667,7 +670,8 @@ mod tests {
     }
 
     #[test]
-    fn packed_and_depthwise_kernels_equal_the_textbook_sums() {
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    fn the_packed_kernel_equals_the_textbook_sums() {
         // Runs the path this process uses (tests/int8_simd.rs runs every path on whole models).
         let mut rng = SeedRng::seed(11);
         let mut byte = || (rng.next_u32() % 255) as i8 as i16 as i8;
@@ -683,6 +687,12 @@ mod tests {
             dot_rows_packed(&x, &w, &packed, &mut acc, true);
             assert_eq!(acc, reference(&x, &w, rows), "n = {n}, rows = {rows}");
         }
+    }
+
+    #[test]
+    fn the_depthwise_kernel_equals_the_textbook_sums() {
+        let mut rng = SeedRng::seed(12);
+        let mut byte = || (rng.next_u32() % 255) as i8 as i16 as i8;
         for (taps, c) in [(9, 64), (1, 16), (40, 32), (3, 5)] {
             // Extremes included: −128·−128 is the largest product.
             let mut x: std::vec::Vec<i8> = (0..taps * c).map(|_| byte()).collect();
