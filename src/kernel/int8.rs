@@ -324,7 +324,11 @@ mod x86 {
         _mm256_setzero_si256, _mm256_sign_epi8, _mm256_slli_epi64, _mm256_sllv_epi32, _mm256_srai_epi32,
         _mm256_srav_epi32, _mm256_srli_epi32, _mm256_srli_epi64, _mm256_storeu_si256, _mm256_sub_epi32,
     };
-    use core::arch::x86_64::{_mm_loadu_si128, _mm256_cvtepi8_epi16, _mm256_cvtepi16_epi32, _mm256_mullo_epi16};
+    use core::arch::x86_64::{
+        _mm_loadu_si128, _mm_storel_epi64, _mm256_cvtepi8_epi16, _mm256_cvtepi16_epi32, _mm256_movemask_epi8,
+        _mm256_mullo_epi16, _mm256_or_si256, _mm256_packs_epi16, _mm256_packs_epi32, _mm256_permute2x128_si256,
+        _mm256_permutevar8x32_epi32, _mm256_setr_epi32,
+    };
 
     use crate::quant::requant::Requant;
 
@@ -490,22 +494,40 @@ mod x86 {
         let (lo_v, hi_v) = (_mm256_set1_epi32(i32::from(lo)), _mm256_set1_epi32(i32::from(hi)));
         let zero = _mm256_setzero_si256();
         let ones = _mm256_set1_epi32(1);
-        for (((a, b), m), o) in a8.iter().zip(b8).zip(m8).zip(o8) {
-            let multipliers: [i32; 8] = m.map(|r| r.multiplier);
-            let shifts: [i32; 8] = m.map(|r| r.shift);
-            if multipliers.iter().any(|&v| v < 0) || shifts.iter().any(|&s| !(-31..=30).contains(&s)) {
-                super::requantize_rows_portable(a, b, m, zero_point, (lo, hi), o);
+        let deinterleave = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7);
+        let gather_bytes = _mm256_setr_epi32(0, 4, 0, 0, 0, 0, 0, 0);
+        let (shift_min, shift_max) = (_mm256_set1_epi32(-31), _mm256_set1_epi32(30));
+        for (((a, b), rq), o) in a8.iter().zip(b8).zip(m8).zip(o8) {
+            // Eight (multiplier, shift) pairs as two vectors, regrouped into eight multipliers
+            // and eight shifts (`Requant` is `repr(C)`: two `i32`s, 64 bytes for eight).
+            let (first4, last4) = rq.split_at(4);
+            // SAFETY: `first4` and `last4` are 4 `Requant`s each, 32 readable bytes (two `i32`s
+            // apiece, `repr(C)`), the size of one `__m256i`; unaligned loads are allowed.
+            let (pairs_lo, pairs_hi) =
+                unsafe { (_mm256_loadu_si256(first4.as_ptr().cast()), _mm256_loadu_si256(last4.as_ptr().cast())) };
+            let (p, q) = (
+                _mm256_permutevar8x32_epi32(pairs_lo, deinterleave),
+                _mm256_permutevar8x32_epi32(pairs_hi, deinterleave),
+            );
+            let m = _mm256_permute2x128_si256::<0x20>(p, q);
+            let shift = _mm256_permute2x128_si256::<0x31>(p, q);
+            // A negative multiplier or a shift outside −31..=30 never comes from a valid scale;
+            // such lanes take the scalar path, which handles every value.
+            let bad = _mm256_or_si256(
+                _mm256_cmpgt_epi32(zero, m),
+                _mm256_or_si256(_mm256_cmpgt_epi32(shift, shift_max), _mm256_cmpgt_epi32(shift_min, shift)),
+            );
+            if _mm256_movemask_epi8(bad) != 0 {
+                super::requantize_rows_portable(a, b, rq, zero_point, (lo, hi), o);
                 continue;
             }
             let x = _mm256_add_epi32(load8(a), load8(b));
-            let shift = load8(&shifts);
             let left = _mm256_max_epi32(shift, zero);
             let right = _mm256_max_epi32(_mm256_sub_epi32(zero, shift), zero);
             // x·2^left, wrapping (left ≤ 30).
             let x = _mm256_sllv_epi32(x, left);
             // ⌊(x·m + 2³⁰)/2³¹⌋: even lanes' products in place, odd lanes' shifted down first;
             // the wanted 32 bits are bits 31..62 of each 64-bit sum.
-            let m = load8(&multipliers);
             let even = _mm256_srli_epi64::<31>(_mm256_add_epi64(_mm256_mul_epi32(x, m), round));
             let odd_products = _mm256_mul_epi32(_mm256_srli_epi64::<32>(x), _mm256_srli_epi64::<32>(m));
             let odd = _mm256_slli_epi64::<1>(_mm256_add_epi64(odd_products, round));
@@ -518,13 +540,13 @@ mod x86 {
             let up = _mm256_cmpgt_epi32(remainder, threshold); // −1 where rounding up
             let v = _mm256_sub_epi32(_mm256_srav_epi32(v, right), up);
             let y = _mm256_min_epi32(_mm256_max_epi32(_mm256_add_epi32(v, zp), lo_v), hi_v);
-            let mut lanes = [0i32; 8];
-            // SAFETY: `lanes` is 32 writable bytes, the size of one `__m256i`; unaligned
-            // stores are allowed.
-            unsafe { _mm256_storeu_si256(lanes.as_mut_ptr().cast(), y) };
-            for (d, &v) in o.iter_mut().zip(&lanes) {
-                *d = v as i8; // within [lo, hi] ⊆ −128..=127
-            }
+            // Within [lo, hi] ⊆ −128..=127, so the saturating packs are exact: bytes 0..4 of
+            // each 128-bit half are lanes 0..4 and 4..8; dwords 0 and 4 brought together.
+            let bytes = _mm256_packs_epi16(_mm256_packs_epi32(y, y), zero);
+            let bytes = _mm256_permutevar8x32_epi32(bytes, gather_bytes);
+            // SAFETY: `o` is 8 writable bytes, what `_mm_storel_epi64` writes; no alignment
+            // is required.
+            unsafe { _mm_storel_epi64(o.as_mut_ptr().cast(), _mm256_castsi256_si128(bytes)) };
         }
         super::requantize_rows_portable(a_rest, b_rest, m_rest, zero_point, (lo, hi), o_rest);
     }
@@ -577,17 +599,35 @@ mod x86 {
                 let first = block * ROWS * 8;
                 let vectors = out.len() / 8;
                 let mut sums = [_mm256_setzero_si256(); ROWS];
-                for g in 0..groups {
-                    let xb = _mm256_set1_epi32(quad($x, g));
-                    let $ax = _mm256_abs_epi8(xb);
-                    let base = (g * rows + first) * 4;
-                    for (v, $s) in sums.iter_mut().enumerate().take(vectors) {
-                        let at = base + v * LANES;
-                        let Some(w) = $packed.get(at..at + LANES).and_then(|b| b.first_chunk::<LANES>()) else {
+                if vectors == ROWS {
+                    // A full block of 64 rows: one 256-byte slice per quadruple, no per-vector
+                    // checks, the eight accumulators in registers.
+                    for g in 0..groups {
+                        let xb = _mm256_set1_epi32(quad($x, g));
+                        let $ax = _mm256_abs_epi8(xb);
+                        let base = (g * rows + first) * 4;
+                        let Some(ws) = $packed.get(base..).and_then(|b| b.first_chunk::<{ ROWS * LANES }>()) else {
                             continue;
                         };
-                        let $sw = _mm256_sign_epi8(load(w), xb);
-                        *$s = $mul_add;
+                        let (ws, _) = ws.as_chunks::<LANES>();
+                        for ($s, w) in sums.iter_mut().zip(ws) {
+                            let $sw = _mm256_sign_epi8(load(w), xb);
+                            *$s = $mul_add;
+                        }
+                    }
+                } else {
+                    for g in 0..groups {
+                        let xb = _mm256_set1_epi32(quad($x, g));
+                        let $ax = _mm256_abs_epi8(xb);
+                        let base = (g * rows + first) * 4;
+                        for (v, $s) in sums.iter_mut().enumerate().take(vectors) {
+                            let at = base + v * LANES;
+                            let Some(w) = $packed.get(at..at + LANES).and_then(|b| b.first_chunk::<LANES>()) else {
+                                continue;
+                            };
+                            let $sw = _mm256_sign_epi8(load(w), xb);
+                            *$s = $mul_add;
+                        }
                     }
                 }
                 for (chunk, s) in out.chunks_exact_mut(8).zip(&sums) {
