@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 use std::{env, fs};
 
 use typed_nn::prelude::*;
-use typed_nn::quant::{Int8, Int8Bytes, Int8Tensor, QImage, QVector};
+use typed_nn::quant::{Int8, Int8Bytes, Int8Tensor, QImage, QLayer, QVector};
 use typed_nn::tflite::{FromTflite, TfliteImport};
 
 #[path = "src/models.rs"]
@@ -78,6 +78,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     host.f32("cnn_relu", |pixels| models::cnn_relu(&cnn_relu, pixels))?;
     host.int8::<Int8<models::DigitsMlp>, QVector<64>>(root, "mlp_int8", "digits_mlp", models::int8_mlp)?;
     host.int8::<Int8<models::DigitsCnnRelu>, QImage<8, 8, 1>>(root, "cnn_int8", "digits_cnn", models::int8_cnn)?;
+    host.ds_cnn(root)?;
     let mut expected = host.expected;
     writeln!(expected, "/// The test digits.\npub const TEST_IMAGES: usize = {};", images.len())?;
     writeln!(expected, "/// Whether the host's kernels fused multiply-adds (x86-64 AVX2+FMA or AVX-512 dispatch).")?;
@@ -145,6 +146,28 @@ impl Host<'_> {
         )?;
         writeln!(self.expected, "pub const {upper}_PIXELS: [i8; 17] = {table:?};")?;
         self.correct(name, correct)
+    }
+
+    /// Loads `tests/fixtures/tflite/ds_cnn.tflite` into `Int8<DsCnn>` (checked against the
+    /// type), writes its image `ds_cnn_int8.int8`, and adds how many of its fixture outputs equal
+    /// TFLite Micro's here (`HOST_DS_CNN_INT8_CORRECT`, of the fixture's 64).
+    fn ds_cnn(&mut self, root: &Path) -> Result<(), Box<dyn Error>> {
+        let file = "tests/fixtures/tflite/ds_cnn.tflite";
+        let bytes = fs::read(root.join(file))?;
+        let model = Box::new(
+            Int8::<models::DsCnn>::from_tflite::<QImage<49, 10, 1>>(&bytes)
+                .map_err(|e| format!("{file} does not match its type in src/models.rs: {e}"))?,
+        );
+        fs::write(self.out.join("ds_cnn_int8.int8"), model.to_le_bytes())?;
+        let inputs = fs::read(root.join("tests/fixtures/tflite/ds_cnn.input.bin"))?;
+        let tflm = fs::read(root.join("tests/fixtures/tflite/ds_cnn.tflm.bin"))?;
+        let mut equal = 0u32;
+        for (x, want) in inputs.chunks_exact(490).zip(tflm.chunks_exact(12)) {
+            let x: Vec<i8> = x.iter().map(|&b| b as i8).collect();
+            let x = QImage::<49, 10, 1>::from_slice(&x).ok_or("ds_cnn.input.bin: 490 bytes per sample")?;
+            equal += u32::from(model.forward(&x).as_slice().iter().zip(want).all(|(&a, &b)| a == b as i8));
+        }
+        self.correct("ds_cnn_int8", equal)
     }
 
     /// Adds `HOST_{NAME}_CORRECT`.

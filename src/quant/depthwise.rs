@@ -37,8 +37,8 @@ use crate::shape::Image;
 /// use typed_nn::quant::{QDepthwiseConv2D, QImage, QLayer, QuantParams};
 /// use typed_nn::{Relu, Same};
 /// let p = QuantParams { scale: 0.5, zero_point: 0 };
-/// // Two channels, a 3×3 kernel of ones (scale 1/2): each output is the sum of a 3×3 window,
-/// // halved twice (input and weight scales) and doubled back (output scale 1/2): a mean-free sum.
+/// // Two channels, a 3×3 kernel of ones; input, weight and output scales 1/2, so each output
+/// // step is half the sum of the window's input steps (M = 0.5·0.5/0.5).
 /// let layer: QDepthwiseConv2D<2, 3, Relu, 1, Same> =
 ///     QDepthwiseConv2D::new([[[[1]; 2]; 3]; 3], [[0]; 2], [[0.5]; 2], p, p);
 /// let x = QImage::<2, 2, 2>::new([[[1, -1], [2, -2]], [[3, -3], [4, -4]]]);
