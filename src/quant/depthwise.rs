@@ -35,7 +35,7 @@ use crate::shape::Image;
 /// # Examples
 /// ```
 /// use typed_nn::quant::{QDepthwiseConv2D, QImage, QLayer, QuantParams};
-/// use typed_nn::{Relu, Same};
+/// use typed_nn::prelude::{Relu, Same};
 /// let p = QuantParams { scale: 0.5, zero_point: 0 };
 /// // Two channels, a 3×3 kernel of ones; input, weight and output scales 1/2, so each output
 /// // step is half the sum of the window's input steps (M = 0.5·0.5/0.5).
