@@ -282,6 +282,7 @@ fn the_int8_model_of_an_untrained_cnn_tracks_its_float_model() {
 }
 
 #[test]
+#[allow(clippy::needless_range_loop)] // (c, m) name the output channel in the messages
 fn a_depthwise_layer_gets_one_symmetric_scale_per_output_channel() {
     // Two channels, multiplier 2, a 2×1 kernel, no bias: four output channels, each with its
     // own max|w|/127 (TFLite's per-channel scheme along the C·M axis).
