@@ -91,7 +91,7 @@ impl ConvActivation for Relu6 {
 /// input zero point folded in, multiplier and shift per filter); `forward` returns the output
 /// image by value and holds one `K·KW·CI`-byte receptive field on the stack.
 ///
-/// Generic parameters: those of [`Conv2D`](crate::Conv2D) without `T` and `B`: `CI`, `CO`, `K`,
+/// Generic parameters: those of [`Conv2D`] without `T` and `B`: `CI`, `CO`, `K`,
 /// `A` ([`Identity`]), `S` (1), `P` ([`Valid`]), `KW` (`K`), `SW` (`S`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct QConv2D<

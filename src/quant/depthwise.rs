@@ -56,7 +56,7 @@ use crate::shape::Image;
 /// input zero point folded in, multiplier and shift per output channel); `forward` returns the
 /// output image by value and holds one pixel's `C·M` sums on the stack.
 ///
-/// Generic parameters: those of [`DepthwiseConv2D`](crate::DepthwiseConv2D) without `T` and
+/// Generic parameters: those of [`DepthwiseConv2D`] without `T` and
 /// `B`: `C`, `K`, `A` ([`Identity`]), `S` (1), `P` ([`Valid`]), `M` (1), `KW` (`K`), `SW` (`S`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct QDepthwiseConv2D<
