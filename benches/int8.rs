@@ -46,6 +46,23 @@ type DigitsCnn2 = (
     Dense<16, 10, Softmax>,
 );
 
+/// DS-CNN as TensorFlow's converter leaves it (BN folded, ReLU fused, dropout gone), as in
+/// `tests/tflite_int8.rs`.
+type DsCnn = (
+    Conv2DRect<1, 64, 10, 4, Relu, 2, 2, Same>,
+    DepthwiseConv2D<64, 3, Relu, 1, Same>,
+    Conv2D<64, 64, 1, Relu>,
+    DepthwiseConv2D<64, 3, Relu, 1, Same>,
+    Conv2D<64, 64, 1, Relu>,
+    DepthwiseConv2D<64, 3, Relu, 1, Same>,
+    Conv2D<64, 64, 1, Relu>,
+    DepthwiseConv2D<64, 3, Relu, 1, Same>,
+    Conv2D<64, 64, 1, Relu>,
+    AvgPool2D<25, 5>,
+    Flatten,
+    Dense<64, 12, Softmax>,
+);
+
 fn fixture(name: &str) -> Vec<u8> {
     // This package is `benches/`; the fixtures are the library's.
     std::fs::read(format!("{}/../tests/fixtures/tflite/{name}", env!("CARGO_MANIFEST_DIR"))).expect("fixture")
@@ -151,9 +168,34 @@ fn digits_cnn2(c: &mut Criterion) {
     cnn::<DigitsCnn2>(c, "int8_digits_cnn2_1_sample", "digits_cnn2");
 }
 
+/// DS-CNN (49×10 MFCC input, 12 keywords): the `f32` model with random weights next to the
+/// int8 fixture, and a floor: copying the 490-byte input and 12-byte output, what a call costs
+/// at least.
+fn ds_cnn(c: &mut Criterion) {
+    let float: Box<DsCnn> = Box::new(DsCnn::init(&mut SeedRng::seed(1)));
+    let (int8, x): (Box<Int8<DsCnn>>, QImage<49, 10, 1>) = {
+        let (m, x) = load::<Int8<DsCnn>, QImage<49, 10, 1>>("ds_cnn");
+        (Box::new(m), x)
+    };
+    let pixels: Vec<f32> = (0..490).map(|i| (i % 17) as f32 / 17.0 - 0.5).collect();
+    let xf: Image<49, 10, 1> = Tensor::from_slice(&pixels).expect("490 values");
+    let mut g = c.benchmark_group("int8_ds_cnn_1_sample");
+    g.throughput(Throughput::Elements(1));
+    g.bench_function("typed_nn_f32", |b| b.iter(|| black_box(&*float).forward(black_box(&xf))));
+    g.bench_function(int8_name(), |b| b.iter(|| black_box(&*int8).forward(black_box(&x))));
+    g.bench_function("floor_copy_in_out", |b| {
+        b.iter(|| {
+            let x: QImage<49, 10, 1> = *black_box(&x);
+            black_box(&x);
+            QVector::<12>::default()
+        })
+    });
+    g.finish();
+}
+
 use typed_nn::quant::Quantize;
 
-criterion_group!(benches, mlp784, digits_mlp, digits_cnn, digits_cnn2);
+criterion_group!(benches, mlp784, digits_mlp, digits_cnn, digits_cnn2, ds_cnn);
 criterion_main!(benches);
 
 // Names the model types once, so a changed fixture architecture is a compile error here.

@@ -29,7 +29,7 @@ use std::{env, fs};
 
 use typed_nn::io::ParamBytes;
 use typed_nn::prelude::*;
-use typed_nn::quant::{Int8, Int8Bytes, Int8Tensor, QImage, QVector};
+use typed_nn::quant::{Int8, Int8Bytes, Int8Tensor, QImage, QLayer, QVector};
 use typed_nn::tflite::{FromTflite, TfliteImport};
 
 #[path = "src/models.rs"]
@@ -97,6 +97,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     host.int8::<Int8<models::DigitsCnnRelu>, QImage<8, 8, 1>>(root, "cnn_int8", "digits_cnn", models::int8_cnn)?;
     host.keras::<models::ds_cnn::DsCnn, Image<49, 10, 1>, 12>(root, "ds_cnn")?;
     host.keras::<models::resnet8::ResNet8, Image<32, 32, 3>, 10>(root, "resnet8")?;
+    host.ds_cnn(root)?;
     let mut expected = host.expected;
     writeln!(expected, "/// The test digits.\npub const TEST_IMAGES: usize = {};", images.len())?;
     writeln!(expected, "/// Whether the host's kernels fused multiply-adds (x86-64 AVX2+FMA or AVX-512 dispatch).")?;
@@ -227,6 +228,28 @@ impl Host<'_> {
             name.to_uppercase()
         )?;
         Ok(())
+    }
+
+    /// Loads `tests/fixtures/tflite/ds_cnn.tflite` into `Int8<DsCnn>` (checked against the
+    /// type), writes its image `ds_cnn_int8.int8`, and adds how many of its fixture outputs equal
+    /// TFLite Micro's here (`HOST_DS_CNN_INT8_CORRECT`, of the fixture's 64).
+    fn ds_cnn(&mut self, root: &Path) -> Result<(), Box<dyn Error>> {
+        let file = "tests/fixtures/tflite/ds_cnn.tflite";
+        let bytes = fs::read(root.join(file))?;
+        let model = Box::new(
+            Int8::<models::DsCnn>::from_tflite::<QImage<49, 10, 1>>(&bytes)
+                .map_err(|e| format!("{file} does not match its type in src/models.rs: {e}"))?,
+        );
+        fs::write(self.out.join("ds_cnn_int8.int8"), model.to_le_bytes())?;
+        let inputs = fs::read(root.join("tests/fixtures/tflite/ds_cnn.input.bin"))?;
+        let tflm = fs::read(root.join("tests/fixtures/tflite/ds_cnn.tflm.bin"))?;
+        let mut equal = 0u32;
+        for (x, want) in inputs.chunks_exact(490).zip(tflm.chunks_exact(12)) {
+            let x: Vec<i8> = x.iter().map(|&b| b as i8).collect();
+            let x = QImage::<49, 10, 1>::from_slice(&x).ok_or("ds_cnn.input.bin: 490 bytes per sample")?;
+            equal += u32::from(model.forward(&x).as_slice().iter().zip(want).all(|(&a, &b)| a == b as i8));
+        }
+        self.correct("ds_cnn_int8", equal)
     }
 
     /// Adds `HOST_{NAME}_CORRECT`.

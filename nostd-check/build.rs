@@ -25,7 +25,7 @@ use std::{env, fs};
 use typed_nn::data::Digits;
 use typed_nn::io::ParamBytes;
 use typed_nn::prelude::*;
-use typed_nn::quant::{Int8, Int8Bytes, Int8Tensor, QImage, QVector};
+use typed_nn::quant::{Int8, Int8Bytes, Int8Tensor, QImage, QLayer, QVector};
 use typed_nn::tflite::{FromTflite, TfliteImport};
 
 #[path = "src/models.rs"]
@@ -35,6 +35,29 @@ mod models;
 /// each into `OUT_DIR`; `src/main.rs` includes `{stem}.int8` and `{stem}.host.bin`.
 const MLP_FILE: (&str, &str) = ("tests/fixtures/tflite/digits_mlp.tflite", "digits_mlp");
 const CNN_FILE: (&str, &str) = ("tests/fixtures/tflite/digits_cnn.tflite", "digits_cnn");
+const DS_CNN_FILE: (&str, &str) = ("tests/fixtures/tflite/ds_cnn.tflite", "ds_cnn");
+
+/// Loads DS-CNN (checked against its type), writes its image and its outputs on the fixture's
+/// 64 inputs (it takes 49×10 features, not digits).
+fn bake_ds_cnn(root: &Path, out: &Path, (file, stem): (&str, &str)) -> Result<(), Box<dyn Error>> {
+    type X = QImage<49, 10, 1>;
+    println!("cargo::rerun-if-changed=../{file}");
+    println!("cargo::rerun-if-changed=../tests/fixtures/tflite/{stem}.input.bin");
+    let bytes = fs::read(root.join(file))?;
+    let model = Box::new(
+        Int8::<models::DsCnnTflite>::from_tflite::<X>(&bytes)
+            .map_err(|e| format!("{file} does not match its type in src/models.rs: {e}"))?,
+    );
+    fs::write(out.join(format!("{stem}.int8")), model.to_le_bytes())?;
+    let inputs = fs::read(root.join(format!("tests/fixtures/tflite/{stem}.input.bin")))?;
+    let mut outputs = Vec::new();
+    for chunk in inputs.chunks_exact(X::LEN) {
+        let x = X::from_slice(&chunk.iter().map(|&b| b as i8).collect::<Vec<_>>()).ok_or("input length")?;
+        outputs.extend(model.forward(&x).as_slice().iter().map(|&v| v as u8));
+    }
+    fs::write(out.join(format!("{stem}.host.bin")), outputs)?;
+    Ok(())
+}
 
 /// Loads `file` into `M` (checked against the type), writes its image and its outputs on the
 /// test digits.
@@ -102,5 +125,6 @@ fn main() -> Result<(), Box<dyn Error>> {
     bake::<Int8<models::DigitsCnn>, QImage<8, 8, 1>>(root, out, CNN_FILE)?;
     keras_model::<models::resnet8::ResNet8>(root, out, "resnet8")?;
     keras_model::<models::ds_cnn::DsCnn>(root, out, "ds_cnn")?;
+    bake_ds_cnn(root, out, DS_CNN_FILE)?;
     Ok(())
 }

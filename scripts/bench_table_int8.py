@@ -13,13 +13,13 @@ import os
 
 ROOT = os.path.join(os.path.dirname(__file__), "..", "target")
 CRITERION = os.path.join(ROOT, "criterion")
-LITERT = os.path.join(ROOT, "litert_int8.json")
 
 MODELS = [
     ("mlp784", "784-64-10 MLP"),
     ("digits_mlp", "digits MLP 64-32-10"),
     ("digits_cnn", "digits CNN"),
     ("digits_cnn2", "digits CNN 2"),
+    ("ds_cnn", "DS-CNN"),
 ]
 PATHS = ["avx512-vnni", "avx2", "portable"]
 
@@ -55,9 +55,16 @@ for name, label in MODELS:
     ratios = ", ".join(ratio(p, f32) for p in paths)
     print(f"| {label} | {fmt(f32)} | {fmt(hand)} | " + " | ".join(fmt(p) for p in paths) + f" | {ratios} |")
 
-if os.path.exists(LITERT):
-    with open(LITERT) as fh:
-        litert = json.load(fh)
+# LiteRT's results: target/litert_int8.json, and any target/litert_*.json from runs with
+# `--models` (later files add their models).
+litert_files = sorted(f for f in os.listdir(ROOT) if f.startswith("litert_") and f.endswith(".json")) if os.path.isdir(ROOT) else []
+if litert_files:
+    litert = {"models": {}, "floor_us": {}}
+    for f in litert_files:
+        with open(os.path.join(ROOT, f)) as fh:
+            part = json.load(fh)
+        litert["models"].update(part["models"])
+        litert["floor_us"] = litert["floor_us"] or part["floor_us"]
     print()
     print("| model | typed-nn int8 (VNNI / AVX2) | LiteRT XNNPACK | LiteRT reference | LiteRT built-in | TFLite Micro | XNNPACK / typed-nn (VNNI, AVX2) |")
     print("|---|---:|---:|---:|---:|---:|---|")

@@ -3,7 +3,8 @@ sample at a time on one thread, for the int8 table of BENCHMARKS.md. Not run by 
 
     /work/venv-tf/bin/python scripts/litert_int8_bench.py [--json target/litert_int8.json]
 
-For each of tests/fixtures/tflite/{mlp784,digits_mlp,digits_cnn,digits_cnn2}.tflite and each
+For each of tests/fixtures/tflite/{mlp784,digits_mlp,digits_cnn,digits_cnn2,ds_cnn}.tflite (or
+the ones named with `--models`) and each
 interpreter it sets the first fixture input once, then calls `invoke()` in batches of calls and
 keeps the fastest batch's time per call (the minimum is the least disturbed by other processes
 on a shared machine):
@@ -36,7 +37,7 @@ from tflite_micro.python.tflite_micro import runtime as tflm  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures" / "tflite"
-MODELS = ["mlp784", "digits_mlp", "digits_cnn", "digits_cnn2"]
+MODELS = ["mlp784", "digits_mlp", "digits_cnn", "digits_cnn2", "ds_cnn"]
 
 
 def floor_model() -> bytes:
@@ -100,6 +101,7 @@ def input_of(name: str, model: bytes) -> np.ndarray:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--models", nargs="+", default=MODELS, choices=MODELS, help="only these fixtures")
     args = parser.parse_args()
 
     kinds = {
@@ -115,7 +117,7 @@ def main() -> None:
     print("|---|---|---:|---:|")
     for kind in kinds:
         print(f"| (floor: 1-element ReLU) | {kind} | {floors[kind] * 1e6:.2f} | |")
-    for name in MODELS:
+    for name in args.models:
         model = (FIXTURES / f"{name}.tflite").read_bytes()
         x = input_of(name, model)
         results["models"][name] = {}

@@ -280,3 +280,74 @@ fn the_int8_model_of_an_untrained_cnn_tracks_its_float_model() {
     let _ = <QImage<8, 8, 1> as Int8Tensor>::LEN;
     let _ = <Int8<Cnn2> as QLayer<QImage<8, 8, 1>>>::PARAM_BYTES;
 }
+
+#[test]
+#[allow(clippy::needless_range_loop)] // (c, m) name the output channel in the messages
+fn a_depthwise_layer_gets_one_symmetric_scale_per_output_channel() {
+    // Two channels, multiplier 2, a 2×1 kernel, no bias: four output channels, each with its
+    // own max|w|/127 (TFLite's per-channel scheme along the C·M axis).
+    type Dw = DepthwiseConv2D<2, 2, Relu, 1, Valid, f32, NoBias, 2, 1>;
+    let kernel = [[[[0.5, -0.25], [1.0, 0.1]]], [[[-0.127, 0.05], [0.3, -0.2]]]];
+    let dw: Dw = DepthwiseConv2D::new(kernel, NoBias);
+    let samples: Vec<Image<3, 2, 2>> = (0..8)
+        .map(|i| {
+            let values: Vec<f32> = (0..12).map(|j| ((i * 7 + j * 3) % 11) as f32 / 10.0 - 0.3).collect();
+            Tensor::from_slice(&values).unwrap()
+        })
+        .collect();
+    let q: quant::QDepthwiseConv2D<2, 2, Relu, 1, Valid, 2, 1> = quant::calibrate(&dw, &samples).unwrap();
+    for c in 0..2 {
+        for m in 0..2 {
+            let taps = [kernel[0][0][c][m], kernel[1][0][c][m]];
+            let max = taps.iter().fold(0.0f64, |a, &w| a.max(f64::from(w).abs()));
+            let scale = max / 127.0;
+            assert_eq!(q.weight_scales[c][m], scale as f32, "channel ({c}, {m})");
+            for (ky, &w) in taps.iter().enumerate() {
+                let want = (f64::from(w) / scale).round() as i8;
+                assert_eq!(q.kernel[ky][0][c][m], want, "weight ({ky}, {c}, {m})");
+            }
+            assert_eq!(q.bias[c][m], 0, "no bias: zero");
+        }
+    }
+    // The largest weight of each channel is ±127: 0.5 for (0, 0), 1.0 for (1, 0).
+    assert_eq!((q.kernel[0][0][0][0], q.kernel[1][0][0][0]), (127, -32));
+    assert_eq!(q.kernel[0][0][1][0], 127);
+}
+
+#[test]
+fn the_int8_model_of_an_untrained_depthwise_separable_cnn_tracks_its_float_model() {
+    // Rectangular stem and window, a depthwise layer with a multiplier, a bias-free 1×1
+    // convolution, and logits out (an untrained softmax is too flat to show errors): the int8
+    // logits stay within a few output steps of the float ones.
+    type Separable = (
+        Conv2DRect<1, 8, 3, 2, Relu, 1, 1, Same>,
+        DepthwiseConv2D<8, 3, Relu6, 1, Same, f32, Bias, 2>,
+        Conv2D<16, 8, 1, Relu, 1, Valid, f32, NoBias>,
+        AvgPool2D<2, 4>,
+        Flatten,
+        Dense<64, 10>,
+    );
+    let model: Box<Separable> = Box::new(Separable::init(&mut SeedRng::seed(6)));
+    let digits = Digits::bundled().unwrap();
+    let (x_train, _) = digits.train_images();
+    let q: Box<Int8<Separable>> = Box::new(quant::calibrate(&*model, &x_train).unwrap());
+    let (x_test, _) = digits.test_images();
+    let step = QLayer::<QImage<8, 8, 1>>::output_params(&*q).scale;
+    let (mut worst, mut span) = (0.0f32, 0.0f32);
+    for x in &x_test {
+        let y: Vector<10> = QLayer::<QImage<8, 8, 1>>::forward_f32(&*q, x);
+        let p: Vector<10> = model.forward(x);
+        for (a, b) in y.iter().zip(p.iter()) {
+            worst = worst.max((a - b).abs());
+            span = span.max(b.abs());
+        }
+    }
+    println!(
+        "untrained separable CNN: largest |int8 − f32| logit {worst} = {} output steps (largest |logit| {span})",
+        worst / step
+    );
+    // The logits span many steps, so a wrong scale or channel order would be far off.
+    assert!(span > 40.0 * step, "{span} vs step {step}");
+    // Measured: 3.5 steps of 123; five requantized layers each add up to half a step.
+    assert!(worst <= 6.0 * step, "{worst} vs step {step}");
+}

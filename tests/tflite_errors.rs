@@ -132,3 +132,106 @@ fn another_architecture_names_the_operator_and_both_shapes() {
     let err = Int8::<DigitsCnn>::from_tflite::<QImage<9, 9, 1>>(&fixture("digits_cnn.tflite"));
     assert!(matches!(err, Err(TfliteError::Shape { index: 0, tensor: "input", .. })), "{err:?}");
 }
+
+/// DS-CNN as the converter writes it (tests/tflite_int8.rs), with a changeable stem, first
+/// depthwise layer and pool: each wrong guess is named at its operator.
+type DsCnnWith<Stem, Dw, Pool, const FLAT: usize> = (
+    Stem,
+    Dw,
+    Conv2D<64, 64, 1, Relu>,
+    DepthwiseConv2D<64, 3, Relu, 1, Same>,
+    Conv2D<64, 64, 1, Relu>,
+    DepthwiseConv2D<64, 3, Relu, 1, Same>,
+    Conv2D<64, 64, 1, Relu>,
+    DepthwiseConv2D<64, 3, Relu, 1, Same>,
+    Conv2D<64, 64, 1, Relu>,
+    Pool,
+    Flatten,
+    Dense<FLAT, 12, Softmax>,
+);
+type Stem = Conv2DRect<1, 64, 10, 4, Relu, 2, 2, Same>;
+type Dw = DepthwiseConv2D<64, 3, Relu, 1, Same>;
+
+#[test]
+fn a_rectangular_kernel_read_the_wrong_way_round_names_both_weight_shapes() {
+    type Turned = DsCnnWith<Conv2DRect<1, 64, 4, 10, Relu, 2, 2, Same>, Dw, AvgPool2D<25, 5>, 64>;
+    let err = Int8::<Turned>::from_tflite::<QImage<49, 10, 1>>(&fixture("ds_cnn.tflite")).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "operator 0 (CONV_2D): weights has shape [64, 10, 4, 1], the type expects [64, 4, 10, 1]"
+    );
+    // The strides swapped: stride_w is the first option that differs.
+    type Strided = DsCnnWith<Conv2DRect<1, 64, 10, 4, Relu, 2, 1, Same>, Dw, AvgPool2D<25, 10>, 64>;
+    let err = Int8::<Strided>::from_tflite::<QImage<49, 10, 1>>(&fixture("ds_cnn.tflite")).unwrap_err();
+    assert_eq!(err, TfliteError::Option { index: 0, op: OpKind::CONV_2D, option: "stride_w", expected: 1, found: 2 });
+}
+
+#[test]
+fn a_depthwise_layer_that_differs_names_the_operator_and_the_option() {
+    // A depth multiplier of 2 where the file has 1 (the rest of the type need not be read).
+    type Fixed = (Stem, DepthwiseConv2D<64, 3, Relu, 1, Same, f32, NoBias, 2>, Conv2D<128, 64, 1, Relu>);
+    let err = Int8::<Fixed>::from_tflite::<QImage<49, 10, 1>>(&fixture("ds_cnn.tflite")).unwrap_err();
+    assert_eq!(
+        err,
+        TfliteError::Option {
+            index: 1,
+            op: OpKind::DEPTHWISE_CONV_2D,
+            option: "depth_multiplier",
+            expected: 2,
+            found: 1
+        }
+    );
+    // VALID where the file pads (SAME = 0, VALID = 1).
+    type Valid3 = (Stem, DepthwiseConv2D<64, 3, Relu>, Conv2D<64, 64, 1, Relu>);
+    let err = Int8::<Valid3>::from_tflite::<QImage<49, 10, 1>>(&fixture("ds_cnn.tflite")).unwrap_err();
+    assert_eq!(
+        err,
+        TfliteError::Option { index: 1, op: OpKind::DEPTHWISE_CONV_2D, option: "padding", expected: 1, found: 0 }
+    );
+    // A 5×5 kernel: both weight shapes, TFLite's [1, KH, KW, C·M].
+    type Wide = (Stem, DepthwiseConv2D<64, 5, Relu, 1, Same>, Conv2D<64, 64, 1, Relu>);
+    let err = Int8::<Wide>::from_tflite::<QImage<49, 10, 1>>(&fixture("ds_cnn.tflite")).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "operator 1 (DEPTHWISE_CONV_2D): weights has shape [1, 3, 3, 64], the type expects [1, 5, 5, 64]"
+    );
+}
+
+#[test]
+fn a_rectangular_pool_that_differs_names_the_filter_option() {
+    type Rows = DsCnnWith<Stem, Dw, AvgPool2D<25, 1>, 320>;
+    let err = Int8::<Rows>::from_tflite::<QImage<49, 10, 1>>(&fixture("ds_cnn.tflite")).unwrap_err();
+    assert_eq!(
+        err,
+        TfliteError::Option { index: 9, op: OpKind::AVERAGE_POOL_2D, option: "stride_w", expected: 1, found: 5 }
+    );
+    // A max pool where the file averages.
+    type Max = DsCnnWith<Stem, Dw, MaxPool2D<25, 5>, 64>;
+    let err = Int8::<Max>::from_tflite::<QImage<49, 10, 1>>(&fixture("ds_cnn.tflite")).unwrap_err();
+    assert_eq!(
+        err,
+        TfliteError::WrongOperator { index: 9, expected: OpKind::MAX_POOL_2D, found: OpKind::AVERAGE_POOL_2D }
+    );
+}
+
+#[test]
+fn a_flatten_the_converter_left_out_reads_no_operator() {
+    // The converter writes no RESHAPE between DS-CNN's pool and its dense layer: `Flatten`
+    // then reads nothing, and the FULLY_CONNECTED it leaves is still there to be read. A type
+    // that stops at the Flatten has that operator left over.
+    type Headless = (
+        Stem,
+        Dw,
+        Conv2D<64, 64, 1, Relu>,
+        DepthwiseConv2D<64, 3, Relu, 1, Same>,
+        Conv2D<64, 64, 1, Relu>,
+        DepthwiseConv2D<64, 3, Relu, 1, Same>,
+        Conv2D<64, 64, 1, Relu>,
+        DepthwiseConv2D<64, 3, Relu, 1, Same>,
+        Conv2D<64, 64, 1, Relu>,
+        AvgPool2D<25, 5>,
+        Flatten,
+    );
+    let err = Int8::<Headless>::from_tflite::<QImage<49, 10, 1>>(&fixture("ds_cnn.tflite")).unwrap_err();
+    assert_eq!(err, TfliteError::ExtraOperator { index: 10, found: OpKind::FULLY_CONNECTED });
+}

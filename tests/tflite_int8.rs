@@ -20,6 +20,24 @@ type DigitsCnn2 = (
     Dense<16, 10, Softmax>,
 );
 
+/// DS-CNN (keyword spotting) as TensorFlow's converter leaves it: each BatchNormalization
+/// folded into the convolution before it and each ReLU fused into its output range, the
+/// dropout gone (`scripts/tflite_ds_cnn_fixtures.py`).
+type DsCnn = (
+    Conv2DRect<1, 64, 10, 4, Relu, 2, 2, Same>,
+    DepthwiseConv2D<64, 3, Relu, 1, Same>,
+    Conv2D<64, 64, 1, Relu>,
+    DepthwiseConv2D<64, 3, Relu, 1, Same>,
+    Conv2D<64, 64, 1, Relu>,
+    DepthwiseConv2D<64, 3, Relu, 1, Same>,
+    Conv2D<64, 64, 1, Relu>,
+    DepthwiseConv2D<64, 3, Relu, 1, Same>,
+    Conv2D<64, 64, 1, Relu>,
+    AvgPool2D<25, 5>,
+    Flatten,
+    Dense<64, 12, Softmax>,
+);
+
 fn fixture(name: &str) -> Vec<u8> {
     let path = format!("{}/tests/fixtures/tflite/{name}", env!("CARGO_MANIFEST_DIR"));
     std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
@@ -102,4 +120,11 @@ fn digits_cnn_with_same_padding_stride_relu6_avgpool_and_mean_equals_tflite_micr
     let r = run::<Int8<DigitsCnn2>, QImage<8, 8, 1>>("digits_cnn2");
     assert_bit_exact("digits_cnn2", &r);
     assert_eq!(r.correct, 345);
+}
+
+#[test]
+fn ds_cnn_with_rectangular_stem_depthwise_and_rectangular_pool_equals_tflite_micro() {
+    let r = run::<Int8<DsCnn>, QImage<49, 10, 1>>("ds_cnn");
+    assert_eq!(r.samples, 64);
+    assert_bit_exact("ds_cnn", &r);
 }

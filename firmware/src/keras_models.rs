@@ -10,9 +10,9 @@
 //! chapter 8, "In firmware"). The firmware holds the finished layers and no loading code.
 
 use typed_nn::prelude::*;
-use typed_nn::quant::{Int8, QVector};
+use typed_nn::quant::{Int8, Int8Tensor, QImage, QLayer, QVector};
 
-use crate::models::{self, DigitsCnnRelu, DigitsMlp};
+use crate::models::{self, DigitsCnnRelu, DigitsMlp, DsCnn};
 use crate::table::{CNN_INT8_PIXELS, MLP_INT8_PIXELS};
 
 /// The int8 digits MLP of `tests/fixtures/tflite/digits_mlp.tflite`, checked by `build.rs`.
@@ -50,4 +50,33 @@ pub fn cnn_int8(pixels: &[u8; 64]) -> QVector<10> {
 #[inline(always)]
 pub fn cnn_relu(pixels: &[u8; 64]) -> Vector<10> {
     models::cnn_relu(&CNN_RELU, pixels)
+}
+
+/// The int8 DS-CNN of `tests/fixtures/tflite/ds_cnn.tflite`, checked by `build.rs`.
+pub static DS_CNN_INT8: Int8<DsCnn> = typed_nn::int8_model_from_le_bytes!(
+    (
+        Conv2DRect<1, 64, 10, 4, Relu, 2, 2, Same>,
+        DepthwiseConv2D<64, 3, Relu, 1, Same>,
+        Conv2D<64, 64, 1, Relu>,
+        DepthwiseConv2D<64, 3, Relu, 1, Same>,
+        Conv2D<64, 64, 1, Relu>,
+        DepthwiseConv2D<64, 3, Relu, 1, Same>,
+        Conv2D<64, 64, 1, Relu>,
+        DepthwiseConv2D<64, 3, Relu, 1, Same>,
+        Conv2D<64, 64, 1, Relu>,
+        AvgPool2D<25, 5>,
+        Flatten,
+        Dense<64, 12, Softmax>,
+    ),
+    include_bytes!(concat!(env!("OUT_DIR"), "/ds_cnn_int8.int8"))
+);
+
+/// DS-CNN's int8 output for one int8 input (49×10 features, already quantized).
+#[inline(always)]
+pub fn ds_cnn_int8(input: &[u8; 490]) -> QVector<12> {
+    let mut x = QImage::<49, 10, 1>::default();
+    for (d, &b) in x.as_mut_slice().iter_mut().zip(input) {
+        *d = b as i8;
+    }
+    DS_CNN_INT8.forward(&x)
 }

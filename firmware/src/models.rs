@@ -139,3 +139,21 @@ pub fn int8_image(steps: [i8; 64]) -> QImage<8, 8, 1> {
     }
     QImage::new(rows)
 }
+
+/// DS-CNN (keyword spotting: 49×10 MFCC features in, 12 classes) as TensorFlow's converter
+/// leaves it, BatchNormalization folded and ReLU fused: the model of
+/// `tests/fixtures/tflite/ds_cnn.tflite` (its int8 form only).
+pub type DsCnn = (
+    Conv2DRect<1, 64, 10, 4, Relu, 2, 2, Same>,
+    DepthwiseConv2D<64, 3, Relu, 1, Same>,
+    Conv2D<64, 64, 1, Relu>,
+    DepthwiseConv2D<64, 3, Relu, 1, Same>,
+    Conv2D<64, 64, 1, Relu>,
+    DepthwiseConv2D<64, 3, Relu, 1, Same>,
+    Conv2D<64, 64, 1, Relu>,
+    DepthwiseConv2D<64, 3, Relu, 1, Same>,
+    Conv2D<64, 64, 1, Relu>,
+    AvgPool2D<25, 5>,
+    Flatten,
+    Dense<64, 12, Softmax>,
+);

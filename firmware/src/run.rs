@@ -44,10 +44,36 @@ pub fn run(firmware: &Firmware, classify: impl Fn(&[u8; 64]) -> usize) -> ! {
     }
     systick::start();
     let e = evaluate(&classify);
+    finish(out, firmware, e, "test digits right")
+}
+
+/// Runs an int8 model on fixture inputs (`N` bytes each) and counts the outputs (`O` bytes
+/// each) equal to `expected`'s, TFLite Micro's; then measures, prints, checks against the
+/// README's table and exits as [`run`] does. The "right" count is the outputs equal to TFLite
+/// Micro's.
+pub fn run_fixture<const N: usize, const O: usize>(
+    firmware: &Firmware,
+    inputs: &'static [u8],
+    expected: &'static [u8],
+    infer: impl Fn(&[u8; N]) -> [i8; O],
+) -> ! {
+    let mut out = Console::open();
+    out.text("typed-nn firmware `").text(firmware.name).text("` on ").text(table::TARGET).text("\n");
+    if firmware.integer_only && fpu::switch_off() {
+        out.text("FPU switched off: a float instruction would end the run with a fault\n");
+    }
+    systick::start();
+    let e = evaluate_fixture(&infer, inputs, expected);
+    finish(out, firmware, e, "outputs equal to TFLite Micro's")
+}
+
+/// Prints how many inputs came out `right` next to the host's count (when the firmware has
+/// one), then [`report`]s.
+fn finish(mut out: Console, firmware: &Firmware, e: Evaluation, right: &str) -> ! {
     let ok = match firmware.host_correct {
         Some(host) => {
             let same = host == e.correct;
-            out.text("test digits right: ").num(e.correct.into()).text("/").num(e.total.into());
+            out.text(right).text(": ").num(e.correct.into()).text("/").num(e.total.into());
             out.text(" (host: ").num(host.into()).text("/").num(e.total.into()).text(")").verdict(same);
             same
         }
@@ -93,6 +119,32 @@ pub(crate) fn report(out: &mut Console, firmware: &Firmware, e: &Evaluation, mut
     }
     out.text(if ok { "ok\n" } else { "FAILED\n" });
     exit(ok)
+}
+
+/// Runs every fixture input, with the stack painted below this function's frame, counting the
+/// outputs equal to `expected`'s and the ticks around each inference.
+#[inline(never)]
+fn evaluate_fixture<const N: usize, const O: usize, F: Fn(&[u8; N]) -> [i8; O]>(
+    infer: &F,
+    inputs: &[u8],
+    expected: &[u8],
+) -> Evaluation {
+    let sp = stack::paint();
+    let (mut correct, mut total, mut ticks) = (0u32, 0u32, 0u64);
+    for (x, want) in inputs.as_chunks::<N>().0.iter().zip(expected.as_chunks::<O>().0) {
+        let start = systick::now();
+        let y = infer_one(infer, black_box(x));
+        ticks += u64::from(systick::elapsed(start, systick::now()));
+        correct += u32::from(y.iter().zip(want).all(|(&a, &b)| a == b as i8));
+        total += 1;
+    }
+    Evaluation { correct, total, stack: stack::used_below(sp), ticks }
+}
+
+/// One inference, in its own frame so that [`stack`] measures all of it.
+#[inline(never)]
+fn infer_one<const N: usize, const O: usize, F: Fn(&[u8; N]) -> [i8; O]>(infer: &F, x: &[u8; N]) -> [i8; O] {
+    infer(x)
 }
 
 /// Classifies every test image, with the stack painted below this function's frame, and

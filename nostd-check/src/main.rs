@@ -2,11 +2,13 @@
 //!
 //! A `#![no_std]`, `#![no_main]` program for the host that runs seed model 1, the trained
 //! digits model (baked into the binary with `model_from_le_bytes!`), a small
-//! depthwise-separable model (rectangular kernel and window, depth multiplier, no biases), two
-//! int8 models imported from `.tflite` files (baked in with `int8_model_from_le_bytes!` from the
+//! depthwise-separable model (rectangular kernel and window, depth multiplier, no biases), three
+//! int8 models imported from `.tflite` files (the digits MLP and CNN, and DS-CNN: rectangular
+//! stem, depthwise layers, rectangular pool; baked in with `int8_model_from_le_bytes!` from the
 //! images `build.rs` wrote after checking each file against its type), and MLPerf Tiny's
-//! ResNet-8 and DS-CNN with Keras-trained weights, unfolded and with their BatchNormalizations
-//! folded, with typed-nn's default features off. It proves three things by *linking at all*:
+//! ResNet-8 and DS-CNN in f32 with Keras-trained weights, unfolded and with their
+//! BatchNormalizations folded, with typed-nn's default features off. It proves three things by
+//! *linking at all*:
 //!
 //! - **no std**: nothing here or in typed-nn links `std` (it would need `#[panic_handler]`
 //!   and `eh_personality` conflicts, and `std` symbols are absent);
@@ -18,8 +20,9 @@
 //!
 //! It also checks, and reports in its exit code, that each int8 model gives exactly the host's
 //! outputs on the 360 test digits (so the host's accuracy) and TFLite Micro's outputs on the
-//! fixture inputs, and that both forms of ResNet-8 and of DS-CNN give Keras' outputs within
-//! 1e-5 on the four fixture inputs.
+//! fixture inputs (DS-CNN: the host's and TFLite Micro's outputs on its 64 fixture inputs), and
+//! that both forms of the f32 ResNet-8 and DS-CNN give Keras' outputs within 1e-5 on the four
+//! fixture inputs.
 //!
 //! Built with the `nostd` profile (release, LTO, `panic = "abort"`, one codegen unit):
 //! `cargo build --profile nostd -p nostd-check && target/nostd/nostd-check`.
@@ -36,7 +39,7 @@ use typed_nn::quant::{Int8, Int8Tensor, QImage, QLayer, QVector, QuantParams};
 mod models;
 use models::ds_cnn::{DsCnn, DsCnnFolded};
 use models::resnet8::{ResNet8, ResNet8Folded};
-use models::{DigitsCnn, DigitsMlp};
+use models::{DigitsCnn, DigitsMlp, DsCnnTflite};
 
 #[link(name = "c")]
 unsafe extern "C" {
@@ -99,6 +102,59 @@ static CNN_I8: Int8<DigitsCnn> = typed_nn::int8_model_from_le_bytes!(
     (Conv2D<1, 4, 3, Relu>, MaxPool2D<2>, Flatten, Dense<36, 10, Softmax>),
     include_bytes!(concat!(env!("OUT_DIR"), "/digits_cnn.int8"))
 );
+
+/// DS-CNN int8 of `ds_cnn.tflite` (about 23 k parameters), checked against `Int8<DsCnnTflite>` by
+/// `build.rs`.
+static DS_CNN_I8: Int8<DsCnnTflite> = typed_nn::int8_model_from_le_bytes!(
+    (
+        Conv2DRect<1, 64, 10, 4, Relu, 2, 2, Same>,
+        DepthwiseConv2D<64, 3, Relu, 1, Same>,
+        Conv2D<64, 64, 1, Relu>,
+        DepthwiseConv2D<64, 3, Relu, 1, Same>,
+        Conv2D<64, 64, 1, Relu>,
+        DepthwiseConv2D<64, 3, Relu, 1, Same>,
+        Conv2D<64, 64, 1, Relu>,
+        DepthwiseConv2D<64, 3, Relu, 1, Same>,
+        Conv2D<64, 64, 1, Relu>,
+        AvgPool2D<25, 5>,
+        Flatten,
+        Dense<64, 12, Softmax>,
+    ),
+    include_bytes!(concat!(env!("OUT_DIR"), "/ds_cnn.int8"))
+);
+/// DS-CNN's outputs on its fixture inputs: on the host (`build.rs`) and by TFLite Micro.
+const DS_CNN_HOST: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/ds_cnn.host.bin"));
+const DS_CNN_TFLM: (&[u8], &[u8]) = (
+    include_bytes!("../../tests/fixtures/tflite/ds_cnn.input.bin"),
+    include_bytes!("../../tests/fixtures/tflite/ds_cnn.tflm.bin"),
+);
+
+/// Runs DS-CNN on its 64 fixture inputs; prints and returns whether every output equals the
+/// host's and TFLite Micro's.
+fn run_ds_cnn() -> bool {
+    let (inputs, tflm) = DS_CNN_TFLM;
+    let (mut same_as_host, mut exact, mut total) = (0usize, 0usize, 0usize);
+    for ((x, want), host) in inputs.chunks_exact(490).zip(tflm.chunks_exact(12)).zip(DS_CNN_HOST.chunks_exact(12)) {
+        let mut q = QImage::<49, 10, 1>::default();
+        for (d, &b) in q.as_mut_slice().iter_mut().zip(x) {
+            *d = b as i8;
+        }
+        let y: QVector<12> = DS_CNN_I8.forward(&q);
+        exact += usize::from(y.as_slice().iter().zip(want).all(|(&a, &b)| a == b as i8));
+        same_as_host += usize::from(y.as_slice().iter().zip(host).all(|(&a, &b)| a == b as i8));
+        total += 1;
+    }
+    out(b"int8 DS-CNN: ");
+    out_number(same_as_host);
+    out(b"/");
+    out_number(total);
+    out(b" outputs equal to the host's, bit-exact with TFLite Micro: ");
+    out_number(exact);
+    out(b"/");
+    out_number(total);
+    out(b"\n");
+    total == 64 && same_as_host == total && exact == total
+}
 
 /// What the host computed for each int8 model on the test digits (`build.rs`), 10 bytes each.
 const MLP_HOST: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/digits_mlp.host.bin"));
@@ -368,6 +424,16 @@ pub extern "C" fn main(_argc: i32, _argv: *const *const u8) -> i32 {
     out(b" bytes, digits CNN ");
     out_number(<Int8<DigitsCnn> as QLayer<QImage<8, 8, 1>>>::ACTIVATION_BYTES);
     out(b" bytes\n");
+    let ds_cnn_ok = run_ds_cnn();
+    out(b"DS-CNN parameters: f32 ");
+    out_number(<DsCnnTflite as Params<f32>>::PARAM_BYTES);
+    out(b" bytes, int8 ");
+    out_number(<Int8<DsCnnTflite> as QLayer<QImage<49, 10, 1>>>::PARAM_BYTES);
+    out(b" bytes; activations per forward: f32 ");
+    out_number(<DsCnnTflite as Layer<Image<49, 10, 1>>>::ACTIVATION_BYTES);
+    out(b" bytes, int8 ");
+    out_number(<Int8<DsCnnTflite> as QLayer<QImage<49, 10, 1>>>::ACTIVATION_BYTES);
+    out(b" bytes\n");
 
     // MLPerf Tiny's ResNet-8 and DS-CNN, Keras weights, unfolded and folded.
     type ResNetInput = Image<32, 32, 3>;
@@ -382,5 +448,9 @@ pub extern "C" fn main(_argc: i32, _argv: *const *const u8) -> i32 {
     .all(|&ok| ok);
 
     // The trained model scores 351/360 (examples/05_digits.rs, seed 0).
-    if uniform && correct == 351 && total == 360 && separable_ok && mlp_ok && cnn_ok && keras_ok { 0 } else { 1 }
+    if uniform && correct == 351 && total == 360 && separable_ok && mlp_ok && cnn_ok && ds_cnn_ok && keras_ok {
+        0
+    } else {
+        1
+    }
 }

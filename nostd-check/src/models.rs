@@ -21,3 +21,22 @@ pub mod resnet8;
 #[allow(dead_code)] // the block alias is for reading
 #[path = "../../examples/models/ds_cnn.rs"]
 pub mod ds_cnn;
+
+/// DS-CNN (keyword spotting, 49×10 MFCC input, 12 classes) as TensorFlow's converter leaves it:
+/// each BatchNormalization folded into its convolution, each ReLU fused, dropout gone; the
+/// model of `tests/fixtures/tflite/ds_cnn.tflite` (its int8 form; the `f32` type gives the
+/// float sizes).
+pub type DsCnnTflite = (
+    Conv2DRect<1, 64, 10, 4, Relu, 2, 2, Same>,
+    DepthwiseConv2D<64, 3, Relu, 1, Same>,
+    Conv2D<64, 64, 1, Relu>,
+    DepthwiseConv2D<64, 3, Relu, 1, Same>,
+    Conv2D<64, 64, 1, Relu>,
+    DepthwiseConv2D<64, 3, Relu, 1, Same>,
+    Conv2D<64, 64, 1, Relu>,
+    DepthwiseConv2D<64, 3, Relu, 1, Same>,
+    Conv2D<64, 64, 1, Relu>,
+    AvgPool2D<25, 5>,
+    Flatten,
+    Dense<64, 12, Softmax>,
+);

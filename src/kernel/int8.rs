@@ -136,12 +136,103 @@ pub(crate) fn dot_rows_portable(x: &[i8], w: &[i8], acc: &mut [i32]) {
 /// `Σ a·b` over two int8 receptive fields of the same fixed shape (a conv's patch and one
 /// filter), in `i32` (wrapping): every length is a constant, so small ones unroll completely.
 #[inline(always)]
-pub(crate) fn dot_fixed<const K: usize, const CI: usize>(a: &[[[i8; CI]; K]; K], b: &[[[i8; CI]; K]; K]) -> i32 {
+pub(crate) fn dot_fixed<const K: usize, const KW: usize, const CI: usize>(
+    a: &[[[i8; CI]; KW]; K],
+    b: &[[[i8; CI]; KW]; K],
+) -> i32 {
     a.as_flattened()
         .as_flattened()
         .iter()
         .zip(b.as_flattened().as_flattened())
         .fold(0i32, |s, (&x, &w)| s.wrapping_add(i32::from(x) * i32::from(w)))
+}
+
+/// Whether [`dot_rows_packed`] has a SIMD path for `n` inputs and `rows` outputs with these
+/// weights: `n` a multiple of 4, `rows` of 8, no weight −128, and a SIMD path in use.
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+#[inline]
+pub(crate) fn packed_fits(n: usize, rows: usize, narrow: bool) -> bool {
+    narrow && n.is_multiple_of(4) && n > 0 && rows.is_multiple_of(8) && rows > 0 && simd() != Simd::Portable
+}
+
+/// Rearranges `rows` rows of `n` weights (`w[r·n + i]`) for [`dot_rows_packed`]: input
+/// quadruples outermost, `packed[(g·rows + r)·4 + j] = w[r·n + 4g + j]`, so that one 32-byte
+/// load holds quadruple `g` of eight consecutive rows. A transpose of 4-byte words; `packed`
+/// is as long as `w`. Leaves `packed` unchanged if `n` is not a multiple of 4 or the lengths
+/// differ.
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+#[inline]
+pub(crate) fn pack_by_fours(w: &[i8], n: usize, packed: &mut [i8]) {
+    if !n.is_multiple_of(4) || n == 0 || w.len() != packed.len() || !w.len().is_multiple_of(n) {
+        return;
+    }
+    let rows = w.len() / n;
+    let (words, _) = w.as_chunks::<4>();
+    let (out, _) = packed.as_chunks_mut::<4>();
+    for (r, row) in words.chunks_exact(n / 4).enumerate() {
+        for (g, &word) in row.iter().enumerate() {
+            if let Some(d) = out.get_mut(g * rows + r) {
+                *d = word;
+            }
+        }
+    }
+}
+
+/// `acc[r] = Σᵢ x[i]·w[r·n + i]` like [`dot_rows`], with `w` rearranged by [`pack_by_fours`]
+/// and the vector lanes running over *output* rows: each quadruple of `x` is broadcast and
+/// multiplied with quadruple `g` of eight rows at once, so no horizontal sums are needed. Call
+/// only when [`packed_fits`] holds; otherwise (or with lengths that do not match) the result
+/// comes from the portable path on the unpacked `w`.
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+#[inline]
+pub(crate) fn dot_rows_packed(x: &[i8], w: &[i8], packed: &[i8], acc: &mut [i32], narrow: bool) {
+    let fits = packed_fits(x.len(), acc.len(), narrow) && x.len().checked_mul(acc.len()) == Some(packed.len());
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    if fits {
+        match simd() {
+            // SAFETY: `packed_vnni` requires `avx2`, `avx512f`, `avx512vl`, `avx512vnni`, which
+            // `simd()` reported; it reads `x.len()·acc.len()` bytes of `packed` (checked above).
+            Simd::Avx512Vnni => return unsafe { x86::packed_vnni(x, packed, acc) },
+            // SAFETY: as above, with `avx2`.
+            Simd::Avx2 => return unsafe { x86::packed_avx2(x, packed, acc) },
+            Simd::Portable => {}
+        }
+    }
+    let _ = (fits, packed);
+    dot_rows_portable(x, w, acc);
+}
+
+/// `acc[c] = Σ_t x[t·C + c]·w[t·C + c]` over the taps `t` of one depthwise pixel (depth
+/// multiplier 1): the patch `x` and the kernel `w` in the same `[tap][channel]` order, `C =
+/// acc.len()`. Channels run in the vector lanes (16 at a time with AVX2).
+#[inline]
+pub(crate) fn depthwise_dot(x: &[i8], w: &[i8], acc: &mut [i32]) {
+    let c = acc.len();
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    if c.is_multiple_of(16) && c > 0 && x.len() == w.len() && x.len().is_multiple_of(c) && simd() != Simd::Portable {
+        // SAFETY: `depthwise_avx2` requires `avx2`, which every path but `Portable` implies;
+        // it reads whole 16-channel blocks of whole taps (the lengths were checked above).
+        return unsafe { x86::depthwise_avx2(x, w, acc) };
+    }
+    acc.iter_mut().for_each(|a| *a = 0);
+    for (xt, wt) in x.chunks_exact(c.max(1)).zip(w.chunks_exact(c.max(1))) {
+        for ((a, &x), &w) in acc.iter_mut().zip(xt).zip(wt) {
+            *a = a.wrapping_add(i32::from(x) * i32::from(w));
+        }
+    }
+}
+
+/// One kernel tap of a depthwise convolution: `acc[c][m] += x[c]·w[c][m]` (wrapping) for every
+/// input channel `c` and multiplier `m`. Channels are independent, so the loop over them is the
+/// vector loop (the compiler widens `i8` to `i32` lanes); the order of the additions into one
+/// accumulator is the taps' order on every path.
+#[inline(always)]
+pub(crate) fn depthwise_tap<const C: usize, const M: usize>(acc: &mut [[i32; M]; C], x: &[i8; C], w: &[[i8; M]; C]) {
+    for ((a, &x), w) in acc.iter_mut().zip(x).zip(w) {
+        for (a, &w) in a.iter_mut().zip(w) {
+            *a = a.wrapping_add(i32::from(x) * i32::from(w));
+        }
+    }
 }
 
 /// `Σ a[i]·b[i]` in `i32` (wrapping): [`dot_by_fours`] on 32-bit ARM, [`dot_by_lanes`]
@@ -235,6 +326,11 @@ mod x86 {
         _mm256_max_epi32, _mm256_min_epi32, _mm256_mul_epi32, _mm256_set1_epi16, _mm256_set1_epi32, _mm256_set1_epi64x,
         _mm256_setzero_si256, _mm256_sign_epi8, _mm256_slli_epi64, _mm256_sllv_epi32, _mm256_srai_epi32,
         _mm256_srav_epi32, _mm256_srli_epi32, _mm256_srli_epi64, _mm256_storeu_si256, _mm256_sub_epi32,
+    };
+    use core::arch::x86_64::{
+        _mm_loadu_si128, _mm_storel_epi64, _mm256_cvtepi8_epi16, _mm256_cvtepi16_epi32, _mm256_movemask_epi8,
+        _mm256_mullo_epi16, _mm256_or_si256, _mm256_packs_epi16, _mm256_packs_epi32, _mm256_permute2x128_si256,
+        _mm256_permutevar8x32_epi32, _mm256_setr_epi32,
     };
 
     use crate::quant::requant::Requant;
@@ -401,22 +497,40 @@ mod x86 {
         let (lo_v, hi_v) = (_mm256_set1_epi32(i32::from(lo)), _mm256_set1_epi32(i32::from(hi)));
         let zero = _mm256_setzero_si256();
         let ones = _mm256_set1_epi32(1);
-        for (((a, b), m), o) in a8.iter().zip(b8).zip(m8).zip(o8) {
-            let multipliers: [i32; 8] = m.map(|r| r.multiplier);
-            let shifts: [i32; 8] = m.map(|r| r.shift);
-            if multipliers.iter().any(|&v| v < 0) || shifts.iter().any(|&s| !(-31..=30).contains(&s)) {
-                super::requantize_rows_portable(a, b, m, zero_point, (lo, hi), o);
+        let deinterleave = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7);
+        let gather_bytes = _mm256_setr_epi32(0, 4, 0, 0, 0, 0, 0, 0);
+        let (shift_min, shift_max) = (_mm256_set1_epi32(-31), _mm256_set1_epi32(30));
+        for (((a, b), rq), o) in a8.iter().zip(b8).zip(m8).zip(o8) {
+            // Eight (multiplier, shift) pairs as two vectors, regrouped into eight multipliers
+            // and eight shifts (`Requant` is `repr(C)`: two `i32`s, 64 bytes for eight).
+            let (first4, last4) = rq.split_at(4);
+            // SAFETY: `first4` and `last4` are 4 `Requant`s each, 32 readable bytes (two `i32`s
+            // apiece, `repr(C)`), the size of one `__m256i`; unaligned loads are allowed.
+            let (pairs_lo, pairs_hi) =
+                unsafe { (_mm256_loadu_si256(first4.as_ptr().cast()), _mm256_loadu_si256(last4.as_ptr().cast())) };
+            let (p, q) = (
+                _mm256_permutevar8x32_epi32(pairs_lo, deinterleave),
+                _mm256_permutevar8x32_epi32(pairs_hi, deinterleave),
+            );
+            let m = _mm256_permute2x128_si256::<0x20>(p, q);
+            let shift = _mm256_permute2x128_si256::<0x31>(p, q);
+            // A negative multiplier or a shift outside −31..=30 never comes from a valid scale;
+            // such lanes take the scalar path, which handles every value.
+            let bad = _mm256_or_si256(
+                _mm256_cmpgt_epi32(zero, m),
+                _mm256_or_si256(_mm256_cmpgt_epi32(shift, shift_max), _mm256_cmpgt_epi32(shift_min, shift)),
+            );
+            if _mm256_movemask_epi8(bad) != 0 {
+                super::requantize_rows_portable(a, b, rq, zero_point, (lo, hi), o);
                 continue;
             }
             let x = _mm256_add_epi32(load8(a), load8(b));
-            let shift = load8(&shifts);
             let left = _mm256_max_epi32(shift, zero);
             let right = _mm256_max_epi32(_mm256_sub_epi32(zero, shift), zero);
             // x·2^left, wrapping (left ≤ 30).
             let x = _mm256_sllv_epi32(x, left);
             // ⌊(x·m + 2³⁰)/2³¹⌋: even lanes' products in place, odd lanes' shifted down first;
             // the wanted 32 bits are bits 31..62 of each 64-bit sum.
-            let m = load8(&multipliers);
             let even = _mm256_srli_epi64::<31>(_mm256_add_epi64(_mm256_mul_epi32(x, m), round));
             let odd_products = _mm256_mul_epi32(_mm256_srli_epi64::<32>(x), _mm256_srli_epi64::<32>(m));
             let odd = _mm256_slli_epi64::<1>(_mm256_add_epi64(odd_products, round));
@@ -429,13 +543,13 @@ mod x86 {
             let up = _mm256_cmpgt_epi32(remainder, threshold); // −1 where rounding up
             let v = _mm256_sub_epi32(_mm256_srav_epi32(v, right), up);
             let y = _mm256_min_epi32(_mm256_max_epi32(_mm256_add_epi32(v, zp), lo_v), hi_v);
-            let mut lanes = [0i32; 8];
-            // SAFETY: `lanes` is 32 writable bytes, the size of one `__m256i`; unaligned
-            // stores are allowed.
-            unsafe { _mm256_storeu_si256(lanes.as_mut_ptr().cast(), y) };
-            for (d, &v) in o.iter_mut().zip(&lanes) {
-                *d = v as i8; // within [lo, hi] ⊆ −128..=127
-            }
+            // Within [lo, hi] ⊆ −128..=127, so the saturating packs are exact: bytes 0..4 of
+            // each 128-bit half are lanes 0..4 and 4..8; dwords 0 and 4 brought together.
+            let bytes = _mm256_packs_epi16(_mm256_packs_epi32(y, y), zero);
+            let bytes = _mm256_permutevar8x32_epi32(bytes, gather_bytes);
+            // SAFETY: `o` is 8 writable bytes, what `_mm_storel_epi64` writes; no alignment
+            // is required.
+            unsafe { _mm_storel_epi64(o.as_mut_ptr().cast(), _mm256_castsi256_si128(bytes)) };
         }
         super::requantize_rows_portable(a_rest, b_rest, m_rest, zero_point, (lo, hi), o_rest);
     }
@@ -471,6 +585,121 @@ mod x86 {
     pub(super) unsafe fn dot_rows_vnni(x: &[i8], w: &[i8], acc: &mut [i32]) {
         dot_rows_body!(x, w, acc, |s, ax, sw| _mm256_dpbusd_epi32(s, ax, sw));
     }
+    /// Broadcasts quadruple `g` of `x` into every 32-bit lane.
+    #[inline(always)]
+    fn quad(x: &[i8], g: usize) -> i32 {
+        x.get(4 * g..4 * g + 4).and_then(|q| q.first_chunk::<4>()).map_or(0, |q| i32::from_le_bytes(q.map(|b| b as u8)))
+    }
+
+    /// The body of both packed paths: for each block of up to 64 rows, eight 8-lane
+    /// accumulators (one per 8 rows) take every input quadruple: `|x|` broadcast (`$ax`) times
+    /// the packed weights with the sign of `x` (`$sw`), added by `$mul_add`.
+    macro_rules! packed_body {
+        ($x:ident, $packed:ident, $acc:ident, |$s:ident, $ax:ident, $sw:ident| $mul_add:expr) => {{
+            let rows = $acc.len();
+            let groups = $x.len() / 4;
+            for (block, out) in $acc.chunks_mut(ROWS * 8).enumerate() {
+                let first = block * ROWS * 8;
+                let vectors = out.len() / 8;
+                let mut sums = [_mm256_setzero_si256(); ROWS];
+                if vectors == ROWS {
+                    // A full block of 64 rows: one 256-byte slice per quadruple, no per-vector
+                    // checks, the eight accumulators in registers.
+                    for g in 0..groups {
+                        let xb = _mm256_set1_epi32(quad($x, g));
+                        let $ax = _mm256_abs_epi8(xb);
+                        let base = (g * rows + first) * 4;
+                        let Some(ws) = $packed.get(base..).and_then(|b| b.first_chunk::<{ ROWS * LANES }>()) else {
+                            continue;
+                        };
+                        let (ws, _) = ws.as_chunks::<LANES>();
+                        for ($s, w) in sums.iter_mut().zip(ws) {
+                            let $sw = _mm256_sign_epi8(load(w), xb);
+                            *$s = $mul_add;
+                        }
+                    }
+                } else {
+                    for g in 0..groups {
+                        let xb = _mm256_set1_epi32(quad($x, g));
+                        let $ax = _mm256_abs_epi8(xb);
+                        let base = (g * rows + first) * 4;
+                        for (v, $s) in sums.iter_mut().enumerate().take(vectors) {
+                            let at = base + v * LANES;
+                            let Some(w) = $packed.get(at..at + LANES).and_then(|b| b.first_chunk::<LANES>()) else {
+                                continue;
+                            };
+                            let $sw = _mm256_sign_epi8(load(w), xb);
+                            *$s = $mul_add;
+                        }
+                    }
+                }
+                for (chunk, s) in out.chunks_exact_mut(8).zip(&sums) {
+                    if let Some(dst) = chunk.first_chunk_mut::<8>() {
+                        // SAFETY: `dst` is 8 writable `i32`s, one `__m256i`; unaligned stores
+                        // are allowed.
+                        unsafe { _mm256_storeu_si256(dst.as_mut_ptr().cast(), *s) };
+                    }
+                }
+            }
+        }};
+    }
+
+    /// [`super::dot_rows_packed`] with AVX2 (`vpmaddubsw`, then `vpmaddwd` by ones).
+    ///
+    /// # Safety
+    /// The CPU must support `avx2`.
+    #[target_feature(enable = "avx2")]
+    pub(super) unsafe fn packed_avx2(x: &[i8], packed: &[i8], acc: &mut [i32]) {
+        let ones = _mm256_set1_epi16(1);
+        packed_body!(x, packed, acc, |s, ax, sw| _mm256_add_epi32(
+            *s,
+            _mm256_madd_epi16(_mm256_maddubs_epi16(ax, sw), ones)
+        ));
+    }
+
+    /// [`super::dot_rows_packed`] with AVX-512 VNNI on 256-bit vectors (`vpdpbusd`).
+    ///
+    /// # Safety
+    /// The CPU must support `avx2`, `avx512f`, `avx512vl` and `avx512vnni`.
+    #[target_feature(enable = "avx2,avx512f,avx512vl,avx512vnni")]
+    pub(super) unsafe fn packed_vnni(x: &[i8], packed: &[i8], acc: &mut [i32]) {
+        packed_body!(x, packed, acc, |s, ax, sw| _mm256_dpbusd_epi32(*s, ax, sw));
+    }
+
+    /// [`super::depthwise_dot`] with AVX2: per 16-channel block, every tap's `x` and `w`
+    /// widened to `i16`, multiplied exactly (`|x·w| ≤ 2¹⁴`), and the products widened into two
+    /// 8-lane `i32` accumulators.
+    ///
+    /// # Safety
+    /// The CPU must support `avx2`.
+    #[target_feature(enable = "avx2")]
+    pub(super) unsafe fn depthwise_avx2(x: &[i8], w: &[i8], acc: &mut [i32]) {
+        let c = acc.len();
+        for (block, out) in acc.chunks_exact_mut(16).enumerate() {
+            let (mut lo, mut hi) = (_mm256_setzero_si256(), _mm256_setzero_si256());
+            for (xt, wt) in x.chunks_exact(c).zip(w.chunks_exact(c)) {
+                let (Some(xs), Some(ws)) = (
+                    xt.get(block * 16..).and_then(|s| s.first_chunk::<16>()),
+                    wt.get(block * 16..).and_then(|s| s.first_chunk::<16>()),
+                ) else {
+                    continue;
+                };
+                // SAFETY: `xs` and `ws` are 16 readable bytes each, one `__m128i`; unaligned
+                // loads are allowed.
+                let (xv, wv) = unsafe { (_mm_loadu_si128(xs.as_ptr().cast()), _mm_loadu_si128(ws.as_ptr().cast())) };
+                let p = _mm256_mullo_epi16(_mm256_cvtepi8_epi16(xv), _mm256_cvtepi8_epi16(wv));
+                lo = _mm256_add_epi32(lo, _mm256_cvtepi16_epi32(_mm256_castsi256_si128(p)));
+                hi = _mm256_add_epi32(hi, _mm256_cvtepi16_epi32(_mm256_extracti128_si256::<1>(p)));
+            }
+            if let Some((a, b)) = out.split_first_chunk_mut::<8>() {
+                // SAFETY: `a` and `b` are 8 writable `i32`s each (`out` has 16), one `__m256i`.
+                unsafe {
+                    _mm256_storeu_si256(a.as_mut_ptr().cast(), lo);
+                    _mm256_storeu_si256(b.as_mut_ptr().cast(), hi);
+                }
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -481,6 +710,44 @@ mod tests {
 
     fn reference(x: &[i8], w: &[i8], rows: usize) -> std::vec::Vec<i32> {
         (0..rows).map(|r| x.iter().zip(&w[r * x.len()..]).map(|(&a, &b)| i32::from(a) * i32::from(b)).sum()).collect()
+    }
+
+    #[test]
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    fn the_packed_kernel_equals_the_textbook_sums() {
+        // Runs the path this process uses (tests/int8_simd.rs runs every path on whole models).
+        let mut rng = SeedRng::seed(11);
+        let mut byte = || (rng.next_u32() % 255) as i8 as i16 as i8;
+        for (n, rows) in [(4, 8), (40, 64), (64, 64), (36, 72), (12, 136)] {
+            let x: std::vec::Vec<i8> = (0..n).map(|_| byte()).collect();
+            let w: std::vec::Vec<i8> = (0..n * rows).map(|_| byte().max(-127)).collect();
+            let mut packed = std::vec![0i8; n * rows];
+            pack_by_fours(&w, n, &mut packed);
+            if n >= 8 {
+                assert_eq!(packed[(rows + 1) * 4 + 2], w[n + 4 + 2], "quadruple 1 of row 1");
+            }
+            let mut acc = std::vec![0i32; rows];
+            dot_rows_packed(&x, &w, &packed, &mut acc, true);
+            assert_eq!(acc, reference(&x, &w, rows), "n = {n}, rows = {rows}");
+        }
+    }
+
+    #[test]
+    fn the_depthwise_kernel_equals_the_textbook_sums() {
+        let mut rng = SeedRng::seed(12);
+        let mut byte = || (rng.next_u32() % 255) as i8 as i16 as i8;
+        for (taps, c) in [(9, 64), (1, 16), (40, 32), (3, 5)] {
+            // Extremes included: −128·−128 is the largest product.
+            let mut x: std::vec::Vec<i8> = (0..taps * c).map(|_| byte()).collect();
+            let mut w: std::vec::Vec<i8> = (0..taps * c).map(|_| byte()).collect();
+            x[0] = -128;
+            w[0] = -128;
+            let mut acc = std::vec![7i32; c];
+            depthwise_dot(&x, &w, &mut acc);
+            let want: std::vec::Vec<i32> =
+                (0..c).map(|ch| (0..taps).map(|t| i32::from(x[t * c + ch]) * i32::from(w[t * c + ch])).sum()).collect();
+            assert_eq!(acc, want, "taps = {taps}, channels = {c}");
+        }
     }
 
     #[test]

@@ -158,6 +158,26 @@ table! {
 }
 
 table! {
+    /// `table DepthwiseConv2DOptions` (union type 2).
+    DepthwiseConv2DOptions<'a> {
+        /// Field 0: `padding: Padding` (SAME = 0, VALID = 1).
+        padding: 4 => i8,
+        /// Field 1: `stride_w: int`.
+        stride_w: 6 => i32,
+        /// Field 2: `stride_h: int`.
+        stride_h: 8 => i32,
+        /// Field 3: `depth_multiplier: int`.
+        depth_multiplier: 10 => i32,
+        /// Field 4: `fused_activation_function`.
+        fused_activation_function: 12 => i8,
+        /// Field 5: `dilation_w_factor: int = 1`.
+        dilation_w_factor: 14 => i32,
+        /// Field 6: `dilation_h_factor: int = 1`.
+        dilation_h_factor: 16 => i32,
+    }
+}
+
+table! {
     /// `table Pool2DOptions` (union type 5).
     Pool2DOptions<'a> {
         /// Field 0: `padding`.
@@ -207,6 +227,8 @@ table! {
 pub(crate) mod options {
     /// `Conv2DOptions`.
     pub(crate) const CONV_2D: u8 = 1;
+    /// `DepthwiseConv2DOptions`.
+    pub(crate) const DEPTHWISE_CONV_2D: u8 = 2;
     /// `Pool2DOptions`.
     pub(crate) const POOL_2D: u8 = 5;
     /// `FullyConnectedOptions`.
@@ -254,6 +276,11 @@ impl Verifiable for Operator<'_> {
                         options::CONV_2D => {
                             v.verify_union_variant::<ForwardsUOffset<Conv2DOptions>>("Conv2DOptions", pos)
                         }
+                        options::DEPTHWISE_CONV_2D => v
+                            .verify_union_variant::<ForwardsUOffset<DepthwiseConv2DOptions>>(
+                                "DepthwiseConv2DOptions",
+                                pos,
+                            ),
                         options::POOL_2D => {
                             v.verify_union_variant::<ForwardsUOffset<Pool2DOptions>>("Pool2DOptions", pos)
                         }
@@ -315,6 +342,11 @@ impl<'a> Operator<'a> {
     /// The options if they are `Conv2DOptions`.
     pub(crate) fn conv2d_options(&self) -> Option<Conv2DOptions<'a>> {
         self.options_as(options::CONV_2D)
+    }
+
+    /// The options if they are `DepthwiseConv2DOptions`.
+    pub(crate) fn depthwise_conv2d_options(&self) -> Option<DepthwiseConv2DOptions<'a>> {
+        self.options_as(options::DEPTHWISE_CONV_2D)
     }
 
     /// The options if they are `Pool2DOptions`.

@@ -45,6 +45,7 @@ use core::fmt::Debug;
 
 use super::conv::{ConvActivation, QConv2D, QPadding};
 use super::dense::QDense;
+use super::depthwise::QDepthwiseConv2D;
 use super::flatten::QFlatten;
 use super::layer::QActivation;
 use super::model::Quantize;
@@ -52,7 +53,9 @@ use super::pool::{QAvgPool2D, QGlobalAvgPool2D, QMaxPool2D};
 use super::requant::round_f32_saturating;
 use super::softmax::SoftmaxParams;
 use super::tensor::QuantParams;
-use crate::layer::{AvgPool2D, Conv2D, Dense, DenseCache, Flatten, GlobalAvgPool2D, MaxPool2D};
+use crate::layer::{
+    AvgPool2D, BiasMode, Conv2D, Dense, DenseCache, DepthwiseConv2D, Flatten, GlobalAvgPool2D, MaxPool2D,
+};
 use crate::shape::Vector;
 use crate::{Backward, Layer, Tensor};
 
@@ -342,11 +345,12 @@ fn output_quant(range: &Range, layer: usize) -> Result<TensorQuant, CalibrationE
     Ok(range.quant())
 }
 
-impl<X, const IN: usize, const OUT: usize, A> Calibrate<X> for Dense<IN, OUT, A, f32>
+impl<X, const IN: usize, const OUT: usize, A, B> Calibrate<X> for Dense<IN, OUT, A, f32, B>
 where
     X: Tensor<Elem = f32>,
     A: QActivation,
-    Dense<IN, OUT, A, f32>: Backward<X, Out = Vector<OUT>, Cache = DenseCache<OUT, f32>>,
+    B: BiasMode,
+    Dense<IN, OUT, A, f32, B>: Backward<X, Out = Vector<OUT>, Cache = DenseCache<OUT, f32>>,
 {
     type Out = Vector<OUT>;
     type Ranges = Range;
@@ -380,7 +384,7 @@ where
                 }
             });
             *s = scale;
-            *b = quantize_bias(self.bias.get(o).copied().unwrap_or(0.0), input.exact_scale, exact);
+            *b = quantize_bias(bias_of::<B, OUT>(&self.bias, o), input.exact_scale, exact);
         }
         let beta = 1.0;
         if A::SOFTMAX && SoftmaxParams::new(beta, output.params.scale).is_none() {
@@ -393,14 +397,15 @@ where
     }
 }
 
-impl<X, const CI: usize, const CO: usize, const K: usize, A, const S: usize, P> Calibrate<X>
-    for Conv2D<CI, CO, K, A, S, P, f32>
+impl<X, const CI: usize, const CO: usize, const K: usize, A, const S: usize, P, B, const KW: usize, const SW: usize>
+    Calibrate<X> for Conv2D<CI, CO, K, A, S, P, f32, B, KW, SW>
 where
     X: Tensor<Elem = f32>,
     A: ConvActivation,
     P: QPadding,
-    Conv2D<CI, CO, K, A, S, P, f32>: Layer<X>,
-    <Conv2D<CI, CO, K, A, S, P, f32> as Layer<X>>::Out: Tensor<Elem = f32>,
+    B: BiasMode,
+    Conv2D<CI, CO, K, A, S, P, f32, B, KW, SW>: Layer<X>,
+    <Conv2D<CI, CO, K, A, S, P, f32, B, KW, SW> as Layer<X>>::Out: Tensor<Elem = f32>,
 {
     type Out = <Self as Layer<X>>::Out;
     type Ranges = Range;
@@ -417,23 +422,23 @@ where
         input: TensorQuant,
         range: &Range,
         layer: &mut usize,
-    ) -> Result<(QConv2D<CI, CO, K, A, S, P>, TensorQuant), CalibrationError> {
+    ) -> Result<(QConv2D<CI, CO, K, A, S, P, KW, SW>, TensorQuant), CalibrationError> {
         let index = *layer;
         *layer += 1;
         let output = output_quant(range, index)?;
-        let mut kernel = [[[[0i8; CI]; K]; K]; CO];
+        let mut kernel = [[[[0i8; CI]; KW]; K]; CO];
         let mut bias = [0i32; CO];
         let mut weight_scales = [0f32; CO];
         // Keras' (kh, kw, in, out) kernel to TFLite's OHWI, filter by filter; within a filter
         // `i` runs over (ky, kx, c) in OHWI order.
         let keras = |i: usize, o: usize| {
-            let (ky, kx, c) = (i / (K * CI), i / CI % K, i % CI);
+            let (ky, kx, c) = (i / (KW * CI), i / CI % KW, i % CI);
             self.kernel.get(ky).and_then(|r| r.get(kx)).and_then(|p| p.get(c)).and_then(|w| w.get(o)).copied()
         };
         for (o, ((filter, b), s)) in kernel.iter_mut().zip(&mut bias).zip(&mut weight_scales).enumerate() {
             let flat = filter.as_flattened_mut().as_flattened_mut();
             let (scale, exact) = quantize_channel(
-                K * K * CI,
+                K * KW * CI,
                 |i| keras(i, o).unwrap_or(0.0),
                 |i, q| {
                     if let Some(w) = flat.get_mut(i) {
@@ -442,20 +447,88 @@ where
                 },
             );
             *s = scale;
-            *b = quantize_bias(self.bias.get(o).copied().unwrap_or(0.0), input.exact_scale, exact);
+            *b = quantize_bias(bias_of::<B, CO>(&self.bias, o), input.exact_scale, exact);
         }
         Ok((QConv2D::new(kernel, bias, weight_scales, input.params, output.params), output))
     }
 }
 
+/// Bias `o` of a layer's bias storage, 0 for a layer without one ([`NoBias`](crate::NoBias)).
+fn bias_of<B: BiasMode, const N: usize>(store: &B::Store<[f32; N]>, o: usize) -> f32 {
+    B::get(store).and_then(|b| b.get(o)).copied().unwrap_or(0.0)
+}
+
+impl<X, const C: usize, const K: usize, A, const S: usize, P, B, const M: usize, const KW: usize, const SW: usize>
+    Calibrate<X> for DepthwiseConv2D<C, K, A, S, P, f32, B, M, KW, SW>
+where
+    X: Tensor<Elem = f32>,
+    A: ConvActivation,
+    P: QPadding,
+    B: BiasMode,
+    DepthwiseConv2D<C, K, A, S, P, f32, B, M, KW, SW>: Layer<X>,
+    <DepthwiseConv2D<C, K, A, S, P, f32, B, M, KW, SW> as Layer<X>>::Out: Tensor<Elem = f32>,
+{
+    type Out = <Self as Layer<X>>::Out;
+    type Ranges = Range;
+
+    /// Records the output after the activation (folded into the int8 output range).
+    fn observe(&self, x: &X, range: &mut Range) -> Self::Out {
+        let y = self.forward(x);
+        range.observe(y.as_slice());
+        y
+    }
+
+    fn quantize(
+        &self,
+        input: TensorQuant,
+        range: &Range,
+        layer: &mut usize,
+    ) -> Result<(QDepthwiseConv2D<C, K, A, S, P, M, KW, SW>, TensorQuant), CalibrationError> {
+        let index = *layer;
+        *layer += 1;
+        let output = output_quant(range, index)?;
+        // Keras' (kh, kw, in, multiplier) kernel is TFLite's [1, kh, kw, in·multiplier]: the
+        // same order; each output channel (c, m) has its own scale over its K·KW taps.
+        let mut kernel = [[[[0i8; M]; C]; KW]; K];
+        let mut bias = [[0i32; M]; C];
+        let mut weight_scales = [[0f32; M]; C];
+        let float_bias = B::get(&self.bias);
+        for c in 0..C {
+            for m in 0..M {
+                let tap = |i: usize| {
+                    self.kernel.get(i / KW).and_then(|r| r.get(i % KW)).and_then(|t| t.get(c)).and_then(|t| t.get(m))
+                };
+                let (scale, exact) = quantize_channel(
+                    K * KW,
+                    |i| tap(i).copied().unwrap_or(0.0),
+                    |i, q| {
+                        let w = kernel.get_mut(i / KW).and_then(|r| r.get_mut(i % KW));
+                        if let Some(w) = w.and_then(|t| t.get_mut(c)).and_then(|t| t.get_mut(m)) {
+                            *w = q;
+                        }
+                    },
+                );
+                let b = float_bias.and_then(|b| b.get(c)).and_then(|b| b.get(m)).copied().unwrap_or(0.0);
+                if let (Some(s), Some(q)) =
+                    (weight_scales.get_mut(c).and_then(|s| s.get_mut(m)), bias.get_mut(c).and_then(|q| q.get_mut(m)))
+                {
+                    *s = scale;
+                    *q = quantize_bias(b, input.exact_scale, exact);
+                }
+            }
+        }
+        Ok((QDepthwiseConv2D::new(kernel, bias, weight_scales, input.params, output.params), output))
+    }
+}
+
 /// A layer whose output shares its input's quantization: it records nothing.
 macro_rules! pass_through {
-    ($Float:ident $(<$P:ident>)?, $Int8:ident) => {
-        impl<X $(, const $P: usize)?> Calibrate<X> for $Float$(<$P>)?
+    ($Float:ident $(<$($P:ident),+>)?, $Int8:ident) => {
+        impl<X $($(, const $P: usize)+)?> Calibrate<X> for $Float$(<$($P),+>)?
         where
             X: Tensor<Elem = f32>,
-            $Float$(<$P>)?: Layer<X>,
-            <$Float$(<$P>)? as Layer<X>>::Out: Tensor<Elem = f32>,
+            $Float$(<$($P),+>)?: Layer<X>,
+            <$Float$(<$($P),+>)? as Layer<X>>::Out: Tensor<Elem = f32>,
         {
             type Out = <Self as Layer<X>>::Out;
             type Ranges = ();
@@ -469,7 +542,7 @@ macro_rules! pass_through {
                 input: TensorQuant,
                 _: &(),
                 layer: &mut usize,
-            ) -> Result<($Int8$(<$P>)?, TensorQuant), CalibrationError> {
+            ) -> Result<($Int8$(<$($P),+>)?, TensorQuant), CalibrationError> {
                 *layer += 1;
                 Ok(($Int8 { params: input.params }, input))
             }
@@ -477,8 +550,8 @@ macro_rules! pass_through {
     };
 }
 
-pass_through!(MaxPool2D<P>, QMaxPool2D);
-pass_through!(AvgPool2D<P>, QAvgPool2D);
+pass_through!(MaxPool2D<P, PW>, QMaxPool2D);
+pass_through!(AvgPool2D<P, PW>, QAvgPool2D);
 pass_through!(Flatten, QFlatten);
 
 impl<X> Calibrate<X> for GlobalAvgPool2D

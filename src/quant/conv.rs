@@ -7,7 +7,7 @@ use super::layer::{Fused, QLayer};
 use super::requant::Requant;
 use super::tensor::{QImage, QuantParams};
 use crate::activation::{Activation, Identity, Relu, Relu6};
-use crate::layer::{Conv2D, Layer, Same, Valid};
+use crate::layer::{Bias, Conv2D, Layer, Same, Valid};
 use crate::shape::Image;
 
 /// A padding an int8 convolution supports, with TFLite's code for it.
@@ -63,16 +63,22 @@ impl ConvActivation for Relu6 {
     const FUSED: Fused = Fused::Relu6;
 }
 
-/// The int8 form of [`Conv2D<CI, CO, K, A, S, P>`](crate::Conv2D): for each output pixel and
-/// filter `o`, `clamp(z_out + M[o]·(Σ W[o][ky][kx][c]·(x − z_in) + b[o]))`, summing only the
-/// kernel positions inside the image (padding contributes nothing, as in TFLite).
+/// The int8 form of [`Conv2D<CI, CO, K, A, S, P, T, B, KW, SW>`](crate::Conv2D): for each
+/// output pixel and filter `o`, `clamp(z_out + M[o]·(Σ W[o][ky][kx][c]·(x − z_in) + b[o]))`,
+/// summing only the kernel positions inside the image (padding contributes nothing, as in
+/// TFLite).
 ///
 /// Weights are int8 with a symmetric scale per filter, biases int32, `M[o] = s_in·s_w[o]/s_out`
-/// as a fixed-point [`Requant`]; `Relu`/`Relu6` are the clamp bounds.
+/// as a fixed-point [`Requant`]; `Relu`/`Relu6` are the clamp bounds. The kernel is `K × KW`
+/// (`K × K` unless `KW` is given) and the strides `(S, SW)`, as for the float layer; a float
+/// layer without a bias ([`NoBias`](crate::NoBias)) has the int8 form with zero biases, as the
+/// converter writes it.
 ///
-/// **TFLite equivalent:** `CONV_2D` with `stride_w = stride_h = S`, dilation 1, padding `VALID`
-/// or `SAME`, fused activation `NONE`, `RELU` or `RELU6`. The kernel has TFLite's layout `OHWI`,
-/// `kernel[o][ky][kx][c]` (Keras' is `(kh, kw, in, out)`).
+/// **TFLite equivalent:** `CONV_2D` with `stride_h = S`, `stride_w = SW`, dilation 1, padding
+/// `VALID` or `SAME` (TFLite's offsets: `max((out − 1)·S + K − side, 0) / 2` rows before, the
+/// rest after; the same for columns with `SW`, `KW`), fused activation `NONE`, `RELU` or
+/// `RELU6`. The kernel has TFLite's layout `OHWI`, `kernel[o][ky][kx][c]` (Keras' is
+/// `(kh, kw, in, out)`).
 ///
 /// Rounding: TFLite Micro's `ConvPerChannel` (`MultiplyByQuantizedMultiplier`, two roundings);
 /// TFLite's other reference kernels round the same way for convolutions.
@@ -81,13 +87,25 @@ impl ConvActivation for Relu6 {
 /// Never.
 ///
 /// # Allocation
-/// None. `K·K·CI·CO + 16·CO` bytes of parameters (int8 weights; int32 bias, bias with the
+/// None. `K·KW·CI·CO + 16·CO` bytes of parameters (int8 weights; int32 bias, bias with the
 /// input zero point folded in, multiplier and shift per filter); `forward` returns the output
-/// image by value and holds one `K·K·CI`-byte receptive field on the stack.
+/// image by value and holds one `K·KW·CI`-byte receptive field on the stack.
+///
+/// Generic parameters: those of [`Conv2D`] without `T` and `B`: `CI`, `CO`, `K`,
+/// `A` ([`Identity`]), `S` (1), `P` ([`Valid`]), `KW` (`K`), `SW` (`S`).
 #[derive(Clone, Debug, PartialEq)]
-pub struct QConv2D<const CI: usize, const CO: usize, const K: usize, A = Identity, const S: usize = 1, P = Valid> {
+pub struct QConv2D<
+    const CI: usize,
+    const CO: usize,
+    const K: usize,
+    A = Identity,
+    const S: usize = 1,
+    P = Valid,
+    const KW: usize = K,
+    const SW: usize = S,
+> {
     /// int8 weights in TFLite's `OHWI` layout: `kernel[o][ky][kx][c]`.
-    pub kernel: [[[[i8; CI]; K]; K]; CO],
+    pub kernel: [[[[i8; CI]; KW]; K]; CO],
     /// int32 biases, scale `s_in·s_w[o]`.
     pub bias: [i32; CO],
     /// Per-filter weight scales (zero point 0).
@@ -106,8 +124,16 @@ pub struct QConv2D<const CI: usize, const CO: usize, const K: usize, A = Identit
     config: PhantomData<(A, P)>,
 }
 
-impl<const CI: usize, const CO: usize, const K: usize, A: ConvActivation, const S: usize, P: QPadding>
-    QConv2D<CI, CO, K, A, S, P>
+impl<
+    const CI: usize,
+    const CO: usize,
+    const K: usize,
+    A: ConvActivation,
+    const S: usize,
+    P: QPadding,
+    const KW: usize,
+    const SW: usize,
+> QConv2D<CI, CO, K, A, S, P, KW, SW>
 {
     /// The layer from its int8 weights (`OHWI`), int32 biases, per-filter scales and the input
     /// and output quantization; precomputes the multipliers and the activation range as
@@ -115,7 +141,7 @@ impl<const CI: usize, const CO: usize, const K: usize, A: ConvActivation, const 
     /// `const fn`, for [`int8_model_from_le_bytes!`](crate::int8_model_from_le_bytes).
     #[allow(clippy::indexing_slicing)] // `o < CO`, the loop bound; `get` is not const
     pub const fn new(
-        kernel: [[[[i8; CI]; K]; K]; CO],
+        kernel: [[[[i8; CI]; KW]; K]; CO],
         bias: [i32; CO],
         weight_scales: [f32; CO],
         input: QuantParams,
@@ -155,10 +181,83 @@ impl<const CI: usize, const CO: usize, const K: usize, A: ConvActivation, const 
     pub fn requant(&self) -> &[Requant; CO] {
         &self.requant
     }
+
+    /// The forward pass around a dot product: for each output pixel, its receptive field
+    /// (channels-last like one filter, padding holding the input zero point) goes to `dot`,
+    /// which fills one sum per filter; the sums are requantized into the pixel.
+    #[inline(always)]
+    fn pixels<const H: usize, const W: usize, const HO: usize, const WO: usize>(
+        &self,
+        x: &QImage<H, W, CI>,
+        mut dot: impl FnMut(&[[[i8; CI]; KW]; K], &mut [i32; CO]),
+    ) -> QImage<HO, WO, CO> {
+        let top = P::before(H, HO, K, S);
+        let left = P::before(W, WO, KW, SW);
+        // Padding holds the input zero point: `w·(z_in − z_in) = 0`, as TFLite skips it.
+        let pad = [self.input.zero_point.clamp(-128, 127) as i8; CI];
+        let x = x.as_array();
+        let mut out = [[[0i8; CO]; WO]; HO];
+        let mut patch = [[pad; KW]; K];
+        for (oy, out_row) in out.iter_mut().enumerate() {
+            for (ox, out_pixel) in out_row.iter_mut().enumerate() {
+                for (ky, patch_row) in patch.iter_mut().enumerate() {
+                    let row = (oy * S + ky).checked_sub(top).and_then(|iy| x.get(iy));
+                    for (kx, p) in patch_row.iter_mut().enumerate() {
+                        let pixel = row.and_then(|r| (ox * SW + kx).checked_sub(left).and_then(|ix| r.get(ix)));
+                        *p = pixel.copied().unwrap_or(pad);
+                    }
+                }
+                let mut acc = [0i32; CO];
+                dot(&patch, &mut acc);
+                crate::kernel::int8::requantize_rows(
+                    &acc,
+                    &self.folded_bias,
+                    &self.requant,
+                    self.output.zero_point,
+                    self.act,
+                    out_pixel,
+                );
+            }
+        }
+        QImage::new(out)
+    }
+
+    /// The forward pass with the weights rearranged once per call for the kernel that runs
+    /// over output channels (`kernel::int8::dot_rows_packed`); the copy lives on this
+    /// function's stack only.
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    #[inline(never)]
+    fn forward_packed<const H: usize, const W: usize, const HO: usize, const WO: usize>(
+        &self,
+        x: &QImage<H, W, CI>,
+    ) -> QImage<HO, WO, CO> {
+        let weights = self.kernel.as_flattened().as_flattened().as_flattened();
+        let mut packed = [[[[0i8; CI]; KW]; K]; CO];
+        let packed = packed.as_flattened_mut().as_flattened_mut().as_flattened_mut();
+        crate::kernel::int8::pack_by_fours(weights, K * KW * CI, packed);
+        let packed: &[i8] = packed;
+        self.pixels(x, |patch, acc| {
+            crate::kernel::int8::dot_rows_packed(
+                patch.as_flattened().as_flattened(),
+                weights,
+                packed,
+                acc,
+                self.narrow,
+            );
+        })
+    }
 }
 
-impl<const CI: usize, const CO: usize, const K: usize, A: ConvActivation, const S: usize, P: QPadding>
-    QConv2D<CI, CO, K, A, S, P>
+impl<
+    const CI: usize,
+    const CO: usize,
+    const K: usize,
+    A: ConvActivation,
+    const S: usize,
+    P: QPadding,
+    const KW: usize,
+    const SW: usize,
+> QConv2D<CI, CO, K, A, S, P, KW, SW>
 {
     /// The layer whose [int8 image](super::image) starts at byte `offset` of `bytes`, built in
     /// the compiler when used in a `const` or `static`.
@@ -174,16 +273,24 @@ impl<const CI: usize, const CO: usize, const K: usize, A: ConvActivation, const 
         const_try!(r.scales(&mut weight_scales));
         let mut bias = [0i32; CO];
         r.i32s(&mut bias);
-        let mut kernel = [[[[0i8; CI]; K]; K]; CO];
+        let mut kernel = [[[[0i8; CI]; KW]; K]; CO];
         r.i8s(kernel.as_flattened_mut().as_flattened_mut().as_flattened_mut());
         Ok(Self::new(kernel, bias, weight_scales, input, output))
     }
 }
 
-impl<const CI: usize, const CO: usize, const K: usize, A: ConvActivation, const S: usize, P: QPadding> Int8Bytes
-    for QConv2D<CI, CO, K, A, S, P>
+impl<
+    const CI: usize,
+    const CO: usize,
+    const K: usize,
+    A: ConvActivation,
+    const S: usize,
+    P: QPadding,
+    const KW: usize,
+    const SW: usize,
+> Int8Bytes for QConv2D<CI, CO, K, A, S, P, KW, SW>
 {
-    const IMAGE_BYTES: usize = 16 + 8 * CO + K * K * CI * CO;
+    const IMAGE_BYTES: usize = 16 + 8 * CO + K * KW * CI * CO;
 
     fn write_le_bytes_at(&self, out: &mut [u8], offset: usize) {
         let mut w = Writer::new(out, offset);
@@ -199,11 +306,13 @@ impl<const CI: usize, const CO: usize, const K: usize, A: ConvActivation, const 
     }
 }
 
-impl<const CI: usize, const CO: usize, const K: usize, A, const S: usize, P> Default for QConv2D<CI, CO, K, A, S, P> {
+impl<const CI: usize, const CO: usize, const K: usize, A, const S: usize, P, const KW: usize, const SW: usize> Default
+    for QConv2D<CI, CO, K, A, S, P, KW, SW>
+{
     /// All-zero weights, unit scales.
     fn default() -> Self {
         Self {
-            kernel: [[[[0; CI]; K]; K]; CO],
+            kernel: [[[[0; CI]; KW]; K]; CO],
             bias: [0; CO],
             weight_scales: [1.0; CO],
             input: QuantParams::default(),
@@ -226,57 +335,34 @@ impl<
     A: ConvActivation,
     const S: usize,
     P: QPadding,
+    const KW: usize,
+    const SW: usize,
     const HO: usize,
     const WO: usize,
-> QLayer<QImage<H, W, CI>> for QConv2D<CI, CO, K, A, S, P>
+> QLayer<QImage<H, W, CI>> for QConv2D<CI, CO, K, A, S, P, KW, SW>
 where
-    Conv2D<CI, CO, K, A, S, P>: Layer<Image<H, W, CI>, Out = Image<HO, WO, CO>>,
+    Conv2D<CI, CO, K, A, S, P, f32, Bias, KW, SW>: Layer<Image<H, W, CI>, Out = Image<HO, WO, CO>>,
 {
     type Out = QImage<HO, WO, CO>;
-    const PARAM_BYTES: usize = K * K * CI * CO + 16 * CO;
+    const PARAM_BYTES: usize = K * KW * CI * CO + 16 * CO;
 
     fn forward(&self, x: &QImage<H, W, CI>) -> QImage<HO, WO, CO> {
-        let top = P::before(H, HO, K, S);
-        let left = P::before(W, WO, K, S);
-        // Padding holds the input zero point: `w·(z_in − z_in) = 0`, as TFLite skips it.
-        let pad = [self.input.zero_point.clamp(-128, 127) as i8; CI];
-        let (lo, hi) = self.act;
-        let weights = self.kernel.as_flattened().as_flattened().as_flattened();
-        let x = x.as_array();
-        let mut out = [[[0i8; CO]; WO]; HO];
-        let mut patch = [[pad; K]; K];
-        for (oy, out_row) in out.iter_mut().enumerate() {
-            for (ox, out_pixel) in out_row.iter_mut().enumerate() {
-                // The receptive field, channels-last like one filter of the OHWI kernel.
-                for (ky, patch_row) in patch.iter_mut().enumerate() {
-                    let row = (oy * S + ky).checked_sub(top).and_then(|iy| x.get(iy));
-                    for (kx, p) in patch_row.iter_mut().enumerate() {
-                        let pixel = row.and_then(|r| (ox * S + kx).checked_sub(left).and_then(|ix| r.get(ix)));
-                        *p = pixel.copied().unwrap_or(pad);
-                    }
-                }
-                let mut acc = [0i32; CO];
-                if K * K * CI < 32 {
-                    // A small receptive field: one fixed-length dot product per filter, which the
-                    // compiler unrolls completely (the SIMD kernels need 32 inputs).
-                    for (a, filter) in acc.iter_mut().zip(&self.kernel) {
-                        *a = crate::kernel::int8::dot_fixed(&patch, filter);
-                    }
-                } else {
-                    crate::kernel::int8::dot_rows(patch.as_flattened().as_flattened(), weights, &mut acc, self.narrow);
-                }
-                let zero_point = self.output.zero_point;
-                crate::kernel::int8::requantize_rows(
-                    &acc,
-                    &self.folded_bias,
-                    &self.requant,
-                    zero_point,
-                    (lo, hi),
-                    out_pixel,
-                );
-            }
+        #[cfg(all(feature = "std", target_arch = "x86_64"))]
+        if crate::kernel::int8::packed_fits(K * KW * CI, CO, self.narrow) {
+            return self.forward_packed(x);
         }
-        QImage::new(out)
+        let weights = self.kernel.as_flattened().as_flattened().as_flattened();
+        self.pixels(x, |patch, acc| {
+            if K * KW * CI < 32 {
+                // A small receptive field: one fixed-length dot product per filter, which the
+                // compiler unrolls completely (the SIMD kernels need 32 inputs).
+                for (a, filter) in acc.iter_mut().zip(&self.kernel) {
+                    *a = crate::kernel::int8::dot_fixed(patch, filter);
+                }
+            } else {
+                crate::kernel::int8::dot_rows(patch.as_flattened().as_flattened(), weights, acc, self.narrow);
+            }
+        })
     }
 
     fn input_params(&self) -> QuantParams {

@@ -18,7 +18,8 @@
 //! | int8 layer | bytes |
 //! |---|---|
 //! | [`QDense<IN, OUT, A>`](super::QDense) | input scale (`f32`) and zero point (`i32`), output scale and zero point, softmax `β` (`f32`), `OUT` weight scales (`f32`), `OUT` biases (`i32`), the kernel (`OUT·IN` × `i8`, TFLite's `(out, in)` order): `20 + 8·OUT + IN·OUT` |
-//! | [`QConv2D<CI, CO, K, ..>`](super::QConv2D) | input and output scale and zero point, `CO` weight scales, `CO` biases, the kernel (`OHWI`): `16 + 8·CO + K·K·CI·CO` |
+//! | [`QConv2D<CI, CO, K, .., KW, SW>`](super::QConv2D) | input and output scale and zero point, `CO` weight scales, `CO` biases, the kernel (`OHWI`): `16 + 8·CO + K·KW·CI·CO` |
+//! | [`QDepthwiseConv2D<C, K, .., M, KW, SW>`](super::QDepthwiseConv2D) | input and output scale and zero point, `C·M` weight scales, `C·M` biases, the kernel (TFLite's `[1, K, KW, C·M]`): `16 + 8·C·M + K·KW·C·M` |
 //! | [`QMaxPool2D`](super::QMaxPool2D), [`QAvgPool2D`](super::QAvgPool2D), [`QFlatten`](super::QFlatten) | the shared scale and zero point: 8 |
 //! | [`QGlobalAvgPool2D`](super::QGlobalAvgPool2D) | input and output scale and zero point: 16 |
 //!

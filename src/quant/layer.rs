@@ -6,7 +6,8 @@ use crate::activation::{Activation, Identity, Relu, Relu6, Softmax};
 /// An int8 layer that maps an int8 tensor `In` to [`Out`](QLayer::Out) with integer arithmetic
 /// only, bit for bit as TensorFlow Lite for Microcontrollers' reference kernels do.
 ///
-/// Implemented by [`QDense`](super::QDense), [`QConv2D`](super::QConv2D), the pooling layers,
+/// Implemented by [`QDense`](super::QDense), [`QConv2D`](super::QConv2D),
+/// [`QDepthwiseConv2D`](super::QDepthwiseConv2D), the pooling layers,
 /// [`QFlatten`](super::QFlatten) and tuples of them. Its input and output shapes are those of
 /// the float layer it is the int8 form of (see [`Quantize`](super::Quantize)), so a miswired
 /// int8 model is the same compile error as the float one.

@@ -16,15 +16,17 @@
 //! | float layer | int8 layer | TFLite operator(s) |
 //! |---|---|---|
 //! | `Dense<IN, OUT, A>` | [`QDense<IN, OUT, A>`](QDense) | `FULLY_CONNECTED` (+ `SOFTMAX`) |
-//! | `Conv2D<CI, CO, K, A, S, P>` | [`QConv2D`] | `CONV_2D` |
-//! | `MaxPool2D<P>` | [`QMaxPool2D<P>`](QMaxPool2D) | `MAX_POOL_2D` |
-//! | `AvgPool2D<P>` | [`QAvgPool2D<P>`](QAvgPool2D) | `AVERAGE_POOL_2D` |
+//! | `Conv2D<CI, CO, K, A, S, P, f32, B, KW, SW>` | [`QConv2D<CI, CO, K, A, S, P, KW, SW>`](QConv2D) | `CONV_2D` |
+//! | `DepthwiseConv2D<C, K, A, S, P, f32, B, M, KW, SW>` | [`QDepthwiseConv2D<C, K, A, S, P, M, KW, SW>`](QDepthwiseConv2D) | `DEPTHWISE_CONV_2D` |
+//! | `MaxPool2D<P, PW>` | [`QMaxPool2D<P, PW>`](QMaxPool2D) | `MAX_POOL_2D` |
+//! | `AvgPool2D<P, PW>` | [`QAvgPool2D<P, PW>`](QAvgPool2D) | `AVERAGE_POOL_2D` |
 //! | `GlobalAvgPool2D` | [`QGlobalAvgPool2D`] | `MEAN` (axes 1, 2) |
 //! | `Flatten` | [`QFlatten`] | `RESHAPE` |
 
 pub mod calibrate;
 pub mod conv;
 pub mod dense;
+pub mod depthwise;
 pub mod flatten;
 pub mod image;
 pub(crate) mod kernel;
@@ -39,6 +41,7 @@ pub use crate::kernel::int8::{Simd, simd};
 pub use calibrate::{CalibrationError, calibrate};
 pub use conv::{ConvActivation, QConv2D, QPadding};
 pub use dense::QDense;
+pub use depthwise::QDepthwiseConv2D;
 pub use flatten::QFlatten;
 pub use image::{Int8Bytes, Int8ImageError};
 pub use layer::{Fused, QActivation, QLayer};

@@ -3,21 +3,26 @@
 
 use super::conv::{ConvActivation, QConv2D, QPadding};
 use super::dense::QDense;
+use super::depthwise::QDepthwiseConv2D;
 use super::flatten::QFlatten;
 use super::layer::{QActivation, QLayer};
 use super::pool::{QAvgPool2D, QGlobalAvgPool2D, QMaxPool2D};
 use super::tensor::{Int8Tensor, QuantParams};
-use crate::layer::{AvgPool2D, Conv2D, Dense, Flatten, GlobalAvgPool2D, MaxPool2D};
+use crate::layer::{AvgPool2D, BiasMode, Conv2D, Dense, DepthwiseConv2D, Flatten, GlobalAvgPool2D, MaxPool2D};
 
 /// A float layer or model that has an int8 form: the type-level function behind [`Int8`].
 ///
 /// Implemented for `f32` [`Dense`] (activations `Identity`, `Relu`, `Relu6`, `Softmax`),
-/// [`Conv2D`] (`Identity`, `Relu`, `Relu6`; `Valid` or `Same`; any stride), [`MaxPool2D`],
-/// [`AvgPool2D`], [`GlobalAvgPool2D`], [`Flatten`], and tuples of up to 12 of them.
+/// [`Conv2D`] and [`DepthwiseConv2D`] (`Identity`, `Relu`, `Relu6`; `Valid` or `Same`; any
+/// kernel sides, strides and depth multiplier), with or without a bias, [`MaxPool2D`] and
+/// [`AvgPool2D`] (square or rectangular windows), [`GlobalAvgPool2D`], [`Flatten`], and tuples
+/// of up to 12 of them. A model with `BatchNormalization` is quantized after folding it
+/// ([`Folded`](crate::fold::Folded)), with each activation written into the layer before it,
+/// as TensorFlow's converter fuses it (see the guide's int8 chapter).
 #[diagnostic::on_unimplemented(
     message = "`{Self}` has no int8 form in typed-nn",
     label = "no int8 form",
-    note = "int8 models are made of f32 Dense (Identity, Relu, Relu6, Softmax), Conv2D (Identity, Relu, Relu6), MaxPool2D, AvgPool2D, GlobalAvgPool2D and Flatten"
+    note = "int8 models are made of f32 Dense (Identity, Relu, Relu6, Softmax), Conv2D and DepthwiseConv2D (Identity, Relu, Relu6), MaxPool2D, AvgPool2D, GlobalAvgPool2D and Flatten"
 )]
 pub trait Quantize {
     /// The int8 layer or model with the same shapes.
@@ -40,22 +45,46 @@ pub trait Quantize {
 /// ```
 pub type Int8<M> = <M as Quantize>::Int8;
 
-impl<const IN: usize, const OUT: usize, A: QActivation> Quantize for Dense<IN, OUT, A, f32> {
+impl<const IN: usize, const OUT: usize, A: QActivation, B: BiasMode> Quantize for Dense<IN, OUT, A, f32, B> {
     type Int8 = QDense<IN, OUT, A>;
 }
 
-impl<const CI: usize, const CO: usize, const K: usize, A: ConvActivation, const S: usize, P: QPadding> Quantize
-    for Conv2D<CI, CO, K, A, S, P, f32>
+impl<
+    const CI: usize,
+    const CO: usize,
+    const K: usize,
+    A: ConvActivation,
+    const S: usize,
+    P: QPadding,
+    B: BiasMode,
+    const KW: usize,
+    const SW: usize,
+> Quantize for Conv2D<CI, CO, K, A, S, P, f32, B, KW, SW>
 {
-    type Int8 = QConv2D<CI, CO, K, A, S, P>;
+    type Int8 = QConv2D<CI, CO, K, A, S, P, KW, SW>;
 }
 
-impl<const P: usize> Quantize for MaxPool2D<P> {
-    type Int8 = QMaxPool2D<P>;
+impl<
+    const C: usize,
+    const K: usize,
+    A: ConvActivation,
+    const S: usize,
+    P: QPadding,
+    B: BiasMode,
+    const M: usize,
+    const KW: usize,
+    const SW: usize,
+> Quantize for DepthwiseConv2D<C, K, A, S, P, f32, B, M, KW, SW>
+{
+    type Int8 = QDepthwiseConv2D<C, K, A, S, P, M, KW, SW>;
 }
 
-impl<const P: usize> Quantize for AvgPool2D<P> {
-    type Int8 = QAvgPool2D<P>;
+impl<const P: usize, const PW: usize> Quantize for MaxPool2D<P, PW> {
+    type Int8 = QMaxPool2D<P, PW>;
+}
+
+impl<const P: usize, const PW: usize> Quantize for AvgPool2D<P, PW> {
+    type Int8 = QAvgPool2D<P, PW>;
 }
 
 impl Quantize for GlobalAvgPool2D {

@@ -8,32 +8,36 @@ use super::tensor::{QImage, QVector, QuantParams};
 use crate::layer::{AvgPool2D, GlobalAvgPool2D, Layer, MaxPool2D};
 use crate::shape::{Image, Vector};
 
-/// The int8 form of [`MaxPool2D<P>`](crate::MaxPool2D): the largest int8 value of each `P × P`
-/// window (stride `P`, no padding). Quantization is monotonic, so this is the quantized maximum;
-/// input and output share one scale and zero point, as TFLite requires.
+/// The int8 form of [`MaxPool2D<P, PW>`](crate::MaxPool2D): the largest int8 value of each
+/// `P × PW` window (`P × P` unless `PW` is given; stride the window, no padding). Quantization is
+/// monotonic, so this is the quantized maximum; input and output share one scale and zero
+/// point, as TFLite requires.
 ///
-/// **TFLite equivalent:** `MAX_POOL_2D` with filter and stride `P`, padding `VALID`, no fused
-/// activation. Exact: no rounding is involved.
+/// **TFLite equivalent:** `MAX_POOL_2D` with `filter_height = stride_h = P`,
+/// `filter_width = stride_w = PW`, padding `VALID`, no fused activation. Exact: no rounding is
+/// involved.
 ///
 /// # Allocation
 /// None; 8 bytes (the shared quantization).
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct QMaxPool2D<const P: usize> {
+pub struct QMaxPool2D<const P: usize, const PW: usize = P> {
     /// Quantization of the input and the output (TFLite requires them equal).
     pub params: QuantParams,
 }
 
-/// The int8 form of [`AvgPool2D<P>`](crate::AvgPool2D): the mean of each `P × P` window of int8
-/// values, rounded to nearest with ties away from zero (`(sum ± P²/2) / P²`, C's truncating
-/// division), in and out sharing one quantization.
+/// The int8 form of [`AvgPool2D<P, PW>`](crate::AvgPool2D): the mean of each `P × PW` window
+/// (`P × P` unless `PW` is given) of int8 values, rounded to nearest with ties away from zero
+/// (`(sum ± n/2) / n` with `n = P·PW`, C's truncating division), in and out sharing one
+/// quantization.
 ///
-/// **TFLite equivalent:** `AVERAGE_POOL_2D` with filter and stride `P`, padding `VALID`, no fused
-/// activation; TFLite Micro and LiteRT's reference kernels round the same way.
+/// **TFLite equivalent:** `AVERAGE_POOL_2D` with `filter_height = stride_h = P`,
+/// `filter_width = stride_w = PW`, padding `VALID`, no fused activation; TFLite Micro and
+/// LiteRT's reference kernels round the same way.
 ///
 /// # Allocation
 /// None; 8 bytes (the shared quantization).
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct QAvgPool2D<const P: usize> {
+pub struct QAvgPool2D<const P: usize, const PW: usize = P> {
     /// Quantization of the input and the output (TFLite requires them equal).
     pub params: QuantParams,
 }
@@ -68,8 +72,8 @@ impl QGlobalAvgPool2D {
 
 /// The image of a layer whose input and output share one quantization: that scale and zero point.
 macro_rules! shared_params_image {
-    ($Layer:ident $(<$P:ident>)?) => {
-        impl<$(const $P: usize)?> $Layer$(<$P>)? {
+    ($Layer:ident $(<$($P:ident),+>)?) => {
+        impl<$($(const $P: usize),+)?> $Layer$(<$($P),+>)? {
             /// The layer whose [int8 image](super::image) (its scale and zero point) starts at
             /// byte `offset` of `bytes`, built in the compiler when used in a `const`.
             ///
@@ -82,7 +86,7 @@ macro_rules! shared_params_image {
             }
         }
 
-        impl<$(const $P: usize)?> Int8Bytes for $Layer$(<$P>)? {
+        impl<$($(const $P: usize),+)?> Int8Bytes for $Layer$(<$($P),+>)? {
             const IMAGE_BYTES: usize = 8;
 
             fn write_le_bytes_at(&self, out: &mut [u8], offset: usize) {
@@ -97,8 +101,8 @@ macro_rules! shared_params_image {
 }
 pub(crate) use shared_params_image;
 
-shared_params_image!(QMaxPool2D<P>);
-shared_params_image!(QAvgPool2D<P>);
+shared_params_image!(QMaxPool2D<P, PW>);
+shared_params_image!(QAvgPool2D<P, PW>);
 
 impl QGlobalAvgPool2D {
     /// The layer whose [int8 image](super::image) (input, then output scale and zero point)
@@ -129,10 +133,10 @@ impl Int8Bytes for QGlobalAvgPool2D {
     }
 }
 
-impl<const H: usize, const W: usize, const C: usize, const P: usize, const HO: usize, const WO: usize>
-    QLayer<QImage<H, W, C>> for QMaxPool2D<P>
+impl<const H: usize, const W: usize, const C: usize, const P: usize, const PW: usize, const HO: usize, const WO: usize>
+    QLayer<QImage<H, W, C>> for QMaxPool2D<P, PW>
 where
-    MaxPool2D<P>: Layer<Image<H, W, C>, Out = Image<HO, WO, C>>,
+    MaxPool2D<P, PW>: Layer<Image<H, W, C>, Out = Image<HO, WO, C>>,
 {
     type Out = QImage<HO, WO, C>;
     const PARAM_BYTES: usize = 0;
@@ -143,7 +147,7 @@ where
         for (oy, out_row) in out.iter_mut().enumerate() {
             for (ox, out_pixel) in out_row.iter_mut().enumerate() {
                 for row in x.iter().skip(oy * P).take(P) {
-                    for pixel in row.iter().skip(ox * P).take(P) {
+                    for pixel in row.iter().skip(ox * PW).take(PW) {
                         for (m, &v) in out_pixel.iter_mut().zip(pixel) {
                             *m = (*m).max(v);
                         }
@@ -163,23 +167,23 @@ where
     }
 }
 
-impl<const H: usize, const W: usize, const C: usize, const P: usize, const HO: usize, const WO: usize>
-    QLayer<QImage<H, W, C>> for QAvgPool2D<P>
+impl<const H: usize, const W: usize, const C: usize, const P: usize, const PW: usize, const HO: usize, const WO: usize>
+    QLayer<QImage<H, W, C>> for QAvgPool2D<P, PW>
 where
-    AvgPool2D<P>: Layer<Image<H, W, C>, Out = Image<HO, WO, C>>,
+    AvgPool2D<P, PW>: Layer<Image<H, W, C>, Out = Image<HO, WO, C>>,
 {
     type Out = QImage<HO, WO, C>;
     const PARAM_BYTES: usize = 0;
 
     fn forward(&self, x: &QImage<H, W, C>) -> QImage<HO, WO, C> {
         let x = x.as_array();
-        let count = (P * P) as i32;
+        let count = (P * PW) as i32;
         let mut out = [[[0i8; C]; WO]; HO];
         for (oy, out_row) in out.iter_mut().enumerate() {
             for (ox, out_pixel) in out_row.iter_mut().enumerate() {
                 let mut sum = [0i32; C];
                 for row in x.iter().skip(oy * P).take(P) {
-                    for pixel in row.iter().skip(ox * P).take(P) {
+                    for pixel in row.iter().skip(ox * PW).take(PW) {
                         for (s, &v) in sum.iter_mut().zip(pixel) {
                             *s += i32::from(v);
                         }

@@ -21,6 +21,8 @@
 /// assert_eq!(Requant::from_real(0.5).apply(-7), -3); // and so does −3.5
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+// `repr(C)`: the int8 SIMD kernels load eight of them as two vectors of (multiplier, shift).
+#[repr(C)]
 pub struct Requant {
     /// The significand in Q0.31, `round(frac · 2³¹)` for `M = frac · 2^shift`, `frac ∈ [0.5, 1)`.
     pub multiplier: i32,

@@ -56,6 +56,8 @@ impl OpKind {
     pub const AVERAGE_POOL_2D: Self = Self(1);
     /// `CONV_2D`.
     pub const CONV_2D: Self = Self(3);
+    /// `DEPTHWISE_CONV_2D`.
+    pub const DEPTHWISE_CONV_2D: Self = Self(4);
     /// `FULLY_CONNECTED`.
     pub const FULLY_CONNECTED: Self = Self(9);
     /// `MAX_POOL_2D`.

@@ -5,10 +5,10 @@ use flatbuffers::{Follow, ForwardsUOffset, Vector};
 
 use super::error::{Dims, OpKind, QuantProblem, TfliteError};
 use crate::kernel::tflite_schema::{Model, Operator, OperatorCode, SubGraph, Tensor};
-use crate::layer::{AvgPool2D, Conv2D, Dense, Flatten, GlobalAvgPool2D, Layer, MaxPool2D};
+use crate::layer::{AvgPool2D, Bias, Conv2D, Dense, DepthwiseConv2D, Flatten, GlobalAvgPool2D, Layer, MaxPool2D};
 use crate::quant::{
-    ConvActivation, Int8Tensor, QActivation, QAvgPool2D, QConv2D, QDense, QFlatten, QGlobalAvgPool2D, QImage, QLayer,
-    QMaxPool2D, QPadding, QuantParams, SoftmaxParams,
+    ConvActivation, Int8Tensor, QActivation, QAvgPool2D, QConv2D, QDense, QDepthwiseConv2D, QFlatten, QGlobalAvgPool2D,
+    QImage, QLayer, QMaxPool2D, QPadding, QuantParams, SoftmaxParams,
 };
 use crate::shape::{Flat, Image, Vector as FVector};
 
@@ -45,6 +45,9 @@ pub struct Operators<'a> {
     graph: SubGraph<'a>,
     next: usize,
     current: i32,
+    /// The shape of the current tensor when a `Flatten` had no `RESHAPE` of its own: the
+    /// converter leaves it out before a `FULLY_CONNECTED`, which flattens its input itself.
+    unflattened: Option<[usize; 4]>,
 }
 
 /// One operator being read: its index and kind, for the errors.
@@ -67,7 +70,7 @@ impl<'a> Operators<'a> {
         } else {
             return Err(TfliteError::Missing { what: "single model input" });
         };
-        Ok(Self { codes, buffers: model.buffers(), tensors, ops, graph, next: 0, current })
+        Ok(Self { codes, buffers: model.buffers(), tensors, ops, graph, next: 0, current, unflattened: None })
     }
 
     fn tensor_at(&self, index: i32) -> Result<Tensor<'a>, TfliteError> {
@@ -212,35 +215,43 @@ impl<'a> Operators<'a> {
 
     /// An int8 weight tensor's per-output-channel scales (dimension 0, zero points 0).
     fn per_channel<const N: usize>(op: &Op<'a>, t: &Tensor<'a>) -> Result<[f32; N], TfliteError> {
+        let mut out = [0f32; N];
+        Self::per_channel_into(op, t, 0, &mut out)?;
+        Ok(out)
+    }
+
+    /// An int8 weight tensor's per-output-channel scales along dimension `dim` (zero points 0),
+    /// one per element of `out`.
+    fn per_channel_into(op: &Op<'a>, t: &Tensor<'a>, dim: i32, out: &mut [f32]) -> Result<(), TfliteError> {
         let tensor = "weights";
+        let n = out.len();
         Self::tensor_type(op, tensor, t, INT8)?;
         let q = t.quantization();
         let (Some(scales), Some(zeros)) = (q.and_then(|q| q.scale()), q.and_then(|q| q.zero_point())) else {
-            return Err(Self::quant_error(op, tensor, QuantProblem::ScaleCount { expected: N, found: 0 }));
+            return Err(Self::quant_error(op, tensor, QuantProblem::ScaleCount { expected: n, found: 0 }));
         };
-        if scales.len() != N {
+        if scales.len() != n {
             let problem = if scales.len() == 1 {
-                QuantProblem::PerTensorWherePerChannelExpected { channels: N }
+                QuantProblem::PerTensorWherePerChannelExpected { channels: n }
             } else {
-                QuantProblem::ScaleCount { expected: N, found: scales.len() }
+                QuantProblem::ScaleCount { expected: n, found: scales.len() }
             };
             return Err(Self::quant_error(op, tensor, problem));
         }
-        let dim = q.and_then(|q| q.quantized_dimension()).unwrap_or(0);
-        if dim != 0 && N > 1 {
-            return Err(Self::quant_error(op, tensor, QuantProblem::QuantizedDimension(dim)));
+        let found_dim = q.and_then(|q| q.quantized_dimension()).unwrap_or(0);
+        if found_dim != dim && n > 1 {
+            return Err(Self::quant_error(op, tensor, QuantProblem::QuantizedDimension(found_dim)));
         }
         if let Some(z) = zeros.iter().find(|&z| z != 0) {
             return Err(Self::quant_error(op, tensor, QuantProblem::ZeroPoint(z)));
         }
-        let mut out = [0f32; N];
         for (o, s) in out.iter_mut().zip(scales.iter()) {
             if s.is_nan() || s <= 0.0 || s.is_infinite() {
                 return Err(Self::quant_error(op, tensor, QuantProblem::Scale(s)));
             }
             *o = s;
         }
-        Ok(out)
+        Ok(())
     }
 
     /// The constant data of `t`: exactly `len` bytes.
@@ -260,24 +271,35 @@ impl<'a> Operators<'a> {
     /// An int32 bias of `N` values, or zeros if the operator has none.
     fn bias<const N: usize>(&self, op: &Op<'a>, slot: usize) -> Result<[i32; N], TfliteError> {
         let mut bias = [0i32; N];
+        self.bias_into(op, slot, &mut bias)?;
+        Ok(bias)
+    }
+
+    /// An int32 bias of `out.len()` values into `out`, left zero if the operator has none.
+    fn bias_into(&self, op: &Op<'a>, slot: usize, out: &mut [i32]) -> Result<(), TfliteError> {
+        let n = out.len();
         if let Some(t) = self.input(op, slot)? {
             Self::tensor_type(op, "bias", &t, INT32)?;
-            Self::shape(op, "bias", &t, &[N])?;
-            let data = self.data(op, "bias", &t, 4 * N)?;
-            for (b, chunk) in bias.iter_mut().zip(data.chunks_exact(4)) {
+            Self::shape(op, "bias", &t, &[n])?;
+            let data = self.data(op, "bias", &t, 4 * n)?;
+            for (b, chunk) in out.iter_mut().zip(data.chunks_exact(4)) {
                 let mut le = [0u8; 4];
                 le.copy_from_slice(chunk);
                 *b = i32::from_le_bytes(le);
             }
         }
-        Ok(bias)
+        Ok(())
     }
 
     /// The layer's input tensor (slot 0): int8, shape `[1, ..shape]`, per-tensor quantization.
-    fn activation_input(&self, op: &Op<'a>, shape: &[usize]) -> Result<QuantParams, TfliteError> {
+    /// After a `Flatten` without a `RESHAPE`, the input keeps the image's shape.
+    fn activation_input(&mut self, op: &Op<'a>, shape: &[usize]) -> Result<QuantParams, TfliteError> {
         let t = self.required_input(op, 0)?;
         Self::tensor_type(op, "input", &t, INT8)?;
-        Self::shape(op, "input", &t, shape)?;
+        match self.unflattened.take() {
+            Some(image) => Self::shape(op, "input", &t, &image)?,
+            None => Self::shape(op, "input", &t, shape)?,
+        }
         Self::per_tensor(op, "input", &t)
     }
 
@@ -344,17 +366,19 @@ impl<
     A: ConvActivation,
     const S: usize,
     P: QPadding,
+    const KW: usize,
+    const SW: usize,
     const HO: usize,
     const WO: usize,
-> TfliteImport<QImage<H, W, CI>> for QConv2D<CI, CO, K, A, S, P>
+> TfliteImport<QImage<H, W, CI>> for QConv2D<CI, CO, K, A, S, P, KW, SW>
 where
-    Conv2D<CI, CO, K, A, S, P>: Layer<Image<H, W, CI>, Out = Image<HO, WO, CO>>,
+    Conv2D<CI, CO, K, A, S, P, f32, Bias, KW, SW>: Layer<Image<H, W, CI>, Out = Image<HO, WO, CO>>,
 {
     fn import(ops: &mut Operators<'_>) -> Result<Self, TfliteError> {
         let op = ops.next(OpKind::CONV_2D)?;
         let o = op.op.conv2d_options().ok_or(TfliteError::Missing { what: "Conv2DOptions" })?;
         Operators::option(&op, "padding", i64::from(P::TFLITE), i64::from(o.padding().unwrap_or(0)))?;
-        Operators::option(&op, "stride_w", S as i64, i64::from(o.stride_w().unwrap_or(0)))?;
+        Operators::option(&op, "stride_w", SW as i64, i64::from(o.stride_w().unwrap_or(0)))?;
         Operators::option(&op, "stride_h", S as i64, i64::from(o.stride_h().unwrap_or(0)))?;
         Operators::option(&op, "dilation_w_factor", 1, i64::from(o.dilation_w_factor().unwrap_or(1)))?;
         Operators::option(&op, "dilation_h_factor", 1, i64::from(o.dilation_h_factor().unwrap_or(1)))?;
@@ -363,20 +387,65 @@ where
 
         let input = ops.activation_input(&op, &[1, H, W, CI])?;
         let w = ops.required_input(&op, 1)?;
-        Operators::shape(&op, "weights", &w, &[CO, K, K, CI])?;
+        Operators::shape(&op, "weights", &w, &[CO, K, KW, CI])?;
         let scales = Operators::per_channel::<CO>(&op, &w)?;
-        let mut kernel = [[[[0i8; CI]; K]; K]; CO];
+        let mut kernel = [[[[0i8; CI]; KW]; K]; CO];
         let flat = kernel.as_flattened_mut().as_flattened_mut().as_flattened_mut();
-        fill_i8(flat, ops.data(&op, "weights", &w, CO * K * K * CI)?);
+        fill_i8(flat, ops.data(&op, "weights", &w, CO * K * KW * CI)?);
         let bias = ops.bias::<CO>(&op, 2)?;
         let output = ops.activation_output(&op, &[1, HO, WO, CO])?;
         Ok(Self::new(kernel, bias, scales, input, output))
     }
 }
 
-/// Reads a `MAX_POOL_2D` or `AVERAGE_POOL_2D` of a `P × P` window, stride `P`, `VALID`, and
-/// returns the quantization its input and output share.
-fn import_pool<const P: usize>(
+impl<
+    const H: usize,
+    const W: usize,
+    const C: usize,
+    const K: usize,
+    A: ConvActivation,
+    const S: usize,
+    P: QPadding,
+    const M: usize,
+    const KW: usize,
+    const SW: usize,
+    const HO: usize,
+    const WO: usize,
+    const CM: usize,
+> TfliteImport<QImage<H, W, C>> for QDepthwiseConv2D<C, K, A, S, P, M, KW, SW>
+where
+    DepthwiseConv2D<C, K, A, S, P, f32, Bias, M, KW, SW>: Layer<Image<H, W, C>, Out = Image<HO, WO, CM>>,
+{
+    fn import(ops: &mut Operators<'_>) -> Result<Self, TfliteError> {
+        let op = ops.next(OpKind::DEPTHWISE_CONV_2D)?;
+        let o = op.op.depthwise_conv2d_options().ok_or(TfliteError::Missing { what: "DepthwiseConv2DOptions" })?;
+        Operators::option(&op, "padding", i64::from(P::TFLITE), i64::from(o.padding().unwrap_or(0)))?;
+        Operators::option(&op, "stride_w", SW as i64, i64::from(o.stride_w().unwrap_or(0)))?;
+        Operators::option(&op, "stride_h", S as i64, i64::from(o.stride_h().unwrap_or(0)))?;
+        Operators::option(&op, "depth_multiplier", M as i64, i64::from(o.depth_multiplier().unwrap_or(0)))?;
+        Operators::option(&op, "dilation_w_factor", 1, i64::from(o.dilation_w_factor().unwrap_or(1)))?;
+        Operators::option(&op, "dilation_h_factor", 1, i64::from(o.dilation_h_factor().unwrap_or(1)))?;
+        let fused = o.fused_activation_function().unwrap_or(0);
+        Operators::option(&op, "fused_activation_function", i64::from(A::FUSED.code()), i64::from(fused))?;
+
+        let input = ops.activation_input(&op, &[1, H, W, C])?;
+        let w = ops.required_input(&op, 1)?;
+        Operators::shape(&op, "weights", &w, &[1, K, KW, C * M])?;
+        let mut scales = [[0f32; M]; C];
+        Operators::per_channel_into(&op, &w, 3, scales.as_flattened_mut())?;
+        let mut kernel = [[[[0i8; M]; C]; KW]; K];
+        let flat = kernel.as_flattened_mut().as_flattened_mut().as_flattened_mut();
+        fill_i8(flat, ops.data(&op, "weights", &w, K * KW * C * M)?);
+        let mut bias = [[0i32; M]; C];
+        ops.bias_into(&op, 2, bias.as_flattened_mut())?;
+        let output = ops.activation_output(&op, &[1, HO, WO, CM])?;
+        Ok(Self::new(kernel, bias, scales, input, output))
+    }
+}
+
+/// Reads a `MAX_POOL_2D` or `AVERAGE_POOL_2D` of a `P × PW` window, strides `(P, PW)`, `VALID`,
+/// and returns the quantization its input and output share.
+fn import_pool<const P: usize, const PW: usize>(
     ops: &mut Operators<'_>,
     kind: OpKind,
     input_shape: &[usize],
@@ -385,9 +454,9 @@ fn import_pool<const P: usize>(
     let op = ops.next(kind)?;
     let o = op.op.pool2d_options().ok_or(TfliteError::Missing { what: "Pool2DOptions" })?;
     Operators::option(&op, "padding", VALID, i64::from(o.padding().unwrap_or(0)))?;
-    Operators::option(&op, "stride_w", P as i64, i64::from(o.stride_w().unwrap_or(0)))?;
+    Operators::option(&op, "stride_w", PW as i64, i64::from(o.stride_w().unwrap_or(0)))?;
     Operators::option(&op, "stride_h", P as i64, i64::from(o.stride_h().unwrap_or(0)))?;
-    Operators::option(&op, "filter_width", P as i64, i64::from(o.filter_width().unwrap_or(0)))?;
+    Operators::option(&op, "filter_width", PW as i64, i64::from(o.filter_width().unwrap_or(0)))?;
     Operators::option(&op, "filter_height", P as i64, i64::from(o.filter_height().unwrap_or(0)))?;
     Operators::option(&op, "fused_activation_function", 0, i64::from(o.fused_activation_function().unwrap_or(0)))?;
     let input = ops.activation_input(&op, input_shape)?;
@@ -398,24 +467,24 @@ fn import_pool<const P: usize>(
     Ok(input)
 }
 
-impl<const H: usize, const W: usize, const C: usize, const P: usize, const HO: usize, const WO: usize>
-    TfliteImport<QImage<H, W, C>> for QMaxPool2D<P>
+impl<const H: usize, const W: usize, const C: usize, const P: usize, const PW: usize, const HO: usize, const WO: usize>
+    TfliteImport<QImage<H, W, C>> for QMaxPool2D<P, PW>
 where
-    MaxPool2D<P>: Layer<Image<H, W, C>, Out = Image<HO, WO, C>>,
+    MaxPool2D<P, PW>: Layer<Image<H, W, C>, Out = Image<HO, WO, C>>,
 {
     fn import(ops: &mut Operators<'_>) -> Result<Self, TfliteError> {
-        let params = import_pool::<P>(ops, OpKind::MAX_POOL_2D, &[1, H, W, C], &[1, HO, WO, C])?;
+        let params = import_pool::<P, PW>(ops, OpKind::MAX_POOL_2D, &[1, H, W, C], &[1, HO, WO, C])?;
         Ok(Self { params })
     }
 }
 
-impl<const H: usize, const W: usize, const C: usize, const P: usize, const HO: usize, const WO: usize>
-    TfliteImport<QImage<H, W, C>> for QAvgPool2D<P>
+impl<const H: usize, const W: usize, const C: usize, const P: usize, const PW: usize, const HO: usize, const WO: usize>
+    TfliteImport<QImage<H, W, C>> for QAvgPool2D<P, PW>
 where
-    AvgPool2D<P>: Layer<Image<H, W, C>, Out = Image<HO, WO, C>>,
+    AvgPool2D<P, PW>: Layer<Image<H, W, C>, Out = Image<HO, WO, C>>,
 {
     fn import(ops: &mut Operators<'_>) -> Result<Self, TfliteError> {
-        let params = import_pool::<P>(ops, OpKind::AVERAGE_POOL_2D, &[1, H, W, C], &[1, HO, WO, C])?;
+        let params = import_pool::<P, PW>(ops, OpKind::AVERAGE_POOL_2D, &[1, H, W, C], &[1, HO, WO, C])?;
         Ok(Self { params })
     }
 }
@@ -454,11 +523,41 @@ where
     }
 }
 
+impl<'a> Operators<'a> {
+    /// A `Flatten` the converter left out: the next operator is a `FULLY_CONNECTED` that reads
+    /// the image tensor (shape `image`) directly. Returns that tensor's quantization, checked
+    /// as the `FULLY_CONNECTED`'s input (errors name it), and leaves the operator unread.
+    fn elided_reshape(&mut self, image: [usize; 4]) -> Result<QuantParams, TfliteError> {
+        let index = self.next;
+        let op = at(&self.ops, index).ok_or(TfliteError::MissingOperator { index, expected: OpKind::RESHAPE })?;
+        let kind = self.kind_of(&op);
+        if kind != OpKind::FULLY_CONNECTED {
+            return Err(TfliteError::WrongOperator { index, expected: OpKind::RESHAPE, found: kind });
+        }
+        let op = Op { index, kind, op };
+        let t = self.tensor_at(self.current)?;
+        Self::shape(&op, "input", &t, &image)?;
+        let params = Self::per_tensor(&op, "input", &t)?;
+        self.unflattened = Some(image);
+        Ok(params)
+    }
+
+    /// The kind of the next operator, if there is one.
+    fn peek(&self) -> Option<OpKind> {
+        at(&self.ops, self.next).map(|op| self.kind_of(&op))
+    }
+}
+
+/// A `RESHAPE` to `[1, H·W·C]`; or none, when the next operator is a `FULLY_CONNECTED` (the
+/// converter drops a reshape whose only reader flattens anyway, as DS-CNN's after its pool).
 impl<const H: usize, const W: usize, const C: usize> TfliteImport<QImage<H, W, C>> for QFlatten
 where
     Flatten: Layer<Image<H, W, C>, Out = Flat<H, W, C>>,
 {
     fn import(ops: &mut Operators<'_>) -> Result<Self, TfliteError> {
+        if ops.peek() == Some(OpKind::FULLY_CONNECTED) {
+            return Ok(Self { params: ops.elided_reshape([1, H, W, C])? });
+        }
         let op = ops.next(OpKind::RESHAPE)?;
         let input = ops.activation_input(&op, &[1, H, W, C])?;
         let output = ops.activation_output(&op, &[1, H * W * C])?;
