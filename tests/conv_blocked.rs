@@ -5,6 +5,8 @@
 //! multiply-adds on the AVX2/AVX-512 paths and a multiply then an add on the portable one —
 //! for 3×3 "same" convolutions with 16, 32 and 64 channels at strides 1 and 2 (ResNet-8's),
 //! blocks that do not divide the width, and "valid" padding.
+//! (The portable path, which is also the Cortex-M one, keeps one pixel at a time; this checks
+//! it too under `TYPED_NN_SIMD=portable`.)
 
 use typed_nn::prelude::*;
 use typed_nn::{FloatSimd, float_simd};

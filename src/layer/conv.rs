@@ -343,12 +343,15 @@ impl<
         let mut z_rows = z.map(|z| z.chunks_exact_mut(row_len));
         for (oy, yrow) in y.chunks_exact_mut(row_len).take(g.ho).enumerate() {
             // Up to 128 sums in flight: 8 AVX-512 registers (16 AVX2), a block of 8 pixels
-            // at 16 channels, 4 at 32, 2 at 64, 1 above.
-            match CO {
-                0..=16 => self.row::<FMA, 8>(g, x, oy, yrow),
-                17..=32 => self.row::<FMA, 4>(g, x, oy, yrow),
-                33..=64 => self.row::<FMA, 2>(g, x, oy, yrow),
-                _ => self.row::<FMA, 1>(g, x, oy, yrow),
+            // at 16 channels, 4 at 32, 2 at 64, 1 above. Only on the AVX2/AVX-512 paths
+            // (`FMA`): the portable path is also the Cortex-M one, whose 32 single-precision
+            // registers a block would spill, and whose flash and cycles the firmware's README
+            // table pins.
+            match (FMA, CO) {
+                (false, _) | (true, 65..) => self.row::<FMA, 1>(g, x, oy, yrow),
+                (true, 0..=16) => self.row::<FMA, 8>(g, x, oy, yrow),
+                (true, 17..=32) => self.row::<FMA, 4>(g, x, oy, yrow),
+                (true, 33..=64) => self.row::<FMA, 2>(g, x, oy, yrow),
             }
             if let Some(zrow) = z_rows.as_mut().and_then(Iterator::next) {
                 zrow.copy_from_slice(yrow);
