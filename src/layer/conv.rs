@@ -342,16 +342,8 @@ impl<
         }
         let mut z_rows = z.map(|z| z.chunks_exact_mut(row_len));
         for (oy, yrow) in y.chunks_exact_mut(row_len).take(g.ho).enumerate() {
-            // Up to 128 sums in flight: 8 AVX-512 registers (16 AVX2), a block of 8 pixels
-            // at 16 channels, 4 at 32, 2 at 64, 1 above. Only on the AVX2/AVX-512 paths
-            // (`FMA`): the portable path is also the Cortex-M one, whose 32 single-precision
-            // registers a block would spill, and whose flash and cycles the firmware's README
-            // table pins.
-            match (FMA, CO) {
-                (false, _) | (true, 65..) => self.row::<FMA, 1>(g, x, oy, yrow),
-                (true, 0..=16) => self.row::<FMA, 8>(g, x, oy, yrow),
-                (true, 17..=32) => self.row::<FMA, 4>(g, x, oy, yrow),
-                (true, 33..=64) => self.row::<FMA, 2>(g, x, oy, yrow),
+            for (ox, ypix) in yrow.chunks_exact_mut(CO).enumerate() {
+                ypix.copy_from_slice(&self.pixel::<FMA>(g, x, oy, ox));
             }
             if let Some(zrow) = z_rows.as_mut().and_then(Iterator::next) {
                 zrow.copy_from_slice(yrow);
@@ -363,68 +355,6 @@ impl<
                 yrow.chunks_exact_mut(CO).for_each(apply);
             }
         }
-    }
-
-    /// The pre-activations of output row `oy` into `yrow`: blocks of `N` neighbouring pixels
-    /// whose windows lie inside the image by [`block`](Self::block), the others (at a padded
-    /// border, and the last `< N`) by [`pixel`](Self::pixel).
-    #[inline(always)]
-    fn row<const FMA: bool, const N: usize>(&self, g: Geometry, x: &[T], oy: usize, yrow: &mut [T]) {
-        let mut ox = 0;
-        while ox < g.wo {
-            if N > 1
-                && ox + N <= g.wo
-                && let Some(block) = self.block::<FMA, N>(g, x, oy, ox)
-                && let Some(dst) = yrow.get_mut(ox * CO..(ox + N) * CO)
-            {
-                for (dst, acc) in dst.chunks_exact_mut(CO).zip(&block) {
-                    dst.copy_from_slice(acc);
-                }
-                ox += N;
-                continue;
-            }
-            if let Some(dst) = yrow.get_mut(ox * CO..(ox + 1) * CO) {
-                dst.copy_from_slice(&self.pixel::<FMA>(g, x, oy, ox));
-            }
-            ox += 1;
-        }
-    }
-
-    /// The pre-activations of the `N` output pixels `(oy, ox0..ox0 + N)`, if all their windows
-    /// lie inside the image horizontally (`None` otherwise). Each kernel weight vector is
-    /// loaded once and used for the `N` pixels, whose `N·CO` sums stay in registers: one load
-    /// per `N` multiply-adds instead of one per multiply-add, which bound
-    /// [`pixel`](Self::pixel). Every sum adds the same products in the same order as `pixel`,
-    /// so the result is the same, bit for bit.
-    #[inline(always)]
-    fn block<const FMA: bool, const N: usize>(
-        &self,
-        g: Geometry,
-        x: &[T],
-        oy: usize,
-        ox0: usize,
-    ) -> Option<[[T; CO]; N]> {
-        let first = (ox0 * SW).checked_sub(g.left)?;
-        let span = (N.max(1) - 1) * SW + KW;
-        if first + span > g.w {
-            return None;
-        }
-        let mut acc = [self.bias_or_zero(); N];
-        for (ky, kernel_row) in self.kernel.iter().enumerate() {
-            let Some(iy) = (oy * S + ky).checked_sub(g.top).filter(|&iy| iy < g.h) else { continue };
-            let start = (iy * g.w + first) * CI;
-            let Some(window) = x.get(start..start + span * CI) else { continue };
-            for (kx, tap) in kernel_row.iter().enumerate() {
-                for (c, wc) in tap.iter().enumerate() {
-                    for (p, acc) in acc.iter_mut().enumerate() {
-                        if let Some(&xc) = window.get((p * SW + kx) * CI + c) {
-                            crate::kernel::simd::axpy::<T, FMA>(acc, xc, wc);
-                        }
-                    }
-                }
-            }
-        }
-        Some(acc)
     }
 
     /// The pre-activations of output pixel `(oy, ox)`: its `CO` sums live in a local array

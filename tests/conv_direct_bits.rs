@@ -1,12 +1,11 @@
-//! The single-sample direct convolution computes several neighbouring output pixels at once
-//! (register blocking, ResNet-8's speed goal of issue 14). Each sum must still add the same
-//! products in the same order: the output is compared *bit for bit* with a naive loop written
-//! here — the bias, then `x·w` for `ky`, `kx`, input channel in that order, fused
-//! multiply-adds on the AVX2/AVX-512 paths and a multiply then an add on the portable one —
-//! for 3×3 "same" convolutions with 16, 32 and 64 channels at strides 1 and 2 (ResNet-8's),
-//! blocks that do not divide the width, and "valid" padding.
-//! (The portable path, which is also the Cortex-M one, keeps one pixel at a time; this checks
-//! it too under `TYPED_NN_SIMD=portable`.)
+//! The single-sample direct convolution, pinned bit for bit: every output is the bias, then
+//! `x·w` added for `ky`, `kx`, input channel in that order — fused multiply-adds on the
+//! AVX2/AVX-512 paths, a multiply then an add on the portable one — checked against a naive
+//! loop written here, for 3×3 "same" convolutions with 16, 32 and 64 channels at strides 1
+//! and 2 (ResNet-8's), widths of every residue modulo 8, and "valid" padding. A faster kernel
+//! for ResNet-8 (issue 14), e.g. one that register-blocks several output pixels, must keep
+//! this order, or say here which tolerance it needs instead. Run it on each path with
+//! `TYPED_NN_SIMD=avx512|avx2|portable`.
 
 use typed_nn::prelude::*;
 use typed_nn::{FloatSimd, float_simd};
@@ -89,7 +88,7 @@ case!(ch16_to_32_stride2_same, 16, 32, 2, Same, 32, 32);
 case!(ch32_stride1_same, 32, 32, 1, Same, 16, 16);
 case!(ch32_to_64_stride2_same, 32, 64, 2, Same, 16, 16);
 case!(ch64_stride1_same, 64, 64, 1, Same, 8, 8);
-// Widths that blocks of 8, 4 and 2 do not divide, and no padding at all.
+// Odd widths, and no padding at all.
 case!(ch16_odd_width_valid, 3, 16, 1, Valid, 7, 13);
 case!(ch32_odd_width_same, 8, 32, 1, Same, 5, 11);
 case!(ch64_odd_width_stride2_valid, 4, 64, 2, Valid, 9, 9);
