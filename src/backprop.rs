@@ -412,3 +412,102 @@ where
     model.backward_batch_flat(Seal, n, xs, flat(ys), cache, flat(dys), grad, None, fused, scratch);
     total
 }
+
+/// One optimizer step on one batch, as Keras' `model.train_on_batch(x, y)`: clears `grad`,
+/// adds into it the gradient of the mean loss over the batch (sample by sample, as
+/// [`value_and_grad_mean`]), applies `optimizer` and then the layers' state updates (a batch
+/// norm's moving statistics, as [`update_state`](crate::params::update_state)); returns the
+/// mean loss, computed before the step.
+///
+/// `grad` is only the buffer the gradient is built in (the caller owns it, so this function
+/// needs no heap); whatever it held before is discarded. Clearing it is the point: a loop of
+/// your own that forgets [`zero_params`](crate::Params::zero_params) between
+/// [`value_and_grad_mean`] calls adds every batch's gradient to the previous ones and steps on
+/// their running sum, with no error. For models with big activations use
+/// [`train_on_batch_with`] (batched kernels, activations on the heap).
+///
+/// # Examples
+/// ```
+/// use typed_nn::prelude::*;
+/// use typed_nn::backprop::train_on_batch;
+/// // y = w·x, L = (y − t)²; at w = 0 the gradient on x = 1, t = 1 is −2, so SGD(0.25) sets
+/// // w = 0.5, and the next step, from a *cleared* gradient of −1, sets w = 0.75.
+/// let mut model: Dense<1, 1, Identity, f32, NoBias> = Dense::new([[0.0]], NoBias);
+/// let (mut grad, mut opt) = (Dense::default(), Sgd::new(0.25));
+/// let (x, t) = ([Vector::from([1.0])], [Vector::from([1.0])]);
+/// let first = train_on_batch(&mut model, &x, &t, &MeanSquaredError, &mut opt, &mut grad)?;
+/// assert_eq!((first, model.kernel[0][0]), (1.0, 0.5));
+/// let second = train_on_batch(&mut model, &x, &t, &MeanSquaredError, &mut opt, &mut grad)?;
+/// assert_eq!((second, model.kernel[0][0]), (0.25, 0.75));
+/// # Ok::<(), BatchError>(())
+/// ```
+///
+/// # Errors
+/// As [`value_and_grad_mean`]: an empty batch, targets not one per input, or a target the
+/// loss refuses. Neither the model nor the optimizer is changed then.
+///
+/// A step never fails on a non-finite loss or weight (Keras' `train_on_batch` does not
+/// either): check the returned loss, or use the [`Trainer`](crate::train::Trainer), which
+/// stops and puts the weights back.
+///
+/// # Allocation
+/// None.
+pub fn train_on_batch<M, X, L, O>(
+    model: &mut M,
+    xs: &[X],
+    targets: &[L::Target],
+    loss: &L,
+    optimizer: &mut O,
+    grad: &mut M,
+) -> Result<X::Elem, BatchError>
+where
+    X: Tensor,
+    M: Backward<X>,
+    L: Loss<M::Out>,
+    O: crate::Optimizer<M>,
+{
+    let () = <M as crate::Layer<X>>::CHECK;
+    check_batch::<M::Out, L>(xs.len(), targets, loss)?;
+    grad.zero_params();
+    let value = value_and_grad_mean(model, xs, targets, loss, grad)?;
+    optimizer.step(model, grad);
+    crate::params::update_state(model, grad);
+    Ok(value)
+}
+
+/// [`train_on_batch`] through the batched kernels, as [`value_and_grad_batch`]: layers'
+/// outputs and caches live in `workspace` on the heap (feature `alloc`). Equal to
+/// [`train_on_batch`] up to float rounding, except for a
+/// [`BatchNormalization`](crate::BatchNormalization), which trains here on the batch's
+/// statistics and moves its moving statistics, as Keras does (sample by sample it runs in
+/// inference mode, see its module docs).
+///
+/// # Errors
+/// As [`train_on_batch`].
+///
+/// # Allocation
+/// Only while `workspace` grows to the batch size; none after that.
+#[cfg(feature = "alloc")]
+pub fn train_on_batch_with<M, X, L, O>(
+    model: &mut M,
+    xs: &[X],
+    targets: &[L::Target],
+    loss: &L,
+    optimizer: &mut O,
+    grad: &mut M,
+    workspace: &mut Workspace<M::Out>,
+) -> Result<X::Elem, BatchError>
+where
+    X: Tensor,
+    M: Backward<X>,
+    L: Loss<M::Out>,
+    O: crate::Optimizer<M>,
+{
+    let () = <M as crate::Layer<X>>::CHECK;
+    check_batch::<M::Out, L>(xs.len(), targets, loss)?;
+    grad.zero_params();
+    let value = value_and_grad_batch(model, xs, targets, loss, grad, workspace)?;
+    optimizer.step(model, grad);
+    crate::params::update_state(model, grad);
+    Ok(value)
+}

@@ -12,8 +12,8 @@ pub use crate::activation::{
     Selu, Sigmoid, Softmax, Softplus, Softsign, Swish, Tanh,
 };
 #[cfg(feature = "alloc")]
-pub use crate::backprop::{Workspace, value_and_grad_batch};
-pub use crate::backprop::{value_and_grad, value_and_grad_input, value_and_grad_mean};
+pub use crate::backprop::{Workspace, train_on_batch_with, value_and_grad_batch};
+pub use crate::backprop::{train_on_batch, value_and_grad, value_and_grad_input, value_and_grad_mean};
 pub use crate::batch::BatchError;
 #[cfg(feature = "alloc")]
 pub use crate::batch::ForwardBatch;

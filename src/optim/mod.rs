@@ -24,6 +24,16 @@
 //! [`clipnorm`](crate::train::Trainer::clipnorm) and its siblings; a loop of your own calls
 //! them in the same order (the [guide's chapter 14](crate::guide::ch14_schedules_clipping_l2)).
 //!
+//! # Why the learning rate is an `f64`, not the model's float
+//! Issue 17 asked for the learning rate "typed as the model's float". It stays an `f64`, on
+//! purpose: an optimizer is `Optimizer<M>` for any model `M`, so one `Adam::new(0.001)` serves
+//! an `f32` and an `f64` model without a type parameter of its own; the
+//! [schedules](schedule) (cosine, exponential decay) and Adam's bias correction
+//! `√(1 − β₂ᵗ)/(1 − β₁ᵗ)` are computed in `f64` once per step and converted to the model's
+//! float once per step (`T::lit`), never per weight, so the `f64` costs nothing in the update
+//! loop, which runs entirely in the model's float. The loss the training functions return
+//! (for example [`train_on_batch`](crate::backprop::train_on_batch)) is in the model's float.
+//!
 //! ```
 //! use typed_nn::prelude::*;
 //! type Mlp = (Dense<4, 8, Relu>, Dense<8, 3, Softmax>);
