@@ -91,7 +91,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         model.summary_for::<Image<8, 8, 1>>();
         let mut trainer = trainer(args.seed);
         trainer.fit(&mut model, &x_train, &y_train)?;
-        (trainer.evaluate(&model, &x_test, &y_test)?.accuracy, model.to_le_bytes()?)
+        (trainer.evaluate(&model, &x_test, &y_test)?.accuracy.unwrap_or_default(), model.to_le_bytes()?)
     } else {
         let (x_train, y_train): (Vec<Vector<64>>, Vec<usize>) = digits.train_vectors();
         let (x_test, y_test) = digits.test_vectors();
@@ -99,7 +99,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         model.summary();
         let mut trainer = trainer(args.seed);
         trainer.fit(&mut model, &x_train, &y_train)?;
-        (trainer.evaluate(&model, &x_test, &y_test)?.accuracy, model.to_le_bytes()?)
+        (trainer.evaluate(&model, &x_test, &y_test)?.accuracy.unwrap_or_default(), model.to_le_bytes()?)
     };
     println!("test accuracy: {test_accuracy:.4}");
     if let Some(path) = args.save {
