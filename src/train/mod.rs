@@ -25,6 +25,8 @@ mod error;
 mod history;
 mod metrics;
 mod order;
+#[cfg(feature = "alloc")]
+mod predict;
 mod stats;
 mod step;
 mod trainer;
@@ -38,5 +40,7 @@ pub use error::TrainError;
 pub use history::History;
 pub(crate) use metrics::MetricSums;
 pub use metrics::{AsClass, MetricTarget, Task};
+#[cfg(feature = "alloc")]
+pub use predict::predict;
 pub use stats::EpochStats;
 pub use trainer::Trainer;

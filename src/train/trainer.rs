@@ -383,6 +383,22 @@ impl<O, L> Trainer<O, L> {
         Ok(EpochStats { loss: loss / xs.len() as f64, accuracy, mae, mse, ..EpochStats::default() })
     }
 
+    /// The model's output for every input, [`batch_size`](Trainer::batch_size) at a time
+    /// (feature `alloc`): [`predict`](super::predict) with the trainer's batch size.
+    ///
+    /// **Keras equivalent:** `model.predict(xs, batch_size=...)`.
+    ///
+    /// # Errors
+    /// [`TrainError::ZeroBatchSize`].
+    #[cfg(feature = "alloc")]
+    pub fn predict<M, X>(&self, model: &M, xs: &[X]) -> Result<alloc::vec::Vec<M::Out>, TrainError>
+    where
+        X: Tensor,
+        M: crate::Layer<X> + crate::batch::ForwardBatch<X>,
+    {
+        super::predict(model, xs, self.batch_size)
+    }
+
     fn report(&self, stats: &EpochStats) {
         #[cfg(feature = "std")]
         if self.verbose {
