@@ -27,6 +27,7 @@ mod metrics;
 mod order;
 #[cfg(feature = "alloc")]
 mod predict;
+mod progress;
 mod stats;
 mod step;
 mod trainer;
