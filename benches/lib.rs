@@ -1,6 +1,7 @@
-//! typed-nn's benchmarks: `dense.rs`, `conv.rs`, `train_step.rs`, `peak.rs` and `int8.rs` in this
-//! directory, run with `cargo bench -p typed-nn-benches`. `BENCHMARKS.md` at the repository
-//! root has the results and how to read them.
+//! typed-nn's benchmarks: `dense.rs`, `conv.rs`, `train_step.rs`, `peak.rs`, `int8.rs`,
+//! `activation.rs`, `paired.rs` and `mlperf.rs` in this directory, run with
+//! `cargo bench -p typed-nn-benches`. `BENCHMARKS.md` at the repository root has the results and
+//! how to read them.
 //!
 //! This library holds what several of them share: the seed models, their hand-written
 //! loops, the user-defined swishes and the weight-streaming floor.

@@ -9,7 +9,7 @@
 //! in with `int8_model_from_le_bytes!` (guide, chapter 8).
 //!
 //! Builds on `examples/05_digits.rs` (training) and `examples/09_tflite_int8.rs` (int8 models
-//! from TensorFlow Lite).
+//! from TensorFlow Lite); next: `examples/11_autoencoder.rs`.
 //!
 //! Run: `cargo run --release --example quantize [-- --seed N] [-- --save DIR]`. Prints, per
 //! model, the f32 and int8 test accuracy and memory, and as its last line the largest accuracy

@@ -11,12 +11,19 @@
 //!   `int8_model_from_le_bytes!` (length and quantization checked by the compiler);
 //! - `{stem}.host.bin`: the model's int8 outputs on the 360 test digits, computed here on the
 //!   host, so the binary can check that it computes the same bytes.
+//!
+//! And for ResNet-8 and DS-CNN (`{m}` = `resnet8`, `ds_cnn`): the Keras weights of
+//! `tests/fixtures/keras_{m}.safetensors`, loaded into the model's type from `examples/models/`
+//! (names and shapes checked) and written as byte images, unfolded (`{m}.weights`) and with every
+//! BatchNormalization folded (`{m}_folded.weights`), with the fixture's four inputs
+//! (`{m}.x.bin`) and Keras' outputs for them (`{m}.keras.bin`), all little-endian `f32`.
 
 use std::error::Error;
 use std::path::Path;
 use std::{env, fs};
 
 use typed_nn::data::Digits;
+use typed_nn::io::ParamBytes;
 use typed_nn::prelude::*;
 use typed_nn::quant::{Int8, Int8Bytes, Int8Tensor, QImage, QVector};
 use typed_nn::tflite::{FromTflite, TfliteImport};
@@ -56,6 +63,36 @@ where
     Ok(())
 }
 
+/// Writes a Keras model's two byte images, the fixture inputs and Keras' outputs (see the
+/// module docs).
+fn keras_model<M>(root: &Path, out: &Path, name: &str) -> Result<(), Box<dyn Error>>
+where
+    M: Safetensors<f32> + Default + FoldBatchNorm,
+    M: NewBoxed,
+    Box<M>: Safetensors<f32>,
+    M::Folded: ParamBytes<f32>,
+{
+    let weights = format!("tests/fixtures/keras_{name}.safetensors");
+    const FIXTURE: &str = "tests/fixtures/keras_mlperf_tiny.safetensors";
+    println!("cargo::rerun-if-changed=../{weights}");
+    println!("cargo::rerun-if-changed=../{FIXTURE}");
+    let model: Box<M> = Box::<M>::load_safetensors(&fs::read(root.join(&weights))?)
+        .map_err(|e| format!("{weights} does not match its type in examples/models/{name}.rs: {e}"))?;
+    fs::write(out.join(format!("{name}.weights")), (*model).to_le_bytes()?)?;
+    let folded = Box::new(model.fold_batch_norm());
+    fs::write(out.join(format!("{name}_folded.weights")), (*folded).to_le_bytes()?)?;
+    let fixture = fs::read(root.join(FIXTURE))?;
+    let tensors = safetensors::SafeTensors::deserialize(&fixture)?;
+    for (tensor, file) in [("x", "x.bin"), ("y", "keras.bin")] {
+        let view = tensors.tensor(&format!("{name}.{tensor}"))?;
+        if view.dtype() != safetensors::Dtype::F32 {
+            return Err(format!("{FIXTURE}: {name}.{tensor} is not F32").into());
+        }
+        fs::write(out.join(format!("{name}.{file}")), view.data())?;
+    }
+    Ok(())
+}
+
 fn main() -> Result<(), Box<dyn Error>> {
     let out = env::var("OUT_DIR")?;
     let out = Path::new(&out);
@@ -63,5 +100,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     println!("cargo::rerun-if-changed=src/models.rs");
     bake::<Int8<models::DigitsMlp>, QVector<64>>(root, out, MLP_FILE)?;
     bake::<Int8<models::DigitsCnn>, QImage<8, 8, 1>>(root, out, CNN_FILE)?;
+    keras_model::<models::resnet8::ResNet8>(root, out, "resnet8")?;
+    keras_model::<models::ds_cnn::DsCnn>(root, out, "ds_cnn")?;
     Ok(())
 }

@@ -1,4 +1,4 @@
-//! The typed-nn guide: type-level design of a neural-network library, in twelve chapters and an
+//! The typed-nn guide: type-level design of a neural-network library, in thirteen chapters and an
 //! error gallery. Every code block below is compiled (and run) by `cargo test`.
 //!
 //! 1. [Shapes as types](ch01_shapes_as_types), and why const generics alone stop at `H − K + 1`
@@ -16,12 +16,16 @@
 //! 10. [Your own loss](ch10_your_own_loss), and its gradient check
 //! 11. [Your own optimizer](ch11_your_own_optimizer), and its step check
 //! 12. [What having no tape costs](ch12_no_tape_costs_and_gains), and what it buys
+//! 13. [Composing beyond a sequence](ch13_composition): residual blocks, BatchNorm folding as a
+//!     change of type, and deep models (MLPerf Tiny's ResNet-8 and autoencoder) as generic
+//!     block aliases
 //!
 //! Then the [error gallery](error_gallery): every shape mistake the library rejects, and the
 //! exact message a student sees.
 //!
 //! The numbered examples follow the same path: `examples/01_tensors.rs` to
-//! `examples/08_embedded.rs`, then `examples/09_tflite_int8.rs` for chapter 8.
+//! `examples/08_embedded.rs`, then `examples/09_tflite_int8.rs` for chapter 8 and
+//! `examples/11_autoencoder.rs` to `examples/13_resnet_digits.rs` for chapter 13.
 
 #[doc = include_str!("../docs/guide/01-shapes-as-types.md")]
 pub mod ch01_shapes_as_types {}
@@ -78,6 +82,9 @@ pub mod ch11_your_own_optimizer {}
 
 #[doc = include_str!("../docs/guide/12-no-tape-costs-and-gains.md")]
 pub mod ch12_no_tape_costs_and_gains {}
+
+#[doc = include_str!("../docs/guide/13-composition.md")]
+pub mod ch13_composition {}
 
 /// One gallery entry: the rule, the program (compiled by this doctest and required to fail),
 /// and the exact message from the checked-in `.stderr`.

@@ -2,11 +2,11 @@
 //!
 //! A `#![no_std]`, `#![no_main]` program for the host that runs seed model 1, the trained
 //! digits model (baked into the binary with `model_from_le_bytes!`), a small
-//! depthwise-separable model (rectangular kernel and window, depth multiplier, no biases), and
-//! two int8 models
-//! imported from `.tflite` files (baked in with `int8_model_from_le_bytes!` from the images
-//! `build.rs` wrote after checking each file against its type), with typed-nn's default features
-//! off. It proves three things by *linking at all*:
+//! depthwise-separable model (rectangular kernel and window, depth multiplier, no biases), two
+//! int8 models imported from `.tflite` files (baked in with `int8_model_from_le_bytes!` from the
+//! images `build.rs` wrote after checking each file against its type), and MLPerf Tiny's
+//! ResNet-8 and DS-CNN with Keras-trained weights, unfolded and with their BatchNormalizations
+//! folded, with typed-nn's default features off. It proves three things by *linking at all*:
 //!
 //! - **no std**: nothing here or in typed-nn links `std` (it would need `#[panic_handler]`
 //!   and `eh_personality` conflicts, and `std` symbols are absent);
@@ -18,7 +18,8 @@
 //!
 //! It also checks, and reports in its exit code, that each int8 model gives exactly the host's
 //! outputs on the 360 test digits (so the host's accuracy) and TFLite Micro's outputs on the
-//! fixture inputs.
+//! fixture inputs, and that both forms of ResNet-8 and of DS-CNN give Keras' outputs within
+//! 1e-5 on the four fixture inputs.
 //!
 //! Built with the `nostd` profile (release, LTO, `panic = "abort"`, one codegen unit):
 //! `cargo build --profile nostd -p nostd-check && target/nostd/nostd-check`.
@@ -33,6 +34,8 @@ use typed_nn::prelude::*;
 use typed_nn::quant::{Int8, Int8Tensor, QImage, QLayer, QVector, QuantParams};
 
 mod models;
+use models::ds_cnn::{DsCnn, DsCnnFolded};
+use models::resnet8::{ResNet8, ResNet8Folded};
 use models::{DigitsCnn, DigitsMlp};
 
 #[link(name = "c")]
@@ -110,6 +113,32 @@ const CNN_TFLM: (&[u8], &[u8]) = (
     include_bytes!("../../tests/fixtures/tflite/digits_cnn.input.bin"),
     include_bytes!("../../tests/fixtures/tflite/digits_cnn.tflm.bin"),
 );
+
+/// A Keras model's weights as byte images (`build.rs` loaded them by name into the model's type
+/// and folded them), four inputs, and Keras' outputs for each.
+struct KerasFixture {
+    weights: &'static [u8],
+    folded: &'static [u8],
+    x: &'static [u8],
+    keras: &'static [u8],
+}
+
+/// `KerasFixture` of the model `$m` from `OUT_DIR`.
+macro_rules! keras_fixture {
+    ($m:literal) => {
+        KerasFixture {
+            weights: include_bytes!(concat!(env!("OUT_DIR"), "/", $m, ".weights")),
+            folded: include_bytes!(concat!(env!("OUT_DIR"), "/", $m, "_folded.weights")),
+            x: include_bytes!(concat!(env!("OUT_DIR"), "/", $m, ".x.bin")),
+            keras: include_bytes!(concat!(env!("OUT_DIR"), "/", $m, ".keras.bin")),
+        }
+    };
+}
+
+/// ResNet-8: four 32×32×3 images, ten probabilities each.
+const RESNET8: KerasFixture = keras_fixture!("resnet8");
+/// DS-CNN: four 49×10×1 MFCC frames, twelve probabilities each.
+const DS_CNN: KerasFixture = keras_fixture!("ds_cnn");
 
 const IMAGES: &[u8] = include_bytes!("../../data/digits/images.bin");
 const LABELS: &[u8] = include_bytes!("../../data/digits/labels.bin");
@@ -225,6 +254,61 @@ where
     total == 360 && same_as_host == total && correct == host_correct && fixtures == 360 && exact == fixtures
 }
 
+/// Little-endian `f32`s from bytes, into `dst`.
+fn read_f32s(dst: &mut [f32], bytes: &[u8]) {
+    for (d, b) in dst.iter_mut().zip(bytes.chunks_exact(4)) {
+        *d = f32::from_le_bytes([
+            b.first().copied().unwrap_or(0),
+            b.get(1).copied().unwrap_or(0),
+            b.get(2).copied().unwrap_or(0),
+            b.get(3).copied().unwrap_or(0),
+        ]);
+    }
+}
+
+/// One classification, the single-sample forward pass: a function of its own, so that
+/// `-Z emit-stack-sizes` reports its stack (README, "known memory").
+#[inline(never)]
+fn classify<M: Layer<X, Out = Vector<N>>, X: Tensor<Elem = f32>, const N: usize>(model: &M, x: &X) -> Vector<N> {
+    model.forward(x)
+}
+
+/// Reads a model (`M`: unfolded or folded) from its byte image into a value on the stack
+/// (`model_from_le_bytes!` takes flat tuples of layers, and these models nest their blocks),
+/// runs the four fixture inputs and prints how many outputs are within 1e-5 of Keras'.
+#[inline(never)]
+fn run_keras_model<M, X, const N: usize>(name: &[u8], weights: &[u8], fixture: &KerasFixture) -> bool
+where
+    M: Layer<X, Out = Vector<N>> + ParamBytes<f32> + Default,
+    X: Tensor<Elem = f32>,
+{
+    let mut model = M::default();
+    let loaded = model.read_le_bytes(weights).is_ok();
+    let (mut close, mut total) = (0usize, 0usize);
+    for (x, keras) in fixture.x.chunks_exact(X::LEN * 4).zip(fixture.keras.chunks_exact(N * 4)) {
+        let mut input = X::default();
+        read_f32s(input.as_mut_slice(), x);
+        let mut want = [0.0f32; N];
+        read_f32s(&mut want, keras);
+        let y = classify(&model, &input);
+        for (&a, &b) in y.iter().zip(&want) {
+            close += usize::from((a - b).abs() <= 1e-5 + 1e-5 * b.abs());
+            total += 1;
+        }
+    }
+    out(name);
+    out(b": ");
+    out_number(close);
+    out(b"/");
+    out_number(total);
+    out(b" probabilities within 1e-5 of Keras'; ");
+    out_number(<M as Params<f32>>::PARAM_BYTES);
+    out(b" bytes of parameters, ");
+    out_number(<M as Layer<X>>::ACTIVATION_BYTES);
+    out(b" bytes of activations per forward\n");
+    loaded && total == 4 * N && close == total
+}
+
 #[unsafe(no_mangle)]
 pub extern "C" fn main(_argc: i32, _argv: *const *const u8) -> i32 {
     // Seed model 1: constant weights give equal logits, so a uniform distribution.
@@ -285,6 +369,18 @@ pub extern "C" fn main(_argc: i32, _argv: *const *const u8) -> i32 {
     out_number(<Int8<DigitsCnn> as QLayer<QImage<8, 8, 1>>>::ACTIVATION_BYTES);
     out(b" bytes\n");
 
+    // MLPerf Tiny's ResNet-8 and DS-CNN, Keras weights, unfolded and folded.
+    type ResNetInput = Image<32, 32, 3>;
+    type DsCnnInput = Image<49, 10, 1>;
+    let keras_ok = [
+        run_keras_model::<ResNet8, ResNetInput, 10>(b"ResNet-8", RESNET8.weights, &RESNET8),
+        run_keras_model::<ResNet8Folded, ResNetInput, 10>(b"ResNet-8, BatchNorm folded", RESNET8.folded, &RESNET8),
+        run_keras_model::<DsCnn, DsCnnInput, 12>(b"DS-CNN", DS_CNN.weights, &DS_CNN),
+        run_keras_model::<DsCnnFolded, DsCnnInput, 12>(b"DS-CNN, BatchNorm folded", DS_CNN.folded, &DS_CNN),
+    ]
+    .iter()
+    .all(|&ok| ok);
+
     // The trained model scores 351/360 (examples/05_digits.rs, seed 0).
-    if uniform && correct == 351 && total == 360 && separable_ok && mlp_ok && cnn_ok { 0 } else { 1 }
+    if uniform && correct == 351 && total == 360 && separable_ok && mlp_ok && cnn_ok && keras_ok { 0 } else { 1 }
 }

@@ -743,6 +743,11 @@ where
             dxs.fill(T::zero());
         }
         let kernel = self.kernel.as_flattened().as_flattened().as_flattened();
+        // `∂b = Σ dz` over every pixel of every image, accumulated in `f64`: before a
+        // BatchNormalization that sum is 0 up to rounding, and an `f32` running sum of thousands
+        // of terms leaves a residue that Adam, which divides by the gradient's own size, turns
+        // into full-size random steps of the bias.
+        let mut bias_sum = [0.0f64; CO];
         let mut r0 = 0;
         while r0 < total {
             let r1 = (r0 + Self::TILE).min(total);
@@ -765,11 +770,9 @@ where
                 }
                 dz
             };
-            if let Some(gbias) = B::get_mut(&mut grad.bias) {
-                for dz in rows(dzs, CO, rows_n) {
-                    for (gb, &d) in gbias.iter_mut().zip(dz) {
-                        *gb += d;
-                    }
+            for dz in rows(dzs, CO, rows_n) {
+                for (sum, &d) in bias_sum.iter_mut().zip(dz) {
+                    *sum += d.to_f64_lossless();
                 }
             }
             Self::im2col_rows(g, xs, r0, r1, patches);
@@ -790,6 +793,11 @@ where
                 Self::col2im_rows(g, dp, r0, r1, dxs);
             }
             r0 = r1;
+        }
+        if let Some(gbias) = B::get_mut(&mut grad.bias) {
+            for (gb, &sum) in gbias.iter_mut().zip(&bias_sum) {
+                *gb += T::lit(sum);
+            }
         }
     }
 }

@@ -659,6 +659,13 @@ where
         let mut dx_rows = dxs.map(|d| rows_mut(d, in_len, n));
         let images =
             rows(xs, in_len, n).zip(rows(ys, out_len, n)).zip(rows(cache, out_len, n)).zip(rows(dys, out_len, n));
+        // `∂b = Σ dz` over every pixel of every image, accumulated in `f64` and written once at
+        // the end (replacing the per-image `f32` sums): before a BatchNormalization that sum is 0
+        // up to rounding, and an `f32` running sum over the batch leaves a residue that Adam,
+        // which divides by the gradient's own size, turns into full-size random steps of the
+        // bias (see `Conv2D`'s batched backward).
+        let bias_before = B::get_mut(&mut grad.bias).map(|b| *b);
+        let mut bias_sum = [[0.0f64; M]; C];
         for (((x, y), z), dy) in images {
             let dz: &[T] = if logits {
                 dy
@@ -666,8 +673,21 @@ where
                 Self::activation_backward(z, y, dy, dz_buf);
                 dz_buf
             };
+            if B::USE_BIAS {
+                for dzpix in dz.chunks_exact(Self::CM.max(1)) {
+                    for (sum, &d) in bias_sum.as_flattened_mut().iter_mut().zip(dzpix) {
+                        *sum += d.to_f64_lossless();
+                    }
+                }
+            }
             let dx = dx_rows.as_mut().and_then(Iterator::next);
             crate::kernel::simd::dispatch(DepthwiseBackward::<_, X> { layer: self, x, dz, grad, dx });
+        }
+        if let (Some(gbias), Some(before)) = (B::get_mut(&mut grad.bias), bias_before) {
+            let parts = before.as_flattened().iter().zip(bias_sum.as_flattened());
+            for (gb, (&b, &sum)) in gbias.as_flattened_mut().iter_mut().zip(parts) {
+                *gb = b + T::lit(sum);
+            }
         }
     }
 }

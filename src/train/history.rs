@@ -73,6 +73,14 @@ impl History {
     }
 }
 
+/// The last epoch's line (as [`EpochStats`]' `Display`), so `println!("{}", trainer.fit(..)?)`
+/// prints what it printed when `fit` returned only the last epoch.
+impl core::fmt::Display for History {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        self.last.fmt(f)
+    }
+}
+
 /// The last epoch, so `trainer.fit(..)?.accuracy` reads as it did when `fit` returned only
 /// that.
 impl Deref for History {
