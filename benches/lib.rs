@@ -190,3 +190,248 @@ pub fn hand_written_m3(model: &M3, x: &[f32; 100]) -> [f32; 10] {
     }
     z.map(|v| v / sum)
 }
+
+/// Seed model 2 (`Conv2D<1, 32, 3, Sigmoid>` → `MaxPool2D<2>` → `Flatten` → `Dense<5408, 10,
+/// Softmax>` on 28×28 images) and the bare-GEMM floors of its batched forward pass and training
+/// step, shared by `conv.rs`, `train_step.rs` and `paired.rs`.
+pub mod cnn {
+    use typed_nn::prelude::*;
+
+    pub type Cnn = (Conv2D<1, 32, 3, Sigmoid>, MaxPool2D<2>, Flatten, Dense<5408, 10, Softmax>);
+
+    /// `n` images with values uniform in [0, 1), and labels cycling through the 10 classes.
+    pub fn images(n: usize) -> (Vec<Image<28, 28, 1>>, Vec<usize>) {
+        let mut rng = SeedRng::seed(5);
+        let xs = (0..n)
+            .map(|_| {
+                let mut img = Image::default();
+                img.as_mut_slice().iter_mut().for_each(|v| *v = typed_nn::init::uniform01(&mut rng) as f32);
+                img
+            })
+            .collect();
+        (xs, (0..n).map(|i| i % 10).collect())
+    }
+
+    /// The buffers of the floors, prepared once.
+    pub struct Floor {
+        n: usize,
+        patches: Vec<f32>,
+        z: Vec<f32>,
+        pooled: Vec<f32>,
+        logits: Vec<f32>,
+        kc: Vec<f32>,
+        kd: Vec<f32>,
+        dlogits: Vec<f32>,
+        dpooled: Vec<f32>,
+        dz: Vec<f32>,
+        dkd: Vec<f32>,
+        dkc: Vec<f32>,
+    }
+
+    impl Floor {
+        pub fn new(model: &Cnn, n: usize) -> Self {
+            let rows = n * 676;
+            Self {
+                n,
+                patches: vec![0.5; rows * 9],
+                z: vec![0.0; rows * 32],
+                pooled: vec![0.5; n * 5408],
+                logits: vec![0.0; n * 10],
+                kc: model.0.kernel.as_flattened().as_flattened().as_flattened().to_vec(),
+                kd: model.3.kernel.as_flattened().to_vec(),
+                dlogits: vec![0.01; n * 10],
+                dpooled: vec![0.0; n * 5408],
+                dz: vec![0.01; rows * 32],
+                dkd: vec![0.0; 5408 * 10],
+                dkc: vec![0.0; 9 * 32],
+            }
+        }
+
+        /// The forward floor: im2col of the batch (a plain copy loop), then the conv as
+        /// `(n·676 × 9)·(9 × 32)` and the dense layer as `(n × 5408)·(5408 × 10)`; no
+        /// activation, no pooling.
+        pub fn forward(&mut self, xs: &[Image<28, 28, 1>]) {
+            for (n, x) in xs.iter().enumerate() {
+                let x = x.as_array();
+                for oy in 0..26 {
+                    for ox in 0..26 {
+                        let row = &mut self.patches[((n * 26 + oy) * 26 + ox) * 9..][..9];
+                        for ky in 0..3 {
+                            for kx in 0..3 {
+                                row[ky * 3 + kx] = x[oy + ky][ox + kx][0];
+                            }
+                        }
+                    }
+                }
+            }
+            let (n, rows) = (self.n, self.n * 676);
+            // SAFETY: every matrix is a row-major Vec of exactly the stated size.
+            unsafe {
+                use matrixmultiply::sgemm;
+                sgemm(
+                    rows,
+                    9,
+                    32,
+                    1.0,
+                    self.patches.as_ptr(),
+                    9,
+                    1,
+                    self.kc.as_ptr(),
+                    32,
+                    1,
+                    0.0,
+                    self.z.as_mut_ptr(),
+                    32,
+                    1,
+                );
+                sgemm(
+                    n,
+                    5408,
+                    10,
+                    1.0,
+                    self.pooled.as_ptr(),
+                    5408,
+                    1,
+                    self.kd.as_ptr(),
+                    10,
+                    1,
+                    0.0,
+                    self.logits.as_mut_ptr(),
+                    10,
+                    1,
+                );
+            }
+            std::hint::black_box((&self.z, &self.logits));
+        }
+
+        /// The training-step floor: the forward GEMMs (on ready-made patches), then dense
+        /// `Xᵀ·dZ` and `dZ·Kᵀ`, and the conv's weight gradient `Pᵀ·dZ` (no input gradient for
+        /// the first layer). No activation, pooling, loss, im2col or optimizer.
+        pub fn train_step(&mut self) {
+            let (n, rows) = (self.n, self.n * 676);
+            // SAFETY: every matrix is a row-major Vec of exactly the stated size.
+            unsafe {
+                use matrixmultiply::sgemm;
+                sgemm(
+                    rows,
+                    9,
+                    32,
+                    1.0,
+                    self.patches.as_ptr(),
+                    9,
+                    1,
+                    self.kc.as_ptr(),
+                    32,
+                    1,
+                    0.0,
+                    self.z.as_mut_ptr(),
+                    32,
+                    1,
+                );
+                sgemm(
+                    n,
+                    5408,
+                    10,
+                    1.0,
+                    self.pooled.as_ptr(),
+                    5408,
+                    1,
+                    self.kd.as_ptr(),
+                    10,
+                    1,
+                    0.0,
+                    self.logits.as_mut_ptr(),
+                    10,
+                    1,
+                );
+                sgemm(
+                    5408,
+                    n,
+                    10,
+                    1.0,
+                    self.pooled.as_ptr(),
+                    1,
+                    5408,
+                    self.dlogits.as_ptr(),
+                    10,
+                    1,
+                    0.0,
+                    self.dkd.as_mut_ptr(),
+                    10,
+                    1,
+                );
+                sgemm(
+                    n,
+                    10,
+                    5408,
+                    1.0,
+                    self.dlogits.as_ptr(),
+                    10,
+                    1,
+                    self.kd.as_ptr(),
+                    1,
+                    10,
+                    0.0,
+                    self.dpooled.as_mut_ptr(),
+                    5408,
+                    1,
+                );
+                sgemm(
+                    9,
+                    rows,
+                    32,
+                    1.0,
+                    self.patches.as_ptr(),
+                    1,
+                    9,
+                    self.dz.as_ptr(),
+                    32,
+                    1,
+                    0.0,
+                    self.dkc.as_mut_ptr(),
+                    32,
+                    1,
+                );
+            }
+            std::hint::black_box((&self.z, &self.logits, &self.dkd, &self.dpooled, &self.dkc));
+        }
+    }
+}
+
+/// `DepthwiseConv2D<64, 3, Relu, 1, Same>` on a 25×5×64 image, written by hand: for each
+/// output pixel and channel, the nine taps inside the image (zeros outside), plus the bias, then
+/// the ReLU. The obvious loop over fixed-size arrays, compiled for the default target (SSE2).
+pub fn depthwise_hand_written(
+    kernel: &[[[[f32; 1]; 64]; 3]; 3],
+    bias: &[[f32; 1]; 64],
+    x: &[[[f32; 64]; 5]; 25],
+    y: &mut [[[f32; 64]; 5]; 25],
+) {
+    for oy in 0..25 {
+        for ox in 0..5 {
+            let mut acc = [0.0f32; 64];
+            for c in 0..64 {
+                acc[c] = bias[c][0];
+            }
+            for ky in 0..3 {
+                let iy = oy as isize + ky as isize - 1;
+                if !(0..25).contains(&iy) {
+                    continue;
+                }
+                for kx in 0..3 {
+                    let ix = ox as isize + kx as isize - 1;
+                    if !(0..5).contains(&ix) {
+                        continue;
+                    }
+                    let px = &x[iy as usize][ix as usize];
+                    for c in 0..64 {
+                        acc[c] += px[c] * kernel[ky][kx][c][0];
+                    }
+                }
+            }
+            for c in 0..64 {
+                y[oy][ox][c] = acc[c].max(0.0);
+            }
+        }
+    }
+}

@@ -7,24 +7,32 @@
 //! Run: `taskset -c 1 cargo bench -p typed-nn-benches --bench paired`, once per path
 //! (`TYPED_NN_SIMD=avx2` caps the kernels at AVX2). Prints, per workload and variant, the
 //! fastest round, the median round and the median paired ratio with its interquartile range.
+//! The two-thread workload needs both cores and the feature: `cargo bench -p typed-nn-benches
+//! --features threads --bench paired -- seed1_fit_epoch_threads` (no `taskset -c 1`).
 
 use std::hint::black_box;
 use std::time::Instant;
 
 use typed_nn::prelude::*;
+use typed_nn_benches::cnn::{self, Cnn};
 use typed_nn_benches::{LibmSwish, M3, M3Builtin, M3Libm, Mlp, UserSwish, hand_written, hand_written_m3, stream};
 
 const ROUNDS: usize = 301;
 
 /// Times `iters` calls of each variant per round, interleaved; prints the table.
 fn paired(name: &str, iters: u32, variants: &mut [(&str, &mut dyn FnMut())]) {
+    paired_rounds(name, ROUNDS, iters, variants);
+}
+
+/// [`paired`] with `rounds` rounds; returns each variant's time per call in each round (ns).
+fn paired_rounds(name: &str, rounds: usize, iters: u32, variants: &mut [(&str, &mut dyn FnMut())]) -> Vec<Vec<f64>> {
     for (_, f) in variants.iter_mut() {
         for _ in 0..iters {
             f();
         }
     }
-    let mut times = vec![Vec::with_capacity(ROUNDS); variants.len()];
-    for _ in 0..ROUNDS {
+    let mut times = vec![Vec::with_capacity(rounds); variants.len()];
+    for _ in 0..rounds {
         for ((_, f), t) in variants.iter_mut().zip(&mut times) {
             let start = Instant::now();
             for _ in 0..iters {
@@ -33,11 +41,7 @@ fn paired(name: &str, iters: u32, variants: &mut [(&str, &mut dyn FnMut())]) {
             t.push(start.elapsed().as_secs_f64() * 1e9 / f64::from(iters));
         }
     }
-    println!("{name} ({} rounds of {iters} calls, path {})", ROUNDS, typed_nn::float_simd());
-    let quantile = |v: &mut Vec<f64>, q: f64| {
-        v.sort_by(f64::total_cmp);
-        v[((v.len() - 1) as f64 * q).round() as usize]
-    };
+    println!("{name} ({rounds} rounds of {iters} calls, path {})", typed_nn::float_simd());
     for (i, (label, _)) in variants.iter().enumerate() {
         let mut ratios: Vec<f64> = times[i].iter().zip(&times[0]).map(|(t, b)| t / b).collect();
         let (r25, r50, r75) = (quantile(&mut ratios, 0.25), quantile(&mut ratios, 0.5), quantile(&mut ratios, 0.75));
@@ -48,12 +52,65 @@ fn paired(name: &str, iters: u32, variants: &mut [(&str, &mut dyn FnMut())]) {
             variants[0].0
         );
     }
+    times
+}
+
+/// The `q`-quantile of `v` (sorts it).
+fn quantile(v: &mut [f64], q: f64) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[((v.len() - 1) as f64 * q).round() as usize]
+}
+
+/// Feature `threads` (issue 12): one epoch of seed model 1 (32 batches of 128) with `fit` on
+/// one thread and `fit_threaded` on two, in interleaved rounds. Prints, besides the table, the
+/// speed-up (one thread's time over two threads', per round) and the load average. The
+/// measurement that chose rayon over the earlier polling team ran both in this bench, at
+/// commit 84550df (`BENCHMARKS.md`).
+#[cfg(feature = "threads")]
+fn threads_epoch() {
+    const N: usize = 128;
+    const SAMPLES: usize = 32 * N;
+    let mut rng = SeedRng::seed(2);
+    let xs: Vec<Vector<784>> =
+        (0..SAMPLES).map(|_| Vector::from_fn(|_| typed_nn::init::uniform01(&mut rng) as f32)).collect();
+    let labels: Vec<usize> = (0..SAMPLES).map(|i| i % 10).collect();
+    let loss = SparseCategoricalCrossentropy::default();
+    let trainer = || Trainer::new(Sgd::new(0.001), loss).batch_size(N);
+    let model: Mlp = Mlp::init(&mut SeedRng::seed(1));
+    let (mut m1, mut m2) = (model.clone(), model);
+    let (mut t1, mut t2) = (trainer(), trainer());
+    let keep_going = |_: &EpochStats| core::ops::ControlFlow::Continue(());
+    let load_before = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    let rounds = std::env::var("PAIRED_ROUNDS").ok().and_then(|r| r.parse().ok()).unwrap_or(101);
+    let times = paired_rounds(
+        "seed1_fit_epoch_threads",
+        rounds,
+        1,
+        &mut [
+            ("one_thread", &mut || {
+                black_box(t1.fit(&mut m1, black_box(&xs), &labels).unwrap());
+            }),
+            ("two_threads", &mut || {
+                black_box(t2.fit_threaded(&mut m2, black_box(&xs), &labels, None, 2, keep_going).unwrap());
+            }),
+        ],
+    );
+    let mut speed_ups: Vec<f64> = times[0].iter().zip(&times[1]).map(|(one, two)| one / two).collect();
+    let (a, b, c) = (quantile(&mut speed_ups, 0.25), quantile(&mut speed_ups, 0.5), quantile(&mut speed_ups, 0.75));
+    println!("  speed-up two_threads {b:.3} (IQR {a:.3}–{c:.3})");
+    let load_after = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    println!("  load average before: {}, after: {}", load_before.trim(), load_after.trim());
 }
 
 fn main() {
     // Cargo passes `--bench` (and a filter, if given): run only the workloads it names.
     let filter: Option<String> = std::env::args().skip(1).find(|a| !a.starts_with('-'));
     let wanted = |name: &str| filter.as_deref().is_none_or(|f| name.contains(f));
+
+    #[cfg(feature = "threads")]
+    if wanted("seed1_fit_epoch_threads") {
+        threads_epoch();
+    }
 
     if wanted("seed1_forward_1_sample") {
         let model: Mlp = Mlp::init(&mut SeedRng::seed(1));
@@ -130,6 +187,146 @@ fn main() {
                 }),
                 ("typed_nn", &mut || {
                     model.forward_batch_with(black_box(&xs), &mut ys, &mut scratch).unwrap();
+                    black_box(&ys);
+                }),
+            ],
+        );
+    }
+
+    if wanted("seed1_train_step_batch_128") {
+        const N: usize = 128;
+        let mut model: Mlp = Mlp::init(&mut SeedRng::seed(1));
+        let xs: Vec<Vector<784>> = (0..N).map(|s| Vector::from_fn(|i| ((i + s) % 13) as f32 / 13.0)).collect();
+        let labels: Vec<usize> = (0..N).map(|i| i % 10).collect();
+        let flat_x: Vec<f32> = xs.iter().flat_map(|x| x.iter().copied()).collect();
+        let (k1, k2) = (model.0.kernel.as_flattened().to_vec(), model.1.kernel.as_flattened().to_vec());
+        let (mut h, mut z, dz2, mut dh) =
+            (vec![0.0f32; N * 64], vec![0.0f32; N * 10], vec![0.01f32; N * 10], vec![0.0f32; N * 64]);
+        let (mut dk1, mut dk2) = (vec![0.0f32; 784 * 64], vec![0.0f32; 64 * 10]);
+        let mut grad = Mlp::default();
+        let mut ws = Workspace::new();
+        let mut sgd = Sgd::new(0.01);
+        let loss = SparseCategoricalCrossentropy::default();
+        paired(
+            "seed1_train_step_batch_128",
+            10,
+            &mut [
+                ("bare_gemms", &mut || {
+                    // SAFETY: every matrix is a row-major Vec of exactly the stated size.
+                    unsafe {
+                        use matrixmultiply::sgemm;
+                        sgemm(N, 784, 64, 1.0, flat_x.as_ptr(), 784, 1, k1.as_ptr(), 64, 1, 0.0, h.as_mut_ptr(), 64, 1);
+                        sgemm(N, 64, 10, 1.0, h.as_ptr(), 64, 1, k2.as_ptr(), 10, 1, 0.0, z.as_mut_ptr(), 10, 1);
+                        sgemm(64, N, 10, 1.0, h.as_ptr(), 1, 64, dz2.as_ptr(), 10, 1, 0.0, dk2.as_mut_ptr(), 10, 1);
+                        sgemm(N, 10, 64, 1.0, dz2.as_ptr(), 10, 1, k2.as_ptr(), 1, 10, 0.0, dh.as_mut_ptr(), 64, 1);
+                        sgemm(
+                            784,
+                            N,
+                            64,
+                            1.0,
+                            flat_x.as_ptr(),
+                            1,
+                            784,
+                            dh.as_ptr(),
+                            64,
+                            1,
+                            0.0,
+                            dk1.as_mut_ptr(),
+                            64,
+                            1,
+                        );
+                    }
+                    black_box((&z, &dk1, &dk2));
+                }),
+                ("typed_nn", &mut || {
+                    grad.zero_params();
+                    let l = value_and_grad_batch(&model, black_box(&xs), &labels, &loss, &mut grad, &mut ws).unwrap();
+                    sgd.step(&mut model, &grad);
+                    black_box(l);
+                }),
+            ],
+        );
+    }
+
+    if wanted("seed2_forward_batch_32") {
+        const N: usize = 32;
+        let model: Box<Cnn> = Cnn::init_boxed(&mut SeedRng::seed(1));
+        let (xs, _) = cnn::images(N);
+        let mut floor = cnn::Floor::new(&model, N);
+        let mut ys = vec![Vector::<10>::default(); N];
+        let mut scratch = Vec::new();
+        paired(
+            "seed2_forward_batch_32",
+            4,
+            &mut [
+                ("im2col_gemm_floor", &mut || floor.forward(black_box(&xs))),
+                ("typed_nn", &mut || {
+                    model.forward_batch_with(black_box(&xs), &mut ys, &mut scratch).unwrap();
+                    black_box(&ys);
+                }),
+            ],
+        );
+    }
+
+    if wanted("seed2_train_step_batch_32") {
+        const N: usize = 32;
+        let mut model: Box<Cnn> = Cnn::init_boxed(&mut SeedRng::seed(1));
+        let (xs, labels) = cnn::images(N);
+        let mut floor = cnn::Floor::new(&model, N);
+        let mut grad: Box<Cnn> = Box::default();
+        let mut ws = Workspace::new();
+        let mut sgd = Sgd::new(0.01);
+        let loss = SparseCategoricalCrossentropy::default();
+        paired(
+            "seed2_train_step_batch_32",
+            2,
+            &mut [
+                ("bare_gemms", &mut || floor.train_step()),
+                ("typed_nn", &mut || {
+                    grad.zero_params();
+                    let l = value_and_grad_batch(&*model, black_box(&xs), &labels, &loss, &mut *grad, &mut ws).unwrap();
+                    sgd.step(&mut *model, &*grad);
+                    black_box(l);
+                }),
+            ],
+        );
+    }
+
+    if wanted("depthwise_forward_batch_32") {
+        // DS-CNN's depthwise layer: 3×3 "same", 64 channels, on its 25×5 feature map.
+        type Dw = DepthwiseConv2D<64, 3, Relu, 1, Same>;
+        const N: usize = 32;
+        let layer: Box<Dw> = Dw::init_boxed(&mut SeedRng::seed(7));
+        let xs: Vec<Image<25, 5, 64>> = (0..N)
+            .map(|s| {
+                let mut img = Image::default();
+                img.as_mut_slice()
+                    .iter_mut()
+                    .enumerate()
+                    .for_each(|(i, v)| *v = ((i * 7 + s) % 23) as f32 / 23.0 - 0.5);
+                img
+            })
+            .collect();
+        let mut ys = vec![Image::<25, 5, 64>::default(); N];
+        let mut hand = vec![[[[0.0f32; 64]; 5]; 25]; N];
+        let mut scratch = Vec::new();
+        paired(
+            "depthwise_forward_batch_32",
+            10,
+            &mut [
+                ("hand_written_loop", &mut || {
+                    for (x, y) in xs.iter().zip(hand.iter_mut()) {
+                        typed_nn_benches::depthwise_hand_written(
+                            &layer.kernel,
+                            &layer.bias,
+                            black_box(x.as_array()),
+                            y,
+                        );
+                    }
+                    black_box(&hand);
+                }),
+                ("typed_nn", &mut || {
+                    layer.forward_batch_with(black_box(&xs), &mut ys, &mut scratch).unwrap();
                     black_box(&ys);
                 }),
             ],

@@ -129,11 +129,10 @@ fn threaded_training(c: &mut Criterion) {
     g.bench_function("two_threads", |b| {
         b.iter(|| trainer.fit_threaded(&mut model, black_box(&xs), &labels, None, 2, ()).unwrap())
     });
-    // The alternative to fit_threaded's hand-written team (issue 12): the same epoch as a loop
-    // of rayon-threaded steps (two shards through `rayon::join`) and SGD, run inside rayon's
-    // global pool (`rayon::scope`), so that the pool's workers stay awake between steps.
-    // It does less than `fit_threaded` (no shuffle, no gathering, no accuracy), so it is the
-    // most rayon could win.
+    // Your own loop instead (issue 12): the same epoch as a loop of rayon-threaded steps (two
+    // shards through `rayon::join`) and SGD, run inside rayon's global pool (`rayon::scope`),
+    // so that the pool's workers stay awake between steps. It does less than `fit_threaded`
+    // (no shuffle, no gathering, no accuracy).
     let mut grad = Mlp::default();
     let mut shards = ThreadedWorkspace::new(2);
     let mut sgd = Sgd::new(0.001);

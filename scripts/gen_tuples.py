@@ -16,4 +16,6 @@ for n in range(2, 13):
     print(f"    middle = [{', '.join(middle)}];")
     print(f"    reversed = [{', '.join(reversed(middle))}];")
     print(f"    last = (Y{last-1}, D{last-1}, L{last}, Y{last}, {last}, {last-1});")
+    # For each layer but the last, the layer after it and that layer's output buffer.
+    print(f"    next = [{', '.join(f'({i}, Y{i})' for i in range(1, n))}];")
     print("}")

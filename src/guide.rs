@@ -1,4 +1,4 @@
-//! The typed-nn guide: type-level design of a neural-network library, in thirteen chapters and an
+//! The typed-nn guide: type-level design of a neural-network library, in fourteen chapters and an
 //! error gallery. Every code block below is compiled (and run) by `cargo test`.
 //!
 //! 1. [Shapes as types](ch01_shapes_as_types), and why const generics alone stop at `H − K + 1`
@@ -17,8 +17,9 @@
 //! 11. [Your own optimizer](ch11_your_own_optimizer), and its step check
 //! 12. [What having no tape costs](ch12_no_tape_costs_and_gains), and what it buys
 //! 13. [Composing beyond a sequence](ch13_composition): residual blocks, BatchNorm folding as a
-//!     change of type, and deep models (MLPerf Tiny's ResNet-8 and autoencoder) as generic
-//!     block aliases
+//!     change of type, and deep models (MLPerf Tiny's four models) as generic block aliases
+//! 14. [Schedules, clipping and L2](ch14_schedules_clipping_l2): what happens between a
+//!     gradient and a step
 //!
 //! Then the [error gallery](error_gallery): every shape mistake the library rejects, and the
 //! exact message a student sees.
@@ -85,6 +86,9 @@ pub mod ch12_no_tape_costs_and_gains {}
 
 #[doc = include_str!("../docs/guide/13-composition.md")]
 pub mod ch13_composition {}
+
+#[doc = include_str!("../docs/guide/14-schedules-clipping-l2.md")]
+pub mod ch14_schedules_clipping_l2 {}
 
 /// One gallery entry: the rule, the program (compiled by this doctest and required to fail),
 /// and the exact message from the checked-in `.stderr`.
@@ -203,7 +207,8 @@ macro_rules! entry {
     "| your layer takes what its rule trait says | a vector into an image-only custom layer | `cargo check` | `custom_layer_input_must_match_its_rule` |\n",
     "| `new_boxed` needs `bytemuck::Zeroable` layers | a custom layer without the derive | `cargo check` | `new_boxed_needs_zeroable_layers` |\n",
     "| the kernel hooks are the library's | overriding `batch_scratch_len` | `cargo check` | `kernel_hooks_are_sealed` |\n",
-    "| `SmallRng` is now `SeedRng` | the old name (a warning; an error under `deny`) | `cargo check` | `small_rng_is_deprecated` |\n\n",
+    "| `SmallRng` is now `SeedRng` | the old name (a warning; an error under `deny`) | `cargo check` | `small_rng_is_deprecated` |\n",
+    "| a `PiecewiseConstantDecay` has one more value than boundaries | 2 boundaries, 2 values | `cargo build` | `piecewise_constant_decay_needs_one_more_value_than_boundaries` |\n\n",
     "Two of these come with a second error that rustc reports on its own. A 13-layer tuple has no ",
     "`Default` (the standard library stops there, which is why models do), and an `f64` input into ",
     "an `f32` model also fails rustc's check that the model's parameters have the input's float ",
@@ -219,5 +224,10 @@ macro_rules! entry {
     entry!("new_boxed needs every layer to be bytemuck::Zeroable", "new_boxed_needs_zeroable_layers", "`cargo check`"),
     entry!("The batched kernels are sealed", "kernel_hooks_are_sealed", "`cargo check`"),
     entry!("SmallRng is deprecated: it is SeedRng now", "small_rng_is_deprecated", "`cargo check`"),
+    entry!(
+        "A PiecewiseConstantDecay has one more value than boundaries",
+        "piecewise_constant_decay_needs_one_more_value_than_boundaries",
+        "`cargo build` (a `const` assertion: not `cargo check`)"
+    ),
 )]
 pub mod error_gallery {}

@@ -49,6 +49,7 @@ pub mod optim;
 pub mod params;
 pub mod prelude;
 pub mod quant;
+pub mod regularizer;
 pub mod scalar;
 mod seal;
 pub mod shape;

@@ -50,6 +50,7 @@ macro_rules! tuple_model {
         middle = [$(($In:ident, $DIn:ident, $L:ident, $Y:ident, $D:ident, $i:tt, $p:tt)),*];
         reversed = [$(($RIn:ident, $RDIn:ident, $RL:ident, $RY:ident, $RD:ident, $ri:tt, $rp:tt)),*];
         last = ($InZ:ident, $DInZ:ident, $Z:ident, $YZ:ident, $iz:tt, $pz:tt);
+        next = [($n0:tt, $N0:ident) $(, ($ni:tt, $NY:ident))*];
     ) => {
         impl<X: Tensor, $L0, $Y0, $($L, $Y,)* $Z, $YZ> Layer<X> for ($L0, $($L,)* $Z,)
         where
@@ -89,9 +90,17 @@ macro_rules! tuple_model {
                 // One buffer per intermediate activation, carved out of `scratch` in order.
                 let Some(($Y0, rest)) = scratch.split_at_mut_checked(n.saturating_mul($Y0::LEN)) else { return };
                 $(let Some(($Y, rest)) = rest.split_at_mut_checked(n.saturating_mul($Y::LEN)) else { return };)*
-                self.0.forward_batch_flat(Seal, n, xs, $Y0, rest);
-                $(self.$i.forward_batch_flat(Seal, n, $In, $Y, rest);)*
-                self.$iz.forward_batch_flat(Seal, n, $InZ, ys, rest);
+                let $YZ = ys;
+                // Each layer runs knowing the next one, and may compute that one's output too
+                // (a convolution pooling before its activation); then the next one is skipped.
+                // `done` is a constant once the layers' hooks are inlined.
+                let done = self.0.forward_batch_flat_then::<$Y0, _>(Seal, &self.$n0, n, xs, $Y0, $N0, rest);
+                $(
+                    let done = !done && self.$i.forward_batch_flat_then::<$Y, _>(Seal, &self.$ni, n, $In, $Y, $NY, rest);
+                )*
+                if !done {
+                    self.$iz.forward_batch_flat(Seal, n, $InZ, $YZ, rest);
+                }
             }
 
             fn summary_rows(_: Seal, visit: &mut impl FnMut(SummaryRow)) {
@@ -421,66 +430,77 @@ tuple_model! {
     middle = [];
     reversed = [];
     last = (Y0, D0, L1, Y1, 1, 0);
+    next = [(1, Y1)];
 }
 tuple_model! {
     first = (L0, Y0, D0);
     middle = [(Y0, D0, L1, Y1, D1, 1, 0)];
     reversed = [(Y0, D0, L1, Y1, D1, 1, 0)];
     last = (Y1, D1, L2, Y2, 2, 1);
+    next = [(1, Y1), (2, Y2)];
 }
 tuple_model! {
     first = (L0, Y0, D0);
     middle = [(Y0, D0, L1, Y1, D1, 1, 0), (Y1, D1, L2, Y2, D2, 2, 1)];
     reversed = [(Y1, D1, L2, Y2, D2, 2, 1), (Y0, D0, L1, Y1, D1, 1, 0)];
     last = (Y2, D2, L3, Y3, 3, 2);
+    next = [(1, Y1), (2, Y2), (3, Y3)];
 }
 tuple_model! {
     first = (L0, Y0, D0);
     middle = [(Y0, D0, L1, Y1, D1, 1, 0), (Y1, D1, L2, Y2, D2, 2, 1), (Y2, D2, L3, Y3, D3, 3, 2)];
     reversed = [(Y2, D2, L3, Y3, D3, 3, 2), (Y1, D1, L2, Y2, D2, 2, 1), (Y0, D0, L1, Y1, D1, 1, 0)];
     last = (Y3, D3, L4, Y4, 4, 3);
+    next = [(1, Y1), (2, Y2), (3, Y3), (4, Y4)];
 }
 tuple_model! {
     first = (L0, Y0, D0);
     middle = [(Y0, D0, L1, Y1, D1, 1, 0), (Y1, D1, L2, Y2, D2, 2, 1), (Y2, D2, L3, Y3, D3, 3, 2), (Y3, D3, L4, Y4, D4, 4, 3)];
     reversed = [(Y3, D3, L4, Y4, D4, 4, 3), (Y2, D2, L3, Y3, D3, 3, 2), (Y1, D1, L2, Y2, D2, 2, 1), (Y0, D0, L1, Y1, D1, 1, 0)];
     last = (Y4, D4, L5, Y5, 5, 4);
+    next = [(1, Y1), (2, Y2), (3, Y3), (4, Y4), (5, Y5)];
 }
 tuple_model! {
     first = (L0, Y0, D0);
     middle = [(Y0, D0, L1, Y1, D1, 1, 0), (Y1, D1, L2, Y2, D2, 2, 1), (Y2, D2, L3, Y3, D3, 3, 2), (Y3, D3, L4, Y4, D4, 4, 3), (Y4, D4, L5, Y5, D5, 5, 4)];
     reversed = [(Y4, D4, L5, Y5, D5, 5, 4), (Y3, D3, L4, Y4, D4, 4, 3), (Y2, D2, L3, Y3, D3, 3, 2), (Y1, D1, L2, Y2, D2, 2, 1), (Y0, D0, L1, Y1, D1, 1, 0)];
     last = (Y5, D5, L6, Y6, 6, 5);
+    next = [(1, Y1), (2, Y2), (3, Y3), (4, Y4), (5, Y5), (6, Y6)];
 }
 tuple_model! {
     first = (L0, Y0, D0);
     middle = [(Y0, D0, L1, Y1, D1, 1, 0), (Y1, D1, L2, Y2, D2, 2, 1), (Y2, D2, L3, Y3, D3, 3, 2), (Y3, D3, L4, Y4, D4, 4, 3), (Y4, D4, L5, Y5, D5, 5, 4), (Y5, D5, L6, Y6, D6, 6, 5)];
     reversed = [(Y5, D5, L6, Y6, D6, 6, 5), (Y4, D4, L5, Y5, D5, 5, 4), (Y3, D3, L4, Y4, D4, 4, 3), (Y2, D2, L3, Y3, D3, 3, 2), (Y1, D1, L2, Y2, D2, 2, 1), (Y0, D0, L1, Y1, D1, 1, 0)];
     last = (Y6, D6, L7, Y7, 7, 6);
+    next = [(1, Y1), (2, Y2), (3, Y3), (4, Y4), (5, Y5), (6, Y6), (7, Y7)];
 }
 tuple_model! {
     first = (L0, Y0, D0);
     middle = [(Y0, D0, L1, Y1, D1, 1, 0), (Y1, D1, L2, Y2, D2, 2, 1), (Y2, D2, L3, Y3, D3, 3, 2), (Y3, D3, L4, Y4, D4, 4, 3), (Y4, D4, L5, Y5, D5, 5, 4), (Y5, D5, L6, Y6, D6, 6, 5), (Y6, D6, L7, Y7, D7, 7, 6)];
     reversed = [(Y6, D6, L7, Y7, D7, 7, 6), (Y5, D5, L6, Y6, D6, 6, 5), (Y4, D4, L5, Y5, D5, 5, 4), (Y3, D3, L4, Y4, D4, 4, 3), (Y2, D2, L3, Y3, D3, 3, 2), (Y1, D1, L2, Y2, D2, 2, 1), (Y0, D0, L1, Y1, D1, 1, 0)];
     last = (Y7, D7, L8, Y8, 8, 7);
+    next = [(1, Y1), (2, Y2), (3, Y3), (4, Y4), (5, Y5), (6, Y6), (7, Y7), (8, Y8)];
 }
 tuple_model! {
     first = (L0, Y0, D0);
     middle = [(Y0, D0, L1, Y1, D1, 1, 0), (Y1, D1, L2, Y2, D2, 2, 1), (Y2, D2, L3, Y3, D3, 3, 2), (Y3, D3, L4, Y4, D4, 4, 3), (Y4, D4, L5, Y5, D5, 5, 4), (Y5, D5, L6, Y6, D6, 6, 5), (Y6, D6, L7, Y7, D7, 7, 6), (Y7, D7, L8, Y8, D8, 8, 7)];
     reversed = [(Y7, D7, L8, Y8, D8, 8, 7), (Y6, D6, L7, Y7, D7, 7, 6), (Y5, D5, L6, Y6, D6, 6, 5), (Y4, D4, L5, Y5, D5, 5, 4), (Y3, D3, L4, Y4, D4, 4, 3), (Y2, D2, L3, Y3, D3, 3, 2), (Y1, D1, L2, Y2, D2, 2, 1), (Y0, D0, L1, Y1, D1, 1, 0)];
     last = (Y8, D8, L9, Y9, 9, 8);
+    next = [(1, Y1), (2, Y2), (3, Y3), (4, Y4), (5, Y5), (6, Y6), (7, Y7), (8, Y8), (9, Y9)];
 }
 tuple_model! {
     first = (L0, Y0, D0);
     middle = [(Y0, D0, L1, Y1, D1, 1, 0), (Y1, D1, L2, Y2, D2, 2, 1), (Y2, D2, L3, Y3, D3, 3, 2), (Y3, D3, L4, Y4, D4, 4, 3), (Y4, D4, L5, Y5, D5, 5, 4), (Y5, D5, L6, Y6, D6, 6, 5), (Y6, D6, L7, Y7, D7, 7, 6), (Y7, D7, L8, Y8, D8, 8, 7), (Y8, D8, L9, Y9, D9, 9, 8)];
     reversed = [(Y8, D8, L9, Y9, D9, 9, 8), (Y7, D7, L8, Y8, D8, 8, 7), (Y6, D6, L7, Y7, D7, 7, 6), (Y5, D5, L6, Y6, D6, 6, 5), (Y4, D4, L5, Y5, D5, 5, 4), (Y3, D3, L4, Y4, D4, 4, 3), (Y2, D2, L3, Y3, D3, 3, 2), (Y1, D1, L2, Y2, D2, 2, 1), (Y0, D0, L1, Y1, D1, 1, 0)];
     last = (Y9, D9, L10, Y10, 10, 9);
+    next = [(1, Y1), (2, Y2), (3, Y3), (4, Y4), (5, Y5), (6, Y6), (7, Y7), (8, Y8), (9, Y9), (10, Y10)];
 }
 tuple_model! {
     first = (L0, Y0, D0);
     middle = [(Y0, D0, L1, Y1, D1, 1, 0), (Y1, D1, L2, Y2, D2, 2, 1), (Y2, D2, L3, Y3, D3, 3, 2), (Y3, D3, L4, Y4, D4, 4, 3), (Y4, D4, L5, Y5, D5, 5, 4), (Y5, D5, L6, Y6, D6, 6, 5), (Y6, D6, L7, Y7, D7, 7, 6), (Y7, D7, L8, Y8, D8, 8, 7), (Y8, D8, L9, Y9, D9, 9, 8), (Y9, D9, L10, Y10, D10, 10, 9)];
     reversed = [(Y9, D9, L10, Y10, D10, 10, 9), (Y8, D8, L9, Y9, D9, 9, 8), (Y7, D7, L8, Y8, D8, 8, 7), (Y6, D6, L7, Y7, D7, 7, 6), (Y5, D5, L6, Y6, D6, 6, 5), (Y4, D4, L5, Y5, D5, 5, 4), (Y3, D3, L4, Y4, D4, 4, 3), (Y2, D2, L3, Y3, D3, 3, 2), (Y1, D1, L2, Y2, D2, 2, 1), (Y0, D0, L1, Y1, D1, 1, 0)];
     last = (Y10, D10, L11, Y11, 11, 10);
+    next = [(1, Y1), (2, Y2), (3, Y3), (4, Y4), (5, Y5), (6, Y6), (7, Y7), (8, Y8), (9, Y9), (10, Y10), (11, Y11)];
 }
 
 /// The rule "a model is a tuple of at most 12 layers", for the error message: tuples of 13 to

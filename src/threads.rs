@@ -6,25 +6,26 @@
 //! result is the batch mean of [`value_and_grad_batch`](crate::backprop::value_and_grad_batch)
 //! up to the order of the float additions.
 //!
-//! Two ways to run the shards:
+//! Two ways to run the shards, both on [rayon](https://docs.rs/rayon):
 //!
-//! - [`Trainer::fit_threaded`](crate::train::Trainer::fit_threaded) starts a *team* of helper threads
-//!   that live for the whole run. Between steps they poll for about a millisecond, then park
-//!   until the next step wakes them, so handing them a step costs well under a microsecond
-//!   and an idle team uses no CPU.
+//! - [`Trainer::fit_threaded`](crate::train::Trainer::fit_threaded) makes a rayon pool of
+//!   `threads − 1` workers that lives for the whole run. Each step the calling thread hands one
+//!   shard to each worker (a `rayon` scope on its stack), computes the first shard itself and
+//!   waits for the others; the training loop and the optimizer stay on the calling thread.
+//!   Idle workers yield, then sleep, so an idle or descheduled team costs the other processes
+//!   on the machine nothing. Each step allocates one small rayon job per worker.
 //! - [`value_and_grad_batch_threaded`] is one step on its own, for your own training loop. It
 //!   runs the shards on rayon's global pool through `rayon::join`, which keeps its jobs on the
-//!   stack; rayon's idle workers go to sleep after a few microseconds, though, and waking them
-//!   costs 10–30 µs per step on a virtual machine. Run your loop inside the pool
-//!   (`rayon::scope`) when steps follow each other closely.
+//!   stack, so once its buffers have grown it does not allocate. Run your loop inside the pool
+//!   (`rayon::scope`) when steps follow each other closely: a worker that has gone to sleep
+//!   costs 10–30 µs to wake on a virtual machine.
 //!
-//! What two threads buy depends on how far apart the cores are: every step moves the weights
-//! to the helper and its gradient back (400 KB for `(Dense<784, 64, Relu>, Dense<64, 10,
-//! Softmax>)`). On the 2-core virtual machine of `BENCHMARKS.md`, where a cross-core round trip
-//! takes 385 ns, an epoch of that MLP in batches of 128 runs 1.2–1.5× as fast on two threads as on one, depending on the
-//! run; the compute alone scales 1.95× there.
-//!
-//! After the first step (when the shard buffers grow) neither allocates.
+//! What two threads buy depends on the machine: every step moves the weights to the helper and
+//! its gradient back (400 KB for `(Dense<784, 64, Relu>, Dense<64, 10, Softmax>)`), and the
+//! step waits for its slowest shard. On the 2-core virtual machine of `BENCHMARKS.md`, the
+//! compute alone scales 1.95× when it has both cores; shared with other builds (load average
+//! 9–10), an epoch of that MLP on two threads took 1.2–1.3× as long as on one (the earlier
+//! hand-written, polling team: 3.1×), see `BENCHMARKS.md`.
 //!
 //! ```
 //! use typed_nn::prelude::*;
@@ -46,8 +47,6 @@
 
 use alloc::boxed::Box;
 use alloc::vec::Vec;
-use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Mutex, PoisonError, RwLock};
 
 use num_traits::{One, Zero};
 
@@ -222,33 +221,6 @@ fn run<M, X, L>(
     }
 }
 
-/// What a team's threads share for one `fit_threaded` call.
-struct Shared<'d, M: Backward<X>, X: Tensor, L: Loss<M::Out>> {
-    /// Read by every thread during a step, written by the optimizer between steps. The
-    /// caller's model itself, borrowed: it is never moved, so a panic leaves it in place.
-    model: RwLock<&'d mut M>,
-    /// The training data; a step names its samples by index.
-    xs: &'d [X],
-    targets: &'d [L::Target],
-    /// The current batch's sample indices, written by the main thread before each step.
-    indices: RwLock<Vec<usize>>,
-    /// Shard `i` belongs to thread `i`; the main thread is 0.
-    shards: Vec<Mutex<TeamShard<M, X, L>>>,
-    loss: L,
-    /// Bumped by the main thread to start a step.
-    generation: AtomicUsize,
-    /// Shards finished, over the whole run.
-    done: AtomicUsize,
-    stop: AtomicBool,
-    /// A helper panicked; the main thread stops waiting for it and panics too.
-    failed: AtomicBool,
-    /// The panic of the first helper that panicked, re-raised on the main thread so that the
-    /// caller sees the original message.
-    panic: Mutex<Option<Box<dyn core::any::Any + Send>>>,
-    /// The main thread, parked while it waits for slow helpers; each helper wakes it when done.
-    main: std::thread::Thread,
-}
-
 /// A team thread's shard, with the samples it gathers itself (gathering is a copy of the
 /// whole batch, too slow to leave to one thread): the inputs back to back as scalars, so that
 /// no input is ever a stack temporary.
@@ -258,166 +230,94 @@ struct TeamShard<M: Backward<X>, X: Tensor, L: Loss<M::Out>> {
     targets: Vec<L::Target>,
 }
 
-impl<M: Backward<X>, X: Tensor, L: Loss<M::Out>> Shared<'_, M, X, L>
+/// The training loop's side of a team of threads (see [`with_team`]): the calling thread
+/// computes shard 0 and the workers of a rayon pool of its own the others, each step a rayon
+/// scope on the caller's stack ([`rayon::ThreadPool::in_place_scope`], so that the training
+/// loop itself stays on the calling thread and needs no `Send`). A panic in any shard reaches
+/// the caller when the scope ends (rayon waits for the other shards first), before the
+/// optimizer runs.
+pub(crate) struct Team<'d, M: Backward<X>, X: Tensor, L: Loss<M::Out>> {
+    model: &'d mut M,
+    xs: &'d [X],
+    targets: &'d [L::Target],
+    loss: L,
+    indices: Vec<usize>,
+    shards: Vec<TeamShard<M, X, L>>,
+    /// `None` for one shard (or if the pool's threads could not be started: then the shards
+    /// run one after the other on the calling thread).
+    pool: Option<rayon::ThreadPool>,
+}
+
+impl<'d, M, X, L> Team<'d, M, X, L>
 where
-    L::Target: Clone,
+    X: Tensor + Send + Sync,
+    M: Backward<X> + Zeros + Send + Sync,
+    M::Out: Send,
+    L: Loss<M::Out> + Sync,
+    L::Target: Clone + Send + Sync,
 {
-    /// Gathers and computes shard `i` of the current batch: into its own gradient, or, for the
-    /// main thread's shard, straight into the step's `grad` (saving a pass over it).
-    fn compute(&self, i: usize, grad: Option<&mut M>) {
-        let model = self.model.read().unwrap_or_else(PoisonError::into_inner);
-        let indices = self.indices.read().unwrap_or_else(PoisonError::into_inner);
-        let n = indices.len();
-        let chunk = n.div_ceil(self.shards.len());
-        let lo = (i * chunk).min(n);
-        let hi = (lo + chunk).min(n);
-        let scale = X::Elem::one() / X::Elem::lit(n.max(1) as f64);
-        let (Some(shard), Some(mine)) = (self.shards.get(i), indices.get(lo..hi)) else { return };
-        let mut shard = shard.lock().unwrap_or_else(PoisonError::into_inner);
-        let TeamShard { shard, xs, targets } = &mut *shard;
-        xs.clear();
-        targets.clear();
-        for &j in mine {
-            if let (Some(x), Some(t)) = (self.xs.get(j), self.targets.get(j)) {
-                xs.extend_from_slice(flat(core::slice::from_ref(x)));
-                targets.push(t.clone());
-            }
-        }
-        match grad {
-            Some(grad) => {
-                (shard.len, shard.loss) =
-                    Shard::compute_into(&mut shard.workspace, grad, &model, xs, targets, &self.loss, scale);
-            }
-            None => shard.compute(&model, xs, targets, &self.loss, scale),
-        }
+    fn new(model: &'d mut M, xs: &'d [X], targets: &'d [L::Target], loss: L, threads: usize) -> Self {
+        let threads = capped(threads);
+        let shards =
+            (0..threads).map(|_| TeamShard { shard: Shard::new(), xs: Vec::new(), targets: Vec::new() }).collect();
+        let pool =
+            (threads > 1).then(|| rayon::ThreadPoolBuilder::new().num_threads(threads - 1).build().ok()).flatten();
+        Self { model, xs, targets, loss, indices: Vec::new(), shards, pool }
     }
 }
 
-/// Polls this many times (about a millisecond) waiting for work before parking: long enough to
-/// bridge the gap between two steps (the optimizer), short enough not to burn a core through a
-/// validation pass.
-///
-/// The poll is a plain atomic load, without `core::hint::spin_loop()`: on a virtual machine the
-/// `pause` instruction it emits lets the hypervisor deschedule a spinning vCPU (pause-loop
-/// exiting), which made steps 40% slower here.
-const SPINS_BEFORE_PARKING: u32 = 1 << 20;
-
-/// A helper thread: waits for a new generation, computes its shard, reports it done. A panic
-/// in the shard (a user's loss or layer) is caught, kept for the main thread to re-raise, and
-/// ends the helper; it still counts as done, so the main thread never waits for it.
-fn helper<M: Backward<X>, X: Tensor, L: Loss<M::Out>>(shared: &Shared<'_, M, X, L>, i: usize)
+impl<M, X, L> Team<'_, M, X, L>
 where
-    L::Target: Clone,
+    X: Tensor + Send + Sync,
+    M: Backward<X> + Send + Sync,
+    M::Out: Send,
+    L: Loss<M::Out> + Sync,
+    L::Target: Clone + Send + Sync,
 {
-    let mut seen = 0;
-    loop {
-        let mut spins = 0u32;
-        loop {
-            if shared.stop.load(Ordering::Acquire) {
-                return;
-            }
-            let generation = shared.generation.load(Ordering::Acquire);
-            if generation != seen {
-                seen = generation;
-                break;
-            }
-            if spins < SPINS_BEFORE_PARKING {
-                spins += 1;
-            } else {
-                // Idle: sleep until `unpark`, which follows every new generation and `stop`
-                // (an `unpark` that comes first makes this return at once).
-                std::thread::park();
-            }
-        }
-        let computed = std::panic::catch_unwind(core::panic::AssertUnwindSafe(|| shared.compute(i, None)));
-        if let Err(payload) = computed {
-            let mut first = shared.panic.lock().unwrap_or_else(PoisonError::into_inner);
-            first.get_or_insert(payload);
-            shared.failed.store(true, Ordering::Release);
-        }
-        shared.done.fetch_add(1, Ordering::Release);
-        shared.main.unpark();
-        if shared.failed.load(Ordering::Acquire) {
-            return;
-        }
-    }
-}
-
-/// The training loop's side of a team of threads (see [`with_team`]).
-pub(crate) struct Team<'s, 'd, M: Backward<X>, X: Tensor, L: Loss<M::Out>> {
-    shared: &'s Shared<'d, M, X, L>,
-    helpers: Vec<std::thread::Thread>,
-}
-
-/// The model, write-locked between steps.
-pub(crate) struct ModelGuard<'g, 'd, M>(std::sync::RwLockWriteGuard<'g, &'d mut M>);
-
-impl<M> core::ops::Deref for ModelGuard<'_, '_, M> {
-    type Target = M;
-    fn deref(&self) -> &M {
-        &self.0
-    }
-}
-
-impl<M> core::ops::DerefMut for ModelGuard<'_, '_, M> {
-    fn deref_mut(&mut self) -> &mut M {
-        &mut self.0
-    }
-}
-
-impl<'d, M, X, L> Team<'_, 'd, M, X, L>
-where
-    X: Tensor,
-    M: Backward<X>,
-    L: Loss<M::Out>,
-    L::Target: Clone,
-{
-    /// The model, between steps (the helpers are waiting and hold no lock).
-    pub(crate) fn model_mut(&mut self) -> ModelGuard<'_, 'd, M> {
-        ModelGuard(self.shared.model.write().unwrap_or_else(PoisonError::into_inner))
+    /// The model, between steps.
+    pub(crate) fn model_mut(&mut self) -> &mut M {
+        self.model
     }
 
-    /// One step on the samples at `indices` (of the data the team was made with): the mean
-    /// loss, and its gradient added into `grad`.
+    /// One step on the samples at `indices`: the mean loss, and its gradient added into `grad`.
     pub(crate) fn value_and_grad(&mut self, indices: impl Iterator<Item = usize>, grad: &mut M) -> X::Elem {
-        let shared = self.shared;
-        let n = {
-            let mut batch = shared.indices.write().unwrap_or_else(PoisonError::into_inner);
-            batch.clear();
-            batch.extend(indices);
-            batch.len()
-        };
-        // Every helper is idle, so `done` is stable until the generation changes.
-        let target = shared.done.load(Ordering::Acquire) + self.helpers.len();
-        shared.generation.fetch_add(1, Ordering::Release);
-        for helper in &self.helpers {
-            helper.unpark();
-        }
-        shared.compute(0, Some(grad));
-        let mut spins = 0u32;
-        while shared.done.load(Ordering::Acquire) < target {
-            if spins < SPINS_BEFORE_PARKING {
-                spins += 1;
-            } else {
-                // Woken by the helper that finishes (a spurious wake-up just loops).
-                std::thread::park();
+        self.indices.clear();
+        self.indices.extend(indices);
+        let n = self.indices.len();
+        let chunk = n.div_ceil(self.shards.len());
+        let scale = X::Elem::one() / X::Elem::lit(n.max(1) as f64);
+        let Self { model, xs, targets, loss, indices, shards, pool } = self;
+        let (model, xs, targets, loss) = (&**model, *xs, *targets, &*loss);
+        let mut parts = indices.chunks(chunk.max(1));
+        let Some((first, rest)) = shards.split_first_mut() else { return X::Elem::zero() };
+        let mine = parts.next().unwrap_or(&[]);
+        match pool {
+            Some(pool) => pool.in_place_scope(|scope| {
+                for (shard, part) in rest.iter_mut().zip(parts.by_ref()) {
+                    scope.spawn(move |_| shard.gather_and_compute(model, xs, targets, loss, part, scale, None));
+                }
+                first.gather_and_compute(model, xs, targets, loss, mine, scale, Some(grad));
+            }),
+            None => {
+                first.gather_and_compute(model, xs, targets, loss, mine, scale, Some(grad));
+                for (shard, part) in rest.iter_mut().zip(parts) {
+                    shard.gather_and_compute(model, xs, targets, loss, part, scale, None);
+                }
             }
         }
-        if shared.failed.load(Ordering::Acquire) {
-            // A helper's shard panicked: raise its panic here, before the optimizer touches
-            // the model. `with_team` then stops the other helpers.
-            let payload = shared.panic.lock().unwrap_or_else(PoisonError::into_inner).take();
-            std::panic::resume_unwind(payload.unwrap_or_else(|| Box::new("a training thread panicked")));
+        // Shards past the batch's end (more shards than samples) got no part: empty them.
+        let used = n.div_ceil(chunk.max(1));
+        for shard in shards.iter_mut().skip(used.max(1)) {
+            shard.shard.len = 0;
+            shard.shard.loss = X::Elem::zero();
+            shard.targets.clear();
         }
         let mut total = X::Elem::zero();
-        for (i, shard) in shared.shards.iter().enumerate() {
-            let shard = shard.lock().unwrap_or_else(PoisonError::into_inner);
+        for (i, shard) in shards.iter().enumerate() {
             total += shard.shard.loss;
             if i > 0 {
                 shard.shard.add_grad_into(grad, n);
             } else {
-                // The main shard wrote its state update straight into the (cleared) `grad`:
-                // weight it by its share like the others'.
                 crate::params::scale_state(grad, Shard::<M, X>::share(shard.shard.len, n));
             }
         }
@@ -430,8 +330,7 @@ where
         mut metrics: impl FnMut(&M::Out, &L::Target) -> crate::train::MetricSums,
     ) -> crate::train::MetricSums {
         let mut sum = crate::train::MetricSums::default();
-        for shard in &self.shared.shards {
-            let shard = shard.lock().unwrap_or_else(PoisonError::into_inner);
+        for shard in &self.shards {
             let outputs = shard.shard.workspace.outputs().iter().take(shard.shard.len);
             for (y, t) in outputs.zip(&shard.targets) {
                 sum.add(metrics(y, t));
@@ -441,17 +340,53 @@ where
     }
 }
 
-/// Runs `body` with a team of `threads` threads ([`capped`]; the caller's and `threads − 1`
-/// helpers) sharing `model`, borrowed in place (never moved, so a panic cannot lose it), and
-/// the training data `xs`, `targets`. A panic on any thread reaches the caller after every
-/// helper has stopped.
+impl<M: Backward<X>, X: Tensor, L: Loss<M::Out>> TeamShard<M, X, L>
+where
+    L::Target: Clone,
+{
+    /// Gathers the samples at `part` and computes this shard: into its own gradient, or
+    /// straight into the step's `grad` (the calling thread's shard).
+    #[allow(clippy::too_many_arguments)]
+    fn gather_and_compute(
+        &mut self,
+        model: &M,
+        xs: &[X],
+        targets: &[L::Target],
+        loss: &L,
+        part: &[usize],
+        scale: X::Elem,
+        grad: Option<&mut M>,
+    ) {
+        let Self { shard, xs: gathered, targets: gathered_targets } = self;
+        gathered.clear();
+        gathered_targets.clear();
+        for &j in part {
+            if let (Some(x), Some(t)) = (xs.get(j), targets.get(j)) {
+                gathered.extend_from_slice(flat(core::slice::from_ref(x)));
+                gathered_targets.push(t.clone());
+            }
+        }
+        match grad {
+            Some(grad) => {
+                (shard.len, shard.loss) =
+                    Shard::compute_into(&mut shard.workspace, grad, model, gathered, gathered_targets, loss, scale);
+            }
+            None => shard.compute(model, gathered, gathered_targets, loss, scale),
+        }
+    }
+}
+
+/// Runs `body` with a team of `threads` threads ([`capped`]; the caller's and a rayon pool of
+/// `threads − 1` workers) sharing `model`, borrowed in place (never moved, so a panic cannot
+/// lose it), and the training data `xs`, `targets`. A panic on any thread reaches the caller;
+/// the pool's workers end when the team is dropped.
 pub(crate) fn with_team<M, X, L, R>(
     model: &mut M,
     xs: &[X],
     targets: &[L::Target],
     loss: L,
     threads: usize,
-    body: impl FnOnce(&mut Team<'_, '_, M, X, L>) -> R,
+    body: impl FnOnce(&mut Team<'_, M, X, L>) -> R,
 ) -> R
 where
     X: Tensor + Send + Sync,
@@ -460,55 +395,12 @@ where
     L: Loss<M::Out> + Sync,
     L::Target: Clone + Send + Sync,
 {
-    let shared = Shared {
-        model: RwLock::new(model),
-        xs,
-        targets,
-        indices: RwLock::new(Vec::new()),
-        shards: (0..capped(threads))
-            .map(|_| Mutex::new(TeamShard { shard: Shard::new(), xs: Vec::new(), targets: Vec::new() }))
-            .collect(),
-        loss,
-        generation: AtomicUsize::new(0),
-        done: AtomicUsize::new(0),
-        stop: AtomicBool::new(false),
-        failed: AtomicBool::new(false),
-        panic: Mutex::new(None),
-        main: std::thread::current(),
-    };
-    std::thread::scope(|scope| {
-        let shared = &shared;
-        let helpers = (1..shared.shards.len())
-            .map(|i| scope.spawn(move || helper(shared, i)).thread().clone())
-            .collect::<Vec<_>>();
-        // Stops the helpers when `body` returns *or unwinds* (a panic in the main thread's
-        // shard, or one re-raised from a helper's), so that the scope can join them and the
-        // panic reaches the caller instead of waiting for helpers that never stop.
-        let stop = StopOnDrop { shared, helpers };
-        let mut team = Team { shared, helpers: stop.helpers.clone() };
-        body(&mut team)
-    })
-}
-
-/// Sets the team's `stop` flag and wakes every helper, on drop.
-struct StopOnDrop<'s, 'd, M: Backward<X>, X: Tensor, L: Loss<M::Out>> {
-    shared: &'s Shared<'d, M, X, L>,
-    helpers: Vec<std::thread::Thread>,
-}
-
-impl<M: Backward<X>, X: Tensor, L: Loss<M::Out>> Drop for StopOnDrop<'_, '_, M, X, L> {
-    fn drop(&mut self) {
-        self.shared.stop.store(true, Ordering::Release);
-        for helper in &self.helpers {
-            helper.unpark();
-        }
-    }
+    body(&mut Team::new(model, xs, targets, loss, threads))
 }
 
 /// `threads` capped at the cores the process may use ([`std::thread::available_parallelism`],
-/// 1 if unknown): a thread beyond that only waits for a core, and the team's hand-off, which
-/// relies on its threads running at the same time, turns into waits for the scheduler (64
-/// threads on 2 cores made training about 100× slower).
+/// 1 if unknown): a thread beyond that only waits for a core (64 threads of the earlier,
+/// polling team on 2 cores made training about 100× slower).
 pub(crate) fn capped(threads: usize) -> usize {
     let cores = std::thread::available_parallelism().map_or(1, core::num::NonZero::get);
     threads.clamp(1, cores)
@@ -529,7 +421,7 @@ mod tests {
         let mut model = Mlp::default();
         let xs = [Vector::from([1.0, 0.0])];
         let shards = with_team(&mut model, &xs, &[0], SparseCategoricalCrossentropy::default(), 64, |team| {
-            (team.shared.shards.len(), team.helpers.len())
+            (team.shards.len(), team.pool.as_ref().map_or(0, rayon::ThreadPool::current_num_threads))
         });
         assert_eq!(shards, (cores.min(64), cores.min(64) - 1));
     }

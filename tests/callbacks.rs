@@ -296,3 +296,29 @@ fn a_learning_rate_a_callback_sets_is_checked() {
     let r = trainer(3).fit_with_callbacks(&mut model, &xs, &labels, None, Zero);
     assert!(matches!(r, Err(TrainError::InvalidHyperParameter(e)) if e.name == "learning_rate"), "{r:?}");
 }
+
+#[test]
+fn the_history_records_the_rate_a_schedule_gave_each_epochs_last_step() {
+    use typed_nn::optim::{ExponentialDecay, LearningRateSchedule};
+    let (xs, labels) = data();
+    let mut model: Net = Params::init(&mut SeedRng::seed(2));
+    // 16 samples in batches of 4: 4 updates per epoch; the last of epoch e is update 4e − 1.
+    let schedule = ExponentialDecay::new(0.05, 3, 0.5);
+    let mut t = trainer(5).learning_rate(schedule);
+    let history = t.fit(&mut model, &xs, &labels).unwrap();
+    let expected: Vec<f64> = (1..=5).map(|e| 0.05 * 0.5f64.powf((4 * e - 1) as f64 / 3.0)).collect();
+    let recorded = history.column(|e| Some(e.learning_rate));
+    for (r, e) in recorded.iter().zip(&expected) {
+        assert!((r - e).abs() < 1e-12 * e, "{recorded:?} vs {expected:?}");
+    }
+    assert_eq!(recorded[0], schedule.learning_rate(3));
+    // A callback cannot set the rate a schedule sets.
+    let plateau = ReduceLROnPlateau::new().monitor(Monitor::Loss);
+    let mut model: Net = Params::init(&mut SeedRng::seed(2));
+    let before = model.clone();
+    assert_eq!(
+        trainer(5).learning_rate(schedule).fit_with_callbacks(&mut model, &xs, &labels, None, plateau),
+        Err(TrainError::RateSetWithSchedule { epoch: 0 })
+    );
+    assert_eq!(model, before);
+}

@@ -4,6 +4,7 @@
 //! tuple, in batched inference, in batched training, in the `Trainer` and in the loaders.
 
 use typed_nn::prelude::*;
+use typed_nn::regularizer::{L2, UndescribedParams};
 
 /// `y = γ ⊙ x`, one learned factor per element.
 #[derive(Clone, Debug, PartialEq, bytemuck::Zeroable)]
@@ -107,6 +108,25 @@ fn a_custom_layer_is_trained_by_the_trainer() {
     let last = trainer.evaluate(&model, &xs, &labels).unwrap().loss;
     assert!(last < first / 2.0, "{first} -> {last}");
     assert_ne!(model.1.gamma, gamma_before);
+}
+
+#[test]
+fn an_l2_regulariser_refuses_a_model_whose_custom_layer_does_not_describe_its_tensors() {
+    // `Scale` keeps the default `describe_params`: after the first `Dense`'s kernel and bias
+    // (tensors 0 and 1), the next description (the last `Dense`'s 4×2 kernel) meets `gamma`,
+    // tensor 2, of length 4. L2 would regularise the wrong tensors, so nothing is trained.
+    let (mut model, (xs, labels)) = (model(), inputs());
+    let before = model.clone();
+    for mut trainer in [
+        Trainer::new(Adam::new(0.05), SparseCategoricalCrossentropy::default()).kernel_regularizer(L2::new(1e-4)),
+        Trainer::new(Adam::new(0.05), SparseCategoricalCrossentropy::default()).depthwise_regularizer(L2::new(1e-4)),
+    ] {
+        let err = trainer.fit(&mut model, &xs, &labels).unwrap_err();
+        assert_eq!(err, TrainError::UndescribedParams(UndescribedParams { tensor: 2 }));
+        assert!(err.to_string().starts_with("parameter tensor 2 has no matching description"), "{err}");
+        assert_eq!(trainer.optimizer.iterations(), 0);
+    }
+    assert_eq!(model, before);
 }
 
 /// `y = γ ⊙ x + β`, whose author forgot β in `PARAMS`: it declares 4 parameters and yields 8.

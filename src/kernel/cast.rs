@@ -98,9 +98,44 @@ pub fn samples_mut<X: Tensor>(flat: &mut [X::Elem]) -> Option<&mut [X]> {
     Some(unsafe { core::slice::from_raw_parts_mut(flat.as_mut_ptr().cast::<X>(), flat.len() / X::LEN) })
 }
 
+/// `s` as a slice of `B`, when `B` is `A` (the same scalar type reached through two type
+/// parameters the compiler cannot equate, e.g. a layer's input and the next layer's); `None`
+/// otherwise.
+#[inline(always)]
+pub fn same_scalar<A: 'static, B: 'static>(s: &[A]) -> Option<&[B]> {
+    if core::any::TypeId::of::<A>() != core::any::TypeId::of::<B>() {
+        return None;
+    }
+    // SAFETY: `A` and `B` are the same type (equal `TypeId`s), so the pointer, length and
+    // lifetime describe the same valid `[B]`.
+    Some(unsafe { core::slice::from_raw_parts(s.as_ptr().cast::<B>(), s.len()) })
+}
+
+/// Mutable twin of [`same_scalar`].
+#[inline(always)]
+pub fn same_scalar_mut<A: 'static, B: 'static>(s: &mut [A]) -> Option<&mut [B]> {
+    if core::any::TypeId::of::<A>() != core::any::TypeId::of::<B>() {
+        return None;
+    }
+    // SAFETY: as in `same_scalar`; the exclusive borrow of `s` moves into the result.
+    Some(unsafe { core::slice::from_raw_parts_mut(s.as_mut_ptr().cast::<B>(), s.len()) })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn same_scalar_retypes_only_the_same_type() {
+        let mut v = [1.0f32, 2.0, 3.0];
+        assert_eq!(same_scalar::<f32, f32>(&v), Some(&[1.0f32, 2.0, 3.0][..]));
+        assert!(same_scalar::<f32, f64>(&v).is_none());
+        if let Some(m) = same_scalar_mut::<f32, f32>(&mut v) {
+            m[0] = 5.0;
+        }
+        assert_eq!(v[0], 5.0);
+        assert!(same_scalar_mut::<f32, u32>(&mut v).is_none());
+    }
 
     // These run under Miri too (scripts/miri.sh): the views must stay inside their borrow.
 

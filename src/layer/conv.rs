@@ -330,8 +330,7 @@ impl<
     }
 
     /// The direct convolution of one image, register-blocked: each output pixel's `CO` sums
-    /// live in a local array (registers: 32 `f32` are two AVX-512 or four AVX2 vectors) while
-    /// every kernel tap adds `x·K[ky][kx]` to them, and are stored once. A finished output row
+    /// are computed in registers by [`pixel`](Self::pixel) and stored once. A finished output row
     /// (`Wo·CO` values) is copied into `z` (pre-activation, if given) and activated in place in
     /// `y`, in one long vectorised pass. `FMA` selects fused multiply-adds (inside the
     /// AVX2/AVX-512 dispatch).
@@ -344,34 +343,7 @@ impl<
         let mut z_rows = z.map(|z| z.chunks_exact_mut(row_len));
         for (oy, yrow) in y.chunks_exact_mut(row_len).take(g.ho).enumerate() {
             for (ox, ypix) in yrow.chunks_exact_mut(CO).enumerate() {
-                let mut acc = self.bias_or_zero();
-                // The window's first column, if the whole window row lies inside the image.
-                let inside = (ox * SW).checked_sub(g.left).filter(|&ix| ix + KW <= g.w);
-                for (ky, kernel_row) in self.kernel.iter().enumerate() {
-                    let Some(iy) = (oy * S + ky).checked_sub(g.top).filter(|&iy| iy < g.h) else { continue };
-                    if let Some(ix) = inside {
-                        // The common case: one bounds check for the KW·CI inputs under the
-                        // kernel row, then a loop of constant length the compiler unrolls.
-                        let start = (iy * g.w + ix) * CI;
-                        let Some(window) = x.get(start..start + KW * CI) else { continue };
-                        for (xpix, tap) in window.chunks_exact(CI.max(1)).zip(kernel_row) {
-                            for (&xc, wc) in xpix.iter().zip(tap) {
-                                crate::kernel::simd::axpy::<T, FMA>(&mut acc, xc, wc);
-                            }
-                        }
-                        continue;
-                    }
-                    // At a padded border: tap by tap, skipping those outside the image.
-                    for (kx, tap) in kernel_row.iter().enumerate() {
-                        let Some(ix) = (ox * SW + kx).checked_sub(g.left).filter(|&ix| ix < g.w) else { continue };
-                        let start = (iy * g.w + ix) * CI;
-                        let Some(xpix) = x.get(start..start + CI) else { continue };
-                        for (&xc, wc) in xpix.iter().zip(tap) {
-                            crate::kernel::simd::axpy::<T, FMA>(&mut acc, xc, wc);
-                        }
-                    }
-                }
-                ypix.copy_from_slice(&acc);
+                ypix.copy_from_slice(&self.pixel::<FMA>(g, x, oy, ox));
             }
             if let Some(zrow) = z_rows.as_mut().and_then(Iterator::next) {
                 zrow.copy_from_slice(yrow);
@@ -381,6 +353,94 @@ impl<
                 apply(yrow);
             } else {
                 yrow.chunks_exact_mut(CO).for_each(apply);
+            }
+        }
+    }
+
+    /// The pre-activations of output pixel `(oy, ox)`: its `CO` sums live in a local array
+    /// (registers: 32 `f32` are two AVX-512 or four AVX2 vectors) while every kernel tap adds
+    /// `x·K[ky][kx]` to them.
+    #[inline(always)]
+    fn pixel<const FMA: bool>(&self, g: Geometry, x: &[T], oy: usize, ox: usize) -> [T; CO] {
+        let mut acc = self.bias_or_zero();
+        // The window's first column, if the whole window row lies inside the image.
+        let inside = (ox * SW).checked_sub(g.left).filter(|&ix| ix + KW <= g.w);
+        for (ky, kernel_row) in self.kernel.iter().enumerate() {
+            let Some(iy) = (oy * S + ky).checked_sub(g.top).filter(|&iy| iy < g.h) else { continue };
+            if let Some(ix) = inside {
+                // The common case: one bounds check for the KW·CI inputs under the
+                // kernel row, then a loop of constant length the compiler unrolls.
+                let start = (iy * g.w + ix) * CI;
+                let Some(window) = x.get(start..start + KW * CI) else { continue };
+                for (xpix, tap) in window.chunks_exact(CI.max(1)).zip(kernel_row) {
+                    for (&xc, wc) in xpix.iter().zip(tap) {
+                        crate::kernel::simd::axpy::<T, FMA>(&mut acc, xc, wc);
+                    }
+                }
+                continue;
+            }
+            // At a padded border: tap by tap, skipping those outside the image.
+            for (kx, tap) in kernel_row.iter().enumerate() {
+                let Some(ix) = (ox * SW + kx).checked_sub(g.left).filter(|&ix| ix < g.w) else { continue };
+                let start = (iy * g.w + ix) * CI;
+                let Some(xpix) = x.get(start..start + CI) else { continue };
+                for (&xc, wc) in xpix.iter().zip(tap) {
+                    crate::kernel::simd::axpy::<T, FMA>(&mut acc, xc, wc);
+                }
+            }
+        }
+        acc
+    }
+
+    /// The direct convolution of one image followed by a max pooling over `ph × pw` windows
+    /// (strides equal to the window), *before* the activation, which must be
+    /// [`MONOTONIC`](Activation::MONOTONIC): `y` is the pooled image. Each output pixel's sums
+    /// go straight into the running maxima of its window's pooled row, in the pooling's order
+    /// (row-major within the window, `v > max` so that the first maximum wins), and the
+    /// finished pooled row (`⌊Wo/pw⌋·CO` values, in L1) is activated: `max(f(a), f(b)) =
+    /// f(max(a, b))`, so the result is the unfused one bit for bit, with one `f` per window.
+    /// A window whose sums are all NaN (or −∞) is recomputed the unfused way, where `f` comes
+    /// first: the pooling of NaNs gives −∞, not `f(−∞)`.
+    #[cfg(feature = "alloc")]
+    #[inline(always)]
+    fn convolve_pooled<const FMA: bool>(&self, g: Geometry, (ph, pw): (usize, usize), x: &[T], y: &mut [T]) {
+        let (hp, wp) = (g.ho / ph.max(1), g.wo / pw.max(1));
+        let row_len = wp * CO;
+        if row_len == 0 {
+            return;
+        }
+        for (py, prow) in y.chunks_exact_mut(row_len).take(hp).enumerate() {
+            for (px, ppix) in prow.chunks_exact_mut(CO).enumerate() {
+                // The window's maxima stay in registers and are stored once (a conditional
+                // store per pixel compiled to `vmaskmovps`, slow on AMD cores).
+                let mut m = [T::neg_infinity(); CO];
+                for oy in py * ph..(py + 1) * ph {
+                    for ox in px * pw..(px + 1) * pw {
+                        let z = self.pixel::<FMA>(g, x, oy, ox);
+                        for (m, &v) in m.iter_mut().zip(&z) {
+                            *m = if v > *m { v } else { *m };
+                        }
+                    }
+                }
+                ppix.copy_from_slice(&m);
+            }
+            // Without early exit, so that it vectorises.
+            if prow.iter().fold(false, |any, &m| any | (m == T::neg_infinity())) {
+                // Rare (NaN or infinite sums): this row the unfused way, `f` then the max.
+                for (px, ppix) in prow.chunks_exact_mut(CO).enumerate() {
+                    ppix.fill(T::neg_infinity());
+                    for oy in py * ph..(py + 1) * ph {
+                        for ox in px * pw..(px + 1) * pw {
+                            let mut fz = self.pixel::<FMA>(g, x, oy, ox);
+                            A::apply_with::<T, FMA>(&mut fz);
+                            for (m, &v) in ppix.iter_mut().zip(&fz) {
+                                *m = if v > *m { v } else { *m };
+                            }
+                        }
+                    }
+                }
+            } else {
+                A::apply_with::<T, FMA>(prow);
             }
         }
     }
@@ -551,6 +611,51 @@ where
     }
 }
 
+/// A batch of direct convolutions each followed by the max pooling `N` (the model's next
+/// layer), pooled before the activation: see [`Conv2D::convolve_pooled`]. The next layer is a
+/// type parameter so that its window is a constant inside the CPU-specific copy.
+#[cfg(feature = "alloc")]
+struct PooledConv<'a, L, X: Tensor, Y, N> {
+    layer: &'a L,
+    n: usize,
+    xs: &'a [X::Elem],
+    ys: &'a mut [X::Elem],
+    next: PhantomData<(Y, N)>,
+}
+
+#[cfg(feature = "alloc")]
+impl<
+    X,
+    Y: Tensor,
+    N: Layer<Y>,
+    const CI: usize,
+    const CO: usize,
+    const K: usize,
+    A: Activation,
+    const S: usize,
+    P: Padding,
+    T: Scalar,
+    B: BiasMode,
+    const KW: usize,
+    const SW: usize,
+> crate::kernel::simd::Vectorized for PooledConv<'_, Conv2D<CI, CO, K, A, S, P, T, B, KW, SW>, X, Y, N>
+where
+    X: ConvInput<CI, CO, K, KW, S, SW, P, T>,
+{
+    type Output = ();
+
+    #[inline(always)]
+    fn run<const FMA: bool>(self) {
+        let PooledConv { layer, n, xs, ys, .. } = self;
+        let Some(window) = N::max_pool_window(crate::layer::Seal) else { return };
+        let g = Conv2D::<CI, CO, K, A, S, P, T, B, KW, SW>::geometry::<X>();
+        let out_len = (g.ho / window.0.max(1)) * (g.wo / window.1.max(1)) * CO;
+        for (x, y) in rows(xs, g.h * g.w * CI, n).zip(rows_mut(ys, out_len, n)) {
+            layer.convolve_pooled::<FMA>(g, window, x, y);
+        }
+    }
+}
+
 /// The output of a `Conv2D` on `X`: `X`'s shape rule, reached through the float-type rule.
 type Rule<X, const CI: usize, const CO: usize, const K: usize, const KW: usize, const S: usize, const SW: usize, P, T> =
     <<X as FloatIs<T>>::Checked as ConvInput<CI, CO, K, KW, S, SW, P, T>>::Out;
@@ -586,6 +691,33 @@ where
     #[cfg(feature = "alloc")]
     fn batch_scratch_len(_: Seal, _n: usize) -> usize {
         if Self::DIRECT { 0 } else { Self::TILE * Self::PATCH }
+    }
+
+    /// Before a max pooling, with a [`MONOTONIC`](Activation::MONOTONIC) activation and the
+    /// direct kernel: the pooled output at once, pooling before the activation (the same bits,
+    /// a quarter of the activations for 2×2 windows, and the full-size output never leaves
+    /// L1). The type says when: for other activations or layers this is the plain forward.
+    #[cfg(feature = "alloc")]
+    #[inline(always)]
+    fn forward_batch_flat_then<Y: Tensor, N: Layer<Y>>(
+        &self,
+        _: Seal,
+        next: &N,
+        n: usize,
+        xs: &[T],
+        ys: &mut [T],
+        next_ys: &mut [T],
+        scratch: &mut [T],
+    ) -> bool {
+        let _ = next;
+        let is_output = Y::LEN == <Self as Layer<X>>::Out::LEN;
+        if Self::DIRECT && A::MONOTONIC && A::ELEMENTWISE && is_output && N::max_pool_window(Seal).is_some() {
+            let pooled = PooledConv::<_, X::Checked, Y, N> { layer: self, n, xs, ys: next_ys, next: PhantomData };
+            crate::kernel::simd::dispatch(pooled);
+            return true;
+        }
+        <Self as Layer<X>>::forward_batch_flat(self, Seal, n, xs, ys, scratch);
+        false
     }
 
     /// The direct kernel for small receptive fields; otherwise tile by tile: im2col, one GEMM
@@ -884,5 +1016,129 @@ mod tests {
         assert_eq!(with.forward(&x), without.forward(&x));
         assert_eq!(without.params().map(<[f32]>::len).collect::<std::vec::Vec<_>>(), [3 * 2 * 2 * 3]);
         assert_eq!(<Conv2DRect<2, 3, 3, 2, Tanh, 2, 1, Same, f32, NoBias> as Params<f32>>::PARAMS, 36);
+    }
+
+    /// Images that exercise the pooling rewrite's edge cases, each a batch of its own: random
+    /// values; a constant image (every window a tie); huge values (the sigmoid saturates: equal
+    /// outputs from different sums); signed zeros; a NaN block large enough that some pooling
+    /// windows see only NaN sums (the unfused pooling gives −∞ there) and others a mix; and
+    /// infinities (infinite and NaN sums).
+    /// An image whose value at `(y, x, c)` is `f(y, x, c)`.
+    fn image_from_fn<const H: usize, const W: usize, const C: usize, T: Scalar>(
+        f: impl Fn(usize, usize, usize) -> T,
+    ) -> Image<H, W, C, T> {
+        let mut img = Image::<H, W, C, T>::default();
+        for (i, v) in img.as_mut_slice().iter_mut().enumerate() {
+            *v = f(i / C / W, i / C % W, i % C);
+        }
+        img
+    }
+
+    #[cfg(feature = "alloc")]
+    fn edge_case_images<const H: usize, const W: usize, const C: usize>() -> std::vec::Vec<Image<H, W, C>> {
+        let mut out = std::vec![random_image::<H, W, C>(21), random_image::<H, W, C>(22)];
+        out.push(image_from_fn(|_, _, _| 0.25));
+        out.push(image_from_fn(|y, x, c| if (y + x + c) % 3 == 0 { 1e4 } else { -1e4 }));
+        out.push(image_from_fn(|y, x, _| if (y + x) % 2 == 0 { -0.0 } else { 0.0 }));
+        let mut nan = random_image::<H, W, C>(23);
+        for (i, v) in nan.as_mut_slice().iter_mut().enumerate() {
+            let (y, x) = (i / C / W, i / C % W);
+            if y < 7 && x < 7 {
+                *v = f32::NAN;
+            }
+        }
+        out.push(nan);
+        let mut inf = random_image::<H, W, C>(24);
+        for (i, v) in inf.as_mut_slice().iter_mut().enumerate() {
+            if i % 37 == 0 {
+                *v = if i % 2 == 0 { f32::INFINITY } else { f32::NEG_INFINITY };
+            }
+        }
+        out.push(inf);
+        out
+    }
+
+    /// The batched model (which pools before a monotonic activation) against the single-sample
+    /// one (activation, then pooling, layer by layer): the same bits. Returns the outputs.
+    #[cfg(feature = "alloc")]
+    fn batched_equals_layer_by_layer<M, X, Y>(model: &M, xs: &[X]) -> std::vec::Vec<Y>
+    where
+        M: Layer<X, Out = Y>,
+        X: Tensor,
+        Y: Tensor,
+        X::Elem: Into<f64>,
+        Y::Elem: Into<f64>,
+    {
+        use crate::ForwardBatch;
+        let mut ys = std::vec![Y::default(); xs.len()];
+        model.forward_batch(xs, &mut ys).unwrap();
+        for (x, y) in xs.iter().zip(&ys) {
+            let single = model.forward(x);
+            for (a, b) in y.as_slice().iter().zip(single.as_slice()) {
+                let (a, b): (f64, f64) = ((*a).into(), (*b).into());
+                assert!(
+                    a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan()),
+                    "batched {a:e}, layer by layer {b:e}"
+                );
+            }
+        }
+        ys
+    }
+
+    static CALLS: core::sync::atomic::AtomicUsize = core::sync::atomic::AtomicUsize::new(0);
+
+    /// The sigmoid, counting its calls; monotonic as promised when `M`.
+    #[derive(Clone, Copy, Debug, Default)]
+    struct Counted<const M: bool>;
+    impl<const M: bool> Activation for Counted<M> {
+        const MONOTONIC: bool = M;
+        fn f<T: num_traits::Float>(x: T) -> T {
+            CALLS.fetch_add(1, core::sync::atomic::Ordering::Relaxed);
+            Sigmoid::f(x)
+        }
+        fn df<T: num_traits::Float>(x: T) -> T {
+            Sigmoid::df(x)
+        }
+    }
+
+    /// `Conv2D` with a monotonic activation, then `MaxPool2D`: the batched forward pass pools
+    /// first — bit for bit the layer-by-layer result, ties, saturation, signed zeros, NaN and
+    /// infinite sums included — and calls the activation once per window.
+    #[cfg(feature = "alloc")]
+    #[test]
+    fn pooling_before_a_monotonic_activation_gives_the_same_bits() {
+        use crate::layer::MaxPool2D;
+        // 12×13 → 10×11 → 5×5: the pooling drops the last column.
+        let conv: Conv2D<2, 8, 3, Sigmoid> = Conv2D::init(&mut SeedRng::seed(11));
+        let model = (conv.clone(), MaxPool2D::<2>);
+        let xs = edge_case_images::<12, 13, 2>();
+        let ys = batched_equals_layer_by_layer(&model, &xs);
+        let all: std::vec::Vec<f32> = ys.iter().flat_map(|y| y.as_slice().iter().copied()).collect();
+        assert!(all.contains(&f32::NEG_INFINITY), "no all-NaN window was pooled");
+        assert!(all.contains(&1.0) && all.contains(&0.0), "the sigmoid did not saturate");
+        // A rectangular window, strides and the identity (also monotonic).
+        let rect: Conv2DRect<2, 4, 2, 3, Identity, 1, 2> = Conv2D::init(&mut SeedRng::seed(12));
+        batched_equals_layer_by_layer(&(rect, MaxPool2D::<3, 2>), &xs);
+        // f64, and the seed model's shapes.
+        let conv64: Conv2D<1, 32, 3, Sigmoid, 1, Valid, f64> = Conv2D::init(&mut SeedRng::seed(13));
+        let xs64: std::vec::Vec<Image<28, 28, 1, f64>> = edge_case_images::<28, 28, 1>()
+            .iter()
+            .map(|x| image_from_fn(|y, c, k| f64::from(x.as_array()[y][c][k])))
+            .collect();
+        batched_equals_layer_by_layer(&(conv64, MaxPool2D::<2>), &xs64);
+
+        // One activation per window (5·5·8 per image) instead of one per pixel (10·11·8).
+        let xs = [random_image::<12, 13, 2>(30)];
+        for (monotonic, calls) in [(true, 5 * 5 * 8), (false, 10 * 11 * 8)] {
+            CALLS.store(0, core::sync::atomic::Ordering::Relaxed);
+            if monotonic {
+                let m = (Conv2D::<2, 8, 3, Counted<true>>::new(conv.kernel, conv.bias), MaxPool2D::<2>);
+                crate::ForwardBatch::forward_batch(&m, &xs, &mut [Image::default()]).unwrap();
+            } else {
+                let m = (Conv2D::<2, 8, 3, Counted<false>>::new(conv.kernel, conv.bias), MaxPool2D::<2>);
+                crate::ForwardBatch::forward_batch(&m, &xs, &mut [Image::default()]).unwrap();
+            }
+            assert_eq!(CALLS.load(core::sync::atomic::Ordering::Relaxed), calls, "monotonic: {monotonic}");
+        }
     }
 }

@@ -146,6 +146,39 @@ pub trait Layer<In: Tensor>: Params<In::Elem> {
         }
     }
 
+    /// `Some((P, PW))` for a max pooling over `P × PW` windows with strides equal to the
+    /// window ([`MaxPool2D`]), so that the layer before it may pool before its activation
+    /// (see [`Activation::MONOTONIC`](crate::Activation::MONOTONIC)).
+    #[doc(hidden)]
+    #[inline(always)]
+    fn max_pool_window(_: Seal) -> Option<(usize, usize)> {
+        None
+    }
+
+    /// [`forward_batch_flat`](Layer::forward_batch_flat) into `ys`, knowing the layer that
+    /// follows: a layer may instead write that layer's output, `next_ys`, itself (a
+    /// convolution with a monotonic activation pools before activating), and then returns
+    /// `true` so that the model skips `next`. `Y` is this layer's output type (`Self::Out`, a
+    /// parameter only because a bound on `Self::Out` here defeats the trait solver in the
+    /// convolution's impl). The default runs this layer alone.
+    #[doc(hidden)]
+    #[allow(clippy::too_many_arguments)] // flat buffers: inputs, outputs, the next layer's outputs, scratch
+    #[inline(always)]
+    fn forward_batch_flat_then<Y: Tensor, N: Layer<Y>>(
+        &self,
+        _: Seal,
+        next: &N,
+        n: usize,
+        xs: &[In::Elem],
+        ys: &mut [In::Elem],
+        next_ys: &mut [In::Elem],
+        scratch: &mut [In::Elem],
+    ) -> bool {
+        let _ = (next, next_ys);
+        self.forward_batch_flat(Seal, n, xs, ys, scratch);
+        false
+    }
+
     /// Reports one [`SummaryRow`] per layer (a tuple reports each of its layers).
     #[doc(hidden)]
     fn summary_rows(_: Seal, visit: &mut impl FnMut(SummaryRow)) {

@@ -390,6 +390,11 @@ macro_rules! pooling {
             type Out = X::Out;
             const NAME: &'static str = $name;
 
+            #[inline(always)]
+            fn max_pool_window(_: Seal) -> Option<(usize, usize)> {
+                if $max { Some((P, PW)) } else { None }
+            }
+
             fn forward(&self, x: &X) -> X::Out {
                 let mut y = X::Out::default();
                 <Self as Layer<X>>::forward_batch_flat(self, Seal, 1, x.as_slice(), y.as_mut_slice(), &mut []);

@@ -69,6 +69,11 @@ pub trait FastExp: Copy + sealed::Sealed {
     /// layers' AVX2 and AVX-512 paths). Without `std` there is no such code, and `FMA` only
     /// changes the rounding.
     fn fast_exp_with<const FMA: bool>(self) -> Self;
+
+    /// `eˣ`, non-decreasing as computed (the built-in sigmoid's, for its
+    /// [`MONOTONIC`](crate::Activation::MONOTONIC) promise); within 1 ulp (`f32`).
+    #[doc(hidden)]
+    fn monotone_exp_with<const FMA: bool>(self) -> Self;
 }
 
 impl FastExp for f32 {
@@ -76,12 +81,20 @@ impl FastExp for f32 {
     fn fast_exp_with<const FMA: bool>(self) -> Self {
         exp::exp_f32_with::<FMA>(self)
     }
+    #[inline(always)]
+    fn monotone_exp_with<const FMA: bool>(self) -> Self {
+        exp::exp_monotone_f32_with::<FMA>(self)
+    }
 }
 
 impl FastExp for f64 {
     #[inline(always)]
     fn fast_exp_with<const FMA: bool>(self) -> Self {
         exp::exp_f64_with::<FMA>(self)
+    }
+    #[inline(always)]
+    fn monotone_exp_with<const FMA: bool>(self) -> Self {
+        exp::exp_monotone_f64_with::<FMA>(self)
     }
 }
 

@@ -13,6 +13,17 @@
 //! [`Trainer`](crate::train::Trainer) calls before the first step; a loop of your own can call
 //! it too, since [`step`](Optimizer::step) itself cannot fail.
 //!
+//! What Keras sets on every optimizer besides is here as building blocks that work with any
+//! [`Optimizer`], yours included: learning-rate [schedules](schedule) ([`ExponentialDecay`],
+//! [`CosineDecay`], [`PiecewiseConstantDecay`], asked with [`iterations`](Optimizer::iterations)
+//! before each step) and gradient [clipping](clip) ([`Clip`]: Keras' `clipnorm`,
+//! `global_clipnorm`, `clipvalue`), applied to the gradient before the step. An optimizer only
+//! sees `&M`, so clipping lives in the loop, not in the optimizer: the
+//! [`Trainer`](crate::train::Trainer) sets them with
+//! [`learning_rate`](crate::train::Trainer::learning_rate) and
+//! [`clipnorm`](crate::train::Trainer::clipnorm) and its siblings; a loop of your own calls
+//! them in the same order (the [guide's chapter 14](crate::guide::ch14_schedules_clipping_l2)).
+//!
 //! ```
 //! use typed_nn::prelude::*;
 //! type Mlp = (Dense<4, 8, Relu>, Dense<8, 3, Softmax>);
@@ -33,13 +44,17 @@
 //! ```
 
 mod adam;
+pub mod clip;
 pub(crate) mod hyperparameter;
 mod rmsprop;
+pub mod schedule;
 mod sgd;
 
 pub use adam::{Adam, AdamW};
+pub use clip::Clip;
 pub use hyperparameter::HyperParameterError;
 pub use rmsprop::RmsProp;
+pub use schedule::{CosineDecay, ExponentialDecay, LearningRateSchedule, PiecewiseConstantDecay};
 pub use sgd::Sgd;
 
 use crate::{Params, Scalar};

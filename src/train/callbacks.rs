@@ -10,8 +10,9 @@
 //!   data, `Monitor::Accuracy` for a regression) is an error before the first step,
 //!   [`TrainError::MonitorUnavailable`]; Keras warns every epoch and does nothing.
 //! - `patience` and `cooldown` are `usize`: a negative one does not compile.
-//! - A learning rate a callback sets is replaced by a learning-rate schedule's at the next step
-//!   if the trainer has one (Keras refuses `ReduceLROnPlateau` with a schedule).
+//! - With a learning-rate [schedule](super::Trainer::learning_rate), a callback cannot set the
+//!   rate: [`TrainError::RateSetWithSchedule`] (`ReduceLROnPlateau` says so before the first
+//!   step), as Keras refuses to assign a rate to an optimizer that has a schedule.
 
 use core::ops::ControlFlow;
 
@@ -30,12 +31,15 @@ pub struct TrainPlan {
     pub validation: bool,
     /// The loss's task, which decides the metrics ([`Task`]).
     pub task: Task,
+    /// Whether a learning-rate [schedule](super::Trainer::learning_rate) sets the rate before
+    /// every update (so a callback cannot).
+    pub scheduled: bool,
 }
 
 impl TrainPlan {
     /// A plan (public so a test can drive a callback of your own).
     pub const fn new(epochs: usize, validation: bool, task: Task) -> Self {
-        Self { epochs, validation, task }
+        Self { epochs, validation, task, scheduled: false }
     }
 }
 
@@ -615,6 +619,9 @@ impl ReduceLROnPlateau {
 impl<M, T: Scalar> Callback<M, T> for ReduceLROnPlateau {
     fn on_train_begin(&mut self, _: &M, plan: &TrainPlan) -> Result<(), TrainError> {
         self.watch.check(plan)?;
+        if plan.scheduled {
+            return Err(TrainError::RateSetWithSchedule { epoch: 0 });
+        }
         // Keras refuses factor ≥ 1 (ValueError); a factor ≤ 0 would make the rate 0 or negative.
         if !(self.factor > 0.0 && self.factor < 1.0) {
             return Err(HyperParameterError::new("factor", self.factor, "in (0, 1)").into());

@@ -3,6 +3,7 @@
 use core::fmt;
 
 use crate::optim::HyperParameterError;
+use crate::regularizer::UndescribedParams;
 
 /// Why training or evaluation did not run (or stopped).
 ///
@@ -23,6 +24,11 @@ pub enum TrainError {
     /// A hyper-parameter of the optimizer or the loss cannot be right (a learning rate that is
     /// not a finite number above 0, a `beta_1` of 1, a `label_smoothing` above 1, ...).
     InvalidHyperParameter(HyperParameterError),
+    /// A regulariser ([`Trainer::kernel_regularizer`](super::Trainer::kernel_regularizer) or
+    /// [`depthwise_regularizer`](super::Trainer::depthwise_regularizer)) is set, but the
+    /// model's kernels cannot be told from its other weights: a layer of your own keeps the
+    /// default [`describe_params`](crate::Params::describe_params).
+    UndescribedParams(UndescribedParams),
     /// The number of labels (targets) differs from the number of samples.
     LabelCountMismatch {
         /// Samples given.
@@ -66,6 +72,13 @@ pub enum TrainError {
         /// The quantity.
         monitor: super::Monitor,
     },
+    /// A callback set the learning rate, but a [schedule](super::Trainer::learning_rate) sets
+    /// it before every update. [`ReduceLROnPlateau`](super::ReduceLROnPlateau) is refused
+    /// before the first step (epoch 0); another callback after the epoch it tried.
+    RateSetWithSchedule {
+        /// Epoch, from 1 (0: before the first).
+        epoch: usize,
+    },
     /// A [`ModelCheckpoint`](super::ModelCheckpoint) could not save the model (feature `std`).
     /// The model is as that epoch left it.
     #[cfg(feature = "std")]
@@ -85,6 +98,7 @@ impl fmt::Display for TrainError {
             Self::ZeroBatchSize => f.write_str("batch size 0; use at least 1"),
             Self::ZeroEpochs => f.write_str("epochs is 0; train for at least 1 epoch"),
             Self::InvalidHyperParameter(e) => write!(f, "{e}"),
+            Self::UndescribedParams(e) => write!(f, "{e}"),
             Self::LabelCountMismatch { samples, labels } => {
                 write!(f, "{samples} samples but {labels} labels; pass one label per sample")
             }
@@ -107,6 +121,10 @@ impl fmt::Display for TrainError {
                 f,
                 "a callback monitors `{}`, which this run does not report; pass validation data or monitor a quantity of the loss's task",
                 monitor.name()
+            ),
+            Self::RateSetWithSchedule { epoch } => write!(
+                f,
+                "a callback set the learning rate (epoch {epoch}) but a schedule sets it before every update; use one or the other"
             ),
             #[cfg(feature = "std")]
             Self::CheckpointNotSaved { epoch, io: Some(kind) } => {

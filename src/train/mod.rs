@@ -19,6 +19,7 @@
 //! and direction) with buffers reused across steps; without it, samples are processed one at a
 //! time with no heap at all, for on-device fine-tuning. Both compute the same mean gradient.
 
+mod adjust;
 mod callbacks;
 mod clock;
 mod error;

@@ -65,7 +65,7 @@ pub(crate) trait Step<M: Backward<X>, X: Tensor, L: Loss<M::Out>> {
 
 /// Feature `threads`: the batch is cut into shards computed by a team of threads.
 #[cfg(feature = "threads")]
-impl<M, X, L> Step<M, X, L> for crate::threads::Team<'_, '_, M, X, L>
+impl<M, X, L> Step<M, X, L> for crate::threads::Team<'_, M, X, L>
 where
     X: Tensor + Send + Sync,
     M: Backward<X> + Send + Sync,

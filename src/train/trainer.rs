@@ -2,6 +2,7 @@
 
 use core::ops::ControlFlow;
 
+use super::adjust::Adjust;
 use super::clock::Clock;
 use super::order::Order;
 use super::progress::Progress;
@@ -10,6 +11,7 @@ use super::update::Undo;
 use super::validation::validate;
 use super::{Callback, Control, EpochStats, History, LambdaCallback, MetricSums, MetricTarget, TrainError, TrainPlan};
 use crate::init::SeedRng;
+use crate::optim::LearningRateSchedule;
 use crate::{Backward, Loss, Optimizer, Scalar, Tensor, Zeros};
 
 /// Trains a model with an optimizer and a loss: Keras' `compile` + `fit` + `evaluate`.
@@ -33,7 +35,16 @@ use crate::{Backward, Loss, Optimizer, Scalar, Tensor, Zeros};
 /// values of the model's type, and so is the optimizer's state. Every built-in layer and every
 /// tuple of [`bytemuck::Zeroable`] layers has it; a model in a `Box` (`Big::new_boxed()`) gets
 /// all of them zeroed on the heap, never built on the stack.
-pub struct Trainer<O, L> {
+///
+/// # Schedules, clipping, L2
+/// What Keras sets on the optimizer and the layers besides — a learning-rate
+/// [schedule](Trainer::learning_rate), gradient clipping ([`clipnorm`](Trainer::clipnorm),
+/// [`global_clipnorm`](Trainer::global_clipnorm), [`clipvalue`](Trainer::clipvalue)) and L2
+/// regularisation ([`kernel_regularizer`](Trainer::kernel_regularizer),
+/// [`depthwise_regularizer`](Trainer::depthwise_regularizer)) — is set here too (the [guide's
+/// chapter 14](crate::guide::ch14_schedules_clipping_l2) says why). `R` is the schedule's type
+/// (`f64` until `learning_rate` sets one).
+pub struct Trainer<O, L, R = f64> {
     /// The optimizer; its state persists across `fit` calls.
     pub optimizer: O,
     /// The loss.
@@ -43,12 +54,22 @@ pub struct Trainer<O, L> {
     shuffle: bool,
     seed: u64,
     verbose: bool,
+    pub(super) adjust: Adjust<R>,
 }
 
 impl<O, L> Trainer<O, L> {
     /// A trainer with Keras' `fit` defaults.
     pub const fn new(optimizer: O, loss: L) -> Self {
-        Self { optimizer, loss, epochs: 1, batch_size: 32, shuffle: true, seed: 0, verbose: false }
+        let adjust = Adjust::new();
+        Self { optimizer, loss, epochs: 1, batch_size: 32, shuffle: true, seed: 0, verbose: false, adjust }
+    }
+}
+
+impl<O, L, R: LearningRateSchedule> Trainer<O, L, R> {
+    /// The same trainer with `f` applied to its schedule, clipping and regularisers.
+    pub(super) fn map_adjust<S>(self, f: impl FnOnce(Adjust<R>) -> Adjust<S>) -> Trainer<O, L, S> {
+        let Self { optimizer, loss, epochs, batch_size, shuffle, seed, verbose, adjust } = self;
+        Trainer { optimizer, loss, epochs, batch_size, shuffle, seed, verbose, adjust: f(adjust) }
     }
 
     /// Passes over the data per `fit` call (at least 1: `fit` refuses 0 with
@@ -161,7 +182,10 @@ impl<O, L> Trainer<O, L> {
     /// # Errors
     /// Before the first step, with nothing changed: [`ZeroBatchSize`], [`ZeroEpochs`],
     /// [`InvalidHyperParameter`] (the optimizer's
-    /// [`check_hyperparameters`](Optimizer::check_hyperparameters), then the loss's),
+    /// [`check_hyperparameters`](Optimizer::check_hyperparameters), then the loss's, then the
+    /// schedule's, the clipping bound and the regularisers' factors),
+    /// [`UndescribedParams`] (a regulariser is set on a model with a layer of your own that
+    /// does not describe its tensors),
     /// [`TrainError::EmptyDataset`], [`LabelCountMismatch`], [`InvalidLabel`],
     /// [`NonFiniteInput`]. During training, naming the epoch and step: [`NonFiniteLoss`] (that
     /// step is not applied) and [`NonFiniteParams`] (that step is undone and the optimizer
@@ -182,6 +206,7 @@ impl<O, L> Trainer<O, L> {
     /// [`ZeroBatchSize`]: TrainError::ZeroBatchSize
     /// [`ZeroEpochs`]: TrainError::ZeroEpochs
     /// [`InvalidHyperParameter`]: TrainError::InvalidHyperParameter
+    /// [`UndescribedParams`]: TrainError::UndescribedParams
     /// [`LabelCountMismatch`]: TrainError::LabelCountMismatch
     /// [`InvalidLabel`]: TrainError::InvalidLabel
     /// [`NonFiniteInput`]: TrainError::NonFiniteInput
@@ -210,20 +235,17 @@ impl<O, L> Trainer<O, L> {
     /// [`fit_with_callbacks`](Trainer::fit_with_callbacks) on `threads` threads (feature
     /// `threads`): each batch is cut into `threads` shards whose gradients are computed in
     /// parallel and summed (see [`crate::threads`]). The same steps as `fit_with_callbacks` up
-    /// to float rounding; two threads
-    /// train `(Dense<784, 64, Relu>, Dense<64, 10, Softmax>)` in batches of 128 1.2–1.5× as fast
-    /// as one on this repository's 2-core benchmark machine (`BENCHMARKS.md`).
+    /// to float rounding; whether two threads are faster than one depends on the machine and
+    /// its load (`BENCHMARKS.md`).
     ///
-    /// The helper threads live for the whole call and wait for each step spinning for about a
-    /// millisecond, then parked until the next step, so a step's hand-off costs well under a
-    /// microsecond and idle helpers use no CPU; the model and the data are shared with them,
-    /// hence the `Send`/`Sync` bounds.
+    /// The helper threads are a rayon pool of `threads − 1` workers that lives for the whole
+    /// call; the calling thread runs the loop and the optimizer and computes one shard of each
+    /// step. The model and the data are shared with the workers, hence the `Send`/`Sync`
+    /// bounds.
     ///
-    /// `threads` is capped at [`std::thread::available_parallelism`] (and is at least 1): the
-    /// team's hand-off relies on its threads running at the same time, and more threads than
-    /// cores only wait for each other (64 threads on 2 cores ran about 100× slower before the
-    /// cap). So the shards, and with them the float rounding of the summed gradient, depend
-    /// on the machine's core count.
+    /// `threads` is capped at [`std::thread::available_parallelism`] (and is at least 1): more
+    /// threads than cores only wait for each other. So the shards, and with them the float
+    /// rounding of the summed gradient, depend on the machine's core count.
     ///
     /// A closure that `fit_threaded` took before callbacks existed is passed as
     /// [`LambdaCallback(closure)`](LambdaCallback); no callbacks, as `()`.
@@ -233,8 +255,8 @@ impl<O, L> Trainer<O, L> {
     ///
     /// # Panics
     /// If a thread panics while computing a gradient (in your loss or a layer of your own),
-    /// the panic reaches the caller with its own message, after every helper thread has
-    /// stopped. `model` is then as it was after the last completed step (the failing step
+    /// the panic reaches the caller with its own message, once the step's other shards have
+    /// finished. `model` is then as it was after the last completed step (the failing step
     /// never reached the optimizer); the optimizer's state matches it. A panic inside the
     /// optimizer's own step leaves the model as that step left it, unspecified.
     #[cfg(feature = "threads")]
@@ -288,12 +310,14 @@ impl<O, L> Trainer<O, L> {
         }
         self.optimizer.check_hyperparameters()?;
         self.loss.check_hyperparameters()?;
+        self.adjust.check(&*batch.model())?;
         validate(&self.loss, xs, targets)?;
         if let Some((vx, vt)) = validation {
             validate(&self.loss, vx, vt)?;
         }
         let task = self.loss.task();
-        let plan = TrainPlan::new(self.epochs, validation.is_some(), task);
+        let mut plan = TrainPlan::new(self.epochs, validation.is_some(), task);
+        plan.scheduled = self.adjust.scheduled();
         callbacks.on_train_begin(&*batch.model(), &plan)?;
         let n = xs.len();
         let mut rng = SeedRng::seed(self.seed);
@@ -313,9 +337,11 @@ impl<O, L> Trainer<O, L> {
                 grad.zero_params();
                 let (loss, batch_metrics) =
                     batch.step(&self.loss, xs, targets, (start..end).map(|i| order.at(i)), &mut grad);
+                let loss = loss + self.adjust.regularize(&*batch.model(), &mut grad)?;
                 if !loss.is_finite() {
                     return Err(TrainError::NonFiniteLoss { epoch, step });
                 }
+                self.adjust.clip_and_schedule(&mut self.optimizer, &mut grad);
                 if undo.update::<X::Elem, O>(&mut self.optimizer, &mut batch.model(), &grad).is_err() {
                     return Err(TrainError::NonFiniteParams { epoch, step });
                 }
@@ -350,6 +376,9 @@ impl<O, L> Trainer<O, L> {
             let mut control = Control::new(stats.learning_rate);
             callbacks.on_epoch_end(&stats, &mut *batch.model(), &mut control)?;
             if control.learning_rate() != stats.learning_rate {
+                if self.adjust.scheduled() {
+                    return Err(TrainError::RateSetWithSchedule { epoch });
+                }
                 crate::optim::hyperparameter::positive("learning_rate", control.learning_rate())?;
                 self.optimizer.set_learning_rate(control.learning_rate());
             }
