@@ -79,7 +79,6 @@ fn threads_epoch() {
     let model: Mlp = Mlp::init(&mut SeedRng::seed(1));
     let (mut m1, mut m2) = (model.clone(), model);
     let (mut t1, mut t2) = (trainer(), trainer());
-    let keep_going = |_: &EpochStats| core::ops::ControlFlow::Continue(());
     let load_before = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     let rounds = std::env::var("PAIRED_ROUNDS").ok().and_then(|r| r.parse().ok()).unwrap_or(101);
     let times = paired_rounds(
@@ -91,7 +90,7 @@ fn threads_epoch() {
                 black_box(t1.fit(&mut m1, black_box(&xs), &labels).unwrap());
             }),
             ("two_threads", &mut || {
-                black_box(t2.fit_threaded(&mut m2, black_box(&xs), &labels, None, 2, keep_going).unwrap());
+                black_box(t2.fit_threaded(&mut m2, black_box(&xs), &labels, None, 2, ()).unwrap());
             }),
         ],
     );

@@ -127,10 +127,7 @@ fn threaded_training(c: &mut Criterion) {
     g.throughput(Throughput::Elements(SAMPLES as u64));
     g.bench_function("one_thread", |b| b.iter(|| trainer.fit(&mut model, black_box(&xs), &labels).unwrap()));
     g.bench_function("two_threads", |b| {
-        b.iter(|| {
-            let keep_going = |_: &EpochStats| core::ops::ControlFlow::Continue(());
-            trainer.fit_threaded(&mut model, black_box(&xs), &labels, None, 2, keep_going).unwrap()
-        })
+        b.iter(|| trainer.fit_threaded(&mut model, black_box(&xs), &labels, None, 2, ()).unwrap())
     });
     // Your own loop instead (issue 12): the same epoch as a loop of rayon-threaded steps (two
     // shards through `rayon::join`) and SGD, run inside rayon's global pool (`rayon::scope`),

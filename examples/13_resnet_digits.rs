@@ -62,9 +62,9 @@ fn main() -> Result<(), Box<dyn Error>> {
             .seed(seed);
         let start = std::time::Instant::now();
         let stats = trainer.fit(&mut model, &x_train, &y_train)?;
-        let accuracy = trainer.evaluate(&model, &x_test, &y_test)?.accuracy;
+        let accuracy = trainer.evaluate(&model, &x_test, &y_test)?.accuracy.unwrap_or_default();
         let folded = model.fold_batch_norm();
-        let folded_accuracy = trainer.evaluate(&folded, &x_test, &y_test)?.accuracy;
+        let folded_accuracy = trainer.evaluate(&folded, &x_test, &y_test)?.accuracy.unwrap_or_default();
         println!(
             "seed {seed}: test accuracy {accuracy:.4} ({} / 360), folded {folded_accuracy:.4}; final training loss {:.4}; {:.1} s",
             (accuracy * 360.0).round(),

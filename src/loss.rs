@@ -21,6 +21,7 @@ use num_traits::{Float, One, Zero};
 
 use crate::activation::Fusion;
 use crate::optim::HyperParameterError;
+use crate::train::Task;
 use crate::{Scalar, Tensor};
 
 /// Keras' `epsilon()`: probabilities are clipped to `[EPSILON, 1 − EPSILON]` before a log.
@@ -78,6 +79,14 @@ pub trait Loss<Y: Tensor> {
     fn check_hyperparameters(&self) -> Result<(), HyperParameterError> {
         Ok(())
     }
+
+    /// The task this loss trains for, which picks the metrics the
+    /// [`Trainer`](crate::train::Trainer) reports: [`Task::Classification`] (accuracy) unless a
+    /// loss says otherwise. [`MeanSquaredError`] says [`Task::Regression`] (`mae`, `mse`),
+    /// [`BinaryCrossentropy`] [`Task::BinaryClassification`].
+    fn task(&self) -> Task {
+        Task::Classification
+    }
 }
 
 /// Mean squared error over the last axis: `L = (1/N)·Σₖ (yₖ − tₖ)²`; `∂L/∂yₖ = 2·(yₖ − tₖ)/N`.
@@ -105,6 +114,11 @@ impl<Y: Tensor> Loss<Y> for MeanSquaredError {
 
     fn valid_target(&self, target: &Y) -> bool {
         target.as_slice().iter().all(|t| t.is_finite())
+    }
+
+    /// A regression: the [`Trainer`](crate::train::Trainer) reports `mae` and `mse`.
+    fn task(&self) -> Task {
+        Task::Regression
     }
 }
 
@@ -432,5 +446,12 @@ impl<Y: Tensor> Loss<Y> for BinaryCrossentropy {
 
     fn check_hyperparameters(&self) -> Result<(), HyperParameterError> {
         crate::optim::hyperparameter::fraction("label_smoothing", self.label_smoothing)
+    }
+
+    /// Binary accuracy (Keras' `BinaryAccuracy`): an output counts as "yes" above 0.5, or above
+    /// 0 with [`from_logits`](BinaryCrossentropy::from_logits) (Keras keeps 0.5 there, which
+    /// misreads logits).
+    fn task(&self) -> Task {
+        Task::BinaryClassification { threshold: if self.from_logits { 0.0 } else { 0.5 } }
     }
 }

@@ -40,5 +40,5 @@ pub use crate::shape::{Flat, Image, Tensor, Vector};
 pub use crate::summary::{InputShape, Summary};
 #[cfg(feature = "threads")]
 pub use crate::threads::{ThreadedWorkspace, value_and_grad_batch_threaded};
-pub use crate::train::{AsClass, EpochStats, TrainError, Trainer};
+pub use crate::train::{AsClass, EpochStats, History, MetricTarget, TrainError, Trainer};
 pub use crate::zeros::Zeros;

@@ -324,14 +324,19 @@ where
         total / X::Elem::lit(n.max(1) as f64)
     }
 
-    /// How many of the last batch's outputs `is_hit` accepts, given the target.
-    pub(crate) fn count_hits(&self, mut is_hit: impl FnMut(&M::Out, &L::Target) -> bool) -> usize {
-        let mut hits = 0;
+    /// The sum of `metrics` over the last batch's outputs and their targets.
+    pub(crate) fn sum_metrics(
+        &self,
+        mut metrics: impl FnMut(&M::Out, &L::Target) -> crate::train::MetricSums,
+    ) -> crate::train::MetricSums {
+        let mut sum = crate::train::MetricSums::default();
         for shard in &self.shards {
             let outputs = shard.shard.workspace.outputs().iter().take(shard.shard.len);
-            hits += outputs.zip(&shard.targets).filter(|(y, t)| is_hit(y, t)).count();
+            for (y, t) in outputs.zip(&shard.targets) {
+                sum.add(metrics(y, t));
+            }
         }
-        hits
+        sum
     }
 }
 

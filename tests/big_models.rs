@@ -135,8 +135,7 @@ fn a_boxed_model_trains_with_fit_threaded_on_the_heap() {
         let mut trainer =
             Trainer::new(Adam::new(0.01), SparseCategoricalCrossentropy::default()).epochs(1).batch_size(2);
         let before = trainer.evaluate(&model, &xs, &labels).unwrap();
-        let keep_going = |_: &EpochStats| core::ops::ControlFlow::Continue(());
-        trainer.fit_threaded(&mut model, &xs, &labels, None, 2, keep_going).unwrap();
+        trainer.fit_threaded(&mut model, &xs, &labels, None, 2, ()).unwrap();
         let after = trainer.evaluate(&model, &xs, &labels).unwrap();
         assert!(after.loss < before.loss, "{before:?} -> {after:?}");
     });

@@ -46,7 +46,11 @@ where
         1e-4,
         1e-4,
     );
-    assert_eq!(eval.accuracy as f32, fx.scalar(&format!("{name}.test_accuracy")), "{name}: test accuracy");
+    assert_eq!(
+        eval.accuracy.map(|a| a as f32),
+        Some(fx.scalar(&format!("{name}.test_accuracy"))),
+        "{name}: test accuracy"
+    );
 }
 
 #[test]

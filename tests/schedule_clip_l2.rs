@@ -304,7 +304,7 @@ fn settings_that_cannot_be_right_are_typed_errors_before_training_and_the_model_
     let labels = fx.indices("mlp.labels");
     let initial: Mlp = load(&fx, "mlp.init.", &MLP_PARAMS, &[]);
     let trainer = || Trainer::new(Sgd::new(0.1), SparseCategoricalCrossentropy::default()).epochs(2);
-    let refused = |result: Result<EpochStats, TrainError>| match result {
+    let refused = |result: Result<History, TrainError>| match result {
         Err(TrainError::InvalidHyperParameter(e)) => (e.name, e.value),
         other => panic!("expected InvalidHyperParameter, got {other:?}"),
     };

@@ -7,6 +7,7 @@ use core::ops::ControlFlow;
 
 use typed_nn::data::Digits;
 use typed_nn::prelude::*;
+use typed_nn::train::LambdaCallback;
 
 type Cnn = (Conv2D<1, 4, 3, Sigmoid>, MaxPool2D<2>, Flatten, Dense<36, 10, Softmax>);
 
@@ -71,10 +72,17 @@ fn threaded_training_follows_one_thread_training() {
     let a = trainer().fit_validated(&mut one, &xs, &labels, &test_x, &test_y).unwrap();
     let mut epochs = 0;
     let b = trainer()
-        .fit_threaded(&mut two, &xs, &labels, Some((&test_x, &test_y)), 2, |_| {
-            epochs += 1;
-            ControlFlow::Continue(())
-        })
+        .fit_threaded(
+            &mut two,
+            &xs,
+            &labels,
+            Some((&test_x, &test_y)),
+            2,
+            LambdaCallback(|_: &EpochStats| {
+                epochs += 1;
+                ControlFlow::Continue(())
+            }),
+        )
         .unwrap();
     assert_eq!(epochs, 3);
     // Same shuffles, same steps; only the order of float additions differs.
@@ -145,7 +153,7 @@ fn panicking_fit(poisoned: usize, after: usize, epochs: usize, threads: usize) -
         let mut trainer =
             Trainer::new(Sgd::new(0.5), PanickingLoss::on(9.0, after)).epochs(epochs).batch_size(8).shuffle(false);
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            trainer.fit_threaded(&mut model, &xs, &ys, None, threads, |_| ControlFlow::Continue(()))
+            trainer.fit_threaded(&mut model, &xs, &ys, None, threads, ())
         }));
         let message = match outcome {
             Ok(result) => format!("returned {result:?}"),

@@ -45,6 +45,12 @@ impl<R: LearningRateSchedule> Adjust<R> {
         Ok(())
     }
 
+    /// Whether a schedule sets the rate before every update (a rate a callback sets would be
+    /// replaced at the next step).
+    pub(super) const fn scheduled(&self) -> bool {
+        self.schedule.is_some()
+    }
+
     /// Adds the regularisers' gradient to `grad` and returns their term, to add to the batch's
     /// loss (Keras differentiates and reports the loss with it).
     pub(super) fn regularize<T: Scalar, M: Params<T>>(&self, model: &M, grad: &mut M) -> Result<f64, TrainError> {

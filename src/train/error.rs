@@ -65,6 +65,30 @@ pub enum TrainError {
         /// Step within the epoch, from 1.
         step: usize,
     },
+    /// A callback watches a quantity this run will not report: a `val_` quantity without
+    /// validation data, an accuracy for a regression, `mae` for a classification (see
+    /// [`Task`](super::Task)). Found before the first step.
+    MonitorUnavailable {
+        /// The quantity.
+        monitor: super::Monitor,
+    },
+    /// A callback set the learning rate, but a [schedule](super::Trainer::learning_rate) sets
+    /// it before every update. [`ReduceLROnPlateau`](super::ReduceLROnPlateau) is refused
+    /// before the first step (epoch 0); another callback after the epoch it tried.
+    RateSetWithSchedule {
+        /// Epoch, from 1 (0: before the first).
+        epoch: usize,
+    },
+    /// A [`ModelCheckpoint`](super::ModelCheckpoint) could not save the model (feature `std`).
+    /// The model is as that epoch left it.
+    #[cfg(feature = "std")]
+    CheckpointNotSaved {
+        /// Epoch, from 1 (0: before the first, the model cannot be described as safetensors).
+        epoch: usize,
+        /// Why the file could not be written; `None` if the model could not be described (a
+        /// layer of your own without tensor names).
+        io: Option<std::io::ErrorKind>,
+    },
 }
 
 impl fmt::Display for TrainError {
@@ -92,6 +116,24 @@ impl fmt::Display for TrainError {
             Self::NonFiniteParams { epoch, step } => write!(
                 f,
                 "a weight became NaN or infinite at epoch {epoch}, step {step}; the weights are restored to before that step and the optimizer is reset; lower the learning rate or check the data"
+            ),
+            Self::MonitorUnavailable { monitor } => write!(
+                f,
+                "a callback monitors `{}`, which this run does not report; pass validation data or monitor a quantity of the loss's task",
+                monitor.name()
+            ),
+            Self::RateSetWithSchedule { epoch } => write!(
+                f,
+                "a callback set the learning rate (epoch {epoch}) but a schedule sets it before every update; use one or the other"
+            ),
+            #[cfg(feature = "std")]
+            Self::CheckpointNotSaved { epoch, io: Some(kind) } => {
+                write!(f, "the checkpoint of epoch {epoch} could not be written ({kind}); check the path")
+            }
+            #[cfg(feature = "std")]
+            Self::CheckpointNotSaved { epoch, io: None } => write!(
+                f,
+                "the model cannot be saved as safetensors (epoch {epoch}): describe the tensors of your own layers"
             ),
         }
     }

@@ -10,8 +10,8 @@
 //! let mut trainer = Trainer::new(Adam::new(0.05), SparseCategoricalCrossentropy::default())
 //!     .epochs(150)
 //!     .batch_size(4);
-//! let last = trainer.fit(&mut model, &xs, &labels)?;
-//! assert!(last.accuracy > 0.99, "{last:?}");
+//! let history = trainer.fit(&mut model, &xs, &labels)?;
+//! assert!(history.accuracy > Some(0.99), "{history:?}");
 //! # Ok::<(), typed_nn::train::TrainError>(())
 //! ```
 //!
@@ -20,17 +20,29 @@
 //! time with no heap at all, for on-device fine-tuning. Both compute the same mean gradient.
 
 mod adjust;
+mod callbacks;
 mod clock;
 mod error;
+mod history;
 mod metrics;
 mod order;
+#[cfg(feature = "alloc")]
+mod predict;
+mod progress;
 mod stats;
 mod step;
 mod trainer;
 mod update;
 mod validation;
 
+#[cfg(feature = "std")]
+pub use callbacks::ModelCheckpoint;
+pub use callbacks::{Callback, Control, EarlyStopping, LambdaCallback, Mode, Monitor, ReduceLROnPlateau, TrainPlan};
 pub use error::TrainError;
-pub use metrics::AsClass;
+pub use history::History;
+pub(crate) use metrics::MetricSums;
+pub use metrics::{AsClass, MetricTarget, Task};
+#[cfg(feature = "alloc")]
+pub use predict::predict;
 pub use stats::EpochStats;
 pub use trainer::Trainer;

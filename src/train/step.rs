@@ -4,8 +4,7 @@
 #[cfg(feature = "alloc")]
 use alloc::vec::Vec;
 
-use super::AsClass;
-use super::metrics::predicted_class;
+use super::metrics::{MetricSums, MetricTarget};
 #[cfg(not(feature = "alloc"))]
 use crate::backprop::value_and_grad_scaled;
 use crate::{Backward, Loss, Scalar, Tensor};
@@ -53,7 +52,7 @@ pub(crate) trait Step<M: Backward<X>, X: Tensor, L: Loss<M::Out>> {
     fn model(&mut self) -> impl core::ops::DerefMut<Target = M> + '_;
 
     /// Adds the mean gradient of the model on the samples at `indices` into `grad`; returns
-    /// their mean loss and how many were classified correctly.
+    /// their mean loss and the sums of their metrics (of the loss's [`Task`](super::Task)).
     fn step(
         &mut self,
         loss: &L,
@@ -61,7 +60,7 @@ pub(crate) trait Step<M: Backward<X>, X: Tensor, L: Loss<M::Out>> {
         targets: &[L::Target],
         indices: impl Iterator<Item = usize> + Clone,
         grad: &mut M,
-    ) -> (f64, usize);
+    ) -> (f64, MetricSums);
 }
 
 /// Feature `threads`: the batch is cut into shards computed by a team of threads.
@@ -72,7 +71,7 @@ where
     M: Backward<X> + Send + Sync,
     M::Out: Send,
     L: Loss<M::Out> + Sync,
-    L::Target: AsClass + Clone + Send + Sync,
+    L::Target: MetricTarget<M::Out> + Clone + Send + Sync,
 {
     fn model(&mut self) -> impl core::ops::DerefMut<Target = M> + '_ {
         self.model_mut()
@@ -82,21 +81,22 @@ where
         &mut self,
         // The team holds the loss, and the data it was made with (the same `xs` and `targets`
         // the loop passes here); each thread gathers its own samples by index.
-        _loss: &L,
+        loss: &L,
         _xs: &[X],
         _targets: &[L::Target],
         indices: impl Iterator<Item = usize> + Clone,
         grad: &mut M,
-    ) -> (f64, usize) {
+    ) -> (f64, MetricSums) {
         let value = self.value_and_grad(indices, grad);
-        let hits = self.count_hits(|y, t| predicted_class(y) == t.class());
-        (value.to_f64_lossless(), hits)
+        let task = loss.task();
+        let metrics = self.sum_metrics(|y, t| MetricSums::of(task, y, t));
+        (value.to_f64_lossless(), metrics)
     }
 }
 
 impl<M: Backward<X>, X: Tensor, L: Loss<M::Out>> Step<M, X, L> for Batch<'_, M, X, L>
 where
-    L::Target: AsClass + Clone,
+    L::Target: MetricTarget<M::Out> + Clone,
 {
     fn model(&mut self) -> impl core::ops::DerefMut<Target = M> + '_ {
         &mut *self.model
@@ -109,8 +109,9 @@ where
         targets: &[L::Target],
         indices: impl Iterator<Item = usize> + Clone,
         grad: &mut M,
-    ) -> (f64, usize) {
+    ) -> (f64, MetricSums) {
         let model: &M = self.model;
+        let task = loss.task();
         #[cfg(feature = "alloc")]
         {
             self.xs.clear();
@@ -135,27 +136,24 @@ where
                 );
                 sum * scale
             });
-            let hits = self
-                .workspace
-                .outputs()
-                .iter()
-                .zip(&self.targets)
-                .filter(|(y, t)| predicted_class(*y) == t.class())
-                .count();
-            (value.map_or(f64::NAN, |v| v.to_f64_lossless()), hits)
+            let mut metrics = MetricSums::default();
+            for (y, t) in self.workspace.outputs().iter().zip(&self.targets) {
+                metrics.add(MetricSums::of(task, y, t));
+            }
+            (value.map_or(f64::NAN, |v| v.to_f64_lossless()), metrics)
         }
         #[cfg(not(feature = "alloc"))]
         {
             let count = indices.clone().count();
             let scale = X::Elem::lit(1.0 / count.max(1) as f64);
-            let (mut total, mut hits) = (0.0f64, 0usize);
+            let (mut total, mut metrics) = (0.0f64, MetricSums::default());
             for i in indices {
                 if let (Some(x), Some(t)) = (xs.get(i), targets.get(i)) {
                     total += value_and_grad_scaled(model, x, t, loss, scale, grad, None).to_f64_lossless();
-                    hits += usize::from(predicted_class(&model.forward(x)) == t.class());
+                    metrics.add(MetricSums::of(task, &model.forward(x), t));
                 }
             }
-            (total / count.max(1) as f64, hits)
+            (total / count.max(1) as f64, metrics)
         }
     }
 }

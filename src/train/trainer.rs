@@ -4,12 +4,12 @@ use core::ops::ControlFlow;
 
 use super::adjust::Adjust;
 use super::clock::Clock;
-use super::metrics::predicted_class;
 use super::order::Order;
+use super::progress::Progress;
 use super::step::{Batch, Step};
 use super::update::Undo;
 use super::validation::validate;
-use super::{AsClass, EpochStats, TrainError};
+use super::{Callback, Control, EpochStats, History, LambdaCallback, MetricSums, MetricTarget, TrainError, TrainPlan};
 use crate::init::SeedRng;
 use crate::optim::LearningRateSchedule;
 use crate::{Backward, Loss, Optimizer, Scalar, Tensor, Zeros};
@@ -98,32 +98,39 @@ impl<O, L, R: LearningRateSchedule> Trainer<O, L, R> {
         self
     }
 
-    /// Print one line per epoch to standard output (feature `std`; ignored without it).
+    /// Print one line per epoch to standard output, Keras-style (feature `std`; ignored
+    /// without it): `epoch 3/30  loss 0.2481  accuracy 0.9312 …`. While an epoch runs, a
+    /// progress bar of its steps is drawn on standard error if that is a terminal, and cleared
+    /// before the epoch's line; when it is not (a log file, a pipe, CI) nothing of it appears.
     pub const fn verbose(mut self, verbose: bool) -> Self {
         self.verbose = verbose;
         self
     }
 
-    /// Trains for the configured epochs and returns the last epoch's statistics.
+    /// Trains for the configured epochs and returns the [`History`] of every epoch (which reads
+    /// as the last epoch's [`EpochStats`]: `trainer.fit(..)?.loss`).
+    ///
+    /// **Keras equivalent:** `history = model.fit(xs, targets, batch_size, epochs)`.
     ///
     /// # Errors
-    /// See [`fit_with`](Trainer::fit_with).
-    pub fn fit<M, X>(&mut self, model: &mut M, xs: &[X], targets: &[L::Target]) -> Result<EpochStats, TrainError>
+    /// See [`fit_with_callbacks`](Trainer::fit_with_callbacks).
+    pub fn fit<M, X>(&mut self, model: &mut M, xs: &[X], targets: &[L::Target]) -> Result<History, TrainError>
     where
         X: Tensor,
         M: Backward<X> + Zeros,
         L: Loss<M::Out>,
-        L::Target: AsClass + Clone,
+        L::Target: MetricTarget<M::Out> + Clone,
         O: Optimizer<M>,
     {
-        self.fit_with(model, xs, targets, None, |_| ControlFlow::Continue(()))
+        self.fit_with_callbacks(model, xs, targets, None, ())
     }
 
     /// Trains, and after every epoch measures the loss and accuracy on validation data
     /// (Keras' `validation_data`).
     ///
     /// # Errors
-    /// See [`fit_with`](Trainer::fit_with); the validation data is checked the same way.
+    /// See [`fit_with_callbacks`](Trainer::fit_with_callbacks); the validation data is checked
+    /// the same way.
     pub fn fit_validated<M, X>(
         &mut self,
         model: &mut M,
@@ -131,19 +138,46 @@ impl<O, L, R: LearningRateSchedule> Trainer<O, L, R> {
         targets: &[L::Target],
         val_xs: &[X],
         val_targets: &[L::Target],
-    ) -> Result<EpochStats, TrainError>
+    ) -> Result<History, TrainError>
     where
         X: Tensor,
         M: Backward<X> + Zeros,
         L: Loss<M::Out>,
-        L::Target: AsClass + Clone,
+        L::Target: MetricTarget<M::Out> + Clone,
         O: Optimizer<M>,
     {
-        self.fit_with(model, xs, targets, Some((val_xs, val_targets)), |_| ControlFlow::Continue(()))
+        self.fit_with_callbacks(model, xs, targets, Some((val_xs, val_targets)), ())
     }
 
-    /// The general form: optional validation data, and a callback after every epoch that can
-    /// stop training early by returning `ControlFlow::Break(())` (or record a history).
+    /// Optional validation data, and a closure after every epoch that can stop training early
+    /// by returning `ControlFlow::Break(())`: [`fit_with_callbacks`](Trainer::fit_with_callbacks)
+    /// with a [`LambdaCallback`].
+    ///
+    /// # Errors
+    /// See [`fit_with_callbacks`](Trainer::fit_with_callbacks).
+    pub fn fit_with<M, X>(
+        &mut self,
+        model: &mut M,
+        xs: &[X],
+        targets: &[L::Target],
+        validation: Option<(&[X], &[L::Target])>,
+        on_epoch: impl FnMut(&EpochStats) -> ControlFlow<()>,
+    ) -> Result<History, TrainError>
+    where
+        X: Tensor,
+        M: Backward<X> + Zeros,
+        L: Loss<M::Out>,
+        L::Target: MetricTarget<M::Out> + Clone,
+        O: Optimizer<M>,
+    {
+        self.fit_with_callbacks(model, xs, targets, validation, LambdaCallback(on_epoch))
+    }
+
+    /// The general form: optional validation data (Keras' `validation_data`) and
+    /// [callbacks](super::Callback) (Keras' `callbacks=[...]`; several as a tuple, run in order).
+    ///
+    /// **Keras equivalent:** `model.fit(xs, targets, validation_data=(val_xs, val_targets),
+    /// callbacks=[EarlyStopping(...), ReduceLROnPlateau(...)])`.
     ///
     /// # Errors
     /// Before the first step, with nothing changed: [`ZeroBatchSize`], [`ZeroEpochs`],
@@ -156,6 +190,11 @@ impl<O, L, R: LearningRateSchedule> Trainer<O, L, R> {
     /// [`NonFiniteInput`]. During training, naming the epoch and step: [`NonFiniteLoss`] (that
     /// step is not applied) and [`NonFiniteParams`] (that step is undone and the optimizer
     /// reset); see [Failure leaves a usable model](Trainer#failure-leaves-a-usable-model).
+    /// From the callbacks: their settings before the first step
+    /// ([`InvalidHyperParameter`], [`TrainError::MonitorUnavailable`]), and what they return
+    /// after an epoch ([`TrainError::CheckpointNotSaved`] when a file cannot be written); a
+    /// learning rate a callback sets that is not a finite number above 0 is
+    /// [`InvalidHyperParameter`] after that epoch.
     ///
     /// # Allocation
     /// Two values of the model type, made with [`Zeros`] once per call: the gradient and the
@@ -173,30 +212,31 @@ impl<O, L, R: LearningRateSchedule> Trainer<O, L, R> {
     /// [`NonFiniteInput`]: TrainError::NonFiniteInput
     /// [`NonFiniteLoss`]: TrainError::NonFiniteLoss
     /// [`NonFiniteParams`]: TrainError::NonFiniteParams
-    pub fn fit_with<M, X>(
+    pub fn fit_with_callbacks<M, X>(
         &mut self,
         model: &mut M,
         xs: &[X],
         targets: &[L::Target],
         validation: Option<(&[X], &[L::Target])>,
-        mut on_epoch: impl FnMut(&EpochStats) -> ControlFlow<()>,
-    ) -> Result<EpochStats, TrainError>
+        mut callbacks: impl Callback<M, X::Elem>,
+    ) -> Result<History, TrainError>
     where
         X: Tensor,
         M: Backward<X> + Zeros,
         L: Loss<M::Out>,
-        L::Target: AsClass + Clone,
+        L::Target: MetricTarget<M::Out> + Clone,
         O: Optimizer<M>,
     {
         // A miswired model (Flatten → Dense) fails to build here, at the caller's `fit` line.
         let () = <M as crate::Layer<X>>::CHECK;
-        self.train(xs, targets, validation, &mut on_epoch, &mut Batch::<M, X, L>::new(model))
+        self.train(xs, targets, validation, &mut callbacks, &mut Batch::<M, X, L>::new(model))
     }
 
-    /// [`fit_with`](Trainer::fit_with) on `threads` threads (feature `threads`): each batch is
-    /// cut into `threads` shards whose gradients are computed in parallel and summed (see
-    /// [`crate::threads`]). The same steps as `fit_with` up to float rounding; whether two
-    /// threads are faster than one depends on the machine and its load (`BENCHMARKS.md`).
+    /// [`fit_with_callbacks`](Trainer::fit_with_callbacks) on `threads` threads (feature
+    /// `threads`): each batch is cut into `threads` shards whose gradients are computed in
+    /// parallel and summed (see [`crate::threads`]). The same steps as `fit_with_callbacks` up
+    /// to float rounding; whether two threads are faster than one depends on the machine and
+    /// its load (`BENCHMARKS.md`).
     ///
     /// The helper threads are a rayon pool of `threads − 1` workers that lives for the whole
     /// call; the calling thread runs the loop and the optimizer and computes one shard of each
@@ -207,8 +247,11 @@ impl<O, L, R: LearningRateSchedule> Trainer<O, L, R> {
     /// threads than cores only wait for each other. So the shards, and with them the float
     /// rounding of the summed gradient, depend on the machine's core count.
     ///
+    /// A closure that `fit_threaded` took before callbacks existed is passed as
+    /// [`LambdaCallback(closure)`](LambdaCallback); no callbacks, as `()`.
+    ///
     /// # Errors
-    /// As [`fit_with`](Trainer::fit_with).
+    /// As [`fit_with_callbacks`](Trainer::fit_with_callbacks).
     ///
     /// # Panics
     /// If a thread panics while computing a gradient (in your loss or a layer of your own),
@@ -224,21 +267,21 @@ impl<O, L, R: LearningRateSchedule> Trainer<O, L, R> {
         targets: &[L::Target],
         validation: Option<(&[X], &[L::Target])>,
         threads: usize,
-        mut on_epoch: impl FnMut(&EpochStats) -> ControlFlow<()>,
-    ) -> Result<EpochStats, TrainError>
+        mut callbacks: impl Callback<M, X::Elem>,
+    ) -> Result<History, TrainError>
     where
         X: Tensor + Send + Sync,
         M: Backward<X> + Zeros + Send + Sync,
         M::Out: Send,
         L: Loss<M::Out> + Clone + Send + Sync,
-        L::Target: AsClass + Clone + Send + Sync,
+        L::Target: MetricTarget<M::Out> + Clone + Send + Sync,
         O: Optimizer<M>,
     {
         // A miswired model (Flatten → Dense) fails to build here, at the caller's `fit` line.
         let () = <M as crate::Layer<X>>::CHECK;
         let loss = self.loss.clone();
         crate::threads::with_team(model, xs, targets, loss, threads, |team| {
-            self.train(xs, targets, validation, &mut on_epoch, team)
+            self.train(xs, targets, validation, &mut callbacks, team)
         })
     }
 
@@ -248,14 +291,14 @@ impl<O, L, R: LearningRateSchedule> Trainer<O, L, R> {
         xs: &[X],
         targets: &[L::Target],
         validation: Option<(&[X], &[L::Target])>,
-        on_epoch: &mut impl FnMut(&EpochStats) -> ControlFlow<()>,
+        callbacks: &mut impl Callback<M, X::Elem>,
         batch: &mut S,
-    ) -> Result<EpochStats, TrainError>
+    ) -> Result<History, TrainError>
     where
         X: Tensor,
         M: Backward<X> + Zeros,
         L: Loss<M::Out>,
-        L::Target: AsClass + Clone,
+        L::Target: MetricTarget<M::Out> + Clone,
         O: Optimizer<M>,
         S: Step<M, X, L>,
     {
@@ -272,22 +315,28 @@ impl<O, L, R: LearningRateSchedule> Trainer<O, L, R> {
         if let Some((vx, vt)) = validation {
             validate(&self.loss, vx, vt)?;
         }
+        let task = self.loss.task();
+        let mut plan = TrainPlan::new(self.epochs, validation.is_some(), task);
+        plan.scheduled = self.adjust.scheduled();
+        callbacks.on_train_begin(&*batch.model(), &plan)?;
         let n = xs.len();
         let mut rng = SeedRng::seed(self.seed);
         let mut grad = M::zeros();
         let mut undo = Undo::<M>::new();
-        let mut last = EpochStats::default();
+        let mut history = History::new();
         for epoch in 1..=self.epochs {
             let clock = Clock::start();
             let order = Order::new(n, self.shuffle, &mut rng);
-            let (mut loss_sum, mut correct) = (0.0f64, 0usize);
+            let (mut loss_sum, mut metrics) = (0.0f64, MetricSums::default());
+            let progress = Progress::start(self.verbose, n.div_ceil(self.batch_size));
             let mut start = 0;
             let mut step = 0;
             while start < n {
                 step += 1;
                 let end = (start + self.batch_size).min(n);
                 grad.zero_params();
-                let (loss, hits) = batch.step(&self.loss, xs, targets, (start..end).map(|i| order.at(i)), &mut grad);
+                let (loss, batch_metrics) =
+                    batch.step(&self.loss, xs, targets, (start..end).map(|i| order.at(i)), &mut grad);
                 let loss = loss + self.adjust.regularize(&*batch.model(), &mut grad)?;
                 if !loss.is_finite() {
                     return Err(TrainError::NonFiniteLoss { epoch, step });
@@ -297,35 +346,52 @@ impl<O, L, R: LearningRateSchedule> Trainer<O, L, R> {
                     return Err(TrainError::NonFiniteParams { epoch, step });
                 }
                 loss_sum += loss * (end - start) as f64;
-                correct += hits;
+                metrics.add(batch_metrics);
                 start = end;
+                progress.step();
             }
             let seconds = clock.seconds();
-            let (val_loss, val_accuracy) = match validation {
-                Some((vx, vt)) => {
-                    let v = self.evaluate(&*batch.model(), vx, vt)?;
-                    (Some(v.loss), Some(v.accuracy))
-                }
-                None => (None, None),
-            };
-            last = EpochStats {
+            progress.finish();
+            let (accuracy, mae, mse) = metrics.means(task, n);
+            let mut stats = EpochStats {
                 epoch,
                 loss: loss_sum / n as f64,
-                accuracy: correct as f64 / n as f64,
-                val_loss,
-                val_accuracy,
+                accuracy,
+                mae,
+                mse,
+                learning_rate: self.optimizer.learning_rate(),
                 seconds,
                 samples_per_second: seconds.map(|s| n as f64 / s),
+                ..EpochStats::default()
             };
-            self.report(&last);
-            if on_epoch(&last).is_break() {
+            if let Some((vx, vt)) = validation {
+                let v = self.evaluate(&*batch.model(), vx, vt)?;
+                stats.val_loss = Some(v.loss);
+                stats.val_accuracy = v.accuracy;
+                stats.val_mae = v.mae;
+                stats.val_mse = v.mse;
+            }
+            history.push(stats);
+            self.report(&stats);
+            let mut control = Control::new(stats.learning_rate);
+            callbacks.on_epoch_end(&stats, &mut *batch.model(), &mut control)?;
+            if control.learning_rate() != stats.learning_rate {
+                if self.adjust.scheduled() {
+                    return Err(TrainError::RateSetWithSchedule { epoch });
+                }
+                crate::optim::hyperparameter::positive("learning_rate", control.learning_rate())?;
+                self.optimizer.set_learning_rate(control.learning_rate());
+            }
+            if control.stopping() {
                 break;
             }
         }
-        Ok(last)
+        callbacks.on_train_end(&mut *batch.model())?;
+        Ok(history)
     }
 
-    /// Mean loss and accuracy of `model` on the given data (Keras' `evaluate`).
+    /// Mean loss and the metrics of the loss's [`Task`](super::Task) of `model` on the given
+    /// data (Keras' `evaluate`).
     ///
     /// # Errors
     /// [`TrainError::InvalidHyperParameter`] (the loss's), [`TrainError::EmptyDataset`],
@@ -336,20 +402,37 @@ impl<O, L, R: LearningRateSchedule> Trainer<O, L, R> {
         X: Tensor,
         M: crate::Layer<X>,
         L: Loss<M::Out>,
-        L::Target: AsClass,
+        L::Target: MetricTarget<M::Out>,
     {
         // A miswired model (Flatten → Dense) fails to build here, at the caller's `fit` line.
         let () = <M as crate::Layer<X>>::CHECK;
         self.loss.check_hyperparameters()?;
         validate(&self.loss, xs, targets)?;
-        let (mut loss, mut correct) = (0.0f64, 0usize);
+        let task = self.loss.task();
+        let (mut loss, mut metrics) = (0.0f64, MetricSums::default());
         for (x, t) in xs.iter().zip(targets) {
             let y = model.forward(x);
             loss += self.loss.loss(&y, t).to_f64_lossless();
-            correct += usize::from(predicted_class(&y) == t.class());
+            metrics.add(MetricSums::of(task, &y, t));
         }
-        let n = xs.len() as f64;
-        Ok(EpochStats { loss: loss / n, accuracy: correct as f64 / n, ..EpochStats::default() })
+        let (accuracy, mae, mse) = metrics.means(task, xs.len());
+        Ok(EpochStats { loss: loss / xs.len() as f64, accuracy, mae, mse, ..EpochStats::default() })
+    }
+
+    /// The model's output for every input, [`batch_size`](Trainer::batch_size) at a time
+    /// (feature `alloc`): [`predict`](super::predict) with the trainer's batch size.
+    ///
+    /// **Keras equivalent:** `model.predict(xs, batch_size=...)`.
+    ///
+    /// # Errors
+    /// [`TrainError::ZeroBatchSize`].
+    #[cfg(feature = "alloc")]
+    pub fn predict<M, X>(&self, model: &M, xs: &[X]) -> Result<alloc::vec::Vec<M::Out>, TrainError>
+    where
+        X: Tensor,
+        M: crate::Layer<X> + crate::batch::ForwardBatch<X>,
+    {
+        super::predict(model, xs, self.batch_size)
     }
 
     fn report(&self, stats: &EpochStats) {
@@ -389,7 +472,7 @@ mod tests {
             Trainer::new(Adam::new(0.05), SparseCategoricalCrossentropy::default()).epochs(100).batch_size(4);
         let first = trainer.evaluate(&model, &xs, &labels).unwrap_or_default();
         let last = trainer.fit(&mut model, &xs, &labels).unwrap_or_default();
-        assert!(last.accuracy > 0.99 && last.loss < first.loss / 4.0, "{first:?} -> {last:?}");
+        assert!(last.accuracy > Some(0.99) && last.loss < first.loss / 4.0, "{first:?} -> {last:?}");
         assert_eq!(last.epoch, 100);
     }
 
