@@ -221,6 +221,9 @@ impl<X: crate::Tensor, L: crate::Backward<X>> crate::Backward<X> for Box<L> {
     fn fusion(_: crate::layer::Seal) -> crate::activation::Fusion {
         L::fusion(crate::layer::Seal)
     }
+    fn chunkable(_: crate::layer::Seal) -> bool {
+        L::chunkable(crate::layer::Seal)
+    }
 
     #[inline]
     fn forward_train(&self, x: &X) -> (L::Out, L::Cache) {

@@ -124,6 +124,9 @@ macro_rules! tuple_model {
             fn fusion(_: Seal) -> Fusion {
                 $Z::fusion(Seal)
             }
+            fn chunkable(_: Seal) -> bool {
+                $L0::chunkable(Seal) $(&& $L::chunkable(Seal))* && $Z::chunkable(Seal)
+            }
 
             #[allow(non_snake_case)]
             #[inline]
@@ -332,6 +335,9 @@ impl<X: Tensor, L: Backward<X>> Backward<X> for (L,) {
     type Cache = L::Cache;
     fn fusion(_: Seal) -> Fusion {
         L::fusion(Seal)
+    }
+    fn chunkable(_: Seal) -> bool {
+        L::chunkable(Seal)
     }
 
     #[inline]

@@ -1,4 +1,5 @@
-//! The only place with `unsafe` code: GEMM calls into `matrixmultiply`, views of tensor
+//! The only place with `unsafe` code: GEMM calls into `matrixmultiply` and typed-nn's own
+//! AVX-512/AVX2 GEMM micro-kernels for the batched `Dense` (`rowgemm`), views of tensor
 //! slices as flat scalar slices, zeroed heap allocations, the run-time dispatch to
 //! AVX2/AVX-512 code, the int8 dot products and requantization (AVX2, AVX-512 VNNI), and the
 //! `.tflite` flatbuffer accessors.
@@ -19,6 +20,9 @@ pub(crate) mod gemm;
 #[cfg(feature = "alloc")]
 pub(crate) mod heap;
 pub(crate) mod int8;
+#[cfg(feature = "alloc")]
+#[cfg_attr(not(all(feature = "std", target_arch = "x86_64")), allow(dead_code))]
+pub(crate) mod rowgemm;
 pub(crate) mod simd;
 #[cfg(feature = "tflite")]
 pub(crate) mod tflite_schema;

@@ -10,7 +10,8 @@
 //! units.
 //!
 //! `TYPED_NN_SIMD=avx512|avx2|portable` caps the path ([`float_simd`]), so every path can be
-//! measured on one machine. `matrixmultiply`, behind the batched kernels, chooses its own
+//! measured on one machine; it also picks the batched `Dense`'s own micro-kernel
+//! (`kernel::rowgemm`). `matrixmultiply`, behind the other batched products, chooses its own
 //! micro-kernel and has no run-time switch: its `MMTEST_FEATURE` variable is read when *it is
 //! compiled* (`MMTEST_FEATURE=avx2,fma cargo bench ...` builds it without its AVX-512 kernel).
 //!

@@ -777,6 +777,10 @@ where
 {
     type Cache = ConvCache<Rule<X, CI, CO, K, KW, S, SW, P, T>>;
 
+    fn chunkable(_: crate::layer::Seal) -> bool {
+        true
+    }
+
     fn forward_train(
         &self,
         x: &X,
@@ -865,7 +869,7 @@ where
         logits: bool,
         scratch: &mut [T],
     ) {
-        use crate::kernel::gemm::{Dims, Strided, gemm};
+        use crate::kernel::gemm::{Dims, Strided, gemm, gemm_rows};
         let g = Self::geometry::<X::Checked>();
         let total = n * g.ho * g.wo;
         let Some(all_zs) = cache.get(..total * CO) else { return };
@@ -909,15 +913,10 @@ where
             }
             Self::im2col_rows(g, xs, r0, r1, patches);
             let gk = grad.kernel.as_flattened_mut().as_flattened_mut().as_flattened_mut();
+            // `∂K` (PATCH × CO, 9 × 32 for a 3×3 single-channel conv) read as whole rows of
+            // `dZ`: typed-nn's own kernel keeps all of `∂K` in registers (see `kernel::rowgemm`).
             let dk = Dims { m: Self::PATCH, k: rows_n, n: CO };
-            let _ = gemm(
-                dk,
-                T::one(),
-                Strided::transposed(patches, Self::PATCH),
-                Strided::row_major(dzs, CO),
-                T::one(),
-                gk,
-            );
+            let _ = gemm_rows(dk, Strided::transposed(patches, Self::PATCH), dzs, None, gk);
             if let (Some(dxs), Some(dp)) = (dxs.as_deref_mut(), dp_buf.get_mut(..rows_n * Self::PATCH)) {
                 let dims = Dims { m: rows_n, k: CO, n: Self::PATCH };
                 let _ =

@@ -255,6 +255,17 @@ pub trait Backward<In: Tensor>: Layer<In> {
         self.backward(x, cache, dz, grad, dx);
     }
 
+    /// Whether a batched training pass may run the batch as consecutive chunks and add up the
+    /// chunks' gradients: true when each sample's outputs, cache and gradient depend on that
+    /// sample alone (up to the order of float sums). `false` by default (a batch normalisation
+    /// couples the samples through its batch statistics; layers not known to be independent
+    /// keep the whole batch); `Dense`, `Conv2D`, `MaxPool2D`, `Flatten` and tuples and boxes of
+    /// them say `true`.
+    #[doc(hidden)]
+    fn chunkable(_: Seal) -> bool {
+        false
+    }
+
     /// Scalars of cache [`forward_train_batch_flat`](Backward::forward_train_batch_flat)
     /// keeps for a batch of `n`.
     #[doc(hidden)]

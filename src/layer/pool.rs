@@ -424,6 +424,10 @@ pooling!(AvgPool2D, "AveragePooling2D", max = false);
 impl<X: PoolInput<P, PW>, const P: usize, const PW: usize> Backward<X> for MaxPool2D<P, PW> {
     type Cache = ();
 
+    fn chunkable(_: Seal) -> bool {
+        true
+    }
+
     fn forward_train(&self, x: &X) -> (X::Out, ()) {
         (self.forward(x), ())
     }
