@@ -329,8 +329,11 @@ impl<
         }
     }
 
-    /// The direct convolution of one image, register-blocked: each output pixel's `CO` sums
-    /// are computed in registers by [`pixel`](Self::pixel) and stored once. A finished output row
+    /// The direct convolution of one image, register-blocked: on the AVX-512/AVX2 paths, for
+    /// `f32` with `CO` a multiple of 8, by the explicit-SIMD kernel (`kernel/conv_direct.rs`:
+    /// blocks of output pixels × vectors of channels in registers); otherwise each output
+    /// pixel's `CO` sums are computed in registers by [`pixel`](Self::pixel) and stored once.
+    /// Both add the taps in the same order, so they give the same bits. Then each output row
     /// (`Wo·CO` values) is copied into `z` (pre-activation, if given) and activated in place in
     /// `y`, in one long vectorised pass. `FMA` selects fused multiply-adds (inside the
     /// AVX2/AVX-512 dispatch).
@@ -341,9 +344,28 @@ impl<
             return;
         }
         let mut z_rows = z.map(|z| z.chunks_exact_mut(row_len));
+        // The explicit AVX-512/AVX2 kernel (the same sums in the same order), where it applies;
+        // never on the portable path.
+        let done = FMA && {
+            let shape = crate::kernel::conv_direct::ConvShape {
+                h: g.h,
+                w: g.w,
+                kh: K,
+                kw: KW,
+                sh: S,
+                top: g.top,
+                left: g.left,
+                ho: g.ho,
+                wo: g.wo,
+            };
+            let kernel = self.kernel.as_flattened().as_flattened().as_flattened();
+            crate::kernel::conv_direct::conv_image::<T, CI, CO, SW>(shape, x, kernel, &self.bias_or_zero(), y)
+        };
         for (oy, yrow) in y.chunks_exact_mut(row_len).take(g.ho).enumerate() {
-            for (ox, ypix) in yrow.chunks_exact_mut(CO).enumerate() {
-                ypix.copy_from_slice(&self.pixel::<FMA>(g, x, oy, ox));
+            if !done {
+                for (ox, ypix) in yrow.chunks_exact_mut(CO).enumerate() {
+                    ypix.copy_from_slice(&self.pixel::<FMA>(g, x, oy, ox));
+                }
             }
             if let Some(zrow) = z_rows.as_mut().and_then(Iterator::next) {
                 zrow.copy_from_slice(yrow);
