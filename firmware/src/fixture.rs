@@ -56,7 +56,7 @@ where
     for (x, want) in inputs.chunks_exact(X::LEN * 4).zip(host.chunks_exact(N * 4)) {
         let start = systick::now();
         let y = forward_one(model, black_box(x));
-        ticks += u64::from(systick::elapsed(start, systick::now()));
+        ticks += systick::elapsed(start, systick::now());
         let mut host_y = [0.0f32; N];
         read_f32s(&mut host_y, want);
         same_class += u32::from(y.argmax() == Vector::new(host_y).argmax());

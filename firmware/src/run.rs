@@ -86,7 +86,9 @@ fn finish(mut out: Console, firmware: &Firmware, e: Evaluation, right: &str) -> 
 /// the verdict (failure if `ok` is false already).
 pub(crate) fn report(out: &mut Console, firmware: &Firmware, e: &Evaluation, mut ok: bool) -> ! {
     let sections = Sections::of_this_firmware();
-    let instructions = (e.ticks * systick::INSTRUCTIONS_PER_TICK / u64::from(e.total.max(1))) as u32;
+    // Saturates at 4.3 billion (a run past it fails its row's check rather than wrapping).
+    let per_run = e.ticks.saturating_mul(systick::INSTRUCTIONS_PER_TICK) / u64::from(e.total.max(1));
+    let instructions = u32::try_from(per_run).unwrap_or(u32::MAX);
     let measured = Row {
         firmware: firmware.name,
         param_bytes: firmware.param_bytes.map(|b| b as u32),
@@ -134,7 +136,7 @@ fn evaluate_fixture<const N: usize, const O: usize, F: Fn(&[u8; N]) -> [i8; O]>(
     for (x, want) in inputs.as_chunks::<N>().0.iter().zip(expected.as_chunks::<O>().0) {
         let start = systick::now();
         let y = infer_one(infer, black_box(x));
-        ticks += u64::from(systick::elapsed(start, systick::now()));
+        ticks += systick::elapsed(start, systick::now());
         correct += u32::from(y.iter().zip(want).all(|(&a, &b)| a == b as i8));
         total += 1;
     }
@@ -156,7 +158,7 @@ fn evaluate<C: Fn(&[u8; 64]) -> usize>(classify: &C) -> Evaluation {
     for (pixels, label) in test_set::samples() {
         let start = systick::now();
         let class = classify_one(classify, black_box(pixels));
-        ticks += u64::from(systick::elapsed(start, systick::now()));
+        ticks += systick::elapsed(start, systick::now());
         correct += u32::from(class == usize::from(label));
         total += 1;
     }
