@@ -30,6 +30,8 @@ pub(crate) struct Evaluation {
     pub(crate) total: u32,
     /// Stack used by one classification, the most over all inputs.
     pub(crate) stack: u32,
+    /// Stack in use above the measured calls ([`stack::used_above`]).
+    pub(crate) above: u32,
     /// SysTick ticks over all classifications.
     pub(crate) ticks: u64,
 }
@@ -106,6 +108,9 @@ pub(crate) fn report(out: &mut Console, firmware: &Firmware, e: &Evaluation, mut
     out.text("; the test set's .testset ").num(sections.testset.into()).text(" not counted)\n");
     out.text("static RAM: ").num(sections.static_ram.into()).text(" bytes\n");
     out.text("stack, one classification: ").num(e.stack.into()).text(" bytes (painted and scanned)\n");
+    let ram = sections.static_ram.saturating_add(e.above).saturating_add(e.stack);
+    out.text("RAM in use at the deepest: ").num(ram.into()).text(" bytes (static RAM + ").num(e.above.into());
+    out.text(" of stack above the classification, reset handler and main + its stack)\n");
     out.text("per classification: ").num(e.ticks / u64::from(e.total.max(1))).text(" SysTick ticks = ");
     out.num(instructions.into()).text(" instructions under the QEMU runner (-icount shift=0)\n");
     out.text("README row:\n");
@@ -140,7 +145,7 @@ fn evaluate_fixture<const N: usize, const O: usize, F: Fn(&[u8; N]) -> [i8; O]>(
         correct += u32::from(y.iter().zip(want).all(|(&a, &b)| a == b as i8));
         total += 1;
     }
-    Evaluation { correct, total, stack: stack::used_below(sp), ticks }
+    Evaluation { correct, total, stack: stack::used_below(sp), above: stack::used_above(sp), ticks }
 }
 
 /// One inference, in its own frame so that [`stack`] measures all of it.
@@ -162,7 +167,7 @@ fn evaluate<C: Fn(&[u8; 64]) -> usize>(classify: &C) -> Evaluation {
         correct += u32::from(class == usize::from(label));
         total += 1;
     }
-    Evaluation { correct, total, stack: stack::used_below(sp), ticks }
+    Evaluation { correct, total, stack: stack::used_below(sp), above: stack::used_above(sp), ticks }
 }
 
 /// One classification, in its own frame so that [`stack`] measures all of it.

@@ -144,6 +144,20 @@ impl<F: crate::io::bytes::ConstLoad, S: crate::io::bytes::ConstLoad> crate::io::
     const BYTES: usize = F::BYTES + S::BYTES;
 }
 
+impl<I: crate::io::bytes::ImageAt> crate::io::bytes::FromImage<I> for Skip {
+    const DECODED: Self = Self;
+}
+
+/// The branch's parameters, then the shortcut's: the [`Params`] order of the byte image.
+impl<I, F, S> crate::io::bytes::FromImage<I> for Residual<F, S>
+where
+    I: crate::io::bytes::ImageAt,
+    F: crate::io::bytes::FromImage<I>,
+    S: crate::io::bytes::FromImage<crate::io::bytes::After<I, F>>,
+{
+    const DECODED: Self = Self::new(F::DECODED, S::DECODED);
+}
+
 /// No parameters, and no place in the layer numbering.
 impl<T: Scalar> Params<T> for Skip {
     fn describe_params(_walk: &mut ParamWalk, _visit: &mut impl FnMut(&ParamSpec)) {}
