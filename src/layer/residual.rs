@@ -167,6 +167,8 @@ impl<X: Tensor> Layer<X> for Skip {
     type Out = X;
     const NAME: &'static str = "Skip";
     const ACTIVATION_BYTES: usize = 0;
+    /// `forward` returns a copy of its input.
+    const PEAK_ACTIVATION_BYTES: usize = X::LEN * <X::Elem as crate::Scalar>::BYTES;
 
     #[inline]
     fn forward(&self, x: &X) -> X {
@@ -410,6 +412,11 @@ where
     type Out = Y;
     const NAME: &'static str = "Add";
     const ACTIVATION_BYTES: usize = F::ACTIVATION_BYTES + S::ACTIVATION_BYTES + Y::LEN * <X::Elem as Scalar>::BYTES;
+    // The branch runs, then the shortcut while the branch's output (the sum, in place) lives.
+    const PEAK_ACTIVATION_BYTES: usize = crate::model::max_usize(
+        F::PEAK_ACTIVATION_BYTES,
+        Y::LEN * <X::Elem as Scalar>::BYTES + S::PEAK_ACTIVATION_BYTES,
+    );
     const CHECK: () = {
         let () = F::CHECK;
         S::CHECK
