@@ -361,7 +361,9 @@ where
     out_number(<M as Params<f32>>::PARAM_BYTES);
     out(b" bytes of parameters, ");
     out_number(<M as Layer<X>>::ACTIVATION_BYTES);
-    out(b" bytes of activations per forward\n");
+    out(b" bytes of activations per forward, at most ");
+    out_number(<M as Layer<X>>::PEAK_ACTIVATION_BYTES);
+    out(b" alive at once\n");
     loaded && total == 4 * N && close == total
 }
 
