@@ -102,7 +102,7 @@ pub trait Layer<In: Tensor>: Params<In::Elem> {
     const NAME: &'static str = "Layer";
 
     /// Bytes of every activation a single-sample [`forward`](Layer::forward) produces: the
-    /// layer's output; for a tuple, the sum of its layers' (for a [`Residual`](crate::layer::Residual)
+    /// layer's output; for a tuple, the sum of its layers' (for a [`Residual`]
     /// block, both branches' and the sum's). An upper bound that no forward pass reaches, since
     /// a layer's output dies once the next layer has read it: see
     /// [`PEAK_ACTIVATION_BYTES`](Layer::PEAK_ACTIVATION_BYTES) for the bytes alive at once.
@@ -112,7 +112,7 @@ pub trait Layer<In: Tensor>: Params<In::Elem> {
     /// [`forward`](Layer::forward), not counting its input: for a layer, its output; for a
     /// tuple, the largest of (the output of layer `k − 1` + the peak of layer `k`), since a
     /// tuple's forward keeps each layer's input and output alive and nothing older; for a
-    /// [`Residual`](crate::layer::Residual) block, the larger of the branch's peak and (the
+    /// [`Residual`] block, the larger of the branch's peak and (the
     /// branch's output + the shortcut's peak), the identity shortcut being a copy of the input.
     ///
     /// A nested tuple counts its caller's live input on top of its own pairs, so
