@@ -165,6 +165,20 @@ macro_rules! conv_from_bytes {
                 layer
             }
         }
+        impl<
+            const CI: usize,
+            const CO: usize,
+            const K: usize,
+            A,
+            const S: usize,
+            P,
+            const KW: usize,
+            const SW: usize,
+            I: crate::io::bytes::ImageAt,
+        > crate::io::bytes::FromImage<I> for Conv2D<CI, CO, K, A, S, P, $T, Bias, KW, SW>
+        {
+            const DECODED: Self = Self::from_le_bytes_at(I::IMAGE, I::OFFSET);
+        }
     };
     ($T:ty, $fill:ident, NoBias) => {
         impl<const CI: usize, const CO: usize, const K: usize, A, const S: usize, P, const KW: usize, const SW: usize>
@@ -183,6 +197,20 @@ macro_rules! conv_from_bytes {
                 crate::io::bytes::$fill(kernel, bytes, offset);
                 layer
             }
+        }
+        impl<
+            const CI: usize,
+            const CO: usize,
+            const K: usize,
+            A,
+            const S: usize,
+            P,
+            const KW: usize,
+            const SW: usize,
+            I: crate::io::bytes::ImageAt,
+        > crate::io::bytes::FromImage<I> for Conv2D<CI, CO, K, A, S, P, $T, NoBias, KW, SW>
+        {
+            const DECODED: Self = Self::from_le_bytes_at(I::IMAGE, I::OFFSET);
         }
     };
 }

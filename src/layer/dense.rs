@@ -87,6 +87,11 @@ macro_rules! dense_from_bytes {
                 layer
             }
         }
+        impl<const IN: usize, const OUT: usize, A, S: crate::io::bytes::ImageAt> crate::io::bytes::FromImage<S>
+            for Dense<IN, OUT, A, $T, NoBias>
+        {
+            const DECODED: Self = Self::from_le_bytes_at(S::IMAGE, S::OFFSET);
+        }
     };
     ($T:ty, $fill:ident) => {
         impl<const IN: usize, const OUT: usize, A> Dense<IN, OUT, A, $T, Bias> {
@@ -103,6 +108,11 @@ macro_rules! dense_from_bytes {
                 crate::io::bytes::$fill(&mut layer.bias, bytes, at);
                 layer
             }
+        }
+        impl<const IN: usize, const OUT: usize, A, S: crate::io::bytes::ImageAt> crate::io::bytes::FromImage<S>
+            for Dense<IN, OUT, A, $T, Bias>
+        {
+            const DECODED: Self = Self::from_le_bytes_at(S::IMAGE, S::OFFSET);
         }
     };
 }

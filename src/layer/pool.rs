@@ -94,6 +94,9 @@ macro_rules! no_bytes {
         impl<$($(const $P: usize),+)?> crate::io::bytes::ConstLoad for $Layer$(<$($P),+>)? {
             const BYTES: usize = 0;
         }
+        impl<$($(const $P: usize,)+)? S: crate::io::bytes::ImageAt> crate::io::bytes::FromImage<S> for $Layer$(<$($P),+>)? {
+            const DECODED: Self = Self;
+        }
     )*};
 }
 no_bytes!(MaxPool2D<P, PW>, AvgPool2D<P, PW>, GlobalAvgPool2D);
