@@ -222,6 +222,37 @@ pub(crate) fn depthwise_dot(x: &[i8], w: &[i8], acc: &mut [i32]) {
     }
 }
 
+/// `acc[c] = Σ_t taps[t][c]·w[t][c]` over the taps `t` of one depthwise pixel (depth multiplier
+/// 1; `acc` has the `C` channels): `taps` points at each tap's input pixel (or at a pixel of padding), `w` is the kernel
+/// widened to `i32` once per call (`[tap][channel]`). Channels run in the vector lanes, 16 at a
+/// time with AVX-512 and 8 with AVX2 (`vpmovsxbd` then `vpmulld`, exact: `|x·w| ≤ 2¹⁴`); no
+/// receptive field is copied. The portable path multiplies one channel at a time.
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+#[inline]
+pub(crate) fn depthwise_taps<const C: usize>(taps: &[&[i8; C]], w: &[[i32; C]], acc: &mut [i32]) {
+    match simd() {
+        // SAFETY: `depthwise_taps_avx512` requires `avx2` and `avx512f`, which `simd()`
+        // reported before returning `Avx512Vnni`.
+        Simd::Avx512Vnni => return unsafe { x86::depthwise_taps_avx512(taps, w, acc) },
+        // SAFETY: `depthwise_taps_avx2` requires `avx2`, which `simd()` reported.
+        Simd::Avx2 => return unsafe { x86::depthwise_taps_avx2(taps, w, acc) },
+        Simd::Portable => {}
+    }
+    depthwise_taps_portable(taps, w, acc);
+}
+
+/// [`depthwise_taps`], one channel at a time.
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+#[inline]
+pub(crate) fn depthwise_taps_portable<const C: usize>(taps: &[&[i8; C]], w: &[[i32; C]], acc: &mut [i32]) {
+    acc.iter_mut().for_each(|a| *a = 0);
+    for (x, w) in taps.iter().zip(w) {
+        for ((a, &x), &w) in acc.iter_mut().zip(x.iter()).zip(w) {
+            *a = a.wrapping_add(i32::from(x).wrapping_mul(w));
+        }
+    }
+}
+
 /// One kernel tap of a depthwise convolution: `acc[c][m] += x[c]·w[c][m]` (wrapping) for every
 /// input channel `c` and multiplier `m`. Channels are independent, so the loop over them is the
 /// vector loop (the compiler widens `i8` to `i32` lanes); the order of the additions into one
@@ -302,6 +333,154 @@ pub(crate) fn requantize_rows(
     requantize_rows_portable(acc, bias, requant, zero_point, (lo, hi), out);
 }
 
+/// The requantization of `C` output channels laid out for the vector kernels: the bias (input
+/// zero point folded in), the multipliers and the shifts as three arrays, so that 16 (AVX-512)
+/// or 8 (AVX2) channels load as three vectors. Built on the stack once per layer call (a few
+/// dozen nanoseconds for 64 channels) and shared by every pixel of the call.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ChannelRequant<const C: usize> {
+    /// Added to each accumulator before the multiplication (wrapping).
+    pub(crate) bias: [i32; C],
+    /// `Requant::multiplier` per channel.
+    pub(crate) multiplier: [i32; C],
+    /// `Requant::shift` per channel.
+    pub(crate) shift: [i32; C],
+}
+
+impl<const C: usize> ChannelRequant<C> {
+    /// The layout of `bias` and `requant`, channel by channel; channels missing from either
+    /// slice (never the case for a layer's own arrays) get zeros.
+    pub(crate) fn new(bias: &[i32], requant: &[Requant]) -> Self {
+        let mut r = Self { bias: [0; C], multiplier: [0; C], shift: [0; C] };
+        for ((((b, m), s), &bias), q) in
+            r.bias.iter_mut().zip(&mut r.multiplier).zip(&mut r.shift).zip(bias).zip(requant)
+        {
+            (*b, *m, *s) = (bias, q.multiplier, q.shift);
+        }
+        r
+    }
+
+    /// The channel's scalar form: bias, `Requant`.
+    #[inline(always)]
+    fn channel(&self, c: usize) -> (i32, Requant) {
+        let at = |a: &[i32; C]| a.get(c).copied().unwrap_or(0);
+        (at(&self.bias), Requant { multiplier: at(&self.multiplier), shift: at(&self.shift) })
+    }
+}
+
+/// [`requantize_rows`] for a block of pixels sharing one [`ChannelRequant`]: `out[p][c] =
+/// clamp(zp + M[c]·(acc[p][c] + bias[c]))` to `[lo, hi]`. AVX-512 runs 16 channels per step
+/// (then 8 with AVX2), AVX2 8; the multipliers and shifts are loaded, not regrouped, so a pixel
+/// of 64 channels is four (or eight) straight-line steps. Every path gives the bytes of the
+/// scalar `requantize` for every `i32` accumulator, bias, multiplier and shift (the tests
+/// below, a proptest among them).
+#[inline]
+pub(crate) fn requantize_pixels<const C: usize>(
+    acc: &[[i32; C]],
+    rq: &ChannelRequant<C>,
+    zero_point: i32,
+    (lo, hi): (i8, i8),
+    out: &mut [[i8; C]],
+) {
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    match simd() {
+        // SAFETY: `requantize_pixels_avx512` requires `avx2` and `avx512f`, which `simd()`
+        // reported before returning `Avx512Vnni`.
+        Simd::Avx512Vnni => return unsafe { x86::requantize_pixels_avx512(acc, rq, zero_point, (lo, hi), out) },
+        // SAFETY: `requantize_pixels_avx2` requires `avx2`, which `simd()` reported.
+        Simd::Avx2 => return unsafe { x86::requantize_pixels_avx2(acc, rq, zero_point, (lo, hi), out) },
+        Simd::Portable => {}
+    }
+    requantize_pixels_portable(acc, rq, zero_point, (lo, hi), out);
+}
+
+/// [`requantize_pixels`], one output at a time.
+#[inline]
+pub(crate) fn requantize_pixels_portable<const C: usize>(
+    acc: &[[i32; C]],
+    rq: &ChannelRequant<C>,
+    zero_point: i32,
+    (lo, hi): (i8, i8),
+    out: &mut [[i8; C]],
+) {
+    for (a, y) in acc.iter().zip(out) {
+        for (c, (&a, y)) in a.iter().zip(y).enumerate() {
+            let (b, m) = rq.channel(c);
+            *y = requantize(a.wrapping_add(b), m, zero_point, lo, hi);
+        }
+    }
+}
+
+/// Whether [`gemm`] runs its VNNI kernel: the AVX-512 VNNI path in use, `n` (inputs per row) a
+/// multiple of 4 and `rows` (outputs) a multiple of 64.
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+#[inline]
+pub(crate) fn gemm_fits(n: usize, rows: usize) -> bool {
+    n.is_multiple_of(4) && n > 0 && rows.is_multiple_of(64) && rows > 0 && simd() == Simd::Avx512Vnni
+}
+
+/// Rearranges `rows` rows of `n` weights (`w[r·n + i]`, `rows` a multiple of 64, `n` of 4) for
+/// [`gemm`]: blocks of 64 rows outermost, then input quadruples, then the block's rows,
+/// `packed[((b·G + g)·64 + r)·4 + j] = w[(64·b + r)·n + 4g + j]` with `G = n/4`, so that quadruple
+/// `g` of a block's 64 rows is 256 consecutive bytes, four 512-bit vectors. Also returns, in
+/// `init`, `−128·Σᵢ w[r·n + i]` per row: the kernel's starting sums (see [`gemm`]). Leaves both
+/// unchanged if the lengths do not fit.
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+pub(crate) fn pack_gemm(w: &[i8], n: usize, packed: &mut [i8], init: &mut [i32]) {
+    let rows = init.len();
+    if !n.is_multiple_of(4)
+        || n == 0
+        || !rows.is_multiple_of(64)
+        || w.len() != packed.len()
+        || Some(w.len()) != n.checked_mul(rows)
+    {
+        return;
+    }
+    for (row, i) in w.chunks_exact(n).zip(init.iter_mut()) {
+        *i = row.iter().fold(0i32, |s, &v| s.wrapping_add(i32::from(v))).wrapping_mul(-128);
+    }
+    let groups = n / 4;
+    let (out, _) = packed.as_chunks_mut::<4>();
+    for (b, block) in w.chunks_exact(64 * n).enumerate() {
+        for (r, row) in block.chunks_exact(n).enumerate() {
+            for (g, &word) in row.as_chunks::<4>().0.iter().enumerate() {
+                if let Some(d) = out.get_mut((b * groups + g) * 64 + r) {
+                    *d = word;
+                }
+            }
+        }
+    }
+}
+
+/// `acc[p·rows + r] = Σᵢ x[p·n + i]·w[r·n + i]` for every pixel `p` (a row of `x`, `n` values)
+/// and output `r < rows = init.len()`: an int8 matrix product, exact in `i32` (wrapping), with
+/// `packed` and `init` from [`pack_gemm`]. The VNNI kernel (when [`gemm_fits`]) takes four
+/// pixels and 64 outputs per step (16 accumulators of 16 lanes): each weight vector is loaded
+/// once per four pixels, and each input quadruple, flipped to unsigned (`x ⊕ 0x80 = x + 128`),
+/// is broadcast against 64 outputs by four `vpdpbusd`. The sums then hold `Σ (x + 128)·w =
+/// Σ x·w + 128·Σ w`, which starting from `init = −128·Σ w` cancels (as XNNPACK does). Exact:
+/// each `u8·i8` product is at most 255·128 in magnitude and `vpdpbusd` does not saturate, so
+/// −128 weights are fine too. Otherwise (or with lengths that do not match) the portable path
+/// computes each pixel from the unpacked `w`.
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+#[inline]
+pub(crate) fn gemm(x: &[i8], n: usize, w: &[i8], packed: &[i8], init: &[i32], acc: &mut [i32]) {
+    let rows = init.len();
+    let pixels = acc.len() / rows.max(1);
+    let fits = gemm_fits(n, rows)
+        && n.checked_mul(rows) == Some(packed.len())
+        && n.checked_mul(pixels) == Some(x.len())
+        && pixels * rows == acc.len();
+    if fits {
+        // SAFETY: `gemm_vnni` requires `avx2`, `avx512f`, `avx512vl` and `avx512vnni`, which
+        // `simd()` reported (`gemm_fits`); the lengths were checked above.
+        return unsafe { x86::gemm_vnni(x, n, packed, init, acc) };
+    }
+    for (xp, ap) in x.chunks_exact(n.max(1)).zip(acc.chunks_exact_mut(rows.max(1))) {
+        dot_rows_portable(xp, w, ap);
+    }
+}
+
 /// [`requantize_rows`], one output at a time.
 #[inline]
 pub(crate) fn requantize_rows_portable(
@@ -328,10 +507,21 @@ mod x86 {
         _mm256_srav_epi32, _mm256_srli_epi32, _mm256_srli_epi64, _mm256_storeu_si256, _mm256_sub_epi32,
     };
     use core::arch::x86_64::{
-        _mm_loadu_si128, _mm_storel_epi64, _mm256_cvtepi8_epi16, _mm256_cvtepi16_epi32, _mm256_movemask_epi8,
-        _mm256_mullo_epi16, _mm256_or_si256, _mm256_packs_epi16, _mm256_packs_epi32, _mm256_permute2x128_si256,
-        _mm256_permutevar8x32_epi32, _mm256_setr_epi32,
+        __m512i, _mm_loadl_epi64, _mm256_blendv_epi8, _mm256_cmpeq_epi32, _mm256_cvtepi8_epi32, _mm256_mullo_epi32,
+        _mm512_add_epi32, _mm512_add_epi64, _mm512_and_si512, _mm512_cmpeq_epi32_mask, _mm512_cmpgt_epi32_mask,
+        _mm512_cvtepi8_epi32, _mm512_cvtepi32_epi8, _mm512_dpbusd_epi32, _mm512_loadu_si512, _mm512_mask_add_epi32,
+        _mm512_mask_blend_epi32, _mm512_mask_mov_epi32, _mm512_max_epi32, _mm512_min_epi32, _mm512_mul_epi32,
+        _mm512_mullo_epi32, _mm512_set1_epi32, _mm512_set1_epi64, _mm512_setzero_si512, _mm512_slli_epi64,
+        _mm512_sllv_epi32, _mm512_srai_epi32, _mm512_srav_epi32, _mm512_srli_epi32, _mm512_srli_epi64,
+        _mm512_storeu_si512, _mm512_sub_epi32, _mm512_xor_si512,
     };
+    use core::arch::x86_64::{
+        _mm_loadu_si128, _mm_storel_epi64, _mm256_cvtepi8_epi16, _mm256_cvtepi16_epi32, _mm256_mullo_epi16,
+        _mm256_packs_epi16, _mm256_packs_epi32, _mm256_permute2x128_si256, _mm256_permutevar8x32_epi32,
+        _mm256_setr_epi32,
+    };
+
+    use super::{ChannelRequant, requantize};
 
     use crate::quant::requant::Requant;
 
@@ -465,11 +655,78 @@ mod x86 {
         }};
     }
 
-    /// [`requantize_rows`](super::requantize_rows) eight outputs at a time: the 64-bit
+    /// TFLite's `MultiplyByQuantizedMultiplier(x, m, shift)` on eight lanes, for every `i32`
+    /// input, multiplier and shift (the scalar code's clamps and wrap-arounds included): `x`
+    /// shifted left by `max(shift, 0) mod 32` (wrapping, as `wrapping_shl`), the 64-bit
     /// products of `SaturatingRoundingDoublingHighMul` with `vpmuldq` (even and odd lanes
-    /// apart), `RoundingDivideByPOT` with per-lane variable shifts, then the zero point and the
-    /// clamp. A block whose multiplier is negative or whose shift is outside `−31..=30` (never
-    /// the case for scales TFLite accepts) takes the scalar code, which handles every value.
+    /// apart), `i32::MIN·i32::MIN` saturated to `i32::MAX`, then `RoundingDivideByPOT` by
+    /// `min(max(−shift, 0), 31)` with per-lane variable shifts.
+    #[target_feature(enable = "avx2")]
+    fn mbqm8(x: __m256i, m: __m256i, shift: __m256i) -> __m256i {
+        let zero = _mm256_setzero_si256();
+        let ones = _mm256_set1_epi32(1);
+        let left = _mm256_and_si256(_mm256_max_epi32(shift, zero), _mm256_set1_epi32(31));
+        // max(shift, −31) first, so that negating cannot overflow (shift = i32::MIN).
+        let right = _mm256_max_epi32(_mm256_sub_epi32(zero, _mm256_max_epi32(shift, _mm256_set1_epi32(-31))), zero);
+        let x = _mm256_sllv_epi32(x, left);
+        // ⌊(x·m + 2³⁰)/2³¹⌋: even lanes' products in place, odd lanes' shifted down first;
+        // the wanted 32 bits are bits 31..62 of each 64-bit sum.
+        let round = _mm256_set1_epi64x(1 << 30);
+        let even = _mm256_srli_epi64::<31>(_mm256_add_epi64(_mm256_mul_epi32(x, m), round));
+        let odd_products = _mm256_mul_epi32(_mm256_srli_epi64::<32>(x), _mm256_srli_epi64::<32>(m));
+        let odd = _mm256_slli_epi64::<1>(_mm256_add_epi64(odd_products, round));
+        let v = _mm256_blend_epi32::<0b1010_1010>(even, odd);
+        // The one overflowing product, 2⁶², saturates (ARM's `VQRDMULH`).
+        let min = _mm256_set1_epi32(i32::MIN);
+        let saturated = _mm256_and_si256(_mm256_cmpeq_epi32(x, min), _mm256_cmpeq_epi32(m, min));
+        let v = _mm256_blendv_epi8(v, _mm256_set1_epi32(i32::MAX), saturated);
+        // Rounding division by 2^right, ties away from zero (gemmlowp's masks).
+        let mask = _mm256_sub_epi32(_mm256_sllv_epi32(ones, right), ones);
+        let remainder = _mm256_and_si256(v, mask);
+        // threshold = mask/2, plus one for negative v (v >> 31 is −1 there).
+        let threshold = _mm256_sub_epi32(_mm256_srli_epi32::<1>(mask), _mm256_srai_epi32::<31>(v));
+        let up = _mm256_cmpgt_epi32(remainder, threshold); // −1 where rounding up
+        _mm256_sub_epi32(_mm256_srav_epi32(v, right), up)
+    }
+
+    /// [`mbqm8`] on sixteen lanes with AVX-512F (mask registers for the compares).
+    #[target_feature(enable = "avx512f")]
+    fn mbqm16(x: __m512i, m: __m512i, shift: __m512i) -> __m512i {
+        let zero = _mm512_setzero_si512();
+        let ones = _mm512_set1_epi32(1);
+        let left = _mm512_and_si512(_mm512_max_epi32(shift, zero), _mm512_set1_epi32(31));
+        let right = _mm512_max_epi32(_mm512_sub_epi32(zero, _mm512_max_epi32(shift, _mm512_set1_epi32(-31))), zero);
+        let x = _mm512_sllv_epi32(x, left);
+        let round = _mm512_set1_epi64(1 << 30);
+        let even = _mm512_srli_epi64::<31>(_mm512_add_epi64(_mm512_mul_epi32(x, m), round));
+        let odd_products = _mm512_mul_epi32(_mm512_srli_epi64::<32>(x), _mm512_srli_epi64::<32>(m));
+        let odd = _mm512_slli_epi64::<1>(_mm512_add_epi64(odd_products, round));
+        let v = _mm512_mask_blend_epi32(0xAAAA, even, odd);
+        let min = _mm512_set1_epi32(i32::MIN);
+        let saturated = _mm512_cmpeq_epi32_mask(x, min) & _mm512_cmpeq_epi32_mask(m, min);
+        let v = _mm512_mask_mov_epi32(v, saturated, _mm512_set1_epi32(i32::MAX));
+        let mask = _mm512_sub_epi32(_mm512_sllv_epi32(ones, right), ones);
+        let remainder = _mm512_and_si512(v, mask);
+        let threshold = _mm512_sub_epi32(_mm512_srli_epi32::<1>(mask), _mm512_srai_epi32::<31>(v));
+        let up = _mm512_cmpgt_epi32_mask(remainder, threshold);
+        let v = _mm512_srav_epi32(v, right);
+        _mm512_mask_add_epi32(v, up, v, ones)
+    }
+
+    /// Eight clamped `i32`s (each in `−128..=127`) stored as bytes.
+    #[target_feature(enable = "avx2")]
+    fn store8_i8(y: __m256i, o: &mut [i8; 8]) {
+        // Within −128..=127, so the saturating packs are exact: bytes 0..4 of each 128-bit
+        // half are lanes 0..4 and 4..8; dwords 0 and 4 brought together.
+        let bytes = _mm256_packs_epi16(_mm256_packs_epi32(y, y), _mm256_setzero_si256());
+        let bytes = _mm256_permutevar8x32_epi32(bytes, _mm256_setr_epi32(0, 4, 0, 0, 0, 0, 0, 0));
+        // SAFETY: `o` is 8 writable bytes, what `_mm_storel_epi64` writes; no alignment
+        // is required.
+        unsafe { _mm_storel_epi64(o.as_mut_ptr().cast(), _mm256_castsi256_si128(bytes)) };
+    }
+
+    /// [`requantize_rows`](super::requantize_rows) eight outputs at a time with [`mbqm8`],
+    /// then the zero point and the clamp; the remainder one at a time.
     ///
     /// # Safety
     /// The CPU must support `avx2`.
@@ -492,14 +749,9 @@ mod x86 {
         let (b8, b_rest) = bias.as_chunks::<8>();
         let (m8, m_rest) = requant.as_chunks::<8>();
         let (o8, o_rest) = out.as_chunks_mut::<8>();
-        let round = _mm256_set1_epi64x(1 << 30);
         let zp = _mm256_set1_epi32(zero_point);
         let (lo_v, hi_v) = (_mm256_set1_epi32(i32::from(lo)), _mm256_set1_epi32(i32::from(hi)));
-        let zero = _mm256_setzero_si256();
-        let ones = _mm256_set1_epi32(1);
         let deinterleave = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7);
-        let gather_bytes = _mm256_setr_epi32(0, 4, 0, 0, 0, 0, 0, 0);
-        let (shift_min, shift_max) = (_mm256_set1_epi32(-31), _mm256_set1_epi32(30));
         for (((a, b), rq), o) in a8.iter().zip(b8).zip(m8).zip(o8) {
             // Eight (multiplier, shift) pairs as two vectors, regrouped into eight multipliers
             // and eight shifts (`Requant` is `repr(C)`: two `i32`s, 64 bytes for eight).
@@ -514,44 +766,269 @@ mod x86 {
             );
             let m = _mm256_permute2x128_si256::<0x20>(p, q);
             let shift = _mm256_permute2x128_si256::<0x31>(p, q);
-            // A negative multiplier or a shift outside −31..=30 never comes from a valid scale;
-            // such lanes take the scalar path, which handles every value.
-            let bad = _mm256_or_si256(
-                _mm256_cmpgt_epi32(zero, m),
-                _mm256_or_si256(_mm256_cmpgt_epi32(shift, shift_max), _mm256_cmpgt_epi32(shift_min, shift)),
-            );
-            if _mm256_movemask_epi8(bad) != 0 {
-                super::requantize_rows_portable(a, b, rq, zero_point, (lo, hi), o);
-                continue;
-            }
-            let x = _mm256_add_epi32(load8(a), load8(b));
-            let left = _mm256_max_epi32(shift, zero);
-            let right = _mm256_max_epi32(_mm256_sub_epi32(zero, shift), zero);
-            // x·2^left, wrapping (left ≤ 30).
-            let x = _mm256_sllv_epi32(x, left);
-            // ⌊(x·m + 2³⁰)/2³¹⌋: even lanes' products in place, odd lanes' shifted down first;
-            // the wanted 32 bits are bits 31..62 of each 64-bit sum.
-            let even = _mm256_srli_epi64::<31>(_mm256_add_epi64(_mm256_mul_epi32(x, m), round));
-            let odd_products = _mm256_mul_epi32(_mm256_srli_epi64::<32>(x), _mm256_srli_epi64::<32>(m));
-            let odd = _mm256_slli_epi64::<1>(_mm256_add_epi64(odd_products, round));
-            let v = _mm256_blend_epi32::<0b1010_1010>(even, odd);
-            // Rounding division by 2^right, ties away from zero (gemmlowp's masks).
-            let mask = _mm256_sub_epi32(_mm256_sllv_epi32(ones, right), ones);
-            let remainder = _mm256_and_si256(v, mask);
-            // threshold = mask/2, plus one for negative v (v >> 31 is −1 there).
-            let threshold = _mm256_sub_epi32(_mm256_srli_epi32::<1>(mask), _mm256_srai_epi32::<31>(v));
-            let up = _mm256_cmpgt_epi32(remainder, threshold); // −1 where rounding up
-            let v = _mm256_sub_epi32(_mm256_srav_epi32(v, right), up);
-            let y = _mm256_min_epi32(_mm256_max_epi32(_mm256_add_epi32(v, zp), lo_v), hi_v);
-            // Within [lo, hi] ⊆ −128..=127, so the saturating packs are exact: bytes 0..4 of
-            // each 128-bit half are lanes 0..4 and 4..8; dwords 0 and 4 brought together.
-            let bytes = _mm256_packs_epi16(_mm256_packs_epi32(y, y), zero);
-            let bytes = _mm256_permutevar8x32_epi32(bytes, gather_bytes);
-            // SAFETY: `o` is 8 writable bytes, what `_mm_storel_epi64` writes; no alignment
-            // is required.
-            unsafe { _mm_storel_epi64(o.as_mut_ptr().cast(), _mm256_castsi256_si128(bytes)) };
+            let v = mbqm8(_mm256_add_epi32(load8(a), load8(b)), m, shift);
+            store8_i8(_mm256_min_epi32(_mm256_max_epi32(_mm256_add_epi32(v, zp), lo_v), hi_v), o);
         }
         super::requantize_rows_portable(a_rest, b_rest, m_rest, zero_point, (lo, hi), o_rest);
+    }
+
+    /// [`requantize_pixels`](super::requantize_pixels) with AVX2: per pixel, eight channels
+    /// per step with [`mbqm8`], the remainder one at a time.
+    ///
+    /// # Safety
+    /// The CPU must support `avx2`.
+    #[target_feature(enable = "avx2")]
+    pub(super) unsafe fn requantize_pixels_avx2<const C: usize>(
+        acc: &[[i32; C]],
+        rq: &ChannelRequant<C>,
+        zero_point: i32,
+        (lo, hi): (i8, i8),
+        out: &mut [[i8; C]],
+    ) {
+        let zp = _mm256_set1_epi32(zero_point);
+        let (lo_v, hi_v) = (_mm256_set1_epi32(i32::from(lo)), _mm256_set1_epi32(i32::from(hi)));
+        let (b8, _) = rq.bias.as_chunks::<8>();
+        let (m8, _) = rq.multiplier.as_chunks::<8>();
+        let (s8, _) = rq.shift.as_chunks::<8>();
+        let body = b8.len() * 8;
+        for (a, y) in acc.iter().zip(out.iter_mut()) {
+            let (a8, a_rest) = a.as_chunks::<8>();
+            let (o8, o_rest) = y.as_chunks_mut::<8>();
+            for ((((a, o), b), m), s) in a8.iter().zip(o8).zip(b8).zip(m8).zip(s8) {
+                let v = mbqm8(_mm256_add_epi32(load8(a), load8(b)), load8(m), load8(s));
+                store8_i8(_mm256_min_epi32(_mm256_max_epi32(_mm256_add_epi32(v, zp), lo_v), hi_v), o);
+            }
+            for (c, (&a, y)) in a_rest.iter().zip(o_rest).enumerate() {
+                let (b, m) = rq.channel(body + c);
+                *y = requantize(a.wrapping_add(b), m, zero_point, lo, hi);
+            }
+        }
+    }
+
+    /// [`requantize_pixels`](super::requantize_pixels) with AVX-512: per pixel, sixteen
+    /// channels per step with [`mbqm16`], then eight with [`mbqm8`], the rest one at a time.
+    ///
+    /// # Safety
+    /// The CPU must support `avx2` and `avx512f`.
+    #[target_feature(enable = "avx2,avx512f")]
+    pub(super) unsafe fn requantize_pixels_avx512<const C: usize>(
+        acc: &[[i32; C]],
+        rq: &ChannelRequant<C>,
+        zero_point: i32,
+        (lo, hi): (i8, i8),
+        out: &mut [[i8; C]],
+    ) {
+        let zp = _mm512_set1_epi32(zero_point);
+        let (lo_v, hi_v) = (_mm512_set1_epi32(i32::from(lo)), _mm512_set1_epi32(i32::from(hi)));
+        let (b16, _) = rq.bias.as_chunks::<16>();
+        let (m16, _) = rq.multiplier.as_chunks::<16>();
+        let (s16, _) = rq.shift.as_chunks::<16>();
+        let body = b16.len() * 16;
+        let tail = ChannelTail::<C>::new(rq, body);
+        for (a, y) in acc.iter().zip(out.iter_mut()) {
+            let (a16, _) = a.as_chunks::<16>();
+            let (o16, _) = y.as_chunks_mut::<16>();
+            for ((((a, o), b), m), s) in a16.iter().zip(o16).zip(b16).zip(m16).zip(s16) {
+                let v = mbqm16(_mm512_add_epi32(load16(a), load16(b)), load16(m), load16(s));
+                let v = _mm512_min_epi32(_mm512_max_epi32(_mm512_add_epi32(v, zp), lo_v), hi_v);
+                // SAFETY: `o` is 16 writable bytes, one `__m128i`; no alignment is required.
+                unsafe { _mm_storeu_si128(o.as_mut_ptr().cast(), _mm512_cvtepi32_epi8(v)) };
+            }
+            if body < C {
+                tail.run(a, y, zero_point, (lo, hi));
+            }
+        }
+    }
+
+    /// The channels after the last whole block of 16: eight with AVX2 if there are eight, the
+    /// rest one at a time.
+    struct ChannelTail<'a, const C: usize> {
+        rq: &'a ChannelRequant<C>,
+        from: usize,
+    }
+
+    impl<'a, const C: usize> ChannelTail<'a, C> {
+        fn new(rq: &'a ChannelRequant<C>, from: usize) -> Self {
+            Self { rq, from }
+        }
+
+        #[target_feature(enable = "avx2")]
+        fn run(&self, a: &[i32; C], y: &mut [i8; C], zero_point: i32, (lo, hi): (i8, i8)) {
+            let mut c = self.from;
+            fn eight(v: &[i32], c: usize) -> Option<&[i32; 8]> {
+                v.get(c..).and_then(|s| s.first_chunk::<8>())
+            }
+            if let (Some(a8), Some(b8), Some(m8), Some(s8)) =
+                (eight(a, c), eight(&self.rq.bias, c), eight(&self.rq.multiplier, c), eight(&self.rq.shift, c))
+                && let Some(o8) = y.get_mut(c..).and_then(|s| s.first_chunk_mut::<8>())
+            {
+                let zp = _mm256_set1_epi32(zero_point);
+                let (lo_v, hi_v) = (_mm256_set1_epi32(i32::from(lo)), _mm256_set1_epi32(i32::from(hi)));
+                let v = mbqm8(_mm256_add_epi32(load8(a8), load8(b8)), load8(m8), load8(s8));
+                store8_i8(_mm256_min_epi32(_mm256_max_epi32(_mm256_add_epi32(v, zp), lo_v), hi_v), o8);
+                c += 8;
+            }
+            for (i, (&a, y)) in a.iter().zip(y.iter_mut()).enumerate().skip(c) {
+                let (b, m) = self.rq.channel(i);
+                *y = requantize(a.wrapping_add(b), m, zero_point, lo, hi);
+            }
+        }
+    }
+
+    /// [`super::depthwise_taps`] with AVX-512: per block of 16 channels, every tap's 16 input
+    /// bytes sign-extended to `i32`, multiplied by the widened weights and summed; the last
+    /// `C mod 16` channels take [`depthwise_taps_avx2`]'s steps.
+    ///
+    /// # Safety
+    /// The CPU must support `avx2` and `avx512f`.
+    #[target_feature(enable = "avx2,avx512f")]
+    pub(super) unsafe fn depthwise_taps_avx512<const C: usize>(taps: &[&[i8; C]], w: &[[i32; C]], acc: &mut [i32]) {
+        let (a16, _) = acc.as_chunks_mut::<16>();
+        let body = a16.len() * 16;
+        for (b, a) in a16.iter_mut().enumerate() {
+            let at = b * 16;
+            let mut sum = _mm512_setzero_si512();
+            for (x, w) in taps.iter().zip(w) {
+                let (Some(x), Some(w)) =
+                    (x.get(at..).and_then(|s| s.first_chunk::<16>()), w.get(at..).and_then(|s| s.first_chunk::<16>()))
+                else {
+                    continue;
+                };
+                // SAFETY: `x` is 16 readable bytes, one `__m128i`; unaligned loads are allowed.
+                let xv = _mm512_cvtepi8_epi32(unsafe { _mm_loadu_si128(x.as_ptr().cast()) });
+                sum = _mm512_add_epi32(sum, _mm512_mullo_epi32(xv, load16(w)));
+            }
+            // SAFETY: `a` is 16 writable `i32`s, one `__m512i`; unaligned stores are allowed.
+            unsafe { _mm512_storeu_si512(a.as_mut_ptr().cast(), sum) };
+        }
+        if body < C.min(acc.len()) {
+            depthwise_taps_8(taps, w, acc, body);
+        }
+    }
+
+    /// [`super::depthwise_taps`] with AVX2: blocks of 8 channels, the rest one at a time.
+    ///
+    /// # Safety
+    /// The CPU must support `avx2`.
+    #[target_feature(enable = "avx2")]
+    pub(super) unsafe fn depthwise_taps_avx2<const C: usize>(taps: &[&[i8; C]], w: &[[i32; C]], acc: &mut [i32]) {
+        depthwise_taps_8(taps, w, acc, 0);
+    }
+
+    /// Channels `from..C` of [`super::depthwise_taps`]: eight per AVX2 step, then one at a time.
+    #[target_feature(enable = "avx2")]
+    fn depthwise_taps_8<const C: usize>(taps: &[&[i8; C]], w: &[[i32; C]], acc: &mut [i32], from: usize) {
+        let mut at = from;
+        while at + 8 <= C.min(acc.len()) {
+            let mut sum = _mm256_setzero_si256();
+            for (x, w) in taps.iter().zip(w) {
+                let (Some(x), Some(w)) =
+                    (x.get(at..).and_then(|s| s.first_chunk::<8>()), w.get(at..).and_then(|s| s.first_chunk::<8>()))
+                else {
+                    continue;
+                };
+                // SAFETY: `x` is 8 readable bytes, what `_mm_loadl_epi64` reads; no alignment
+                // is required.
+                let xv = _mm256_cvtepi8_epi32(unsafe { _mm_loadl_epi64(x.as_ptr().cast()) });
+                sum = _mm256_add_epi32(sum, _mm256_mullo_epi32(xv, load8(w)));
+            }
+            if let Some(a) = acc.get_mut(at..).and_then(|s| s.first_chunk_mut::<8>()) {
+                // SAFETY: `a` is 8 writable `i32`s, one `__m256i`; unaligned stores are allowed.
+                unsafe { _mm256_storeu_si256(a.as_mut_ptr().cast(), sum) };
+            }
+            at += 8;
+        }
+        for (c, a) in acc.iter_mut().enumerate().skip(at) {
+            *a = taps.iter().zip(w).fold(0i32, |s, (x, w)| {
+                let (x, w) = (x.get(c).copied().unwrap_or(0), w.get(c).copied().unwrap_or(0));
+                s.wrapping_add(i32::from(x).wrapping_mul(w))
+            });
+        }
+    }
+
+    /// Sixteen `i32`s as a vector.
+    #[target_feature(enable = "avx512f")]
+    fn load16(v: &[i32; 16]) -> __m512i {
+        // SAFETY: `v` is 64 readable bytes, the size of one `__m512i`; unaligned loads are
+        // allowed.
+        unsafe { _mm512_loadu_si512(v.as_ptr().cast()) }
+    }
+
+    /// 64 bytes as a vector.
+    #[target_feature(enable = "avx512f")]
+    fn load64(v: &[i8; 64]) -> __m512i {
+        // SAFETY: `v` is 64 readable bytes, the size of one `__m512i`; unaligned loads are
+        // allowed.
+        unsafe { _mm512_loadu_si512(v.as_ptr().cast()) }
+    }
+
+    /// [`super::gemm`]'s VNNI kernel: per block of 64 outputs, tiles of four pixels (then
+    /// single pixels) through [`gemm_tile`].
+    ///
+    /// # Safety
+    /// The CPU must support `avx2`, `avx512f`, `avx512vl` and `avx512vnni`.
+    #[target_feature(enable = "avx2,avx512f,avx512vl,avx512vnni")]
+    pub(super) unsafe fn gemm_vnni(x: &[i8], n: usize, packed: &[i8], init: &[i32], acc: &mut [i32]) {
+        let rows = init.len();
+        let block_bytes = n / 4 * 256;
+        let (init64, _) = init.as_chunks::<64>();
+        for (b, (wb, init)) in packed.chunks_exact(block_bytes.max(1)).zip(init64).enumerate() {
+            let (i16s, _) = init.as_chunks::<16>();
+            let mut start = [_mm512_setzero_si512(); 4];
+            for (s, i) in start.iter_mut().zip(i16s) {
+                *s = load16(i);
+            }
+            let mut xs = x.chunks_exact(4 * n);
+            let mut accs = acc.chunks_exact_mut(4 * rows);
+            for (xt, at) in (&mut xs).zip(&mut accs) {
+                gemm_tile::<4>(xt, n, wb, start, at, b * 64, rows);
+            }
+            for (xp, ap) in xs.remainder().chunks_exact(n).zip(accs.into_remainder().chunks_exact_mut(rows)) {
+                gemm_tile::<1>(xp, n, wb, start, ap, b * 64, rows);
+            }
+        }
+    }
+
+    /// `P` pixels (`x`: `P` rows of `n`) times one packed block of 64 outputs (`wb`: `n/4`
+    /// quadruples of 256 bytes), starting from `start`, into `acc[p·rows + first..][..64]`:
+    /// `4P` accumulators, each weight vector loaded once for the `P` pixels.
+    #[target_feature(enable = "avx512f,avx512vnni")]
+    fn gemm_tile<const P: usize>(
+        x: &[i8],
+        n: usize,
+        wb: &[i8],
+        start: [__m512i; 4],
+        acc: &mut [i32],
+        first: usize,
+        rows: usize,
+    ) {
+        let flip = _mm512_set1_epi32(0x8080_8080_u32 as i32);
+        let mut sums = [start; P];
+        let (quads, _) = x.as_chunks::<4>();
+        let groups = n / 4;
+        for (g, w) in wb.as_chunks::<256>().0.iter().enumerate() {
+            let (w64, _) = w.as_chunks::<64>();
+            let mut wv = [_mm512_setzero_si512(); 4];
+            for (v, w) in wv.iter_mut().zip(w64) {
+                *v = load64(w);
+            }
+            for (p, s) in sums.iter_mut().enumerate() {
+                let Some(&q) = quads.get(p * groups + g) else { continue };
+                let xb = _mm512_xor_si512(_mm512_set1_epi32(i32::from_le_bytes(q.map(|b| b as u8))), flip);
+                for (s, &w) in s.iter_mut().zip(&wv) {
+                    *s = _mm512_dpbusd_epi32(*s, xb, w);
+                }
+            }
+        }
+        for (p, s) in sums.iter().enumerate() {
+            let at = p * rows + first;
+            let Some(dst) = acc.get_mut(at..).and_then(|d| d.first_chunk_mut::<64>()) else { continue };
+            let (d16, _) = dst.as_chunks_mut::<16>();
+            for (d, s) in d16.iter_mut().zip(s) {
+                // SAFETY: `d` is 16 writable `i32`s, one `__m512i`; unaligned stores are allowed.
+                unsafe { _mm512_storeu_si512(d.as_mut_ptr().cast(), *s) };
+            }
+        }
     }
 
     /// Eight `i32`s as a vector.
@@ -837,6 +1314,149 @@ mod tests {
         }
     }
 
+    /// `requantize_pixels` and `requantize_rows` on every path this CPU has, against the
+    /// scalar routine (`quant::kernel::requantize`, i.e. TFLite's `MultiplyByQuantizedMultiplier`
+    /// with `SaturatingRoundingDoublingHighMul` and `RoundingDivideByPOT`), output by output.
+    pub(super) fn check_requant_paths<const C: usize>(
+        acc: &[[i32; C]],
+        rq: &ChannelRequant<C>,
+        zp: i32,
+        bounds: (i8, i8),
+    ) -> Result<(), std::string::String> {
+        let want: std::vec::Vec<[i8; C]> = acc
+            .iter()
+            .map(|a| {
+                core::array::from_fn(|c| {
+                    let m = Requant { multiplier: rq.multiplier[c], shift: rq.shift[c] };
+                    requantize(a[c].wrapping_add(rq.bias[c]), m, zp, bounds.0, bounds.1)
+                })
+            })
+            .collect();
+        let mut got = std::vec![[0i8; C]; acc.len()];
+        let check = |name: &str, got: &[[i8; C]]| {
+            if got == want.as_slice() { Ok(()) } else { Err(std::format!("{name}: {got:?} != {want:?}")) }
+        };
+        requantize_pixels_portable(acc, rq, zp, bounds, &mut got);
+        check("portable", &got)?;
+        requantize_pixels(acc, rq, zp, bounds, &mut got);
+        check("dispatched", &got)?;
+        let requant: std::vec::Vec<Requant> =
+            (0..C).map(|c| Requant { multiplier: rq.multiplier[c], shift: rq.shift[c] }).collect();
+        for (a, y) in acc.iter().zip(&mut got) {
+            requantize_rows(a, &rq.bias, &requant, zp, bounds, y);
+        }
+        check("rows, dispatched", &got)?;
+        #[cfg(all(feature = "std", target_arch = "x86_64"))]
+        {
+            if std::is_x86_feature_detected!("avx2") {
+                // SAFETY: the CPU supports avx2 (checked on the line above).
+                unsafe { x86::requantize_pixels_avx2(acc, rq, zp, bounds, &mut got) };
+                check("avx2", &got)?;
+                for (a, y) in acc.iter().zip(&mut got) {
+                    // SAFETY: as above.
+                    unsafe { x86::requantize_rows_avx2(a, &rq.bias, &requant, zp, bounds, y) };
+                }
+                check("rows, avx2", &got)?;
+            }
+            if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("avx512f") {
+                // SAFETY: the CPU supports avx2 and avx512f (checked on the line above).
+                unsafe { x86::requantize_pixels_avx512(acc, rq, zp, bounds, &mut got) };
+                check("avx512", &got)?;
+            }
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn the_saturating_corner_and_every_shift_on_every_path() {
+        // 43 channels: two 16-lane blocks, one 8-lane block and three scalar ones. The
+        // accumulator i32::MIN with a zero bias meets the multiplier i32::MIN (the one product
+        // that saturates), next to i32::MAX, 0, ±1 and the extreme shifts.
+        const C: usize = 43;
+        let specials = [i32::MIN, i32::MIN + 1, -(1 << 30), -1, 0, 1, 1 << 30, i32::MAX];
+        for shift in -40..=40 {
+            for (k, &m) in specials.iter().enumerate() {
+                let rq = ChannelRequant::<C> {
+                    bias: core::array::from_fn(|c| if c % 3 == 0 { 0 } else { specials[(c + k) % 8] }),
+                    multiplier: core::array::from_fn(|c| if c % 2 == 0 { m } else { specials[(c * 5 + k) % 8] }),
+                    shift: core::array::from_fn(|c| if c % 4 == 3 { specials[c % 8] } else { shift }),
+                };
+                let acc: [[i32; C]; 2] = [core::array::from_fn(|c| specials[c % 8]), [i32::MIN; C]];
+                for bounds in [(-128, 127), (-3, 90)] {
+                    check_requant_paths(&acc, &rq, -5, bounds).unwrap();
+                }
+            }
+        }
+        // The corner itself, and that it does saturate: M = −1 (multiplier i32::MIN, shift 0)
+        // times i32::MIN would be 2³¹, which saturates to i32::MAX, so clamps to `hi`.
+        let rq = ChannelRequant::<16> { bias: [0; 16], multiplier: [i32::MIN; 16], shift: [0; 16] };
+        let mut got = [[0i8; 16]];
+        requantize_pixels(&[[i32::MIN; 16]], &rq, 0, (-128, 127), &mut got);
+        assert_eq!(got, [[127; 16]]);
+    }
+
+    #[test]
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    fn the_gemm_equals_the_textbook_sums() {
+        // −128 weights included (the VNNI kernel does not need the sign trick), pixel counts
+        // around the tiles of four, one and two blocks of 64 outputs.
+        let mut rng = SeedRng::seed(13);
+        let mut byte = || (rng.next_u32() & 0xff) as u8 as i8;
+        for (n, rows, pixels) in [(4, 64, 1), (40, 64, 125), (64, 64, 7), (64, 128, 4), (12, 64, 9), (8, 16, 3)] {
+            let mut x: std::vec::Vec<i8> = (0..n * pixels).map(|_| byte()).collect();
+            let mut w: std::vec::Vec<i8> = (0..n * rows).map(|_| byte()).collect();
+            (x[0], w[0], w[n + 1]) = (-128, -128, 127);
+            let mut packed = std::vec![0i8; n * rows];
+            let mut init = std::vec![0i32; rows];
+            pack_gemm(&w, n, &mut packed, &mut init);
+            let mut acc = std::vec![7i32; rows * pixels];
+            gemm(&x, n, &w, &packed, &init, &mut acc);
+            let want: std::vec::Vec<i32> = x.chunks(n).flat_map(|xp| reference(xp, &w, rows)).collect();
+            assert_eq!(acc, want, "n = {n}, rows = {rows}, pixels = {pixels}, path {}", simd());
+            if std::is_x86_feature_detected!("avx512vnni") && gemm_fits(n, rows) {
+                assert_eq!(init[0], -128 * w[..n].iter().map(|&v| i32::from(v)).sum::<i32>());
+            }
+        }
+    }
+
+    #[test]
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    fn the_depthwise_tap_kernels_equal_the_textbook_sums() {
+        // 9 taps of 64 channels (DS-CNN), 40 channels (16-lane blocks, then one of 8), 13 (an
+        // 8-lane block and scalars); extremes included.
+        fn run<const C: usize>(rng: &mut SeedRng) {
+            let pixels: std::vec::Vec<[i8; C]> =
+                (0..9).map(|_| core::array::from_fn(|_| (rng.next_u32() & 0xff) as u8 as i8)).collect();
+            let mut w: std::vec::Vec<[i32; C]> =
+                (0..9).map(|_| core::array::from_fn(|_| i32::from((rng.next_u32() & 0xff) as u8 as i8))).collect();
+            w[0][0] = -128;
+            let mut taps: std::vec::Vec<&[i8; C]> = pixels.iter().collect();
+            let extreme = [-128i8; C];
+            taps[0] = &extreme;
+            let want: [i32; C] =
+                core::array::from_fn(|c| taps.iter().zip(&w).map(|(x, w)| i32::from(x[c]) * w[c]).sum());
+            let mut got = [1i32; C];
+            depthwise_taps(&taps, &w, &mut got);
+            assert_eq!(got, want, "dispatched, C = {C}");
+            depthwise_taps_portable(&taps, &w, &mut got);
+            assert_eq!(got, want, "portable, C = {C}");
+            if std::is_x86_feature_detected!("avx2") {
+                // SAFETY: the CPU supports avx2 (checked on the line above).
+                unsafe { x86::depthwise_taps_avx2(&taps, &w, &mut got) };
+                assert_eq!(got, want, "avx2, C = {C}");
+                if std::is_x86_feature_detected!("avx512f") {
+                    // SAFETY: the CPU supports avx2 and avx512f.
+                    unsafe { x86::depthwise_taps_avx512(&taps, &w, &mut got) };
+                    assert_eq!(got, want, "avx512, C = {C}");
+                }
+            }
+        }
+        let mut rng = SeedRng::seed(14);
+        run::<64>(&mut rng);
+        run::<40>(&mut rng);
+        run::<13>(&mut rng);
+    }
+
     #[test]
     fn the_worst_case_products_do_not_saturate() {
         // Every pair at the extreme: (−128)·(−127) + (−128)·(−127) = 32 512, the largest pair
@@ -859,5 +1479,57 @@ mod tests {
         let mut got = [0];
         dot_rows(&x, &w, &mut got, has_no_minus_128(&w));
         assert_eq!(got, [-128 * 63 + 128 * 128]);
+    }
+}
+
+/// The vector requantization against the scalar routine over the whole `i32` range: random
+/// accumulators, biases, multipliers and shifts (any `i32`; every shift from −33 to 33 is tried
+/// for each case as well), zero points and clamp bounds. A fixed seed: the same cases every run.
+#[cfg(all(test, feature = "proptest"))]
+mod proptests {
+    use super::ChannelRequant;
+    use super::tests::check_requant_paths;
+    use proptest::prelude::*;
+    use proptest::test_runner::RngSeed;
+
+    /// Any `i32`, with the edges of the range and of `Requant` drawn often.
+    fn wide() -> impl Strategy<Value = i32> {
+        prop_oneof![
+            4 => any::<i32>(),
+            1 => prop::sample::select(std::vec![i32::MIN, i32::MIN + 1, -1, 0, 1, 1 << 30, i32::MAX]),
+            1 => -(1 << 20)..(1 << 20),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig {
+            rng_seed: RngSeed::Fixed(15),
+            failure_persistence: None,
+            ..ProptestConfig::with_cases(if cfg!(miri) { 4 } else { 192 })
+        })]
+        #[test]
+        fn every_vector_requantization_equals_the_scalar_one(
+            lanes in prop::collection::vec(
+                (wide(), wide(), wide(), prop_oneof![3 => -40..=40i32, 1 => any::<i32>()]),
+                32,
+            ),
+            zp in any::<i8>(),
+            (lo, hi) in (any::<i8>(), any::<i8>()).prop_map(|(a, b)| (a.min(b), a.max(b))),
+        ) {
+            let lane = |i: usize| lanes.get(i).copied().unwrap_or_default();
+            let acc: [i32; 32] = core::array::from_fn(|i| lane(i).0);
+            let bias: [i32; 32] = core::array::from_fn(|i| lane(i).1);
+            let multiplier: [i32; 32] = core::array::from_fn(|i| lane(i).2);
+            let shift: [i32; 32] = core::array::from_fn(|i| lane(i).3);
+            // 32 channels (two 16-lane blocks); 24 of them (a 16-lane and an 8-lane block).
+            let rq = ChannelRequant::<32> { bias, multiplier, shift };
+            check_requant_paths(&[acc], &rq, i32::from(zp), (lo, hi)).map_err(TestCaseError::fail)?;
+            let take = |v: &[i32; 32]| -> [i32; 24] { core::array::from_fn(|i| v[i]) };
+            let rq24 = ChannelRequant::<24> { bias: take(&bias), multiplier: take(&multiplier), shift: take(&shift) };
+            for s in -33..=33 {
+                let every = ChannelRequant::<24> { shift: [s; 24], ..rq24 };
+                check_requant_paths(&[take(&acc)], &every, i32::from(zp), (lo, hi)).map_err(TestCaseError::fail)?;
+            }
+        }
     }
 }

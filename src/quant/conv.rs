@@ -222,9 +222,54 @@ impl<
         QImage::new(out)
     }
 
+    /// Every output pixel's receptive field (channels-last like one filter, padding holding
+    /// the input zero point), for the kernels that take all pixels of the call at once.
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    #[inline(always)]
+    fn im2col<const H: usize, const W: usize, const HO: usize, const WO: usize>(
+        &self,
+        x: &QImage<H, W, CI>,
+    ) -> [[[[[i8; CI]; KW]; K]; WO]; HO] {
+        let top = P::before(H, HO, K, S);
+        let left = P::before(W, WO, KW, SW);
+        let pad = [self.input.zero_point.clamp(-128, 127) as i8; CI];
+        let x = x.as_array();
+        let mut patches = [[[[pad; KW]; K]; WO]; HO];
+        for (oy, patch_row) in patches.iter_mut().enumerate() {
+            for (ox, patch) in patch_row.iter_mut().enumerate() {
+                for (ky, rows) in patch.iter_mut().enumerate() {
+                    let Some(row) = (oy * S + ky).checked_sub(top).and_then(|iy| x.get(iy)) else { continue };
+                    for (kx, p) in rows.iter_mut().enumerate() {
+                        if let Some(pixel) = (ox * SW + kx).checked_sub(left).and_then(|ix| row.get(ix)) {
+                            *p = *pixel;
+                        }
+                    }
+                }
+            }
+        }
+        patches
+    }
+
+    /// The sums of every pixel requantized at once (`kernel::int8::requantize_pixels`: the
+    /// multipliers and shifts laid out for the vector lanes once per call).
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    #[inline(always)]
+    fn requantize_all<const HO: usize, const WO: usize>(&self, acc: &[[[i32; CO]; WO]; HO]) -> QImage<HO, WO, CO> {
+        let rq = crate::kernel::int8::ChannelRequant::<CO>::new(&self.folded_bias, &self.requant);
+        let mut out = [[[0i8; CO]; WO]; HO];
+        crate::kernel::int8::requantize_pixels(
+            acc.as_flattened(),
+            &rq,
+            self.output.zero_point,
+            self.act,
+            out.as_flattened_mut(),
+        );
+        QImage::new(out)
+    }
+
     /// The forward pass with the weights rearranged once per call for the kernel that runs
-    /// over output channels (`kernel::int8::dot_rows_packed`); the copy lives on this
-    /// function's stack only.
+    /// over output channels (`kernel::int8::dot_rows_packed`), one pixel at a time; the
+    /// requantization of all pixels at the end. The copies live on this function's stack only.
     #[cfg(all(feature = "std", target_arch = "x86_64"))]
     #[inline(never)]
     fn forward_packed<const H: usize, const W: usize, const HO: usize, const WO: usize>(
@@ -236,15 +281,39 @@ impl<
         let packed = packed.as_flattened_mut().as_flattened_mut().as_flattened_mut();
         crate::kernel::int8::pack_by_fours(weights, K * KW * CI, packed);
         let packed: &[i8] = packed;
-        self.pixels(x, |patch, acc| {
-            crate::kernel::int8::dot_rows_packed(
-                patch.as_flattened().as_flattened(),
-                weights,
-                packed,
-                acc,
-                self.narrow,
-            );
-        })
+        let patches = self.im2col::<H, W, HO, WO>(x);
+        let mut acc = [[[0i32; CO]; WO]; HO];
+        for (patch, a) in patches.as_flattened().iter().zip(acc.as_flattened_mut()) {
+            crate::kernel::int8::dot_rows_packed(patch.as_flattened().as_flattened(), weights, packed, a, self.narrow);
+        }
+        self.requantize_all(&acc)
+    }
+
+    /// The forward pass as one int8 matrix product over all pixels (`kernel::int8::gemm`, the
+    /// AVX-512 VNNI kernel: four pixels per load of the weights), the weights rearranged once
+    /// per call; then the requantization of all pixels.
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    #[inline(never)]
+    fn forward_gemm<const H: usize, const W: usize, const HO: usize, const WO: usize>(
+        &self,
+        x: &QImage<H, W, CI>,
+    ) -> QImage<HO, WO, CO> {
+        let weights = self.kernel.as_flattened().as_flattened().as_flattened();
+        let mut packed = [[[[0i8; CI]; KW]; K]; CO];
+        let packed = packed.as_flattened_mut().as_flattened_mut().as_flattened_mut();
+        let mut init = [0i32; CO];
+        crate::kernel::int8::pack_gemm(weights, K * KW * CI, packed, &mut init);
+        let patches = self.im2col::<H, W, HO, WO>(x);
+        let mut acc = [[[0i32; CO]; WO]; HO];
+        crate::kernel::int8::gemm(
+            patches.as_flattened().as_flattened().as_flattened().as_flattened(),
+            K * KW * CI,
+            weights,
+            packed,
+            &init,
+            acc.as_flattened_mut().as_flattened_mut(),
+        );
+        self.requantize_all(&acc)
     }
 }
 
@@ -348,8 +417,13 @@ where
 
     fn forward(&self, x: &QImage<H, W, CI>) -> QImage<HO, WO, CO> {
         #[cfg(all(feature = "std", target_arch = "x86_64"))]
-        if crate::kernel::int8::packed_fits(K * KW * CI, CO, self.narrow) {
-            return self.forward_packed(x);
+        {
+            if crate::kernel::int8::gemm_fits(K * KW * CI, CO) {
+                return self.forward_gemm(x);
+            }
+            if crate::kernel::int8::packed_fits(K * KW * CI, CO, self.narrow) {
+                return self.forward_packed(x);
+            }
         }
         let weights = self.kernel.as_flattened().as_flattened().as_flattened();
         self.pixels(x, |patch, acc| {
