@@ -532,6 +532,7 @@ mod x86 {
     const LANES: usize = 32;
 
     /// The row sums of eight 8-lane accumulators.
+    #[inline]
     #[target_feature(enable = "avx2")]
     fn sum8(s: &[__m256i; ROWS]) -> [i32; ROWS] {
         let [a, b, c, d, e, f, g, h] = *s;
@@ -540,6 +541,7 @@ mod x86 {
     }
 
     /// The four row sums of four 8-lane accumulators: `[Σ a, Σ b, Σ c, Σ d]`.
+    #[inline]
     #[target_feature(enable = "avx2")]
     fn sum4(a: __m256i, b: __m256i, c: __m256i, d: __m256i) -> [i32; 4] {
         // hadd pairs lanes within each 128-bit half; two rounds leave, per half, the four
@@ -555,6 +557,7 @@ mod x86 {
     }
 
     /// 32 bytes as a vector.
+    #[inline]
     #[target_feature(enable = "avx2")]
     fn load(block: &[i8; LANES]) -> __m256i {
         // SAFETY: `block` is exactly 32 readable bytes, the size of one `__m256i`, and
@@ -661,6 +664,7 @@ mod x86 {
     /// products of `SaturatingRoundingDoublingHighMul` with `vpmuldq` (even and odd lanes
     /// apart), `i32::MIN·i32::MIN` saturated to `i32::MAX`, then `RoundingDivideByPOT` by
     /// `min(max(−shift, 0), 31)` with per-lane variable shifts.
+    #[inline]
     #[target_feature(enable = "avx2")]
     fn mbqm8(x: __m256i, m: __m256i, shift: __m256i) -> __m256i {
         let zero = _mm256_setzero_si256();
@@ -690,6 +694,7 @@ mod x86 {
     }
 
     /// [`mbqm8`] on sixteen lanes with AVX-512F (mask registers for the compares).
+    #[inline]
     #[target_feature(enable = "avx512f")]
     fn mbqm16(x: __m512i, m: __m512i, shift: __m512i) -> __m512i {
         let zero = _mm512_setzero_si512();
@@ -714,6 +719,7 @@ mod x86 {
     }
 
     /// Eight clamped `i32`s (each in `−128..=127`) stored as bytes.
+    #[inline]
     #[target_feature(enable = "avx2")]
     fn store8_i8(y: __m256i, o: &mut [i8; 8]) {
         // Within −128..=127, so the saturating packs are exact: bytes 0..4 of each 128-bit
@@ -852,6 +858,7 @@ mod x86 {
             Self { rq, from }
         }
 
+        #[inline]
         #[target_feature(enable = "avx2")]
         fn run(&self, a: &[i32; C], y: &mut [i8; C], zero_point: i32, (lo, hi): (i8, i8)) {
             let mut c = self.from;
@@ -916,6 +923,7 @@ mod x86 {
     }
 
     /// Channels `from..C` of [`super::depthwise_taps`]: eight per AVX2 step, then one at a time.
+    #[inline]
     #[target_feature(enable = "avx2")]
     fn depthwise_taps_8<const C: usize>(taps: &[&[i8; C]], w: &[[i32; C]], acc: &mut [i32], from: usize) {
         let mut at = from;
@@ -947,6 +955,7 @@ mod x86 {
     }
 
     /// Sixteen `i32`s as a vector.
+    #[inline]
     #[target_feature(enable = "avx512f")]
     fn load16(v: &[i32; 16]) -> __m512i {
         // SAFETY: `v` is 64 readable bytes, the size of one `__m512i`; unaligned loads are
@@ -955,6 +964,7 @@ mod x86 {
     }
 
     /// 64 bytes as a vector.
+    #[inline]
     #[target_feature(enable = "avx512f")]
     fn load64(v: &[i8; 64]) -> __m512i {
         // SAFETY: `v` is 64 readable bytes, the size of one `__m512i`; unaligned loads are
@@ -1032,6 +1042,7 @@ mod x86 {
     }
 
     /// Eight `i32`s as a vector.
+    #[inline]
     #[target_feature(enable = "avx2")]
     fn load8(v: &[i32; 8]) -> __m256i {
         // SAFETY: `v` is 32 readable bytes, the size of one `__m256i`; unaligned loads are
