@@ -229,16 +229,20 @@ pub(crate) fn depthwise_dot(x: &[i8], w: &[i8], acc: &mut [i32]) {
 /// receptive field is copied. The portable path multiplies one channel at a time.
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
 #[inline]
-pub(crate) fn depthwise_taps<const C: usize>(taps: &[&[i8; C]], w: &[[i32; C]], acc: &mut [i32]) {
+pub(crate) fn depthwise_taps<const C: usize, const K: usize, const KW: usize>(
+    taps: &[[&[i8; C]; KW]; K],
+    w: &[[[i32; C]; KW]; K],
+    acc: &mut [i32],
+) {
     match simd() {
         // SAFETY: `depthwise_taps_avx512` requires `avx2` and `avx512f`, which `simd()`
         // reported before returning `Avx512Vnni`.
         Simd::Avx512Vnni => return unsafe { x86::depthwise_taps_avx512(taps, w, acc) },
         // SAFETY: `depthwise_taps_avx2` requires `avx2`, which `simd()` reported.
-        Simd::Avx2 => return unsafe { x86::depthwise_taps_avx2(taps, w, acc) },
+        Simd::Avx2 => return unsafe { x86::depthwise_taps_avx2(taps.as_flattened(), w.as_flattened(), acc) },
         Simd::Portable => {}
     }
-    depthwise_taps_portable(taps, w, acc);
+    depthwise_taps_portable(taps.as_flattened(), w.as_flattened(), acc);
 }
 
 /// [`depthwise_taps`], one channel at a time.
@@ -439,12 +443,15 @@ pub(crate) fn pack_gemm(w: &[i8], n: usize, packed: &mut [i8], init: &mut [i32])
     for (row, i) in w.chunks_exact(n).zip(init.iter_mut()) {
         *i = row.iter().fold(0i32, |s, &v| s.wrapping_add(i32::from(v))).wrapping_mul(-128);
     }
+    // In the order of `packed`: sequential writes, reads with a stride of `n` bytes.
     let groups = n / 4;
+    let (words, _) = w.as_chunks::<4>();
     let (out, _) = packed.as_chunks_mut::<4>();
-    for (b, block) in w.chunks_exact(64 * n).enumerate() {
-        for (r, row) in block.chunks_exact(n).enumerate() {
-            for (g, &word) in row.as_chunks::<4>().0.iter().enumerate() {
-                if let Some(d) = out.get_mut((b * groups + g) * 64 + r) {
+    for (b, out) in out.chunks_exact_mut(groups * 64).enumerate() {
+        let block = words.get(b * 64 * groups..).unwrap_or(&[]);
+        for (g, out) in out.chunks_exact_mut(64).enumerate() {
+            for (r, d) in out.iter_mut().enumerate() {
+                if let Some(&word) = block.get(r * groups + g) {
                     *d = word;
                 }
             }
@@ -499,21 +506,21 @@ pub(crate) fn requantize_rows_portable(
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
 mod x86 {
     use core::arch::x86_64::{
+        __m128i, __m512i, __mmask16, _mm_loadl_epi64, _mm256_blendv_epi8, _mm256_cmpeq_epi32, _mm256_cvtepi8_epi32,
+        _mm256_mullo_epi32, _mm512_add_epi32, _mm512_add_epi64, _mm512_and_si512, _mm512_cmpeq_epi32_mask,
+        _mm512_cmpgt_epi32_mask, _mm512_cvtepi8_epi32, _mm512_cvtepi32_epi8, _mm512_dpbusd_epi32, _mm512_loadu_si512,
+        _mm512_mask_add_epi32, _mm512_mask_blend_epi32, _mm512_mask_cmpeq_epi32_mask, _mm512_mask_mov_epi32,
+        _mm512_max_epi32, _mm512_min_epi32, _mm512_mul_epi32, _mm512_mullo_epi32, _mm512_set1_epi32, _mm512_set1_epi64,
+        _mm512_setzero_si512, _mm512_slli_epi64, _mm512_sllv_epi32, _mm512_srai_epi32, _mm512_srav_epi32,
+        _mm512_srli_epi32, _mm512_srli_epi64, _mm512_storeu_si512, _mm512_sub_epi32, _mm512_xor_si512,
+    };
+    use core::arch::x86_64::{
         __m256i, _mm_add_epi32, _mm_storeu_si128, _mm256_abs_epi8, _mm256_add_epi32, _mm256_add_epi64,
         _mm256_and_si256, _mm256_blend_epi32, _mm256_castsi256_si128, _mm256_cmpgt_epi32, _mm256_dpbusd_epi32,
         _mm256_extracti128_si256, _mm256_hadd_epi32, _mm256_loadu_si256, _mm256_madd_epi16, _mm256_maddubs_epi16,
         _mm256_max_epi32, _mm256_min_epi32, _mm256_mul_epi32, _mm256_set1_epi16, _mm256_set1_epi32, _mm256_set1_epi64x,
         _mm256_setzero_si256, _mm256_sign_epi8, _mm256_slli_epi64, _mm256_sllv_epi32, _mm256_srai_epi32,
         _mm256_srav_epi32, _mm256_srli_epi32, _mm256_srli_epi64, _mm256_storeu_si256, _mm256_sub_epi32,
-    };
-    use core::arch::x86_64::{
-        __m512i, _mm_loadl_epi64, _mm256_blendv_epi8, _mm256_cmpeq_epi32, _mm256_cvtepi8_epi32, _mm256_mullo_epi32,
-        _mm512_add_epi32, _mm512_add_epi64, _mm512_and_si512, _mm512_cmpeq_epi32_mask, _mm512_cmpgt_epi32_mask,
-        _mm512_cvtepi8_epi32, _mm512_cvtepi32_epi8, _mm512_dpbusd_epi32, _mm512_loadu_si512, _mm512_mask_add_epi32,
-        _mm512_mask_blend_epi32, _mm512_mask_mov_epi32, _mm512_max_epi32, _mm512_min_epi32, _mm512_mul_epi32,
-        _mm512_mullo_epi32, _mm512_set1_epi32, _mm512_set1_epi64, _mm512_setzero_si512, _mm512_slli_epi64,
-        _mm512_sllv_epi32, _mm512_srai_epi32, _mm512_srav_epi32, _mm512_srli_epi32, _mm512_srli_epi64,
-        _mm512_storeu_si512, _mm512_sub_epi32, _mm512_xor_si512,
     };
     use core::arch::x86_64::{
         _mm_loadu_si128, _mm_storel_epi64, _mm256_cvtepi8_epi16, _mm256_cvtepi16_epi32, _mm256_mullo_epi16,
@@ -658,64 +665,130 @@ mod x86 {
         }};
     }
 
-    /// TFLite's `MultiplyByQuantizedMultiplier(x, m, shift)` on eight lanes, for every `i32`
-    /// input, multiplier and shift (the scalar code's clamps and wrap-arounds included): `x`
-    /// shifted left by `max(shift, 0) mod 32` (wrapping, as `wrapping_shl`), the 64-bit
-    /// products of `SaturatingRoundingDoublingHighMul` with `vpmuldq` (even and odd lanes
-    /// apart), `i32::MIN·i32::MIN` saturated to `i32::MAX`, then `RoundingDivideByPOT` by
-    /// `min(max(−shift, 0), 31)` with per-lane variable shifts.
+    /// The per-channel part of TFLite's `MultiplyByQuantizedMultiplier` for eight lanes,
+    /// computed once per block of channels and shared by every pixel: the multiplier (and its
+    /// odd lanes moved down), the left shift `max(shift, 0) mod 32` (wrapping, as
+    /// `wrapping_shl`), the right shift `min(max(−shift, 0), 31)`, its mask `2^right − 1` and
+    /// half of it, and which lanes' multiplier is `i32::MIN` (the only ones that can saturate).
+    #[derive(Clone, Copy)]
+    struct Channels8 {
+        m: __m256i,
+        m_odd: __m256i,
+        left: __m256i,
+        right: __m256i,
+        mask: __m256i,
+        half: __m256i,
+        m_min: __m256i,
+    }
+
+    impl Channels8 {
+        #[inline]
+        #[target_feature(enable = "avx2")]
+        fn new(m: __m256i, shift: __m256i) -> Self {
+            let zero = _mm256_setzero_si256();
+            let ones = _mm256_set1_epi32(1);
+            let left = _mm256_and_si256(_mm256_max_epi32(shift, zero), _mm256_set1_epi32(31));
+            // max(shift, −31) first, so that negating cannot overflow (shift = i32::MIN).
+            let right = _mm256_max_epi32(_mm256_sub_epi32(zero, _mm256_max_epi32(shift, _mm256_set1_epi32(-31))), zero);
+            let mask = _mm256_sub_epi32(_mm256_sllv_epi32(ones, right), ones);
+            Self {
+                m,
+                m_odd: _mm256_srli_epi64::<32>(m),
+                left,
+                right,
+                mask,
+                half: _mm256_srli_epi32::<1>(mask),
+                m_min: _mm256_cmpeq_epi32(m, _mm256_set1_epi32(i32::MIN)),
+            }
+        }
+
+        /// TFLite's `MultiplyByQuantizedMultiplier(x, m, shift)` on eight lanes, for every
+        /// `i32` input, multiplier and shift (the scalar code's clamps and wrap-arounds
+        /// included): `x` shifted left, the 64-bit products of
+        /// `SaturatingRoundingDoublingHighMul` with `vpmuldq` (even and odd lanes apart),
+        /// `i32::MIN·i32::MIN` saturated to `i32::MAX`, then `RoundingDivideByPOT` with
+        /// per-lane variable shifts.
+        #[inline]
+        #[target_feature(enable = "avx2")]
+        fn apply(&self, x: __m256i) -> __m256i {
+            let x = _mm256_sllv_epi32(x, self.left);
+            // ⌊(x·m + 2³⁰)/2³¹⌋: even lanes' products in place, odd lanes' shifted down
+            // first; the wanted 32 bits are bits 31..62 of each 64-bit sum.
+            let round = _mm256_set1_epi64x(1 << 30);
+            let even = _mm256_srli_epi64::<31>(_mm256_add_epi64(_mm256_mul_epi32(x, self.m), round));
+            let odd_products = _mm256_mul_epi32(_mm256_srli_epi64::<32>(x), self.m_odd);
+            let odd = _mm256_slli_epi64::<1>(_mm256_add_epi64(odd_products, round));
+            let v = _mm256_blend_epi32::<0b1010_1010>(even, odd);
+            // The one overflowing product, 2⁶², saturates (ARM's `VQRDMULH`).
+            let saturated = _mm256_and_si256(_mm256_cmpeq_epi32(x, _mm256_set1_epi32(i32::MIN)), self.m_min);
+            let v = _mm256_blendv_epi8(v, _mm256_set1_epi32(i32::MAX), saturated);
+            // Rounding division by 2^right, ties away from zero (gemmlowp's masks):
+            // threshold = mask/2, plus one for negative v (v >> 31 is −1 there).
+            let remainder = _mm256_and_si256(v, self.mask);
+            let threshold = _mm256_sub_epi32(self.half, _mm256_srai_epi32::<31>(v));
+            let up = _mm256_cmpgt_epi32(remainder, threshold); // −1 where rounding up
+            _mm256_sub_epi32(_mm256_srav_epi32(v, self.right), up)
+        }
+    }
+
+    /// TFLite's `MultiplyByQuantizedMultiplier(x, m, shift)` on eight lanes (see
+    /// [`Channels8::apply`]).
     #[inline]
     #[target_feature(enable = "avx2")]
     fn mbqm8(x: __m256i, m: __m256i, shift: __m256i) -> __m256i {
-        let zero = _mm256_setzero_si256();
-        let ones = _mm256_set1_epi32(1);
-        let left = _mm256_and_si256(_mm256_max_epi32(shift, zero), _mm256_set1_epi32(31));
-        // max(shift, −31) first, so that negating cannot overflow (shift = i32::MIN).
-        let right = _mm256_max_epi32(_mm256_sub_epi32(zero, _mm256_max_epi32(shift, _mm256_set1_epi32(-31))), zero);
-        let x = _mm256_sllv_epi32(x, left);
-        // ⌊(x·m + 2³⁰)/2³¹⌋: even lanes' products in place, odd lanes' shifted down first;
-        // the wanted 32 bits are bits 31..62 of each 64-bit sum.
-        let round = _mm256_set1_epi64x(1 << 30);
-        let even = _mm256_srli_epi64::<31>(_mm256_add_epi64(_mm256_mul_epi32(x, m), round));
-        let odd_products = _mm256_mul_epi32(_mm256_srli_epi64::<32>(x), _mm256_srli_epi64::<32>(m));
-        let odd = _mm256_slli_epi64::<1>(_mm256_add_epi64(odd_products, round));
-        let v = _mm256_blend_epi32::<0b1010_1010>(even, odd);
-        // The one overflowing product, 2⁶², saturates (ARM's `VQRDMULH`).
-        let min = _mm256_set1_epi32(i32::MIN);
-        let saturated = _mm256_and_si256(_mm256_cmpeq_epi32(x, min), _mm256_cmpeq_epi32(m, min));
-        let v = _mm256_blendv_epi8(v, _mm256_set1_epi32(i32::MAX), saturated);
-        // Rounding division by 2^right, ties away from zero (gemmlowp's masks).
-        let mask = _mm256_sub_epi32(_mm256_sllv_epi32(ones, right), ones);
-        let remainder = _mm256_and_si256(v, mask);
-        // threshold = mask/2, plus one for negative v (v >> 31 is −1 there).
-        let threshold = _mm256_sub_epi32(_mm256_srli_epi32::<1>(mask), _mm256_srai_epi32::<31>(v));
-        let up = _mm256_cmpgt_epi32(remainder, threshold); // −1 where rounding up
-        _mm256_sub_epi32(_mm256_srav_epi32(v, right), up)
+        Channels8::new(m, shift).apply(x)
     }
 
-    /// [`mbqm8`] on sixteen lanes with AVX-512F (mask registers for the compares).
-    #[inline]
-    #[target_feature(enable = "avx512f")]
-    fn mbqm16(x: __m512i, m: __m512i, shift: __m512i) -> __m512i {
-        let zero = _mm512_setzero_si512();
-        let ones = _mm512_set1_epi32(1);
-        let left = _mm512_and_si512(_mm512_max_epi32(shift, zero), _mm512_set1_epi32(31));
-        let right = _mm512_max_epi32(_mm512_sub_epi32(zero, _mm512_max_epi32(shift, _mm512_set1_epi32(-31))), zero);
-        let x = _mm512_sllv_epi32(x, left);
-        let round = _mm512_set1_epi64(1 << 30);
-        let even = _mm512_srli_epi64::<31>(_mm512_add_epi64(_mm512_mul_epi32(x, m), round));
-        let odd_products = _mm512_mul_epi32(_mm512_srli_epi64::<32>(x), _mm512_srli_epi64::<32>(m));
-        let odd = _mm512_slli_epi64::<1>(_mm512_add_epi64(odd_products, round));
-        let v = _mm512_mask_blend_epi32(0xAAAA, even, odd);
-        let min = _mm512_set1_epi32(i32::MIN);
-        let saturated = _mm512_cmpeq_epi32_mask(x, min) & _mm512_cmpeq_epi32_mask(m, min);
-        let v = _mm512_mask_mov_epi32(v, saturated, _mm512_set1_epi32(i32::MAX));
-        let mask = _mm512_sub_epi32(_mm512_sllv_epi32(ones, right), ones);
-        let remainder = _mm512_and_si512(v, mask);
-        let threshold = _mm512_sub_epi32(_mm512_srli_epi32::<1>(mask), _mm512_srai_epi32::<31>(v));
-        let up = _mm512_cmpgt_epi32_mask(remainder, threshold);
-        let v = _mm512_srav_epi32(v, right);
-        _mm512_mask_add_epi32(v, up, v, ones)
+    /// [`Channels8`] on sixteen lanes with AVX-512F (mask registers for the compares).
+    #[derive(Clone, Copy)]
+    struct Channels16 {
+        m: __m512i,
+        m_odd: __m512i,
+        left: __m512i,
+        right: __m512i,
+        mask: __m512i,
+        half: __m512i,
+        m_min: __mmask16,
+    }
+
+    impl Channels16 {
+        #[inline]
+        #[target_feature(enable = "avx512f")]
+        fn new(m: __m512i, shift: __m512i) -> Self {
+            let zero = _mm512_setzero_si512();
+            let ones = _mm512_set1_epi32(1);
+            let left = _mm512_and_si512(_mm512_max_epi32(shift, zero), _mm512_set1_epi32(31));
+            let right = _mm512_max_epi32(_mm512_sub_epi32(zero, _mm512_max_epi32(shift, _mm512_set1_epi32(-31))), zero);
+            let mask = _mm512_sub_epi32(_mm512_sllv_epi32(ones, right), ones);
+            Self {
+                m,
+                m_odd: _mm512_srli_epi64::<32>(m),
+                left,
+                right,
+                mask,
+                half: _mm512_srli_epi32::<1>(mask),
+                m_min: _mm512_cmpeq_epi32_mask(m, _mm512_set1_epi32(i32::MIN)),
+            }
+        }
+
+        /// [`Channels8::apply`] on sixteen lanes.
+        #[inline]
+        #[target_feature(enable = "avx512f")]
+        fn apply(&self, x: __m512i) -> __m512i {
+            let x = _mm512_sllv_epi32(x, self.left);
+            let round = _mm512_set1_epi64(1 << 30);
+            let even = _mm512_srli_epi64::<31>(_mm512_add_epi64(_mm512_mul_epi32(x, self.m), round));
+            let odd_products = _mm512_mul_epi32(_mm512_srli_epi64::<32>(x), self.m_odd);
+            let odd = _mm512_slli_epi64::<1>(_mm512_add_epi64(odd_products, round));
+            let v = _mm512_mask_blend_epi32(0xAAAA, even, odd);
+            let saturated = _mm512_mask_cmpeq_epi32_mask(self.m_min, x, _mm512_set1_epi32(i32::MIN));
+            let v = _mm512_mask_mov_epi32(v, saturated, _mm512_set1_epi32(i32::MAX));
+            let remainder = _mm512_and_si512(v, self.mask);
+            let threshold = _mm512_sub_epi32(self.half, _mm512_srai_epi32::<31>(v));
+            let up = _mm512_cmpgt_epi32_mask(remainder, threshold);
+            let v = _mm512_srav_epi32(v, self.right);
+            _mm512_mask_add_epi32(v, up, v, _mm512_set1_epi32(1))
+        }
     }
 
     /// Eight clamped `i32`s (each in `−128..=127`) stored as bytes.
@@ -778,8 +851,9 @@ mod x86 {
         super::requantize_rows_portable(a_rest, b_rest, m_rest, zero_point, (lo, hi), o_rest);
     }
 
-    /// [`requantize_pixels`](super::requantize_pixels) with AVX2: per pixel, eight channels
-    /// per step with [`mbqm8`], the remainder one at a time.
+    /// [`requantize_pixels`](super::requantize_pixels) with AVX2: per block of eight channels,
+    /// the per-channel part ([`Channels8`]) once, then every pixel; the remainder channels one
+    /// at a time.
     ///
     /// # Safety
     /// The CPU must support `avx2`.
@@ -796,23 +870,31 @@ mod x86 {
         let (b8, _) = rq.bias.as_chunks::<8>();
         let (m8, _) = rq.multiplier.as_chunks::<8>();
         let (s8, _) = rq.shift.as_chunks::<8>();
-        let body = b8.len() * 8;
-        for (a, y) in acc.iter().zip(out.iter_mut()) {
-            let (a8, a_rest) = a.as_chunks::<8>();
-            let (o8, o_rest) = y.as_chunks_mut::<8>();
-            for ((((a, o), b), m), s) in a8.iter().zip(o8).zip(b8).zip(m8).zip(s8) {
-                let v = mbqm8(_mm256_add_epi32(load8(a), load8(b)), load8(m), load8(s));
+        for (k, ((b, m), s)) in b8.iter().zip(m8).zip(s8).enumerate() {
+            let ch = Channels8::new(load8(m), load8(s));
+            let bias = load8(b);
+            for (a, y) in acc.iter().zip(out.iter_mut()) {
+                let (Some(a), Some(o)) = (a.as_chunks::<8>().0.get(k), y.as_chunks_mut::<8>().0.get_mut(k)) else {
+                    continue;
+                };
+                let v = ch.apply(_mm256_add_epi32(load8(a), bias));
                 store8_i8(_mm256_min_epi32(_mm256_max_epi32(_mm256_add_epi32(v, zp), lo_v), hi_v), o);
             }
-            for (c, (&a, y)) in a_rest.iter().zip(o_rest).enumerate() {
-                let (b, m) = rq.channel(body + c);
-                *y = requantize(a.wrapping_add(b), m, zero_point, lo, hi);
+        }
+        let body = b8.len() * 8;
+        if body < C {
+            for (a, y) in acc.iter().zip(out.iter_mut()) {
+                for (c, (&a, y)) in a.iter().zip(y.iter_mut()).enumerate().skip(body) {
+                    let (b, m) = rq.channel(c);
+                    *y = requantize(a.wrapping_add(b), m, zero_point, lo, hi);
+                }
             }
         }
     }
 
-    /// [`requantize_pixels`](super::requantize_pixels) with AVX-512: per pixel, sixteen
-    /// channels per step with [`mbqm16`], then eight with [`mbqm8`], the rest one at a time.
+    /// [`requantize_pixels`](super::requantize_pixels) with AVX-512: per block of sixteen
+    /// channels, the per-channel part ([`Channels16`]) once, then every pixel; then eight
+    /// channels with AVX2, the rest one at a time.
     ///
     /// # Safety
     /// The CPU must support `avx2` and `avx512f`.
@@ -829,18 +911,23 @@ mod x86 {
         let (b16, _) = rq.bias.as_chunks::<16>();
         let (m16, _) = rq.multiplier.as_chunks::<16>();
         let (s16, _) = rq.shift.as_chunks::<16>();
-        let body = b16.len() * 16;
-        let tail = ChannelTail::<C>::new(rq, body);
-        for (a, y) in acc.iter().zip(out.iter_mut()) {
-            let (a16, _) = a.as_chunks::<16>();
-            let (o16, _) = y.as_chunks_mut::<16>();
-            for ((((a, o), b), m), s) in a16.iter().zip(o16).zip(b16).zip(m16).zip(s16) {
-                let v = mbqm16(_mm512_add_epi32(load16(a), load16(b)), load16(m), load16(s));
+        for (k, ((b, m), s)) in b16.iter().zip(m16).zip(s16).enumerate() {
+            let ch = Channels16::new(load16(m), load16(s));
+            let bias = load16(b);
+            for (a, y) in acc.iter().zip(out.iter_mut()) {
+                let (Some(a), Some(o)) = (a.as_chunks::<16>().0.get(k), y.as_chunks_mut::<16>().0.get_mut(k)) else {
+                    continue;
+                };
+                let v = ch.apply(_mm512_add_epi32(load16(a), bias));
                 let v = _mm512_min_epi32(_mm512_max_epi32(_mm512_add_epi32(v, zp), lo_v), hi_v);
                 // SAFETY: `o` is 16 writable bytes, one `__m128i`; no alignment is required.
                 unsafe { _mm_storeu_si128(o.as_mut_ptr().cast(), _mm512_cvtepi32_epi8(v)) };
             }
-            if body < C {
+        }
+        let body = b16.len() * 16;
+        if body < C {
+            let tail = ChannelTail::<C>::new(rq, body);
+            for (a, y) in acc.iter().zip(out.iter_mut()) {
                 tail.run(a, y, zero_point, (lo, hi));
             }
         }
@@ -882,18 +969,44 @@ mod x86 {
         }
     }
 
-    /// [`super::depthwise_taps`] with AVX-512: per block of 16 channels, every tap's 16 input
-    /// bytes sign-extended to `i32`, multiplied by the widened weights and summed; the last
-    /// `C mod 16` channels take [`depthwise_taps_avx2`]'s steps.
+    /// [`super::depthwise_taps`] with AVX-512: per block of 64 channels (then of 16), every
+    /// tap's input bytes sign-extended to `i32`, multiplied by the widened weights and summed
+    /// into four independent accumulators; the taps' loop has a constant length (`K·KW`) and
+    /// unrolls. The last `C mod 16` channels take [`depthwise_taps_avx2`]'s steps.
     ///
     /// # Safety
     /// The CPU must support `avx2` and `avx512f`.
     #[target_feature(enable = "avx2,avx512f")]
-    pub(super) unsafe fn depthwise_taps_avx512<const C: usize>(taps: &[&[i8; C]], w: &[[i32; C]], acc: &mut [i32]) {
-        let (a16, _) = acc.as_chunks_mut::<16>();
-        let body = a16.len() * 16;
-        for (b, a) in a16.iter_mut().enumerate() {
-            let at = b * 16;
+    pub(super) unsafe fn depthwise_taps_avx512<const C: usize, const K: usize, const KW: usize>(
+        taps: &[[&[i8; C]; KW]; K],
+        w: &[[[i32; C]; KW]; K],
+        acc: &mut [i32],
+    ) {
+        let (taps, w) = (taps.as_flattened(), w.as_flattened());
+        let n = C.min(acc.len());
+        let mut at = 0;
+        while at + 64 <= n {
+            let mut sums = [_mm512_setzero_si512(); 4];
+            for (x, w) in taps.iter().zip(w) {
+                let (Some(x), Some(w)) =
+                    (x.get(at..).and_then(|s| s.first_chunk::<64>()), w.get(at..).and_then(|s| s.first_chunk::<64>()))
+                else {
+                    continue;
+                };
+                for ((s, x), w) in sums.iter_mut().zip(x.as_chunks::<16>().0).zip(w.as_chunks::<16>().0) {
+                    *s = _mm512_add_epi32(*s, _mm512_mullo_epi32(_mm512_cvtepi8_epi32(load_bytes16(x)), load16(w)));
+                }
+            }
+            if let Some(a) = acc.get_mut(at..).and_then(|s| s.first_chunk_mut::<64>()) {
+                for (a, s) in a.as_chunks_mut::<16>().0.iter_mut().zip(&sums) {
+                    // SAFETY: `a` is 16 writable `i32`s, one `__m512i`; unaligned stores are
+                    // allowed.
+                    unsafe { _mm512_storeu_si512(a.as_mut_ptr().cast(), *s) };
+                }
+            }
+            at += 64;
+        }
+        while at + 16 <= n {
             let mut sum = _mm512_setzero_si512();
             for (x, w) in taps.iter().zip(w) {
                 let (Some(x), Some(w)) =
@@ -901,16 +1014,25 @@ mod x86 {
                 else {
                     continue;
                 };
-                // SAFETY: `x` is 16 readable bytes, one `__m128i`; unaligned loads are allowed.
-                let xv = _mm512_cvtepi8_epi32(unsafe { _mm_loadu_si128(x.as_ptr().cast()) });
-                sum = _mm512_add_epi32(sum, _mm512_mullo_epi32(xv, load16(w)));
+                sum = _mm512_add_epi32(sum, _mm512_mullo_epi32(_mm512_cvtepi8_epi32(load_bytes16(x)), load16(w)));
             }
-            // SAFETY: `a` is 16 writable `i32`s, one `__m512i`; unaligned stores are allowed.
-            unsafe { _mm512_storeu_si512(a.as_mut_ptr().cast(), sum) };
+            if let Some(a) = acc.get_mut(at..).and_then(|s| s.first_chunk_mut::<16>()) {
+                // SAFETY: `a` is 16 writable `i32`s, one `__m512i`; unaligned stores are allowed.
+                unsafe { _mm512_storeu_si512(a.as_mut_ptr().cast(), sum) };
+            }
+            at += 16;
         }
-        if body < C.min(acc.len()) {
-            depthwise_taps_8(taps, w, acc, body);
+        if at < n {
+            depthwise_taps_8(taps, w, acc, at);
         }
+    }
+
+    /// 16 bytes as a vector.
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    fn load_bytes16(v: &[i8; 16]) -> __m128i {
+        // SAFETY: `v` is 16 readable bytes, one `__m128i`; unaligned loads are allowed.
+        unsafe { _mm_loadu_si128(v.as_ptr().cast()) }
     }
 
     /// [`super::depthwise_taps`] with AVX2: blocks of 8 channels, the rest one at a time.
@@ -1433,31 +1555,34 @@ mod tests {
     #[test]
     #[cfg(all(feature = "std", target_arch = "x86_64"))]
     fn the_depthwise_tap_kernels_equal_the_textbook_sums() {
-        // 9 taps of 64 channels (DS-CNN), 40 channels (16-lane blocks, then one of 8), 13 (an
-        // 8-lane block and scalars); extremes included.
+        // 9 taps of 64 channels (DS-CNN), 40 (16-lane blocks, then one of 8), 13 (an 8-lane
+        // block and scalars), 144 (two 64-channel blocks and one of 16); extremes included.
         fn run<const C: usize>(rng: &mut SeedRng) {
             let pixels: std::vec::Vec<[i8; C]> =
                 (0..9).map(|_| core::array::from_fn(|_| (rng.next_u32() & 0xff) as u8 as i8)).collect();
             let mut w: std::vec::Vec<[i32; C]> =
                 (0..9).map(|_| core::array::from_fn(|_| i32::from((rng.next_u32() & 0xff) as u8 as i8))).collect();
             w[0][0] = -128;
-            let mut taps: std::vec::Vec<&[i8; C]> = pixels.iter().collect();
+            let mut flat: std::vec::Vec<&[i8; C]> = pixels.iter().collect();
             let extreme = [-128i8; C];
-            taps[0] = &extreme;
+            flat[0] = &extreme;
             let want: [i32; C] =
-                core::array::from_fn(|c| taps.iter().zip(&w).map(|(x, w)| i32::from(x[c]) * w[c]).sum());
+                core::array::from_fn(|c| flat.iter().zip(&w).map(|(x, w)| i32::from(x[c]) * w[c]).sum());
+            // The kernel's `[ky][kx]` form of the nine taps and weights.
+            let taps: [[&[i8; C]; 3]; 3] = core::array::from_fn(|ky| core::array::from_fn(|kx| flat[3 * ky + kx]));
+            let w3: [[[i32; C]; 3]; 3] = core::array::from_fn(|ky| core::array::from_fn(|kx| w[3 * ky + kx]));
             let mut got = [1i32; C];
-            depthwise_taps(&taps, &w, &mut got);
+            depthwise_taps(&taps, &w3, &mut got);
             assert_eq!(got, want, "dispatched, C = {C}");
-            depthwise_taps_portable(&taps, &w, &mut got);
+            depthwise_taps_portable(&flat, &w, &mut got);
             assert_eq!(got, want, "portable, C = {C}");
             if std::is_x86_feature_detected!("avx2") {
                 // SAFETY: the CPU supports avx2 (checked on the line above).
-                unsafe { x86::depthwise_taps_avx2(&taps, &w, &mut got) };
+                unsafe { x86::depthwise_taps_avx2(&flat, &w, &mut got) };
                 assert_eq!(got, want, "avx2, C = {C}");
                 if std::is_x86_feature_detected!("avx512f") {
                     // SAFETY: the CPU supports avx2 and avx512f.
-                    unsafe { x86::depthwise_taps_avx512(&taps, &w, &mut got) };
+                    unsafe { x86::depthwise_taps_avx512(&taps, &w3, &mut got) };
                     assert_eq!(got, want, "avx512, C = {C}");
                 }
             }
@@ -1466,6 +1591,7 @@ mod tests {
         run::<64>(&mut rng);
         run::<40>(&mut rng);
         run::<13>(&mut rng);
+        run::<144>(&mut rng);
     }
 
     #[test]

@@ -303,16 +303,17 @@ impl<
         let packed = packed.as_flattened_mut().as_flattened_mut().as_flattened_mut();
         let mut init = [0i32; CO];
         crate::kernel::int8::pack_gemm(weights, K * KW * CI, packed, &mut init);
-        let patches = self.im2col::<H, W, HO, WO>(x);
+        // A 1×1 convolution with stride 1 reads its receptive fields straight from the image.
+        let direct = K == 1 && KW == 1 && S == 1 && SW == 1 && H == HO && W == WO;
+        let patches;
+        let xs: &[i8] = if direct {
+            x.as_array().as_flattened().as_flattened()
+        } else {
+            patches = self.im2col::<H, W, HO, WO>(x);
+            patches.as_flattened().as_flattened().as_flattened().as_flattened()
+        };
         let mut acc = [[[0i32; CO]; WO]; HO];
-        crate::kernel::int8::gemm(
-            patches.as_flattened().as_flattened().as_flattened().as_flattened(),
-            K * KW * CI,
-            weights,
-            packed,
-            &init,
-            acc.as_flattened_mut().as_flattened_mut(),
-        );
+        crate::kernel::int8::gemm(xs, K * KW * CI, weights, packed, &init, acc.as_flattened_mut().as_flattened_mut());
         self.requantize_all(&acc)
     }
 }

@@ -340,7 +340,7 @@ impl<
                             row.and_then(|r| (ox * SW + kx).checked_sub(left).and_then(|ix| r.get(ix))).unwrap_or(&pad);
                     }
                 }
-                crate::kernel::int8::depthwise_taps(taps.as_flattened(), w.as_flattened(), a);
+                crate::kernel::int8::depthwise_taps(&taps, &w, a);
             }
         }
         let rq = crate::kernel::int8::ChannelRequant::<CM>::new(
