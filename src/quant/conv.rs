@@ -10,6 +10,11 @@ use crate::activation::{Activation, Identity, Relu, Relu6};
 use crate::layer::{Bias, Conv2D, Layer, Same, Valid};
 use crate::shape::Image;
 
+/// Output pixels whose sums the SIMD forward passes hold at once (4 KB of `i32` for 64
+/// filters), then requantize together: a multiple of the GEMM's four-pixel tiles.
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+const CHUNK: usize = 16;
+
 /// A padding an int8 convolution supports, with TFLite's code for it.
 pub trait QPadding: Copy + Default + 'static + sealed::Sealed {
     /// TFLite's `Padding` enum value: `SAME` = 0, `VALID` = 1.
@@ -250,26 +255,9 @@ impl<
         patches
     }
 
-    /// The sums of every pixel requantized at once (`kernel::int8::requantize_pixels`: the
-    /// multipliers and shifts laid out for the vector lanes once per call).
-    #[cfg(all(feature = "std", target_arch = "x86_64"))]
-    #[inline(always)]
-    fn requantize_all<const HO: usize, const WO: usize>(&self, acc: &[[[i32; CO]; WO]; HO]) -> QImage<HO, WO, CO> {
-        let rq = crate::kernel::int8::ChannelRequant::<CO>::new(&self.folded_bias, &self.requant);
-        let mut out = [[[0i8; CO]; WO]; HO];
-        crate::kernel::int8::requantize_pixels(
-            acc.as_flattened(),
-            &rq,
-            self.output.zero_point,
-            self.act,
-            out.as_flattened_mut(),
-        );
-        QImage::new(out)
-    }
-
     /// The forward pass with the weights rearranged once per call for the kernel that runs
-    /// over output channels (`kernel::int8::dot_rows_packed`), one pixel at a time; the
-    /// requantization of all pixels at the end. The copies live on this function's stack only.
+    /// over output channels (`kernel::int8::dot_rows_packed`), one pixel at a time, and
+    /// requantized [`CHUNK`] pixels at a time. The copies live on this function's stack only.
     #[cfg(all(feature = "std", target_arch = "x86_64"))]
     #[inline(never)]
     fn forward_packed<const H: usize, const W: usize, const HO: usize, const WO: usize>(
@@ -282,16 +270,28 @@ impl<
         crate::kernel::int8::pack_by_fours(weights, K * KW * CI, packed);
         let packed: &[i8] = packed;
         let patches = self.im2col::<H, W, HO, WO>(x);
-        let mut acc = [[[0i32; CO]; WO]; HO];
-        for (patch, a) in patches.as_flattened().iter().zip(acc.as_flattened_mut()) {
-            crate::kernel::int8::dot_rows_packed(patch.as_flattened().as_flattened(), weights, packed, a, self.narrow);
+        let rq = crate::kernel::int8::ChannelRequant::<CO>::new(&self.folded_bias, &self.requant);
+        let mut out = [[[0i8; CO]; WO]; HO];
+        let mut acc = [[0i32; CO]; CHUNK];
+        for (patches, out) in patches.as_flattened().chunks(CHUNK).zip(out.as_flattened_mut().chunks_mut(CHUNK)) {
+            let acc = acc.get_mut(..out.len()).unwrap_or_default();
+            for (patch, a) in patches.iter().zip(acc.iter_mut()) {
+                crate::kernel::int8::dot_rows_packed(
+                    patch.as_flattened().as_flattened(),
+                    weights,
+                    packed,
+                    a,
+                    self.narrow,
+                );
+            }
+            crate::kernel::int8::requantize_pixels(acc, &rq, self.output.zero_point, self.act, out);
         }
-        self.requantize_all(&acc)
+        QImage::new(out)
     }
 
     /// The forward pass as one int8 matrix product over all pixels (`kernel::int8::gemm`, the
     /// AVX-512 VNNI kernel: four pixels per load of the weights), the weights rearranged once
-    /// per call; then the requantization of all pixels.
+    /// per call; [`CHUNK`] pixels at a time, each chunk's sums requantized while in L1.
     #[cfg(all(feature = "std", target_arch = "x86_64"))]
     #[inline(never)]
     fn forward_gemm<const H: usize, const W: usize, const HO: usize, const WO: usize>(
@@ -312,9 +312,16 @@ impl<
             patches = self.im2col::<H, W, HO, WO>(x);
             patches.as_flattened().as_flattened().as_flattened().as_flattened()
         };
-        let mut acc = [[[0i32; CO]; WO]; HO];
-        crate::kernel::int8::gemm(xs, K * KW * CI, weights, packed, &init, acc.as_flattened_mut().as_flattened_mut());
-        self.requantize_all(&acc)
+        let n = K * KW * CI;
+        let rq = crate::kernel::int8::ChannelRequant::<CO>::new(&self.folded_bias, &self.requant);
+        let mut out = [[[0i8; CO]; WO]; HO];
+        let mut acc = [[0i32; CO]; CHUNK];
+        for (xs, out) in xs.chunks(CHUNK * n).zip(out.as_flattened_mut().chunks_mut(CHUNK)) {
+            let acc = acc.get_mut(..out.len()).unwrap_or_default();
+            crate::kernel::int8::gemm(xs, n, weights, packed, &init, acc.as_flattened_mut());
+            crate::kernel::int8::requantize_pixels(acc, &rq, self.output.zero_point, self.act, out);
+        }
+        QImage::new(out)
     }
 }
 

@@ -310,8 +310,8 @@ impl<
     /// The SIMD forward pass (depth multiplier 1): per output pixel, pointers to its taps'
     /// input pixels (or to a pixel of padding holding the input zero point; nothing is copied)
     /// go to `kernel::int8::depthwise_taps` with the kernel widened to `i32` once per call; the
-    /// sums of all pixels are then requantized at once (`kernel::int8::requantize_pixels`). The
-    /// sums live on this function's stack (`4·HO·WO·C` bytes, 32 KB for DS-CNN's layers).
+    /// sums of each output row are then requantized together (`kernel::int8::requantize_pixels`,
+    /// its per-channel constants laid out once per call).
     #[cfg(all(feature = "std", target_arch = "x86_64"))]
     #[inline(never)]
     fn forward_all_pixels<const H: usize, const W: usize, const HO: usize, const WO: usize, const CM: usize>(
@@ -328,11 +328,17 @@ impl<
                 *w = k.first().map_or(0, |&k| i32::from(k));
             }
         }
-        // With M = 1, CM = C (the float layer's shape rule).
-        let mut acc = [[[0i32; CM]; WO]; HO];
+        let rq = crate::kernel::int8::ChannelRequant::<CM>::new(
+            self.folded_bias.as_flattened(),
+            self.requant.as_flattened(),
+        );
+        // One output row's sums at a time (with M = 1, CM = C, the float layer's shape rule),
+        // requantized together: small enough to stay in L1.
+        let mut out = [[[0i8; CM]; WO]; HO];
+        let mut acc = [[0i32; CM]; WO];
         let mut taps = [[&pad; KW]; K];
-        for (oy, acc_row) in acc.iter_mut().enumerate() {
-            for (ox, a) in acc_row.iter_mut().enumerate() {
+        for (oy, out_row) in out.iter_mut().enumerate() {
+            for (ox, a) in acc.iter_mut().enumerate() {
                 for (ky, tap_row) in taps.iter_mut().enumerate() {
                     let row = (oy * S + ky).checked_sub(top).and_then(|iy| x.get(iy));
                     for (kx, t) in tap_row.iter_mut().enumerate() {
@@ -342,19 +348,8 @@ impl<
                 }
                 crate::kernel::int8::depthwise_taps(&taps, &w, a);
             }
+            crate::kernel::int8::requantize_pixels(&acc, &rq, self.output.zero_point, self.act, out_row);
         }
-        let rq = crate::kernel::int8::ChannelRequant::<CM>::new(
-            self.folded_bias.as_flattened(),
-            self.requant.as_flattened(),
-        );
-        let mut out = [[[0i8; CM]; WO]; HO];
-        crate::kernel::int8::requantize_pixels(
-            acc.as_flattened(),
-            &rq,
-            self.output.zero_point,
-            self.act,
-            out.as_flattened_mut(),
-        );
         QImage::new(out)
     }
 }
