@@ -239,7 +239,7 @@ pub(crate) fn depthwise_taps<const C: usize, const K: usize, const KW: usize>(
         // reported before returning `Avx512Vnni`.
         Simd::Avx512Vnni => return unsafe { x86::depthwise_taps_avx512(taps, w, acc) },
         // SAFETY: `depthwise_taps_avx2` requires `avx2`, which `simd()` reported.
-        Simd::Avx2 => return unsafe { x86::depthwise_taps_avx2(taps.as_flattened(), w.as_flattened(), acc) },
+        Simd::Avx2 => return unsafe { x86::depthwise_taps_avx2(taps, w, acc) },
         Simd::Portable => {}
     }
     depthwise_taps_portable(taps.as_flattened(), w.as_flattened(), acc);
@@ -528,6 +528,8 @@ mod x86 {
         _mm256_setr_epi32,
     };
 
+    use core::arch::x86_64::{_mm256_testz_si256, _mm512_test_epi32_mask};
+
     use super::{ChannelRequant, requantize};
 
     use crate::quant::requant::Requant;
@@ -679,6 +681,9 @@ mod x86 {
         mask: __m256i,
         half: __m256i,
         m_min: __m256i,
+        /// Some lane shifts left or has the multiplier `i32::MIN`: [`Self::apply_as`] must
+        /// run the shift and the saturation (otherwise both are no-ops and are skipped).
+        full: bool,
     }
 
     impl Channels8 {
@@ -691,6 +696,7 @@ mod x86 {
             // max(shift, −31) first, so that negating cannot overflow (shift = i32::MIN).
             let right = _mm256_max_epi32(_mm256_sub_epi32(zero, _mm256_max_epi32(shift, _mm256_set1_epi32(-31))), zero);
             let mask = _mm256_sub_epi32(_mm256_sllv_epi32(ones, right), ones);
+            let m_min = _mm256_cmpeq_epi32(m, _mm256_set1_epi32(i32::MIN));
             Self {
                 m,
                 m_odd: _mm256_srli_epi64::<32>(m),
@@ -698,7 +704,8 @@ mod x86 {
                 right,
                 mask,
                 half: _mm256_srli_epi32::<1>(mask),
-                m_min: _mm256_cmpeq_epi32(m, _mm256_set1_epi32(i32::MIN)),
+                m_min,
+                full: _mm256_testz_si256(left, left) == 0 || _mm256_testz_si256(m_min, m_min) == 0,
             }
         }
 
@@ -707,11 +714,12 @@ mod x86 {
         /// included): `x` shifted left, the 64-bit products of
         /// `SaturatingRoundingDoublingHighMul` with `vpmuldq` (even and odd lanes apart),
         /// `i32::MIN·i32::MIN` saturated to `i32::MAX`, then `RoundingDivideByPOT` with
-        /// per-lane variable shifts.
+        /// per-lane variable shifts. `FULL = false` skips the left shift and the saturation,
+        /// valid when `self.full` is false.
         #[inline]
         #[target_feature(enable = "avx2")]
-        fn apply(&self, x: __m256i) -> __m256i {
-            let x = _mm256_sllv_epi32(x, self.left);
+        fn apply_as<const FULL: bool>(&self, x: __m256i) -> __m256i {
+            let x = if FULL { _mm256_sllv_epi32(x, self.left) } else { x };
             // ⌊(x·m + 2³⁰)/2³¹⌋: even lanes' products in place, odd lanes' shifted down
             // first; the wanted 32 bits are bits 31..62 of each 64-bit sum.
             let round = _mm256_set1_epi64x(1 << 30);
@@ -720,14 +728,25 @@ mod x86 {
             let odd = _mm256_slli_epi64::<1>(_mm256_add_epi64(odd_products, round));
             let v = _mm256_blend_epi32::<0b1010_1010>(even, odd);
             // The one overflowing product, 2⁶², saturates (ARM's `VQRDMULH`).
-            let saturated = _mm256_and_si256(_mm256_cmpeq_epi32(x, _mm256_set1_epi32(i32::MIN)), self.m_min);
-            let v = _mm256_blendv_epi8(v, _mm256_set1_epi32(i32::MAX), saturated);
+            let v = if FULL {
+                let saturated = _mm256_and_si256(_mm256_cmpeq_epi32(x, _mm256_set1_epi32(i32::MIN)), self.m_min);
+                _mm256_blendv_epi8(v, _mm256_set1_epi32(i32::MAX), saturated)
+            } else {
+                v
+            };
             // Rounding division by 2^right, ties away from zero (gemmlowp's masks):
             // threshold = mask/2, plus one for negative v (v >> 31 is −1 there).
             let remainder = _mm256_and_si256(v, self.mask);
             let threshold = _mm256_sub_epi32(self.half, _mm256_srai_epi32::<31>(v));
             let up = _mm256_cmpgt_epi32(remainder, threshold); // −1 where rounding up
             _mm256_sub_epi32(_mm256_srav_epi32(v, self.right), up)
+        }
+
+        /// [`Self::apply_as`] with every step.
+        #[inline]
+        #[target_feature(enable = "avx2")]
+        fn apply(&self, x: __m256i) -> __m256i {
+            self.apply_as::<true>(x)
         }
     }
 
@@ -749,6 +768,8 @@ mod x86 {
         mask: __m512i,
         half: __m512i,
         m_min: __mmask16,
+        /// As [`Channels8::full`].
+        full: bool,
     }
 
     impl Channels16 {
@@ -760,6 +781,7 @@ mod x86 {
             let left = _mm512_and_si512(_mm512_max_epi32(shift, zero), _mm512_set1_epi32(31));
             let right = _mm512_max_epi32(_mm512_sub_epi32(zero, _mm512_max_epi32(shift, _mm512_set1_epi32(-31))), zero);
             let mask = _mm512_sub_epi32(_mm512_sllv_epi32(ones, right), ones);
+            let m_min = _mm512_cmpeq_epi32_mask(m, _mm512_set1_epi32(i32::MIN));
             Self {
                 m,
                 m_odd: _mm512_srli_epi64::<32>(m),
@@ -767,22 +789,27 @@ mod x86 {
                 right,
                 mask,
                 half: _mm512_srli_epi32::<1>(mask),
-                m_min: _mm512_cmpeq_epi32_mask(m, _mm512_set1_epi32(i32::MIN)),
+                m_min,
+                full: _mm512_test_epi32_mask(left, left) != 0 || m_min != 0,
             }
         }
 
-        /// [`Channels8::apply`] on sixteen lanes.
+        /// [`Channels8::apply_as`] on sixteen lanes.
         #[inline]
         #[target_feature(enable = "avx512f")]
-        fn apply(&self, x: __m512i) -> __m512i {
-            let x = _mm512_sllv_epi32(x, self.left);
+        fn apply_as<const FULL: bool>(&self, x: __m512i) -> __m512i {
+            let x = if FULL { _mm512_sllv_epi32(x, self.left) } else { x };
             let round = _mm512_set1_epi64(1 << 30);
             let even = _mm512_srli_epi64::<31>(_mm512_add_epi64(_mm512_mul_epi32(x, self.m), round));
             let odd_products = _mm512_mul_epi32(_mm512_srli_epi64::<32>(x), self.m_odd);
             let odd = _mm512_slli_epi64::<1>(_mm512_add_epi64(odd_products, round));
             let v = _mm512_mask_blend_epi32(0xAAAA, even, odd);
-            let saturated = _mm512_mask_cmpeq_epi32_mask(self.m_min, x, _mm512_set1_epi32(i32::MIN));
-            let v = _mm512_mask_mov_epi32(v, saturated, _mm512_set1_epi32(i32::MAX));
+            let v = if FULL {
+                let saturated = _mm512_mask_cmpeq_epi32_mask(self.m_min, x, _mm512_set1_epi32(i32::MIN));
+                _mm512_mask_mov_epi32(v, saturated, _mm512_set1_epi32(i32::MAX))
+            } else {
+                v
+            };
             let remainder = _mm512_and_si512(v, self.mask);
             let threshold = _mm512_sub_epi32(self.half, _mm512_srai_epi32::<31>(v));
             let up = _mm512_cmpgt_epi32_mask(remainder, threshold);
@@ -873,12 +900,10 @@ mod x86 {
         for (k, ((b, m), s)) in b8.iter().zip(m8).zip(s8).enumerate() {
             let ch = Channels8::new(load8(m), load8(s));
             let bias = load8(b);
-            for (a, y) in acc.iter().zip(out.iter_mut()) {
-                let (Some(a), Some(o)) = (a.as_chunks::<8>().0.get(k), y.as_chunks_mut::<8>().0.get_mut(k)) else {
-                    continue;
-                };
-                let v = ch.apply(_mm256_add_epi32(load8(a), bias));
-                store8_i8(_mm256_min_epi32(_mm256_max_epi32(_mm256_add_epi32(v, zp), lo_v), hi_v), o);
+            if ch.full {
+                block8::<true, C>(acc, out, k, &ch, bias, zp, (lo_v, hi_v));
+            } else {
+                block8::<false, C>(acc, out, k, &ch, bias, zp, (lo_v, hi_v));
             }
         }
         let body = b8.len() * 8;
@@ -914,14 +939,10 @@ mod x86 {
         for (k, ((b, m), s)) in b16.iter().zip(m16).zip(s16).enumerate() {
             let ch = Channels16::new(load16(m), load16(s));
             let bias = load16(b);
-            for (a, y) in acc.iter().zip(out.iter_mut()) {
-                let (Some(a), Some(o)) = (a.as_chunks::<16>().0.get(k), y.as_chunks_mut::<16>().0.get_mut(k)) else {
-                    continue;
-                };
-                let v = ch.apply(_mm512_add_epi32(load16(a), bias));
-                let v = _mm512_min_epi32(_mm512_max_epi32(_mm512_add_epi32(v, zp), lo_v), hi_v);
-                // SAFETY: `o` is 16 writable bytes, one `__m128i`; no alignment is required.
-                unsafe { _mm_storeu_si128(o.as_mut_ptr().cast(), _mm512_cvtepi32_epi8(v)) };
+            if ch.full {
+                block16::<true, C>(acc, out, k, &ch, bias, zp, (lo_v, hi_v));
+            } else {
+                block16::<false, C>(acc, out, k, &ch, bias, zp, (lo_v, hi_v));
             }
         }
         let body = b16.len() * 16;
@@ -930,6 +951,51 @@ mod x86 {
             for (a, y) in acc.iter().zip(out.iter_mut()) {
                 tail.run(a, y, zero_point, (lo, hi));
             }
+        }
+    }
+
+    /// Channels `8k..8k + 8` of every pixel: bias, [`Channels8::apply_as`], zero point, clamp.
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    fn block8<const FULL: bool, const C: usize>(
+        acc: &[[i32; C]],
+        out: &mut [[i8; C]],
+        k: usize,
+        ch: &Channels8,
+        bias: __m256i,
+        zp: __m256i,
+        (lo, hi): (__m256i, __m256i),
+    ) {
+        for (a, y) in acc.iter().zip(out.iter_mut()) {
+            let (Some(a), Some(o)) = (a.as_chunks::<8>().0.get(k), y.as_chunks_mut::<8>().0.get_mut(k)) else {
+                continue;
+            };
+            let v = ch.apply_as::<FULL>(_mm256_add_epi32(load8(a), bias));
+            store8_i8(_mm256_min_epi32(_mm256_max_epi32(_mm256_add_epi32(v, zp), lo), hi), o);
+        }
+    }
+
+    /// Channels `16k..16k + 16` of every pixel: bias, [`Channels16::apply_as`], zero point,
+    /// clamp.
+    #[inline]
+    #[target_feature(enable = "avx512f")]
+    fn block16<const FULL: bool, const C: usize>(
+        acc: &[[i32; C]],
+        out: &mut [[i8; C]],
+        k: usize,
+        ch: &Channels16,
+        bias: __m512i,
+        zp: __m512i,
+        (lo, hi): (__m512i, __m512i),
+    ) {
+        for (a, y) in acc.iter().zip(out.iter_mut()) {
+            let (Some(a), Some(o)) = (a.as_chunks::<16>().0.get(k), y.as_chunks_mut::<16>().0.get_mut(k)) else {
+                continue;
+            };
+            let v = ch.apply_as::<FULL>(_mm512_add_epi32(load16(a), bias));
+            let v = _mm512_min_epi32(_mm512_max_epi32(_mm512_add_epi32(v, zp), lo), hi);
+            // SAFETY: `o` is 16 writable bytes, one `__m128i`; no alignment is required.
+            unsafe { _mm_storeu_si128(o.as_mut_ptr().cast(), _mm512_cvtepi32_epi8(v)) };
         }
     }
 
@@ -1035,13 +1101,48 @@ mod x86 {
         unsafe { _mm_loadu_si128(v.as_ptr().cast()) }
     }
 
-    /// [`super::depthwise_taps`] with AVX2: blocks of 8 channels, the rest one at a time.
+    /// [`super::depthwise_taps`] with AVX2: per block of 32 channels, four independent 8-lane
+    /// accumulators over the (unrolled) taps; then blocks of 8 channels, the rest one at a
+    /// time.
     ///
     /// # Safety
     /// The CPU must support `avx2`.
     #[target_feature(enable = "avx2")]
-    pub(super) unsafe fn depthwise_taps_avx2<const C: usize>(taps: &[&[i8; C]], w: &[[i32; C]], acc: &mut [i32]) {
-        depthwise_taps_8(taps, w, acc, 0);
+    pub(super) unsafe fn depthwise_taps_avx2<const C: usize, const K: usize, const KW: usize>(
+        taps: &[[&[i8; C]; KW]; K],
+        w: &[[[i32; C]; KW]; K],
+        acc: &mut [i32],
+    ) {
+        let (taps, w) = (taps.as_flattened(), w.as_flattened());
+        let n = C.min(acc.len());
+        let mut at = 0;
+        while at + 32 <= n {
+            let mut sums = [_mm256_setzero_si256(); 4];
+            for (x, w) in taps.iter().zip(w) {
+                let (Some(x), Some(w)) =
+                    (x.get(at..).and_then(|s| s.first_chunk::<32>()), w.get(at..).and_then(|s| s.first_chunk::<32>()))
+                else {
+                    continue;
+                };
+                for ((s, x), w) in sums.iter_mut().zip(x.as_chunks::<8>().0).zip(w.as_chunks::<8>().0) {
+                    // SAFETY: `x` is 8 readable bytes, what `_mm_loadl_epi64` reads; no
+                    // alignment is required.
+                    let xv = _mm256_cvtepi8_epi32(unsafe { _mm_loadl_epi64(x.as_ptr().cast()) });
+                    *s = _mm256_add_epi32(*s, _mm256_mullo_epi32(xv, load8(w)));
+                }
+            }
+            if let Some(a) = acc.get_mut(at..).and_then(|s| s.first_chunk_mut::<32>()) {
+                for (a, s) in a.as_chunks_mut::<8>().0.iter_mut().zip(&sums) {
+                    // SAFETY: `a` is 8 writable `i32`s, one `__m256i`; unaligned stores are
+                    // allowed.
+                    unsafe { _mm256_storeu_si256(a.as_mut_ptr().cast(), *s) };
+                }
+            }
+            at += 32;
+        }
+        if at < n {
+            depthwise_taps_8(taps, w, acc, at);
+        }
     }
 
     /// Channels `from..C` of [`super::depthwise_taps`]: eight per AVX2 step, then one at a time.
@@ -1502,10 +1603,10 @@ mod tests {
 
     #[test]
     fn the_saturating_corner_and_every_shift_on_every_path() {
-        // 43 channels: two 16-lane blocks, one 8-lane block and three scalar ones. The
+        // 107 channels: six 16-lane blocks, one 8-lane block and three scalar ones. The
         // accumulator i32::MIN with a zero bias meets the multiplier i32::MIN (the one product
         // that saturates), next to i32::MAX, 0, ±1 and the extreme shifts.
-        const C: usize = 43;
+        const C: usize = 107;
         let specials = [i32::MIN, i32::MIN + 1, -(1 << 30), -1, 0, 1, 1 << 30, i32::MAX];
         for shift in -40..=40 {
             for (k, &m) in specials.iter().enumerate() {
@@ -1519,6 +1620,17 @@ mod tests {
                     check_requant_paths(&acc, &rq, -5, bounds).unwrap();
                 }
             }
+        }
+        // Blocks with no left shift and no i32::MIN multiplier take the shorter form (no shift,
+        // no saturation): every right shift, every extreme accumulator.
+        for shift in -40..=0 {
+            let rq = ChannelRequant::<C> {
+                bias: core::array::from_fn(|c| specials[(c + 3) % 8] >> (c % 5)),
+                multiplier: core::array::from_fn(|c| specials[1 + c % 7]),
+                shift: [shift; C],
+            };
+            let acc: [[i32; C]; 2] = [core::array::from_fn(|c| specials[c % 8]), [i32::MAX; C]];
+            check_requant_paths(&acc, &rq, 7, (-128, 127)).unwrap();
         }
         // The corner itself, and that it does saturate: M = −1 (multiplier i32::MIN, shift 0)
         // times i32::MIN would be 2³¹, which saturates to i32::MAX, so clamps to `hi`.
@@ -1578,7 +1690,7 @@ mod tests {
             assert_eq!(got, want, "portable, C = {C}");
             if std::is_x86_feature_detected!("avx2") {
                 // SAFETY: the CPU supports avx2 (checked on the line above).
-                unsafe { x86::depthwise_taps_avx2(&flat, &w, &mut got) };
+                unsafe { x86::depthwise_taps_avx2(&taps, &w3, &mut got) };
                 assert_eq!(got, want, "avx2, C = {C}");
                 if std::is_x86_feature_detected!("avx512f") {
                     // SAFETY: the CPU supports avx2 and avx512f.
@@ -1648,20 +1760,21 @@ mod proptests {
         fn every_vector_requantization_equals_the_scalar_one(
             lanes in prop::collection::vec(
                 (wide(), wide(), wide(), prop_oneof![3 => -40..=40i32, 1 => any::<i32>()]),
-                32,
+                64,
             ),
             zp in any::<i8>(),
             (lo, hi) in (any::<i8>(), any::<i8>()).prop_map(|(a, b)| (a.min(b), a.max(b))),
         ) {
             let lane = |i: usize| lanes.get(i).copied().unwrap_or_default();
-            let acc: [i32; 32] = core::array::from_fn(|i| lane(i).0);
-            let bias: [i32; 32] = core::array::from_fn(|i| lane(i).1);
-            let multiplier: [i32; 32] = core::array::from_fn(|i| lane(i).2);
-            let shift: [i32; 32] = core::array::from_fn(|i| lane(i).3);
-            // 32 channels (two 16-lane blocks); 24 of them (a 16-lane and an 8-lane block).
-            let rq = ChannelRequant::<32> { bias, multiplier, shift };
+            let acc: [i32; 64] = core::array::from_fn(|i| lane(i).0);
+            let bias: [i32; 64] = core::array::from_fn(|i| lane(i).1);
+            let multiplier: [i32; 64] = core::array::from_fn(|i| lane(i).2);
+            let shift: [i32; 64] = core::array::from_fn(|i| lane(i).3);
+            // 64 channels (four 16-lane blocks, DS-CNN's width); 24 of them (a 16-lane and an
+            // 8-lane block).
+            let rq = ChannelRequant::<64> { bias, multiplier, shift };
             check_requant_paths(&[acc], &rq, i32::from(zp), (lo, hi)).map_err(TestCaseError::fail)?;
-            let take = |v: &[i32; 32]| -> [i32; 24] { core::array::from_fn(|i| v[i]) };
+            let take = |v: &[i32; 64]| -> [i32; 24] { core::array::from_fn(|i| v[i]) };
             let rq24 = ChannelRequant::<24> { bias: take(&bias), multiplier: take(&multiplier), shift: take(&shift) };
             for s in -33..=33 {
                 let every = ChannelRequant::<24> { shift: [s; 24], ..rq24 };
