@@ -440,6 +440,13 @@ pub(crate) fn pack_gemm(w: &[i8], n: usize, packed: &mut [i8], init: &mut [i32])
     {
         return;
     }
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    if simd() == Simd::Avx512Vnni && n <= (i32::MAX as usize) / 16 {
+        // SAFETY: `pack_gemm_vnni` requires `avx512f` and `avx512vnni`, which `simd()`
+        // reported; `n` is a multiple of 4, `rows = init.len()` of 64, both slices hold
+        // `rows·n` bytes (checked above) and `15·n` fits an `i32`.
+        return unsafe { x86::pack_gemm_vnni(w, n, packed, init) };
+    }
     for (row, i) in w.chunks_exact(n).zip(init.iter_mut()) {
         *i = row.iter().fold(0i32, |s, &v| s.wrapping_add(i32::from(v))).wrapping_mul(-128);
     }
@@ -529,6 +536,8 @@ mod x86 {
     };
 
     use core::arch::x86_64::{_mm256_testz_si256, _mm512_test_epi32_mask};
+
+    use core::arch::x86_64::{_mm512_i32gather_epi32, _mm512_set1_epi8, _mm512_slli_epi32};
 
     use super::{ChannelRequant, requantize};
 
@@ -1195,6 +1204,47 @@ mod x86 {
         unsafe { _mm512_loadu_si512(v.as_ptr().cast()) }
     }
 
+    /// [`super::pack_gemm`] with AVX-512: each 64-byte vector of `packed` (quadruple `g` of 16
+    /// consecutive rows) is one `vpgatherdd` of 4-byte words `n` bytes apart, and `vpdpbusd`
+    /// of ones with those words sums the rows on the way (for `init`).
+    ///
+    /// # Safety
+    /// The CPU must support `avx512f` and `avx512vnni`; `n` must be a multiple of 4 with
+    /// `16·n ≤ i32::MAX`, and `w` and `packed` must both hold `rows·n` bytes for
+    /// `rows = init.len()`, a multiple of 64.
+    #[target_feature(enable = "avx512f,avx512vnni")]
+    pub(super) unsafe fn pack_gemm_vnni(w: &[i8], n: usize, packed: &mut [i8], init: &mut [i32]) {
+        let groups = n / 4;
+        let strides: [i32; 16] = core::array::from_fn(|r| (r * n) as i32);
+        let vindex = load16(&strides);
+        let ones = _mm512_set1_epi8(1);
+        for (b, init) in init.as_chunks_mut::<64>().0.iter_mut().enumerate() {
+            for (v, init) in init.as_chunks_mut::<16>().0.iter_mut().enumerate() {
+                let mut sum = _mm512_setzero_si512();
+                for g in 0..groups {
+                    let offset = (64 * b + 16 * v) * n + 4 * g;
+                    let at = ((b * groups + g) * 64 + 16 * v) * 4;
+                    let Some(out) = packed.get_mut(at..).and_then(|o| o.first_chunk_mut::<64>()) else { continue };
+                    // SAFETY: lane `r` reads the 4 bytes at `offset + r·n`, that is
+                    // `w[(64b + 16v + r)·n + 4g..][..4]`, quadruple `g < n/4` of row
+                    // `64b + 16v + r < rows` (`b`, `v` come from chunking `init`, one entry per
+                    // row): every byte read is inside `w`, which holds `rows·n`; the offsets
+                    // fit `i32` (`15·n ≤ i32::MAX`); gathers need no alignment.
+                    let words = unsafe { _mm512_i32gather_epi32::<1>(vindex, w.as_ptr().add(offset).cast()) };
+                    sum = _mm512_dpbusd_epi32(sum, ones, words);
+                    // SAFETY: `out` is 64 writable bytes, one `__m512i`; unaligned stores are
+                    // allowed.
+                    unsafe { _mm512_storeu_si512(out.as_mut_ptr().cast(), words) };
+                }
+                // −128·Σ w, wrapping like the scalar code: (0 − Σ) · 2⁷.
+                let start = _mm512_slli_epi32::<7>(_mm512_sub_epi32(_mm512_setzero_si512(), sum));
+                // SAFETY: `init` is 16 writable `i32`s, one `__m512i`; unaligned stores are
+                // allowed.
+                unsafe { _mm512_storeu_si512(init.as_mut_ptr().cast(), start) };
+            }
+        }
+    }
+
     /// [`super::gemm`]'s VNNI kernel: per block of 64 outputs, tiles of four pixels (then
     /// single pixels) through [`gemm_tile`].
     ///
@@ -1205,28 +1255,61 @@ mod x86 {
         let rows = init.len();
         let block_bytes = n / 4 * 256;
         let (init64, _) = init.as_chunks::<64>();
+        // The inputs flipped to unsigned once (`x ⊕ 0x80`) when they fit 1 KB (16 pixels of up
+        // to 64 values, what DS-CNN's convolutions pass), instead of once per quadruple and
+        // block.
+        let mut buffer = [0i8; 1024];
+        let flipped: &[i8] = match buffer.get_mut(..x.len()) {
+            Some(b) => {
+                for (d, &v) in b.iter_mut().zip(x) {
+                    *d = v ^ i8::MIN;
+                }
+                b
+            }
+            None => &[],
+        };
         for (b, (wb, init)) in packed.chunks_exact(block_bytes.max(1)).zip(init64).enumerate() {
             let (i16s, _) = init.as_chunks::<16>();
             let mut start = [_mm512_setzero_si512(); 4];
             for (s, i) in start.iter_mut().zip(i16s) {
                 *s = load16(i);
             }
-            let mut xs = x.chunks_exact(4 * n);
-            let mut accs = acc.chunks_exact_mut(4 * rows);
-            for (xt, at) in (&mut xs).zip(&mut accs) {
-                gemm_tile::<4>(xt, n, wb, start, at, b * 64, rows);
+            if let Some(flipped) = flipped.get(..x.len()) {
+                gemm_tiles::<true>(flipped, n, wb, start, acc, b * 64, rows);
+            } else {
+                gemm_tiles::<false>(x, n, wb, start, acc, b * 64, rows);
             }
-            for (xp, ap) in xs.remainder().chunks_exact(n).zip(accs.into_remainder().chunks_exact_mut(rows)) {
-                gemm_tile::<1>(xp, n, wb, start, ap, b * 64, rows);
-            }
+        }
+    }
+
+    /// Every pixel of `x` times one packed block: tiles of four pixels, then single ones.
+    #[inline]
+    #[target_feature(enable = "avx512f,avx512vnni")]
+    fn gemm_tiles<const FLIPPED: bool>(
+        x: &[i8],
+        n: usize,
+        wb: &[i8],
+        start: [__m512i; 4],
+        acc: &mut [i32],
+        first: usize,
+        rows: usize,
+    ) {
+        let mut xs = x.chunks_exact(4 * n);
+        let mut accs = acc.chunks_exact_mut(4 * rows);
+        for (xt, at) in (&mut xs).zip(&mut accs) {
+            gemm_tile::<4, FLIPPED>(xt, n, wb, start, at, first, rows);
+        }
+        for (xp, ap) in xs.remainder().chunks_exact(n).zip(accs.into_remainder().chunks_exact_mut(rows)) {
+            gemm_tile::<1, FLIPPED>(xp, n, wb, start, ap, first, rows);
         }
     }
 
     /// `P` pixels (`x`: `P` rows of `n`) times one packed block of 64 outputs (`wb`: `n/4`
     /// quadruples of 256 bytes), starting from `start`, into `acc[p·rows + first..][..64]`:
-    /// `4P` accumulators, each weight vector loaded once for the `P` pixels.
+    /// `4P` accumulators, each weight vector loaded once for the `P` pixels. `FLIPPED`: `x` is
+    /// already `x ⊕ 0x80`.
     #[target_feature(enable = "avx512f,avx512vnni")]
-    fn gemm_tile<const P: usize>(
+    fn gemm_tile<const P: usize, const FLIPPED: bool>(
         x: &[i8],
         n: usize,
         wb: &[i8],
@@ -1247,7 +1330,8 @@ mod x86 {
             }
             for (p, s) in sums.iter_mut().enumerate() {
                 let Some(&q) = quads.get(p * groups + g) else { continue };
-                let xb = _mm512_xor_si512(_mm512_set1_epi32(i32::from_le_bytes(q.map(|b| b as u8))), flip);
+                let xb = _mm512_set1_epi32(i32::from_le_bytes(q.map(|b| b as u8)));
+                let xb = if FLIPPED { xb } else { _mm512_xor_si512(xb, flip) };
                 for (s, &w) in s.iter_mut().zip(&wv) {
                     *s = _mm512_dpbusd_epi32(*s, xb, w);
                 }
