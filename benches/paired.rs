@@ -9,7 +9,8 @@
 //! fastest round, the median round and the median paired ratio with its interquartile range.
 //! The int8 workloads (`int8_mlp784_1_sample`, `int8_ds_cnn_1_sample`) time the int8 fixture
 //! models next to their `f32` twins (random weights); `TYPED_NN_SIMD` caps both, and the
-//! heading line names the int8 path too.
+//! heading line names the int8 path too. `int8_ds_cnn_alone` times DS-CNN int8 by itself, as
+//! `scripts/litert_int8_bench.py --calls 20 --batches 301` times LiteRT.
 //! The two-thread workload needs both cores and the feature: `cargo bench -p typed-nn-benches
 //! --features threads --bench paired -- seed1_fit_epoch_threads` (no `taskset -c 1`).
 
@@ -204,6 +205,23 @@ fn main() {
                     black_box(black_box(&*int8).forward(black_box(&x)));
                 }),
             ],
+        );
+    }
+
+    if wanted("int8_ds_cnn_alone") {
+        // DS-CNN int8 alone, in rounds of 20 calls with nothing in between: the same shape as
+        // `scripts/litert_int8_bench.py --calls 20 --batches 301` times LiteRT (warm caches, the
+        // fastest round), for the comparison with XNNPACK. Interleaved with the `f32` model, as
+        // above, each round starts with caches the other model has evicted.
+        let (int8, x): (Int8<DsCnn>, QImage<49, 10, 1>) = int8_fixture("ds_cnn");
+        let int8 = Box::new(int8);
+        println!("int8 path: {}", typed_nn::quant::simd());
+        paired(
+            "int8_ds_cnn_alone",
+            20,
+            &mut [("typed_nn_int8", &mut || {
+                black_box(black_box(&*int8).forward(black_box(&x)));
+            })],
         );
     }
 
