@@ -206,7 +206,7 @@ fn ds_cnn_layers(c: &mut Criterion) {
     for (d, q) in [(&m.3, &m.4), (&m.5, &m.6), (&m.7, &m.8)] {
         p = q.forward(&d.forward(&p));
     }
-    let head = (m.9.clone(), m.10.clone(), m.11.clone());
+    let head = (m.9, m.10, m.11.clone());
     // The pieces chain to the whole model's output.
     assert_eq!(head.forward(&p).as_array(), m.forward(&x).as_array());
     let path = typed_nn::quant::simd();

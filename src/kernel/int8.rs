@@ -14,6 +14,21 @@
 //! weight (which `vpsignb` cannot negate) is flagged at construction and takes the portable
 //! path (see [`has_no_minus_128`]).
 //!
+//! Convolutions on the AVX-512 VNNI path whose receptive field is a multiple of 4 values and
+//! whose filter count is a multiple of 64 (DS-CNN's stem and 1×1 layers) run as one matrix
+//! product over their pixels instead ([`gemm`]): the inputs flipped to unsigned (`x ⊕ 0x80 =
+//! x + 128`) against the signed weights with 512-bit `vpdpbusd`, four pixels per load of the
+//! weights, starting each sum from `−128·Σ w` so that the offset cancels, as XNNPACK does (no
+//! sign trick, −128 weights included). Depthwise convolutions multiply 16 (AVX-512) or 8
+//! (AVX2) channels per instruction, reading each tap's pixel in place ([`depthwise_taps`]).
+//!
+//! Requantization ([`requantize_rows`], [`requantize_pixels`]) is TFLite's
+//! `MultiplyByQuantizedMultiplier` on 16 (AVX-512) or 8 (AVX2) lanes, equal to the scalar
+//! routine for every `i32` accumulator, bias, multiplier and shift, the saturating
+//! `i32::MIN·i32::MIN` included (tested, a proptest among the tests). Convolutions lay their
+//! per-channel multipliers and shifts out once per call ([`ChannelRequant`]) and requantize 16
+//! pixels (or an output row) at a time.
+//!
 //! `TYPED_NN_SIMD=avx512|avx2|portable` (read once, with `std`) caps the path, so both SIMD
 //! paths and the portable one can be measured on one machine; a path the CPU lacks falls back
 //! to the next one down. Reading it allocates a copy of its value, only when it is set
@@ -30,7 +45,9 @@ pub enum Simd {
     Portable,
     /// 256-bit AVX2: `vpsignb`, `vpmaddubsw`, `vpmaddwd`.
     Avx2,
-    /// 256-bit AVX-512 VNNI (`vpdpbusd`, with AVX-512VL) and AVX2's `vpsignb`.
+    /// AVX-512 VNNI: 256-bit `vpdpbusd` (with AVX-512VL) and AVX2's `vpsignb` for dense
+    /// layers, 512-bit `vpdpbusd` for the convolutions' matrix products, and 16-lane AVX-512F
+    /// requantization and depthwise products.
     Avx512Vnni,
 }
 

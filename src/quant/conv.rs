@@ -94,7 +94,11 @@ impl ConvActivation for Relu6 {
 /// # Allocation
 /// None. `K·KW·CI·CO + 16·CO` bytes of parameters (int8 weights; int32 bias, bias with the
 /// input zero point folded in, multiplier and shift per filter); `forward` returns the output
-/// image by value and holds one `K·KW·CI`-byte receptive field on the stack.
+/// image by value and holds one `K·KW·CI`-byte receptive field on the stack. On x86-64 with
+/// `std`, the SIMD paths (for a receptive field of a multiple of 4 values and a multiple of 8
+/// filters) hold more, still on the stack: a rearranged copy of the weights, every pixel's
+/// receptive field (none for a 1×1 stride-1 layer on the VNNI path), 16 pixels' `i32` sums and
+/// `12·CO` bytes of per-filter constants (about 17 KB for DS-CNN's 64-filter 1×1 layers).
 ///
 /// Generic parameters: those of [`Conv2D`] without `T` and `B`: `CI`, `CO`, `K`,
 /// `A` ([`Identity`]), `S` (1), `P` ([`Valid`]), `KW` (`K`), `SW` (`S`).

@@ -54,7 +54,9 @@ use crate::shape::Image;
 /// # Allocation
 /// None. `K·KW·C·M + 16·C·M` bytes of parameters (int8 weights; int32 bias, bias with the
 /// input zero point folded in, multiplier and shift per output channel); `forward` returns the
-/// output image by value and holds one pixel's `C·M` sums on the stack.
+/// output image by value and holds one pixel's `C·M` sums on the stack. On x86-64 with `std`
+/// and a SIMD path (depth multiplier 1), it holds instead the kernel widened to `i32`
+/// (`4·K·KW·C` bytes), one output row's sums and `12·C` bytes of per-channel constants.
 ///
 /// Generic parameters: those of [`DepthwiseConv2D`] without `T` and
 /// `B`: `C`, `K`, `A` ([`Identity`]), `S` (1), `P` ([`Valid`]), `M` (1), `KW` (`K`), `SW` (`S`).
