@@ -248,6 +248,11 @@ impl<
             for (ox, patch) in patch_row.iter_mut().enumerate() {
                 for (ky, rows) in patch.iter_mut().enumerate() {
                     let Some(row) = (oy * S + ky).checked_sub(top).and_then(|iy| x.get(iy)) else { continue };
+                    // The kernel row inside the image: one copy of `KW` pixels.
+                    if let Some(inside) = (ox * SW).checked_sub(left).and_then(|ix| row.get(ix..ix + KW)) {
+                        rows.copy_from_slice(inside);
+                        continue;
+                    }
                     for (kx, p) in rows.iter_mut().enumerate() {
                         if let Some(pixel) = (ox * SW + kx).checked_sub(left).and_then(|ix| row.get(ix)) {
                             *p = *pixel;
