@@ -96,9 +96,9 @@ impl ConvActivation for Relu6 {
 /// input zero point folded in, multiplier and shift per filter); `forward` returns the output
 /// image by value and holds one `K·KW·CI`-byte receptive field on the stack. On x86-64 with
 /// `std`, the SIMD paths (for a receptive field of a multiple of 4 values and a multiple of 8
-/// filters) hold more, still on the stack: a rearranged copy of the weights, every pixel's
-/// receptive field (none for a 1×1 stride-1 layer on the VNNI path), 16 pixels' `i32` sums and
-/// `12·CO` bytes of per-filter constants (about 17 KB for DS-CNN's 64-filter 1×1 layers).
+/// filters) hold more, still on the stack: a rearranged copy of the weights, 16 pixels'
+/// receptive fields and `i32` sums, and `12·CO` bytes of per-filter constants (about 10 KB for
+/// DS-CNN's 64-filter 1×1 layers).
 ///
 /// Generic parameters: those of [`Conv2D`] without `T` and `B`: `CI`, `CO`, `K`,
 /// `A` ([`Identity`]), `S` (1), `P` ([`Valid`]), `KW` (`K`), `SW` (`S`).
@@ -231,37 +231,40 @@ impl<
         QImage::new(out)
     }
 
-    /// Every output pixel's receptive field (channels-last like one filter, padding holding
-    /// the input zero point), for the kernels that take all pixels of the call at once.
+    /// The receptive fields of output pixels `first..first + patches.len()` (row-major, as in
+    /// the output image; channels-last like one filter, padding holding the input zero point),
+    /// for the kernels that take [`CHUNK`] pixels at a time. Pixels past the image are left as
+    /// they are.
     #[cfg(all(feature = "std", target_arch = "x86_64"))]
     #[inline(always)]
     fn im2col<const H: usize, const W: usize, const HO: usize, const WO: usize>(
         &self,
         x: &QImage<H, W, CI>,
-    ) -> [[[[[i8; CI]; KW]; K]; WO]; HO] {
+        first: usize,
+        patches: &mut [[[[i8; CI]; KW]; K]],
+    ) {
         let top = P::before(H, HO, K, S);
         let left = P::before(W, WO, KW, SW);
         let pad = [self.input.zero_point.clamp(-128, 127) as i8; CI];
         let x = x.as_array();
-        let mut patches = [[[[pad; KW]; K]; WO]; HO];
-        for (oy, patch_row) in patches.iter_mut().enumerate() {
-            for (ox, patch) in patch_row.iter_mut().enumerate() {
-                for (ky, rows) in patch.iter_mut().enumerate() {
-                    let Some(row) = (oy * S + ky).checked_sub(top).and_then(|iy| x.get(iy)) else { continue };
-                    // The kernel row inside the image: one copy of `KW` pixels.
-                    if let Some(inside) = (ox * SW).checked_sub(left).and_then(|ix| row.get(ix..ix + KW)) {
-                        rows.copy_from_slice(inside);
-                        continue;
-                    }
-                    for (kx, p) in rows.iter_mut().enumerate() {
-                        if let Some(pixel) = (ox * SW + kx).checked_sub(left).and_then(|ix| row.get(ix)) {
-                            *p = *pixel;
-                        }
-                    }
+        for (p, patch) in patches.iter_mut().enumerate() {
+            let (oy, ox) = ((first + p) / WO.max(1), (first + p) % WO.max(1));
+            for (ky, rows) in patch.iter_mut().enumerate() {
+                let Some(row) = (oy * S + ky).checked_sub(top).and_then(|iy| x.get(iy)) else {
+                    *rows = [pad; KW];
+                    continue;
+                };
+                // The kernel row inside the image: one copy of `KW` pixels.
+                if let Some(inside) = (ox * SW).checked_sub(left).and_then(|ix| row.get(ix..ix + KW)) {
+                    rows.copy_from_slice(inside);
+                    continue;
+                }
+                for (kx, p) in rows.iter_mut().enumerate() {
+                    let pixel = (ox * SW + kx).checked_sub(left).and_then(|ix| row.get(ix));
+                    *p = pixel.copied().unwrap_or(pad);
                 }
             }
         }
-        patches
     }
 
     /// The forward pass with the weights rearranged once per call for the kernel that runs
@@ -278,12 +281,14 @@ impl<
         let packed = packed.as_flattened_mut().as_flattened_mut().as_flattened_mut();
         crate::kernel::int8::pack_by_fours(weights, K * KW * CI, packed);
         let packed: &[i8] = packed;
-        let patches = self.im2col::<H, W, HO, WO>(x);
         let rq = crate::kernel::int8::ChannelRequant::<CO>::new(&self.folded_bias, &self.requant);
         let mut out = [[[0i8; CO]; WO]; HO];
         let mut acc = [[0i32; CO]; CHUNK];
-        for (patches, out) in patches.as_flattened().chunks(CHUNK).zip(out.as_flattened_mut().chunks_mut(CHUNK)) {
+        let mut patches = [[[[0i8; CI]; KW]; K]; CHUNK];
+        for (c, out) in out.as_flattened_mut().chunks_mut(CHUNK).enumerate() {
             let acc = acc.get_mut(..out.len()).unwrap_or_default();
+            let patches = patches.get_mut(..out.len()).unwrap_or_default();
+            self.im2col::<H, W, HO, WO>(x, c * CHUNK, patches);
             for (patch, a) in patches.iter().zip(acc.iter_mut()) {
                 crate::kernel::int8::dot_rows_packed(
                     patch.as_flattened().as_flattened(),
@@ -314,19 +319,21 @@ impl<
         crate::kernel::int8::pack_gemm(weights, K * KW * CI, packed, &mut init);
         // A 1×1 convolution with stride 1 reads its receptive fields straight from the image.
         let direct = K == 1 && KW == 1 && S == 1 && SW == 1 && H == HO && W == WO;
-        let patches;
-        let xs: &[i8] = if direct {
-            x.as_array().as_flattened().as_flattened()
-        } else {
-            patches = self.im2col::<H, W, HO, WO>(x);
-            patches.as_flattened().as_flattened().as_flattened().as_flattened()
-        };
+        let image: &[i8] = x.as_array().as_flattened().as_flattened();
         let n = K * KW * CI;
         let rq = crate::kernel::int8::ChannelRequant::<CO>::new(&self.folded_bias, &self.requant);
         let mut out = [[[0i8; CO]; WO]; HO];
         let mut acc = [[0i32; CO]; CHUNK];
-        for (xs, out) in xs.chunks(CHUNK * n).zip(out.as_flattened_mut().chunks_mut(CHUNK)) {
+        let mut patches = [[[[0i8; CI]; KW]; K]; CHUNK];
+        for (c, out) in out.as_flattened_mut().chunks_mut(CHUNK).enumerate() {
             let acc = acc.get_mut(..out.len()).unwrap_or_default();
+            let xs: &[i8] = if direct {
+                image.get(c * CHUNK * n..).unwrap_or_default().get(..out.len() * n).unwrap_or_default()
+            } else {
+                let patches = patches.get_mut(..out.len()).unwrap_or_default();
+                self.im2col::<H, W, HO, WO>(x, c * CHUNK, patches);
+                patches.as_flattened().as_flattened().as_flattened()
+            };
             crate::kernel::int8::gemm(xs, n, weights, packed, &init, acc.as_flattened_mut());
             crate::kernel::int8::requantize_pixels(acc, &rq, self.output.zero_point, self.act, out);
         }
