@@ -358,6 +358,7 @@ pub(crate) fn requantize_rows(
 /// zero point folded in), the multipliers and the shifts as three arrays, so that 16 (AVX-512)
 /// or 8 (AVX2) channels load as three vectors. Built on the stack once per layer call (a few
 /// dozen nanoseconds for 64 channels) and shared by every pixel of the call.
+#[cfg(any(test, all(feature = "std", target_arch = "x86_64")))]
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct ChannelRequant<const C: usize> {
     /// Added to each accumulator before the multiplication (wrapping).
@@ -368,6 +369,7 @@ pub(crate) struct ChannelRequant<const C: usize> {
     pub(crate) shift: [i32; C],
 }
 
+#[cfg(any(test, all(feature = "std", target_arch = "x86_64")))]
 impl<const C: usize> ChannelRequant<C> {
     /// The layout of `bias` and `requant`, channel by channel; channels missing from either
     /// slice (never the case for a layer's own arrays) get zeros.
@@ -395,6 +397,7 @@ impl<const C: usize> ChannelRequant<C> {
 /// of 64 channels is four (or eight) straight-line steps. Every path gives the bytes of the
 /// scalar `requantize` for every `i32` accumulator, bias, multiplier and shift (the tests
 /// below, a proptest among them).
+#[cfg(any(test, all(feature = "std", target_arch = "x86_64")))]
 #[inline]
 pub(crate) fn requantize_pixels<const C: usize>(
     acc: &[[i32; C]],
@@ -416,6 +419,7 @@ pub(crate) fn requantize_pixels<const C: usize>(
 }
 
 /// [`requantize_pixels`], one output at a time.
+#[cfg(any(test, all(feature = "std", target_arch = "x86_64")))]
 #[inline]
 pub(crate) fn requantize_pixels_portable<const C: usize>(
     acc: &[[i32; C]],
