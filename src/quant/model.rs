@@ -95,27 +95,6 @@ impl Quantize for Flatten {
     type Int8 = QFlatten;
 }
 
-macro_rules! quantize_tuple {
-    ($($L:ident),+) => {
-        impl<$($L: Quantize),+> Quantize for ($($L,)+) {
-            type Int8 = ($($L::Int8,)+);
-        }
-    };
-}
-
-quantize_tuple!(L0);
-quantize_tuple!(L0, L1);
-quantize_tuple!(L0, L1, L2);
-quantize_tuple!(L0, L1, L2, L3);
-quantize_tuple!(L0, L1, L2, L3, L4);
-quantize_tuple!(L0, L1, L2, L3, L4, L5);
-quantize_tuple!(L0, L1, L2, L3, L4, L5, L6);
-quantize_tuple!(L0, L1, L2, L3, L4, L5, L6, L7);
-quantize_tuple!(L0, L1, L2, L3, L4, L5, L6, L7, L8);
-quantize_tuple!(L0, L1, L2, L3, L4, L5, L6, L7, L8, L9);
-quantize_tuple!(L0, L1, L2, L3, L4, L5, L6, L7, L8, L9, L10);
-quantize_tuple!(L0, L1, L2, L3, L4, L5, L6, L7, L8, L9, L10, L11);
-
 /// A one-layer tuple is that layer.
 impl<X: Int8Tensor, L: QLayer<X>> QLayer<X> for (L,) {
     type Out = L::Out;
