@@ -44,7 +44,7 @@ use crate::layer::{
     Residual, Skip,
 };
 
-/// How a layer pairs with an [`ActivationLayer`] after it in [`Int8`] and [`Calibrate`]:
+/// How a layer pairs with an [`ActivationLayer`] after it in [`Int8`]:
 /// [`TakesActivation`], [`IsActivation`] or [`Alone`] (see the [module docs](self)).
 ///
 /// Implemented for every layer that has an int8 form, for `ActivationLayer`, and for the
