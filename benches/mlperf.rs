@@ -11,6 +11,7 @@ use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use typed_nn::prelude::*;
+use typed_nn_benches::mlperf_floor::{CONVS, Conv, DS_CONVS, depthwise_3x3, gemm};
 
 #[allow(dead_code)] // the block aliases are for reading
 #[path = "../examples/models/resnet8.rs"]
@@ -21,164 +22,6 @@ use resnet8::{ResNet8, ResNet8Folded};
 #[path = "../examples/models/ds_cnn.rs"]
 mod ds_cnn;
 use ds_cnn::{DsCnn, DsCnnFolded};
-
-/// One convolution of the floor: input `h`×`w` with `c` channels, `kh`×`kw` kernel, stride
-/// `sh`×`sw`, `f` filters, "same" padding as Keras computes it (the odd pixel at the
-/// bottom/right).
-struct Conv {
-    h: usize,
-    w: usize,
-    c: usize,
-    kh: usize,
-    kw: usize,
-    sh: usize,
-    sw: usize,
-    f: usize,
-}
-
-/// A square convolution of a square image.
-const fn sq(h: usize, c: usize, k: usize, s: usize, f: usize) -> Conv {
-    Conv { h, w: h, c, kh: k, kw: k, sh: s, sw: s, f }
-}
-
-/// ResNet-8's convolutions in execution order.
-const CONVS: [Conv; 9] = [
-    sq(32, 3, 3, 1, 16),
-    sq(32, 16, 3, 1, 16),
-    sq(32, 16, 3, 1, 16),
-    sq(32, 16, 3, 2, 32),
-    sq(16, 32, 3, 1, 32),
-    sq(32, 16, 1, 2, 32),
-    sq(16, 32, 3, 2, 64),
-    sq(8, 64, 3, 1, 64),
-    sq(16, 32, 1, 2, 64),
-];
-
-/// DS-CNN's standard convolutions: the 10×4 stride-2 first one and the four 1×1 ones.
-const DS_CONVS: [Conv; 5] = [
-    Conv { h: 49, w: 10, c: 1, kh: 10, kw: 4, sh: 2, sw: 2, f: 64 },
-    sq_rect_pointwise(),
-    sq_rect_pointwise(),
-    sq_rect_pointwise(),
-    sq_rect_pointwise(),
-];
-
-/// DS-CNN's 1×1 convolution on the 25×5×64 feature map.
-const fn sq_rect_pointwise() -> Conv {
-    Conv { h: 25, w: 5, c: 64, kh: 1, kw: 1, sh: 1, sw: 1, f: 64 }
-}
-
-/// DS-CNN's 3×3 "same" depthwise convolution on 25×5×64, as a direct loop.
-fn depthwise_3x3(x: &[f32], k: &[f32], y: &mut [f32]) {
-    const H: usize = 25;
-    const W: usize = 5;
-    const C: usize = 64;
-    for oy in 0..H {
-        for ox in 0..W {
-            let out = &mut y[(oy * W + ox) * C..][..C];
-            out.fill(0.0);
-            for ky in 0..3 {
-                for kx in 0..3 {
-                    let (iy, ix) = ((oy + ky).wrapping_sub(1), (ox + kx).wrapping_sub(1));
-                    if iy < H && ix < W {
-                        let (xp, kp) = (&x[(iy * W + ix) * C..][..C], &k[(ky * 3 + kx) * C..][..C]);
-                        for ((o, &xv), &kv) in out.iter_mut().zip(xp).zip(kp) {
-                            *o += xv * kv;
-                        }
-                    }
-                }
-            }
-        }
-    }
-}
-
-impl Conv {
-    /// Output rows and columns.
-    fn out(&self) -> (usize, usize) {
-        (self.h.div_ceil(self.sh), self.w.div_ceil(self.sw))
-    }
-
-    /// Output pixels.
-    fn pixels(&self) -> usize {
-        self.out().0 * self.out().1
-    }
-
-    /// One im2col row: `kh·kw·c` values.
-    fn patch(&self) -> usize {
-        self.kh * self.kw * self.c
-    }
-
-    /// Padding above and left.
-    fn pad(&self) -> (usize, usize) {
-        let (oh, ow) = self.out();
-        (
-            ((oh - 1) * self.sh + self.kh).saturating_sub(self.h) / 2,
-            ((ow - 1) * self.sw + self.kw).saturating_sub(self.w) / 2,
-        )
-    }
-
-    /// im2col: one row of `kh·kw·c` values per output pixel, zeros outside the image.
-    fn im2col(&self, x: &[f32], patches: &mut [f32]) {
-        let ((oh, ow), (pt, pl), row_len) = (self.out(), self.pad(), self.patch());
-        for oy in 0..oh {
-            for ox in 0..ow {
-                let row = &mut patches[(oy * ow + ox) * row_len..][..row_len];
-                for ky in 0..self.kh {
-                    for kx in 0..self.kw {
-                        let dst = &mut row[(ky * self.kw + kx) * self.c..][..self.c];
-                        let (iy, ix) = ((oy * self.sh + ky).wrapping_sub(pt), (ox * self.sw + kx).wrapping_sub(pl));
-                        if iy < self.h && ix < self.w {
-                            dst.copy_from_slice(&x[(iy * self.w + ix) * self.c..][..self.c]);
-                        } else {
-                            dst.fill(0.0);
-                        }
-                    }
-                }
-            }
-        }
-    }
-
-    /// The floor's buffers for this convolution: input, patches, output, kernel.
-    fn buffers(&self) -> [Vec<f32>; 4] {
-        [
-            vec![0.5; self.h * self.w * self.c],
-            vec![0.0; self.pixels() * self.patch()],
-            vec![0.0; self.pixels() * self.f],
-            vec![0.01; self.patch() * self.f],
-        ]
-    }
-
-    /// im2col and GEMM, given the buffers of [`buffers`](Self::buffers).
-    fn run(&self, [x, patches, y, k]: &mut [Vec<f32>; 4]) {
-        self.im2col(x, patches);
-        gemm(self.pixels(), self.patch(), self.f, patches, k, y);
-    }
-}
-
-/// `c = a·b`, row-major, `a` is `m×k`, `b` is `k×n`.
-fn gemm(m: usize, k: usize, n: usize, a: &[f32], b: &[f32], c: &mut [f32]) {
-    assert!(a.len() >= m * k && b.len() >= k * n && c.len() >= m * n);
-    // SAFETY: the assert above: each matrix holds at least the elements its dimensions and
-    // row-major strides address.
-    unsafe {
-        matrixmultiply::sgemm(
-            m,
-            k,
-            n,
-            1.0,
-            a.as_ptr(),
-            k as isize,
-            1,
-            b.as_ptr(),
-            n as isize,
-            1,
-            0.0,
-            c.as_mut_ptr(),
-            n as isize,
-            1,
-        );
-    }
-}
 
 fn single_sample(c: &mut Criterion) {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/keras_resnet8.safetensors");
@@ -237,5 +80,41 @@ fn ds_cnn_single_sample(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, single_sample, ds_cnn_single_sample);
+/// One ResNet-8 convolution shape, single sample, typed-nn's forward: `Elements` is its
+/// FLOP count (2 per multiply-add, padding taps excluded), so criterion's "elem/s" reads as
+/// FLOP/s.
+fn conv_layer<const H: usize, const CI: usize, const CO: usize, const K: usize, const S: usize>(
+    g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    name: &str,
+) where
+    Image<H, H, CI>: Tensor<Elem = f32>,
+    Conv2D<CI, CO, K, Identity, S, Same>: Layer<Image<H, H, CI>>,
+{
+    let layer: Box<Conv2D<CI, CO, K, Identity, S, Same>> = Conv2D::init_boxed(&mut SeedRng::seed(7));
+    let mut x = Image::<H, H, CI>::default();
+    let mut rng = SeedRng::seed(8);
+    x.as_mut_slice().iter_mut().for_each(|v| *v = typed_nn::init::uniform01(&mut rng) as f32);
+    let ho = H.div_ceil(S);
+    let pad = ((ho - 1) * S + K).saturating_sub(H) / 2;
+    let inside = |o: usize, k: usize| (o * S + k).checked_sub(pad).is_some_and(|i| i < H);
+    let taps: usize = (0..ho).map(|o| (0..K).filter(|&k| inside(o, k)).count()).sum();
+    g.throughput(Throughput::Elements((2 * taps * taps * CI * CO) as u64));
+    g.bench_function(name, |b| b.iter(|| black_box(layer.forward(black_box(&x)))));
+}
+
+/// ResNet-8's convolution shapes one by one (where the time goes; issue 14's profile).
+fn resnet8_layers(c: &mut Criterion) {
+    let mut g = c.benchmark_group("resnet8_conv_1_sample");
+    conv_layer::<32, 3, 16, 3, 1>(&mut g, "32x32_3to16_3x3_s1");
+    conv_layer::<32, 16, 16, 3, 1>(&mut g, "32x32_16to16_3x3_s1");
+    conv_layer::<32, 16, 32, 3, 2>(&mut g, "32x32_16to32_3x3_s2");
+    conv_layer::<32, 16, 32, 1, 2>(&mut g, "32x32_16to32_1x1_s2");
+    conv_layer::<16, 32, 32, 3, 1>(&mut g, "16x16_32to32_3x3_s1");
+    conv_layer::<16, 32, 64, 3, 2>(&mut g, "16x16_32to64_3x3_s2");
+    conv_layer::<16, 32, 64, 1, 2>(&mut g, "16x16_32to64_1x1_s2");
+    conv_layer::<8, 64, 64, 3, 1>(&mut g, "8x8_64to64_3x3_s1");
+    g.finish();
+}
+
+criterion_group!(benches, single_sample, ds_cnn_single_sample, resnet8_layers);
 criterion_main!(benches);

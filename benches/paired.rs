@@ -17,6 +17,14 @@ use typed_nn::prelude::*;
 use typed_nn_benches::cnn::{self, Cnn};
 use typed_nn_benches::{LibmSwish, M3, M3Builtin, M3Libm, Mlp, UserSwish, hand_written, hand_written_m3, stream};
 
+#[allow(dead_code)] // the block aliases are for reading
+#[path = "../examples/models/resnet8.rs"]
+mod resnet8;
+
+#[allow(dead_code)]
+#[path = "../examples/models/ds_cnn.rs"]
+mod ds_cnn;
+
 const ROUNDS: usize = 301;
 
 /// Times `iters` calls of each variant per round, interleaved; prints the table.
@@ -381,6 +389,119 @@ fn main() {
                 }),
                 ("user_libm", &mut || {
                     black_box(black_box(&*libm).forward(black_box(&x)));
+                }),
+            ],
+        );
+    }
+
+    if wanted("resnet8_forward_1_sample") {
+        // MLPerf Tiny's ResNet-8, BatchNorm folded, Keras weights (issue 14), next to the bare
+        // im2col + GEMM calls of its convolutions and its `Dense` (`mlperf.rs` has the same).
+        use typed_nn_benches::mlperf_floor::{CONVS, Conv, gemm};
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/keras_resnet8.safetensors");
+        let model = Box::<resnet8::ResNet8>::load_safetensors(&std::fs::read(path).unwrap()).unwrap();
+        let folded: Box<resnet8::ResNet8Folded> = Box::new(model.fold_batch_norm());
+        let mut rng = SeedRng::seed(5);
+        let mut x = Image::<32, 32, 3>::default();
+        x.as_mut_slice().iter_mut().for_each(|v| *v = typed_nn::init::uniform01(&mut rng) as f32);
+        let mut buffers: Vec<[Vec<f32>; 4]> = CONVS.iter().map(Conv::buffers).collect();
+        let (pooled, dense, mut logits) = (vec![0.5f32; 64], vec![0.01f32; 640], vec![0.0f32; 10]);
+        paired(
+            "resnet8_forward_1_sample",
+            4,
+            &mut [
+                ("im2col_gemm_floor", &mut || {
+                    for (l, b) in CONVS.iter().zip(&mut buffers) {
+                        l.run(b);
+                    }
+                    gemm(1, 64, 10, &pooled, &dense, &mut logits);
+                    black_box((&buffers, &logits));
+                }),
+                ("typed_nn_folded", &mut || {
+                    black_box(black_box(&*folded).forward(black_box(&x)));
+                }),
+            ],
+        );
+    }
+
+    if wanted("ds_cnn_forward_1_sample") {
+        // MLPerf Tiny's DS-CNN, BatchNorm folded, Keras weights, next to its floor.
+        use typed_nn_benches::mlperf_floor::{Conv, DS_CONVS, depthwise_3x3, gemm};
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/keras_ds_cnn.safetensors");
+        let model = Box::<ds_cnn::DsCnn>::load_safetensors(&std::fs::read(path).unwrap()).unwrap();
+        let folded: Box<ds_cnn::DsCnnFolded> = Box::new(model.fold_batch_norm());
+        let mut rng = SeedRng::seed(6);
+        let mut x = Image::<49, 10, 1>::default();
+        x.as_mut_slice().iter_mut().for_each(|v| *v = typed_nn::init::uniform01(&mut rng) as f32 * 2.0 - 1.0);
+        let mut buffers: Vec<[Vec<f32>; 4]> = DS_CONVS.iter().map(Conv::buffers).collect();
+        let (dw_x, dw_k, mut dw_y) = (vec![0.5f32; 25 * 5 * 64], vec![0.01f32; 9 * 64], vec![0.0f32; 25 * 5 * 64]);
+        let (pooled, dense, mut logits) = (vec![0.5f32; 64], vec![0.01f32; 64 * 12], vec![0.0f32; 12]);
+        paired(
+            "ds_cnn_forward_1_sample",
+            10,
+            &mut [
+                ("im2col_gemm_floor", &mut || {
+                    DS_CONVS[0].run(&mut buffers[0]);
+                    for (l, b) in DS_CONVS.iter().zip(&mut buffers).skip(1) {
+                        depthwise_3x3(&dw_x, &dw_k, &mut dw_y);
+                        l.run(b);
+                    }
+                    gemm(1, 64, 12, &pooled, &dense, &mut logits);
+                    black_box((&buffers, &dw_y, &logits));
+                }),
+                ("typed_nn_folded", &mut || {
+                    black_box(black_box(&*folded).forward(black_box(&x)));
+                }),
+            ],
+        );
+    }
+
+    if wanted("resnet8_conv_layers") {
+        // ResNet-8's convolution shapes one by one, single sample (where its time goes): the
+        // fastest round is the number to read, the ratios are to the first layer.
+        fn conv<const H: usize, const CI: usize, const CO: usize, const K: usize, const S: usize>()
+        -> (Box<Conv2D<CI, CO, K, Identity, S, Same>>, Image<H, H, CI>) {
+            let layer = Conv2D::init_boxed(&mut SeedRng::seed(7));
+            let mut rng = SeedRng::seed(8);
+            let mut x = Image::<H, H, CI>::default();
+            x.as_mut_slice().iter_mut().for_each(|v| *v = typed_nn::init::uniform01(&mut rng) as f32);
+            (layer, x)
+        }
+        let (l0, x0) = conv::<32, 3, 16, 3, 1>();
+        let (l1, x1) = conv::<32, 16, 16, 3, 1>();
+        let (l2, x2) = conv::<32, 16, 32, 3, 2>();
+        let (l3, x3) = conv::<32, 16, 32, 1, 2>();
+        let (l4, x4) = conv::<16, 32, 32, 3, 1>();
+        let (l5, x5) = conv::<16, 32, 64, 3, 2>();
+        let (l6, x6) = conv::<16, 32, 64, 1, 2>();
+        let (l7, x7) = conv::<8, 64, 64, 3, 1>();
+        paired(
+            "resnet8_conv_layers",
+            20,
+            &mut [
+                ("32x32_3to16_3x3_s1", &mut || {
+                    black_box(l0.forward(black_box(&x0)));
+                }),
+                ("32x32_16to16_3x3_s1", &mut || {
+                    black_box(l1.forward(black_box(&x1)));
+                }),
+                ("32x32_16to32_3x3_s2", &mut || {
+                    black_box(l2.forward(black_box(&x2)));
+                }),
+                ("32x32_16to32_1x1_s2", &mut || {
+                    black_box(l3.forward(black_box(&x3)));
+                }),
+                ("16x16_32to32_3x3_s1", &mut || {
+                    black_box(l4.forward(black_box(&x4)));
+                }),
+                ("16x16_32to64_3x3_s2", &mut || {
+                    black_box(l5.forward(black_box(&x5)));
+                }),
+                ("16x16_32to64_1x1_s2", &mut || {
+                    black_box(l6.forward(black_box(&x6)));
+                }),
+                ("8x8_64to64_3x3_s1", &mut || {
+                    black_box(l7.forward(black_box(&x7)));
                 }),
             ],
         );

@@ -11,7 +11,9 @@ quantization (the converter folds the BatchNormalizations into the convolutions,
 the fixture's outputs (tests/fixtures/keras_mlperf_tiny.safetensors, `{m}.y`) within 1e-4.
 
 For each interpreter it sets the first fixture image once, then calls `invoke()` in batches and
-keeps the fastest batch's time per call:
+keeps the fastest batch's time per call (`--calls 300 --batches 20` by default; `--calls 4
+--batches 301` is the protocol of `benches/paired.rs`, whose fastest round of 4 calls is the
+number that survives a loaded machine; `--kinds litert_xnnpack` times only XNNPACK):
 
 - LiteRT with XNNPACK: `ai_edge_litert.interpreter.Interpreter(num_threads=1)`, whose default
   delegate is XNNPACK;
@@ -119,6 +121,10 @@ def interpreter(model, resolver):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--calls", type=int, default=300, help="invoke() calls per batch (300)")
+    parser.add_argument("--batches", type=int, default=20, help="batches timed, the fastest kept (20)")
+    parser.add_argument("--kinds", default="litert_xnnpack,litert_reference,litert_builtin_no_xnnpack",
+                        help="comma-separated interpreters to time (all three by default)")
     args = parser.parse_args()
 
     fixture = load_file(str(FIXTURES / "keras_mlperf_tiny.safetensors"))
@@ -128,6 +134,7 @@ def main():
         "litert_reference": OpResolverType.BUILTIN_REF,
         "litert_builtin_no_xnnpack": OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES,
     }
+    kinds = {k: v for k, v in kinds.items() if k in args.kinds.split(",")}
     results = {"tensorflow": tf.__version__, "models": {}}
     print("| model | interpreter | µs per call | − floor (µs) |")
     print("|---|---|---:|---:|")
@@ -152,7 +159,7 @@ def main():
                 err = np.abs(it.get_tensor(out)[0] - y).max()
                 assert err < 1e-4, (name, kind, err)
             it.set_tensor(inp, xs[0][None])
-            t = per_call(it.invoke, 300, 20)
+            t = per_call(it.invoke, args.calls, args.batches)
             f = interpreter(floor, resolver)
             f.set_tensor(f.get_input_details()[0]["index"], np.zeros((1, 1), dtype=np.float32))
             t_floor = per_call(f.invoke, 2000, 20)

@@ -305,14 +305,15 @@ impl<Y: Tensor> Workspace<Y> {
         &self.ys
     }
 
-    fn prepare<M: Backward<X, Out = Y>, X: Tensor<Elem = Y::Elem>>(&mut self, n: usize) {
+    /// Outputs and their gradients for `n` samples; cache and scratch for chunks of `chunk`.
+    fn prepare<M: Backward<X, Out = Y>, X: Tensor<Elem = Y::Elem>>(&mut self, n: usize, chunk: usize) {
         self.ys.resize(n, Y::default());
         self.dys.resize(n, Y::default());
-        let cache = M::train_cache_len(Seal, n);
+        let cache = M::train_cache_len(Seal, chunk);
         if self.cache.len() < cache {
             self.cache.resize(cache, Y::Elem::zero());
         }
-        let scratch = M::train_scratch_len(Seal, n);
+        let scratch = M::train_scratch_len(Seal, chunk);
         if self.scratch.len() < scratch {
             self.scratch.resize(scratch, Y::Elem::zero());
         }
@@ -392,25 +393,68 @@ where
     use crate::kernel::cast::{flat, flat_mut};
     let n = targets.len().min(xs.len() / X::LEN.max(1));
     let xs = xs.get(..n * X::LEN).unwrap_or(xs);
-    workspace.prepare::<M, X>(n);
+    let chunk = train_chunk::<M, X>(n);
+    workspace.prepare::<M, X>(n, chunk);
     let Workspace { ys, dys, cache, scratch } = workspace;
-    model.forward_train_batch_flat(Seal, n, xs, flat_mut(ys), cache, scratch);
     let mut total = X::Elem::zero();
-    // The fused form applies to the whole batch or not at all (it depends on the loss's
-    // settings and the model's last activation, and the targets were validated).
-    let fused = match (ys.first(), targets.first(), dys.first_mut()) {
-        (Some(y), Some(t), Some(d)) => loss.gradient_logits(y, t, M::fusion(Seal), scale, d).is_some(),
-        _ => false,
-    };
-    for ((y, t), d) in ys.iter().zip(targets).zip(dys.iter_mut()) {
-        total += if fused {
-            loss.gradient_logits(y, t, M::fusion(Seal), scale, d).unwrap_or_else(X::Elem::nan)
-        } else {
-            loss.gradient(y, t, scale, d)
+    let mut fused = None;
+    // Chunk by chunk (the whole batch at once unless `train_chunk` cut it): forward, the
+    // loss's gradients, backward, while the chunk's intermediates are still in cache.
+    for start in (0..n).step_by(chunk.max(1)) {
+        let end = (start + chunk).min(n);
+        let (Some(xs), Some(ys), Some(dys), Some(targets)) = (
+            xs.get(start * X::LEN..end * X::LEN),
+            ys.get_mut(start..end),
+            dys.get_mut(start..end),
+            targets.get(start..end),
+        ) else {
+            break;
         };
+        let len = end - start;
+        model.forward_train_batch_flat(Seal, len, xs, flat_mut(ys), cache, scratch);
+        // The fused form applies to the whole batch or not at all (it depends on the loss's
+        // settings and the model's last activation, and the targets were validated).
+        let fused = *fused.get_or_insert_with(|| match (ys.first(), targets.first(), dys.first_mut()) {
+            (Some(y), Some(t), Some(d)) => loss.gradient_logits(y, t, M::fusion(Seal), scale, d).is_some(),
+            _ => false,
+        });
+        for ((y, t), d) in ys.iter().zip(targets).zip(dys.iter_mut()) {
+            total += if fused {
+                loss.gradient_logits(y, t, M::fusion(Seal), scale, d).unwrap_or_else(X::Elem::nan)
+            } else {
+                loss.gradient(y, t, scale, d)
+            };
+        }
+        model.backward_batch_flat(Seal, len, xs, flat(ys), cache, flat(dys), grad, None, fused, scratch);
     }
-    model.backward_batch_flat(Seal, n, xs, flat(ys), cache, flat(dys), grad, None, fused, scratch);
     total
+}
+
+/// Bytes of caches and gradient buffers one chunk of a batched training step should stay
+/// within. Chosen by measurement, not from a cache size: seed model 2 (`Conv2D<1, 32, 3>` →
+/// `MaxPool2D` → `Dense<5408, 10>`, 371 KB per image) trained fastest in chunks of 16 images
+/// (AVX2 path, batch 32: 5–10% faster than the whole batch at once; chunks of 8 were slower
+/// than the whole batch, chunks of 2–4 much slower, because the `Dense` layer's 216 KB of
+/// weights are packed and its 216 KB gradient read and written once per chunk). See
+/// BENCHMARKS.md, issue 17 part 3. Models with small activations (the MLPs) stay one chunk.
+#[cfg(feature = "alloc")]
+const CHUNK_BYTES: usize = 6 << 20;
+
+/// Samples per chunk of a batched training step on `n` samples: all `n` unless the model says
+/// its samples are independent ([`Backward::chunkable`]: no batch normalisation) and a whole
+/// batch's caches and gradient buffers exceed [`CHUNK_BYTES`]; then as many as fit, at least 8.
+#[cfg(feature = "alloc")]
+fn train_chunk<M: Backward<X>, X: Tensor>(n: usize) -> usize {
+    if !M::chunkable(Seal) {
+        return n;
+    }
+    // Scalars per sample beyond the fixed part (a convolution's tile buffers), with the
+    // sample's input and its output gradient.
+    let len = |k: usize| M::train_cache_len(Seal, k).saturating_add(M::train_scratch_len(Seal, k));
+    let per_sample = len(2).saturating_sub(len(1)).saturating_add(X::LEN).saturating_add(<M::Out as Tensor>::LEN);
+    let bytes = per_sample.saturating_mul(<X::Elem as Scalar>::BYTES).max(1);
+    let chunk = (CHUNK_BYTES / bytes).max(8);
+    chunk.clamp(1, n.max(1))
 }
 
 /// One optimizer step on one batch, as Keras' `model.train_on_batch(x, y)`: clears `grad`,
@@ -510,4 +554,27 @@ where
     optimizer.step(model, grad);
     crate::params::update_state(model, grad);
     Ok(value)
+}
+
+#[cfg(all(test, feature = "alloc"))]
+mod tests {
+    use super::*;
+    use crate::prelude::*;
+
+    /// The chunk sizes behind `tests/conv_gradients.rs`' chunked-training test: seed model 2
+    /// (371 KB per image) in chunks of 16, the digits MLP's batch of 128 and any model with a
+    /// batch normalisation in one piece, a batch smaller than a chunk in one piece.
+    #[test]
+    fn training_chunks_follow_the_per_sample_bytes_and_batch_normalisation() {
+        type Seed2 = (Conv2D<1, 32, 3, Sigmoid>, MaxPool2D<2>, Flatten, Dense<5408, 10, Softmax>);
+        type Seed2Bn = (Conv2D<1, 32, 3>, BatchNormalization<32>, MaxPool2D<2>, Flatten, Dense<5408, 10, Softmax>);
+        type Mlp = (Dense<784, 64, Relu>, Dense<64, 10, Softmax>);
+        assert_eq!(train_chunk::<Seed2, Image<28, 28, 1>>(40), 16);
+        assert_eq!(train_chunk::<alloc::boxed::Box<Seed2>, Image<28, 28, 1>>(40), 16);
+        assert_eq!(train_chunk::<Seed2, Image<28, 28, 1>>(12), 12);
+        assert_eq!(train_chunk::<Seed2Bn, Image<28, 28, 1>>(40), 40);
+        assert_eq!(train_chunk::<Mlp, Vector<784>>(128), 128);
+        // 6 MiB hold over a thousand of the MLP's samples.
+        assert!((1000..4096).contains(&train_chunk::<Mlp, Vector<784>>(4096)));
+    }
 }

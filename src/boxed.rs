@@ -198,6 +198,7 @@ impl<X: crate::Tensor, L: crate::Layer<X>> crate::Layer<X> for Box<L> {
     type Out = L::Out;
     const NAME: &'static str = L::NAME;
     const ACTIVATION_BYTES: usize = L::ACTIVATION_BYTES;
+    const PEAK_ACTIVATION_BYTES: usize = L::PEAK_ACTIVATION_BYTES;
     const CHECK: () = L::CHECK;
 
     #[inline]
@@ -220,6 +221,9 @@ impl<X: crate::Tensor, L: crate::Backward<X>> crate::Backward<X> for Box<L> {
     type Cache = L::Cache;
     fn fusion(_: crate::layer::Seal) -> crate::activation::Fusion {
         L::fusion(crate::layer::Seal)
+    }
+    fn chunkable(_: crate::layer::Seal) -> bool {
+        L::chunkable(crate::layer::Seal)
     }
 
     #[inline]

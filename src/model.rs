@@ -36,6 +36,32 @@ use crate::params::{ParamCountError, ParamSpec, ParamWalk};
 use crate::summary::{InputShape, SummaryRow};
 use crate::{Backward, Layer, Params, Scalar, Tensor};
 
+/// The single-sample forward pass of a tuple, `self.n(… self.1(self.0(x)))`, with every
+/// intermediate output in a block of its own: `{ let y = { let y = self.0.forward(x);
+/// self.1.forward(&y) }; self.2.forward(&y) }`. Each output dies as soon as the next layer has
+/// read it, so at each step only that step's input and output are live, and LLVM's stack
+/// colouring (which starts a slot's lifetime at its first write) gives the later steps the
+/// earlier ones' stack. Writing `let x = &self.0.forward(x); let x = &self.1.forward(x); …`
+/// instead extends every temporary to the end of the function, and the stack holds every
+/// layer's output at once (`ACTIVATION_BYTES`, 2 to 4 times the peak for DS-CNN and ResNet-8).
+macro_rules! forward_in_scopes {
+    ($model:ident, $x:expr; $first:tt $(, $rest:tt)*) => {
+        $crate::model::forward_in_scopes!(@wrap $model; { $model.$first.forward($x) }; $($rest),*)
+    };
+    (@wrap $model:ident; $acc:block; $next:tt $(, $rest:tt)*) => {
+        $crate::model::forward_in_scopes!(@wrap $model; { let y = $acc; $model.$next.forward(&y) }; $($rest),*)
+    };
+    (@wrap $model:ident; $acc:block;) => {
+        $acc
+    };
+}
+pub(crate) use forward_in_scopes;
+
+/// The larger of two sizes, in a `const`.
+pub(crate) const fn max_usize(a: usize, b: usize) -> usize {
+    if a > b { a } else { b }
+}
+
 /// Implements `Layer`, `Backward`, `Params` and `InputShape` for one tuple arity (≥ 2).
 ///
 /// Entry `i` is `(Yᵢ₋₁, Dᵢ₋₁, Lᵢ, Yᵢ, Dᵢ, i, i − 1)`: layer type `Lᵢ` maps `Yᵢ₋₁` to `Yᵢ`, and
@@ -63,6 +89,13 @@ macro_rules! tuple_model {
             type Out = $YZ;
             const NAME: &'static str = "Sequential";
             const ACTIVATION_BYTES: usize = $L0::ACTIVATION_BYTES $(+ $L::ACTIVATION_BYTES)* + $Z::ACTIVATION_BYTES;
+            // Step k holds layer k − 1's output (its input) and its own peak; see `forward`.
+            const PEAK_ACTIVATION_BYTES: usize = {
+                let elem = <X::Elem as Scalar>::BYTES;
+                let peak = $L0::PEAK_ACTIVATION_BYTES;
+                $(let peak = max_usize(peak, <$In as Tensor>::LEN * elem + <$L as Layer<$In>>::PEAK_ACTIVATION_BYTES);)*
+                max_usize(peak, <$InZ as Tensor>::LEN * elem + <$Z as Layer<$InZ>>::PEAK_ACTIVATION_BYTES)
+            };
             const CHECK: () = {
                 let () = <$L0 as Layer<X>>::CHECK;
                 $(let () = <$L as Layer<$In>>::CHECK;)*
@@ -72,9 +105,8 @@ macro_rules! tuple_model {
             #[inline]
             fn forward(&self, x: &X) -> $YZ {
                 let () = <Self as Layer<X>>::CHECK;
-                let x = &self.0.forward(x);
-                $(let x = &self.$i.forward(x);)*
-                self.$iz.forward(x)
+                let model = self;
+                forward_in_scopes!(model, x; 0, $($i,)* $iz)
             }
 
             fn batch_scratch_len(_: Seal, n: usize) -> usize {
@@ -123,6 +155,9 @@ macro_rules! tuple_model {
             type Cache = (($L0::Cache, $Y0), $(($L::Cache, $Y),)* $Z::Cache,);
             fn fusion(_: Seal) -> Fusion {
                 $Z::fusion(Seal)
+            }
+            fn chunkable(_: Seal) -> bool {
+                $L0::chunkable(Seal) $(&& $L::chunkable(Seal))* && $Z::chunkable(Seal)
             }
 
             #[allow(non_snake_case)]
@@ -310,6 +345,7 @@ impl<X: Tensor, L: Layer<X>> Layer<X> for (L,) {
     type Out = L::Out;
     const NAME: &'static str = "Sequential";
     const ACTIVATION_BYTES: usize = L::ACTIVATION_BYTES;
+    const PEAK_ACTIVATION_BYTES: usize = L::PEAK_ACTIVATION_BYTES;
     const CHECK: () = L::CHECK;
 
     #[inline]
@@ -332,6 +368,9 @@ impl<X: Tensor, L: Backward<X>> Backward<X> for (L,) {
     type Cache = L::Cache;
     fn fusion(_: Seal) -> Fusion {
         L::fusion(Seal)
+    }
+    fn chunkable(_: Seal) -> bool {
+        L::chunkable(Seal)
     }
 
     #[inline]

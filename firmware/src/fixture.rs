@@ -4,11 +4,10 @@
 //! `build.rs` writes, for model `m`, the BatchNorm-folded weight image (`m_folded.weights`), a
 //! few inputs of `tests/fixtures/keras_mlperf_tiny.safetensors` (`m.x.bin`) and the build
 //! machine's outputs for them (`host_m.bin`, checked there against Keras' within 1e-5). The
-//! binary reads the weights into a model value at start-up (these models nest their blocks, and
-//! `model_from_le_bytes!` builds flat tuples only), so the model lives in RAM, in `main`'s
-//! frame: `PARAM_BYTES` of it, outside the stack this run measures and the static RAM it
-//! reports. Then [`run`] classifies each input, measures as the digits runs do, and compares
-//! every output with the host's.
+//! binary bakes the weights into a `static` with `model_from_le_bytes!`, which decodes nested
+//! models (residual blocks, tuples in tuples) at compile time, so the model is in flash and takes
+//! no RAM. Then [`run`] classifies each input, measures as the digits runs do, and compares every
+//! output with the host's.
 //!
 //! The firmware's kernels round each multiply and each add on their own; the x86-64 host's fuse
 //! multiply-adds (AVX2+FMA or AVX-512), so the outputs are not the same bits there.
@@ -16,10 +15,9 @@
 
 use core::hint::black_box;
 
-use typed_nn::io::ParamBytes;
 use typed_nn::prelude::*;
 
-use crate::console::{Console, exit};
+use crate::console::Console;
 use crate::run::{Evaluation, Firmware, report};
 use crate::{stack, systick, table};
 
@@ -28,15 +26,6 @@ use crate::{stack, systick, table};
 /// model with other weights or a wrong layer is off by orders of magnitude more (a probability
 /// of 12 classes is ~0.08 on average).
 pub const TOLERANCE: f32 = 1e-6;
-
-/// Reads `weights` into `model` (a default value in the caller's frame); on a wrong length
-/// prints why and exits with failure.
-pub fn load<M: ParamBytes<f32>>(name: &str, model: &mut M, weights: &[u8]) {
-    if model.read_le_bytes(weights).is_err() {
-        Console::open().text(name).text(": the weight image does not fit the model's type").verdict(false);
-        exit(false)
-    }
-}
 
 /// Runs `model` on each input of `inputs` (little-endian `f32`, `X::LEN` each), measures,
 /// compares every output with `host` (`N` little-endian `f32` per input) within [`TOLERANCE`]
@@ -56,7 +45,7 @@ where
     for (x, want) in inputs.chunks_exact(X::LEN * 4).zip(host.chunks_exact(N * 4)) {
         let start = systick::now();
         let y = forward_one(model, black_box(x));
-        ticks += u64::from(systick::elapsed(start, systick::now()));
+        ticks += systick::elapsed(start, systick::now());
         let mut host_y = [0.0f32; N];
         read_f32s(&mut host_y, want);
         same_class += u32::from(y.argmax() == Vector::new(host_y).argmax());
@@ -69,7 +58,7 @@ where
         }
         total += 1;
     }
-    let e = Evaluation { correct: 0, total, stack: stack::used_below(sp), ticks };
+    let e = Evaluation { correct: 0, total, stack: stack::used_below(sp), above: stack::used_above(sp), ticks };
     let ok = total > 0 && same_class == total && within == values;
     out.text("fixture inputs: ").num(total.into()).text(", the host's class for ").num(same_class.into());
     out.text("; probabilities within 1e-6 of the host's: ").num(within.into()).text("/").num(values.into());

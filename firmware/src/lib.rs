@@ -66,6 +66,8 @@ pub mod systick;
 pub mod table;
 #[cfg(typed_nn_firmware_target)]
 pub mod test_set;
+#[cfg(typed_nn_firmware_target)]
+pub mod ticks;
 
 #[cfg(typed_nn_firmware_target)]
 mod handlers {

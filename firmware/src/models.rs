@@ -15,8 +15,8 @@
 //!
 //! MLPerf Tiny's DS-CNN and ResNet-8 ([`ds_cnn`], [`resnet8`]: the definitions in
 //! `examples/models/`, shared through `#[path]`) run with every BatchNormalization folded; their
-//! nested blocks are not flat tuples, which `model_from_le_bytes!` needs, so their binaries read
-//! the weight image `build.rs` writes into a model value at start-up ([`crate::fixture`]).
+//! binaries bake the weight image `build.rs` writes into a `static` with `model_from_le_bytes!`,
+//! which decodes nested blocks too, and run it on fixture inputs ([`crate::fixture`]).
 //!
 //! To add a model: a `static` (int8: a type here and a
 //! `static` in `keras_models.rs`) and a function here, a `src/bin/name.rs` like `mlp.rs`, its

@@ -30,6 +30,8 @@ pub(crate) struct Evaluation {
     pub(crate) total: u32,
     /// Stack used by one classification, the most over all inputs.
     pub(crate) stack: u32,
+    /// Stack in use above the measured calls ([`stack::used_above`]).
+    pub(crate) above: u32,
     /// SysTick ticks over all classifications.
     pub(crate) ticks: u64,
 }
@@ -86,7 +88,9 @@ fn finish(mut out: Console, firmware: &Firmware, e: Evaluation, right: &str) -> 
 /// the verdict (failure if `ok` is false already).
 pub(crate) fn report(out: &mut Console, firmware: &Firmware, e: &Evaluation, mut ok: bool) -> ! {
     let sections = Sections::of_this_firmware();
-    let instructions = (e.ticks * systick::INSTRUCTIONS_PER_TICK / u64::from(e.total.max(1))) as u32;
+    // Saturates at 4.3 billion (a run past it fails its row's check rather than wrapping).
+    let per_run = e.ticks.saturating_mul(systick::INSTRUCTIONS_PER_TICK) / u64::from(e.total.max(1));
+    let instructions = u32::try_from(per_run).unwrap_or(u32::MAX);
     let measured = Row {
         firmware: firmware.name,
         param_bytes: firmware.param_bytes.map(|b| b as u32),
@@ -104,6 +108,9 @@ pub(crate) fn report(out: &mut Console, firmware: &Firmware, e: &Evaluation, mut
     out.text("; the test set's .testset ").num(sections.testset.into()).text(" not counted)\n");
     out.text("static RAM: ").num(sections.static_ram.into()).text(" bytes\n");
     out.text("stack, one classification: ").num(e.stack.into()).text(" bytes (painted and scanned)\n");
+    let ram = sections.static_ram.saturating_add(e.above).saturating_add(e.stack);
+    out.text("RAM in use at the deepest: ").num(ram.into()).text(" bytes (static RAM + ").num(e.above.into());
+    out.text(" of stack above the classification, reset handler and main + its stack)\n");
     out.text("per classification: ").num(e.ticks / u64::from(e.total.max(1))).text(" SysTick ticks = ");
     out.num(instructions.into()).text(" instructions under the QEMU runner (-icount shift=0)\n");
     out.text("README row:\n");
@@ -134,11 +141,11 @@ fn evaluate_fixture<const N: usize, const O: usize, F: Fn(&[u8; N]) -> [i8; O]>(
     for (x, want) in inputs.as_chunks::<N>().0.iter().zip(expected.as_chunks::<O>().0) {
         let start = systick::now();
         let y = infer_one(infer, black_box(x));
-        ticks += u64::from(systick::elapsed(start, systick::now()));
+        ticks += systick::elapsed(start, systick::now());
         correct += u32::from(y.iter().zip(want).all(|(&a, &b)| a == b as i8));
         total += 1;
     }
-    Evaluation { correct, total, stack: stack::used_below(sp), ticks }
+    Evaluation { correct, total, stack: stack::used_below(sp), above: stack::used_above(sp), ticks }
 }
 
 /// One inference, in its own frame so that [`stack`] measures all of it.
@@ -156,11 +163,11 @@ fn evaluate<C: Fn(&[u8; 64]) -> usize>(classify: &C) -> Evaluation {
     for (pixels, label) in test_set::samples() {
         let start = systick::now();
         let class = classify_one(classify, black_box(pixels));
-        ticks += u64::from(systick::elapsed(start, systick::now()));
+        ticks += systick::elapsed(start, systick::now());
         correct += u32::from(class == usize::from(label));
         total += 1;
     }
-    Evaluation { correct, total, stack: stack::used_below(sp), ticks }
+    Evaluation { correct, total, stack: stack::used_below(sp), above: stack::used_above(sp), ticks }
 }
 
 /// One classification, in its own frame so that [`stack`] measures all of it.

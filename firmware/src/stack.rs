@@ -16,6 +16,8 @@ unsafe extern "C" {
     /// The lowest address the stack may grow to: the end of the statics (cortex-m-rt's
     /// `link.x` defines it; it is its documented bound for `paint-stack`).
     static _stack_end: u32;
+    /// The top of the stack, where the reset handler starts it (cortex-m-rt's `link.x`).
+    static _stack_start: u32;
 }
 
 /// Paints every word from the bottom of the stack up to the current stack pointer, and returns
@@ -72,4 +74,12 @@ pub fn used_below(sp: u32) -> u32 {
         );
     }
     sp.saturating_sub(p)
+}
+
+/// Bytes of stack in use above `sp` (a [`paint`]'s result): the frames of the reset handler,
+/// `main` and whatever called [`paint`], with everything they hold, such as a model read into a
+/// local variable. With the static RAM and [`used_below`], what the run takes of the RAM.
+#[inline(always)]
+pub fn used_above(sp: u32) -> u32 {
+    ((&raw const _stack_start) as u32).saturating_sub(sp)
 }

@@ -329,9 +329,9 @@ fn classify<M: Layer<X, Out = Vector<N>>, X: Tensor<Elem = f32>, const N: usize>
     model.forward(x)
 }
 
-/// Reads a model (`M`: unfolded or folded) from its byte image into a value on the stack
-/// (`model_from_le_bytes!` takes flat tuples of layers, and these models nest their blocks),
-/// runs the four fixture inputs and prints how many outputs are within 1e-5 of Keras'.
+/// Reads a model (`M`: unfolded or folded) from its byte image into a value on the stack (the
+/// run-time decoder, without a heap; the firmware bakes the same models into flash with
+/// `model_from_le_bytes!` instead), runs the four fixture inputs and prints how many outputs are within 1e-5 of Keras'.
 #[inline(never)]
 fn run_keras_model<M, X, const N: usize>(name: &[u8], weights: &[u8], fixture: &KerasFixture) -> bool
 where
@@ -361,7 +361,9 @@ where
     out_number(<M as Params<f32>>::PARAM_BYTES);
     out(b" bytes of parameters, ");
     out_number(<M as Layer<X>>::ACTIVATION_BYTES);
-    out(b" bytes of activations per forward\n");
+    out(b" bytes of activations per forward, at most ");
+    out_number(<M as Layer<X>>::PEAK_ACTIVATION_BYTES);
+    out(b" alive at once\n");
     loaded && total == 4 * N && close == total
 }
 

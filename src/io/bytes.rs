@@ -25,6 +25,7 @@
 #[cfg(feature = "alloc")]
 use alloc::vec::Vec;
 use core::fmt;
+use core::marker::PhantomData;
 
 use crate::params::{ParamCountError, check_count};
 use crate::seal::Seal;
@@ -185,10 +186,26 @@ impl<T: Scalar, M: Params<T>> ParamBytes<T> for M {}
 /// assert!((y[0] - 0.1).abs() < 1e-6);
 /// ```
 ///
-/// The first argument lists the model's layers (the tuple type itself, spelled out); the second
-/// is a `&'static [u8]`. A wrong length is a compile error naming both sizes; the decoding runs
-/// in the compiler, so the program contains the decoded floats and no decoding code, and no
-/// `unsafe` is involved.
+/// The first argument is the model's type: its layers spelled out as a tuple, as above, or any
+/// type naming a model, such as an alias. Models nest: tuples in tuples,
+/// [`Residual`](crate::layer::Residual) blocks, [`BatchNormalization`](crate::layer::BatchNormalization),
+/// [`DepthwiseConv2D`](crate::layer::DepthwiseConv2D), layers without a bias (`NoBias`), every
+/// built-in layer in `f32` or `f64`:
+///
+/// ```
+/// use typed_nn::prelude::*;
+/// use typed_nn::layer::{ActivationLayer, BatchNormalization, NoBias, Residual};
+/// type Block = Residual<(Conv2D<2, 2, 3, Identity, 1, Same, f32, NoBias>, BatchNormalization<2>)>;
+/// type Net = ((Conv2D<1, 2, 3, Relu, 1, Same>, Block), ActivationLayer<Relu>, Flatten, Dense<32, 2, Softmax>);
+/// const BYTES: &[u8] = &[0; (20 + 36 + 8 + 66) * 4];
+/// static NET: Net = typed_nn::model_from_le_bytes!(Net, BYTES);
+/// let y: Vector<2> = NET.forward(&Image::<4, 4, 1>::default());
+/// # let _ = y;
+/// ```
+///
+/// The second argument is a `&'static [u8]`. A wrong length is a compile error naming both
+/// sizes; the decoding runs in the compiler, so the program contains the decoded floats and no
+/// decoding code, and no `unsafe` is involved.
 ///
 /// ```compile_fail
 /// use typed_nn::prelude::*;
@@ -198,25 +215,33 @@ impl<T: Scalar, M: Params<T>> ParamBytes<T> for M {}
 /// ```
 ///
 /// Every built-in layer has the `const fn from_le_bytes_at(bytes, offset)` this macro calls; a
-/// parameterless layer reads nothing.
+/// parameterless layer reads nothing. A nested model is decoded on stable Rust through a trait's
+/// associated `const` (`FromImage<S>`, where the type `S` carries the image and the offset),
+/// since a `const fn` cannot call trait methods: each layer's constant calls its own
+/// `from_le_bytes_at`, and a tuple's or a residual block's is built from its parts'.
 #[macro_export]
 macro_rules! model_from_le_bytes {
-    (($($layer:ty),+ $(,)?), $bytes:expr) => {{
-        // Item names are not hygienic in `macro_rules!`: this one must not shadow the caller's.
+    // The layers spelled out: `(A)` is the 1-tuple `(A,)` here, as it always was.
+    (($($layer:ty),+ $(,)?), $bytes:expr $(,)?) => {
+        $crate::model_from_le_bytes!(@decode ($($layer,)+), $bytes)
+    };
+    (@decode $model:ty, $bytes:expr) => {{
+        // Item names are not hygienic in `macro_rules!`: these must not shadow the caller's.
         const __TYPED_NN_IMAGE: &[u8] = $bytes;
         const _: () = $crate::io::bytes::ImageLength::<
             { __TYPED_NN_IMAGE.len() },
-            { 0 $(+ <$layer as $crate::io::bytes::ConstLoad>::BYTES)+ },
+            { <$model as $crate::io::bytes::ConstLoad>::BYTES },
         >::MATCHES;
-        let mut offset = 0usize;
-        ($(
-            {
-                let layer = <$layer>::from_le_bytes_at(__TYPED_NN_IMAGE, offset);
-                offset += <$layer as $crate::io::bytes::ConstLoad>::BYTES;
-                layer
-            },
-        )+)
+        struct __TypedNnImage;
+        impl $crate::io::bytes::ImageAt for __TypedNnImage {
+            const IMAGE: &'static [u8] = __TYPED_NN_IMAGE;
+            const OFFSET: usize = 0;
+        }
+        <$model as $crate::io::bytes::FromImage<__TypedNnImage>>::DECODED
     }};
+    ($model:ty, $bytes:expr $(,)?) => {
+        $crate::model_from_le_bytes!(@decode $model, $bytes)
+    };
 }
 
 /// The parameter bytes of a layer, for [`model_from_le_bytes!`] (which cannot name the float
@@ -226,6 +251,140 @@ pub trait ConstLoad {
     /// Bytes of parameters.
     const BYTES: usize;
 }
+
+/// A byte image and a position in it, as a type: what [`FromImage`] decodes from. The macros
+/// define one type per image (offset 0); [`After`] moves past a layer.
+///
+/// This is how a nested model is decoded on stable Rust: a `const fn` cannot call a trait
+/// method, but a trait's associated `const` can use other associated consts of generic types,
+/// so the image and the offset travel in a type parameter and each layer's [`FromImage::DECODED`]
+/// calls its own `const fn from_le_bytes_at(IMAGE, OFFSET)`.
+#[doc(hidden)]
+pub trait ImageAt {
+    /// The whole image.
+    const IMAGE: &'static [u8];
+    /// The byte where the next layer's parameters start.
+    const OFFSET: usize;
+}
+
+/// The position in `S`'s image just past the parameters of `L` (a layer or a tuple of them, as
+/// a list of what came before).
+#[doc(hidden)]
+pub struct After<S, L>(PhantomData<fn() -> (S, L)>);
+
+impl<S: ImageAt, L: ConstLoad> ImageAt for After<S, L> {
+    const IMAGE: &'static [u8] = S::IMAGE;
+    const OFFSET: usize = S::OFFSET + L::BYTES;
+}
+
+/// A layer or model decoded at compile time from the image at `S`, for
+/// [`model_from_le_bytes!`]: every built-in layer, [`Residual`](crate::layer::Residual) and
+/// tuples of 1 to 12 of them, nested as deep as the model is.
+#[doc(hidden)]
+pub trait FromImage<S: ImageAt>: ConstLoad + Sized {
+    /// The value, decoded by the compiler.
+    const DECODED: Self;
+}
+
+/// The prefix before a tuple's first element: no bytes.
+impl ConstLoad for () {
+    const BYTES: usize = 0;
+}
+
+/// `FromImage` and `ConstLoad` for one tuple arity: element `k` is decoded at the position
+/// after elements `0..k` (listed in brackets).
+macro_rules! tuple_from_image {
+    ($(($L:ident, [$($P:ident),*])),+) => {
+        impl<$($L: ConstLoad),+> ConstLoad for ($($L,)+) {
+            const BYTES: usize = 0 $(+ $L::BYTES)+;
+        }
+        impl<S: ImageAt, $($L: FromImage<After<S, ($($P,)*)>>),+> FromImage<S> for ($($L,)+) {
+            const DECODED: Self = ($(<$L as FromImage<After<S, ($($P,)*)>>>::DECODED,)+);
+        }
+    };
+}
+tuple_from_image!((L0, []));
+tuple_from_image!((L0, []), (L1, [L0]));
+tuple_from_image!((L0, []), (L1, [L0]), (L2, [L0, L1]));
+tuple_from_image!((L0, []), (L1, [L0]), (L2, [L0, L1]), (L3, [L0, L1, L2]));
+tuple_from_image!((L0, []), (L1, [L0]), (L2, [L0, L1]), (L3, [L0, L1, L2]), (L4, [L0, L1, L2, L3]));
+tuple_from_image!(
+    (L0, []),
+    (L1, [L0]),
+    (L2, [L0, L1]),
+    (L3, [L0, L1, L2]),
+    (L4, [L0, L1, L2, L3]),
+    (L5, [L0, L1, L2, L3, L4])
+);
+tuple_from_image!(
+    (L0, []),
+    (L1, [L0]),
+    (L2, [L0, L1]),
+    (L3, [L0, L1, L2]),
+    (L4, [L0, L1, L2, L3]),
+    (L5, [L0, L1, L2, L3, L4]),
+    (L6, [L0, L1, L2, L3, L4, L5])
+);
+tuple_from_image!(
+    (L0, []),
+    (L1, [L0]),
+    (L2, [L0, L1]),
+    (L3, [L0, L1, L2]),
+    (L4, [L0, L1, L2, L3]),
+    (L5, [L0, L1, L2, L3, L4]),
+    (L6, [L0, L1, L2, L3, L4, L5]),
+    (L7, [L0, L1, L2, L3, L4, L5, L6])
+);
+tuple_from_image!(
+    (L0, []),
+    (L1, [L0]),
+    (L2, [L0, L1]),
+    (L3, [L0, L1, L2]),
+    (L4, [L0, L1, L2, L3]),
+    (L5, [L0, L1, L2, L3, L4]),
+    (L6, [L0, L1, L2, L3, L4, L5]),
+    (L7, [L0, L1, L2, L3, L4, L5, L6]),
+    (L8, [L0, L1, L2, L3, L4, L5, L6, L7])
+);
+tuple_from_image!(
+    (L0, []),
+    (L1, [L0]),
+    (L2, [L0, L1]),
+    (L3, [L0, L1, L2]),
+    (L4, [L0, L1, L2, L3]),
+    (L5, [L0, L1, L2, L3, L4]),
+    (L6, [L0, L1, L2, L3, L4, L5]),
+    (L7, [L0, L1, L2, L3, L4, L5, L6]),
+    (L8, [L0, L1, L2, L3, L4, L5, L6, L7]),
+    (L9, [L0, L1, L2, L3, L4, L5, L6, L7, L8])
+);
+tuple_from_image!(
+    (L0, []),
+    (L1, [L0]),
+    (L2, [L0, L1]),
+    (L3, [L0, L1, L2]),
+    (L4, [L0, L1, L2, L3]),
+    (L5, [L0, L1, L2, L3, L4]),
+    (L6, [L0, L1, L2, L3, L4, L5]),
+    (L7, [L0, L1, L2, L3, L4, L5, L6]),
+    (L8, [L0, L1, L2, L3, L4, L5, L6, L7]),
+    (L9, [L0, L1, L2, L3, L4, L5, L6, L7, L8]),
+    (L10, [L0, L1, L2, L3, L4, L5, L6, L7, L8, L9])
+);
+tuple_from_image!(
+    (L0, []),
+    (L1, [L0]),
+    (L2, [L0, L1]),
+    (L3, [L0, L1, L2]),
+    (L4, [L0, L1, L2, L3]),
+    (L5, [L0, L1, L2, L3, L4]),
+    (L6, [L0, L1, L2, L3, L4, L5]),
+    (L7, [L0, L1, L2, L3, L4, L5, L6]),
+    (L8, [L0, L1, L2, L3, L4, L5, L6, L7]),
+    (L9, [L0, L1, L2, L3, L4, L5, L6, L7, L8]),
+    (L10, [L0, L1, L2, L3, L4, L5, L6, L7, L8, L9]),
+    (L11, [L0, L1, L2, L3, L4, L5, L6, L7, L8, L9, L10])
+);
 
 /// The length check of [`model_from_le_bytes!`]: the two numbers are in the type, so the
 /// compile error shows them, `ImageLength<9636, 9640>` (found, expected).
@@ -315,5 +474,97 @@ mod tests {
         let short = Conv2D::<2, 3, 3, Relu>::from_le_bytes_at(&cb[..8], 0);
         assert_eq!(short.kernel[0][0][0][..2], conv.kernel[0][0][0][..2]);
         assert_eq!(short.bias, [0.0; 3]);
+    }
+
+    /// An image of `N / size` consecutive values 1, 2, 3, ... (little-endian `f32` or `f64`):
+    /// every parameter distinct, finite and positive (a valid variance).
+    const fn counting<const N: usize>(f64s: bool) -> [u8; N] {
+        let mut image = [0u8; N];
+        let size = if f64s { 8 } else { 4 };
+        let mut i = 0;
+        while i < N / size {
+            let v = (i + 1) as f64;
+            let mut b = 0;
+            while b < size {
+                image[i * size + b] = if f64s { v.to_le_bytes()[b] } else { (v as f32).to_le_bytes()[b] };
+                b += 1;
+            }
+            i += 1;
+        }
+        image
+    }
+
+    use crate::layer::{ActivationLayer, BatchNormalization, DepthwiseConv2D, Dropout, NoBias, Residual};
+
+    /// Every spelling `model_from_le_bytes!` decodes by composition: nested tuples, a residual
+    /// block with the identity shortcut and one with a projection, BatchNormalization,
+    /// DepthwiseConv2D and the `NoBias` layers between parameterless ones.
+    type Projection = Residual<
+        (Conv2D<2, 4, 3, Identity, 2, Same, f32, NoBias>, BatchNormalization<4>),
+        Conv2D<2, 4, 1, Identity, 2, Same>,
+    >;
+    type Nested = (
+        (Conv2D<1, 2, 3, Relu, 1, Same>, Dropout<100>),
+        Residual<(
+            DepthwiseConv2D<2, 3, Relu, 1, Same>,
+            (DepthwiseConv2D<2, 3, Identity, 1, Same, f32, NoBias>, BatchNormalization<2>),
+        )>,
+        Projection,
+        ActivationLayer<Relu>,
+        MaxPool2D<2>,
+        Flatten,
+        Dense<16, 3, Relu, f32, NoBias>,
+        Dense<3, 2, Softmax>,
+    );
+    const NESTED_BYTES: usize = <Nested as Params<f32>>::PARAM_BYTES;
+    const NESTED_IMAGE: [u8; NESTED_BYTES] = counting::<NESTED_BYTES>(false);
+    static NESTED: Nested = crate::model_from_le_bytes!(Nested, &NESTED_IMAGE);
+
+    /// The compiler's decoding of a nested model equals the runtime decoder's (`visit_tensors`,
+    /// independent code), value for value: a parameter read from another offset, or a branch
+    /// and a shortcut swapped, would differ, since every value in the image is distinct.
+    #[test]
+    fn nested_models_decode_at_compile_time_as_at_run_time() {
+        let at_run_time = Nested::from_le_bytes(&NESTED_IMAGE).unwrap();
+        assert_eq!(NESTED, at_run_time);
+        // Spot checks against the layout itself: the first conv's first weight is value 1, the
+        // last Dense's last bias the last value.
+        assert_eq!(NESTED.0.0.kernel[0][0][0][0], 1.0);
+        assert_eq!(NESTED.7.bias[1], (NESTED_BYTES / 4) as f32);
+        // The projection's shortcut follows its branch (20 + 20 + 18 + 8 values before the block:
+        // conv, depthwise with bias, without, BN; 72 kernel values and 16 BN values in its branch).
+        assert_eq!(NESTED.2.shortcut.kernel[0][0][0][0], (20 + 20 + 18 + 8 + 72 + 16 + 1) as f32);
+        // The same image spelled as a tuple of layers.
+        static SPELLED: Nested = crate::model_from_le_bytes!(
+            (
+                (Conv2D<1, 2, 3, Relu, 1, Same>, Dropout<100>),
+                Residual<(
+                    DepthwiseConv2D<2, 3, Relu, 1, Same>,
+                    (DepthwiseConv2D<2, 3, Identity, 1, Same, f32, NoBias>, BatchNormalization<2>),
+                )>,
+                Projection,
+                ActivationLayer<Relu>,
+                MaxPool2D<2>,
+                Flatten,
+                Dense<16, 3, Relu, f32, NoBias>,
+                Dense<3, 2, Softmax>,
+            ),
+            &NESTED_IMAGE
+        );
+        assert_eq!(SPELLED, at_run_time);
+    }
+
+    /// `f64` layers too, and a model that is one layer (not a tuple).
+    #[test]
+    fn f64_models_and_single_layers_decode_at_compile_time() {
+        type Small = (Dense<2, 3, Tanh, f64>, BatchNormalization<3, f64>);
+        const IMAGE: [u8; 21 * 8] = counting::<{ 21 * 8 }>(true);
+        static SMALL: Small = crate::model_from_le_bytes!(Small, &IMAGE);
+        assert_eq!(SMALL, Small::from_le_bytes(&IMAGE).unwrap());
+        assert_eq!(SMALL.1.moving_variance[2], 21.0);
+        const TWELVE: [u8; 96] = counting::<96>(true);
+        static ONE: BatchNormalization<3, f64> = crate::model_from_le_bytes!(BatchNormalization<3, f64>, &TWELVE);
+        assert_eq!(ONE.gamma, [1.0, 2.0, 3.0]);
+        assert_eq!(ONE.moving_variance, [10.0, 11.0, 12.0]);
     }
 }

@@ -101,6 +101,66 @@ pub fn gemm<T: Scalar>(
     Ok(())
 }
 
+/// `c ← bias + a·b` (each row of `c` starts from `bias`) or, without a bias, `c ← c + a·b`, for
+/// a row-major `k×n` matrix `b` (a `Dense` kernel or a batch of gradients) read in place.
+///
+/// `f32` products whose `n` is a multiple of the vector width run typed-nn's own micro-kernel
+/// (`kernel::rowgemm`: no packing, the bias as the accumulators' start) on the AVX-512 and AVX2
+/// paths; everything else is the bias copied into `c`, then [`gemm`] with `beta = 1`.
+///
+/// # Errors
+/// [`GemmShapeError`] if any operand is too short for the stated sizes and strides.
+pub fn gemm_rows<T: Scalar>(
+    d: Dims,
+    a: Strided<'_, T>,
+    b: &[T],
+    bias: Option<&[T]>,
+    c: &mut [T],
+) -> Result<(), GemmShapeError> {
+    use super::rowgemm::{Init, gemm_rows as own};
+    if let (Some(a32), Some(b32), Ok(rsa), Ok(csa)) =
+        (as_f32(a.data), as_f32(b), usize::try_from(a.rs), usize::try_from(a.cs))
+    {
+        let init = match bias.map(as_f32) {
+            None => Some(Init::Accumulate),
+            Some(Some(row)) => Some(Init::Row(row)),
+            Some(None) => None,
+        };
+        if let (Some(init), Some(c32)) = (init, as_f32_mut(c))
+            && own(d.m, d.k, d.n, a32, rsa, csa, b32, init, c32)
+        {
+            return Ok(());
+        }
+    }
+    if let Some(bias) = bias {
+        let row = bias.get(..d.n).ok_or(GemmShapeError)?;
+        let c_len = d.m.checked_mul(d.n).ok_or(GemmShapeError)?;
+        for c_row in c.get_mut(..c_len).ok_or(GemmShapeError)?.chunks_exact_mut(d.n.max(1)) {
+            c_row.copy_from_slice(row);
+        }
+    }
+    gemm(d, T::one(), a, Strided::row_major(b, d.n), T::one(), c)
+}
+
+/// `s` as `&[f32]` when `T` is `f32`.
+fn as_f32<T: Scalar>(s: &[T]) -> Option<&[f32]> {
+    use core::any::TypeId;
+    // SAFETY: `T` is `f32` (equal `TypeId`s), so the cast changes nothing: same length, layout
+    // and lifetime.
+    (TypeId::of::<T>() == TypeId::of::<f32>())
+        .then(|| unsafe { core::slice::from_raw_parts(s.as_ptr().cast::<f32>(), s.len()) })
+}
+
+/// `s` as `&mut [f32]` when `T` is `f32`.
+fn as_f32_mut<T: Scalar>(s: &mut [T]) -> Option<&mut [f32]> {
+    use core::any::TypeId;
+    if TypeId::of::<T>() != TypeId::of::<f32>() {
+        return None;
+    }
+    // SAFETY: as in `as_f32`; the exclusive borrow of `s` moves into the result.
+    Some(unsafe { core::slice::from_raw_parts_mut(s.as_mut_ptr().cast::<f32>(), s.len()) })
+}
+
 /// `c ← alpha·a·b + beta·c` through `matrixmultiply`'s `sgemm` or `dgemm`, whichever `T` is
 /// (the `TypeId` comparison is a constant after monomorphisation, so only one call remains).
 ///

@@ -1,6 +1,7 @@
-//! The only place with `unsafe` code: GEMM calls into `matrixmultiply`, views of tensor
+//! The only place with `unsafe` code: GEMM calls into `matrixmultiply` and typed-nn's own
+//! AVX-512/AVX2 GEMM micro-kernels for the batched `Dense` (`rowgemm`), views of tensor
 //! slices as flat scalar slices, zeroed heap allocations, the run-time dispatch to
-//! AVX2/AVX-512 code, the int8 dot products and requantization (AVX2, AVX-512 VNNI), and the
+//! AVX2/AVX-512 code, the explicit-SIMD `f32` direct convolution (`conv_direct.rs`), the int8 dot products and requantization (AVX2, AVX-512 VNNI), and the
 //! `.tflite` flatbuffer accessors.
 //!
 //! Everything here is crate-private. Each `unsafe` block carries a `// SAFETY:` proof; the rest
@@ -14,11 +15,15 @@
 
 #[cfg_attr(not(feature = "alloc"), allow(dead_code))]
 pub(crate) mod cast;
+pub(crate) mod conv_direct;
 #[cfg(feature = "alloc")]
 pub(crate) mod gemm;
 #[cfg(feature = "alloc")]
 pub(crate) mod heap;
 pub(crate) mod int8;
+#[cfg(feature = "alloc")]
+#[cfg_attr(not(all(feature = "std", target_arch = "x86_64")), allow(dead_code))]
+pub(crate) mod rowgemm;
 pub(crate) mod simd;
 #[cfg(feature = "tflite")]
 pub(crate) mod tflite_schema;

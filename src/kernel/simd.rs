@@ -1,16 +1,18 @@
 //! CPU-specific code paths: run-time dispatch to AVX2+FMA or AVX-512 code.
 //!
-//! The kernels themselves are portable loops over fixed-size arrays, written so the compiler
-//! vectorises them; each lives with its layer (`layer/dense.rs`, `layer/conv.rs`, ...) or
-//! activation (`activation.rs`) as a [`Vectorized`] value. On x86-64 with `std`, [`dispatch`]
-//! compiles such a kernel a second time inside a `#[target_feature]` function — 8- or 16-wide
-//! vectors and fused multiply-adds — and calls that copy when the CPU reports the features at
-//! run time. Without `std` (no run-time detection) only the portable path exists, compiled for
-//! whatever target the user builds; `-C target-cpu=...` makes it use that target's vector
-//! units.
+//! Most kernels are portable loops over fixed-size arrays, written so the compiler vectorises
+//! them (the exception: `Conv2D`'s direct convolution in `f32`, explicit AVX-512/AVX2 vectors
+//! in `kernel/conv_direct.rs`, which follows [`float_simd`] too); each lives with its layer
+//! (`layer/dense.rs`, `layer/conv.rs`, ...) or activation (`activation.rs`) as a
+//! [`Vectorized`] value. On x86-64 with `std`, [`dispatch`] compiles such a kernel a second
+//! time inside a `#[target_feature]` function — 8- or 16-wide vectors and fused multiply-adds
+//! — and calls that copy when the CPU reports the features at run time. Without `std` (no
+//! run-time detection) only the portable path exists, compiled for whatever target the user
+//! builds; `-C target-cpu=...` makes it use that target's vector units.
 //!
 //! `TYPED_NN_SIMD=avx512|avx2|portable` caps the path ([`float_simd`]), so every path can be
-//! measured on one machine. `matrixmultiply`, behind the batched kernels, chooses its own
+//! measured on one machine; it also picks the batched `Dense`'s own micro-kernel
+//! (`kernel::rowgemm`). `matrixmultiply`, behind the other batched products, chooses its own
 //! micro-kernel and has no run-time switch: its `MMTEST_FEATURE` variable is read when *it is
 //! compiled* (`MMTEST_FEATURE=avx2,fma cargo bench ...` builds it without its AVX-512 kernel).
 //!

@@ -69,6 +69,10 @@ impl<A> crate::io::bytes::ConstLoad for ActivationLayer<A> {
     const BYTES: usize = 0;
 }
 
+impl<A, S: crate::io::bytes::ImageAt> crate::io::bytes::FromImage<S> for ActivationLayer<A> {
+    const DECODED: Self = Self::new();
+}
+
 impl<A, T: Scalar> Params<T> for ActivationLayer<A> {}
 
 /// The length of the axis a non-element-wise activation is applied along: the last.

@@ -134,6 +134,11 @@ macro_rules! batch_norm_from_bytes {
                 layer
             }
         }
+        impl<const C: usize, S: crate::io::bytes::ImageAt> crate::io::bytes::FromImage<S>
+            for BatchNormalization<C, $T>
+        {
+            const DECODED: Self = Self::from_le_bytes_at(S::IMAGE, S::OFFSET);
+        }
     };
 }
 batch_norm_from_bytes!(f32, fill_f32);

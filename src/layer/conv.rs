@@ -165,6 +165,20 @@ macro_rules! conv_from_bytes {
                 layer
             }
         }
+        impl<
+            const CI: usize,
+            const CO: usize,
+            const K: usize,
+            A,
+            const S: usize,
+            P,
+            const KW: usize,
+            const SW: usize,
+            I: crate::io::bytes::ImageAt,
+        > crate::io::bytes::FromImage<I> for Conv2D<CI, CO, K, A, S, P, $T, Bias, KW, SW>
+        {
+            const DECODED: Self = Self::from_le_bytes_at(I::IMAGE, I::OFFSET);
+        }
     };
     ($T:ty, $fill:ident, NoBias) => {
         impl<const CI: usize, const CO: usize, const K: usize, A, const S: usize, P, const KW: usize, const SW: usize>
@@ -183,6 +197,20 @@ macro_rules! conv_from_bytes {
                 crate::io::bytes::$fill(kernel, bytes, offset);
                 layer
             }
+        }
+        impl<
+            const CI: usize,
+            const CO: usize,
+            const K: usize,
+            A,
+            const S: usize,
+            P,
+            const KW: usize,
+            const SW: usize,
+            I: crate::io::bytes::ImageAt,
+        > crate::io::bytes::FromImage<I> for Conv2D<CI, CO, K, A, S, P, $T, NoBias, KW, SW>
+        {
+            const DECODED: Self = Self::from_le_bytes_at(I::IMAGE, I::OFFSET);
         }
     };
 }
@@ -329,8 +357,11 @@ impl<
         }
     }
 
-    /// The direct convolution of one image, register-blocked: each output pixel's `CO` sums
-    /// are computed in registers by [`pixel`](Self::pixel) and stored once. A finished output row
+    /// The direct convolution of one image, register-blocked: on the AVX-512/AVX2 paths, for
+    /// `f32` with `CO` a multiple of 8, by the explicit-SIMD kernel (`kernel/conv_direct.rs`:
+    /// blocks of output pixels × vectors of channels in registers); otherwise each output
+    /// pixel's `CO` sums are computed in registers by [`pixel`](Self::pixel) and stored once.
+    /// Both add the taps in the same order, so they give the same bits. Then each output row
     /// (`Wo·CO` values) is copied into `z` (pre-activation, if given) and activated in place in
     /// `y`, in one long vectorised pass. `FMA` selects fused multiply-adds (inside the
     /// AVX2/AVX-512 dispatch).
@@ -341,9 +372,28 @@ impl<
             return;
         }
         let mut z_rows = z.map(|z| z.chunks_exact_mut(row_len));
+        // The explicit AVX-512/AVX2 kernel (the same sums in the same order), where it applies;
+        // never on the portable path.
+        let done = FMA && {
+            let shape = crate::kernel::conv_direct::ConvShape {
+                h: g.h,
+                w: g.w,
+                kh: K,
+                kw: KW,
+                sh: S,
+                top: g.top,
+                left: g.left,
+                ho: g.ho,
+                wo: g.wo,
+            };
+            let kernel = self.kernel.as_flattened().as_flattened().as_flattened();
+            crate::kernel::conv_direct::conv_image::<T, CI, CO, SW>(shape, x, kernel, &self.bias_or_zero(), y)
+        };
         for (oy, yrow) in y.chunks_exact_mut(row_len).take(g.ho).enumerate() {
-            for (ox, ypix) in yrow.chunks_exact_mut(CO).enumerate() {
-                ypix.copy_from_slice(&self.pixel::<FMA>(g, x, oy, ox));
+            if !done {
+                for (ox, ypix) in yrow.chunks_exact_mut(CO).enumerate() {
+                    ypix.copy_from_slice(&self.pixel::<FMA>(g, x, oy, ox));
+                }
             }
             if let Some(zrow) = z_rows.as_mut().and_then(Iterator::next) {
                 zrow.copy_from_slice(yrow);
@@ -777,6 +827,10 @@ where
 {
     type Cache = ConvCache<Rule<X, CI, CO, K, KW, S, SW, P, T>>;
 
+    fn chunkable(_: crate::layer::Seal) -> bool {
+        true
+    }
+
     fn forward_train(
         &self,
         x: &X,
@@ -865,7 +919,7 @@ where
         logits: bool,
         scratch: &mut [T],
     ) {
-        use crate::kernel::gemm::{Dims, Strided, gemm};
+        use crate::kernel::gemm::{Dims, Strided, gemm, gemm_rows};
         let g = Self::geometry::<X::Checked>();
         let total = n * g.ho * g.wo;
         let Some(all_zs) = cache.get(..total * CO) else { return };
@@ -909,15 +963,10 @@ where
             }
             Self::im2col_rows(g, xs, r0, r1, patches);
             let gk = grad.kernel.as_flattened_mut().as_flattened_mut().as_flattened_mut();
+            // `∂K` (PATCH × CO, 9 × 32 for a 3×3 single-channel conv) read as whole rows of
+            // `dZ`: typed-nn's own kernel keeps all of `∂K` in registers (see `kernel::rowgemm`).
             let dk = Dims { m: Self::PATCH, k: rows_n, n: CO };
-            let _ = gemm(
-                dk,
-                T::one(),
-                Strided::transposed(patches, Self::PATCH),
-                Strided::row_major(dzs, CO),
-                T::one(),
-                gk,
-            );
+            let _ = gemm_rows(dk, Strided::transposed(patches, Self::PATCH), dzs, None, gk);
             if let (Some(dxs), Some(dp)) = (dxs.as_deref_mut(), dp_buf.get_mut(..rows_n * Self::PATCH)) {
                 let dims = Dims { m: rows_n, k: CO, n: Self::PATCH };
                 let _ =

@@ -87,6 +87,11 @@ macro_rules! dense_from_bytes {
                 layer
             }
         }
+        impl<const IN: usize, const OUT: usize, A, S: crate::io::bytes::ImageAt> crate::io::bytes::FromImage<S>
+            for Dense<IN, OUT, A, $T, NoBias>
+        {
+            const DECODED: Self = Self::from_le_bytes_at(S::IMAGE, S::OFFSET);
+        }
     };
     ($T:ty, $fill:ident) => {
         impl<const IN: usize, const OUT: usize, A> Dense<IN, OUT, A, $T, Bias> {
@@ -103,6 +108,11 @@ macro_rules! dense_from_bytes {
                 crate::io::bytes::$fill(&mut layer.bias, bytes, at);
                 layer
             }
+        }
+        impl<const IN: usize, const OUT: usize, A, S: crate::io::bytes::ImageAt> crate::io::bytes::FromImage<S>
+            for Dense<IN, OUT, A, $T, Bias>
+        {
+            const DECODED: Self = Self::from_le_bytes_at(S::IMAGE, S::OFFSET);
         }
     };
 }
@@ -198,18 +208,16 @@ pub struct DenseCache<const OUT: usize, T = f32> {
 
 #[cfg(feature = "alloc")]
 impl<const IN: usize, const OUT: usize, A: Activation, T: Scalar, B: BiasMode> Dense<IN, OUT, A, T, B> {
-    /// `Z = X·K + b` for `n` rows: `Z` is pre-filled with the bias and the GEMM adds `X·K`
-    /// (`beta = 1`). Leaves `zs` untouched if the buffers are too short.
+    /// `Z = X·K + b` for `n` rows, the kernel read in place and the bias as each sum's start
+    /// ([`gemm_rows`](crate::kernel::gemm::gemm_rows): typed-nn's own micro-kernel for `f32`
+    /// layers whose `OUT` fills whole vectors, `matrixmultiply` otherwise). Leaves `zs`
+    /// untouched if the buffers are too short.
     fn linear_batch(&self, n: usize, xs: &[T], zs: &mut [T]) {
-        use crate::kernel::gemm::{Dims, Strided, gemm};
+        use crate::kernel::gemm::{Dims, Strided, gemm_rows};
         let Some(xs) = xs.get(..n.saturating_mul(IN)) else { return };
         let bias = self.bias_or_zero();
-        for row in crate::layer::rows_mut(zs, OUT, n) {
-            row.copy_from_slice(&bias);
-        }
         let dims = Dims { m: n, k: IN, n: OUT };
-        let kernel = Strided::row_major(self.kernel.as_flattened(), OUT);
-        let _ = gemm(dims, T::one(), Strided::row_major(xs, IN), kernel, T::one(), zs);
+        let _ = gemm_rows(dims, Strided::row_major(xs, IN), self.kernel.as_flattened(), Some(&bias), zs);
     }
 }
 
@@ -298,6 +306,10 @@ where
         A::FUSION
     }
 
+    fn chunkable(_: Seal) -> bool {
+        true
+    }
+
     #[inline]
     fn forward_train(&self, x: &X) -> (Rule<X, IN, OUT, A, T>, DenseCache<OUT, T>) {
         let () = X::Checked::CHECK;
@@ -357,7 +369,7 @@ where
     }
 
     /// `dZ` row by row (from `Z` in the cache and the outputs `Y`), then two GEMMs:
-    /// `∂K += Xᵀ·dZ` and `dX = dZ·Kᵀ` (if wanted).
+    /// `∂K += Xᵀ·dZ` (`dZ` read in place, see `linear_batch`) and `dX = dZ·Kᵀ` (if wanted).
     #[cfg(feature = "alloc")]
     fn backward_batch_flat(
         &self,
@@ -372,7 +384,7 @@ where
         logits: bool,
         scratch: &mut [T],
     ) {
-        use crate::kernel::gemm::{Dims, Strided, gemm};
+        use crate::kernel::gemm::{Dims, Strided, gemm, gemm_rows};
         let len = n.saturating_mul(OUT);
         let (Some(zs), Some(ys), Some(dys)) = (cache.get(..len), ys.get(..len), dys.get(..len)) else { return };
         let dzs: &[T] = if logits {
@@ -395,14 +407,7 @@ where
         }
         let Some(xs) = xs.get(..n.saturating_mul(IN)) else { return };
         let dk = Dims { m: IN, k: n, n: OUT };
-        let _ = gemm(
-            dk,
-            T::one(),
-            Strided::transposed(xs, IN),
-            Strided::row_major(dzs, OUT),
-            T::one(),
-            grad.kernel.as_flattened_mut(),
-        );
+        let _ = gemm_rows(dk, Strided::transposed(xs, IN), dzs, None, grad.kernel.as_flattened_mut());
         if let Some(dxs) = dxs {
             let dx = Dims { m: n, k: OUT, n: IN };
             let kt = Strided::transposed(self.kernel.as_flattened(), OUT);

@@ -171,6 +171,20 @@ macro_rules! depthwise_from_bytes {
                 layer
             }
         }
+        impl<
+            const C: usize,
+            const K: usize,
+            A,
+            const S: usize,
+            P,
+            const M: usize,
+            const KW: usize,
+            const SW: usize,
+            I: crate::io::bytes::ImageAt,
+        > crate::io::bytes::FromImage<I> for DepthwiseConv2D<C, K, A, S, P, $T, Bias, M, KW, SW>
+        {
+            const DECODED: Self = Self::from_le_bytes_at(I::IMAGE, I::OFFSET);
+        }
     };
     ($T:ty, $fill:ident, NoBias) => {
         impl<const C: usize, const K: usize, A, const S: usize, P, const M: usize, const KW: usize, const SW: usize>
@@ -190,6 +204,20 @@ macro_rules! depthwise_from_bytes {
                 crate::io::bytes::$fill(kernel, bytes, offset);
                 layer
             }
+        }
+        impl<
+            const C: usize,
+            const K: usize,
+            A,
+            const S: usize,
+            P,
+            const M: usize,
+            const KW: usize,
+            const SW: usize,
+            I: crate::io::bytes::ImageAt,
+        > crate::io::bytes::FromImage<I> for DepthwiseConv2D<C, K, A, S, P, $T, NoBias, M, KW, SW>
+        {
+            const DECODED: Self = Self::from_le_bytes_at(I::IMAGE, I::OFFSET);
         }
     };
 }

@@ -139,6 +139,10 @@ impl<const PERMILLE: usize> crate::io::bytes::ConstLoad for Dropout<PERMILLE> {
     const BYTES: usize = 0;
 }
 
+impl<const PERMILLE: usize, S: crate::io::bytes::ImageAt> crate::io::bytes::FromImage<S> for Dropout<PERMILLE> {
+    const DECODED: Self = Self::new(0);
+}
+
 impl<const PERMILLE: usize, T: Scalar> Params<T> for Dropout<PERMILLE> {
     /// A new seed for the masks, from `rng`; the step restarts at 0.
     fn init_params<R: Rng + ?Sized>(&mut self, rng: &mut R) {

@@ -85,6 +85,10 @@ impl<X: ImageInput> Layer<X> for Flatten {
 impl<X: ImageInput> Backward<X> for Flatten {
     type Cache = ();
 
+    fn chunkable(_: Seal) -> bool {
+        true
+    }
+
     fn forward_train(&self, x: &X) -> (X::Flat, ()) {
         (self.forward(x), ())
     }

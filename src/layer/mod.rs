@@ -101,11 +101,25 @@ pub trait Layer<In: Tensor>: Params<In::Elem> {
     /// The class name `summary()` shows, as Keras spells it (`"Dense"`, `"MaxPooling2D"`).
     const NAME: &'static str = "Layer";
 
-    /// Bytes of activations a single-sample [`forward`](Layer::forward) holds: the layer's
-    /// output (a tuple: every layer's output, since each stays alive until the end of the
-    /// pass). With [`Params::PARAM_BYTES`] this is the memory a model needs, known at compile
-    /// time; the stack a real forward pass uses is measured in the README's "Embedded" section.
+    /// Bytes of every activation a single-sample [`forward`](Layer::forward) produces: the
+    /// layer's output; for a tuple, the sum of its layers' (for a [`Residual`]
+    /// block, both branches' and the sum's). An upper bound that no forward pass reaches, since
+    /// a layer's output dies once the next layer has read it: see
+    /// [`PEAK_ACTIVATION_BYTES`](Layer::PEAK_ACTIVATION_BYTES) for the bytes alive at once.
     const ACTIVATION_BYTES: usize = <Self::Out as Tensor>::LEN * <In::Elem as crate::Scalar>::BYTES;
+
+    /// Bytes of activations alive at once at the worst moment of a single-sample
+    /// [`forward`](Layer::forward), not counting its input: for a layer, its output; for a
+    /// tuple, the largest of (the output of layer `k − 1` + the peak of layer `k`), since a
+    /// tuple's forward keeps each layer's input and output alive and nothing older; for a
+    /// [`Residual`] block, the larger of the branch's peak and (the
+    /// branch's output + the shortcut's peak), the identity shortcut being a copy of the input.
+    ///
+    /// A nested tuple counts its caller's live input on top of its own pairs, so
+    /// `(A, (B, C))` can peak higher than `(A, B, C)`. The real stack adds what the layers' kernels
+    /// use and what the optimiser does not reuse; the README's firmware section puts the two side
+    /// by side. Known at compile time, with [`Params::PARAM_BYTES`], for sizing RAM.
+    const PEAK_ACTIVATION_BYTES: usize = Self::ACTIVATION_BYTES;
 
     /// `()` when the shape rules that only a build can check hold for this layer (or model) on
     /// `In`; evaluating it otherwise stops the build with the broken rule's message. Every entry
@@ -253,6 +267,17 @@ pub trait Backward<In: Tensor>: Layer<In> {
         dx: Option<&mut In>,
     ) {
         self.backward(x, cache, dz, grad, dx);
+    }
+
+    /// Whether a batched training pass may run the batch as consecutive chunks and add up the
+    /// chunks' gradients: true when each sample's outputs, cache and gradient depend on that
+    /// sample alone (up to the order of float sums). `false` by default (a batch normalisation
+    /// couples the samples through its batch statistics; layers not known to be independent
+    /// keep the whole batch); `Dense`, `Conv2D`, `MaxPool2D`, `Flatten` and tuples and boxes of
+    /// them say `true`.
+    #[doc(hidden)]
+    fn chunkable(_: Seal) -> bool {
+        false
     }
 
     /// Scalars of cache [`forward_train_batch_flat`](Backward::forward_train_batch_flat)

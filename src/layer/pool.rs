@@ -94,6 +94,9 @@ macro_rules! no_bytes {
         impl<$($(const $P: usize),+)?> crate::io::bytes::ConstLoad for $Layer$(<$($P),+>)? {
             const BYTES: usize = 0;
         }
+        impl<$($(const $P: usize,)+)? S: crate::io::bytes::ImageAt> crate::io::bytes::FromImage<S> for $Layer$(<$($P),+>)? {
+            const DECODED: Self = Self;
+        }
     )*};
 }
 no_bytes!(MaxPool2D<P, PW>, AvgPool2D<P, PW>, GlobalAvgPool2D);
@@ -423,6 +426,10 @@ pooling!(AvgPool2D, "AveragePooling2D", max = false);
 /// the backward pass is a plain scatter.
 impl<X: PoolInput<P, PW>, const P: usize, const PW: usize> Backward<X> for MaxPool2D<P, PW> {
     type Cache = ();
+
+    fn chunkable(_: Seal) -> bool {
+        true
+    }
 
     fn forward_train(&self, x: &X) -> (X::Out, ()) {
         (self.forward(x), ())

@@ -144,6 +144,20 @@ impl<F: crate::io::bytes::ConstLoad, S: crate::io::bytes::ConstLoad> crate::io::
     const BYTES: usize = F::BYTES + S::BYTES;
 }
 
+impl<I: crate::io::bytes::ImageAt> crate::io::bytes::FromImage<I> for Skip {
+    const DECODED: Self = Self;
+}
+
+/// The branch's parameters, then the shortcut's: the [`Params`] order of the byte image.
+impl<I, F, S> crate::io::bytes::FromImage<I> for Residual<F, S>
+where
+    I: crate::io::bytes::ImageAt,
+    F: crate::io::bytes::FromImage<I>,
+    S: crate::io::bytes::FromImage<crate::io::bytes::After<I, F>>,
+{
+    const DECODED: Self = Self::new(F::DECODED, S::DECODED);
+}
+
 /// No parameters, and no place in the layer numbering.
 impl<T: Scalar> Params<T> for Skip {
     fn describe_params(_walk: &mut ParamWalk, _visit: &mut impl FnMut(&ParamSpec)) {}
@@ -153,6 +167,8 @@ impl<X: Tensor> Layer<X> for Skip {
     type Out = X;
     const NAME: &'static str = "Skip";
     const ACTIVATION_BYTES: usize = 0;
+    /// `forward` returns a copy of its input.
+    const PEAK_ACTIVATION_BYTES: usize = X::LEN * <X::Elem as crate::Scalar>::BYTES;
 
     #[inline]
     fn forward(&self, x: &X) -> X {
@@ -396,6 +412,11 @@ where
     type Out = Y;
     const NAME: &'static str = "Add";
     const ACTIVATION_BYTES: usize = F::ACTIVATION_BYTES + S::ACTIVATION_BYTES + Y::LEN * <X::Elem as Scalar>::BYTES;
+    // The branch runs, then the shortcut while the branch's output (the sum, in place) lives.
+    const PEAK_ACTIVATION_BYTES: usize = crate::model::max_usize(
+        F::PEAK_ACTIVATION_BYTES,
+        Y::LEN * <X::Elem as Scalar>::BYTES + S::PEAK_ACTIVATION_BYTES,
+    );
     const CHECK: () = {
         let () = F::CHECK;
         S::CHECK

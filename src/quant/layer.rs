@@ -24,9 +24,16 @@ pub trait QLayer<In: Int8Tensor> {
     /// (multiplier and shift, 8 bytes per output channel), a constant of the type.
     const PARAM_BYTES: usize;
 
-    /// Bytes of activations a forward pass holds: the layer's int8 output (a tuple: every
-    /// layer's), a constant of the type.
+    /// Bytes of every activation a forward pass produces: the layer's int8 output (a tuple: the
+    /// sum of its layers'), a constant of the type; an upper bound, see
+    /// [`PEAK_ACTIVATION_BYTES`](QLayer::PEAK_ACTIVATION_BYTES).
     const ACTIVATION_BYTES: usize = <Self::Out as Int8Tensor>::LEN;
+
+    /// Bytes of activations alive at once at the worst moment of a forward pass, not counting
+    /// its input: a layer's [`ACTIVATION_BYTES`](QLayer::ACTIVATION_BYTES); for a tuple, the
+    /// largest of (the output of layer `k − 1` + the peak of layer `k`), as for
+    /// [`Layer::PEAK_ACTIVATION_BYTES`](crate::Layer::PEAK_ACTIVATION_BYTES).
+    const PEAK_ACTIVATION_BYTES: usize = Self::ACTIVATION_BYTES;
 
     /// Computes the layer's int8 output: integer arithmetic only.
     ///

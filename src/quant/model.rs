@@ -100,6 +100,7 @@ impl<X: Int8Tensor, L: QLayer<X>> QLayer<X> for (L,) {
     type Out = L::Out;
     const PARAM_BYTES: usize = L::PARAM_BYTES;
     const ACTIVATION_BYTES: usize = L::ACTIVATION_BYTES;
+    const PEAK_ACTIVATION_BYTES: usize = L::PEAK_ACTIVATION_BYTES;
 
     #[inline]
     fn forward(&self, x: &X) -> L::Out {
@@ -130,12 +131,18 @@ macro_rules! qtuple {
             type Out = $YZ;
             const PARAM_BYTES: usize = $L0::PARAM_BYTES $(+ $L::PARAM_BYTES)* + $Z::PARAM_BYTES;
             const ACTIVATION_BYTES: usize = $L0::ACTIVATION_BYTES $(+ $L::ACTIVATION_BYTES)* + $Z::ACTIVATION_BYTES;
+            const PEAK_ACTIVATION_BYTES: usize = {
+                let peak = $L0::PEAK_ACTIVATION_BYTES;
+                $(let peak = crate::model::max_usize(peak, <$In as Int8Tensor>::LEN + <$L as QLayer<$In>>::PEAK_ACTIVATION_BYTES);)*
+                crate::model::max_usize(peak, <$InZ as Int8Tensor>::LEN + <$Z as QLayer<$InZ>>::PEAK_ACTIVATION_BYTES)
+            };
 
             #[inline]
             fn forward(&self, x: &X) -> $YZ {
-                let x = &self.0.forward(x);
-                $(let x = &self.$i.forward(x);)*
-                self.$iz.forward(x)
+                // Only the live pair (input, output) of each step on the stack: see
+                // `forward_in_scopes!`.
+                let model = self;
+                crate::model::forward_in_scopes!(model, x; 0, $($i,)* $iz)
             }
 
             fn input_params(&self) -> QuantParams {

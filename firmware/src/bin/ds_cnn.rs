@@ -12,8 +12,10 @@ use typed_nn_firmware::models::ds_cnn::DsCnnFolded;
 use typed_nn_firmware::run::Firmware;
 use typed_nn_firmware::table::DS_CNN_INPUTS;
 
-/// The folded weight image `build.rs` wrote from the Keras weights.
-static WEIGHTS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/ds_cnn_folded.weights"));
+/// The model, decoded by the compiler from the folded weight image `build.rs` wrote from the
+/// Keras weights: in flash (`.rodata`), like the digits models.
+static MODEL: DsCnnFolded =
+    typed_nn::model_from_le_bytes!(DsCnnFolded, include_bytes!(concat!(env!("OUT_DIR"), "/ds_cnn_folded.weights")));
 
 /// The fixture inputs, Image<49, 10, 1>, little-endian `f32`.
 #[unsafe(link_section = ".testset")] // test data: an ordinary read-only section in FLASH
@@ -33,7 +35,5 @@ fn main() -> ! {
         host_correct: None,
         integer_only: false,
     };
-    let mut model = DsCnnFolded::default();
-    fixture::load(firmware.name, &mut model, WEIGHTS);
-    fixture::run::<_, Image<49, 10, 1>, 12>(&firmware, &model, &INPUTS, &HOST)
+    fixture::run::<_, Image<49, 10, 1>, 12>(&firmware, &MODEL, &INPUTS, &HOST)
 }

@@ -33,7 +33,7 @@ fn per_call(f: impl Fn(i32) -> i32) -> u64 {
         sum = sum.wrapping_add(f(black_box(i.wrapping_mul(0x9E37_79B9_u32 as i32))));
     }
     black_box(sum);
-    let ticks = u64::from(systick::elapsed(start, systick::now()));
+    let ticks = systick::elapsed(start, systick::now());
     ticks * systick::INSTRUCTIONS_PER_TICK / u64::from(CALLS)
 }
 

@@ -12,8 +12,10 @@ use typed_nn_firmware::models::resnet8::ResNet8Folded;
 use typed_nn_firmware::run::Firmware;
 use typed_nn_firmware::table::RESNET8_INPUTS;
 
-/// The folded weight image `build.rs` wrote from the Keras weights.
-static WEIGHTS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/resnet8_folded.weights"));
+/// The model, decoded by the compiler from the folded weight image `build.rs` wrote from the
+/// Keras weights: in flash (`.rodata`), like the digits models.
+static MODEL: ResNet8Folded =
+    typed_nn::model_from_le_bytes!(ResNet8Folded, include_bytes!(concat!(env!("OUT_DIR"), "/resnet8_folded.weights")));
 
 /// The fixture inputs, Image<32, 32, 3>, little-endian `f32`.
 #[unsafe(link_section = ".testset")] // test data: an ordinary read-only section in FLASH
@@ -33,7 +35,5 @@ fn main() -> ! {
         host_correct: None,
         integer_only: false,
     };
-    let mut model = ResNet8Folded::default();
-    fixture::load(firmware.name, &mut model, WEIGHTS);
-    fixture::run::<_, Image<32, 32, 3>, 10>(&firmware, &model, &INPUTS, &HOST)
+    fixture::run::<_, Image<32, 32, 3>, 10>(&firmware, &MODEL, &INPUTS, &HOST)
 }
