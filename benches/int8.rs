@@ -220,9 +220,35 @@ fn resnet8(c: &mut Criterion) {
 #[path = "../examples/models/resnet8.rs"]
 mod resnet8;
 
+/// DS-CNN int8 layer by layer (the profile behind BENCHMARKS.md's int8 section): the stem, the
+/// first depthwise and 1×1 pair (the other three pairs have the same shapes and kernels), and the
+/// head (average pool, flatten, dense, softmax), each on the activations the model feeds it.
+fn ds_cnn_layers(c: &mut Criterion) {
+    let (m, x) = load::<Int8<DsCnn>, QImage<49, 10, 1>>("ds_cnn");
+    let m = Box::new(m);
+    let stem = m.0.forward(&x);
+    let dw = m.1.forward(&stem);
+    let pw = m.2.forward(&dw);
+    let mut p = pw;
+    for (d, q) in [(&m.3, &m.4), (&m.5, &m.6), (&m.7, &m.8)] {
+        p = q.forward(&d.forward(&p));
+    }
+    let head = (m.9, m.10, m.11.clone());
+    // The pieces chain to the whole model's output.
+    assert_eq!(head.forward(&p).as_array(), m.forward(&x).as_array());
+    let path = typed_nn::quant::simd();
+    let mut g = c.benchmark_group("int8_ds_cnn_layers");
+    g.throughput(Throughput::Elements(1));
+    g.bench_function(format!("stem_conv_10x4_s2_{path}"), |b| b.iter(|| black_box(&m.0).forward(black_box(&x))));
+    g.bench_function(format!("depthwise_3x3_{path}"), |b| b.iter(|| black_box(&m.1).forward(black_box(&stem))));
+    g.bench_function(format!("pointwise_1x1_{path}"), |b| b.iter(|| black_box(&m.2).forward(black_box(&dw))));
+    g.bench_function(format!("avgpool_dense_softmax_{path}"), |b| b.iter(|| black_box(&head).forward(black_box(&p))));
+    g.finish();
+}
+
 use typed_nn::quant::Quantize;
 
-criterion_group!(benches, mlp784, digits_mlp, digits_cnn, digits_cnn2, ds_cnn, resnet8);
+criterion_group!(benches, mlp784, digits_mlp, digits_cnn, digits_cnn2, ds_cnn, ds_cnn_layers, resnet8);
 criterion_main!(benches);
 
 // Names the model types once, so a changed fixture architecture is a compile error here.

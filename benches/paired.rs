@@ -7,6 +7,10 @@
 //! Run: `taskset -c 1 cargo bench -p typed-nn-benches --bench paired`, once per path
 //! (`TYPED_NN_SIMD=avx2` caps the kernels at AVX2). Prints, per workload and variant, the
 //! fastest round, the median round and the median paired ratio with its interquartile range.
+//! The int8 workloads (`int8_mlp784_1_sample`, `int8_ds_cnn_1_sample`) time the int8 fixture
+//! models next to their `f32` twins (random weights); `TYPED_NN_SIMD` caps both, and the
+//! heading line names the int8 path too. `int8_ds_cnn_alone` times DS-CNN int8 by itself, as
+//! `scripts/litert_int8_bench.py --calls 20 --batches 301` times LiteRT.
 //! The two-thread workload needs both cores and the feature: `cargo bench -p typed-nn-benches
 //! --features threads --bench paired -- seed1_fit_epoch_threads` (no `taskset -c 1`).
 
@@ -14,6 +18,8 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use typed_nn::prelude::*;
+use typed_nn::quant::{Int8, Int8Tensor, QImage, QLayer, QVector};
+use typed_nn::tflite::{FromTflite, TfliteImport};
 use typed_nn_benches::cnn::{self, Cnn};
 use typed_nn_benches::{LibmSwish, M3, M3Builtin, M3Libm, Mlp, UserSwish, hand_written, hand_written_m3, stream};
 
@@ -26,6 +32,32 @@ mod resnet8;
 mod ds_cnn;
 
 const ROUNDS: usize = 301;
+
+/// DS-CNN as TensorFlow's converter leaves it (BN folded, ReLU fused), as in `benches/int8.rs`.
+type DsCnn = (
+    Conv2DRect<1, 64, 10, 4, Relu, 2, 2, Same>,
+    DepthwiseConv2D<64, 3, Relu, 1, Same>,
+    Conv2D<64, 64, 1, Relu>,
+    DepthwiseConv2D<64, 3, Relu, 1, Same>,
+    Conv2D<64, 64, 1, Relu>,
+    DepthwiseConv2D<64, 3, Relu, 1, Same>,
+    Conv2D<64, 64, 1, Relu>,
+    DepthwiseConv2D<64, 3, Relu, 1, Same>,
+    Conv2D<64, 64, 1, Relu>,
+    AvgPool2D<25, 5>,
+    Flatten,
+    Dense<64, 12, Softmax>,
+);
+
+/// An int8 fixture model (`tests/fixtures/tflite/NAME.tflite`) and its first input.
+fn int8_fixture<M: TfliteImport<X>, X: Int8Tensor>(name: &str) -> (M, X) {
+    let read = |file: String| {
+        std::fs::read(format!("{}/../tests/fixtures/tflite/{file}", env!("CARGO_MANIFEST_DIR"))).expect("fixture")
+    };
+    let model = M::from_tflite::<X>(&read(format!("{name}.tflite"))).expect("model");
+    let inputs: Vec<i8> = read(format!("{name}.input.bin")).iter().map(|&b| b as i8).collect();
+    (model, X::from_slice(&inputs[..X::LEN]).expect("input"))
+}
 
 /// Times `iters` calls of each variant per round, interleaved; prints the table.
 fn paired(name: &str, iters: u32, variants: &mut [(&str, &mut dyn FnMut())]) {
@@ -138,6 +170,66 @@ fn main() {
                     black_box(hand_written(black_box(&model), black_box(&x)));
                 }),
             ],
+        );
+    }
+
+    if wanted("int8_mlp784_1_sample") {
+        // Issue 15's goal: the 784-64-10 MLP in int8 under half the `f32` time, on every path.
+        let float: Box<Mlp> = Box::new(Mlp::init(&mut SeedRng::seed(1)));
+        let xf: Vector<784> = Vector::from_fn(|i| (i % 17) as f32 / 17.0);
+        let (int8, x): (Int8<Mlp>, QVector<784>) = int8_fixture("mlp784");
+        println!("int8 path: {}", typed_nn::quant::simd());
+        paired(
+            "int8_mlp784_1_sample",
+            500,
+            &mut [
+                ("typed_nn_f32", &mut || {
+                    black_box(black_box(&*float).forward(black_box(&xf)));
+                }),
+                ("typed_nn_int8", &mut || {
+                    black_box(black_box(&int8).forward(black_box(&x)));
+                }),
+            ],
+        );
+    }
+
+    if wanted("int8_ds_cnn_1_sample") {
+        // Issue 15's other goal: DS-CNN in int8 faster than LiteRT with XNNPACK (whose time
+        // comes from scripts/litert_int8_bench.py, run right after this under the same load).
+        let float: Box<DsCnn> = Box::new(DsCnn::init(&mut SeedRng::seed(1)));
+        let pixels: Vec<f32> = (0..490).map(|i| (i % 17) as f32 / 17.0 - 0.5).collect();
+        let xf: Image<49, 10, 1> = Tensor::from_slice(&pixels).expect("490 values");
+        let (int8, x): (Int8<DsCnn>, QImage<49, 10, 1>) = int8_fixture("ds_cnn");
+        let int8 = Box::new(int8);
+        println!("int8 path: {}", typed_nn::quant::simd());
+        paired(
+            "int8_ds_cnn_1_sample",
+            20,
+            &mut [
+                ("typed_nn_f32", &mut || {
+                    black_box(black_box(&*float).forward(black_box(&xf)));
+                }),
+                ("typed_nn_int8", &mut || {
+                    black_box(black_box(&*int8).forward(black_box(&x)));
+                }),
+            ],
+        );
+    }
+
+    if wanted("int8_ds_cnn_alone") {
+        // DS-CNN int8 alone, in rounds of 20 calls with nothing in between: the same shape as
+        // `scripts/litert_int8_bench.py --calls 20 --batches 301` times LiteRT (warm caches, the
+        // fastest round), for the comparison with XNNPACK. Interleaved with the `f32` model, as
+        // above, each round starts with caches the other model has evicted.
+        let (int8, x): (Int8<DsCnn>, QImage<49, 10, 1>) = int8_fixture("ds_cnn");
+        let int8 = Box::new(int8);
+        println!("int8 path: {}", typed_nn::quant::simd());
+        paired(
+            "int8_ds_cnn_alone",
+            20,
+            &mut [("typed_nn_int8", &mut || {
+                black_box(black_box(&*int8).forward(black_box(&x)));
+            })],
         );
     }
 

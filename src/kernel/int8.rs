@@ -14,6 +14,21 @@
 //! weight (which `vpsignb` cannot negate) is flagged at construction and takes the portable
 //! path (see [`has_no_minus_128`]).
 //!
+//! Convolutions on the AVX-512 VNNI path whose receptive field is a multiple of 4 values and
+//! whose filter count is a multiple of 64 (DS-CNN's stem and 1×1 layers) run as one matrix
+//! product over their pixels instead ([`gemm`]): the inputs flipped to unsigned (`x ⊕ 0x80 =
+//! x + 128`) against the signed weights with 512-bit `vpdpbusd`, four pixels per load of the
+//! weights, starting each sum from `−128·Σ w` so that the offset cancels, as XNNPACK does (no
+//! sign trick, −128 weights included). Depthwise convolutions multiply 16 (AVX-512) or 8
+//! (AVX2) channels per instruction, reading each tap's pixel in place ([`depthwise_taps`]).
+//!
+//! Requantization ([`requantize_rows`], [`requantize_pixels`]) is TFLite's
+//! `MultiplyByQuantizedMultiplier` on 16 (AVX-512) or 8 (AVX2) lanes, equal to the scalar
+//! routine for every `i32` accumulator, bias, multiplier and shift, the saturating
+//! `i32::MIN·i32::MIN` included (tested, a proptest among the tests). Convolutions lay their
+//! per-channel multipliers and shifts out once per call ([`ChannelRequant`]) and requantize 16
+//! pixels (or an output row) at a time.
+//!
 //! `TYPED_NN_SIMD=avx512|avx2|portable` (read once, with `std`) caps the path, so both SIMD
 //! paths and the portable one can be measured on one machine; a path the CPU lacks falls back
 //! to the next one down. Reading it allocates a copy of its value, only when it is set
@@ -30,7 +45,9 @@ pub enum Simd {
     Portable,
     /// 256-bit AVX2: `vpsignb`, `vpmaddubsw`, `vpmaddwd`.
     Avx2,
-    /// 256-bit AVX-512 VNNI (`vpdpbusd`, with AVX-512VL) and AVX2's `vpsignb`.
+    /// AVX-512 VNNI: 256-bit `vpdpbusd` (with AVX-512VL) and AVX2's `vpsignb` for dense
+    /// layers, 512-bit `vpdpbusd` for the convolutions' matrix products, and 16-lane AVX-512F
+    /// requantization and depthwise products.
     Avx512Vnni,
 }
 
@@ -222,6 +239,41 @@ pub(crate) fn depthwise_dot(x: &[i8], w: &[i8], acc: &mut [i32]) {
     }
 }
 
+/// `acc[c] = Σ_t taps[t][c]·w[t][c]` over the taps `t` of one depthwise pixel (depth multiplier
+/// 1; `acc` has the `C` channels): `taps` points at each tap's input pixel (or at a pixel of padding), `w` is the kernel
+/// widened to `i32` once per call (`[tap][channel]`). Channels run in the vector lanes, 16 at a
+/// time with AVX-512 and 8 with AVX2 (`vpmovsxbd` then `vpmulld`, exact: `|x·w| ≤ 2¹⁴`); no
+/// receptive field is copied. The portable path multiplies one channel at a time.
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+#[inline]
+pub(crate) fn depthwise_taps<const C: usize, const K: usize, const KW: usize>(
+    taps: &[[&[i8; C]; KW]; K],
+    w: &[[[i32; C]; KW]; K],
+    acc: &mut [i32],
+) {
+    match simd() {
+        // SAFETY: `depthwise_taps_avx512` requires `avx2` and `avx512f`, which `simd()`
+        // reported before returning `Avx512Vnni`.
+        Simd::Avx512Vnni => return unsafe { x86::depthwise_taps_avx512(taps, w, acc) },
+        // SAFETY: `depthwise_taps_avx2` requires `avx2`, which `simd()` reported.
+        Simd::Avx2 => return unsafe { x86::depthwise_taps_avx2(taps, w, acc) },
+        Simd::Portable => {}
+    }
+    depthwise_taps_portable(taps.as_flattened(), w.as_flattened(), acc);
+}
+
+/// [`depthwise_taps`], one channel at a time.
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+#[inline]
+pub(crate) fn depthwise_taps_portable<const C: usize>(taps: &[&[i8; C]], w: &[[i32; C]], acc: &mut [i32]) {
+    acc.iter_mut().for_each(|a| *a = 0);
+    for (x, w) in taps.iter().zip(w) {
+        for ((a, &x), &w) in acc.iter_mut().zip(x.iter()).zip(w) {
+            *a = a.wrapping_add(i32::from(x).wrapping_mul(w));
+        }
+    }
+}
+
 /// One kernel tap of a depthwise convolution: `acc[c][m] += x[c]·w[c][m]` (wrapping) for every
 /// input channel `c` and multiplier `m`. Channels are independent, so the loop over them is the
 /// vector loop (the compiler widens `i8` to `i32` lanes); the order of the additions into one
@@ -302,6 +354,168 @@ pub(crate) fn requantize_rows(
     requantize_rows_portable(acc, bias, requant, zero_point, (lo, hi), out);
 }
 
+/// The requantization of `C` output channels laid out for the vector kernels: the bias (input
+/// zero point folded in), the multipliers and the shifts as three arrays, so that 16 (AVX-512)
+/// or 8 (AVX2) channels load as three vectors. Built on the stack once per layer call (a few
+/// dozen nanoseconds for 64 channels) and shared by every pixel of the call.
+#[cfg(any(test, all(feature = "std", target_arch = "x86_64")))]
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ChannelRequant<const C: usize> {
+    /// Added to each accumulator before the multiplication (wrapping).
+    pub(crate) bias: [i32; C],
+    /// `Requant::multiplier` per channel.
+    pub(crate) multiplier: [i32; C],
+    /// `Requant::shift` per channel.
+    pub(crate) shift: [i32; C],
+}
+
+#[cfg(any(test, all(feature = "std", target_arch = "x86_64")))]
+impl<const C: usize> ChannelRequant<C> {
+    /// The layout of `bias` and `requant`, channel by channel; channels missing from either
+    /// slice (never the case for a layer's own arrays) get zeros.
+    pub(crate) fn new(bias: &[i32], requant: &[Requant]) -> Self {
+        let mut r = Self { bias: [0; C], multiplier: [0; C], shift: [0; C] };
+        for ((((b, m), s), &bias), q) in
+            r.bias.iter_mut().zip(&mut r.multiplier).zip(&mut r.shift).zip(bias).zip(requant)
+        {
+            (*b, *m, *s) = (bias, q.multiplier, q.shift);
+        }
+        r
+    }
+
+    /// The channel's scalar form: bias, `Requant`.
+    #[inline(always)]
+    fn channel(&self, c: usize) -> (i32, Requant) {
+        let at = |a: &[i32; C]| a.get(c).copied().unwrap_or(0);
+        (at(&self.bias), Requant { multiplier: at(&self.multiplier), shift: at(&self.shift) })
+    }
+}
+
+/// [`requantize_rows`] for a block of pixels sharing one [`ChannelRequant`]: `out[p][c] =
+/// clamp(zp + M[c]·(acc[p][c] + bias[c]))` to `[lo, hi]`. AVX-512 runs 16 channels per step
+/// (then 8 with AVX2), AVX2 8; the multipliers and shifts are loaded, not regrouped, so a pixel
+/// of 64 channels is four (or eight) straight-line steps. Every path gives the bytes of the
+/// scalar `requantize` for every `i32` accumulator, bias, multiplier and shift (the tests
+/// below, a proptest among them).
+#[cfg(any(test, all(feature = "std", target_arch = "x86_64")))]
+#[inline]
+pub(crate) fn requantize_pixels<const C: usize>(
+    acc: &[[i32; C]],
+    rq: &ChannelRequant<C>,
+    zero_point: i32,
+    (lo, hi): (i8, i8),
+    out: &mut [[i8; C]],
+) {
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    match simd() {
+        // SAFETY: `requantize_pixels_avx512` requires `avx2` and `avx512f`, which `simd()`
+        // reported before returning `Avx512Vnni`.
+        Simd::Avx512Vnni => return unsafe { x86::requantize_pixels_avx512(acc, rq, zero_point, (lo, hi), out) },
+        // SAFETY: `requantize_pixels_avx2` requires `avx2`, which `simd()` reported.
+        Simd::Avx2 => return unsafe { x86::requantize_pixels_avx2(acc, rq, zero_point, (lo, hi), out) },
+        Simd::Portable => {}
+    }
+    requantize_pixels_portable(acc, rq, zero_point, (lo, hi), out);
+}
+
+/// [`requantize_pixels`], one output at a time.
+#[cfg(any(test, all(feature = "std", target_arch = "x86_64")))]
+#[inline]
+pub(crate) fn requantize_pixels_portable<const C: usize>(
+    acc: &[[i32; C]],
+    rq: &ChannelRequant<C>,
+    zero_point: i32,
+    (lo, hi): (i8, i8),
+    out: &mut [[i8; C]],
+) {
+    for (a, y) in acc.iter().zip(out) {
+        for (c, (&a, y)) in a.iter().zip(y).enumerate() {
+            let (b, m) = rq.channel(c);
+            *y = requantize(a.wrapping_add(b), m, zero_point, lo, hi);
+        }
+    }
+}
+
+/// Whether [`gemm`] runs its VNNI kernel: the AVX-512 VNNI path in use, `n` (inputs per row) a
+/// multiple of 4 and `rows` (outputs) a multiple of 64.
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+#[inline]
+pub(crate) fn gemm_fits(n: usize, rows: usize) -> bool {
+    n.is_multiple_of(4) && n > 0 && rows.is_multiple_of(64) && rows > 0 && simd() == Simd::Avx512Vnni
+}
+
+/// Rearranges `rows` rows of `n` weights (`w[r·n + i]`, `rows` a multiple of 64, `n` of 4) for
+/// [`gemm`]: blocks of 64 rows outermost, then input quadruples, then the block's rows,
+/// `packed[((b·G + g)·64 + r)·4 + j] = w[(64·b + r)·n + 4g + j]` with `G = n/4`, so that quadruple
+/// `g` of a block's 64 rows is 256 consecutive bytes, four 512-bit vectors. Also returns, in
+/// `init`, `−128·Σᵢ w[r·n + i]` per row: the kernel's starting sums (see [`gemm`]). Leaves both
+/// unchanged if the lengths do not fit.
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+pub(crate) fn pack_gemm(w: &[i8], n: usize, packed: &mut [i8], init: &mut [i32]) {
+    let rows = init.len();
+    if !n.is_multiple_of(4)
+        || n == 0
+        || !rows.is_multiple_of(64)
+        || w.len() != packed.len()
+        || Some(w.len()) != n.checked_mul(rows)
+    {
+        return;
+    }
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    if simd() == Simd::Avx512Vnni && n <= (i32::MAX as usize) / 16 {
+        // SAFETY: `pack_gemm_vnni` requires `avx512f` and `avx512vnni`, which `simd()`
+        // reported; `n` is a multiple of 4, `rows = init.len()` of 64, both slices hold
+        // `rows·n` bytes (checked above) and `15·n` fits an `i32`.
+        return unsafe { x86::pack_gemm_vnni(w, n, packed, init) };
+    }
+    for (row, i) in w.chunks_exact(n).zip(init.iter_mut()) {
+        *i = row.iter().fold(0i32, |s, &v| s.wrapping_add(i32::from(v))).wrapping_mul(-128);
+    }
+    // In the order of `packed`: sequential writes, reads with a stride of `n` bytes.
+    let groups = n / 4;
+    let (words, _) = w.as_chunks::<4>();
+    let (out, _) = packed.as_chunks_mut::<4>();
+    for (b, out) in out.chunks_exact_mut(groups * 64).enumerate() {
+        let block = words.get(b * 64 * groups..).unwrap_or(&[]);
+        for (g, out) in out.chunks_exact_mut(64).enumerate() {
+            for (r, d) in out.iter_mut().enumerate() {
+                if let Some(&word) = block.get(r * groups + g) {
+                    *d = word;
+                }
+            }
+        }
+    }
+}
+
+/// `acc[p·rows + r] = Σᵢ x[p·n + i]·w[r·n + i]` for every pixel `p` (a row of `x`, `n` values)
+/// and output `r < rows = init.len()`: an int8 matrix product, exact in `i32` (wrapping), with
+/// `packed` and `init` from [`pack_gemm`]. The VNNI kernel (when [`gemm_fits`]) takes four
+/// pixels and 64 outputs per step (16 accumulators of 16 lanes): each weight vector is loaded
+/// once per four pixels, and each input quadruple, flipped to unsigned (`x ⊕ 0x80 = x + 128`),
+/// is broadcast against 64 outputs by four `vpdpbusd`. The sums then hold `Σ (x + 128)·w =
+/// Σ x·w + 128·Σ w`, which starting from `init = −128·Σ w` cancels (as XNNPACK does). Exact:
+/// each `u8·i8` product is at most 255·128 in magnitude and `vpdpbusd` does not saturate, so
+/// −128 weights are fine too. Otherwise (or with lengths that do not match) the portable path
+/// computes each pixel from the unpacked `w`.
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+#[inline]
+pub(crate) fn gemm(x: &[i8], n: usize, w: &[i8], packed: &[i8], init: &[i32], acc: &mut [i32]) {
+    let rows = init.len();
+    let pixels = acc.len() / rows.max(1);
+    let fits = gemm_fits(n, rows)
+        && n.checked_mul(rows) == Some(packed.len())
+        && n.checked_mul(pixels) == Some(x.len())
+        && pixels * rows == acc.len();
+    if fits {
+        // SAFETY: `gemm_vnni` requires `avx2`, `avx512f`, `avx512vl` and `avx512vnni`, which
+        // `simd()` reported (`gemm_fits`); the lengths were checked above.
+        return unsafe { x86::gemm_vnni(x, n, packed, init, acc) };
+    }
+    for (xp, ap) in x.chunks_exact(n.max(1)).zip(acc.chunks_exact_mut(rows.max(1))) {
+        dot_rows_portable(xp, w, ap);
+    }
+}
+
 /// [`requantize_rows`], one output at a time.
 #[inline]
 pub(crate) fn requantize_rows_portable(
@@ -320,6 +534,15 @@ pub(crate) fn requantize_rows_portable(
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
 mod x86 {
     use core::arch::x86_64::{
+        __m128i, __m512i, __mmask16, _mm_loadl_epi64, _mm256_blendv_epi8, _mm256_cmpeq_epi32, _mm256_cvtepi8_epi32,
+        _mm256_mullo_epi32, _mm512_add_epi32, _mm512_add_epi64, _mm512_and_si512, _mm512_cmpeq_epi32_mask,
+        _mm512_cmpgt_epi32_mask, _mm512_cvtepi8_epi32, _mm512_cvtepi32_epi8, _mm512_dpbusd_epi32, _mm512_loadu_si512,
+        _mm512_mask_add_epi32, _mm512_mask_blend_epi32, _mm512_mask_cmpeq_epi32_mask, _mm512_mask_mov_epi32,
+        _mm512_max_epi32, _mm512_min_epi32, _mm512_mul_epi32, _mm512_mullo_epi32, _mm512_set1_epi32, _mm512_set1_epi64,
+        _mm512_setzero_si512, _mm512_slli_epi64, _mm512_sllv_epi32, _mm512_srai_epi32, _mm512_srav_epi32,
+        _mm512_srli_epi32, _mm512_srli_epi64, _mm512_storeu_si512, _mm512_sub_epi32, _mm512_xor_si512,
+    };
+    use core::arch::x86_64::{
         __m256i, _mm_add_epi32, _mm_storeu_si128, _mm256_abs_epi8, _mm256_add_epi32, _mm256_add_epi64,
         _mm256_and_si256, _mm256_blend_epi32, _mm256_castsi256_si128, _mm256_cmpgt_epi32, _mm256_dpbusd_epi32,
         _mm256_extracti128_si256, _mm256_hadd_epi32, _mm256_loadu_si256, _mm256_madd_epi16, _mm256_maddubs_epi16,
@@ -328,10 +551,16 @@ mod x86 {
         _mm256_srav_epi32, _mm256_srli_epi32, _mm256_srli_epi64, _mm256_storeu_si256, _mm256_sub_epi32,
     };
     use core::arch::x86_64::{
-        _mm_loadu_si128, _mm_storel_epi64, _mm256_cvtepi8_epi16, _mm256_cvtepi16_epi32, _mm256_movemask_epi8,
-        _mm256_mullo_epi16, _mm256_or_si256, _mm256_packs_epi16, _mm256_packs_epi32, _mm256_permute2x128_si256,
-        _mm256_permutevar8x32_epi32, _mm256_setr_epi32,
+        _mm_loadu_si128, _mm_storel_epi64, _mm256_cvtepi8_epi16, _mm256_cvtepi16_epi32, _mm256_mullo_epi16,
+        _mm256_packs_epi16, _mm256_packs_epi32, _mm256_permute2x128_si256, _mm256_permutevar8x32_epi32,
+        _mm256_setr_epi32,
     };
+
+    use core::arch::x86_64::{_mm256_testz_si256, _mm512_test_epi32_mask};
+
+    use core::arch::x86_64::{_mm512_i32gather_epi32, _mm512_set1_epi8, _mm512_slli_epi32};
+
+    use super::{ChannelRequant, requantize};
 
     use crate::quant::requant::Requant;
 
@@ -342,6 +571,7 @@ mod x86 {
     const LANES: usize = 32;
 
     /// The row sums of eight 8-lane accumulators.
+    #[inline]
     #[target_feature(enable = "avx2")]
     fn sum8(s: &[__m256i; ROWS]) -> [i32; ROWS] {
         let [a, b, c, d, e, f, g, h] = *s;
@@ -350,6 +580,7 @@ mod x86 {
     }
 
     /// The four row sums of four 8-lane accumulators: `[Σ a, Σ b, Σ c, Σ d]`.
+    #[inline]
     #[target_feature(enable = "avx2")]
     fn sum4(a: __m256i, b: __m256i, c: __m256i, d: __m256i) -> [i32; 4] {
         // hadd pairs lanes within each 128-bit half; two rounds leave, per half, the four
@@ -365,6 +596,7 @@ mod x86 {
     }
 
     /// 32 bytes as a vector.
+    #[inline]
     #[target_feature(enable = "avx2")]
     fn load(block: &[i8; LANES]) -> __m256i {
         // SAFETY: `block` is exactly 32 readable bytes, the size of one `__m256i`, and
@@ -465,11 +697,172 @@ mod x86 {
         }};
     }
 
-    /// [`requantize_rows`](super::requantize_rows) eight outputs at a time: the 64-bit
-    /// products of `SaturatingRoundingDoublingHighMul` with `vpmuldq` (even and odd lanes
-    /// apart), `RoundingDivideByPOT` with per-lane variable shifts, then the zero point and the
-    /// clamp. A block whose multiplier is negative or whose shift is outside `−31..=30` (never
-    /// the case for scales TFLite accepts) takes the scalar code, which handles every value.
+    /// The per-channel part of TFLite's `MultiplyByQuantizedMultiplier` for eight lanes,
+    /// computed once per block of channels and shared by every pixel: the multiplier (and its
+    /// odd lanes moved down), the left shift `max(shift, 0) mod 32` (wrapping, as
+    /// `wrapping_shl`), the right shift `min(max(−shift, 0), 31)`, its mask `2^right − 1` and
+    /// half of it, and which lanes' multiplier is `i32::MIN` (the only ones that can saturate).
+    #[derive(Clone, Copy)]
+    struct Channels8 {
+        m: __m256i,
+        m_odd: __m256i,
+        left: __m256i,
+        right: __m256i,
+        mask: __m256i,
+        half: __m256i,
+        m_min: __m256i,
+        /// Some lane shifts left or has the multiplier `i32::MIN`: [`Self::apply_as`] must
+        /// run the shift and the saturation (otherwise both are no-ops and are skipped).
+        full: bool,
+    }
+
+    impl Channels8 {
+        #[inline]
+        #[target_feature(enable = "avx2")]
+        fn new(m: __m256i, shift: __m256i) -> Self {
+            let zero = _mm256_setzero_si256();
+            let ones = _mm256_set1_epi32(1);
+            let left = _mm256_and_si256(_mm256_max_epi32(shift, zero), _mm256_set1_epi32(31));
+            // max(shift, −31) first, so that negating cannot overflow (shift = i32::MIN).
+            let right = _mm256_max_epi32(_mm256_sub_epi32(zero, _mm256_max_epi32(shift, _mm256_set1_epi32(-31))), zero);
+            let mask = _mm256_sub_epi32(_mm256_sllv_epi32(ones, right), ones);
+            let m_min = _mm256_cmpeq_epi32(m, _mm256_set1_epi32(i32::MIN));
+            Self {
+                m,
+                m_odd: _mm256_srli_epi64::<32>(m),
+                left,
+                right,
+                mask,
+                half: _mm256_srli_epi32::<1>(mask),
+                m_min,
+                full: _mm256_testz_si256(left, left) == 0 || _mm256_testz_si256(m_min, m_min) == 0,
+            }
+        }
+
+        /// TFLite's `MultiplyByQuantizedMultiplier(x, m, shift)` on eight lanes, for every
+        /// `i32` input, multiplier and shift (the scalar code's clamps and wrap-arounds
+        /// included): `x` shifted left, the 64-bit products of
+        /// `SaturatingRoundingDoublingHighMul` with `vpmuldq` (even and odd lanes apart),
+        /// `i32::MIN·i32::MIN` saturated to `i32::MAX`, then `RoundingDivideByPOT` with
+        /// per-lane variable shifts. `FULL = false` skips the left shift and the saturation,
+        /// valid when `self.full` is false.
+        #[inline]
+        #[target_feature(enable = "avx2")]
+        fn apply_as<const FULL: bool>(&self, x: __m256i) -> __m256i {
+            let x = if FULL { _mm256_sllv_epi32(x, self.left) } else { x };
+            // ⌊(x·m + 2³⁰)/2³¹⌋: even lanes' products in place, odd lanes' shifted down
+            // first; the wanted 32 bits are bits 31..62 of each 64-bit sum.
+            let round = _mm256_set1_epi64x(1 << 30);
+            let even = _mm256_srli_epi64::<31>(_mm256_add_epi64(_mm256_mul_epi32(x, self.m), round));
+            let odd_products = _mm256_mul_epi32(_mm256_srli_epi64::<32>(x), self.m_odd);
+            let odd = _mm256_slli_epi64::<1>(_mm256_add_epi64(odd_products, round));
+            let v = _mm256_blend_epi32::<0b1010_1010>(even, odd);
+            // The one overflowing product, 2⁶², saturates (ARM's `VQRDMULH`).
+            let v = if FULL {
+                let saturated = _mm256_and_si256(_mm256_cmpeq_epi32(x, _mm256_set1_epi32(i32::MIN)), self.m_min);
+                _mm256_blendv_epi8(v, _mm256_set1_epi32(i32::MAX), saturated)
+            } else {
+                v
+            };
+            // Rounding division by 2^right, ties away from zero (gemmlowp's masks):
+            // threshold = mask/2, plus one for negative v (v >> 31 is −1 there).
+            let remainder = _mm256_and_si256(v, self.mask);
+            let threshold = _mm256_sub_epi32(self.half, _mm256_srai_epi32::<31>(v));
+            let up = _mm256_cmpgt_epi32(remainder, threshold); // −1 where rounding up
+            _mm256_sub_epi32(_mm256_srav_epi32(v, self.right), up)
+        }
+
+        /// [`Self::apply_as`] with every step.
+        #[inline]
+        #[target_feature(enable = "avx2")]
+        fn apply(&self, x: __m256i) -> __m256i {
+            self.apply_as::<true>(x)
+        }
+    }
+
+    /// TFLite's `MultiplyByQuantizedMultiplier(x, m, shift)` on eight lanes (see
+    /// [`Channels8::apply`]).
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    fn mbqm8(x: __m256i, m: __m256i, shift: __m256i) -> __m256i {
+        Channels8::new(m, shift).apply(x)
+    }
+
+    /// [`Channels8`] on sixteen lanes with AVX-512F (mask registers for the compares).
+    #[derive(Clone, Copy)]
+    struct Channels16 {
+        m: __m512i,
+        m_odd: __m512i,
+        left: __m512i,
+        right: __m512i,
+        mask: __m512i,
+        half: __m512i,
+        m_min: __mmask16,
+        /// As [`Channels8::full`].
+        full: bool,
+    }
+
+    impl Channels16 {
+        #[inline]
+        #[target_feature(enable = "avx512f")]
+        fn new(m: __m512i, shift: __m512i) -> Self {
+            let zero = _mm512_setzero_si512();
+            let ones = _mm512_set1_epi32(1);
+            let left = _mm512_and_si512(_mm512_max_epi32(shift, zero), _mm512_set1_epi32(31));
+            let right = _mm512_max_epi32(_mm512_sub_epi32(zero, _mm512_max_epi32(shift, _mm512_set1_epi32(-31))), zero);
+            let mask = _mm512_sub_epi32(_mm512_sllv_epi32(ones, right), ones);
+            let m_min = _mm512_cmpeq_epi32_mask(m, _mm512_set1_epi32(i32::MIN));
+            Self {
+                m,
+                m_odd: _mm512_srli_epi64::<32>(m),
+                left,
+                right,
+                mask,
+                half: _mm512_srli_epi32::<1>(mask),
+                m_min,
+                full: _mm512_test_epi32_mask(left, left) != 0 || m_min != 0,
+            }
+        }
+
+        /// [`Channels8::apply_as`] on sixteen lanes.
+        #[inline]
+        #[target_feature(enable = "avx512f")]
+        fn apply_as<const FULL: bool>(&self, x: __m512i) -> __m512i {
+            let x = if FULL { _mm512_sllv_epi32(x, self.left) } else { x };
+            let round = _mm512_set1_epi64(1 << 30);
+            let even = _mm512_srli_epi64::<31>(_mm512_add_epi64(_mm512_mul_epi32(x, self.m), round));
+            let odd_products = _mm512_mul_epi32(_mm512_srli_epi64::<32>(x), self.m_odd);
+            let odd = _mm512_slli_epi64::<1>(_mm512_add_epi64(odd_products, round));
+            let v = _mm512_mask_blend_epi32(0xAAAA, even, odd);
+            let v = if FULL {
+                let saturated = _mm512_mask_cmpeq_epi32_mask(self.m_min, x, _mm512_set1_epi32(i32::MIN));
+                _mm512_mask_mov_epi32(v, saturated, _mm512_set1_epi32(i32::MAX))
+            } else {
+                v
+            };
+            let remainder = _mm512_and_si512(v, self.mask);
+            let threshold = _mm512_sub_epi32(self.half, _mm512_srai_epi32::<31>(v));
+            let up = _mm512_cmpgt_epi32_mask(remainder, threshold);
+            let v = _mm512_srav_epi32(v, self.right);
+            _mm512_mask_add_epi32(v, up, v, _mm512_set1_epi32(1))
+        }
+    }
+
+    /// Eight clamped `i32`s (each in `−128..=127`) stored as bytes.
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    fn store8_i8(y: __m256i, o: &mut [i8; 8]) {
+        // Within −128..=127, so the saturating packs are exact: bytes 0..4 of each 128-bit
+        // half are lanes 0..4 and 4..8; dwords 0 and 4 brought together.
+        let bytes = _mm256_packs_epi16(_mm256_packs_epi32(y, y), _mm256_setzero_si256());
+        let bytes = _mm256_permutevar8x32_epi32(bytes, _mm256_setr_epi32(0, 4, 0, 0, 0, 0, 0, 0));
+        // SAFETY: `o` is 8 writable bytes, what `_mm_storel_epi64` writes; no alignment
+        // is required.
+        unsafe { _mm_storel_epi64(o.as_mut_ptr().cast(), _mm256_castsi256_si128(bytes)) };
+    }
+
+    /// [`requantize_rows`](super::requantize_rows) eight outputs at a time with [`mbqm8`],
+    /// then the zero point and the clamp; the remainder one at a time.
     ///
     /// # Safety
     /// The CPU must support `avx2`.
@@ -492,14 +885,9 @@ mod x86 {
         let (b8, b_rest) = bias.as_chunks::<8>();
         let (m8, m_rest) = requant.as_chunks::<8>();
         let (o8, o_rest) = out.as_chunks_mut::<8>();
-        let round = _mm256_set1_epi64x(1 << 30);
         let zp = _mm256_set1_epi32(zero_point);
         let (lo_v, hi_v) = (_mm256_set1_epi32(i32::from(lo)), _mm256_set1_epi32(i32::from(hi)));
-        let zero = _mm256_setzero_si256();
-        let ones = _mm256_set1_epi32(1);
         let deinterleave = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7);
-        let gather_bytes = _mm256_setr_epi32(0, 4, 0, 0, 0, 0, 0, 0);
-        let (shift_min, shift_max) = (_mm256_set1_epi32(-31), _mm256_set1_epi32(30));
         for (((a, b), rq), o) in a8.iter().zip(b8).zip(m8).zip(o8) {
             // Eight (multiplier, shift) pairs as two vectors, regrouped into eight multipliers
             // and eight shifts (`Requant` is `repr(C)`: two `i32`s, 64 bytes for eight).
@@ -514,47 +902,475 @@ mod x86 {
             );
             let m = _mm256_permute2x128_si256::<0x20>(p, q);
             let shift = _mm256_permute2x128_si256::<0x31>(p, q);
-            // A negative multiplier or a shift outside −31..=30 never comes from a valid scale;
-            // such lanes take the scalar path, which handles every value.
-            let bad = _mm256_or_si256(
-                _mm256_cmpgt_epi32(zero, m),
-                _mm256_or_si256(_mm256_cmpgt_epi32(shift, shift_max), _mm256_cmpgt_epi32(shift_min, shift)),
-            );
-            if _mm256_movemask_epi8(bad) != 0 {
-                super::requantize_rows_portable(a, b, rq, zero_point, (lo, hi), o);
-                continue;
-            }
-            let x = _mm256_add_epi32(load8(a), load8(b));
-            let left = _mm256_max_epi32(shift, zero);
-            let right = _mm256_max_epi32(_mm256_sub_epi32(zero, shift), zero);
-            // x·2^left, wrapping (left ≤ 30).
-            let x = _mm256_sllv_epi32(x, left);
-            // ⌊(x·m + 2³⁰)/2³¹⌋: even lanes' products in place, odd lanes' shifted down first;
-            // the wanted 32 bits are bits 31..62 of each 64-bit sum.
-            let even = _mm256_srli_epi64::<31>(_mm256_add_epi64(_mm256_mul_epi32(x, m), round));
-            let odd_products = _mm256_mul_epi32(_mm256_srli_epi64::<32>(x), _mm256_srli_epi64::<32>(m));
-            let odd = _mm256_slli_epi64::<1>(_mm256_add_epi64(odd_products, round));
-            let v = _mm256_blend_epi32::<0b1010_1010>(even, odd);
-            // Rounding division by 2^right, ties away from zero (gemmlowp's masks).
-            let mask = _mm256_sub_epi32(_mm256_sllv_epi32(ones, right), ones);
-            let remainder = _mm256_and_si256(v, mask);
-            // threshold = mask/2, plus one for negative v (v >> 31 is −1 there).
-            let threshold = _mm256_sub_epi32(_mm256_srli_epi32::<1>(mask), _mm256_srai_epi32::<31>(v));
-            let up = _mm256_cmpgt_epi32(remainder, threshold); // −1 where rounding up
-            let v = _mm256_sub_epi32(_mm256_srav_epi32(v, right), up);
-            let y = _mm256_min_epi32(_mm256_max_epi32(_mm256_add_epi32(v, zp), lo_v), hi_v);
-            // Within [lo, hi] ⊆ −128..=127, so the saturating packs are exact: bytes 0..4 of
-            // each 128-bit half are lanes 0..4 and 4..8; dwords 0 and 4 brought together.
-            let bytes = _mm256_packs_epi16(_mm256_packs_epi32(y, y), zero);
-            let bytes = _mm256_permutevar8x32_epi32(bytes, gather_bytes);
-            // SAFETY: `o` is 8 writable bytes, what `_mm_storel_epi64` writes; no alignment
-            // is required.
-            unsafe { _mm_storel_epi64(o.as_mut_ptr().cast(), _mm256_castsi256_si128(bytes)) };
+            let v = mbqm8(_mm256_add_epi32(load8(a), load8(b)), m, shift);
+            store8_i8(_mm256_min_epi32(_mm256_max_epi32(_mm256_add_epi32(v, zp), lo_v), hi_v), o);
         }
         super::requantize_rows_portable(a_rest, b_rest, m_rest, zero_point, (lo, hi), o_rest);
     }
 
+    /// [`requantize_pixels`](super::requantize_pixels) with AVX2: per block of eight channels,
+    /// the per-channel part ([`Channels8`]) once, then every pixel; the remainder channels one
+    /// at a time.
+    ///
+    /// # Safety
+    /// The CPU must support `avx2`.
+    #[target_feature(enable = "avx2")]
+    pub(super) unsafe fn requantize_pixels_avx2<const C: usize>(
+        acc: &[[i32; C]],
+        rq: &ChannelRequant<C>,
+        zero_point: i32,
+        (lo, hi): (i8, i8),
+        out: &mut [[i8; C]],
+    ) {
+        let zp = _mm256_set1_epi32(zero_point);
+        let (lo_v, hi_v) = (_mm256_set1_epi32(i32::from(lo)), _mm256_set1_epi32(i32::from(hi)));
+        let (b8, _) = rq.bias.as_chunks::<8>();
+        let (m8, _) = rq.multiplier.as_chunks::<8>();
+        let (s8, _) = rq.shift.as_chunks::<8>();
+        for (k, ((b, m), s)) in b8.iter().zip(m8).zip(s8).enumerate() {
+            let ch = Channels8::new(load8(m), load8(s));
+            let bias = load8(b);
+            if ch.full {
+                block8::<true, C>(acc, out, k, &ch, bias, zp, (lo_v, hi_v));
+            } else {
+                block8::<false, C>(acc, out, k, &ch, bias, zp, (lo_v, hi_v));
+            }
+        }
+        let body = b8.len() * 8;
+        if body < C {
+            for (a, y) in acc.iter().zip(out.iter_mut()) {
+                for (c, (&a, y)) in a.iter().zip(y.iter_mut()).enumerate().skip(body) {
+                    let (b, m) = rq.channel(c);
+                    *y = requantize(a.wrapping_add(b), m, zero_point, lo, hi);
+                }
+            }
+        }
+    }
+
+    /// [`requantize_pixels`](super::requantize_pixels) with AVX-512: per block of sixteen
+    /// channels, the per-channel part ([`Channels16`]) once, then every pixel; then eight
+    /// channels with AVX2, the rest one at a time.
+    ///
+    /// # Safety
+    /// The CPU must support `avx2` and `avx512f`.
+    #[target_feature(enable = "avx2,avx512f")]
+    pub(super) unsafe fn requantize_pixels_avx512<const C: usize>(
+        acc: &[[i32; C]],
+        rq: &ChannelRequant<C>,
+        zero_point: i32,
+        (lo, hi): (i8, i8),
+        out: &mut [[i8; C]],
+    ) {
+        let zp = _mm512_set1_epi32(zero_point);
+        let (lo_v, hi_v) = (_mm512_set1_epi32(i32::from(lo)), _mm512_set1_epi32(i32::from(hi)));
+        let (b16, _) = rq.bias.as_chunks::<16>();
+        let (m16, _) = rq.multiplier.as_chunks::<16>();
+        let (s16, _) = rq.shift.as_chunks::<16>();
+        for (k, ((b, m), s)) in b16.iter().zip(m16).zip(s16).enumerate() {
+            let ch = Channels16::new(load16(m), load16(s));
+            let bias = load16(b);
+            if ch.full {
+                block16::<true, C>(acc, out, k, &ch, bias, zp, (lo_v, hi_v));
+            } else {
+                block16::<false, C>(acc, out, k, &ch, bias, zp, (lo_v, hi_v));
+            }
+        }
+        let body = b16.len() * 16;
+        if body < C {
+            let tail = ChannelTail::<C>::new(rq, body);
+            for (a, y) in acc.iter().zip(out.iter_mut()) {
+                tail.run(a, y, zero_point, (lo, hi));
+            }
+        }
+    }
+
+    /// Channels `8k..8k + 8` of every pixel: bias, [`Channels8::apply_as`], zero point, clamp.
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    fn block8<const FULL: bool, const C: usize>(
+        acc: &[[i32; C]],
+        out: &mut [[i8; C]],
+        k: usize,
+        ch: &Channels8,
+        bias: __m256i,
+        zp: __m256i,
+        (lo, hi): (__m256i, __m256i),
+    ) {
+        for (a, y) in acc.iter().zip(out.iter_mut()) {
+            let (Some(a), Some(o)) = (a.as_chunks::<8>().0.get(k), y.as_chunks_mut::<8>().0.get_mut(k)) else {
+                continue;
+            };
+            let v = ch.apply_as::<FULL>(_mm256_add_epi32(load8(a), bias));
+            store8_i8(_mm256_min_epi32(_mm256_max_epi32(_mm256_add_epi32(v, zp), lo), hi), o);
+        }
+    }
+
+    /// Channels `16k..16k + 16` of every pixel: bias, [`Channels16::apply_as`], zero point,
+    /// clamp.
+    #[inline]
+    #[target_feature(enable = "avx512f")]
+    fn block16<const FULL: bool, const C: usize>(
+        acc: &[[i32; C]],
+        out: &mut [[i8; C]],
+        k: usize,
+        ch: &Channels16,
+        bias: __m512i,
+        zp: __m512i,
+        (lo, hi): (__m512i, __m512i),
+    ) {
+        for (a, y) in acc.iter().zip(out.iter_mut()) {
+            let (Some(a), Some(o)) = (a.as_chunks::<16>().0.get(k), y.as_chunks_mut::<16>().0.get_mut(k)) else {
+                continue;
+            };
+            let v = ch.apply_as::<FULL>(_mm512_add_epi32(load16(a), bias));
+            let v = _mm512_min_epi32(_mm512_max_epi32(_mm512_add_epi32(v, zp), lo), hi);
+            // SAFETY: `o` is 16 writable bytes, one `__m128i`; no alignment is required.
+            unsafe { _mm_storeu_si128(o.as_mut_ptr().cast(), _mm512_cvtepi32_epi8(v)) };
+        }
+    }
+
+    /// The channels after the last whole block of 16: eight with AVX2 if there are eight, the
+    /// rest one at a time.
+    struct ChannelTail<'a, const C: usize> {
+        rq: &'a ChannelRequant<C>,
+        from: usize,
+    }
+
+    impl<'a, const C: usize> ChannelTail<'a, C> {
+        fn new(rq: &'a ChannelRequant<C>, from: usize) -> Self {
+            Self { rq, from }
+        }
+
+        #[inline]
+        #[target_feature(enable = "avx2")]
+        fn run(&self, a: &[i32; C], y: &mut [i8; C], zero_point: i32, (lo, hi): (i8, i8)) {
+            let mut c = self.from;
+            fn eight(v: &[i32], c: usize) -> Option<&[i32; 8]> {
+                v.get(c..).and_then(|s| s.first_chunk::<8>())
+            }
+            if let (Some(a8), Some(b8), Some(m8), Some(s8)) =
+                (eight(a, c), eight(&self.rq.bias, c), eight(&self.rq.multiplier, c), eight(&self.rq.shift, c))
+                && let Some(o8) = y.get_mut(c..).and_then(|s| s.first_chunk_mut::<8>())
+            {
+                let zp = _mm256_set1_epi32(zero_point);
+                let (lo_v, hi_v) = (_mm256_set1_epi32(i32::from(lo)), _mm256_set1_epi32(i32::from(hi)));
+                let v = mbqm8(_mm256_add_epi32(load8(a8), load8(b8)), load8(m8), load8(s8));
+                store8_i8(_mm256_min_epi32(_mm256_max_epi32(_mm256_add_epi32(v, zp), lo_v), hi_v), o8);
+                c += 8;
+            }
+            for (i, (&a, y)) in a.iter().zip(y.iter_mut()).enumerate().skip(c) {
+                let (b, m) = self.rq.channel(i);
+                *y = requantize(a.wrapping_add(b), m, zero_point, lo, hi);
+            }
+        }
+    }
+
+    /// [`super::depthwise_taps`] with AVX-512: per block of 64 channels (then of 16), every
+    /// tap's input bytes sign-extended to `i32`, multiplied by the widened weights and summed
+    /// into four independent accumulators; the taps' loop has a constant length (`K·KW`) and
+    /// unrolls. The last `C mod 16` channels take [`depthwise_taps_avx2`]'s steps.
+    ///
+    /// # Safety
+    /// The CPU must support `avx2` and `avx512f`.
+    #[target_feature(enable = "avx2,avx512f")]
+    pub(super) unsafe fn depthwise_taps_avx512<const C: usize, const K: usize, const KW: usize>(
+        taps: &[[&[i8; C]; KW]; K],
+        w: &[[[i32; C]; KW]; K],
+        acc: &mut [i32],
+    ) {
+        let (taps, w) = (taps.as_flattened(), w.as_flattened());
+        let n = C.min(acc.len());
+        let mut at = 0;
+        while at + 64 <= n {
+            let mut sums = [_mm512_setzero_si512(); 4];
+            for (x, w) in taps.iter().zip(w) {
+                let (Some(x), Some(w)) =
+                    (x.get(at..).and_then(|s| s.first_chunk::<64>()), w.get(at..).and_then(|s| s.first_chunk::<64>()))
+                else {
+                    continue;
+                };
+                for ((s, x), w) in sums.iter_mut().zip(x.as_chunks::<16>().0).zip(w.as_chunks::<16>().0) {
+                    *s = _mm512_add_epi32(*s, _mm512_mullo_epi32(_mm512_cvtepi8_epi32(load_bytes16(x)), load16(w)));
+                }
+            }
+            if let Some(a) = acc.get_mut(at..).and_then(|s| s.first_chunk_mut::<64>()) {
+                for (a, s) in a.as_chunks_mut::<16>().0.iter_mut().zip(&sums) {
+                    // SAFETY: `a` is 16 writable `i32`s, one `__m512i`; unaligned stores are
+                    // allowed.
+                    unsafe { _mm512_storeu_si512(a.as_mut_ptr().cast(), *s) };
+                }
+            }
+            at += 64;
+        }
+        while at + 16 <= n {
+            let mut sum = _mm512_setzero_si512();
+            for (x, w) in taps.iter().zip(w) {
+                let (Some(x), Some(w)) =
+                    (x.get(at..).and_then(|s| s.first_chunk::<16>()), w.get(at..).and_then(|s| s.first_chunk::<16>()))
+                else {
+                    continue;
+                };
+                sum = _mm512_add_epi32(sum, _mm512_mullo_epi32(_mm512_cvtepi8_epi32(load_bytes16(x)), load16(w)));
+            }
+            if let Some(a) = acc.get_mut(at..).and_then(|s| s.first_chunk_mut::<16>()) {
+                // SAFETY: `a` is 16 writable `i32`s, one `__m512i`; unaligned stores are allowed.
+                unsafe { _mm512_storeu_si512(a.as_mut_ptr().cast(), sum) };
+            }
+            at += 16;
+        }
+        if at < n {
+            depthwise_taps_8(taps, w, acc, at);
+        }
+    }
+
+    /// 16 bytes as a vector.
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    fn load_bytes16(v: &[i8; 16]) -> __m128i {
+        // SAFETY: `v` is 16 readable bytes, one `__m128i`; unaligned loads are allowed.
+        unsafe { _mm_loadu_si128(v.as_ptr().cast()) }
+    }
+
+    /// [`super::depthwise_taps`] with AVX2: per block of 32 channels, four independent 8-lane
+    /// accumulators over the (unrolled) taps; then blocks of 8 channels, the rest one at a
+    /// time.
+    ///
+    /// # Safety
+    /// The CPU must support `avx2`.
+    #[target_feature(enable = "avx2")]
+    pub(super) unsafe fn depthwise_taps_avx2<const C: usize, const K: usize, const KW: usize>(
+        taps: &[[&[i8; C]; KW]; K],
+        w: &[[[i32; C]; KW]; K],
+        acc: &mut [i32],
+    ) {
+        let (taps, w) = (taps.as_flattened(), w.as_flattened());
+        let n = C.min(acc.len());
+        let mut at = 0;
+        while at + 32 <= n {
+            let mut sums = [_mm256_setzero_si256(); 4];
+            for (x, w) in taps.iter().zip(w) {
+                let (Some(x), Some(w)) =
+                    (x.get(at..).and_then(|s| s.first_chunk::<32>()), w.get(at..).and_then(|s| s.first_chunk::<32>()))
+                else {
+                    continue;
+                };
+                for ((s, x), w) in sums.iter_mut().zip(x.as_chunks::<8>().0).zip(w.as_chunks::<8>().0) {
+                    // SAFETY: `x` is 8 readable bytes, what `_mm_loadl_epi64` reads; no
+                    // alignment is required.
+                    let xv = _mm256_cvtepi8_epi32(unsafe { _mm_loadl_epi64(x.as_ptr().cast()) });
+                    *s = _mm256_add_epi32(*s, _mm256_mullo_epi32(xv, load8(w)));
+                }
+            }
+            if let Some(a) = acc.get_mut(at..).and_then(|s| s.first_chunk_mut::<32>()) {
+                for (a, s) in a.as_chunks_mut::<8>().0.iter_mut().zip(&sums) {
+                    // SAFETY: `a` is 8 writable `i32`s, one `__m256i`; unaligned stores are
+                    // allowed.
+                    unsafe { _mm256_storeu_si256(a.as_mut_ptr().cast(), *s) };
+                }
+            }
+            at += 32;
+        }
+        if at < n {
+            depthwise_taps_8(taps, w, acc, at);
+        }
+    }
+
+    /// Channels `from..C` of [`super::depthwise_taps`]: eight per AVX2 step, then one at a time.
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    fn depthwise_taps_8<const C: usize>(taps: &[&[i8; C]], w: &[[i32; C]], acc: &mut [i32], from: usize) {
+        let mut at = from;
+        while at + 8 <= C.min(acc.len()) {
+            let mut sum = _mm256_setzero_si256();
+            for (x, w) in taps.iter().zip(w) {
+                let (Some(x), Some(w)) =
+                    (x.get(at..).and_then(|s| s.first_chunk::<8>()), w.get(at..).and_then(|s| s.first_chunk::<8>()))
+                else {
+                    continue;
+                };
+                // SAFETY: `x` is 8 readable bytes, what `_mm_loadl_epi64` reads; no alignment
+                // is required.
+                let xv = _mm256_cvtepi8_epi32(unsafe { _mm_loadl_epi64(x.as_ptr().cast()) });
+                sum = _mm256_add_epi32(sum, _mm256_mullo_epi32(xv, load8(w)));
+            }
+            if let Some(a) = acc.get_mut(at..).and_then(|s| s.first_chunk_mut::<8>()) {
+                // SAFETY: `a` is 8 writable `i32`s, one `__m256i`; unaligned stores are allowed.
+                unsafe { _mm256_storeu_si256(a.as_mut_ptr().cast(), sum) };
+            }
+            at += 8;
+        }
+        for (c, a) in acc.iter_mut().enumerate().skip(at) {
+            *a = taps.iter().zip(w).fold(0i32, |s, (x, w)| {
+                let (x, w) = (x.get(c).copied().unwrap_or(0), w.get(c).copied().unwrap_or(0));
+                s.wrapping_add(i32::from(x).wrapping_mul(w))
+            });
+        }
+    }
+
+    /// Sixteen `i32`s as a vector.
+    #[inline]
+    #[target_feature(enable = "avx512f")]
+    fn load16(v: &[i32; 16]) -> __m512i {
+        // SAFETY: `v` is 64 readable bytes, the size of one `__m512i`; unaligned loads are
+        // allowed.
+        unsafe { _mm512_loadu_si512(v.as_ptr().cast()) }
+    }
+
+    /// 64 bytes as a vector.
+    #[inline]
+    #[target_feature(enable = "avx512f")]
+    fn load64(v: &[i8; 64]) -> __m512i {
+        // SAFETY: `v` is 64 readable bytes, the size of one `__m512i`; unaligned loads are
+        // allowed.
+        unsafe { _mm512_loadu_si512(v.as_ptr().cast()) }
+    }
+
+    /// [`super::pack_gemm`] with AVX-512: each 64-byte vector of `packed` (quadruple `g` of 16
+    /// consecutive rows) is one `vpgatherdd` of 4-byte words `n` bytes apart, and `vpdpbusd`
+    /// of ones with those words sums the rows on the way (for `init`).
+    ///
+    /// # Safety
+    /// The CPU must support `avx512f` and `avx512vnni`; `n` must be a multiple of 4 with
+    /// `16·n ≤ i32::MAX`, and `w` and `packed` must both hold `rows·n` bytes for
+    /// `rows = init.len()`, a multiple of 64.
+    #[target_feature(enable = "avx512f,avx512vnni")]
+    pub(super) unsafe fn pack_gemm_vnni(w: &[i8], n: usize, packed: &mut [i8], init: &mut [i32]) {
+        let groups = n / 4;
+        let strides: [i32; 16] = core::array::from_fn(|r| (r * n) as i32);
+        let vindex = load16(&strides);
+        let ones = _mm512_set1_epi8(1);
+        for (b, init) in init.as_chunks_mut::<64>().0.iter_mut().enumerate() {
+            for (v, init) in init.as_chunks_mut::<16>().0.iter_mut().enumerate() {
+                let mut sum = _mm512_setzero_si512();
+                for g in 0..groups {
+                    let offset = (64 * b + 16 * v) * n + 4 * g;
+                    let at = ((b * groups + g) * 64 + 16 * v) * 4;
+                    let Some(out) = packed.get_mut(at..).and_then(|o| o.first_chunk_mut::<64>()) else { continue };
+                    // SAFETY: lane `r` reads the 4 bytes at `offset + r·n`, that is
+                    // `w[(64b + 16v + r)·n + 4g..][..4]`, quadruple `g < n/4` of row
+                    // `64b + 16v + r < rows` (`b`, `v` come from chunking `init`, one entry per
+                    // row): every byte read is inside `w`, which holds `rows·n`; the offsets
+                    // fit `i32` (`15·n ≤ i32::MAX`); gathers need no alignment.
+                    let words = unsafe { _mm512_i32gather_epi32::<1>(vindex, w.as_ptr().add(offset).cast()) };
+                    sum = _mm512_dpbusd_epi32(sum, ones, words);
+                    // SAFETY: `out` is 64 writable bytes, one `__m512i`; unaligned stores are
+                    // allowed.
+                    unsafe { _mm512_storeu_si512(out.as_mut_ptr().cast(), words) };
+                }
+                // −128·Σ w, wrapping like the scalar code: (0 − Σ) · 2⁷.
+                let start = _mm512_slli_epi32::<7>(_mm512_sub_epi32(_mm512_setzero_si512(), sum));
+                // SAFETY: `init` is 16 writable `i32`s, one `__m512i`; unaligned stores are
+                // allowed.
+                unsafe { _mm512_storeu_si512(init.as_mut_ptr().cast(), start) };
+            }
+        }
+    }
+
+    /// [`super::gemm`]'s VNNI kernel: per block of 64 outputs, tiles of four pixels (then
+    /// single pixels) through [`gemm_tile`].
+    ///
+    /// # Safety
+    /// The CPU must support `avx2`, `avx512f`, `avx512vl` and `avx512vnni`.
+    #[target_feature(enable = "avx2,avx512f,avx512vl,avx512vnni")]
+    pub(super) unsafe fn gemm_vnni(x: &[i8], n: usize, packed: &[i8], init: &[i32], acc: &mut [i32]) {
+        let rows = init.len();
+        let block_bytes = n / 4 * 256;
+        let (init64, _) = init.as_chunks::<64>();
+        // The inputs flipped to unsigned once (`x ⊕ 0x80`) when they fit 1 KB (16 pixels of up
+        // to 64 values, what DS-CNN's convolutions pass), instead of once per quadruple and
+        // block.
+        let mut buffer = [0i8; 1024];
+        let flipped: &[i8] = match buffer.get_mut(..x.len()) {
+            Some(b) => {
+                for (d, &v) in b.iter_mut().zip(x) {
+                    *d = v ^ i8::MIN;
+                }
+                b
+            }
+            None => &[],
+        };
+        for (b, (wb, init)) in packed.chunks_exact(block_bytes.max(1)).zip(init64).enumerate() {
+            let (i16s, _) = init.as_chunks::<16>();
+            let mut start = [_mm512_setzero_si512(); 4];
+            for (s, i) in start.iter_mut().zip(i16s) {
+                *s = load16(i);
+            }
+            if let Some(flipped) = flipped.get(..x.len()) {
+                gemm_tiles::<true>(flipped, n, wb, start, acc, b * 64, rows);
+            } else {
+                gemm_tiles::<false>(x, n, wb, start, acc, b * 64, rows);
+            }
+        }
+    }
+
+    /// Every pixel of `x` times one packed block: tiles of four pixels, then single ones.
+    #[inline]
+    #[target_feature(enable = "avx512f,avx512vnni")]
+    fn gemm_tiles<const FLIPPED: bool>(
+        x: &[i8],
+        n: usize,
+        wb: &[i8],
+        start: [__m512i; 4],
+        acc: &mut [i32],
+        first: usize,
+        rows: usize,
+    ) {
+        let mut xs = x.chunks_exact(4 * n);
+        let mut accs = acc.chunks_exact_mut(4 * rows);
+        for (xt, at) in (&mut xs).zip(&mut accs) {
+            gemm_tile::<4, FLIPPED>(xt, n, wb, start, at, first, rows);
+        }
+        for (xp, ap) in xs.remainder().chunks_exact(n).zip(accs.into_remainder().chunks_exact_mut(rows)) {
+            gemm_tile::<1, FLIPPED>(xp, n, wb, start, ap, first, rows);
+        }
+    }
+
+    /// `P` pixels (`x`: `P` rows of `n`) times one packed block of 64 outputs (`wb`: `n/4`
+    /// quadruples of 256 bytes), starting from `start`, into `acc[p·rows + first..][..64]`:
+    /// `4P` accumulators, each weight vector loaded once for the `P` pixels. `FLIPPED`: `x` is
+    /// already `x ⊕ 0x80`.
+    #[target_feature(enable = "avx512f,avx512vnni")]
+    fn gemm_tile<const P: usize, const FLIPPED: bool>(
+        x: &[i8],
+        n: usize,
+        wb: &[i8],
+        start: [__m512i; 4],
+        acc: &mut [i32],
+        first: usize,
+        rows: usize,
+    ) {
+        let flip = _mm512_set1_epi32(0x8080_8080_u32 as i32);
+        let mut sums = [start; P];
+        let (quads, _) = x.as_chunks::<4>();
+        let groups = n / 4;
+        for (g, w) in wb.as_chunks::<256>().0.iter().enumerate() {
+            let (w64, _) = w.as_chunks::<64>();
+            let mut wv = [_mm512_setzero_si512(); 4];
+            for (v, w) in wv.iter_mut().zip(w64) {
+                *v = load64(w);
+            }
+            for (p, s) in sums.iter_mut().enumerate() {
+                let Some(&q) = quads.get(p * groups + g) else { continue };
+                let xb = _mm512_set1_epi32(i32::from_le_bytes(q.map(|b| b as u8)));
+                let xb = if FLIPPED { xb } else { _mm512_xor_si512(xb, flip) };
+                for (s, &w) in s.iter_mut().zip(&wv) {
+                    *s = _mm512_dpbusd_epi32(*s, xb, w);
+                }
+            }
+        }
+        for (p, s) in sums.iter().enumerate() {
+            let at = p * rows + first;
+            let Some(dst) = acc.get_mut(at..).and_then(|d| d.first_chunk_mut::<64>()) else { continue };
+            let (d16, _) = dst.as_chunks_mut::<16>();
+            for (d, s) in d16.iter_mut().zip(s) {
+                // SAFETY: `d` is 16 writable `i32`s, one `__m512i`; unaligned stores are allowed.
+                unsafe { _mm512_storeu_si512(d.as_mut_ptr().cast(), *s) };
+            }
+        }
+    }
+
     /// Eight `i32`s as a vector.
+    #[inline]
     #[target_feature(enable = "avx2")]
     fn load8(v: &[i32; 8]) -> __m256i {
         // SAFETY: `v` is 32 readable bytes, the size of one `__m256i`; unaligned loads are
@@ -837,6 +1653,164 @@ mod tests {
         }
     }
 
+    /// `requantize_pixels` and `requantize_rows` on every path this CPU has, against the
+    /// scalar routine (`quant::kernel::requantize`, i.e. TFLite's `MultiplyByQuantizedMultiplier`
+    /// with `SaturatingRoundingDoublingHighMul` and `RoundingDivideByPOT`), output by output.
+    pub(super) fn check_requant_paths<const C: usize>(
+        acc: &[[i32; C]],
+        rq: &ChannelRequant<C>,
+        zp: i32,
+        bounds: (i8, i8),
+    ) -> Result<(), std::string::String> {
+        let want: std::vec::Vec<[i8; C]> = acc
+            .iter()
+            .map(|a| {
+                core::array::from_fn(|c| {
+                    let m = Requant { multiplier: rq.multiplier[c], shift: rq.shift[c] };
+                    requantize(a[c].wrapping_add(rq.bias[c]), m, zp, bounds.0, bounds.1)
+                })
+            })
+            .collect();
+        let mut got = std::vec![[0i8; C]; acc.len()];
+        let check = |name: &str, got: &[[i8; C]]| {
+            if got == want.as_slice() { Ok(()) } else { Err(std::format!("{name}: {got:?} != {want:?}")) }
+        };
+        requantize_pixels_portable(acc, rq, zp, bounds, &mut got);
+        check("portable", &got)?;
+        requantize_pixels(acc, rq, zp, bounds, &mut got);
+        check("dispatched", &got)?;
+        let requant: std::vec::Vec<Requant> =
+            (0..C).map(|c| Requant { multiplier: rq.multiplier[c], shift: rq.shift[c] }).collect();
+        for (a, y) in acc.iter().zip(&mut got) {
+            requantize_rows(a, &rq.bias, &requant, zp, bounds, y);
+        }
+        check("rows, dispatched", &got)?;
+        #[cfg(all(feature = "std", target_arch = "x86_64"))]
+        {
+            if std::is_x86_feature_detected!("avx2") {
+                // SAFETY: the CPU supports avx2 (checked on the line above).
+                unsafe { x86::requantize_pixels_avx2(acc, rq, zp, bounds, &mut got) };
+                check("avx2", &got)?;
+                for (a, y) in acc.iter().zip(&mut got) {
+                    // SAFETY: as above.
+                    unsafe { x86::requantize_rows_avx2(a, &rq.bias, &requant, zp, bounds, y) };
+                }
+                check("rows, avx2", &got)?;
+            }
+            if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("avx512f") {
+                // SAFETY: the CPU supports avx2 and avx512f (checked on the line above).
+                unsafe { x86::requantize_pixels_avx512(acc, rq, zp, bounds, &mut got) };
+                check("avx512", &got)?;
+            }
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn the_saturating_corner_and_every_shift_on_every_path() {
+        // 107 channels: six 16-lane blocks, one 8-lane block and three scalar ones. The
+        // accumulator i32::MIN with a zero bias meets the multiplier i32::MIN (the one product
+        // that saturates), next to i32::MAX, 0, ±1 and the extreme shifts.
+        const C: usize = 107;
+        let specials = [i32::MIN, i32::MIN + 1, -(1 << 30), -1, 0, 1, 1 << 30, i32::MAX];
+        for shift in -40..=40 {
+            for (k, &m) in specials.iter().enumerate() {
+                let rq = ChannelRequant::<C> {
+                    bias: core::array::from_fn(|c| if c % 3 == 0 { 0 } else { specials[(c + k) % 8] }),
+                    multiplier: core::array::from_fn(|c| if c % 2 == 0 { m } else { specials[(c * 5 + k) % 8] }),
+                    shift: core::array::from_fn(|c| if c % 4 == 3 { specials[c % 8] } else { shift }),
+                };
+                let acc: [[i32; C]; 2] = [core::array::from_fn(|c| specials[c % 8]), [i32::MIN; C]];
+                for bounds in [(-128, 127), (-3, 90)] {
+                    check_requant_paths(&acc, &rq, -5, bounds).unwrap();
+                }
+            }
+        }
+        // Blocks with no left shift and no i32::MIN multiplier take the shorter form (no shift,
+        // no saturation): every right shift, every extreme accumulator.
+        for shift in -40..=0 {
+            let rq = ChannelRequant::<C> {
+                bias: core::array::from_fn(|c| specials[(c + 3) % 8] >> (c % 5)),
+                multiplier: core::array::from_fn(|c| specials[1 + c % 7]),
+                shift: [shift; C],
+            };
+            let acc: [[i32; C]; 2] = [core::array::from_fn(|c| specials[c % 8]), [i32::MAX; C]];
+            check_requant_paths(&acc, &rq, 7, (-128, 127)).unwrap();
+        }
+        // The corner itself, and that it does saturate: M = −1 (multiplier i32::MIN, shift 0)
+        // times i32::MIN would be 2³¹, which saturates to i32::MAX, so clamps to `hi`.
+        let rq = ChannelRequant::<16> { bias: [0; 16], multiplier: [i32::MIN; 16], shift: [0; 16] };
+        let mut got = [[0i8; 16]];
+        requantize_pixels(&[[i32::MIN; 16]], &rq, 0, (-128, 127), &mut got);
+        assert_eq!(got, [[127; 16]]);
+    }
+
+    #[test]
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    fn the_gemm_equals_the_textbook_sums() {
+        // −128 weights included (the VNNI kernel does not need the sign trick), pixel counts
+        // around the tiles of four, one and two blocks of 64 outputs.
+        let mut rng = SeedRng::seed(13);
+        let mut byte = || (rng.next_u32() & 0xff) as u8 as i8;
+        for (n, rows, pixels) in [(4, 64, 1), (40, 64, 125), (64, 64, 7), (64, 128, 4), (12, 64, 9), (8, 16, 3)] {
+            let mut x: std::vec::Vec<i8> = (0..n * pixels).map(|_| byte()).collect();
+            let mut w: std::vec::Vec<i8> = (0..n * rows).map(|_| byte()).collect();
+            (x[0], w[0], w[n + 1]) = (-128, -128, 127);
+            let mut packed = std::vec![0i8; n * rows];
+            let mut init = std::vec![0i32; rows];
+            pack_gemm(&w, n, &mut packed, &mut init);
+            let mut acc = std::vec![7i32; rows * pixels];
+            gemm(&x, n, &w, &packed, &init, &mut acc);
+            let want: std::vec::Vec<i32> = x.chunks(n).flat_map(|xp| reference(xp, &w, rows)).collect();
+            assert_eq!(acc, want, "n = {n}, rows = {rows}, pixels = {pixels}, path {}", simd());
+            if std::is_x86_feature_detected!("avx512vnni") && gemm_fits(n, rows) {
+                assert_eq!(init[0], -128 * w[..n].iter().map(|&v| i32::from(v)).sum::<i32>());
+            }
+        }
+    }
+
+    #[test]
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    fn the_depthwise_tap_kernels_equal_the_textbook_sums() {
+        // 9 taps of 64 channels (DS-CNN), 40 (16-lane blocks, then one of 8), 13 (an 8-lane
+        // block and scalars), 144 (two 64-channel blocks and one of 16); extremes included.
+        fn run<const C: usize>(rng: &mut SeedRng) {
+            let pixels: std::vec::Vec<[i8; C]> =
+                (0..9).map(|_| core::array::from_fn(|_| (rng.next_u32() & 0xff) as u8 as i8)).collect();
+            let mut w: std::vec::Vec<[i32; C]> =
+                (0..9).map(|_| core::array::from_fn(|_| i32::from((rng.next_u32() & 0xff) as u8 as i8))).collect();
+            w[0][0] = -128;
+            let mut flat: std::vec::Vec<&[i8; C]> = pixels.iter().collect();
+            let extreme = [-128i8; C];
+            flat[0] = &extreme;
+            let want: [i32; C] =
+                core::array::from_fn(|c| flat.iter().zip(&w).map(|(x, w)| i32::from(x[c]) * w[c]).sum());
+            // The kernel's `[ky][kx]` form of the nine taps and weights.
+            let taps: [[&[i8; C]; 3]; 3] = core::array::from_fn(|ky| core::array::from_fn(|kx| flat[3 * ky + kx]));
+            let w3: [[[i32; C]; 3]; 3] = core::array::from_fn(|ky| core::array::from_fn(|kx| w[3 * ky + kx]));
+            let mut got = [1i32; C];
+            depthwise_taps(&taps, &w3, &mut got);
+            assert_eq!(got, want, "dispatched, C = {C}");
+            depthwise_taps_portable(&flat, &w, &mut got);
+            assert_eq!(got, want, "portable, C = {C}");
+            if std::is_x86_feature_detected!("avx2") {
+                // SAFETY: the CPU supports avx2 (checked on the line above).
+                unsafe { x86::depthwise_taps_avx2(&taps, &w3, &mut got) };
+                assert_eq!(got, want, "avx2, C = {C}");
+                if std::is_x86_feature_detected!("avx512f") {
+                    // SAFETY: the CPU supports avx2 and avx512f.
+                    unsafe { x86::depthwise_taps_avx512(&taps, &w3, &mut got) };
+                    assert_eq!(got, want, "avx512, C = {C}");
+                }
+            }
+        }
+        let mut rng = SeedRng::seed(14);
+        run::<64>(&mut rng);
+        run::<40>(&mut rng);
+        run::<13>(&mut rng);
+        run::<144>(&mut rng);
+    }
+
     #[test]
     fn the_worst_case_products_do_not_saturate() {
         // Every pair at the extreme: (−128)·(−127) + (−128)·(−127) = 32 512, the largest pair
@@ -859,5 +1833,58 @@ mod tests {
         let mut got = [0];
         dot_rows(&x, &w, &mut got, has_no_minus_128(&w));
         assert_eq!(got, [-128 * 63 + 128 * 128]);
+    }
+}
+
+/// The vector requantization against the scalar routine over the whole `i32` range: random
+/// accumulators, biases, multipliers and shifts (any `i32`; every shift from −33 to 33 is tried
+/// for each case as well), zero points and clamp bounds. A fixed seed: the same cases every run.
+#[cfg(all(test, feature = "proptest"))]
+mod proptests {
+    use super::ChannelRequant;
+    use super::tests::check_requant_paths;
+    use proptest::prelude::*;
+    use proptest::test_runner::RngSeed;
+
+    /// Any `i32`, with the edges of the range and of `Requant` drawn often.
+    fn wide() -> impl Strategy<Value = i32> {
+        prop_oneof![
+            4 => any::<i32>(),
+            1 => prop::sample::select(std::vec![i32::MIN, i32::MIN + 1, -1, 0, 1, 1 << 30, i32::MAX]),
+            1 => -(1 << 20)..(1 << 20),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig {
+            rng_seed: RngSeed::Fixed(15),
+            failure_persistence: None,
+            ..ProptestConfig::with_cases(if cfg!(miri) { 4 } else { 192 })
+        })]
+        #[test]
+        fn every_vector_requantization_equals_the_scalar_one(
+            lanes in prop::collection::vec(
+                (wide(), wide(), wide(), prop_oneof![3 => -40..=40i32, 1 => any::<i32>()]),
+                64,
+            ),
+            zp in any::<i8>(),
+            (lo, hi) in (any::<i8>(), any::<i8>()).prop_map(|(a, b)| (a.min(b), a.max(b))),
+        ) {
+            let lane = |i: usize| lanes.get(i).copied().unwrap_or_default();
+            let acc: [i32; 64] = core::array::from_fn(|i| lane(i).0);
+            let bias: [i32; 64] = core::array::from_fn(|i| lane(i).1);
+            let multiplier: [i32; 64] = core::array::from_fn(|i| lane(i).2);
+            let shift: [i32; 64] = core::array::from_fn(|i| lane(i).3);
+            // 64 channels (four 16-lane blocks, DS-CNN's width); 24 of them (a 16-lane and an
+            // 8-lane block).
+            let rq = ChannelRequant::<64> { bias, multiplier, shift };
+            check_requant_paths(&[acc], &rq, i32::from(zp), (lo, hi)).map_err(TestCaseError::fail)?;
+            let take = |v: &[i32; 64]| -> [i32; 24] { core::array::from_fn(|i| v[i]) };
+            let rq24 = ChannelRequant::<24> { bias: take(&bias), multiplier: take(&multiplier), shift: take(&shift) };
+            for s in -33..=33 {
+                let every = ChannelRequant::<24> { shift: [s; 24], ..rq24 };
+                check_requant_paths(&[take(&acc)], &every, i32::from(zp), (lo, hi)).map_err(TestCaseError::fail)?;
+            }
+        }
     }
 }

@@ -10,6 +10,11 @@ use crate::activation::{Activation, Identity, Relu, Relu6};
 use crate::layer::{Bias, Conv2D, Layer, Same, Valid};
 use crate::shape::Image;
 
+/// Output pixels whose sums the SIMD forward passes hold at once (4 KB of `i32` for 64
+/// filters), then requantize together: a multiple of the GEMM's four-pixel tiles.
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+const CHUNK: usize = 16;
+
 /// A padding an int8 convolution supports, with TFLite's code for it.
 pub trait QPadding: Copy + Default + 'static + sealed::Sealed {
     /// TFLite's `Padding` enum value: `SAME` = 0, `VALID` = 1.
@@ -89,7 +94,11 @@ impl ConvActivation for Relu6 {
 /// # Allocation
 /// None. `K·KW·CI·CO + 16·CO` bytes of parameters (int8 weights; int32 bias, bias with the
 /// input zero point folded in, multiplier and shift per filter); `forward` returns the output
-/// image by value and holds one `K·KW·CI`-byte receptive field on the stack.
+/// image by value and holds one `K·KW·CI`-byte receptive field on the stack. On x86-64 with
+/// `std`, the SIMD paths (for a receptive field of a multiple of 4 values and a multiple of 8
+/// filters) hold more, still on the stack: a rearranged copy of the weights, 16 pixels'
+/// receptive fields and `i32` sums, and `12·CO` bytes of per-filter constants (about 10 KB for
+/// DS-CNN's 64-filter 1×1 layers).
 ///
 /// Generic parameters: those of [`Conv2D`] without `T` and `B`: `CI`, `CO`, `K`,
 /// `A` ([`Identity`]), `S` (1), `P` ([`Valid`]), `KW` (`K`), `SW` (`S`).
@@ -222,9 +231,45 @@ impl<
         QImage::new(out)
     }
 
+    /// The receptive fields of output pixels `first..first + patches.len()` (row-major, as in
+    /// the output image; channels-last like one filter, padding holding the input zero point),
+    /// for the kernels that take [`CHUNK`] pixels at a time. Pixels past the image are left as
+    /// they are.
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    #[inline(always)]
+    fn im2col<const H: usize, const W: usize, const HO: usize, const WO: usize>(
+        &self,
+        x: &QImage<H, W, CI>,
+        first: usize,
+        patches: &mut [[[[i8; CI]; KW]; K]],
+    ) {
+        let top = P::before(H, HO, K, S);
+        let left = P::before(W, WO, KW, SW);
+        let pad = [self.input.zero_point.clamp(-128, 127) as i8; CI];
+        let x = x.as_array();
+        for (p, patch) in patches.iter_mut().enumerate() {
+            let (oy, ox) = ((first + p) / WO.max(1), (first + p) % WO.max(1));
+            for (ky, rows) in patch.iter_mut().enumerate() {
+                let Some(row) = (oy * S + ky).checked_sub(top).and_then(|iy| x.get(iy)) else {
+                    *rows = [pad; KW];
+                    continue;
+                };
+                // The kernel row inside the image: one copy of `KW` pixels.
+                if let Some(inside) = (ox * SW).checked_sub(left).and_then(|ix| row.get(ix..ix + KW)) {
+                    rows.copy_from_slice(inside);
+                    continue;
+                }
+                for (kx, p) in rows.iter_mut().enumerate() {
+                    let pixel = (ox * SW + kx).checked_sub(left).and_then(|ix| row.get(ix));
+                    *p = pixel.copied().unwrap_or(pad);
+                }
+            }
+        }
+    }
+
     /// The forward pass with the weights rearranged once per call for the kernel that runs
-    /// over output channels (`kernel::int8::dot_rows_packed`); the copy lives on this
-    /// function's stack only.
+    /// over output channels (`kernel::int8::dot_rows_packed`), one pixel at a time, and
+    /// requantized [`CHUNK`] pixels at a time. The copies live on this function's stack only.
     #[cfg(all(feature = "std", target_arch = "x86_64"))]
     #[inline(never)]
     fn forward_packed<const H: usize, const W: usize, const HO: usize, const WO: usize>(
@@ -236,15 +281,63 @@ impl<
         let packed = packed.as_flattened_mut().as_flattened_mut().as_flattened_mut();
         crate::kernel::int8::pack_by_fours(weights, K * KW * CI, packed);
         let packed: &[i8] = packed;
-        self.pixels(x, |patch, acc| {
-            crate::kernel::int8::dot_rows_packed(
-                patch.as_flattened().as_flattened(),
-                weights,
-                packed,
-                acc,
-                self.narrow,
-            );
-        })
+        let rq = crate::kernel::int8::ChannelRequant::<CO>::new(&self.folded_bias, &self.requant);
+        let mut out = [[[0i8; CO]; WO]; HO];
+        let mut acc = [[0i32; CO]; CHUNK];
+        let mut patches = [[[[0i8; CI]; KW]; K]; CHUNK];
+        for (c, out) in out.as_flattened_mut().chunks_mut(CHUNK).enumerate() {
+            let acc = acc.get_mut(..out.len()).unwrap_or_default();
+            let patches = patches.get_mut(..out.len()).unwrap_or_default();
+            self.im2col::<H, W, HO, WO>(x, c * CHUNK, patches);
+            for (patch, a) in patches.iter().zip(acc.iter_mut()) {
+                crate::kernel::int8::dot_rows_packed(
+                    patch.as_flattened().as_flattened(),
+                    weights,
+                    packed,
+                    a,
+                    self.narrow,
+                );
+            }
+            crate::kernel::int8::requantize_pixels(acc, &rq, self.output.zero_point, self.act, out);
+        }
+        QImage::new(out)
+    }
+
+    /// The forward pass as one int8 matrix product over all pixels (`kernel::int8::gemm`, the
+    /// AVX-512 VNNI kernel: four pixels per load of the weights), the weights rearranged once
+    /// per call; [`CHUNK`] pixels at a time, each chunk's sums requantized while in L1.
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    #[inline(never)]
+    fn forward_gemm<const H: usize, const W: usize, const HO: usize, const WO: usize>(
+        &self,
+        x: &QImage<H, W, CI>,
+    ) -> QImage<HO, WO, CO> {
+        let weights = self.kernel.as_flattened().as_flattened().as_flattened();
+        let mut packed = [[[[0i8; CI]; KW]; K]; CO];
+        let packed = packed.as_flattened_mut().as_flattened_mut().as_flattened_mut();
+        let mut init = [0i32; CO];
+        crate::kernel::int8::pack_gemm(weights, K * KW * CI, packed, &mut init);
+        // A 1×1 convolution with stride 1 reads its receptive fields straight from the image.
+        let direct = K == 1 && KW == 1 && S == 1 && SW == 1 && H == HO && W == WO;
+        let image: &[i8] = x.as_array().as_flattened().as_flattened();
+        let n = K * KW * CI;
+        let rq = crate::kernel::int8::ChannelRequant::<CO>::new(&self.folded_bias, &self.requant);
+        let mut out = [[[0i8; CO]; WO]; HO];
+        let mut acc = [[0i32; CO]; CHUNK];
+        let mut patches = [[[[0i8; CI]; KW]; K]; CHUNK];
+        for (c, out) in out.as_flattened_mut().chunks_mut(CHUNK).enumerate() {
+            let acc = acc.get_mut(..out.len()).unwrap_or_default();
+            let xs: &[i8] = if direct {
+                image.get(c * CHUNK * n..).unwrap_or_default().get(..out.len() * n).unwrap_or_default()
+            } else {
+                let patches = patches.get_mut(..out.len()).unwrap_or_default();
+                self.im2col::<H, W, HO, WO>(x, c * CHUNK, patches);
+                patches.as_flattened().as_flattened().as_flattened()
+            };
+            crate::kernel::int8::gemm(xs, n, weights, packed, &init, acc.as_flattened_mut());
+            crate::kernel::int8::requantize_pixels(acc, &rq, self.output.zero_point, self.act, out);
+        }
+        QImage::new(out)
     }
 }
 
@@ -348,8 +441,13 @@ where
 
     fn forward(&self, x: &QImage<H, W, CI>) -> QImage<HO, WO, CO> {
         #[cfg(all(feature = "std", target_arch = "x86_64"))]
-        if crate::kernel::int8::packed_fits(K * KW * CI, CO, self.narrow) {
-            return self.forward_packed(x);
+        {
+            if crate::kernel::int8::gemm_fits(K * KW * CI, CO) {
+                return self.forward_gemm(x);
+            }
+            if crate::kernel::int8::packed_fits(K * KW * CI, CO, self.narrow) {
+                return self.forward_packed(x);
+            }
         }
         let weights = self.kernel.as_flattened().as_flattened().as_flattened();
         self.pixels(x, |patch, acc| {

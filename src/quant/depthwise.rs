@@ -54,7 +54,9 @@ use crate::shape::Image;
 /// # Allocation
 /// None. `K·KW·C·M + 16·C·M` bytes of parameters (int8 weights; int32 bias, bias with the
 /// input zero point folded in, multiplier and shift per output channel); `forward` returns the
-/// output image by value and holds one pixel's `C·M` sums on the stack.
+/// output image by value and holds one pixel's `C·M` sums on the stack. On x86-64 with `std`
+/// and a SIMD path (depth multiplier 1), it holds instead the kernel widened to `i32`
+/// (`4·K·KW·C` bytes), one output row's sums and `12·C` bytes of per-channel constants.
 ///
 /// Generic parameters: those of [`DepthwiseConv2D`] without `T` and
 /// `B`: `C`, `K`, `A` ([`Identity`]), `S` (1), `P` ([`Valid`]), `M` (1), `KW` (`K`), `SW` (`S`).
@@ -240,6 +242,10 @@ where
     const PARAM_BYTES: usize = K * KW * C * M + 16 * C * M;
 
     fn forward(&self, x: &QImage<H, W, C>) -> QImage<HO, WO, CM> {
+        #[cfg(all(feature = "std", target_arch = "x86_64"))]
+        if M == 1 && crate::kernel::int8::simd() != crate::kernel::int8::Simd::Portable {
+            return self.forward_all_pixels(x);
+        }
         let top = P::before(H, HO, K, S);
         let left = P::before(W, WO, KW, SW);
         // Padding holds the input zero point: `w·(z_in − z_in) = 0`, as TFLite skips it.
@@ -289,6 +295,64 @@ where
 
     fn output_params(&self) -> QuantParams {
         self.output
+    }
+}
+
+impl<
+    const C: usize,
+    const K: usize,
+    A: ConvActivation,
+    const S: usize,
+    P: QPadding,
+    const M: usize,
+    const KW: usize,
+    const SW: usize,
+> QDepthwiseConv2D<C, K, A, S, P, M, KW, SW>
+{
+    /// The SIMD forward pass (depth multiplier 1): per output pixel, pointers to its taps'
+    /// input pixels (or to a pixel of padding holding the input zero point; nothing is copied)
+    /// go to `kernel::int8::depthwise_taps` with the kernel widened to `i32` once per call; the
+    /// sums of each output row are then requantized together (`kernel::int8::requantize_pixels`,
+    /// its per-channel constants laid out once per call).
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    #[inline(never)]
+    fn forward_all_pixels<const H: usize, const W: usize, const HO: usize, const WO: usize, const CM: usize>(
+        &self,
+        x: &QImage<H, W, C>,
+    ) -> QImage<HO, WO, CM> {
+        let top = P::before(H, HO, K, S);
+        let left = P::before(W, WO, KW, SW);
+        let pad = [self.input.zero_point.clamp(-128, 127) as i8; C];
+        let x = x.as_array();
+        let mut w = [[[0i32; C]; KW]; K];
+        for (w, k) in w.as_flattened_mut().iter_mut().zip(self.kernel.as_flattened()) {
+            for (w, k) in w.iter_mut().zip(k) {
+                *w = k.first().map_or(0, |&k| i32::from(k));
+            }
+        }
+        let rq = crate::kernel::int8::ChannelRequant::<CM>::new(
+            self.folded_bias.as_flattened(),
+            self.requant.as_flattened(),
+        );
+        // One output row's sums at a time (with M = 1, CM = C, the float layer's shape rule),
+        // requantized together: small enough to stay in L1.
+        let mut out = [[[0i8; CM]; WO]; HO];
+        let mut acc = [[0i32; CM]; WO];
+        let mut taps = [[&pad; KW]; K];
+        for (oy, out_row) in out.iter_mut().enumerate() {
+            for (ox, a) in acc.iter_mut().enumerate() {
+                for (ky, tap_row) in taps.iter_mut().enumerate() {
+                    let row = (oy * S + ky).checked_sub(top).and_then(|iy| x.get(iy));
+                    for (kx, t) in tap_row.iter_mut().enumerate() {
+                        *t =
+                            row.and_then(|r| (ox * SW + kx).checked_sub(left).and_then(|ix| r.get(ix))).unwrap_or(&pad);
+                    }
+                }
+                crate::kernel::int8::depthwise_taps(&taps, &w, a);
+            }
+            crate::kernel::int8::requantize_pixels(&acc, &rq, self.output.zero_point, self.act, out_row);
+        }
+        QImage::new(out)
     }
 }
 
