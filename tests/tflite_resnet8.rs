@@ -19,7 +19,7 @@ use std::process::Command;
 use common::with_stack;
 use resnet8::ResNet8Folded;
 use typed_nn::prelude::*;
-use typed_nn::quant::{self, Int8, Int8Tensor, QImage, QLayer, QResidual, QSkip};
+use typed_nn::quant::{self, Int8, Int8Bytes, Int8ImageError, Int8Tensor, QImage, QLayer, QResidual, QSkip};
 use typed_nn::tflite::FromTflite;
 
 type ResNet8I8 = Int8<ResNet8Folded>;
@@ -158,6 +158,59 @@ fn a_type_without_the_fused_relu_is_refused_naming_the_add() {
             "operator 4 (CONV_2D): stride_w is 2, the type expects 1",
             "the second stack's stride"
         );
+    });
+}
+
+/// ResNet-8's int8 image, written by the loader (the test below fails when it is stale;
+/// `TYPED_NN_BLESS=1 cargo test --all-features --test tflite_resnet8` rewrites it), decoded by
+/// the compiler through the nested tuples and residual blocks of the model's type.
+static BAKED: ResNet8I8 =
+    typed_nn::int8_model_from_le_bytes!(ResNet8Folded, include_bytes!("fixtures/tflite/resnet8.int8"));
+
+#[test]
+fn resnet8s_int8_image_has_the_documented_layout_and_the_committed_one_is_current() {
+    with_stack(STACK, || {
+        let model = load();
+        let image = model.to_le_bytes();
+        // The layout (src/quant/image.rs): Conv2D 16 + 8·CO + K·K·CI·CO, Dense 20 + 8·OUT +
+        // IN·OUT, QSkip, AvgPool2D and Flatten 8, each ADD 24 (three scales and zero points).
+        let conv = |ci: usize, co: usize, k: usize| 16 + 8 * co + k * k * ci * co;
+        let expected = conv(3, 16, 3)
+            + (conv(16, 16, 3) + conv(16, 16, 3) + 8 + 24)
+            + (conv(16, 32, 3) + conv(32, 32, 3) + conv(16, 32, 1) + 24)
+            + (conv(32, 64, 3) + conv(64, 64, 3) + conv(32, 64, 1) + 24)
+            + 8
+            + 8
+            + (20 + 8 * 10 + 64 * 10);
+        assert_eq!(image.len(), expected);
+        assert_eq!(ResNet8I8::IMAGE_BYTES, expected);
+        let back = Box::new(ResNet8I8::from_le_bytes(&image).unwrap());
+        assert!(*back == *model, "the run-time decoder gives the loaded model back");
+        assert_eq!(
+            ResNet8I8::from_le_bytes(&image[1..]),
+            Err(Int8ImageError::WrongLength { expected, found: expected - 1 })
+        );
+        let path = format!("{}/tests/fixtures/tflite/resnet8.int8", env!("CARGO_MANIFEST_DIR"));
+        if std::env::var_os("TYPED_NN_BLESS").is_some() {
+            std::fs::write(&path, &image).unwrap();
+        }
+        assert!(fixture("resnet8.int8") == image, "{path} is stale: rerun with TYPED_NN_BLESS=1");
+    });
+}
+
+#[test]
+fn the_compile_time_decoded_resnet8_equals_the_loaded_one_and_tflite_micro() {
+    with_stack(STACK, || {
+        let loaded = load();
+        // Every field of every layer, the ADDs' multipliers and clamp bounds included (the image
+        // holds scales; the compiler recomputed the rest): an offset off by one byte anywhere, or
+        // a branch read as a shortcut, would differ.
+        assert!(BAKED == *loaded, "the baked ResNet-8 differs from the one loaded from resnet8.tflite");
+        assert_eq!(BAKED.2.0.add, loaded.2.0.add);
+        let tflm = as_i8(&fixture("resnet8.tflm.bin"));
+        for (i, x) in inputs().iter().enumerate() {
+            assert_eq!(BAKED.forward(x).as_slice(), &tflm[i * 10..(i + 1) * 10], "sample {i}");
+        }
     });
 }
 

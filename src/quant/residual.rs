@@ -5,12 +5,15 @@ use core::marker::PhantomData;
 
 use super::calibrate::{Calibrate, CalibrationError, Range, TensorQuant};
 use super::conv::ConvActivation;
+use super::image::{Int8After, Int8Bytes, Int8FromImage, Int8ImageError, Reader, Writer, const_try, refuse};
 use super::layer::{Fused, QLayer};
 use super::model::Quantize;
+use super::pool::shared_params_image;
 use super::requant::Requant;
 use super::tensor::{Int8Tensor, QuantParams};
 use crate::Tensor;
 use crate::activation::Identity;
+use crate::io::bytes::ImageAt;
 use crate::layer::{ActivationLayer, Layer, Residual, Skip};
 
 /// TFLite's int8 `ADD`: `clamp(z_out + M_out·(M₁·((a − z₁)·2²⁰) + M₂·((b − z₂)·2²⁰)))`, each
@@ -118,6 +121,9 @@ pub struct QSkip {
     pub params: QuantParams,
 }
 
+// Its image: the block input's scale and zero point (8 bytes).
+shared_params_image!(QSkip);
+
 impl<X: Int8Tensor> QLayer<X> for QSkip {
     type Out = X;
     const PARAM_BYTES: usize = 0;
@@ -221,6 +227,59 @@ where
     fn output_params(&self) -> QuantParams {
         self.add.output
     }
+}
+
+/// The `ADD`'s part of a residual block's [int8 image](super::image): the quantization of its
+/// first input (the shortcut's output), its second (the branch's) and its output, as a `const fn`.
+const fn add_params_at(bytes: &[u8], offset: usize) -> Result<[QuantParams; 3], Int8ImageError> {
+    let mut r = Reader::new(bytes, offset);
+    let input1 = const_try!(r.params());
+    let input2 = const_try!(r.params());
+    let output = const_try!(r.params());
+    Ok([input1, input2, output])
+}
+
+/// The image of a residual block: the branch's, the shortcut's, then the `ADD`'s input 1
+/// (shortcut), input 2 (branch) and output scale and zero point, `F + S + 24` bytes. The `ADD`'s
+/// multipliers are recomputed from those, as the loader computes them.
+impl<F: Int8Bytes, S: Int8Bytes, A: ConvActivation> Int8Bytes for QResidual<F, S, A> {
+    const IMAGE_BYTES: usize = F::IMAGE_BYTES + S::IMAGE_BYTES + 24;
+
+    fn write_le_bytes_at(&self, out: &mut [u8], offset: usize) {
+        self.branch.write_le_bytes_at(out, offset);
+        let offset = offset.saturating_add(F::IMAGE_BYTES);
+        self.shortcut.write_le_bytes_at(out, offset);
+        let mut w = Writer::new(out, offset.saturating_add(S::IMAGE_BYTES));
+        w.params(self.add.input1);
+        w.params(self.add.input2);
+        w.params(self.add.output);
+    }
+
+    fn read_le_bytes_at(bytes: &[u8], offset: usize) -> Result<Self, Int8ImageError> {
+        let branch = F::read_le_bytes_at(bytes, offset)?;
+        let offset = offset.saturating_add(F::IMAGE_BYTES);
+        let shortcut = S::read_le_bytes_at(bytes, offset)?;
+        let [input1, input2, output] = add_params_at(bytes, offset.saturating_add(S::IMAGE_BYTES))?;
+        Ok(Self::new(branch, shortcut, input1, input2, output))
+    }
+}
+
+/// The block decoded by the compiler: the branch at `I`, the shortcut after it, the `ADD` after
+/// both.
+impl<I, F, S, A> Int8FromImage<I> for QResidual<F, S, A>
+where
+    I: ImageAt,
+    F: Int8FromImage<I>,
+    S: Int8FromImage<Int8After<I, (F,)>>,
+    A: ConvActivation,
+{
+    const DECODED: Self = {
+        let [input1, input2, output] = match add_params_at(I::IMAGE, <Int8After<I, (F, S)> as ImageAt>::OFFSET) {
+            Ok(p) => p,
+            Err(e) => refuse(e),
+        };
+        Self::new(F::DECODED, <S as Int8FromImage<Int8After<I, (F,)>>>::DECODED, input1, input2, output)
+    };
 }
 
 impl Quantize for Skip {
