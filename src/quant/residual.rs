@@ -211,12 +211,21 @@ where
     /// The branch's and the shortcut's, and the `ADD`'s three multipliers and scales.
     const PARAM_BYTES: usize = F::PARAM_BYTES + S::PARAM_BYTES + 48;
     const ACTIVATION_BYTES: usize = F::ACTIVATION_BYTES + S::ACTIVATION_BYTES + Y::LEN;
+    /// The branch runs, then the shortcut while the branch's output lives, then the `ADD` writes
+    /// the sum over the branch's output while the shortcut's lives (the identity shortcut's
+    /// output is a copy of the input): as for the float [`Residual`].
+    const PEAK_ACTIVATION_BYTES: usize = crate::model::max_usize(
+        F::PEAK_ACTIVATION_BYTES,
+        crate::model::max_usize(Y::LEN + S::PEAK_ACTIVATION_BYTES, 2 * Y::LEN),
+    );
 
     fn forward(&self, x: &X) -> Y {
-        let b = self.branch.forward(x);
+        let mut y = self.branch.forward(x);
         let s = self.shortcut.forward(x);
-        let mut y = Y::default();
-        self.add.add_slices(s.as_slice(), b.as_slice(), y.as_mut_slice());
+        // In place: each sum reads only the two values at its own index.
+        for (o, &s) in y.as_mut_slice().iter_mut().zip(s.as_slice()) {
+            *o = self.add.add(s, *o);
+        }
         y
     }
 
