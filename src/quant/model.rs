@@ -22,7 +22,8 @@ use crate::layer::{AvgPool2D, BiasMode, Conv2D, Dense, DepthwiseConv2D, Flatten,
 #[diagnostic::on_unimplemented(
     message = "`{Self}` has no int8 form in typed-nn",
     label = "no int8 form",
-    note = "int8 models are made of f32 Dense (Identity, Relu, Relu6, Softmax), Conv2D and DepthwiseConv2D (Identity, Relu, Relu6), MaxPool2D, AvgPool2D, GlobalAvgPool2D and Flatten"
+    note = "int8 models are made of f32 Dense (Identity, Relu, Relu6, Softmax), Conv2D and DepthwiseConv2D (Identity, Relu, Relu6), Residual, Skip, MaxPool2D, AvgPool2D, GlobalAvgPool2D and Flatten",
+    note = "an ActivationLayer (Relu, Relu6) has no int8 operator of its own: it is fused into the Dense, Conv2D or DepthwiseConv2D (with Identity) or the Residual right before it in the same tuple"
 )]
 pub trait Quantize {
     /// The int8 layer or model with the same shapes.
