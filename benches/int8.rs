@@ -193,6 +193,33 @@ fn ds_cnn(c: &mut Criterion) {
     g.finish();
 }
 
+/// ResNet-8 (32×32×3 image, 10 classes): the folded `f32` model with the Keras weights of
+/// `tests/fixtures/keras_resnet8.safetensors` next to its int8 form loaded from the fixture
+/// converted from the same weights (`Int8<ResNet8Folded>`: each ReLU fused into the
+/// convolution or residual `ADD` before it).
+fn resnet8(c: &mut Criterion) {
+    use typed_nn::fold::FoldBatchNorm;
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/keras_resnet8.safetensors");
+    let model: Box<resnet8::ResNet8> =
+        Box::<resnet8::ResNet8>::load_safetensors(&std::fs::read(path).expect("weights")).expect("ResNet-8");
+    let float: Box<resnet8::ResNet8Folded> = Box::new(model.fold_batch_norm());
+    let (int8, x): (Box<Int8<resnet8::ResNet8Folded>>, QImage<32, 32, 3>) = {
+        let (m, x) = load::<Int8<resnet8::ResNet8Folded>, QImage<32, 32, 3>>("resnet8");
+        (Box::new(m), x)
+    };
+    let pixels: Vec<f32> = (0..3072).map(|i| (i % 17) as f32 / 17.0).collect();
+    let xf: Image<32, 32, 3> = Tensor::from_slice(&pixels).expect("3072 values");
+    let mut g = c.benchmark_group("int8_resnet8_1_sample");
+    g.throughput(Throughput::Elements(1));
+    g.bench_function("typed_nn_f32", |b| b.iter(|| black_box(&*float).forward(black_box(&xf))));
+    g.bench_function(int8_name(), |b| b.iter(|| black_box(&*int8).forward(black_box(&x))));
+    g.finish();
+}
+
+#[allow(dead_code)]
+#[path = "../examples/models/resnet8.rs"]
+mod resnet8;
+
 /// DS-CNN int8 layer by layer (the profile behind BENCHMARKS.md's int8 section): the stem, the
 /// first depthwise and 1×1 pair (the other three pairs have the same shapes and kernels), and the
 /// head (average pool, flatten, dense, softmax), each on the activations the model feeds it.
@@ -221,7 +248,7 @@ fn ds_cnn_layers(c: &mut Criterion) {
 
 use typed_nn::quant::Quantize;
 
-criterion_group!(benches, mlp784, digits_mlp, digits_cnn, digits_cnn2, ds_cnn, ds_cnn_layers);
+criterion_group!(benches, mlp784, digits_mlp, digits_cnn, digits_cnn2, ds_cnn, ds_cnn_layers, resnet8);
 criterion_main!(benches);
 
 // Names the model types once, so a changed fixture architecture is a compile error here.

@@ -97,7 +97,8 @@ fn main() -> Result<(), Box<dyn Error>> {
     host.int8::<Int8<models::DigitsCnnRelu>, QImage<8, 8, 1>>(root, "cnn_int8", "digits_cnn", models::int8_cnn)?;
     host.keras::<models::ds_cnn::DsCnn, Image<49, 10, 1>, 12>(root, "ds_cnn")?;
     host.keras::<models::resnet8::ResNet8, Image<32, 32, 3>, 10>(root, "resnet8")?;
-    host.ds_cnn(root)?;
+    host.tflm_fixture::<Int8<models::DsCnn>, QImage<49, 10, 1>, 12>(root, "ds_cnn_int8", "ds_cnn")?;
+    host.tflm_fixture::<Int8<models::resnet8::ResNet8Folded>, QImage<32, 32, 3>, 10>(root, "resnet8_int8", "resnet8")?;
     let mut expected = host.expected;
     writeln!(expected, "/// The test digits.\npub const TEST_IMAGES: usize = {};", images.len())?;
     writeln!(expected, "/// Whether the host's kernels fused multiply-adds (x86-64 AVX2+FMA or AVX-512 dispatch).")?;
@@ -230,26 +231,30 @@ impl Host<'_> {
         Ok(())
     }
 
-    /// Loads `tests/fixtures/tflite/ds_cnn.tflite` into `Int8<DsCnn>` (checked against the
-    /// type), writes its image `ds_cnn_int8.int8`, and adds how many of its fixture outputs equal
-    /// TFLite Micro's here (`HOST_DS_CNN_INT8_CORRECT`, of the fixture's 64).
-    fn ds_cnn(&mut self, root: &Path) -> Result<(), Box<dyn Error>> {
-        let file = "tests/fixtures/tflite/ds_cnn.tflite";
-        let bytes = fs::read(root.join(file))?;
+    /// An int8 model that does not take digits (DS-CNN: 49×10 features; ResNet-8: 32×32×3
+    /// images): loads `tests/fixtures/tflite/{stem}.tflite` into `M` (checked against the type),
+    /// writes its image (`{name}.int8`) and, as `HOST_{NAME}_CORRECT`, how many of the fixture's
+    /// inputs it maps to exactly TensorFlow Lite Micro's output bytes on the host.
+    fn tflm_fixture<M, X, const N: usize>(&mut self, root: &Path, name: &str, stem: &str) -> Result<(), Box<dyn Error>>
+    where
+        M: TfliteImport<X> + Int8Bytes + QLayer<X, Out = QVector<N>>,
+        X: Int8Tensor,
+    {
+        let file = format!("tests/fixtures/tflite/{stem}.tflite");
+        let bytes = fs::read(root.join(&file))?;
         let model = Box::new(
-            Int8::<models::DsCnn>::from_tflite::<QImage<49, 10, 1>>(&bytes)
-                .map_err(|e| format!("{file} does not match its type in src/models.rs: {e}"))?,
+            M::from_tflite::<X>(&bytes).map_err(|e| format!("{file} does not match its type in src/models.rs: {e}"))?,
         );
-        fs::write(self.out.join("ds_cnn_int8.int8"), model.to_le_bytes())?;
-        let inputs = fs::read(root.join("tests/fixtures/tflite/ds_cnn.input.bin"))?;
-        let tflm = fs::read(root.join("tests/fixtures/tflite/ds_cnn.tflm.bin"))?;
+        fs::write(self.out.join(format!("{name}.int8")), model.to_le_bytes())?;
+        let inputs = fs::read(root.join(format!("tests/fixtures/tflite/{stem}.input.bin")))?;
+        let tflm = fs::read(root.join(format!("tests/fixtures/tflite/{stem}.tflm.bin")))?;
         let mut equal = 0u32;
-        for (x, want) in inputs.chunks_exact(490).zip(tflm.chunks_exact(12)) {
+        for (x, want) in inputs.chunks_exact(X::LEN).zip(tflm.chunks_exact(N)) {
             let x: Vec<i8> = x.iter().map(|&b| b as i8).collect();
-            let x = QImage::<49, 10, 1>::from_slice(&x).ok_or("ds_cnn.input.bin: 490 bytes per sample")?;
+            let x = X::from_slice(&x).ok_or_else(|| format!("{stem}.input.bin: {} bytes per sample", X::LEN))?;
             equal += u32::from(model.forward(&x).as_slice().iter().zip(want).all(|(&a, &b)| a == b as i8));
         }
-        self.correct("ds_cnn_int8", equal)
+        self.correct(name, equal)
     }
 
     /// Adds `HOST_{NAME}_CORRECT`.

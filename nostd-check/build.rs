@@ -25,28 +25,32 @@ use std::{env, fs};
 use typed_nn::data::Digits;
 use typed_nn::io::ParamBytes;
 use typed_nn::prelude::*;
-use typed_nn::quant::{Int8, Int8Bytes, Int8Tensor, QImage, QLayer, QVector};
+use typed_nn::quant::{Int8, Int8Bytes, Int8Tensor, QImage, QVector};
 use typed_nn::tflite::{FromTflite, TfliteImport};
 
 #[path = "src/models.rs"]
 mod models;
 
 /// The `.tflite` files (relative to the repository root) and the stem of what is written for
-/// each into `OUT_DIR`; `src/main.rs` includes `{stem}.int8` and `{stem}.host.bin`.
+/// each into `OUT_DIR`; `src/main.rs` includes `{stem}.int8` and `{stem}.host.bin` (`.host.bin`: the outputs on the
+/// test digits, or for DS-CNN and ResNet-8 on the fixture's inputs).
 const MLP_FILE: (&str, &str) = ("tests/fixtures/tflite/digits_mlp.tflite", "digits_mlp");
 const CNN_FILE: (&str, &str) = ("tests/fixtures/tflite/digits_cnn.tflite", "digits_cnn");
 const DS_CNN_FILE: (&str, &str) = ("tests/fixtures/tflite/ds_cnn.tflite", "ds_cnn");
+const RESNET8_FILE: (&str, &str) = ("tests/fixtures/tflite/resnet8.tflite", "resnet8");
 
-/// Loads DS-CNN (checked against its type), writes its image and its outputs on the fixture's
-/// 64 inputs (it takes 49×10 features, not digits).
-fn bake_ds_cnn(root: &Path, out: &Path, (file, stem): (&str, &str)) -> Result<(), Box<dyn Error>> {
-    type X = QImage<49, 10, 1>;
+/// Loads a model that does not take digits (DS-CNN: 49×10 features; ResNet-8: 32×32×3 images),
+/// checked against its type, and writes its image and its outputs on the fixture's inputs.
+fn bake_fixture<M, X>(root: &Path, out: &Path, (file, stem): (&str, &str)) -> Result<(), Box<dyn Error>>
+where
+    M: TfliteImport<X> + Int8Bytes,
+    X: Int8Tensor,
+{
     println!("cargo::rerun-if-changed=../{file}");
     println!("cargo::rerun-if-changed=../tests/fixtures/tflite/{stem}.input.bin");
     let bytes = fs::read(root.join(file))?;
     let model = Box::new(
-        Int8::<models::DsCnnTflite>::from_tflite::<X>(&bytes)
-            .map_err(|e| format!("{file} does not match its type in src/models.rs: {e}"))?,
+        M::from_tflite::<X>(&bytes).map_err(|e| format!("{file} does not match its type in src/models.rs: {e}"))?,
     );
     fs::write(out.join(format!("{stem}.int8")), model.to_le_bytes())?;
     let inputs = fs::read(root.join(format!("tests/fixtures/tflite/{stem}.input.bin")))?;
@@ -125,6 +129,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     bake::<Int8<models::DigitsCnn>, QImage<8, 8, 1>>(root, out, CNN_FILE)?;
     keras_model::<models::resnet8::ResNet8>(root, out, "resnet8")?;
     keras_model::<models::ds_cnn::DsCnn>(root, out, "ds_cnn")?;
-    bake_ds_cnn(root, out, DS_CNN_FILE)?;
+    bake_fixture::<Int8<models::DsCnnTflite>, QImage<49, 10, 1>>(root, out, DS_CNN_FILE)?;
+    bake_fixture::<Int8<models::resnet8::ResNet8Folded>, QImage<32, 32, 3>>(root, out, RESNET8_FILE)?;
     Ok(())
 }

@@ -4,7 +4,7 @@ sample at a time on one thread, for the int8 table of BENCHMARKS.md. Not run by 
     /work/venv-tf/bin/python scripts/litert_int8_bench.py [--json target/litert_int8.json]
         [--models ds_cnn] [--interpreters litert_xnnpack] [--calls 20 --batches 301]
 
-For each of tests/fixtures/tflite/{mlp784,digits_mlp,digits_cnn,digits_cnn2,ds_cnn}.tflite (or
+For each of tests/fixtures/tflite/{mlp784,digits_mlp,digits_cnn,digits_cnn2,ds_cnn,resnet8}.tflite (or
 the ones named with `--models`) and each
 interpreter it sets the first fixture input once, then calls `invoke()` in batches of calls and
 keeps the fastest batch's time per call (the minimum is the least disturbed by other processes
@@ -38,7 +38,7 @@ from tflite_micro.python.tflite_micro import runtime as tflm  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures" / "tflite"
-MODELS = ["mlp784", "digits_mlp", "digits_cnn", "digits_cnn2", "ds_cnn"]
+MODELS = ["mlp784", "digits_mlp", "digits_cnn", "digits_cnn2", "ds_cnn", "resnet8"]
 
 
 def floor_model() -> bytes:

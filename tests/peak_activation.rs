@@ -89,3 +89,15 @@ fn ds_cnn_int8() {
 fn resnet8_folded() {
     assert_eq!(memory::<resnet8::ResNet8Folded, Image<32, 32, 3>>(), (196_608, 754_216));
 }
+
+/// ResNet-8 in int8, its ReLUs fused: the first stack's block runs on the stem's 32×32×16 int8
+/// output (16 384 bytes) and holds two more such images at its worst (inside its branch: the
+/// first convolution's output and the second's; then the branch's output, which the `ADD`
+/// overwrites with the sum, and the shortcut's copy of the input): 49 152, a quarter of the f32
+/// model's 196 608. The sum of every output is 114 836.
+#[test]
+fn resnet8_int8() {
+    type Q = Int8<resnet8::ResNet8Folded>;
+    assert_eq!(<Q as QLayer<QImage<32, 32, 3>>>::PEAK_ACTIVATION_BYTES, 49_152);
+    assert_eq!(<Q as QLayer<QImage<32, 32, 3>>>::ACTIVATION_BYTES, 114_836);
+}

@@ -1,7 +1,8 @@
 //! The digits models trained in Keras (`scripts/tflite_int8_fixtures.py`), baked into flash
 //! from the images `build.rs` writes: the int8 MLP and CNN as TensorFlow's converter wrote
 //! them (`tests/fixtures/tflite/digits_{mlp,cnn}.tflite`), and the `f32` CNN they were
-//! converted from, for a comparison of one model in `f32` and in int8.
+//! converted from, for a comparison of one model in `f32` and in int8; and the int8 DS-CNN and
+//! ResNet-8 of `tests/fixtures/tflite/{ds_cnn,resnet8}.tflite`.
 //!
 //! For each int8 model, `build.rs` loads the `.tflite` file into its int8 type
 //! (`src/models.rs`) with typed-nn's verifying loader, so a file that does not match the type
@@ -12,6 +13,7 @@
 use typed_nn::prelude::*;
 use typed_nn::quant::{Int8, Int8Tensor, QImage, QLayer, QVector};
 
+use crate::models::resnet8::ResNet8Folded;
 use crate::models::{self, DigitsCnnRelu, DigitsMlp, DsCnn};
 use crate::table::{CNN_INT8_PIXELS, MLP_INT8_PIXELS};
 
@@ -79,4 +81,19 @@ pub fn ds_cnn_int8(input: &[u8; 490]) -> QVector<12> {
         *d = b as i8;
     }
     DS_CNN_INT8.forward(&x)
+}
+
+/// The int8 ResNet-8 of `tests/fixtures/tflite/resnet8.tflite` (each `ADD` with its ReLU fused),
+/// checked by `build.rs`; the compiler decodes its nested residual blocks.
+pub static RESNET8_INT8: Int8<ResNet8Folded> =
+    typed_nn::int8_model_from_le_bytes!(ResNet8Folded, include_bytes!(concat!(env!("OUT_DIR"), "/resnet8_int8.int8")));
+
+/// ResNet-8's int8 output for one int8 input (a 32×32×3 image, already quantized).
+#[inline(always)]
+pub fn resnet8_int8(input: &[u8; 3072]) -> QVector<10> {
+    let mut x = QImage::<32, 32, 3>::default();
+    for (d, &b) in x.as_mut_slice().iter_mut().zip(input) {
+        *d = b as i8;
+    }
+    RESNET8_INT8.forward(&x)
 }

@@ -5,7 +5,8 @@
 //! depthwise-separable model (rectangular kernel and window, depth multiplier, no biases), three
 //! int8 models imported from `.tflite` files (the digits MLP and CNN, and DS-CNN: rectangular
 //! stem, depthwise layers, rectangular pool; baked in with `int8_model_from_le_bytes!` from the
-//! images `build.rs` wrote after checking each file against its type), and MLPerf Tiny's
+//! images `build.rs` wrote after checking each file against its type), ResNet-8 int8 (nested
+//! residual blocks, each `ADD` with its ReLU fused, baked in the same way), and MLPerf Tiny's
 //! ResNet-8 and DS-CNN in f32 with Keras-trained weights, unfolded and with their
 //! BatchNormalizations folded, with typed-nn's default features off. It proves three things by
 //! *linking at all*:
@@ -20,7 +21,8 @@
 //!
 //! It also checks, and reports in its exit code, that each int8 model gives exactly the host's
 //! outputs on the 360 test digits (so the host's accuracy) and TFLite Micro's outputs on the
-//! fixture inputs (DS-CNN: the host's and TFLite Micro's outputs on its 64 fixture inputs), and
+//! fixture inputs (DS-CNN and ResNet-8: the host's and TFLite Micro's outputs on their 64 and 8
+//! fixture inputs), and
 //! that both forms of the f32 ResNet-8 and DS-CNN give Keras' outputs within 1e-5 on the four
 //! fixture inputs.
 //!
@@ -129,22 +131,44 @@ const DS_CNN_TFLM: (&[u8], &[u8]) = (
     include_bytes!("../../tests/fixtures/tflite/ds_cnn.tflm.bin"),
 );
 
-/// Runs DS-CNN on its 64 fixture inputs; prints and returns whether every output equals the
-/// host's and TFLite Micro's.
-fn run_ds_cnn() -> bool {
-    let (inputs, tflm) = DS_CNN_TFLM;
+/// ResNet-8 int8 of `resnet8.tflite` (about 78 k parameters; its `ADD`s with the ReLU fused),
+/// checked against `Int8<ResNet8Folded>` by `build.rs`, decoded here by the compiler through the
+/// model's nested tuples and residual blocks.
+static RESNET8_I8: Int8<ResNet8Folded> =
+    typed_nn::int8_model_from_le_bytes!(ResNet8Folded, include_bytes!(concat!(env!("OUT_DIR"), "/resnet8.int8")));
+/// ResNet-8's outputs on its 8 fixture inputs: on the host (`build.rs`) and by TFLite Micro.
+const RESNET8_HOST: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/resnet8.host.bin"));
+const RESNET8_TFLM: (&[u8], &[u8]) = (
+    include_bytes!("../../tests/fixtures/tflite/resnet8.input.bin"),
+    include_bytes!("../../tests/fixtures/tflite/resnet8.tflm.bin"),
+);
+
+/// Runs an int8 model on the `count` inputs of its TFLite Micro fixture; prints and returns
+/// whether every output equals the host's and TFLite Micro's.
+fn run_tflm_fixture<M, X, const N: usize>(
+    name: &[u8],
+    model: &M,
+    host: &[u8],
+    (inputs, tflm): (&[u8], &[u8]),
+    count: usize,
+) -> bool
+where
+    M: QLayer<X, Out = QVector<N>>,
+    X: Int8Tensor,
+{
     let (mut same_as_host, mut exact, mut total) = (0usize, 0usize, 0usize);
-    for ((x, want), host) in inputs.chunks_exact(490).zip(tflm.chunks_exact(12)).zip(DS_CNN_HOST.chunks_exact(12)) {
-        let mut q = QImage::<49, 10, 1>::default();
+    for ((x, want), host) in inputs.chunks_exact(X::LEN).zip(tflm.chunks_exact(N)).zip(host.chunks_exact(N)) {
+        let mut q = X::default();
         for (d, &b) in q.as_mut_slice().iter_mut().zip(x) {
             *d = b as i8;
         }
-        let y: QVector<12> = DS_CNN_I8.forward(&q);
+        let y: QVector<N> = model.forward(&q);
         exact += usize::from(y.as_slice().iter().zip(want).all(|(&a, &b)| a == b as i8));
         same_as_host += usize::from(y.as_slice().iter().zip(host).all(|(&a, &b)| a == b as i8));
         total += 1;
     }
-    out(b"int8 DS-CNN: ");
+    out(name);
+    out(b": ");
     out_number(same_as_host);
     out(b"/");
     out_number(total);
@@ -153,7 +177,7 @@ fn run_ds_cnn() -> bool {
     out(b"/");
     out_number(total);
     out(b"\n");
-    total == 64 && same_as_host == total && exact == total
+    total == count && same_as_host == total && exact == total
 }
 
 /// What the host computed for each int8 model on the test digits (`build.rs`), 10 bytes each.
@@ -426,7 +450,8 @@ pub extern "C" fn main(_argc: i32, _argv: *const *const u8) -> i32 {
     out(b" bytes, digits CNN ");
     out_number(<Int8<DigitsCnn> as QLayer<QImage<8, 8, 1>>>::ACTIVATION_BYTES);
     out(b" bytes\n");
-    let ds_cnn_ok = run_ds_cnn();
+    let ds_cnn_ok =
+        run_tflm_fixture::<_, QImage<49, 10, 1>, 12>(b"int8 DS-CNN", &DS_CNN_I8, DS_CNN_HOST, DS_CNN_TFLM, 64);
     out(b"DS-CNN parameters: f32 ");
     out_number(<DsCnnTflite as Params<f32>>::PARAM_BYTES);
     out(b" bytes, int8 ");
@@ -435,6 +460,18 @@ pub extern "C" fn main(_argc: i32, _argv: *const *const u8) -> i32 {
     out_number(<DsCnnTflite as Layer<Image<49, 10, 1>>>::ACTIVATION_BYTES);
     out(b" bytes, int8 ");
     out_number(<Int8<DsCnnTflite> as QLayer<QImage<49, 10, 1>>>::ACTIVATION_BYTES);
+    out(b" bytes\n");
+
+    let resnet8_i8_ok =
+        run_tflm_fixture::<_, QImage<32, 32, 3>, 10>(b"int8 ResNet-8", &RESNET8_I8, RESNET8_HOST, RESNET8_TFLM, 8);
+    out(b"ResNet-8 parameters: f32 (BatchNorm folded) ");
+    out_number(<ResNet8Folded as Params<f32>>::PARAM_BYTES);
+    out(b" bytes, int8 ");
+    out_number(<Int8<ResNet8Folded> as QLayer<QImage<32, 32, 3>>>::PARAM_BYTES);
+    out(b" bytes; activations per forward: f32 ");
+    out_number(<ResNet8Folded as Layer<Image<32, 32, 3>>>::ACTIVATION_BYTES);
+    out(b" bytes, int8 ");
+    out_number(<Int8<ResNet8Folded> as QLayer<QImage<32, 32, 3>>>::ACTIVATION_BYTES);
     out(b" bytes\n");
 
     // MLPerf Tiny's ResNet-8 and DS-CNN, Keras weights, unfolded and folded.
@@ -450,7 +487,16 @@ pub extern "C" fn main(_argc: i32, _argv: *const *const u8) -> i32 {
     .all(|&ok| ok);
 
     // The trained model scores 351/360 (examples/05_digits.rs, seed 0).
-    if uniform && correct == 351 && total == 360 && separable_ok && mlp_ok && cnn_ok && ds_cnn_ok && keras_ok {
+    if uniform
+        && correct == 351
+        && total == 360
+        && separable_ok
+        && mlp_ok
+        && cnn_ok
+        && ds_cnn_ok
+        && resnet8_i8_ok
+        && keras_ok
+    {
         0
     } else {
         1

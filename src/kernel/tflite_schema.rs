@@ -208,6 +208,16 @@ table! {
 }
 
 table! {
+    /// `table AddOptions` (union type 11).
+    AddOptions<'a> {
+        /// Field 0: `fused_activation_function`.
+        fused_activation_function: 4 => i8,
+        /// Field 1: `pot_scale_int16: bool = true` (int16 only).
+        pot_scale_int16: 6 => bool,
+    }
+}
+
+table! {
     /// `table SoftmaxOptions` (union type 9).
     SoftmaxOptions<'a> {
         /// Field 0: `beta: float`.
@@ -235,6 +245,8 @@ pub(crate) mod options {
     pub(crate) const FULLY_CONNECTED: u8 = 8;
     /// `SoftmaxOptions`.
     pub(crate) const SOFTMAX: u8 = 9;
+    /// `AddOptions`.
+    pub(crate) const ADD: u8 = 11;
     /// `ReducerOptions`.
     pub(crate) const REDUCER: u8 = 27;
 }
@@ -291,6 +303,7 @@ impl Verifiable for Operator<'_> {
                         options::SOFTMAX => {
                             v.verify_union_variant::<ForwardsUOffset<SoftmaxOptions>>("SoftmaxOptions", pos)
                         }
+                        options::ADD => v.verify_union_variant::<ForwardsUOffset<AddOptions>>("AddOptions", pos),
                         options::REDUCER => {
                             v.verify_union_variant::<ForwardsUOffset<ReducerOptions>>("ReducerOptions", pos)
                         }
@@ -362,6 +375,11 @@ impl<'a> Operator<'a> {
     /// The options if they are `SoftmaxOptions`.
     pub(crate) fn softmax_options(&self) -> Option<SoftmaxOptions<'a>> {
         self.options_as(options::SOFTMAX)
+    }
+
+    /// The options if they are `AddOptions`.
+    pub(crate) fn add_options(&self) -> Option<AddOptions<'a>> {
+        self.options_as(options::ADD)
     }
 
     /// The options if they are `ReducerOptions`.

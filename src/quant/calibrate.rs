@@ -369,32 +369,43 @@ where
         range: &Range,
         layer: &mut usize,
     ) -> Result<(QDense<IN, OUT, A>, TensorQuant), CalibrationError> {
-        let index = *layer;
-        *layer += 1;
-        let output = output_quant(range, index)?;
-        let mut kernel = [[0i8; IN]; OUT];
-        let mut bias = [0i32; OUT];
-        let mut weight_scales = [0f32; OUT];
-        for (o, ((row, b), s)) in kernel.iter_mut().zip(&mut bias).zip(&mut weight_scales).enumerate() {
-            // Keras' (in, out) kernel: column `o` is output channel `o`.
-            let column = |i: usize| self.kernel.get(i).and_then(|r| r.get(o)).copied().unwrap_or(0.0);
-            let (scale, exact) = quantize_channel(IN, column, |i, q| {
-                if let Some(w) = row.get_mut(i) {
-                    *w = q;
-                }
-            });
-            *s = scale;
-            *b = quantize_bias(bias_of::<B, OUT>(&self.bias, o), input.exact_scale, exact);
-        }
-        let beta = 1.0;
-        if A::SOFTMAX && SoftmaxParams::new(beta, output.params.scale).is_none() {
-            return Err(CalibrationError::Softmax { layer: index, scale: output.params.scale });
-        }
-        let int8 = QDense::new(kernel, bias, weight_scales, input.params, output.params, beta);
-        let next =
-            if A::SOFTMAX { TensorQuant::exact(QuantParams { scale: 1.0 / 256.0, zero_point: -128 }) } else { output };
-        Ok((int8, next))
+        quantize_dense(self, input, range, layer)
     }
+}
+
+/// A `Dense` (any activation of its own) as the int8 `Dense` with activation `A`: per-channel
+/// weights, int32 biases, the output quantized from `range`.
+fn quantize_dense<const IN: usize, const OUT: usize, A: QActivation, A0, B: BiasMode>(
+    dense: &Dense<IN, OUT, A0, f32, B>,
+    input: TensorQuant,
+    range: &Range,
+    layer: &mut usize,
+) -> Result<(QDense<IN, OUT, A>, TensorQuant), CalibrationError> {
+    let index = *layer;
+    *layer += 1;
+    let output = output_quant(range, index)?;
+    let mut kernel = [[0i8; IN]; OUT];
+    let mut bias = [0i32; OUT];
+    let mut weight_scales = [0f32; OUT];
+    for (o, ((row, b), s)) in kernel.iter_mut().zip(&mut bias).zip(&mut weight_scales).enumerate() {
+        // Keras' (in, out) kernel: column `o` is output channel `o`.
+        let column = |i: usize| dense.kernel.get(i).and_then(|r| r.get(o)).copied().unwrap_or(0.0);
+        let (scale, exact) = quantize_channel(IN, column, |i, q| {
+            if let Some(w) = row.get_mut(i) {
+                *w = q;
+            }
+        });
+        *s = scale;
+        *b = quantize_bias(bias_of::<B, OUT>(&dense.bias, o), input.exact_scale, exact);
+    }
+    let beta = 1.0;
+    if A::SOFTMAX && SoftmaxParams::new(beta, output.params.scale).is_none() {
+        return Err(CalibrationError::Softmax { layer: index, scale: output.params.scale });
+    }
+    let int8 = QDense::new(kernel, bias, weight_scales, input.params, output.params, beta);
+    let next =
+        if A::SOFTMAX { TensorQuant::exact(QuantParams { scale: 1.0 / 256.0, zero_point: -128 }) } else { output };
+    Ok((int8, next))
 }
 
 impl<X, const CI: usize, const CO: usize, const K: usize, A, const S: usize, P, B, const KW: usize, const SW: usize>
@@ -423,34 +434,55 @@ where
         range: &Range,
         layer: &mut usize,
     ) -> Result<(QConv2D<CI, CO, K, A, S, P, KW, SW>, TensorQuant), CalibrationError> {
-        let index = *layer;
-        *layer += 1;
-        let output = output_quant(range, index)?;
-        let mut kernel = [[[[0i8; CI]; KW]; K]; CO];
-        let mut bias = [0i32; CO];
-        let mut weight_scales = [0f32; CO];
-        // Keras' (kh, kw, in, out) kernel to TFLite's OHWI, filter by filter; within a filter
-        // `i` runs over (ky, kx, c) in OHWI order.
-        let keras = |i: usize, o: usize| {
-            let (ky, kx, c) = (i / (KW * CI), i / CI % KW, i % CI);
-            self.kernel.get(ky).and_then(|r| r.get(kx)).and_then(|p| p.get(c)).and_then(|w| w.get(o)).copied()
-        };
-        for (o, ((filter, b), s)) in kernel.iter_mut().zip(&mut bias).zip(&mut weight_scales).enumerate() {
-            let flat = filter.as_flattened_mut().as_flattened_mut();
-            let (scale, exact) = quantize_channel(
-                K * KW * CI,
-                |i| keras(i, o).unwrap_or(0.0),
-                |i, q| {
-                    if let Some(w) = flat.get_mut(i) {
-                        *w = q;
-                    }
-                },
-            );
-            *s = scale;
-            *b = quantize_bias(bias_of::<B, CO>(&self.bias, o), input.exact_scale, exact);
-        }
-        Ok((QConv2D::new(kernel, bias, weight_scales, input.params, output.params), output))
+        quantize_conv(self, input, range, layer)
     }
+}
+
+/// A `Conv2D` (any activation of its own) as the int8 `Conv2D` with activation `A`.
+fn quantize_conv<
+    const CI: usize,
+    const CO: usize,
+    const K: usize,
+    A: ConvActivation,
+    A0,
+    const S: usize,
+    P: QPadding,
+    B: BiasMode,
+    const KW: usize,
+    const SW: usize,
+>(
+    conv: &Conv2D<CI, CO, K, A0, S, P, f32, B, KW, SW>,
+    input: TensorQuant,
+    range: &Range,
+    layer: &mut usize,
+) -> Result<(QConv2D<CI, CO, K, A, S, P, KW, SW>, TensorQuant), CalibrationError> {
+    let index = *layer;
+    *layer += 1;
+    let output = output_quant(range, index)?;
+    let mut kernel = [[[[0i8; CI]; KW]; K]; CO];
+    let mut bias = [0i32; CO];
+    let mut weight_scales = [0f32; CO];
+    // Keras' (kh, kw, in, out) kernel to TFLite's OHWI, filter by filter; within a filter
+    // `i` runs over (ky, kx, c) in OHWI order.
+    let keras = |i: usize, o: usize| {
+        let (ky, kx, c) = (i / (KW * CI), i / CI % KW, i % CI);
+        conv.kernel.get(ky).and_then(|r| r.get(kx)).and_then(|p| p.get(c)).and_then(|w| w.get(o)).copied()
+    };
+    for (o, ((filter, b), s)) in kernel.iter_mut().zip(&mut bias).zip(&mut weight_scales).enumerate() {
+        let flat = filter.as_flattened_mut().as_flattened_mut();
+        let (scale, exact) = quantize_channel(
+            K * KW * CI,
+            |i| keras(i, o).unwrap_or(0.0),
+            |i, q| {
+                if let Some(w) = flat.get_mut(i) {
+                    *w = q;
+                }
+            },
+        );
+        *s = scale;
+        *b = quantize_bias(bias_of::<B, CO>(&conv.bias, o), input.exact_scale, exact);
+    }
+    Ok((QConv2D::new(kernel, bias, weight_scales, input.params, output.params), output))
 }
 
 /// Bias `o` of a layer's bias storage, 0 for a layer without one ([`NoBias`](crate::NoBias)).
@@ -484,41 +516,62 @@ where
         range: &Range,
         layer: &mut usize,
     ) -> Result<(QDepthwiseConv2D<C, K, A, S, P, M, KW, SW>, TensorQuant), CalibrationError> {
-        let index = *layer;
-        *layer += 1;
-        let output = output_quant(range, index)?;
-        // Keras' (kh, kw, in, multiplier) kernel is TFLite's [1, kh, kw, in·multiplier]: the
-        // same order; each output channel (c, m) has its own scale over its K·KW taps.
-        let mut kernel = [[[[0i8; M]; C]; KW]; K];
-        let mut bias = [[0i32; M]; C];
-        let mut weight_scales = [[0f32; M]; C];
-        let float_bias = B::get(&self.bias);
-        for c in 0..C {
-            for m in 0..M {
-                let tap = |i: usize| {
-                    self.kernel.get(i / KW).and_then(|r| r.get(i % KW)).and_then(|t| t.get(c)).and_then(|t| t.get(m))
-                };
-                let (scale, exact) = quantize_channel(
-                    K * KW,
-                    |i| tap(i).copied().unwrap_or(0.0),
-                    |i, q| {
-                        let w = kernel.get_mut(i / KW).and_then(|r| r.get_mut(i % KW));
-                        if let Some(w) = w.and_then(|t| t.get_mut(c)).and_then(|t| t.get_mut(m)) {
-                            *w = q;
-                        }
-                    },
-                );
-                let b = float_bias.and_then(|b| b.get(c)).and_then(|b| b.get(m)).copied().unwrap_or(0.0);
-                if let (Some(s), Some(q)) =
-                    (weight_scales.get_mut(c).and_then(|s| s.get_mut(m)), bias.get_mut(c).and_then(|q| q.get_mut(m)))
-                {
-                    *s = scale;
-                    *q = quantize_bias(b, input.exact_scale, exact);
-                }
+        quantize_depthwise(self, input, range, layer)
+    }
+}
+
+/// A `DepthwiseConv2D` (any activation of its own) as the int8 one with activation `A`.
+fn quantize_depthwise<
+    const C: usize,
+    const K: usize,
+    A: ConvActivation,
+    A0,
+    const S: usize,
+    P: QPadding,
+    B: BiasMode,
+    const M: usize,
+    const KW: usize,
+    const SW: usize,
+>(
+    dw: &DepthwiseConv2D<C, K, A0, S, P, f32, B, M, KW, SW>,
+    input: TensorQuant,
+    range: &Range,
+    layer: &mut usize,
+) -> Result<(QDepthwiseConv2D<C, K, A, S, P, M, KW, SW>, TensorQuant), CalibrationError> {
+    let index = *layer;
+    *layer += 1;
+    let output = output_quant(range, index)?;
+    // Keras' (kh, kw, in, multiplier) kernel is TFLite's [1, kh, kw, in·multiplier]: the
+    // same order; each output channel (c, m) has its own scale over its K·KW taps.
+    let mut kernel = [[[[0i8; M]; C]; KW]; K];
+    let mut bias = [[0i32; M]; C];
+    let mut weight_scales = [[0f32; M]; C];
+    let float_bias = B::get(&dw.bias);
+    for c in 0..C {
+        for m in 0..M {
+            let tap = |i: usize| {
+                dw.kernel.get(i / KW).and_then(|r| r.get(i % KW)).and_then(|t| t.get(c)).and_then(|t| t.get(m))
+            };
+            let (scale, exact) = quantize_channel(
+                K * KW,
+                |i| tap(i).copied().unwrap_or(0.0),
+                |i, q| {
+                    let w = kernel.get_mut(i / KW).and_then(|r| r.get_mut(i % KW));
+                    if let Some(w) = w.and_then(|t| t.get_mut(c)).and_then(|t| t.get_mut(m)) {
+                        *w = q;
+                    }
+                },
+            );
+            let b = float_bias.and_then(|b| b.get(c)).and_then(|b| b.get(m)).copied().unwrap_or(0.0);
+            if let (Some(s), Some(q)) =
+                (weight_scales.get_mut(c).and_then(|s| s.get_mut(m)), bias.get_mut(c).and_then(|q| q.get_mut(m)))
+            {
+                *s = scale;
+                *q = quantize_bias(b, input.exact_scale, exact);
             }
         }
-        Ok((QDepthwiseConv2D::new(kernel, bias, weight_scales, input.params, output.params), output))
     }
+    Ok((QDepthwiseConv2D::new(kernel, bias, weight_scales, input.params, output.params), output))
 }
 
 /// A layer whose output shares its input's quantization: it records nothing.
@@ -582,7 +635,11 @@ where
     }
 }
 
-impl<X: Tensor<Elem = f32>, L: Calibrate<X>> Calibrate<X> for (L,) {
+/// The ranges of a one-layer tuple: that layer's.
+impl<X: Tensor<Elem = f32>, L: Calibrate<X>> Calibrate<X> for (L,)
+where
+    (L,): Quantize<Int8 = (L::Int8,)>,
+{
     type Out = L::Out;
     type Ranges = (L::Ranges,);
 
@@ -602,10 +659,14 @@ impl<X: Tensor<Elem = f32>, L: Calibrate<X>> Calibrate<X> for (L,) {
 }
 
 /// `Calibrate` for one tuple arity ≥ 2: entry `(Xᵢ, Lᵢ, i)` says layer `Lᵢ` (field `i`) takes
-/// `Xᵢ`, the previous layer's `Out`.
+/// `Xᵢ`, the previous layer's `Out`. Only for tuples whose int8 form is layer for layer (no
+/// activation layer fused away, see [`fuse`](super::fuse)).
 macro_rules! calibrate_tuple {
     ($L0:ident; $(($L:ident, $Prev:ident, $i:tt)),+; $Last:ident) => {
-        impl<X: Tensor<Elem = f32>, $L0: Calibrate<X>, $($L: Calibrate<$Prev::Out>),+> Calibrate<X> for ($L0, $($L,)+) {
+        impl<X: Tensor<Elem = f32>, $L0: Calibrate<X>, $($L: Calibrate<$Prev::Out>),+> Calibrate<X> for ($L0, $($L,)+)
+        where
+            ($L0, $($L,)+): Quantize<Int8 = ($L0::Int8, $($L::Int8,)+)>,
+        {
             type Out = $Last::Out;
             type Ranges = ($L0::Ranges, $($L::Ranges,)+);
 

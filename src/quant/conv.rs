@@ -372,6 +372,11 @@ impl<
     }
 }
 
+super::image::leaf_from_image!(
+    [const CI: usize, const CO: usize, const K: usize, A: ConvActivation, const ST: usize, P: QPadding, const KW: usize, const SW: usize]
+    QConv2D<CI, CO, K, A, ST, P, KW, SW>
+);
+
 impl<
     const CI: usize,
     const CO: usize,

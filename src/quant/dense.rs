@@ -181,6 +181,8 @@ impl<const IN: usize, const OUT: usize, A: QActivation> QDense<IN, OUT, A> {
     }
 }
 
+super::image::leaf_from_image!([const IN: usize, const OUT: usize, A: QActivation] QDense<IN, OUT, A>);
+
 impl<const IN: usize, const OUT: usize, A: QActivation> Int8Bytes for QDense<IN, OUT, A> {
     const IMAGE_BYTES: usize = 20 + 8 * OUT + IN * OUT;
 

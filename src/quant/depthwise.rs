@@ -174,6 +174,11 @@ impl<
     }
 }
 
+super::image::leaf_from_image!(
+    [const C: usize, const K: usize, A: ConvActivation, const ST: usize, P: QPadding, const M: usize, const KW: usize, const SW: usize]
+    QDepthwiseConv2D<C, K, A, ST, P, M, KW, SW>
+);
+
 impl<
     const C: usize,
     const K: usize,

@@ -22,6 +22,9 @@
 //! | [`QDepthwiseConv2D<C, K, .., M, KW, SW>`](super::QDepthwiseConv2D) | input and output scale and zero point, `C·M` weight scales, `C·M` biases, the kernel (TFLite's `[1, K, KW, C·M]`): `16 + 8·C·M + K·KW·C·M` |
 //! | [`QMaxPool2D`](super::QMaxPool2D), [`QAvgPool2D`](super::QAvgPool2D), [`QFlatten`](super::QFlatten) | the shared scale and zero point: 8 |
 //! | [`QGlobalAvgPool2D`](super::QGlobalAvgPool2D) | input and output scale and zero point: 16 |
+//! | [`QSkip`](super::QSkip) | the block input's scale and zero point: 8 |
+//! | [`QResidual<F, S, A>`](super::QResidual) | `F`'s image, `S`'s, then the `ADD`'s input 1 (the shortcut's output), input 2 (the branch's) and output scale and zero point: `F + S + 24` |
+//! | a tuple | its layers' images in order (tuples nest) |
 //!
 //! The image holds what the `.tflite` file holds, nothing derived: the requantization
 //! multipliers and shifts, the clamp bounds and the softmax constants are computed by the same
@@ -52,8 +55,10 @@
 #[cfg(feature = "alloc")]
 use alloc::vec::Vec;
 use core::fmt;
+use core::marker::PhantomData;
 
 use super::tensor::QuantParams;
+use crate::io::bytes::ImageAt;
 
 /// Why an int8 byte image was refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -168,9 +173,11 @@ pub trait Int8Bytes: Sized {
 
 /// Builds an int8 model from its [byte image](self) at compile time, for a `static` in flash.
 ///
-/// The first argument lists the *float* model's layers (the tuple type spelled out, as for
-/// [`model_from_le_bytes!`](crate::model_from_le_bytes)); the value has type
-/// [`Int8`](super::Int8) of that tuple. The second is a `&'static [u8]`, in firmware
+/// The first argument is the *float* model's type, as for
+/// [`model_from_le_bytes!`](crate::model_from_le_bytes): its layers spelled out as a tuple, or
+/// any type naming the model (an alias, `Folded<M>`), nested as deep as it is (tuples in tuples,
+/// [`Residual`](crate::layer::Residual) blocks with an `ActivationLayer` fused into their
+/// `ADD`); the value has type [`Int8`](super::Int8) of it. The second is a `&'static [u8]`, in firmware
 /// `include_bytes!` of the image its `build.rs` wrote. Everything happens in the compiler:
 /// the length check, the checks of every scale and zero point, the decoding, and the
 /// precomputation of the requantization constants. The program contains the finished layers
@@ -212,31 +219,77 @@ pub trait Int8Bytes: Sized {
 /// ```
 #[macro_export]
 macro_rules! int8_model_from_le_bytes {
-    (($($layer:ty),+ $(,)?), $bytes:expr) => {{
+    // The layers spelled out: `(A)` is the 1-tuple `(A,)` here.
+    (($($layer:ty),+ $(,)?), $bytes:expr $(,)?) => {
+        $crate::int8_model_from_le_bytes!(@decode ($($layer,)+), $bytes)
+    };
+    (@decode $model:ty, $bytes:expr) => {{
         // Item names are not hygienic in `macro_rules!`: these must not shadow the caller's.
         const __TYPED_NN_INT8_IMAGE: &[u8] = $bytes;
-        // A `const`, so the checks and the decoding run in the compiler wherever the macro is
-        // used; the length is checked first, and a wrong length stops there.
-        const __TYPED_NN_INT8_MODEL: $crate::quant::Int8<($($layer,)+)> = {
-            $crate::quant::image::Int8ImageLength::<
-                { __TYPED_NN_INT8_IMAGE.len() },
-                { 0 $(+ <$crate::quant::Int8<$layer> as $crate::quant::Int8Bytes>::IMAGE_BYTES)+ },
-            >::MATCHES;
-            let mut offset = 0usize;
-            ($(
-                {
-                    let layer = match <$crate::quant::Int8<$layer>>::from_le_bytes_at(__TYPED_NN_INT8_IMAGE, offset) {
-                        Ok(layer) => layer,
-                        Err(e) => $crate::quant::image::refuse(e),
-                    };
-                    offset += <$crate::quant::Int8<$layer> as $crate::quant::Int8Bytes>::IMAGE_BYTES;
-                    layer
-                },
-            )+)
-        };
-        __TYPED_NN_INT8_MODEL
+        struct __TypedNnInt8Image;
+        impl $crate::io::bytes::ImageAt for __TypedNnInt8Image {
+            // The length is checked before anything is decoded: every layer's constant reads
+            // this one, so a wrong length stops the build here, with both lengths in the type.
+            const IMAGE: &'static [u8] = {
+                $crate::quant::image::Int8ImageLength::<
+                    { __TYPED_NN_INT8_IMAGE.len() },
+                    { <$crate::quant::Int8<$model> as $crate::quant::Int8Bytes>::IMAGE_BYTES },
+                >::MATCHES;
+                __TYPED_NN_INT8_IMAGE
+            };
+            const OFFSET: usize = 0;
+        }
+        <$crate::quant::Int8<$model> as $crate::quant::image::Int8FromImage<__TypedNnInt8Image>>::DECODED
     }};
+    ($model:ty, $bytes:expr $(,)?) => {
+        $crate::int8_model_from_le_bytes!(@decode $model, $bytes)
+    };
 }
+
+/// An int8 layer or model decoded at compile time from the image at `S` (see
+/// [`ImageAt`](crate::io::bytes::ImageAt)), for
+/// [`int8_model_from_le_bytes!`](crate::int8_model_from_le_bytes): every int8 layer,
+/// [`QResidual`](super::QResidual) and tuples of 1 to 12 of them, nested as deep as the model is.
+///
+/// The f32 design (`FromImage` in `io::bytes`): a `const fn` cannot call a trait method, but a
+/// trait's associated `const` can use the associated consts of generic types, so the image and
+/// the offset travel in the type `S` and each layer's `DECODED` calls its own
+/// `const fn from_le_bytes_at(IMAGE, OFFSET)`; a tuple's or a residual block's is built from its
+/// parts'. An invalid scale or zero point stops the build with [`Int8ImageError::message`].
+#[doc(hidden)]
+pub trait Int8FromImage<S: ImageAt>: Int8Bytes {
+    /// The value, decoded by the compiler.
+    const DECODED: Self;
+}
+
+/// The image bytes of the int8 layers (a tuple of them) that come before one in its parent.
+#[doc(hidden)]
+pub trait Int8Prefix {
+    /// Their total image bytes.
+    const BYTES: usize;
+}
+
+/// The position in `S`'s image just past the int8 layers `P` (a tuple, see [`Int8Prefix`]).
+#[doc(hidden)]
+pub struct Int8After<S, P>(PhantomData<fn() -> (S, P)>);
+
+impl<S: ImageAt, P: Int8Prefix> ImageAt for Int8After<S, P> {
+    const IMAGE: &'static [u8] = S::IMAGE;
+    const OFFSET: usize = S::OFFSET + P::BYTES;
+}
+
+/// `Int8FromImage` for a layer type with a `const fn from_le_bytes_at`: `impl<generics> for Type`.
+macro_rules! leaf_from_image {
+    ([$($g:tt)*] $L:ty) => {
+        impl<S: $crate::io::bytes::ImageAt, $($g)*> $crate::quant::image::Int8FromImage<S> for $L {
+            const DECODED: Self = match Self::from_le_bytes_at(S::IMAGE, S::OFFSET) {
+                Ok(layer) => layer,
+                Err(e) => $crate::quant::image::refuse(e),
+            };
+        }
+    };
+}
+pub(crate) use leaf_from_image;
 
 /// The length check of [`int8_model_from_le_bytes!`](crate::int8_model_from_le_bytes): the two
 /// numbers are in the type, so the compile error shows them, `Int8ImageLength<2000, 2744>`
@@ -466,3 +519,102 @@ image_tuple!(L0 0, L1 1, L2 2, L3 3, L4 4, L5 5, L6 6, L7 7, L8 8);
 image_tuple!(L0 0, L1 1, L2 2, L3 3, L4 4, L5 5, L6 6, L7 7, L8 8, L9 9);
 image_tuple!(L0 0, L1 1, L2 2, L3 3, L4 4, L5 5, L6 6, L7 7, L8 8, L9 9, L10 10);
 image_tuple!(L0 0, L1 1, L2 2, L3 3, L4 4, L5 5, L6 6, L7 7, L8 8, L9 9, L10 10, L11 11);
+
+impl Int8Prefix for () {
+    const BYTES: usize = 0;
+}
+
+/// `Int8FromImage` and `Int8Prefix` for one tuple arity: element `k` is decoded at the position
+/// after elements `0..k` (listed in brackets).
+macro_rules! tuple_from_image {
+    ($(($L:ident, [$($P:ident),*])),+) => {
+        impl<$($L: Int8Bytes),+> Int8Prefix for ($($L,)+) {
+            const BYTES: usize = 0 $(+ $L::IMAGE_BYTES)+;
+        }
+        impl<S: ImageAt, $($L: Int8FromImage<Int8After<S, ($($P,)*)>>),+> Int8FromImage<S> for ($($L,)+) {
+            const DECODED: Self = ($(<$L as Int8FromImage<Int8After<S, ($($P,)*)>>>::DECODED,)+);
+        }
+    };
+}
+tuple_from_image!((L0, []));
+tuple_from_image!((L0, []), (L1, [L0]));
+tuple_from_image!((L0, []), (L1, [L0]), (L2, [L0, L1]));
+tuple_from_image!((L0, []), (L1, [L0]), (L2, [L0, L1]), (L3, [L0, L1, L2]));
+tuple_from_image!((L0, []), (L1, [L0]), (L2, [L0, L1]), (L3, [L0, L1, L2]), (L4, [L0, L1, L2, L3]));
+tuple_from_image!(
+    (L0, []),
+    (L1, [L0]),
+    (L2, [L0, L1]),
+    (L3, [L0, L1, L2]),
+    (L4, [L0, L1, L2, L3]),
+    (L5, [L0, L1, L2, L3, L4])
+);
+tuple_from_image!(
+    (L0, []),
+    (L1, [L0]),
+    (L2, [L0, L1]),
+    (L3, [L0, L1, L2]),
+    (L4, [L0, L1, L2, L3]),
+    (L5, [L0, L1, L2, L3, L4]),
+    (L6, [L0, L1, L2, L3, L4, L5])
+);
+tuple_from_image!(
+    (L0, []),
+    (L1, [L0]),
+    (L2, [L0, L1]),
+    (L3, [L0, L1, L2]),
+    (L4, [L0, L1, L2, L3]),
+    (L5, [L0, L1, L2, L3, L4]),
+    (L6, [L0, L1, L2, L3, L4, L5]),
+    (L7, [L0, L1, L2, L3, L4, L5, L6])
+);
+tuple_from_image!(
+    (L0, []),
+    (L1, [L0]),
+    (L2, [L0, L1]),
+    (L3, [L0, L1, L2]),
+    (L4, [L0, L1, L2, L3]),
+    (L5, [L0, L1, L2, L3, L4]),
+    (L6, [L0, L1, L2, L3, L4, L5]),
+    (L7, [L0, L1, L2, L3, L4, L5, L6]),
+    (L8, [L0, L1, L2, L3, L4, L5, L6, L7])
+);
+tuple_from_image!(
+    (L0, []),
+    (L1, [L0]),
+    (L2, [L0, L1]),
+    (L3, [L0, L1, L2]),
+    (L4, [L0, L1, L2, L3]),
+    (L5, [L0, L1, L2, L3, L4]),
+    (L6, [L0, L1, L2, L3, L4, L5]),
+    (L7, [L0, L1, L2, L3, L4, L5, L6]),
+    (L8, [L0, L1, L2, L3, L4, L5, L6, L7]),
+    (L9, [L0, L1, L2, L3, L4, L5, L6, L7, L8])
+);
+tuple_from_image!(
+    (L0, []),
+    (L1, [L0]),
+    (L2, [L0, L1]),
+    (L3, [L0, L1, L2]),
+    (L4, [L0, L1, L2, L3]),
+    (L5, [L0, L1, L2, L3, L4]),
+    (L6, [L0, L1, L2, L3, L4, L5]),
+    (L7, [L0, L1, L2, L3, L4, L5, L6]),
+    (L8, [L0, L1, L2, L3, L4, L5, L6, L7]),
+    (L9, [L0, L1, L2, L3, L4, L5, L6, L7, L8]),
+    (L10, [L0, L1, L2, L3, L4, L5, L6, L7, L8, L9])
+);
+tuple_from_image!(
+    (L0, []),
+    (L1, [L0]),
+    (L2, [L0, L1]),
+    (L3, [L0, L1, L2]),
+    (L4, [L0, L1, L2, L3]),
+    (L5, [L0, L1, L2, L3, L4]),
+    (L6, [L0, L1, L2, L3, L4, L5]),
+    (L7, [L0, L1, L2, L3, L4, L5, L6]),
+    (L8, [L0, L1, L2, L3, L4, L5, L6, L7]),
+    (L9, [L0, L1, L2, L3, L4, L5, L6, L7, L8]),
+    (L10, [L0, L1, L2, L3, L4, L5, L6, L7, L8, L9]),
+    (L11, [L0, L1, L2, L3, L4, L5, L6, L7, L8, L9, L10])
+);

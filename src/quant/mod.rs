@@ -22,18 +22,23 @@
 //! | `AvgPool2D<P, PW>` | [`QAvgPool2D<P, PW>`](QAvgPool2D) | `AVERAGE_POOL_2D` |
 //! | `GlobalAvgPool2D` | [`QGlobalAvgPool2D`] | `MEAN` (axes 1, 2) |
 //! | `Flatten` | [`QFlatten`] | `RESHAPE` |
+//! | `Residual<F, S>` | [`QResidual<Int8<F>, Int8<S>, A>`](QResidual) | `F`'s, `S`'s, then `ADD` |
+//! | `Skip` | [`QSkip`] | none (the `ADD` reads the block's input) |
+//! | `ActivationLayer<Relu \| Relu6>` after a `Dense`, `Conv2D`, `DepthwiseConv2D` (`Identity`) or `Residual` | fused into that layer ([`fuse`]) | its fused activation |
 
 pub mod calibrate;
 pub mod conv;
 pub mod dense;
 pub mod depthwise;
 pub mod flatten;
+pub mod fuse;
 pub mod image;
 pub(crate) mod kernel;
 pub mod layer;
 pub mod model;
 pub mod pool;
 pub mod requant;
+pub mod residual;
 pub mod softmax;
 pub mod tensor;
 
@@ -48,5 +53,6 @@ pub use layer::{Fused, QActivation, QLayer};
 pub use model::{Int8, Quantize};
 pub use pool::{QAvgPool2D, QGlobalAvgPool2D, QMaxPool2D};
 pub use requant::Requant;
+pub use residual::{QAdd, QResidual, QSkip};
 pub use softmax::SoftmaxParams;
 pub use tensor::{HasInt8, Int8Of, Int8Tensor, QFlat, QImage, QVector, QuantParams};

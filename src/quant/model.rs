@@ -22,7 +22,8 @@ use crate::layer::{AvgPool2D, BiasMode, Conv2D, Dense, DepthwiseConv2D, Flatten,
 #[diagnostic::on_unimplemented(
     message = "`{Self}` has no int8 form in typed-nn",
     label = "no int8 form",
-    note = "int8 models are made of f32 Dense (Identity, Relu, Relu6, Softmax), Conv2D and DepthwiseConv2D (Identity, Relu, Relu6), MaxPool2D, AvgPool2D, GlobalAvgPool2D and Flatten"
+    note = "int8 models are made of f32 Dense (Identity, Relu, Relu6, Softmax), Conv2D and DepthwiseConv2D (Identity, Relu, Relu6), Residual, Skip, MaxPool2D, AvgPool2D, GlobalAvgPool2D and Flatten",
+    note = "an ActivationLayer (Relu, Relu6) has no int8 operator of its own: it is fused into the Dense, Conv2D or DepthwiseConv2D (with Identity) or the Residual right before it in the same tuple"
 )]
 pub trait Quantize {
     /// The int8 layer or model with the same shapes.
@@ -94,27 +95,6 @@ impl Quantize for GlobalAvgPool2D {
 impl Quantize for Flatten {
     type Int8 = QFlatten;
 }
-
-macro_rules! quantize_tuple {
-    ($($L:ident),+) => {
-        impl<$($L: Quantize),+> Quantize for ($($L,)+) {
-            type Int8 = ($($L::Int8,)+);
-        }
-    };
-}
-
-quantize_tuple!(L0);
-quantize_tuple!(L0, L1);
-quantize_tuple!(L0, L1, L2);
-quantize_tuple!(L0, L1, L2, L3);
-quantize_tuple!(L0, L1, L2, L3, L4);
-quantize_tuple!(L0, L1, L2, L3, L4, L5);
-quantize_tuple!(L0, L1, L2, L3, L4, L5, L6);
-quantize_tuple!(L0, L1, L2, L3, L4, L5, L6, L7);
-quantize_tuple!(L0, L1, L2, L3, L4, L5, L6, L7, L8);
-quantize_tuple!(L0, L1, L2, L3, L4, L5, L6, L7, L8, L9);
-quantize_tuple!(L0, L1, L2, L3, L4, L5, L6, L7, L8, L9, L10);
-quantize_tuple!(L0, L1, L2, L3, L4, L5, L6, L7, L8, L9, L10, L11);
 
 /// A one-layer tuple is that layer.
 impl<X: Int8Tensor, L: QLayer<X>> QLayer<X> for (L,) {

@@ -97,6 +97,8 @@ macro_rules! shared_params_image {
                 Self::from_le_bytes_at(bytes, offset)
             }
         }
+
+        $crate::quant::image::leaf_from_image!([$($(const $P: usize),+)?] $Layer$(<$($P),+>)?);
     };
 }
 pub(crate) use shared_params_image;
@@ -118,6 +120,8 @@ impl QGlobalAvgPool2D {
         Ok(Self::new(input, output))
     }
 }
+
+super::image::leaf_from_image!([] QGlobalAvgPool2D);
 
 impl Int8Bytes for QGlobalAvgPool2D {
     const IMAGE_BYTES: usize = 16;

@@ -52,6 +52,8 @@ impl fmt::Display for Dims {
 pub struct OpKind(pub i32);
 
 impl OpKind {
+    /// `ADD`.
+    pub const ADD: Self = Self(0);
     /// `AVERAGE_POOL_2D`.
     pub const AVERAGE_POOL_2D: Self = Self(1);
     /// `CONV_2D`.

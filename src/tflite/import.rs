@@ -8,7 +8,7 @@ use crate::kernel::tflite_schema::{Model, Operator, OperatorCode, SubGraph, Tens
 use crate::layer::{AvgPool2D, Bias, Conv2D, Dense, DepthwiseConv2D, Flatten, GlobalAvgPool2D, Layer, MaxPool2D};
 use crate::quant::{
     ConvActivation, Int8Tensor, QActivation, QAvgPool2D, QConv2D, QDense, QDepthwiseConv2D, QFlatten, QGlobalAvgPool2D,
-    QImage, QLayer, QMaxPool2D, QPadding, QuantParams, SoftmaxParams,
+    QImage, QLayer, QMaxPool2D, QPadding, QResidual, QSkip, QuantParams, SoftmaxParams,
 };
 use crate::shape::{Flat, Image, Vector as FVector};
 
@@ -565,6 +565,99 @@ where
             return Err(Operators::quant_error(&op, "output", QuantProblem::Mismatch));
         }
         Ok(Self { params: input })
+    }
+}
+
+impl<'a> Operators<'a> {
+    /// The quantization of the tensor the previous layer wrote (checked there).
+    fn current_params(&self) -> Result<QuantParams, TfliteError> {
+        let t = self.tensor_at(self.current)?;
+        let q = t.quantization();
+        let scale = q.and_then(|q| q.scale()).and_then(|s| at(&s, 0));
+        let zero = q.and_then(|q| q.zero_point()).and_then(|z| at(&z, 0));
+        match (scale, zero) {
+            (Some(scale), Some(zero)) if scale.is_finite() && scale > 0.0 && (-128..=127).contains(&zero) => {
+                Ok(QuantParams { scale, zero_point: zero as i32 })
+            }
+            _ => Err(TfliteError::Missing { what: "quantization of the residual block's input" }),
+        }
+    }
+
+    /// The next operator, which must be `expected`; its inputs are checked by the caller.
+    fn next_any_input(&mut self, expected: OpKind) -> Result<Op<'a>, TfliteError> {
+        let index = self.next;
+        let op = at(&self.ops, index).ok_or(TfliteError::MissingOperator { index, expected })?;
+        let kind = self.kind_of(&op);
+        if kind != expected {
+            return Err(TfliteError::WrongOperator { index, expected, found: kind });
+        }
+        self.next += 1;
+        Ok(Op { index, kind, op })
+    }
+}
+
+/// The identity shortcut: no operator; the `ADD` reads the block's input.
+impl<X: Int8Tensor> TfliteImport<X> for QSkip {
+    fn import(ops: &mut Operators<'_>) -> Result<Self, TfliteError> {
+        Ok(Self { params: ops.current_params()? })
+    }
+}
+
+/// The branch's operators (reading the block's input), the shortcut's (reading it too), then
+/// an `ADD` of the two outputs, in either order, with the fused activation `A`; both inputs
+/// and the output have the block's output shape.
+impl<X, F, S, A, Y> TfliteImport<X> for QResidual<F, S, A>
+where
+    X: Int8Tensor,
+    F: TfliteImport<X> + QLayer<X, Out = Y>,
+    S: TfliteImport<X> + QLayer<X, Out = Y>,
+    Y: Int8Tensor,
+    A: ConvActivation,
+{
+    fn import(ops: &mut Operators<'_>) -> Result<Self, TfliteError> {
+        let block_input = ops.current;
+        let branch = F::import(ops)?;
+        let branch_out = ops.current;
+        ops.current = block_input;
+        let shortcut = S::import(ops)?;
+        let shortcut_out = ops.current;
+
+        let op = ops.next_any_input(OpKind::ADD)?;
+        let o = op.op.add_options().ok_or(TfliteError::Missing { what: "AddOptions" })?;
+        let fused = o.fused_activation_function().unwrap_or(0);
+        Operators::option(&op, "fused_activation_function", i64::from(A::FUSED.code()), i64::from(fused))?;
+        let inputs = op.op.inputs();
+        let (a, b) = (inputs.and_then(|v| at(&v, 0)), inputs.and_then(|v| at(&v, 1)));
+        let (Some(a), Some(b)) = (a, b) else {
+            return Err(TfliteError::Missing { what: "operator input" });
+        };
+        if inputs.map_or(0, |v| v.len()) != 2 {
+            return Err(TfliteError::Missing { what: "two ADD inputs" });
+        }
+        // The converter lists the shortcut first (`Add()([x, y])`); the sum is symmetric.
+        let expected_second = if a == shortcut_out { branch_out } else { shortcut_out };
+        if a != shortcut_out && a != branch_out {
+            return Err(TfliteError::Wiring { index: op.index, op: op.kind, expected: shortcut_out, found: a });
+        }
+        if b != expected_second {
+            return Err(TfliteError::Wiring { index: op.index, op: op.kind, expected: expected_second, found: b });
+        }
+        let mut shape = [1usize; 4];
+        let dims = <Y::Float as crate::Tensor>::SHAPE;
+        let len = dims.len().min(3) + 1;
+        for (d, &n) in shape.iter_mut().skip(1).zip(dims) {
+            *d = n;
+        }
+        let shape = shape.get(..len).unwrap_or(&[]);
+        let first = ops.required_input(&op, 0)?;
+        let second = ops.required_input(&op, 1)?;
+        Operators::shape(&op, "input 1", &first, shape)?;
+        Operators::shape(&op, "input 2", &second, shape)?;
+        let p1 = Operators::per_tensor(&op, "input 1", &first)?;
+        let p2 = Operators::per_tensor(&op, "input 2", &second)?;
+        let (shortcut_params, branch_params) = if a == shortcut_out { (p1, p2) } else { (p2, p1) };
+        let output = ops.activation_output(&op, shape)?;
+        Ok(QResidual::new(branch, shortcut, shortcut_params, branch_params, output))
     }
 }
 
