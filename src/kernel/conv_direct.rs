@@ -468,8 +468,9 @@ mod x86 {
         };
     }
 
-    // AVX-512: 32 registers. 32 channels or a multiple: 12 pixels × 2 vectors (24 accumulators;
-    // 6 × 4 for 64 channels measured the same on ResNet-8); 16: 16 × 1.
+    // AVX-512: 32 registers. 64 channels or a multiple: 6 pixels × 4 vectors (24 accumulators;
+    // ResNet-8 the same either way, DS-CNN's 10×4 first convolution 6.5 → 6.0 µs); 32: 12 × 2;
+    // 16: 16 × 1.
     path!(
         image_avx512,
         dw_image_avx512,
