@@ -62,7 +62,7 @@ pub(crate) use forward_in_scopes;
 /// self.1.forward_owned(Seal, y) }`. A layer whose output is its input's type, computed value
 /// by value (an activation layer, a dropout), then works in that output's own storage instead
 /// of copying it into a new one: DS-CNN has eleven such layers on 32 KB images, and this took
-/// its single-sample forward from 72.0 to 69.9 µs (AVX-512 path, `BENCHMARKS.md`).
+/// its single-sample forward from 71.3–72.9 to 69.9–70.5 µs (AVX-512 path, `BENCHMARKS.md`).
 ///
 /// Only with `std` on x86-64, where it was measured; elsewhere (`no_std`, the Cortex-M
 /// firmware, whose instruction counts and stack the README tabulates) it is
