@@ -57,37 +57,6 @@ macro_rules! forward_in_scopes {
 }
 pub(crate) use forward_in_scopes;
 
-/// [`forward_in_scopes!`] for `Layer`s, handing each intermediate output over to the next
-/// layer by value (`Layer::forward_owned`): `{ let y = self.0.forward(x);
-/// self.1.forward_owned(Seal, y) }`. A layer whose output is its input's type, computed value
-/// by value (an activation layer, a dropout), then works in that output's own storage instead
-/// of copying it into a new one: DS-CNN has eleven such layers on 32 KB images, and this took
-/// its single-sample forward from 71.3–72.9 to 69.9–70.5 µs (AVX-512 path, `BENCHMARKS.md`).
-///
-/// Only with `std` on x86-64, where it was measured; elsewhere (`no_std`, the Cortex-M
-/// firmware, whose instruction counts and stack the README tabulates) it is
-/// [`forward_in_scopes!`], as before.
-#[cfg(all(feature = "std", target_arch = "x86_64"))]
-macro_rules! forward_owned_in_scopes {
-    ($model:ident, $x:expr; $first:tt $(, $rest:tt)*) => {
-        forward_owned_in_scopes!(@wrap $model; { $model.$first.forward($x) }; $($rest),*)
-    };
-    (@wrap $model:ident; $acc:block; $next:tt $(, $rest:tt)*) => {
-        forward_owned_in_scopes!(@wrap $model; { let y = $acc; $model.$next.forward_owned(Seal, y) }; $($rest),*)
-    };
-    (@wrap $model:ident; $acc:block;) => {
-        $acc
-    };
-}
-
-/// [`forward_in_scopes!`] (see the other definition).
-#[cfg(not(all(feature = "std", target_arch = "x86_64")))]
-macro_rules! forward_owned_in_scopes {
-    ($($input:tt)*) => {
-        forward_in_scopes!($($input)*)
-    };
-}
-
 /// The larger of two sizes, in a `const`.
 pub(crate) const fn max_usize(a: usize, b: usize) -> usize {
     if a > b { a } else { b }
@@ -137,7 +106,7 @@ macro_rules! tuple_model {
             fn forward(&self, x: &X) -> $YZ {
                 let () = <Self as Layer<X>>::CHECK;
                 let model = self;
-                forward_owned_in_scopes!(model, x; 0, $($i,)* $iz)
+                forward_in_scopes!(model, x; 0, $($i,)* $iz)
             }
 
             fn batch_scratch_len(_: Seal, n: usize) -> usize {

@@ -83,35 +83,13 @@ const fn last_axis<X: Tensor>() -> usize {
     }
 }
 
-/// `A` applied to `v` in place, along rows of the last axis, compiled for the widest vector
-/// unit the CPU has ([`dispatch`](crate::kernel::simd::dispatch)). Every path runs
-/// [`apply_fast`](Activation::apply_fast), whose operations are never fused, so the values are
-/// the same bits on every path; only the vector width changes (the portable x86-64 build has
-/// SSE2's 4 lanes). On its own this did not measurably speed up a DS-CNN ReLU layer on a
-/// 25×5×64 image (1.65 µs either way: its copies in and out dominate); inside a model the
-/// layer runs in place (`Layer::forward_owned`), where this pass is all that is left.
+/// `A` applied to `v` in place, along rows of the last axis.
 fn activate<A: Activation, T: Scalar>(v: &mut [T], axis: usize) {
-    crate::kernel::simd::dispatch(Activate::<A, T> { v, axis, activation: PhantomData });
-}
-
-/// [`activate`] as a [`Vectorized`](crate::kernel::simd::Vectorized) computation.
-struct Activate<'a, A, T> {
-    v: &'a mut [T],
-    axis: usize,
-    activation: PhantomData<A>,
-}
-
-impl<A: Activation, T: Scalar> crate::kernel::simd::Vectorized for Activate<'_, A, T> {
-    type Output = ();
-
-    #[inline(always)]
-    fn run<const FMA: bool>(self) {
-        if A::ELEMENTWISE {
-            A::apply_fast(self.v);
-        } else {
-            for row in self.v.chunks_mut(self.axis.max(1)) {
-                A::apply_fast(row);
-            }
+    if A::ELEMENTWISE {
+        A::apply_fast(v);
+    } else {
+        for row in v.chunks_mut(axis.max(1)) {
+            A::apply_fast(row);
         }
     }
 }
@@ -134,13 +112,6 @@ impl<X: Tensor, A: Activation> Layer<X> for ActivationLayer<A> {
         let mut y = x.clone();
         activate::<A, X::Elem>(y.as_mut_slice(), last_axis::<X>());
         y
-    }
-
-    /// In place: the same values as [`forward`](Layer::forward), without the copy.
-    #[inline(always)]
-    fn forward_owned(&self, _: Seal, mut x: X) -> X {
-        activate::<A, X::Elem>(x.as_mut_slice(), last_axis::<X>());
-        x
     }
 
     fn forward_batch_flat(&self, _: Seal, n: usize, xs: &[X::Elem], ys: &mut [X::Elem], _scratch: &mut [X::Elem]) {

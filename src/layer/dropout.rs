@@ -167,13 +167,6 @@ impl<X: Tensor, const PERMILLE: usize> Layer<X> for Dropout<PERMILLE> {
         x.clone()
     }
 
-    /// The input itself, without the copy.
-    #[inline(always)]
-    fn forward_owned(&self, _: Seal, x: X) -> X {
-        let () = RateBelowOne::<PERMILLE>::OK;
-        x
-    }
-
     fn forward_batch_flat(&self, _: Seal, n: usize, xs: &[X::Elem], ys: &mut [X::Elem], _scratch: &mut [X::Elem]) {
         let len = n.saturating_mul(X::LEN);
         if let (Some(xs), Some(ys)) = (xs.get(..len), ys.get_mut(..len)) {

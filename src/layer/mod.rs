@@ -160,16 +160,6 @@ pub trait Layer<In: Tensor>: Params<In::Elem> {
         }
     }
 
-    /// [`forward`](Layer::forward) of an input the caller gives away (a model's intermediate
-    /// output): a layer whose output is its input's type, computed value by value (an
-    /// activation layer, a dropout), may compute it in the input's own storage rather than in
-    /// a copy. The default calls `forward`.
-    #[doc(hidden)]
-    #[inline(always)]
-    fn forward_owned(&self, _: Seal, x: In) -> Self::Out {
-        self.forward(&x)
-    }
-
     /// `Some((P, PW))` for a max pooling over `P × PW` windows with strides equal to the
     /// window ([`MaxPool2D`]), so that the layer before it may pool before its activation
     /// (see [`Activation::MONOTONIC`](crate::Activation::MONOTONIC)).
