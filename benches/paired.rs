@@ -548,6 +548,56 @@ fn main() {
         );
     }
 
+    if wanted("ds_cnn_layers") {
+        // DS-CNN's layers one by one, single sample, BatchNorm folded (where its time goes): the
+        // whole model first, then each layer type once (the model runs four of each block
+        // layer and, besides, the copies between layers). The fastest round is the number to
+        // read.
+        let mut rng = SeedRng::seed(9);
+        let mut fill = |s: &mut [f32]| s.iter_mut().for_each(|v| *v = typed_nn::init::uniform01(&mut rng) as f32 - 0.5);
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/keras_ds_cnn.safetensors");
+        let model = Box::<ds_cnn::DsCnn>::load_safetensors(&std::fs::read(path).unwrap()).unwrap();
+        let folded: Box<ds_cnn::DsCnnFolded> = Box::new(model.fold_batch_norm());
+        let stem: Box<Conv2DRect<1, 64, 10, 4, Identity, 2, 2, Same>> = Conv2DRect::init_boxed(&mut SeedRng::seed(10));
+        let dw: Box<DepthwiseConv2D<64, 3, Identity, 1, Same>> = DepthwiseConv2D::init_boxed(&mut SeedRng::seed(11));
+        let pw: Box<Conv2D<64, 64, 1, Identity, 1, Same>> = Conv2D::init_boxed(&mut SeedRng::seed(12));
+        let dense: Box<Dense<64, 12, Softmax>> = Dense::init_boxed(&mut SeedRng::seed(13));
+        let (relu, pool) = (ActivationLayer::<Relu>::default(), AvgPool2D::<25, 5>::default());
+        let mut x = Image::<49, 10, 1>::default();
+        fill(x.as_mut_slice());
+        let mut h = Image::<25, 5, 64>::default();
+        fill(h.as_mut_slice());
+        let mut v = Vector::<64>::default();
+        fill(v.as_mut_slice());
+        paired(
+            "ds_cnn_layers",
+            20,
+            &mut [
+                ("whole_model_folded", &mut || {
+                    black_box(black_box(&*folded).forward(black_box(&x)));
+                }),
+                ("stem_49x10_1to64_10x4_s2", &mut || {
+                    black_box(stem.forward(black_box(&x)));
+                }),
+                ("depthwise_25x5x64_3x3", &mut || {
+                    black_box(dw.forward(black_box(&h)));
+                }),
+                ("pointwise_25x5_64to64_1x1", &mut || {
+                    black_box(pw.forward(black_box(&h)));
+                }),
+                ("relu_25x5x64", &mut || {
+                    black_box(relu.forward(black_box(&h)));
+                }),
+                ("avgpool_25x5", &mut || {
+                    black_box(pool.forward(black_box(&h)));
+                }),
+                ("dense_64to12_softmax", &mut || {
+                    black_box(dense.forward(black_box(&v)));
+                }),
+            ],
+        );
+    }
+
     if wanted("resnet8_conv_layers") {
         // ResNet-8's convolution shapes one by one, single sample (where its time goes): the
         // fastest round is the number to read, the ratios are to the first layer.

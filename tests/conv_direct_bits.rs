@@ -94,3 +94,125 @@ case!(ch64_stride1_same, 64, 64, 1, Same, 8, 8);
 case!(ch16_odd_width_valid, 3, 16, 1, Valid, 7, 13);
 case!(ch32_odd_width_same, 8, 32, 1, Same, 5, 11);
 case!(ch64_odd_width_stride2_valid, 4, 64, 2, Valid, 9, 9);
+
+/// Any convolution of one image as its formula (rectangular kernel and strides, either
+/// padding), the taps added in the layers' order: per output the bias, then `ky`, `kx` and,
+/// for a full convolution, the input channel, each skipped outside the image. `depthwise`: one
+/// filter per channel (depth multiplier 1), kernel `[kh][kw][C]`, output channel `o` reading
+/// input channel `o` only; otherwise the kernel is `[kh][kw][ci][co]`.
+#[allow(clippy::too_many_arguments)]
+fn naive_any(
+    kernel: &[f32],
+    bias: &[f32],
+    x: &[f32],
+    (h, w, ci): (usize, usize, usize),
+    (kh, kw): (usize, usize),
+    (sh, sw): (usize, usize),
+    same: bool,
+    depthwise: bool,
+) -> Vec<f32> {
+    let fma = float_simd() != FloatSimd::Portable;
+    let co = bias.len();
+    let out = |n: usize, k: usize, s: usize| if same { n.div_ceil(s) } else { (n - k) / s + 1 };
+    let (ho, wo) = (out(h, kh, sh), out(w, kw, sw));
+    // Keras' "same": the extra padding goes after (bottom, right).
+    let before =
+        |n: usize, o: usize, k: usize, s: usize| if same { ((o - 1) * s + k).saturating_sub(n) / 2 } else { 0 };
+    let (top, left) = (before(h, ho, kh, sh), before(w, wo, kw, sw));
+    let mut y = Vec::new();
+    for oy in 0..ho {
+        for ox in 0..wo {
+            for o in 0..co {
+                let mut acc = bias[o];
+                for ky in 0..kh {
+                    let Some(iy) = (oy * sh + ky).checked_sub(top).filter(|&i| i < h) else { continue };
+                    for kx in 0..kw {
+                        let Some(ix) = (ox * sw + kx).checked_sub(left).filter(|&i| i < w) else { continue };
+                        let channels = if depthwise { o..o + 1 } else { 0..ci };
+                        for c in channels {
+                            let wv = if depthwise {
+                                kernel[(ky * kw + kx) * ci + c]
+                            } else {
+                                kernel[((ky * kw + kx) * ci + c) * co + o]
+                            };
+                            let xv = x[(iy * w + ix) * ci + c];
+                            acc = if fma { xv.mul_add(wv, acc) } else { acc + xv * wv };
+                        }
+                    }
+                }
+                y.push(acc);
+            }
+        }
+    }
+    y
+}
+
+fn bits(v: &[f32]) -> Vec<u32> {
+    v.iter().map(|v| v.to_bits()).collect()
+}
+
+/// DS-CNN's first convolution (10 × 4, stride 2, "same" padding uneven: 4 rows above, 5
+/// below) and its 1 × 1 convolutions (which the kernel runs as one row of 125 pixels), as the
+/// model has them.
+#[test]
+fn ds_cnn_convolutions() {
+    type Stem = Conv2DRect<1, 64, 10, 4, Identity, 2, 2, Same>;
+    let mut stem: Box<Stem> = Stem::new_boxed();
+    fill(4, stem.kernel.as_flattened_mut().as_flattened_mut().as_flattened_mut());
+    fill(5, &mut stem.bias);
+    let mut x = Image::<49, 10, 1>::default();
+    fill(6, x.as_mut_slice());
+    let y: Image<25, 5, 64> = stem.forward(&x);
+    let kernel = stem.kernel.as_flattened().as_flattened().as_flattened();
+    let expected = naive_any(kernel, &stem.bias, x.as_slice(), (49, 10, 1), (10, 4), (2, 2), true, false);
+    assert_eq!(bits(y.as_slice()), bits(&expected), "stem, path {}", float_simd());
+
+    type Pointwise = Conv2D<64, 64, 1, Identity, 1, Same>;
+    let mut pw: Box<Pointwise> = Pointwise::new_boxed();
+    fill(7, pw.kernel.as_flattened_mut().as_flattened_mut().as_flattened_mut());
+    fill(8, &mut pw.bias);
+    let z: Image<25, 5, 64> = pw.forward(&y);
+    let kernel = pw.kernel.as_flattened().as_flattened().as_flattened();
+    let expected = naive_any(kernel, &pw.bias, y.as_slice(), (25, 5, 64), (1, 1), (1, 1), true, false);
+    assert_eq!(bits(z.as_slice()), bits(&expected), "1×1, path {}", float_simd());
+}
+
+/// A `DepthwiseConv2D` (depth multiplier 1) against its formula, bit for bit: on the
+/// AVX-512/AVX2 paths the explicit-SIMD kernel (channels as lanes), which keeps the order.
+macro_rules! depthwise_case {
+    ($name:ident, $c:literal, $kh:literal, $kw:literal, $sh:literal, $sw:literal, $pad:ident, $h:literal, $w:literal) => {
+        #[test]
+        fn $name() {
+            type L = DepthwiseConv2DRect<$c, $kh, $kw, Identity, $sh, $sw, $pad>;
+            let mut layer = L::default();
+            fill(9, layer.kernel.as_flattened_mut().as_flattened_mut().as_flattened_mut());
+            fill(10, layer.bias.as_flattened_mut());
+            let mut x = Image::<$h, $w, $c>::default();
+            fill(11, x.as_mut_slice());
+            let y = layer.forward(&x);
+            let kernel = layer.kernel.as_flattened().as_flattened().as_flattened();
+            let same = stringify!($pad) == "Same";
+            let expected = naive_any(
+                kernel,
+                layer.bias.as_flattened(),
+                x.as_slice(),
+                ($h, $w, $c),
+                ($kh, $kw),
+                ($sh, $sw),
+                same,
+                true,
+            );
+            assert_eq!(bits(y.as_slice()), bits(&expected), "path {}", float_simd());
+        }
+    };
+}
+
+// DS-CNN's four (25 × 5 × 64, 3 × 3, "same": taller than wide, so blocks down the columns).
+depthwise_case!(depthwise_ds_cnn, 64, 3, 3, 1, 1, Same, 25, 5);
+// Every vector plan (8, 16, 32, 48 channels), wide images (blocks along the rows), strides,
+// rectangular kernels, "valid" padding, and a kernel larger than the image.
+depthwise_case!(depthwise_ch8_wide, 8, 3, 3, 1, 1, Same, 6, 19);
+depthwise_case!(depthwise_ch16_stride2, 16, 3, 3, 2, 2, Same, 17, 17);
+depthwise_case!(depthwise_ch32_rect_valid, 32, 3, 5, 1, 2, Valid, 12, 21);
+depthwise_case!(depthwise_ch48_tall_stride, 48, 5, 3, 2, 1, Same, 23, 7);
+depthwise_case!(depthwise_ch16_kernel_over_image, 16, 5, 5, 1, 1, Same, 3, 4);

@@ -1,5 +1,5 @@
 //! The `f32` direct convolution with explicit AVX-512 and AVX2 vectors, one image of a
-//! `Conv2D` at a time, for the single-sample forward pass (issue 14: ResNet-8).
+//! `Conv2D` (or a `DepthwiseConv2D`) at a time, for the single-sample forward pass (issue 14: ResNet-8).
 //!
 //! **Shape of the kernel.** The output channels are the vector lanes (16 `f32` per AVX-512
 //! register, 8 per AVX2 one) and a block of up to `NP` output pixels is computed at once, in
@@ -20,6 +20,11 @@
 //! padded left or right edge) in blocks of pixels down the column. So every block is long —
 //! many independent accumulator chains — and none is a single pixel's serial chain of
 //! fused multiply-adds, which would wait on the FMA latency at every step.
+//!
+//! **Depthwise.** [`depthwise_image`] runs a `DepthwiseConv2D` (depth multiplier 1) through
+//! the same blocks: channels as lanes, each tap one weight vector times the input pixels' own
+//! channel vectors (no broadcast), per output the bias then `ky`, `kx` in increasing order, as
+//! `layer/depthwise.rs` adds them.
 //!
 //! Only with `std` on x86-64 (run-time detection): elsewhere [`conv_image`] returns `false` and
 //! the caller runs its portable loops, so `no_std` and Cortex-M builds never see an intrinsic.
@@ -57,9 +62,15 @@ impl ConvShape {
     /// `co` filters and horizontal stride `sw` (so that every index the kernel computes is in
     /// bounds), with every size product representable.
     #[cfg_attr(not(all(feature = "std", target_arch = "x86_64")), allow(dead_code))]
-    fn fits(&self, (ci, co, sw): (usize, usize, usize), (x, kernel, bias, y): (usize, usize, usize, usize)) -> bool {
+    fn fits(
+        &self,
+        (ci, co, sw, dw): (usize, usize, usize, bool),
+        (x, kernel, bias, y): (usize, usize, usize, usize),
+    ) -> bool {
         let input = self.h.checked_mul(self.w).and_then(|hw| hw.checked_mul(ci));
-        let weights = self.kh.checked_mul(self.kw).and_then(|k| k.checked_mul(ci)).and_then(|k| k.checked_mul(co));
+        // A depthwise kernel has one filter per channel: `kh·kw·C` weights.
+        let per_tap = if dw { Some(ci) } else { ci.checked_mul(co) };
+        let weights = self.kh.checked_mul(self.kw).and_then(|k| per_tap.and_then(|t| k.checked_mul(t)));
         let output = self.ho.checked_mul(self.wo).and_then(|p| p.checked_mul(co));
         // Strides and padding enter the row and column arithmetic: keep it far from overflow.
         let reach = self.wo.checked_mul(sw).and_then(|r| r.checked_add(self.kw)).is_some()
@@ -68,6 +79,7 @@ impl ConvShape {
             && self.w.checked_add(self.left).is_some();
         ci > 0
             && co > 0
+            && (!dw || ci == co)
             && reach
             && input.is_some_and(|n| n <= x)
             && weights == Some(kernel)
@@ -97,7 +109,7 @@ pub(crate) fn conv_image<T: Scalar, const CI: usize, const CO: usize, const SW: 
         use super::simd::{has_avx2_fma, has_avx512};
         if core::any::TypeId::of::<T>() != core::any::TypeId::of::<f32>()
             || !CO.is_multiple_of(8)
-            || !s.fits((CI, CO, SW), (x.len(), kernel.len(), bias.len(), y.len()))
+            || !s.fits((CI, CO, SW, false), (x.len(), kernel.len(), bias.len(), y.len()))
         {
             return false;
         }
@@ -122,6 +134,58 @@ pub(crate) fn conv_image<T: Scalar, const CI: usize, const CO: usize, const SW: 
             // SAFETY: `image_avx2` requires `avx2` and `fma` (checked at run time by
             // `has_avx2_fma`), `CO % 8 == 0`, and slices that `fits` `s` (checked above).
             unsafe { x86::image_avx2::<CI, CO, SW>(s, x32, k32, b32, y32) };
+            return true;
+        }
+    }
+    let _ = (s, x, kernel, bias, y);
+    false
+}
+
+/// The depthwise convolution (depth multiplier 1) of one image `x` (`h × w × C`) by `kernel`
+/// (`[kh][kw][C]`, flattened) plus `bias` (`C` values, zeros for a layer without one),
+/// horizontal stride `SW`, written to `y` (`ho × wo × C`, before the activation), with the
+/// channels as vector lanes and the same blocks of output pixels as [`conv_image`]. Each
+/// output is its bias plus one fused multiply-add per in-image tap, `ky` then `kx` in
+/// increasing order: the order of the loops in `layer/depthwise.rs`, so the same bits. Returns
+/// `false`, having written nothing, when no explicit-SIMD path applies (as for
+/// [`conv_image`], with `C` in place of `CO`).
+#[inline]
+pub(crate) fn depthwise_image<T: Scalar, const C: usize, const SW: usize>(
+    s: ConvShape,
+    x: &[T],
+    kernel: &[T],
+    bias: &[T],
+    y: &mut [T],
+) -> bool {
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    {
+        use super::simd::{has_avx2_fma, has_avx512};
+        if core::any::TypeId::of::<T>() != core::any::TypeId::of::<f32>()
+            || !C.is_multiple_of(8)
+            || !s.fits((C, C, SW, true), (x.len(), kernel.len(), bias.len(), y.len()))
+        {
+            return false;
+        }
+        // SAFETY: as in `conv_image`: `T` is `f32`, the slices are reinterpreted unchanged.
+        let (x32, k32, b32, y32) = unsafe {
+            (
+                core::slice::from_raw_parts(x.as_ptr().cast::<f32>(), x.len()),
+                core::slice::from_raw_parts(kernel.as_ptr().cast::<f32>(), kernel.len()),
+                core::slice::from_raw_parts(bias.as_ptr().cast::<f32>(), bias.len()),
+                core::slice::from_raw_parts_mut(y.as_mut_ptr().cast::<f32>(), y.len()),
+            )
+        };
+        if has_avx512() && C.is_multiple_of(16) {
+            // SAFETY: `dw_image_avx512` requires `avx512f`, `avx2` and `fma` (checked at run
+            // time by `has_avx512`), `C % 16 == 0`, and slices that `fits` `s` as a depthwise
+            // convolution (checked above).
+            unsafe { x86::dw_image_avx512::<C, SW>(s, x32, k32, b32, y32) };
+            return true;
+        }
+        if has_avx2_fma() {
+            // SAFETY: `dw_image_avx2` requires `avx2` and `fma` (checked at run time),
+            // `C % 8 == 0`, and slices that `fits` `s` as a depthwise convolution (checked).
+            unsafe { x86::dw_image_avx2::<C, SW>(s, x32, k32, b32, y32) };
             return true;
         }
     }
@@ -159,7 +223,7 @@ mod x86 {
             }
         };
         (@call $block:ident, $np:literal, $nv:ident, $row:literal, ($($arg:expr),+)) => {
-            $block::<CI, CO, SW, $np, $nv, $row>($($arg),+)
+            $block::<CI, CO, SW, $np, $nv, $row, DW>($($arg),+)
         };
     }
 
@@ -170,7 +234,7 @@ mod x86 {
     /// and a broadcast, within the 32 or 16 vector registers).
     macro_rules! path {
         (
-            $image:ident, $run:ident, $block:ident, $features:literal, $v:ty, $lanes:literal,
+            $image:ident, $dw_image:ident, $run:ident, $block:ident, $features:literal, $v:ty, $lanes:literal,
             $zero:ident, $load:ident, $store:ident, $set1:ident, $fma:ident,
             [$(($nv:literal, $np:literal)),+]
         ) => {
@@ -191,7 +255,31 @@ mod x86 {
                     if CO.is_multiple_of($nv * $lanes) {
                         // SAFETY: forwarded from this function's contract; `CO` is a multiple
                         // of `NV·lanes`.
-                        unsafe { $run::<CI, CO, SW, $nv>(s, $np, ptrs) };
+                        unsafe { $run::<CI, CO, SW, $nv, false>(s, $np, ptrs) };
+                        return;
+                    }
+                )+
+            }
+
+            /// The whole image of a depthwise convolution (see [`super::depthwise_image`]).
+            ///
+            /// # Safety
+            /// The CPU has `$features`; `C` is a multiple of `$lanes`; the slices `fits` `s` as
+            /// a depthwise convolution.
+            #[target_feature(enable = $features)]
+            pub(super) unsafe fn $dw_image<const C: usize, const SW: usize>(
+                s: ConvShape,
+                x: &[f32],
+                kernel: &[f32],
+                bias: &[f32],
+                y: &mut [f32],
+            ) {
+                let ptrs = (x.as_ptr(), kernel.as_ptr(), bias.as_ptr(), y.as_mut_ptr());
+                $(
+                    if C.is_multiple_of($nv * $lanes) {
+                        // SAFETY: forwarded from this function's contract; `C` is a multiple
+                        // of `NV·lanes`.
+                        unsafe { $run::<C, C, SW, $nv, true>(s, $np, ptrs) };
                         return;
                     }
                 )+
@@ -199,12 +287,18 @@ mod x86 {
 
             /// Every block of the image, `NV` vectors of channels per pixel, at most `np` pixels
             /// per block (at most 16, the largest block compiled): first down each border
-            /// column, then along each row's interior columns.
+            /// column, then along each row's interior columns. A depthwise output taller than
+            /// it is wide (DS-CNN's 25 × 5) is computed down *every* column: its rows are too
+            /// short for long blocks (3 interior pixels per row of DS-CNN's 3 × 3 depthwise
+            /// convolutions, against 23 down a column; 4.2 → 3.5 µs on the AVX-512 path). Not
+            /// for a full convolution: DS-CNN's 10 × 4 first one became slower that way (6.5 →
+            /// 7.2 µs).
             ///
             /// # Safety
-            /// As for the image function, and `CO` is a multiple of `NV·lanes`.
+            /// As for the image function (the depthwise one if `DW`, then `CI = CO = C`), and
+            /// `CO` is a multiple of `NV·lanes`.
             #[target_feature(enable = $features)]
-            unsafe fn $run<const CI: usize, const CO: usize, const SW: usize, const NV: usize>(
+            unsafe fn $run<const CI: usize, const CO: usize, const SW: usize, const NV: usize, const DW: bool>(
                 s: ConvShape,
                 np: usize,
                 (x, kernel, bias, y): (*const f32, *const f32, *const f32, *mut f32),
@@ -212,8 +306,10 @@ mod x86 {
                 let cols_of = |ox: usize| ConvShape::inside(ox, SW, s.left, s.w, s.kw);
                 let rows_of = |oy: usize| ConvShape::inside(oy, s.sh, s.top, s.h, s.kh);
                 let down = s.sh * s.w * CI;
-                // Border columns: blocks of neighbouring rows with the same row taps.
-                for ox in (0..s.wo).filter(|&ox| cols_of(ox) != (0, s.kw)) {
+                let tall = DW && s.ho > s.wo;
+                // Border columns (every column if `tall`): blocks of neighbouring rows with the
+                // same row taps.
+                for ox in (0..s.wo).filter(|&ox| tall || cols_of(ox) != (0, s.kw)) {
                     let cols = cols_of(ox);
                     let mut oy = 0;
                     while oy < s.ho {
@@ -237,8 +333,8 @@ mod x86 {
                         oy += n;
                     }
                 }
-                // Interior columns, row by row.
-                for oy in 0..s.ho {
+                // Interior columns, row by row (done above if `tall`).
+                for oy in (0..s.ho).filter(|_| !tall) {
                     let rows = rows_of(oy);
                     let mut ox = 0;
                     while ox < s.wo {
@@ -270,11 +366,14 @@ mod x86 {
             /// `NP` output pixels from `at` (along its row if `ALONG_ROW`, else down its
             /// column), channels `c0..c0 + NV·lanes`: the bias, then one fused multiply-add per
             /// tap `ky ∈ rows`, `kx ∈ cols`, input channel, in that order, accumulated in
-            /// `NP·NV` registers and stored once.
+            /// `NP·NV` registers and stored once. If `DW` (a depthwise convolution, `CI = CO`),
+            /// output channel `o` adds only `x[..][o]·kernel[ky][kx][o]` per tap: input vectors
+            /// times weight vectors instead of broadcasts times weight vectors.
             ///
             /// # Safety
-            /// As for the image function; the block's `NP` pixels exist and each has the
-            /// in-image taps `rows × cols` (`ConvShape::inside`); `c0 + NV·lanes ≤ CO`.
+            /// As for the image function (the depthwise one if `DW`); the block's `NP` pixels
+            /// exist and each has the in-image taps `rows × cols` (`ConvShape::inside`);
+            /// `c0 + NV·lanes ≤ CO`.
             #[target_feature(enable = $features)]
             #[inline]
             #[allow(clippy::too_many_arguments)]
@@ -285,6 +384,7 @@ mod x86 {
                 const NP: usize,
                 const NV: usize,
                 const ALONG_ROW: bool,
+                const DW: bool,
             >(
                 x: *const f32,
                 kernel: *const f32,
@@ -308,8 +408,11 @@ mod x86 {
                 // `iy = oy_p·sh + ky − top ∈ 0..h` (as `ky ∈ rows`) and `ix = ox_p·SW + kx −
                 // left ∈ 0..w` (as `kx ∈ cols`), so the subtractions do not wrap, and moving to
                 // the next pixel adds `SW·CI` (along a row) or `sh·w·CI` (down a column). Its
-                // output offsets are `(oy_p·wo + ox_p)·CO + c0 + v·lanes`. Unaligned loads and
-                // stores.
+                // output offsets are `(oy_p·wo + ox_p)·CO + c0 + v·lanes`. Depthwise (`DW`, the
+                // slices `fits` with `kernel` of `kh·kw·C` and `CI = CO = C`): weight offsets
+                // `(ky·kw + kx)·C + c0 + v·lanes + lane < kh·kw·C` and input offsets
+                // `(iy·w + ix)·C + c0 + v·lanes + lane < h·w·C` by the same bounds on `ky`,
+                // `kx`, `iy`, `ix` and `c0 + NV·lanes ≤ C`. Unaligned loads and stores.
                 unsafe {
                     for a in acc.iter_mut() {
                         for (v, a) in a.iter_mut().enumerate() {
@@ -321,6 +424,21 @@ mod x86 {
                         for kx in cols.0..cols.1 {
                             let ix = at.ox * SW + kx - s.left;
                             let xp = x.add((iy * s.w + ix) * CI);
+                            if DW {
+                                let wp = kernel.add((ky * s.kw + kx) * CO + c0);
+                                let mut w: [$v; NV] = [$zero(); NV];
+                                for (v, w) in w.iter_mut().enumerate() {
+                                    *w = $load(wp.add(v * $lanes));
+                                }
+                                let xc = xp.add(c0);
+                                for (p, a) in acc.iter_mut().enumerate() {
+                                    let xpix = xc.add(p * step);
+                                    for (v, (a, &w)) in a.iter_mut().zip(&w).enumerate() {
+                                        *a = $fma($load(xpix.add(v * $lanes)), w, *a);
+                                    }
+                                }
+                                continue;
+                            }
                             let wp = kernel.add((ky * s.kw + kx) * CI * CO + c0);
                             for c in 0..CI {
                                 let wrow = wp.add(c * CO);
@@ -350,10 +468,12 @@ mod x86 {
         };
     }
 
-    // AVX-512: 32 registers. 32 channels or a multiple: 12 pixels × 2 vectors (24 accumulators;
-    // 6 × 4 for 64 channels measured the same on ResNet-8); 16: 16 × 1.
+    // AVX-512: 32 registers. 64 channels or a multiple: 6 pixels × 4 vectors (24 accumulators;
+    // ResNet-8 the same either way, DS-CNN's 10×4 first convolution 6.5 → 6.0 µs); 32: 12 × 2;
+    // 16: 16 × 1.
     path!(
         image_avx512,
+        dw_image_avx512,
         run_avx512,
         block_avx512,
         "avx512f,avx2,fma",
@@ -364,12 +484,13 @@ mod x86 {
         _mm512_storeu_ps,
         _mm512_set1_ps,
         _mm512_fmadd_ps,
-        [(2, 12), (1, 16)]
+        [(4, 6), (2, 12), (1, 16)]
     );
     // AVX2: 16 registers. 16 channels or a multiple: 6 pixels × 2 vectors (12 accumulators, 2
     // weights, 1 broadcast); 8: 12 × 1.
     path!(
         image_avx2,
+        dw_image_avx2,
         run_avx2,
         block_avx2,
         "avx2,fma",
@@ -440,7 +561,7 @@ mod tests {
         b: &[f32],
         y: &mut [f32],
     ) -> bool {
-        assert!(s.fits((CI, CO, SW), (x.len(), k.len(), b.len(), y.len())));
+        assert!(s.fits((CI, CO, SW, false), (x.len(), k.len(), b.len(), y.len())));
         let fma = std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma");
         if avx512 && fma && std::is_x86_feature_detected!("avx512f") && CO.is_multiple_of(16) {
             // SAFETY: the CPU has AVX-512F, AVX2 and FMA (checked); `CO % 16 == 0`; the slices
@@ -487,6 +608,87 @@ mod tests {
         check::<1, 64, 2>(shape(49, 10, (10, 4), (2, 2), true));
         check::<4, 48, 1>(shape(9, 21, (2, 3), (1, 1), false));
         check::<3, 32, 1>(shape(3, 3, (5, 5), (1, 1), true)); // every tap set differs
+    }
+
+    /// The depthwise formula: per output channel `o`, the bias, then a fused multiply-add per
+    /// in-image tap for `ky`, `kx` in that order, reading input channel `o` only.
+    fn naive_depthwise(s: ConvShape, (c, sw): (usize, usize), x: &[f32], k: &[f32], b: &[f32]) -> Vec<f32> {
+        let mut y = Vec::new();
+        for oy in 0..s.ho {
+            for ox in 0..s.wo {
+                for o in 0..c {
+                    let mut acc = b[o];
+                    for ky in 0..s.kh {
+                        let Some(iy) = (oy * s.sh + ky).checked_sub(s.top).filter(|&i| i < s.h) else { continue };
+                        for kx in 0..s.kw {
+                            let Some(ix) = (ox * sw + kx).checked_sub(s.left).filter(|&i| i < s.w) else { continue };
+                            acc = x[(iy * s.w + ix) * c + o].mul_add(k[(ky * s.kw + kx) * c + o], acc);
+                        }
+                    }
+                    y.push(acc);
+                }
+            }
+        }
+        y
+    }
+
+    /// Both depthwise paths against the formula, bit for bit, called directly whatever
+    /// `TYPED_NN_SIMD` says (skipped for a path the CPU lacks).
+    fn check_depthwise<const C: usize, const SW: usize>(s: ConvShape) {
+        let x = values(11, s.h * s.w * C);
+        let k = values(12, s.kh * s.kw * C);
+        let b = values(13, C);
+        assert!(s.fits((C, C, SW, true), (x.len(), k.len(), b.len(), s.ho * s.wo * C)));
+        let expected = naive_depthwise(s, (C, SW), &x, &k, &b);
+        let fma = std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma");
+        let avx512 = fma && std::is_x86_feature_detected!("avx512f");
+        let bits = |v: &[f32]| v.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+        if avx512 && C.is_multiple_of(16) {
+            let mut y = std::vec![f32::NAN; s.ho * s.wo * C];
+            // SAFETY: the CPU has AVX-512F, AVX2 and FMA (checked); `C % 16 == 0`; the slices
+            // fit `s` as a depthwise convolution (asserted).
+            unsafe { x86::dw_image_avx512::<C, SW>(s, &x, &k, &b, &mut y) };
+            assert_eq!(bits(&y), bits(&expected), "avx512, {s:?}");
+        }
+        if fma {
+            let mut y = std::vec![f32::NAN; s.ho * s.wo * C];
+            // SAFETY: the CPU has AVX2 and FMA (checked); `C % 8 == 0` for every caller; the
+            // slices fit `s` as a depthwise convolution (asserted).
+            unsafe { x86::dw_image_avx2::<C, SW>(s, &x, &k, &b, &mut y) };
+            assert_eq!(bits(&y), bits(&expected), "avx2, {s:?}");
+        }
+    }
+
+    /// DS-CNN's depthwise shape (taller than wide: blocks down every column), wide images
+    /// (blocks along the rows), every channel plan (8, 16, 32, 48, 64), strides, rectangular
+    /// kernels, "valid" padding and a kernel larger than the image.
+    #[test]
+    fn depthwise_paths_add_the_taps_in_the_formula_order() {
+        check_depthwise::<64, 1>(shape(25, 5, (3, 3), (1, 1), true));
+        check_depthwise::<8, 1>(shape(6, 19, (3, 3), (1, 1), true));
+        check_depthwise::<16, 2>(shape(17, 17, (3, 3), (2, 2), true));
+        check_depthwise::<32, 2>(shape(12, 21, (3, 5), (1, 2), false));
+        check_depthwise::<48, 1>(shape(23, 7, (5, 3), (2, 1), true));
+        check_depthwise::<16, 1>(shape(3, 4, (5, 5), (1, 1), true));
+    }
+
+    /// Slices that do not fit a depthwise convolution (a full convolution's kernel, a short
+    /// output), a channel count that is not a multiple of 8, or `f64`: nothing written.
+    #[test]
+    fn depthwise_mismatches_fall_back() {
+        let s = shape(5, 5, (3, 3), (1, 1), true);
+        let (x, k, b) = (values(14, 5 * 5 * 16), values(15, 3 * 3 * 16), values(16, 16));
+        let mut short = std::vec![7.0f32; 5 * 5 * 16 - 1];
+        assert!(!depthwise_image::<f32, 16, 1>(s, &x, &k, &b, &mut short));
+        let mut y = std::vec![7.0f32; 5 * 5 * 16];
+        let full = values(17, 3 * 3 * 16 * 16);
+        assert!(!depthwise_image::<f32, 16, 1>(s, &x, &full, &b, &mut y));
+        let (x12, k12, b12, mut y12) =
+            (values(14, 5 * 5 * 12), values(15, 3 * 3 * 12), values(16, 12), std::vec![7.0f32; 5 * 5 * 12]);
+        assert!(!depthwise_image::<f32, 12, 1>(s, &x12, &k12, &b12, &mut y12));
+        assert!(short.iter().chain(&y).chain(&y12).all(|&v| v == 7.0));
+        let (x64, k64, b64) = (std::vec![0.5f64; 400], std::vec![0.5f64; 144], std::vec![0.0f64; 16]);
+        assert!(!depthwise_image::<f64, 16, 1>(s, &x64, &k64, &b64, &mut std::vec![0.0f64; 400]));
     }
 
     /// A tap outside the image is skipped, not multiplied by zero: an infinite weight on the

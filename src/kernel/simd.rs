@@ -1,8 +1,8 @@
 //! CPU-specific code paths: run-time dispatch to AVX2+FMA or AVX-512 code.
 //!
 //! Most kernels are portable loops over fixed-size arrays, written so the compiler vectorises
-//! them (the exception: `Conv2D`'s direct convolution in `f32`, explicit AVX-512/AVX2 vectors
-//! in `kernel/conv_direct.rs`, which follows [`float_simd`] too); each lives with its layer
+//! them (the exception: `Conv2D`'s and `DepthwiseConv2D`'s direct convolutions in `f32`,
+//! explicit AVX-512/AVX2 vectors in `kernel/conv_direct.rs`, which follows [`float_simd`] too); each lives with its layer
 //! (`layer/dense.rs`, `layer/conv.rs`, ...) or activation (`activation.rs`) as a
 //! [`Vectorized`] value. On x86-64 with `std`, [`dispatch`] compiles such a kernel a second
 //! time inside a `#[target_feature]` function — 8- or 16-wide vectors and fused multiply-adds

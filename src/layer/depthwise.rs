@@ -380,8 +380,11 @@ impl<
     /// The direct depthwise convolution of one image: each output pixel's `C·M` sums live in
     /// a local array while every kernel tap adds `x[c]·kernel[ky][kx][c][m]` to them (for
     /// `M = 1` one element-wise multiply-add over the channels, which vectorises), and are
-    /// stored once. A finished output row is copied into `z` (pre-activations, if given) and
-    /// activated in place in `y`.
+    /// stored once. On the AVX-512/AVX2 paths, for `f32` with `M = 1` and `C` a multiple of 8,
+    /// the explicit-SIMD kernel (`kernel/conv_direct.rs`: blocks of output pixels × vectors of
+    /// channels in registers) computes the same sums in the same order instead. A finished
+    /// output row is copied into `z` (pre-activations, if given) and activated in place in
+    /// `y`.
     #[inline(always)]
     fn convolve<const FMA: bool>(&self, g: Geometry, x: &[T], z: Option<&mut [T]>, y: &mut [T]) {
         let row_len = g.wo * Self::CM;
@@ -389,8 +392,25 @@ impl<
             return;
         }
         let mut z_rows = z.map(|z| z.chunks_exact_mut(row_len));
+        // Never on the portable path (`FMA` is false there), nor for a depth multiplier.
+        let done = FMA && M == 1 && {
+            let shape = crate::kernel::conv_direct::ConvShape {
+                h: g.h,
+                w: g.w,
+                kh: K,
+                kw: KW,
+                sh: S,
+                top: g.top,
+                left: g.left,
+                ho: g.ho,
+                wo: g.wo,
+            };
+            let kernel = self.kernel.as_flattened().as_flattened().as_flattened();
+            let bias = self.bias_or_zero();
+            crate::kernel::conv_direct::depthwise_image::<T, C, SW>(shape, x, kernel, bias.as_flattened(), y)
+        };
         for (oy, yrow) in y.chunks_exact_mut(row_len).take(g.ho).enumerate() {
-            for (ox, ypix) in yrow.chunks_exact_mut(Self::CM).enumerate() {
+            for (ox, ypix) in yrow.chunks_exact_mut(Self::CM).enumerate().filter(|_| !done) {
                 let mut acc = self.bias_or_zero();
                 Self::taps(g, oy, ox, |ky, kx, start| {
                     let (Some(xpix), Some(tap)) =
