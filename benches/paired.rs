@@ -562,7 +562,7 @@ fn main() {
         let dw: Box<DepthwiseConv2D<64, 3, Identity, 1, Same>> = DepthwiseConv2D::init_boxed(&mut SeedRng::seed(11));
         let pw: Box<Conv2D<64, 64, 1, Identity, 1, Same>> = Conv2D::init_boxed(&mut SeedRng::seed(12));
         let dense: Box<Dense<64, 12, Softmax>> = Dense::init_boxed(&mut SeedRng::seed(13));
-        let (relu, pool) = (ActivationLayer::<Relu>::default(), AvgPool2D::<25, 5>::default());
+        let (relu, pool) = (ActivationLayer::<Relu>::default(), AvgPool2D::<25, 5>);
         let mut x = Image::<49, 10, 1>::default();
         fill(x.as_mut_slice());
         let mut h = Image::<25, 5, 64>::default();
