@@ -97,8 +97,8 @@ fn a_convolution_bias_before_batch_normalization_gets_a_gradient_below_adams_eps
 
 /// Seed 0 of the example's recipe (Adam 0.01, batches of 32), 10 epochs instead of 30 to keep
 /// CI short, classifies at least 90% of the test digits in inference mode (moving statistics),
-/// folded or not. Measured on this machine's AVX-512 path before the batched kernels of 2026-11-30: 0.9306 (seeds 1 and 2: 0.9750,
-/// 0.9361); after the full 30 epochs the example measures 0.9783 ± 0.0277 over 10 seeds against
+/// folded or not. Measured on this machine's AVX-512 path before the batched kernels of
+/// 2026-11-30: 0.9306 (seeds 1 and 2: 0.9750, 0.9361); after the full 30 epochs the example measures 0.9783 ± 0.0277 over 10 seeds against
 /// Keras' 0.9553 ± 0.0558 (data/digits/keras_resnet_baseline.json).
 #[test]
 fn one_seed_of_the_recipe_classifies_nine_digits_in_ten() {
