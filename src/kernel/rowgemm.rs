@@ -5,8 +5,9 @@
 //! It also runs `Conv2D`'s 1×1 stride-1 convolutions (`layer/conv.rs`, `pointwise_gemm`), one
 //! image at a time: the image's pixels are `A`'s rows, the kernel `(1, 1, CI, CO)` is `B`, the
 //! bias is `init`. Its 6-row tiles run across the image's rows, which the direct convolution's
-//! blocks do not; on DS-CNN's 25 × 5 × 64 → 64 it measured 8.84 against 8.96 µs (AVX-512 path)
-//! and 8.99 against 9.33 µs (AVX2 path), both at 97–99% of the FMA peak (BENCHMARKS.md).
+//! blocks do not: DS-CNN's 1×1 layer on its 25 × 5 × 64 map took 9.79–9.80 instead of
+//! 9.92–9.94 µs on the AVX-512 path and 9.93–10.01 instead of 10.27–10.29 µs on the AVX2 path
+//! (BENCHMARKS.md, "DS-CNN: the 1×1 convolution").
 //!
 //! Why not `matrixmultiply` for these: it packs both operands on every call (for the digits
 //! MLP's first layer, 200 KB of weights and 400 KB of inputs per batch of 128) and writes `C`
