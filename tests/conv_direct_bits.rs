@@ -152,8 +152,9 @@ fn bits(v: &[f32]) -> Vec<u32> {
 }
 
 /// DS-CNN's first convolution (10 × 4, stride 2, "same" padding uneven: 4 rows above, 5
-/// below) and its 1 × 1 convolutions (which the kernel runs as one row of 125 pixels), as the
-/// model has them.
+/// below) and its 1 × 1 convolutions (which the layer runs as a matrix product on the row GEMM
+/// of `src/kernel/rowgemm.rs`, tiles of 6 pixels across the 5-pixel rows), as the model has
+/// them.
 #[test]
 fn ds_cnn_convolutions() {
     type Stem = Conv2DRect<1, 64, 10, 4, Identity, 2, 2, Same>;
@@ -176,6 +177,46 @@ fn ds_cnn_convolutions() {
     let expected = naive_any(kernel, &pw.bias, y.as_slice(), (25, 5, 64), (1, 1), (1, 1), true, false);
     assert_eq!(bits(z.as_slice()), bits(&expected), "1×1, path {}", float_simd());
 }
+
+/// A 1 × 1 stride-1 `Conv2D` against its formula, bit for bit: on the AVX-512/AVX2 paths the
+/// row GEMM when `CO` is a multiple of the vector width (tiles of 6, 5, ..., 1 pixels across
+/// image rows; 64, 32 and 16 channels wide), else the direct kernel.
+macro_rules! pointwise_case {
+    ($name:ident, $ci:literal, $co:literal, $pad:ident, $h:literal, $w:literal, $b:ident) => {
+        #[test]
+        fn $name() {
+            type L = Conv2D<$ci, $co, 1, Identity, 1, $pad, f32, $b>;
+            let mut layer: Box<L> = L::new_boxed();
+            // The bias, if the layer has one; zeros otherwise.
+            let mut bias = [0.0f32; $co];
+            {
+                let mut params = layer.params_mut();
+                params.next().into_iter().for_each(|kernel| fill(12, kernel));
+                if let Some(b) = params.next() {
+                    fill(13, b);
+                    bias.copy_from_slice(b);
+                }
+            }
+            let mut x = Image::<$h, $w, $ci>::default();
+            fill(14, x.as_mut_slice());
+            let y: Image<$h, $w, $co> = layer.forward(&x);
+            let kernel = layer.kernel.as_flattened().as_flattened().as_flattened();
+            let same = stringify!($pad) == "Same";
+            let expected = naive_any(kernel, &bias, x.as_slice(), ($h, $w, $ci), (1, 1), (1, 1), same, false);
+            assert_eq!(bits(y.as_slice()), bits(&expected), "path {}", float_simd());
+        }
+    };
+}
+
+// 64 + 16 channels (a 64-wide and a 16-wide tile), 48 (32 + 16), 16, and 24 and 8 (not a
+// multiple of 16: the AVX-512 path leaves them to the direct kernel's AVX2 blocks); pixel counts
+// of every residue modulo 6 (70, 12, 14, 15, 1, 125); one input channel; a layer without a bias (sums start from +0.0).
+pointwise_case!(pointwise_ch80_same, 32, 80, Same, 7, 10, Bias);
+pointwise_case!(pointwise_ch48_valid, 16, 48, Valid, 3, 4, Bias);
+pointwise_case!(pointwise_ch16_one_input_channel, 1, 16, Same, 2, 7, Bias);
+pointwise_case!(pointwise_ch24_direct_fallback, 5, 24, Valid, 3, 5, Bias);
+pointwise_case!(pointwise_ch8_single_pixel, 3, 8, Same, 1, 1, Bias);
+pointwise_case!(pointwise_ch64_no_bias, 64, 64, Same, 25, 5, NoBias);
 
 /// A `DepthwiseConv2D` (depth multiplier 1) against its formula, bit for bit: on the
 /// AVX-512/AVX2 paths the explicit-SIMD kernel (channels as lanes), which keeps the order.

@@ -1,5 +1,6 @@
 //! The only place with `unsafe` code: GEMM calls into `matrixmultiply` and typed-nn's own
-//! AVX-512/AVX2 GEMM micro-kernels for the batched `Dense` (`rowgemm`), views of tensor
+//! AVX-512/AVX2 GEMM micro-kernels for the batched `Dense` and the 1×1 stride-1
+//! `Conv2D` (`rowgemm`), views of tensor
 //! slices as flat scalar slices, zeroed heap allocations, the run-time dispatch to
 //! AVX2/AVX-512 code, the explicit-SIMD `f32` direct and depthwise convolutions (`conv_direct.rs`), the int8 dot products and requantization (AVX2, AVX-512 VNNI), and the
 //! `.tflite` flatbuffer accessors.

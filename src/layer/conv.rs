@@ -359,9 +359,10 @@ impl<
 
     /// The direct convolution of one image, register-blocked: on the AVX-512/AVX2 paths, for
     /// `f32` with `CO` a multiple of 8, by the explicit-SIMD kernel (`kernel/conv_direct.rs`:
-    /// blocks of output pixels × vectors of channels in registers); otherwise each output
-    /// pixel's `CO` sums are computed in registers by [`pixel`](Self::pixel) and stored once.
-    /// Both add the taps in the same order, so they give the same bits. Then each output row
+    /// blocks of output pixels × vectors of channels in registers), or, for a 1×1 stride-1
+    /// convolution, by the row GEMM ([`pointwise_gemm`](Self::pointwise_gemm)); otherwise each
+    /// output pixel's `CO` sums are computed in registers by [`pixel`](Self::pixel) and stored
+    /// once. All add the taps in the same order, so they give the same bits. Then each output row
     /// (`Wo·CO` values) is copied into `z` (pre-activation, if given) and activated in place in
     /// `y`, in one long vectorised pass. `FMA` selects fused multiply-adds (inside the
     /// AVX2/AVX-512 dispatch).
@@ -372,23 +373,24 @@ impl<
             return;
         }
         let mut z_rows = z.map(|z| z.chunks_exact_mut(row_len));
-        // The explicit AVX-512/AVX2 kernel (the same sums in the same order), where it applies;
-        // never on the portable path.
-        let done = FMA && {
-            let shape = crate::kernel::conv_direct::ConvShape {
-                h: g.h,
-                w: g.w,
-                kh: K,
-                kw: KW,
-                sh: S,
-                top: g.top,
-                left: g.left,
-                ho: g.ho,
-                wo: g.wo,
-            };
-            let kernel = self.kernel.as_flattened().as_flattened().as_flattened();
-            crate::kernel::conv_direct::conv_image::<T, CI, CO, SW>(shape, x, kernel, &self.bias_or_zero(), y)
-        };
+        // The explicit AVX-512/AVX2 kernels (the same sums in the same order), where they
+        // apply; never on the portable path.
+        let done = FMA
+            && (self.pointwise_gemm(g, x, y) || {
+                let shape = crate::kernel::conv_direct::ConvShape {
+                    h: g.h,
+                    w: g.w,
+                    kh: K,
+                    kw: KW,
+                    sh: S,
+                    top: g.top,
+                    left: g.left,
+                    ho: g.ho,
+                    wo: g.wo,
+                };
+                let kernel = self.kernel.as_flattened().as_flattened().as_flattened();
+                crate::kernel::conv_direct::conv_image::<T, CI, CO, SW>(shape, x, kernel, &self.bias_or_zero(), y)
+            });
         for (oy, yrow) in y.chunks_exact_mut(row_len).take(g.ho).enumerate() {
             if !done {
                 for (ox, ypix) in yrow.chunks_exact_mut(CO).enumerate() {
@@ -405,6 +407,39 @@ impl<
                 yrow.chunks_exact_mut(CO).for_each(apply);
             }
         }
+    }
+
+    /// A 1×1 convolution with stride 1 (never padded) as the matrix product it is, on the
+    /// AVX-512/AVX2 row GEMM of `kernel/rowgemm.rs`: the image's `H·W` pixels are the rows of a
+    /// `(H·W) × CI` matrix, the kernel (Keras' `(1, 1, CI, CO)`, read in place) is `CI × CO`,
+    /// and the bias (zeros without one) is every tile's starting value. Its tiles of 6 pixels ×
+    /// 64 channels run across the image's rows (DS-CNN's 25 × 5 map: 20 tiles of 6 and one of
+    /// 5, against 25 blocks of one 5-pixel row in the direct kernel); per output the same sum
+    /// in the same order (bias, then one fused multiply-add per input channel in increasing
+    /// order), so the same bits. Returns `false`, having written nothing, for other layers,
+    /// other scalar types, without feature `alloc`, on the portable path, or when `CO` is not a
+    /// multiple of the vector width (the caller then runs the direct kernel).
+    #[inline(always)]
+    fn pointwise_gemm(&self, g: Geometry, x: &[T], y: &mut [T]) -> bool {
+        #[cfg(feature = "alloc")]
+        if K == 1 && KW == 1 && S == 1 && SW == 1 && (g.ho, g.wo, g.top, g.left) == (g.h, g.w, 0, 0) {
+            use crate::kernel::cast::{same_scalar, same_scalar_mut};
+            use crate::kernel::rowgemm::{Init, gemm_rows};
+            let kernel = self.kernel.as_flattened().as_flattened().as_flattened();
+            let bias = self.bias_or_zero();
+            let pixels = g.h * g.w;
+            if let (Some(x), Some(kernel), Some(bias), Some(y)) = (
+                same_scalar::<T, f32>(x),
+                same_scalar::<T, f32>(kernel),
+                same_scalar::<T, f32>(&bias),
+                same_scalar_mut::<T, f32>(y),
+            ) && y.len() == pixels * CO
+            {
+                return gemm_rows(pixels, CI, CO, x, CI, 1, kernel, Init::Row(bias), y);
+            }
+        }
+        let _ = (g, x, y);
+        false
     }
 
     /// The pre-activations of output pixel `(oy, ox)`: its `CO` sums live in a local array
