@@ -207,6 +207,7 @@ macro_rules! entry {
     "| your layer takes what its rule trait says | a vector into an image-only custom layer | `cargo check` | `custom_layer_input_must_match_its_rule` |\n",
     "| `new_boxed` needs `bytemuck::Zeroable` layers | a custom layer without the derive | `cargo check` | `new_boxed_needs_zeroable_layers` |\n",
     "| the kernel hooks are the library's | overriding `batch_scratch_len` | `cargo check` | `kernel_hooks_are_sealed` |\n",
+    "| an activation's loss-fusion tag is the library's | a custom activation claiming softmax's | `cargo check` | `activation_loss_fusion_is_sealed` |\n",
     "| `SmallRng` is now `SeedRng` | the old name (a warning; an error under `deny`) | `cargo check` | `small_rng_is_deprecated` |\n",
     "| a `PiecewiseConstantDecay` has one more value than boundaries | 2 boundaries, 2 values | `cargo build` | `piecewise_constant_decay_needs_one_more_value_than_boundaries` |\n\n",
     "Two of these come with a second error that rustc reports on its own. A 13-layer tuple has no ",
@@ -223,6 +224,7 @@ macro_rules! entry {
     ),
     entry!("new_boxed needs every layer to be bytemuck::Zeroable", "new_boxed_needs_zeroable_layers", "`cargo check`"),
     entry!("The batched kernels are sealed", "kernel_hooks_are_sealed", "`cargo check`"),
+    entry!("An activation's loss-fusion tag is sealed", "activation_loss_fusion_is_sealed", "`cargo check`"),
     entry!("SmallRng is deprecated: it is SeedRng now", "small_rng_is_deprecated", "`cargo check`"),
     entry!(
         "A PiecewiseConstantDecay has one more value than boundaries",
