@@ -191,11 +191,57 @@ pub fn hand_written_m3(model: &M3, x: &[f32; 100]) -> [f32; 10] {
     z.map(|v| v / sum)
 }
 
+/// How a GEMM operand lies in its `Vec`: the matrix itself, row-major, or its transpose,
+/// row-major (`Pᵀ` of a row-major `P`, read in place).
+#[derive(Clone, Copy, Debug)]
+pub enum Stored {
+    /// An `r×c` matrix as `r` rows of `c`.
+    RowMajor,
+    /// An `r×c` matrix as the `c` rows of its transpose.
+    Transposed,
+}
+
+/// `c = a·b` by `matrixmultiply::sgemm`, for an `m×k` matrix `a` and a `k×n` matrix `b`, each
+/// stored as its [`Stored`] says; `c` is `m×n`, row-major, overwritten.
+pub fn sgemm(m: usize, k: usize, n: usize, (a, sa): (&[f32], Stored), (b, sb): (&[f32], Stored), c: &mut [f32]) {
+    assert!(a.len() >= m * k && b.len() >= k * n && c.len() >= m * n);
+    // Row and column strides of an `r×c` operand.
+    let strides = |stored, r: usize, c: usize| match stored {
+        Stored::RowMajor => (c as isize, 1),
+        Stored::Transposed => (1, r as isize),
+    };
+    let ((rsa, csa), (rsb, csb)) = (strides(sa, m, k), strides(sb, k, n));
+    // SAFETY: the assert above. sgemm reads `a` at `i·rsa + j·csa` for `i < m`, `j < k`: at
+    // most `(m−1)·k + k−1` or `m−1 + (k−1)·m`, both `m·k − 1`; likewise `b` below `k·n` and `c`
+    // below `m·n`.
+    unsafe {
+        matrixmultiply::sgemm(
+            m,
+            k,
+            n,
+            1.0,
+            a.as_ptr(),
+            rsa,
+            csa,
+            b.as_ptr(),
+            rsb,
+            csb,
+            0.0,
+            c.as_mut_ptr(),
+            n as isize,
+            1,
+        );
+    }
+}
+
 /// Seed model 2 (`Conv2D<1, 32, 3, Sigmoid>` → `MaxPool2D<2>` → `Flatten` → `Dense<5408, 10,
 /// Softmax>` on 28×28 images) and the bare-GEMM floors of its batched forward pass and training
 /// step, shared by `conv.rs`, `train_step.rs` and `paired.rs`.
 pub mod cnn {
     use typed_nn::prelude::*;
+
+    use super::Stored::{RowMajor, Transposed};
+    use super::sgemm;
 
     pub type Cnn = (Conv2D<1, 32, 3, Sigmoid>, MaxPool2D<2>, Flatten, Dense<5408, 10, Softmax>);
 
@@ -265,42 +311,8 @@ pub mod cnn {
                 }
             }
             let (n, rows) = (self.n, self.n * 676);
-            // SAFETY: every matrix is a row-major Vec of exactly the stated size.
-            unsafe {
-                use matrixmultiply::sgemm;
-                sgemm(
-                    rows,
-                    9,
-                    32,
-                    1.0,
-                    self.patches.as_ptr(),
-                    9,
-                    1,
-                    self.kc.as_ptr(),
-                    32,
-                    1,
-                    0.0,
-                    self.z.as_mut_ptr(),
-                    32,
-                    1,
-                );
-                sgemm(
-                    n,
-                    5408,
-                    10,
-                    1.0,
-                    self.pooled.as_ptr(),
-                    5408,
-                    1,
-                    self.kd.as_ptr(),
-                    10,
-                    1,
-                    0.0,
-                    self.logits.as_mut_ptr(),
-                    10,
-                    1,
-                );
-            }
+            sgemm(rows, 9, 32, (&self.patches, RowMajor), (&self.kc, RowMajor), &mut self.z);
+            sgemm(n, 5408, 10, (&self.pooled, RowMajor), (&self.kd, RowMajor), &mut self.logits);
             std::hint::black_box((&self.z, &self.logits));
         }
 
@@ -309,90 +321,12 @@ pub mod cnn {
         /// the first layer). No activation, pooling, loss, im2col or optimizer.
         pub fn train_step(&mut self) {
             let (n, rows) = (self.n, self.n * 676);
-            // SAFETY: every matrix is a row-major Vec of exactly the stated size.
-            unsafe {
-                use matrixmultiply::sgemm;
-                sgemm(
-                    rows,
-                    9,
-                    32,
-                    1.0,
-                    self.patches.as_ptr(),
-                    9,
-                    1,
-                    self.kc.as_ptr(),
-                    32,
-                    1,
-                    0.0,
-                    self.z.as_mut_ptr(),
-                    32,
-                    1,
-                );
-                sgemm(
-                    n,
-                    5408,
-                    10,
-                    1.0,
-                    self.pooled.as_ptr(),
-                    5408,
-                    1,
-                    self.kd.as_ptr(),
-                    10,
-                    1,
-                    0.0,
-                    self.logits.as_mut_ptr(),
-                    10,
-                    1,
-                );
-                sgemm(
-                    5408,
-                    n,
-                    10,
-                    1.0,
-                    self.pooled.as_ptr(),
-                    1,
-                    5408,
-                    self.dlogits.as_ptr(),
-                    10,
-                    1,
-                    0.0,
-                    self.dkd.as_mut_ptr(),
-                    10,
-                    1,
-                );
-                sgemm(
-                    n,
-                    10,
-                    5408,
-                    1.0,
-                    self.dlogits.as_ptr(),
-                    10,
-                    1,
-                    self.kd.as_ptr(),
-                    1,
-                    10,
-                    0.0,
-                    self.dpooled.as_mut_ptr(),
-                    5408,
-                    1,
-                );
-                sgemm(
-                    9,
-                    rows,
-                    32,
-                    1.0,
-                    self.patches.as_ptr(),
-                    1,
-                    9,
-                    self.dz.as_ptr(),
-                    32,
-                    1,
-                    0.0,
-                    self.dkc.as_mut_ptr(),
-                    32,
-                    1,
-                );
-            }
+            sgemm(rows, 9, 32, (&self.patches, RowMajor), (&self.kc, RowMajor), &mut self.z);
+            sgemm(n, 5408, 10, (&self.pooled, RowMajor), (&self.kd, RowMajor), &mut self.logits);
+            // Xᵀ·dZ, dZ·Kᵀ and Pᵀ·dZ, the transposes read in place.
+            sgemm(5408, n, 10, (&self.pooled, Transposed), (&self.dlogits, RowMajor), &mut self.dkd);
+            sgemm(n, 10, 5408, (&self.dlogits, RowMajor), (&self.kd, Transposed), &mut self.dpooled);
+            sgemm(9, rows, 32, (&self.patches, Transposed), (&self.dz, RowMajor), &mut self.dkc);
             std::hint::black_box((&self.z, &self.logits, &self.dkd, &self.dpooled, &self.dkc));
         }
     }
@@ -575,26 +509,6 @@ pub mod mlperf_floor {
 
     /// `c = a·b`, row-major, `a` is `m×k`, `b` is `k×n`.
     pub fn gemm(m: usize, k: usize, n: usize, a: &[f32], b: &[f32], c: &mut [f32]) {
-        assert!(a.len() >= m * k && b.len() >= k * n && c.len() >= m * n);
-        // SAFETY: the assert above: each matrix holds at least the elements its dimensions and
-        // row-major strides address.
-        unsafe {
-            matrixmultiply::sgemm(
-                m,
-                k,
-                n,
-                1.0,
-                a.as_ptr(),
-                k as isize,
-                1,
-                b.as_ptr(),
-                n as isize,
-                1,
-                0.0,
-                c.as_mut_ptr(),
-                n as isize,
-                1,
-            );
-        }
+        super::sgemm(m, k, n, (a, super::Stored::RowMajor), (b, super::Stored::RowMajor), c);
     }
 }

@@ -36,6 +36,7 @@ use num_traits::Float;
 
 use crate::Scalar;
 use crate::math::lit;
+use crate::seal::Seal;
 
 /// An activation function, as a zero-sized type.
 ///
@@ -59,9 +60,6 @@ use crate::math::lit;
 pub trait Activation: Copy + Default + 'static {
     /// The Keras name (`"relu"`), shown in docs and summaries; `"custom"` unless overridden.
     const NAME: &'static str = "custom";
-
-    /// Which loss fusions apply after this activation (see [`Fusion`]); `None` for yours.
-    const FUSION: Fusion = Fusion::None;
 
     /// `true` when [`apply`](Activation::apply) is `f` applied to each element. Softmax-like
     /// activations set it to `false`; element-wise gradient checks then skip them.
@@ -137,6 +135,16 @@ pub trait Activation: Copy + Default + 'static {
         for ((dz, &z), &dy) in dz.iter_mut().zip(z).zip(dy) {
             *dz = dy * Self::df(z);
         }
+    }
+
+    /// Which loss fusion applies after this activation (see [`Fusion`]): [`Softmax`]'s and
+    /// [`Sigmoid`]'s tags, `None` for every other activation, yours included. Sealed: a wrong
+    /// tag would give wrong gradients, so only the library sets it (a `Seal` cannot be named
+    /// outside the crate, so this cannot be overridden or called there).
+    #[doc(hidden)]
+    #[inline(always)]
+    fn fusion(_: Seal) -> Fusion {
+        Fusion::None
     }
 }
 
@@ -327,7 +335,6 @@ impl Activation for Gelu {
 pub struct Sigmoid;
 impl Activation for Sigmoid {
     const NAME: &'static str = "sigmoid";
-    const FUSION: Fusion = Fusion::Sigmoid;
     /// Its `eˣ` is non-decreasing by construction (see `math/exp.rs`), and so is `1/(1 + e)`
     /// as rounded; checked for every `f32` on both paths: a max pooling after it runs first.
     const MONOTONIC: bool = true;
@@ -359,6 +366,11 @@ impl Activation for Sigmoid {
         for ((dz, &y), &dy) in dz.iter_mut().zip(y).zip(dy) {
             *dz = dy * y * (T::one() - y);
         }
+    }
+
+    #[inline(always)]
+    fn fusion(_: Seal) -> Fusion {
+        Fusion::Sigmoid
     }
 }
 
@@ -556,7 +568,6 @@ impl Activation for Exponential {
 pub struct Softmax;
 impl Activation for Softmax {
     const NAME: &'static str = "softmax";
-    const FUSION: Fusion = Fusion::Softmax;
     const ELEMENTWISE: bool = false;
     #[inline(always)]
     fn f<T: Float>(_x: T) -> T {
@@ -601,6 +612,11 @@ impl Activation for Softmax {
         for ((dz, &y), &dy) in dz.iter_mut().zip(y).zip(dy) {
             *dz = y * (dy - dot);
         }
+    }
+
+    #[inline(always)]
+    fn fusion(_: Seal) -> Fusion {
+        Fusion::Softmax
     }
 }
 

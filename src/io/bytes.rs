@@ -244,10 +244,18 @@ macro_rules! model_from_le_bytes {
     };
 }
 
-/// The parameter bytes of a layer, for [`model_from_le_bytes!`] (which cannot name the float
-/// type); implemented by every built-in layer.
+/// What an image's bytes hold, as a type, so that one decoding mechanism ([`ImageAt`],
+/// [`After`], [`FromImage`] and its tuple impls) serves both compile-time decoders, and a
+/// model's layers all come from one kind of image. This one: [`model_from_le_bytes!`]'s,
+/// little-endian floats (`f32` or `f64`, as each layer's type says). The other:
+/// [`Int8Records`](crate::quant::image::Int8Records), the int8 image's records.
 #[doc(hidden)]
-pub trait ConstLoad {
+pub struct Floats;
+
+/// The bytes a layer (or a tuple of layers) takes in an image of kind `E` ([`Floats`] unless
+/// named), for the offsets of what follows it; implemented by every built-in layer.
+#[doc(hidden)]
+pub trait ConstLoad<E = Floats> {
     /// Bytes of parameters.
     const BYTES: usize;
 }
@@ -267,124 +275,55 @@ pub trait ImageAt {
     const OFFSET: usize;
 }
 
-/// The position in `S`'s image just past the parameters of `L` (a layer or a tuple of them, as
-/// a list of what came before).
+/// The position in `S`'s image (of kind `E`) just past the parameters of `L` (a layer or a
+/// tuple of them, as a list of what came before).
 #[doc(hidden)]
-pub struct After<S, L>(PhantomData<fn() -> (S, L)>);
+pub struct After<S, L, E = Floats>(PhantomData<fn() -> (S, L)>, PhantomData<fn() -> E>);
 
-impl<S: ImageAt, L: ConstLoad> ImageAt for After<S, L> {
+impl<S: ImageAt, L: ConstLoad<E>, E> ImageAt for After<S, L, E> {
     const IMAGE: &'static [u8] = S::IMAGE;
     const OFFSET: usize = S::OFFSET + L::BYTES;
 }
 
-/// A layer or model decoded at compile time from the image at `S`, for
-/// [`model_from_le_bytes!`]: every built-in layer, [`Residual`](crate::layer::Residual) and
-/// tuples of 1 to 12 of them, nested as deep as the model is.
+/// A layer or model decoded at compile time from the image (of kind `E`) at `S`, for
+/// [`model_from_le_bytes!`] (every built-in layer, [`Residual`](crate::layer::Residual)) and
+/// [`int8_model_from_le_bytes!`](crate::int8_model_from_le_bytes) (every int8 layer,
+/// [`QResidual`](crate::quant::QResidual)), and tuples of 1 to 12 of them, nested as deep as the
+/// model is.
 #[doc(hidden)]
-pub trait FromImage<S: ImageAt>: ConstLoad + Sized {
+pub trait FromImage<S: ImageAt, E = Floats>: ConstLoad<E> + Sized {
     /// The value, decoded by the compiler.
     const DECODED: Self;
 }
 
 /// The prefix before a tuple's first element: no bytes.
-impl ConstLoad for () {
+impl<E> ConstLoad<E> for () {
     const BYTES: usize = 0;
 }
 
-/// `FromImage` and `ConstLoad` for one tuple arity: element `k` is decoded at the position
-/// after elements `0..k` (listed in brackets).
+/// `FromImage` and `ConstLoad` for one tuple arity, for both kinds of image: element `k` is
+/// decoded at the position after elements `0..k` (listed in brackets).
 macro_rules! tuple_from_image {
-    ($(($L:ident, [$($P:ident),*])),+) => {
-        impl<$($L: ConstLoad),+> ConstLoad for ($($L,)+) {
+    ($(($L:ident, [$($P:ident)*]))+) => {
+        impl<E, $($L: ConstLoad<E>),+> ConstLoad<E> for ($($L,)+) {
             const BYTES: usize = 0 $(+ $L::BYTES)+;
         }
-        impl<S: ImageAt, $($L: FromImage<After<S, ($($P,)*)>>),+> FromImage<S> for ($($L,)+) {
-            const DECODED: Self = ($(<$L as FromImage<After<S, ($($P,)*)>>>::DECODED,)+);
+        impl<E, S: ImageAt, $($L: FromImage<After<S, ($($P,)*), E>, E>),+> FromImage<S, E> for ($($L,)+) {
+            const DECODED: Self = ($(<$L as FromImage<After<S, ($($P,)*), E>, E>>::DECODED,)+);
         }
     };
 }
-tuple_from_image!((L0, []));
-tuple_from_image!((L0, []), (L1, [L0]));
-tuple_from_image!((L0, []), (L1, [L0]), (L2, [L0, L1]));
-tuple_from_image!((L0, []), (L1, [L0]), (L2, [L0, L1]), (L3, [L0, L1, L2]));
-tuple_from_image!((L0, []), (L1, [L0]), (L2, [L0, L1]), (L3, [L0, L1, L2]), (L4, [L0, L1, L2, L3]));
-tuple_from_image!(
-    (L0, []),
-    (L1, [L0]),
-    (L2, [L0, L1]),
-    (L3, [L0, L1, L2]),
-    (L4, [L0, L1, L2, L3]),
-    (L5, [L0, L1, L2, L3, L4])
-);
-tuple_from_image!(
-    (L0, []),
-    (L1, [L0]),
-    (L2, [L0, L1]),
-    (L3, [L0, L1, L2]),
-    (L4, [L0, L1, L2, L3]),
-    (L5, [L0, L1, L2, L3, L4]),
-    (L6, [L0, L1, L2, L3, L4, L5])
-);
-tuple_from_image!(
-    (L0, []),
-    (L1, [L0]),
-    (L2, [L0, L1]),
-    (L3, [L0, L1, L2]),
-    (L4, [L0, L1, L2, L3]),
-    (L5, [L0, L1, L2, L3, L4]),
-    (L6, [L0, L1, L2, L3, L4, L5]),
-    (L7, [L0, L1, L2, L3, L4, L5, L6])
-);
-tuple_from_image!(
-    (L0, []),
-    (L1, [L0]),
-    (L2, [L0, L1]),
-    (L3, [L0, L1, L2]),
-    (L4, [L0, L1, L2, L3]),
-    (L5, [L0, L1, L2, L3, L4]),
-    (L6, [L0, L1, L2, L3, L4, L5]),
-    (L7, [L0, L1, L2, L3, L4, L5, L6]),
-    (L8, [L0, L1, L2, L3, L4, L5, L6, L7])
-);
-tuple_from_image!(
-    (L0, []),
-    (L1, [L0]),
-    (L2, [L0, L1]),
-    (L3, [L0, L1, L2]),
-    (L4, [L0, L1, L2, L3]),
-    (L5, [L0, L1, L2, L3, L4]),
-    (L6, [L0, L1, L2, L3, L4, L5]),
-    (L7, [L0, L1, L2, L3, L4, L5, L6]),
-    (L8, [L0, L1, L2, L3, L4, L5, L6, L7]),
-    (L9, [L0, L1, L2, L3, L4, L5, L6, L7, L8])
-);
-tuple_from_image!(
-    (L0, []),
-    (L1, [L0]),
-    (L2, [L0, L1]),
-    (L3, [L0, L1, L2]),
-    (L4, [L0, L1, L2, L3]),
-    (L5, [L0, L1, L2, L3, L4]),
-    (L6, [L0, L1, L2, L3, L4, L5]),
-    (L7, [L0, L1, L2, L3, L4, L5, L6]),
-    (L8, [L0, L1, L2, L3, L4, L5, L6, L7]),
-    (L9, [L0, L1, L2, L3, L4, L5, L6, L7, L8]),
-    (L10, [L0, L1, L2, L3, L4, L5, L6, L7, L8, L9])
-);
-tuple_from_image!(
-    (L0, []),
-    (L1, [L0]),
-    (L2, [L0, L1]),
-    (L3, [L0, L1, L2]),
-    (L4, [L0, L1, L2, L3]),
-    (L5, [L0, L1, L2, L3, L4]),
-    (L6, [L0, L1, L2, L3, L4, L5]),
-    (L7, [L0, L1, L2, L3, L4, L5, L6]),
-    (L8, [L0, L1, L2, L3, L4, L5, L6, L7]),
-    (L9, [L0, L1, L2, L3, L4, L5, L6, L7, L8]),
-    (L10, [L0, L1, L2, L3, L4, L5, L6, L7, L8, L9]),
-    (L11, [L0, L1, L2, L3, L4, L5, L6, L7, L8, L9, L10])
-);
+
+/// `tuple_from_image!` for every arity up to the number of names given: each step adds the next
+/// name, paired with the names before it.
+macro_rules! tuples_from_image {
+    ([$($done:tt)*] [$($before:ident)*] $next:ident $($rest:ident)*) => {
+        tuple_from_image!($($done)* ($next, [$($before)*]));
+        tuples_from_image!([$($done)* ($next, [$($before)*])] [$($before)* $next] $($rest)*);
+    };
+    ([$($done:tt)*] [$($before:ident)*]) => {};
+}
+tuples_from_image!([] [] L0 L1 L2 L3 L4 L5 L6 L7 L8 L9 L10 L11);
 
 /// The length check of [`model_from_le_bytes!`]: the two numbers are in the type, so the
 /// compile error shows them, `ImageLength<9636, 9640>` (found, expected).
@@ -399,21 +338,34 @@ impl<const FOUND: usize, const EXPECTED: usize> ImageLength<FOUND, EXPECTED> {
     );
 }
 
-/// Reads the little-endian `f32` at byte `at`, in a `const` context; 0.0 past the end (the
-/// macro's length check makes that unreachable), so it can never panic.
-#[doc(hidden)]
-#[allow(clippy::indexing_slicing)] // both indices are checked on the line before; `get` is not const
-pub const fn f32_at(bytes: &[u8], at: usize) -> f32 {
-    let mut b = [0u8; 4];
+/// The `N` bytes from byte `at` on, in a `const` context; zeros past the end (the macros'
+/// length checks make that unreachable), so it can never panic. Every compile-time decoder
+/// reads through it: the floats here and the int8 image's records.
+#[allow(clippy::indexing_slicing)] // `j < bytes.len()` and `i < N` are checked first; `get` is not const
+pub(crate) const fn le_bytes_at<const N: usize>(bytes: &[u8], at: usize) -> [u8; N] {
+    let mut b = [0u8; N];
     let mut i = 0;
-    while i < 4 {
+    while i < N {
         let j = at.saturating_add(i);
         if j < bytes.len() {
             b[i] = bytes[j];
         }
         i += 1;
     }
-    f32::from_le_bytes(b)
+    b
+}
+
+/// Reads the little-endian `f32` at byte `at`, in a `const` context; 0.0 past the end (the
+/// macro's length check makes that unreachable), so it can never panic.
+#[doc(hidden)]
+pub const fn f32_at(bytes: &[u8], at: usize) -> f32 {
+    f32::from_le_bytes(le_bytes_at(bytes, at))
+}
+
+/// Reads the little-endian `f64` at byte `at`, in a `const` context; 0.0 past the end.
+#[doc(hidden)]
+pub const fn f64_at(bytes: &[u8], at: usize) -> f64 {
+    f64::from_le_bytes(le_bytes_at(bytes, at))
 }
 
 /// Fills `dst` with consecutive little-endian values starting at byte `at`, in a `const`
@@ -437,22 +389,6 @@ macro_rules! const_fill {
 }
 const_fill!(fill_f32, f32, f32_at);
 const_fill!(fill_f64, f64, f64_at);
-
-/// Reads the little-endian `f64` at byte `at`, in a `const` context; 0.0 past the end.
-#[doc(hidden)]
-#[allow(clippy::indexing_slicing)] // both indices are checked on the line before; `get` is not const
-pub const fn f64_at(bytes: &[u8], at: usize) -> f64 {
-    let mut b = [0u8; 8];
-    let mut i = 0;
-    while i < 8 {
-        let j = at.saturating_add(i);
-        if j < bytes.len() {
-            b[i] = bytes[j];
-        }
-        i += 1;
-    }
-    f64::from_le_bytes(b)
-}
 
 #[cfg(all(test, feature = "alloc"))]
 mod tests {

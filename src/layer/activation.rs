@@ -129,7 +129,7 @@ impl<X: Tensor, A: Activation> Backward<X> for ActivationLayer<A> {
     type Cache = ();
 
     fn fusion(_: Seal) -> Fusion {
-        A::FUSION
+        A::fusion(Seal)
     }
 
     #[inline]

@@ -303,7 +303,7 @@ where
 {
     type Cache = DenseCache<OUT, T>;
     fn fusion(_: Seal) -> Fusion {
-        A::FUSION
+        A::fusion(Seal)
     }
 
     fn chunkable(_: Seal) -> bool {

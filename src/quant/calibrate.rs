@@ -337,12 +337,44 @@ impl<'m, M: Calibrate<X>, X: Tensor<Elem = f32>> Calibrator<'m, M, X> {
     }
 }
 
-/// Checks a layer's recorded range and quantizes it.
-fn output_quant(range: &Range, layer: usize) -> Result<TensorQuant, CalibrationError> {
+/// The next layer's index (counting from 0, `layer` moves past it) and its output's
+/// quantization, from its recorded range, which is checked.
+fn next_output(range: &Range, layer: &mut usize) -> Result<(usize, TensorQuant), CalibrationError> {
+    let index = *layer;
+    *layer += 1;
     if range.non_finite {
-        return Err(CalibrationError::NonFinite { layer: Some(layer) });
+        return Err(CalibrationError::NonFinite { layer: Some(index) });
     }
-    Ok(range.quant())
+    Ok((index, range.quant()))
+}
+
+/// The `Calibrate` items of a layer with an output range of its own, recorded from its output
+/// (after its activation, which the int8 output range folds in): `Conv2D`, `DepthwiseConv2D`,
+/// `GlobalAvgPool2D`. With `quantize_fn -> Int8Type`, also `quantize` by that function.
+macro_rules! records_its_output {
+    ($quantize:ident -> $Int8:ty) => {
+        records_its_output!();
+
+        fn quantize(
+            &self,
+            input: TensorQuant,
+            range: &Range,
+            layer: &mut usize,
+        ) -> Result<($Int8, TensorQuant), CalibrationError> {
+            $quantize(self, input, range, layer)
+        }
+    };
+    () => {
+        type Out = <Self as Layer<X>>::Out;
+        type Ranges = Range;
+
+        /// Records the output after the activation (folded into the int8 output range).
+        fn observe(&self, x: &X, range: &mut Range) -> Self::Out {
+            let y = self.forward(x);
+            range.observe(y.as_slice());
+            y
+        }
+    };
 }
 
 impl<X, const IN: usize, const OUT: usize, A, B> Calibrate<X> for Dense<IN, OUT, A, f32, B>
@@ -381,9 +413,7 @@ fn quantize_dense<const IN: usize, const OUT: usize, A: QActivation, A0, B: Bias
     range: &Range,
     layer: &mut usize,
 ) -> Result<(QDense<IN, OUT, A>, TensorQuant), CalibrationError> {
-    let index = *layer;
-    *layer += 1;
-    let output = output_quant(range, index)?;
+    let (index, output) = next_output(range, layer)?;
     let mut kernel = [[0i8; IN]; OUT];
     let mut bias = [0i32; OUT];
     let mut weight_scales = [0f32; OUT];
@@ -418,24 +448,7 @@ where
     Conv2D<CI, CO, K, A, S, P, f32, B, KW, SW>: Layer<X>,
     <Conv2D<CI, CO, K, A, S, P, f32, B, KW, SW> as Layer<X>>::Out: Tensor<Elem = f32>,
 {
-    type Out = <Self as Layer<X>>::Out;
-    type Ranges = Range;
-
-    /// Records the output after the activation (folded into the int8 output range).
-    fn observe(&self, x: &X, range: &mut Range) -> Self::Out {
-        let y = self.forward(x);
-        range.observe(y.as_slice());
-        y
-    }
-
-    fn quantize(
-        &self,
-        input: TensorQuant,
-        range: &Range,
-        layer: &mut usize,
-    ) -> Result<(QConv2D<CI, CO, K, A, S, P, KW, SW>, TensorQuant), CalibrationError> {
-        quantize_conv(self, input, range, layer)
-    }
+    records_its_output!(quantize_conv -> QConv2D<CI, CO, K, A, S, P, KW, SW>);
 }
 
 /// A `Conv2D` (any activation of its own) as the int8 `Conv2D` with activation `A`.
@@ -456,9 +469,7 @@ fn quantize_conv<
     range: &Range,
     layer: &mut usize,
 ) -> Result<(QConv2D<CI, CO, K, A, S, P, KW, SW>, TensorQuant), CalibrationError> {
-    let index = *layer;
-    *layer += 1;
-    let output = output_quant(range, index)?;
+    let (_, output) = next_output(range, layer)?;
     let mut kernel = [[[[0i8; CI]; KW]; K]; CO];
     let mut bias = [0i32; CO];
     let mut weight_scales = [0f32; CO];
@@ -500,24 +511,7 @@ where
     DepthwiseConv2D<C, K, A, S, P, f32, B, M, KW, SW>: Layer<X>,
     <DepthwiseConv2D<C, K, A, S, P, f32, B, M, KW, SW> as Layer<X>>::Out: Tensor<Elem = f32>,
 {
-    type Out = <Self as Layer<X>>::Out;
-    type Ranges = Range;
-
-    /// Records the output after the activation (folded into the int8 output range).
-    fn observe(&self, x: &X, range: &mut Range) -> Self::Out {
-        let y = self.forward(x);
-        range.observe(y.as_slice());
-        y
-    }
-
-    fn quantize(
-        &self,
-        input: TensorQuant,
-        range: &Range,
-        layer: &mut usize,
-    ) -> Result<(QDepthwiseConv2D<C, K, A, S, P, M, KW, SW>, TensorQuant), CalibrationError> {
-        quantize_depthwise(self, input, range, layer)
-    }
+    records_its_output!(quantize_depthwise -> QDepthwiseConv2D<C, K, A, S, P, M, KW, SW>);
 }
 
 /// A `DepthwiseConv2D` (any activation of its own) as the int8 one with activation `A`.
@@ -538,9 +532,7 @@ fn quantize_depthwise<
     range: &Range,
     layer: &mut usize,
 ) -> Result<(QDepthwiseConv2D<C, K, A, S, P, M, KW, SW>, TensorQuant), CalibrationError> {
-    let index = *layer;
-    *layer += 1;
-    let output = output_quant(range, index)?;
+    let (_, output) = next_output(range, layer)?;
     // Keras' (kh, kw, in, multiplier) kernel is TFLite's [1, kh, kw, in·multiplier]: the
     // same order; each output channel (c, m) has its own scale over its K·KW taps.
     let mut kernel = [[[[0i8; M]; C]; KW]; K];
@@ -613,14 +605,7 @@ where
     GlobalAvgPool2D: Layer<X>,
     <GlobalAvgPool2D as Layer<X>>::Out: Tensor<Elem = f32>,
 {
-    type Out = <Self as Layer<X>>::Out;
-    type Ranges = Range;
-
-    fn observe(&self, x: &X, range: &mut Range) -> Self::Out {
-        let y = self.forward(x);
-        range.observe(y.as_slice());
-        y
-    }
+    records_its_output!();
 
     fn quantize(
         &self,
@@ -628,9 +613,7 @@ where
         range: &Range,
         layer: &mut usize,
     ) -> Result<(QGlobalAvgPool2D, TensorQuant), CalibrationError> {
-        let index = *layer;
-        *layer += 1;
-        let output = output_quant(range, index)?;
+        let (_, output) = next_output(range, layer)?;
         Ok((QGlobalAvgPool2D::new(input.params, output.params), output))
     }
 }

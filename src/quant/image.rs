@@ -55,10 +55,8 @@
 #[cfg(feature = "alloc")]
 use alloc::vec::Vec;
 use core::fmt;
-use core::marker::PhantomData;
 
 use super::tensor::QuantParams;
-use crate::io::bytes::ImageAt;
 
 /// Why an int8 byte image was refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -239,49 +237,37 @@ macro_rules! int8_model_from_le_bytes {
             };
             const OFFSET: usize = 0;
         }
-        <$crate::quant::Int8<$model> as $crate::quant::image::Int8FromImage<__TypedNnInt8Image>>::DECODED
+        <$crate::quant::Int8<$model> as $crate::io::bytes::FromImage<
+            __TypedNnInt8Image,
+            $crate::quant::image::Int8Records,
+        >>::DECODED
     }};
     ($model:ty, $bytes:expr $(,)?) => {
         $crate::int8_model_from_le_bytes!(@decode $model, $bytes)
     };
 }
 
-/// An int8 layer or model decoded at compile time from the image at `S` (see
-/// [`ImageAt`](crate::io::bytes::ImageAt)), for
-/// [`int8_model_from_le_bytes!`](crate::int8_model_from_le_bytes): every int8 layer,
-/// [`QResidual`](super::QResidual) and tuples of 1 to 12 of them, nested as deep as the model is.
-///
-/// The f32 design (`FromImage` in `io::bytes`): a `const fn` cannot call a trait method, but a
-/// trait's associated `const` can use the associated consts of generic types, so the image and
-/// the offset travel in the type `S` and each layer's `DECODED` calls its own
-/// `const fn from_le_bytes_at(IMAGE, OFFSET)`; a tuple's or a residual block's is built from its
-/// parts'. An invalid scale or zero point stops the build with [`Int8ImageError::message`].
+/// The kind of image [`int8_model_from_le_bytes!`](crate::int8_model_from_le_bytes) decodes:
+/// the int8 layers' records of the [layout](self#layout). The decoding mechanism is the f32
+/// one, [`FromImage<S, Int8Records>`](crate::io::bytes::FromImage): a `const fn` cannot call a
+/// trait method, but a trait's associated `const` can use the associated consts of generic
+/// types, so the image and the offset travel in the type `S` and each layer's `DECODED` calls
+/// its own `const fn from_le_bytes_at(IMAGE, OFFSET)`; a tuple's or a residual block's is built
+/// from its parts'. An invalid scale or zero point stops the build with
+/// [`Int8ImageError::message`].
 #[doc(hidden)]
-pub trait Int8FromImage<S: ImageAt>: Int8Bytes {
-    /// The value, decoded by the compiler.
-    const DECODED: Self;
-}
+pub struct Int8Records;
 
-/// The image bytes of the int8 layers (a tuple of them) that come before one in its parent.
-#[doc(hidden)]
-pub trait Int8Prefix {
-    /// Their total image bytes.
-    const BYTES: usize;
-}
-
-/// The position in `S`'s image just past the int8 layers `P` (a tuple, see [`Int8Prefix`]).
-#[doc(hidden)]
-pub struct Int8After<S, P>(PhantomData<fn() -> (S, P)>);
-
-impl<S: ImageAt, P: Int8Prefix> ImageAt for Int8After<S, P> {
-    const IMAGE: &'static [u8] = S::IMAGE;
-    const OFFSET: usize = S::OFFSET + P::BYTES;
-}
-
-/// `Int8FromImage` for a layer type with a `const fn from_le_bytes_at`: `impl<generics> for Type`.
+/// `ConstLoad` and `FromImage` of [`Int8Records`] for a layer type with a
+/// `const fn from_le_bytes_at`: `impl<generics> for Type`.
 macro_rules! leaf_from_image {
     ([$($g:tt)*] $L:ty) => {
-        impl<S: $crate::io::bytes::ImageAt, $($g)*> $crate::quant::image::Int8FromImage<S> for $L {
+        impl<$($g)*> $crate::io::bytes::ConstLoad<$crate::quant::image::Int8Records> for $L {
+            const BYTES: usize = <Self as $crate::quant::image::Int8Bytes>::IMAGE_BYTES;
+        }
+        impl<S: $crate::io::bytes::ImageAt, $($g)*>
+            $crate::io::bytes::FromImage<S, $crate::quant::image::Int8Records> for $L
+        {
             const DECODED: Self = match Self::from_le_bytes_at(S::IMAGE, S::OFFSET) {
                 Ok(layer) => layer,
                 Err(e) => $crate::quant::image::refuse(e),
@@ -350,7 +336,8 @@ impl<'a> Reader<'a> {
     }
 
     const fn u32(&mut self) -> u32 {
-        let b = [self.byte(), self.byte(), self.byte(), self.byte()];
+        let b = crate::io::bytes::le_bytes_at(self.bytes, self.at);
+        self.at = self.at.saturating_add(4);
         u32::from_le_bytes(b)
     }
 
@@ -466,19 +453,7 @@ impl<'a> Writer<'a> {
     }
 }
 
-impl<L: Int8Bytes> Int8Bytes for (L,) {
-    const IMAGE_BYTES: usize = L::IMAGE_BYTES;
-
-    fn write_le_bytes_at(&self, out: &mut [u8], offset: usize) {
-        self.0.write_le_bytes_at(out, offset);
-    }
-
-    fn read_le_bytes_at(bytes: &[u8], offset: usize) -> Result<Self, Int8ImageError> {
-        Ok((L::read_le_bytes_at(bytes, offset)?,))
-    }
-}
-
-/// `Int8Bytes` for one tuple arity ≥ 2: the layers' images one after the other.
+/// `Int8Bytes` for one tuple arity: the layers' images one after the other.
 macro_rules! image_tuple {
     ($($L:ident $i:tt),+) => {
         impl<$($L: Int8Bytes),+> Int8Bytes for ($($L,)+) {
@@ -508,6 +483,7 @@ macro_rules! image_tuple {
     };
 }
 
+image_tuple!(L0 0);
 image_tuple!(L0 0, L1 1);
 image_tuple!(L0 0, L1 1, L2 2);
 image_tuple!(L0 0, L1 1, L2 2, L3 3);
@@ -519,102 +495,3 @@ image_tuple!(L0 0, L1 1, L2 2, L3 3, L4 4, L5 5, L6 6, L7 7, L8 8);
 image_tuple!(L0 0, L1 1, L2 2, L3 3, L4 4, L5 5, L6 6, L7 7, L8 8, L9 9);
 image_tuple!(L0 0, L1 1, L2 2, L3 3, L4 4, L5 5, L6 6, L7 7, L8 8, L9 9, L10 10);
 image_tuple!(L0 0, L1 1, L2 2, L3 3, L4 4, L5 5, L6 6, L7 7, L8 8, L9 9, L10 10, L11 11);
-
-impl Int8Prefix for () {
-    const BYTES: usize = 0;
-}
-
-/// `Int8FromImage` and `Int8Prefix` for one tuple arity: element `k` is decoded at the position
-/// after elements `0..k` (listed in brackets).
-macro_rules! tuple_from_image {
-    ($(($L:ident, [$($P:ident),*])),+) => {
-        impl<$($L: Int8Bytes),+> Int8Prefix for ($($L,)+) {
-            const BYTES: usize = 0 $(+ $L::IMAGE_BYTES)+;
-        }
-        impl<S: ImageAt, $($L: Int8FromImage<Int8After<S, ($($P,)*)>>),+> Int8FromImage<S> for ($($L,)+) {
-            const DECODED: Self = ($(<$L as Int8FromImage<Int8After<S, ($($P,)*)>>>::DECODED,)+);
-        }
-    };
-}
-tuple_from_image!((L0, []));
-tuple_from_image!((L0, []), (L1, [L0]));
-tuple_from_image!((L0, []), (L1, [L0]), (L2, [L0, L1]));
-tuple_from_image!((L0, []), (L1, [L0]), (L2, [L0, L1]), (L3, [L0, L1, L2]));
-tuple_from_image!((L0, []), (L1, [L0]), (L2, [L0, L1]), (L3, [L0, L1, L2]), (L4, [L0, L1, L2, L3]));
-tuple_from_image!(
-    (L0, []),
-    (L1, [L0]),
-    (L2, [L0, L1]),
-    (L3, [L0, L1, L2]),
-    (L4, [L0, L1, L2, L3]),
-    (L5, [L0, L1, L2, L3, L4])
-);
-tuple_from_image!(
-    (L0, []),
-    (L1, [L0]),
-    (L2, [L0, L1]),
-    (L3, [L0, L1, L2]),
-    (L4, [L0, L1, L2, L3]),
-    (L5, [L0, L1, L2, L3, L4]),
-    (L6, [L0, L1, L2, L3, L4, L5])
-);
-tuple_from_image!(
-    (L0, []),
-    (L1, [L0]),
-    (L2, [L0, L1]),
-    (L3, [L0, L1, L2]),
-    (L4, [L0, L1, L2, L3]),
-    (L5, [L0, L1, L2, L3, L4]),
-    (L6, [L0, L1, L2, L3, L4, L5]),
-    (L7, [L0, L1, L2, L3, L4, L5, L6])
-);
-tuple_from_image!(
-    (L0, []),
-    (L1, [L0]),
-    (L2, [L0, L1]),
-    (L3, [L0, L1, L2]),
-    (L4, [L0, L1, L2, L3]),
-    (L5, [L0, L1, L2, L3, L4]),
-    (L6, [L0, L1, L2, L3, L4, L5]),
-    (L7, [L0, L1, L2, L3, L4, L5, L6]),
-    (L8, [L0, L1, L2, L3, L4, L5, L6, L7])
-);
-tuple_from_image!(
-    (L0, []),
-    (L1, [L0]),
-    (L2, [L0, L1]),
-    (L3, [L0, L1, L2]),
-    (L4, [L0, L1, L2, L3]),
-    (L5, [L0, L1, L2, L3, L4]),
-    (L6, [L0, L1, L2, L3, L4, L5]),
-    (L7, [L0, L1, L2, L3, L4, L5, L6]),
-    (L8, [L0, L1, L2, L3, L4, L5, L6, L7]),
-    (L9, [L0, L1, L2, L3, L4, L5, L6, L7, L8])
-);
-tuple_from_image!(
-    (L0, []),
-    (L1, [L0]),
-    (L2, [L0, L1]),
-    (L3, [L0, L1, L2]),
-    (L4, [L0, L1, L2, L3]),
-    (L5, [L0, L1, L2, L3, L4]),
-    (L6, [L0, L1, L2, L3, L4, L5]),
-    (L7, [L0, L1, L2, L3, L4, L5, L6]),
-    (L8, [L0, L1, L2, L3, L4, L5, L6, L7]),
-    (L9, [L0, L1, L2, L3, L4, L5, L6, L7, L8]),
-    (L10, [L0, L1, L2, L3, L4, L5, L6, L7, L8, L9])
-);
-tuple_from_image!(
-    (L0, []),
-    (L1, [L0]),
-    (L2, [L0, L1]),
-    (L3, [L0, L1, L2]),
-    (L4, [L0, L1, L2, L3]),
-    (L5, [L0, L1, L2, L3, L4]),
-    (L6, [L0, L1, L2, L3, L4, L5]),
-    (L7, [L0, L1, L2, L3, L4, L5, L6]),
-    (L8, [L0, L1, L2, L3, L4, L5, L6, L7]),
-    (L9, [L0, L1, L2, L3, L4, L5, L6, L7, L8]),
-    (L10, [L0, L1, L2, L3, L4, L5, L6, L7, L8, L9]),
-    (L11, [L0, L1, L2, L3, L4, L5, L6, L7, L8, L9, L10])
-);

@@ -5,7 +5,7 @@ use core::marker::PhantomData;
 
 use super::calibrate::{Calibrate, CalibrationError, Range, TensorQuant};
 use super::conv::ConvActivation;
-use super::image::{Int8After, Int8Bytes, Int8FromImage, Int8ImageError, Reader, Writer, const_try, refuse};
+use super::image::{Int8Bytes, Int8ImageError, Int8Records, Reader, Writer, const_try, refuse};
 use super::layer::{Fused, QLayer};
 use super::model::Quantize;
 use super::pool::shared_params_image;
@@ -13,7 +13,7 @@ use super::requant::Requant;
 use super::tensor::{Int8Tensor, QuantParams};
 use crate::Tensor;
 use crate::activation::Identity;
-use crate::io::bytes::ImageAt;
+use crate::io::bytes::{After, ConstLoad, FromImage, ImageAt};
 use crate::layer::{ActivationLayer, Layer, Residual, Skip};
 
 /// TFLite's int8 `ADD`: `clamp(z_out + M_out·(M₁·((a − z₁)·2²⁰) + M₂·((b − z₂)·2²⁰)))`, each
@@ -273,21 +273,26 @@ impl<F: Int8Bytes, S: Int8Bytes, A: ConvActivation> Int8Bytes for QResidual<F, S
     }
 }
 
+impl<F: Int8Bytes, S: Int8Bytes, A: ConvActivation> ConstLoad<Int8Records> for QResidual<F, S, A> {
+    const BYTES: usize = <Self as Int8Bytes>::IMAGE_BYTES;
+}
+
 /// The block decoded by the compiler: the branch at `I`, the shortcut after it, the `ADD` after
 /// both.
-impl<I, F, S, A> Int8FromImage<I> for QResidual<F, S, A>
+impl<I, F, S, A> FromImage<I, Int8Records> for QResidual<F, S, A>
 where
     I: ImageAt,
-    F: Int8FromImage<I>,
-    S: Int8FromImage<Int8After<I, (F,)>>,
+    F: FromImage<I, Int8Records> + Int8Bytes,
+    S: FromImage<After<I, F, Int8Records>, Int8Records> + Int8Bytes,
     A: ConvActivation,
 {
     const DECODED: Self = {
-        let [input1, input2, output] = match add_params_at(I::IMAGE, <Int8After<I, (F, S)> as ImageAt>::OFFSET) {
+        let [input1, input2, output] = match add_params_at(I::IMAGE, <After<I, (F, S), Int8Records> as ImageAt>::OFFSET)
+        {
             Ok(p) => p,
             Err(e) => refuse(e),
         };
-        Self::new(F::DECODED, <S as Int8FromImage<Int8After<I, (F,)>>>::DECODED, input1, input2, output)
+        Self::new(F::DECODED, <S as FromImage<After<I, F, Int8Records>, Int8Records>>::DECODED, input1, input2, output)
     };
 }
 

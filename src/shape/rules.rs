@@ -122,6 +122,23 @@ impl<U: Unsigned, B: Bit, V: Unsigned, C: Bit, P> PassBothNonZero<P> for (UInt<U
     type Then = P;
 }
 
+/// The impl of a rule "both sizes of a pair are at least 1" (a kernel's, the strides', a
+/// pooling window's): `Then` is `Self` when both are non-zero numbers. The rule trait itself,
+/// with its message, is written out below; only this impl is the same for the three.
+macro_rules! both_at_least_one {
+    ($Rule:ident) => {
+        #[diagnostic::do_not_recommend]
+        impl<const A: usize, const B: usize, P> $Rule<A, B> for P
+        where
+            Const<A>: ToTypenum,
+            Const<B>: ToTypenum,
+            (Tn<A>, Tn<B>): PassBothNonZero<P>,
+        {
+            type Then = <(Tn<A>, Tn<B>) as PassBothNonZero<P>>::Then;
+        }
+    };
+}
+
 /// A kernel is at least 1×1 in both directions (a 0×0 kernel would turn an 8×8 image into
 /// 9×9). `Conv2D` and `DepthwiseConv2D` share the rule.
 #[diagnostic::on_unimplemented(
@@ -134,15 +151,7 @@ pub trait KernelAtLeastOne<const KH: usize, const KW: usize> {
     type Then;
 }
 
-#[diagnostic::do_not_recommend]
-impl<const KH: usize, const KW: usize, P> KernelAtLeastOne<KH, KW> for P
-where
-    Const<KH>: ToTypenum,
-    Const<KW>: ToTypenum,
-    (Tn<KH>, Tn<KW>): PassBothNonZero<P>,
-{
-    type Then = <(Tn<KH>, Tn<KW>) as PassBothNonZero<P>>::Then;
-}
+both_at_least_one!(KernelAtLeastOne);
 
 /// A convolution's strides are at least 1 in both directions.
 #[diagnostic::on_unimplemented(
@@ -155,15 +164,7 @@ pub trait StrideAtLeastOne<const SH: usize, const SW: usize> {
     type Then;
 }
 
-#[diagnostic::do_not_recommend]
-impl<const SH: usize, const SW: usize, P> StrideAtLeastOne<SH, SW> for P
-where
-    Const<SH>: ToTypenum,
-    Const<SW>: ToTypenum,
-    (Tn<SH>, Tn<SW>): PassBothNonZero<P>,
-{
-    type Then = <(Tn<SH>, Tn<SW>) as PassBothNonZero<P>>::Then;
-}
+both_at_least_one!(StrideAtLeastOne);
 
 /// A pooling window is at least 1×1.
 #[diagnostic::on_unimplemented(
@@ -176,15 +177,7 @@ pub trait PoolAtLeastOne<const PH: usize, const PW: usize> {
     type Then;
 }
 
-#[diagnostic::do_not_recommend]
-impl<const PH: usize, const PW: usize, G> PoolAtLeastOne<PH, PW> for G
-where
-    Const<PH>: ToTypenum,
-    Const<PW>: ToTypenum,
-    (Tn<PH>, Tn<PW>): PassBothNonZero<G>,
-{
-    type Then = <(Tn<PH>, Tn<PW>) as PassBothNonZero<G>>::Then;
-}
+both_at_least_one!(PoolAtLeastOne);
 
 /// A `DepthwiseConv2D`'s depth multiplier is at least 1.
 #[diagnostic::on_unimplemented(
