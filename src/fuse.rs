@@ -64,12 +64,12 @@
 //!
 //! # Exactness
 //! A fused layer computes `A(z)` of the very `z` the unfused layer computed, with the kernel
-//! that layer would have used, so for the piecewise-linear activations (`Relu`, `Relu6`,
-//! `LeakyRelu`, `HardSigmoid`, ...) the outputs are the same bits, single-sample and batched:
-//! `tests/fuse.rs` checks this for DS-CNN, ResNet-8, MobileNetV1 and the autoencoder. An
-//! activation that calls `exp` (`Sigmoid`, `Softmax`, `Gelu`, ...) may differ in the last bit:
-//! inside a layer's SIMD kernel it is evaluated with fused multiply-adds
-//! ([`Activation::apply_with`](crate::Activation::apply_with)), in an `ActivationLayer` without.
+//! that layer would have used, so for `Relu` and `Relu6` the outputs are the same bits,
+//! single-sample and batched: `tests/fuse.rs` checks this for DS-CNN, ResNet-8, MobileNetV1 and
+//! the autoencoder. The same holds for every activation without a vectorised `exp`. One that
+//! has one (`Sigmoid`, `Softmax`, `Swish`, ...) may differ in the last bits: inside a layer's
+//! AVX2 or AVX-512 kernel its `exp` is evaluated with fused multiply-adds, in an
+//! `ActivationLayer` without.
 //!
 //! [`fuse_activations`]: FuseActivations::fuse_activations
 
