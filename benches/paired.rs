@@ -570,6 +570,7 @@ fn main() {
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/keras_ds_cnn.safetensors");
         let model = Box::<ds_cnn::DsCnn>::load_safetensors(&std::fs::read(path).unwrap()).unwrap();
         let folded: Box<ds_cnn::DsCnnFolded> = Box::new(model.fold_batch_norm());
+        let fused: Box<ds_cnn::DsCnnInference> = Box::new(folded.fuse_activations());
         let stem: Box<Conv2DRect<1, 64, 10, 4, Identity, 2, 2, Same>> = Conv2DRect::init_boxed(&mut SeedRng::seed(10));
         let dw: Box<DepthwiseConv2D<64, 3, Identity, 1, Same>> = DepthwiseConv2D::init_boxed(&mut SeedRng::seed(11));
         let pw: Box<Conv2D<64, 64, 1, Identity, 1, Same>> = Conv2D::init_boxed(&mut SeedRng::seed(12));
@@ -587,6 +588,9 @@ fn main() {
             &mut [
                 ("whole_model_folded", &mut || {
                     black_box(black_box(&*folded).forward(black_box(&x)));
+                }),
+                ("whole_model_fused", &mut || {
+                    black_box(black_box(&*fused).forward(black_box(&x)));
                 }),
                 ("stem_49x10_1to64_10x4_s2", &mut || {
                     black_box(stem.forward(black_box(&x)));

@@ -585,7 +585,7 @@ macro_rules! field_list {
 macro_rules! tuple_fuse {
     ($($L:ident $i:tt),+) => {
         /// A tuple fuses its layers front to back (see the [module docs](self)).
-        impl<$($L,)+ Out: IntoTuple> FuseActivations for ($($L,)+)
+        impl<$($L: FuseRole,)+ Out: IntoTuple> FuseActivations for ($($L,)+)
         where
             for<'a> ref_list!('a; $($L),+): FuseList<Out = Out>,
         {
