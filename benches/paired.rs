@@ -487,12 +487,15 @@ fn main() {
     }
 
     if wanted("resnet8_forward_1_sample") {
-        // MLPerf Tiny's ResNet-8, BatchNorm folded, Keras weights (issue 14), next to the bare
-        // im2col + GEMM calls of its convolutions and its `Dense` (`mlperf.rs` has the same).
+        // MLPerf Tiny's ResNet-8, BatchNorm folded (and then its activations fused), Keras
+        // weights (issue 14), next to the bare im2col + GEMM calls of its convolutions and its
+        // `Dense` (`mlperf.rs` has the same).
         use typed_nn_benches::mlperf_floor::{CONVS, Conv, gemm};
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/keras_resnet8.safetensors");
         let model = Box::<resnet8::ResNet8>::load_safetensors(&std::fs::read(path).unwrap()).unwrap();
         let folded: Box<resnet8::ResNet8Folded> = Box::new(model.fold_batch_norm());
+        // Each ReLU after a convolution fused into it (the ones after the three `Add`s stay).
+        let fused: Box<resnet8::ResNet8Inference> = Box::new(folded.fuse_activations());
         let mut rng = SeedRng::seed(5);
         let mut x = Image::<32, 32, 3>::default();
         x.as_mut_slice().iter_mut().for_each(|v| *v = typed_nn::init::uniform01(&mut rng) as f32);
@@ -512,16 +515,22 @@ fn main() {
                 ("typed_nn_folded", &mut || {
                     black_box(black_box(&*folded).forward(black_box(&x)));
                 }),
+                ("typed_nn_fused", &mut || {
+                    black_box(black_box(&*fused).forward(black_box(&x)));
+                }),
             ],
         );
     }
 
     if wanted("ds_cnn_forward_1_sample") {
-        // MLPerf Tiny's DS-CNN, BatchNorm folded, Keras weights, next to its floor.
+        // MLPerf Tiny's DS-CNN, BatchNorm folded (and then its activations fused), Keras
+        // weights, next to its floor.
         use typed_nn_benches::mlperf_floor::{Conv, DS_CONVS, depthwise_3x3, gemm};
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/keras_ds_cnn.safetensors");
         let model = Box::<ds_cnn::DsCnn>::load_safetensors(&std::fs::read(path).unwrap()).unwrap();
         let folded: Box<ds_cnn::DsCnnFolded> = Box::new(model.fold_batch_norm());
+        // Each ReLU fused into its convolution, the two dropouts gone.
+        let fused: Box<ds_cnn::DsCnnInference> = Box::new(folded.fuse_activations());
         let mut rng = SeedRng::seed(6);
         let mut x = Image::<49, 10, 1>::default();
         x.as_mut_slice().iter_mut().for_each(|v| *v = typed_nn::init::uniform01(&mut rng) as f32 * 2.0 - 1.0);
@@ -544,6 +553,9 @@ fn main() {
                 ("typed_nn_folded", &mut || {
                     black_box(black_box(&*folded).forward(black_box(&x)));
                 }),
+                ("typed_nn_fused", &mut || {
+                    black_box(black_box(&*fused).forward(black_box(&x)));
+                }),
             ],
         );
     }
@@ -558,6 +570,7 @@ fn main() {
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/keras_ds_cnn.safetensors");
         let model = Box::<ds_cnn::DsCnn>::load_safetensors(&std::fs::read(path).unwrap()).unwrap();
         let folded: Box<ds_cnn::DsCnnFolded> = Box::new(model.fold_batch_norm());
+        let fused: Box<ds_cnn::DsCnnInference> = Box::new(folded.fuse_activations());
         let stem: Box<Conv2DRect<1, 64, 10, 4, Identity, 2, 2, Same>> = Conv2DRect::init_boxed(&mut SeedRng::seed(10));
         let dw: Box<DepthwiseConv2D<64, 3, Identity, 1, Same>> = DepthwiseConv2D::init_boxed(&mut SeedRng::seed(11));
         let pw: Box<Conv2D<64, 64, 1, Identity, 1, Same>> = Conv2D::init_boxed(&mut SeedRng::seed(12));
@@ -575,6 +588,9 @@ fn main() {
             &mut [
                 ("whole_model_folded", &mut || {
                     black_box(black_box(&*folded).forward(black_box(&x)));
+                }),
+                ("whole_model_fused", &mut || {
+                    black_box(black_box(&*fused).forward(black_box(&x)));
                 }),
                 ("stem_49x10_1to64_10x4_s2", &mut || {
                     black_box(stem.forward(black_box(&x)));

@@ -8,8 +8,9 @@
 //!
 //! The example prints Keras' summary table, trains a few steps on a small batch (with batch
 //! statistics in all seven normalisations and their moving averages updated, as Keras'
-//! `fit` does), folds the normalisations into the convolutions (a new model type, compared
-//! output for output with the trained one) and prints the memory both need. Pass a weights file
+//! `fit` does), folds the normalisations into the convolutions and fuses the activation layers
+//! after them into them (`ResNet8Inference`: a new model type, compared output for output with
+//! the trained one) and prints the memory both need. Pass a weights file
 //! written by `scripts/export_weights.py` from a Keras ResNet-8 to classify with it instead
 //! (`tests/fixtures/keras_resnet8.safetensors` is one, with random statistics;
 //! `tests/mlperf_tiny.rs` checks that it reproduces Keras' outputs within 1e-5).
@@ -25,7 +26,7 @@ use typed_nn::prelude::*;
 
 #[path = "models/resnet8.rs"]
 mod resnet8;
-use resnet8::{ResNet8, ResNet8Folded};
+use resnet8::{ResNet8, ResNet8Folded, ResNet8Inference};
 
 /// A synthetic 32×32 "photo": a smooth colour gradient whose direction depends on `class`, plus
 /// noise.
@@ -76,31 +77,33 @@ fn main() -> Result<(), Box<dyn Error>> {
         println!("epoch {epoch}: {stats}");
     }
 
-    // Deployment: fold every BatchNormalization into the convolution before it.
+    // Deployment: fold every BatchNormalization into the convolution before it, then fuse each
+    // ReLU that follows a convolution into it.
     let folded: Box<ResNet8Folded> = Box::new(model.fold_batch_norm());
+    let inference: Box<ResNet8Inference> = Box::new(folded.fuse_activations());
     let mut worst = 0.0f32;
     let mut agree = 0;
     for x in &xs {
-        let (a, b) = (model.forward(x), folded.forward(x));
+        let (a, b) = (model.forward(x), inference.forward(x));
         worst = a.iter().zip(b.iter()).map(|(a, b)| (a - b).abs()).fold(worst, f32::max);
         agree += usize::from(a.argmax() == b.argmax());
     }
-    println!("folded model: same class for {agree}/{} images, largest probability difference {worst:.1e}", xs.len());
+    println!("inference model: same class for {agree}/{} images, largest probability difference {worst:.1e}", xs.len());
     println!(
-        "memory (f32): {} bytes of parameters ({} folded), {} bytes of activations per forward ({} folded)",
+        "memory (f32): {} bytes of parameters ({} for inference), {} bytes of activations per forward ({} for inference)",
         <ResNet8 as Params<f32>>::PARAM_BYTES,
-        <ResNet8Folded as Params<f32>>::PARAM_BYTES,
+        <ResNet8Inference as Params<f32>>::PARAM_BYTES,
         <ResNet8 as Layer<Image<32, 32, 3>>>::ACTIVATION_BYTES,
-        <ResNet8Folded as Layer<Image<32, 32, 3>>>::ACTIVATION_BYTES,
+        <ResNet8Inference as Layer<Image<32, 32, 3>>>::ACTIVATION_BYTES,
     );
     // Ten new images, one per class, through the deployable model.
-    let right = (0..10).filter(|&class| folded.forward(&image(class, &mut rng)).argmax() == class).count();
+    let right = (0..10).filter(|&class| inference.forward(&image(class, &mut rng)).argmax() == class).count();
     // Inference uses the moving statistics, which after 16 steps have moved only
     // 1 − 0.99^16 = 15% of the way from their initial (0, 1) to the data's: as in Keras, a
     // BatchNormalization model needs far more steps than this before inference agrees with
     // training.
     println!(
-        "folded model on 10 new images: {right}/10 right (after 16 steps the moving statistics are still 85% their initial values)"
+        "inference model on 10 new images: {right}/10 right (after 16 steps the moving statistics are still 85% their initial values)"
     );
     Ok(())
 }

@@ -209,14 +209,16 @@ macro_rules! entry {
     "| the kernel hooks are the library's | overriding `batch_scratch_len` | `cargo check` | `kernel_hooks_are_sealed` |\n",
     "| an activation's loss-fusion tag is the library's | a custom activation claiming softmax's | `cargo check` | `activation_loss_fusion_is_sealed` |\n",
     "| `SmallRng` is now `SeedRng` | the old name (a warning; an error under `deny`) | `cargo check` | `small_rng_is_deprecated` |\n",
-    "| a `PiecewiseConstantDecay` has one more value than boundaries | 2 boundaries, 2 values | `cargo build` | `piecewise_constant_decay_needs_one_more_value_than_boundaries` |\n\n",
-    "Two of these come with a second error that rustc reports on its own. A 13-layer tuple has no ",
-    "`Default` (the standard library stops there, which is why models do), and an `f64` input into ",
+    "| a `PiecewiseConstantDecay` has one more value than boundaries | 2 boundaries, 2 values | `cargo build` | `piecewise_constant_decay_needs_one_more_value_than_boundaries` |\n",
+    "| fusing activations needs each activation's role | your own activation without `FuseRole` | `cargo check` | `fuse_custom_activation_needs_a_role` |\n\n",
+    "Three of these come with a second error that rustc reports on its own. A 13-layer tuple has no ",
+    "`Default` (the standard library stops there, which is why models do), an `f64` input into ",
     "an `f32` model also fails rustc's check that the model's parameters have the input's float ",
-    "type, `E0271`. The error that names the rule is the one to read. For the 13-layer tuple, ",
-    "rustc's `Default` error comes first, since `Default::default()` comes before `forward` in the ",
-    "program, and no library can change that: only the standard library can word a `Default` error, ",
-    "and only it can implement `Default` for tuples.\n\n",
+    "type, `E0271`, and a method call whose trait bounds fail is `E0599` before the error that ",
+    "names the missing impl. The error that names the rule is the one to read. For the 13-layer ",
+    "tuple, rustc's `Default` error comes first, since `Default::default()` comes before `forward` ",
+    "in the program, and no library can change that: only the standard library can word a ",
+    "`Default` error, and only it can implement `Default` for tuples.\n\n",
     entry!("A model is a tuple of at most 12 layers", "model_tuple_has_at_most_12_layers", "`cargo check`"),
     entry!("The layers of a model share one float type", "layer_float_types_must_match", "`cargo check`"),
     entry!("The input has the model's float type", "input_float_type_must_match_model", "`cargo check`"),
@@ -233,6 +235,13 @@ macro_rules! entry {
         "A PiecewiseConstantDecay has one more value than boundaries",
         "piecewise_constant_decay_needs_one_more_value_than_boundaries",
         "`cargo build` (a `const` assertion: not `cargo check`)"
+    ),
+    entry!(
+        "Fusing activations needs to know your activation's role",
+        "fuse_custom_activation_needs_a_role",
+        "`cargo check`. Written as a method call alone (`let f = model.fuse_activations();`), only the first, \
+         longer error (`E0599`) shows, and it names `Dense<4, 8, Square>: FuseRole`; with the type named, the \
+         second error names the activation and what to implement ([`fuse`](crate::fuse))"
     ),
 )]
 pub mod error_gallery {}

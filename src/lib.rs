@@ -35,6 +35,7 @@ pub mod boxed;
 #[cfg(feature = "alloc")]
 pub mod data;
 pub mod fold;
+pub mod fuse;
 #[cfg(feature = "proptest")]
 pub mod gradcheck;
 pub mod guide;

@@ -20,6 +20,7 @@ pub use crate::batch::ForwardBatch;
 #[cfg(feature = "alloc")]
 pub use crate::boxed::NewBoxed;
 pub use crate::fold::FoldBatchNorm;
+pub use crate::fuse::FuseActivations;
 pub use crate::init::SeedRng;
 #[allow(deprecated)]
 pub use crate::init::SmallRng;

@@ -50,3 +50,9 @@ pub type DsCnn = (
 
 /// DS-CNN with every `BatchNormalization` folded into the convolution before it.
 pub type DsCnnFolded = typed_nn::fold::Folded<DsCnn>;
+
+/// DS-CNN for inference: folded, then each `ActivationLayer<Relu>` fused into the convolution
+/// before it and both `Dropout`s removed — nine convolutions, the pool, `Flatten` and the
+/// `Dense`, as TensorFlow's converter leaves it (the same bits as [`DsCnnFolded`]). See
+/// [`typed_nn::fuse`].
+pub type DsCnnInference = typed_nn::fuse::Fused<DsCnnFolded>;

@@ -56,3 +56,8 @@ pub type ResNet8 = (
 /// ResNet-8 with every `BatchNormalization` folded into the convolution before it: the type
 /// [`FoldBatchNorm::fold_batch_norm`] returns, computed by the compiler.
 pub type ResNet8Folded = typed_nn::fold::Folded<ResNet8>;
+
+/// ResNet-8 for inference: folded, then each `ActivationLayer<Relu>` after a convolution fused
+/// into it (`Conv3<.., Identity, ..>` becomes the same convolution with `Relu`, the same bits);
+/// the ReLU after each residual block's `Add` stays a layer. See [`typed_nn::fuse`].
+pub type ResNet8Inference = typed_nn::fuse::Fused<ResNet8Folded>;

@@ -8,11 +8,14 @@
 //! layers of their own. TFLite has no such operator in an int8 model: the activation becomes
 //! the *fused activation* of the operator before it, a clamp of its output range. [`Int8`]
 //! follows: a tuple is walked as a list, as [`fold`](crate::fold) walks it, and each layer says
-//! with [`FuseRole::Role`] how it pairs with the next one:
+//! with [`FuseRole::Role`] how it pairs with the next one. The roles are the ones the f32
+//! activation fusion uses ([`crate::fuse`], where they are defined, so a layer of your own
+//! implements them once for both):
 //!
 //! - [`TakesActivation`]: a `Dense`, `Conv2D` or `DepthwiseConv2D` with the [`Identity`]
 //!   activation, or a [`Residual`] block (TFLite's `ADD` has a fused activation too);
 //! - [`IsActivation`]: an [`ActivationLayer`];
+//! - [`Vanishes`]: a `Dropout`, which has no int8 form (a compile error that names it);
 //! - [`Alone`]: every other layer.
 //!
 //! Where a [`TakesActivation`] layer is directly followed by an [`IsActivation`] one, the pair
@@ -37,111 +40,10 @@ use super::depthwise::QDepthwiseConv2D;
 use super::layer::QActivation;
 use super::model::{Int8, Quantize};
 use super::residual::QResidual;
-use crate::activation::{Identity, Relu, Relu6, Softmax};
+use crate::activation::Identity;
 use crate::fold::IntoTuple;
-use crate::layer::{
-    ActivationLayer, AvgPool2D, BiasMode, Conv2D, Dense, DepthwiseConv2D, Flatten, GlobalAvgPool2D, MaxPool2D,
-    Residual, Skip,
-};
-
-/// How a layer pairs with an [`ActivationLayer`] after it in [`Int8`]:
-/// [`TakesActivation`], [`IsActivation`] or [`Alone`] (see the [module docs](self)).
-///
-/// Implemented for every layer that has an int8 form, for `ActivationLayer`, and for the
-/// activations `Identity` ([`TakesActivation`]: a layer using it can take one), `Relu`, `Relu6`
-/// and `Softmax` ([`Alone`]).
-#[diagnostic::on_unimplemented(
-    message = "`{Self}` has no int8 form in typed-nn",
-    label = "no int8 form",
-    note = "int8 models are made of f32 Dense, Conv2D and DepthwiseConv2D, Residual, MaxPool2D, AvgPool2D, GlobalAvgPool2D, Flatten, and ActivationLayer right after a Dense, Conv2D, DepthwiseConv2D (Identity) or Residual"
-)]
-pub trait FuseRole {
-    /// [`TakesActivation`], [`IsActivation`] or [`Alone`].
-    type Role;
-}
-
-/// The role of a layer whose output range can take a following activation: a `Dense`,
-/// `Conv2D` or `DepthwiseConv2D` with the [`Identity`] activation, and a [`Residual`].
-#[derive(Clone, Copy, Debug)]
-pub enum TakesActivation {}
-
-/// The role of an [`ActivationLayer`].
-#[derive(Clone, Copy, Debug)]
-pub enum IsActivation {}
-
-/// The role of every other layer: quantized on its own.
-#[derive(Clone, Copy, Debug)]
-pub enum Alone {}
-
-impl FuseRole for Identity {
-    type Role = TakesActivation;
-}
-impl FuseRole for Relu {
-    type Role = Alone;
-}
-impl FuseRole for Relu6 {
-    type Role = Alone;
-}
-impl FuseRole for Softmax {
-    type Role = Alone;
-}
-
-impl<const IN: usize, const OUT: usize, A: FuseRole, B: BiasMode> FuseRole for Dense<IN, OUT, A, f32, B> {
-    type Role = A::Role;
-}
-
-impl<
-    const CI: usize,
-    const CO: usize,
-    const K: usize,
-    A: FuseRole,
-    const S: usize,
-    P,
-    B: BiasMode,
-    const KW: usize,
-    const SW: usize,
-> FuseRole for Conv2D<CI, CO, K, A, S, P, f32, B, KW, SW>
-{
-    type Role = A::Role;
-}
-
-impl<
-    const C: usize,
-    const K: usize,
-    A: FuseRole,
-    const S: usize,
-    P,
-    B: BiasMode,
-    const M: usize,
-    const KW: usize,
-    const SW: usize,
-> FuseRole for DepthwiseConv2D<C, K, A, S, P, f32, B, M, KW, SW>
-{
-    type Role = A::Role;
-}
-
-impl<F, S> FuseRole for Residual<F, S> {
-    type Role = TakesActivation;
-}
-
-impl<A> FuseRole for ActivationLayer<A> {
-    type Role = IsActivation;
-}
-
-macro_rules! alone {
-    ($([$($g:tt)*] $L:ty),* $(,)?) => {$(
-        impl<$($g)*> FuseRole for $L {
-            type Role = Alone;
-        }
-    )*};
-}
-alone!(
-    [] Flatten,
-    [] GlobalAvgPool2D,
-    [] Skip,
-    [const P: usize, const PW: usize] MaxPool2D<P, PW>,
-    [const P: usize, const PW: usize] AvgPool2D<P, PW>,
-);
+use crate::fuse::{Alone, FuseRole, IsActivation, TakesActivation, Vanishes};
+use crate::layer::{ActivationLayer, BiasMode, Conv2D, Dense, DepthwiseConv2D, Residual};
 
 /// A [`TakesActivation`] layer followed by `ActivationLayer<A>`: the int8 layer the pair is.
 #[diagnostic::on_unimplemented(
@@ -244,15 +146,24 @@ macro_rules! quantize_apart {
         }
     )*};
 }
+// A `Dropout` (`Vanishes`) has no int8 form: its pairs quantize apart, so that `Quantize`'s
+// error names it.
 quantize_apart!(
     (TakesActivation, TakesActivation),
     (TakesActivation, Alone),
+    (TakesActivation, Vanishes),
     (IsActivation, TakesActivation),
     (IsActivation, IsActivation),
     (IsActivation, Alone),
+    (IsActivation, Vanishes),
     (Alone, TakesActivation),
     (Alone, IsActivation),
-    (Alone, Alone)
+    (Alone, Alone),
+    (Alone, Vanishes),
+    (Vanishes, TakesActivation),
+    (Vanishes, IsActivation),
+    (Vanishes, Alone),
+    (Vanishes, Vanishes)
 );
 
 /// The list type `(A, (B, ..()))` of some types.
@@ -261,7 +172,7 @@ macro_rules! list {
     ($head:tt $(, $tail:tt)*) => { ($head, list!($($tail),*)) };
 }
 
-/// `Quantize` and `FuseRole` for tuples of one to twelve layers.
+/// `Quantize` for tuples of one to twelve layers.
 macro_rules! tuple_quantize {
     ($($L:ident $i:tt),+) => {
         /// A tuple's int8 form: its layers quantized front to back, each `ActivationLayer`
@@ -271,10 +182,6 @@ macro_rules! tuple_quantize {
             list!($($L),+): QuantizeList<Out = Out>,
         {
             type Int8 = Out::Tuple;
-        }
-
-        impl<$($L),+> FuseRole for ($($L,)+) {
-            type Role = Alone;
         }
     };
 }
