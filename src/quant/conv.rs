@@ -303,9 +303,10 @@ impl<
         QImage::new(out)
     }
 
-    /// The forward pass as one int8 matrix product over all pixels (`kernel::int8::gemm`, the
-    /// AVX-512 VNNI kernel: four pixels per load of the weights), the weights rearranged once
-    /// per call; [`CHUNK`] pixels at a time, each chunk's sums requantized while in L1.
+    /// The forward pass as one int8 matrix product over all pixels
+    /// (`kernel::int8::gemm_requantized`, the AVX-512 VNNI kernel: four pixels per load of the
+    /// weights, each tile requantized while its sums are in registers), the weights rearranged
+    /// once per call; [`CHUNK`] pixels at a time (their inputs flipped to unsigned once).
     #[cfg(all(feature = "std", target_arch = "x86_64"))]
     #[inline(never)]
     fn forward_gemm<const H: usize, const W: usize, const HO: usize, const WO: usize>(
@@ -323,10 +324,8 @@ impl<
         let n = K * KW * CI;
         let rq = crate::kernel::int8::ChannelRequant::<CO>::new(&self.folded_bias, &self.requant);
         let mut out = [[[0i8; CO]; WO]; HO];
-        let mut acc = [[0i32; CO]; CHUNK];
         let mut patches = [[[[0i8; CI]; KW]; K]; CHUNK];
         for (c, out) in out.as_flattened_mut().chunks_mut(CHUNK).enumerate() {
-            let acc = acc.get_mut(..out.len()).unwrap_or_default();
             let xs: &[i8] = if direct {
                 image.get(c * CHUNK * n..).unwrap_or_default().get(..out.len() * n).unwrap_or_default()
             } else {
@@ -334,8 +333,15 @@ impl<
                 self.im2col::<H, W, HO, WO>(x, c * CHUNK, patches);
                 patches.as_flattened().as_flattened().as_flattened()
             };
-            crate::kernel::int8::gemm(xs, n, weights, packed, &init, acc.as_flattened_mut());
-            crate::kernel::int8::requantize_pixels(acc, &rq, self.output.zero_point, self.act, out);
+            crate::kernel::int8::gemm_requantized(
+                xs,
+                n,
+                (weights, packed, &init),
+                (&rq.bias, &rq.multiplier, &rq.shift),
+                self.output.zero_point,
+                self.act,
+                out.as_flattened_mut(),
+            );
         }
         QImage::new(out)
     }

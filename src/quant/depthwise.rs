@@ -248,8 +248,13 @@ where
 
     fn forward(&self, x: &QImage<H, W, C>) -> QImage<HO, WO, CM> {
         #[cfg(all(feature = "std", target_arch = "x86_64"))]
-        if M == 1 && crate::kernel::int8::simd() != crate::kernel::int8::Simd::Portable {
-            return self.forward_all_pixels(x);
+        {
+            if M == 1 && C == CM && crate::kernel::int8::depthwise_fits(C, K) {
+                return self.forward_vnni(x);
+            }
+            if M == 1 && crate::kernel::int8::simd() != crate::kernel::int8::Simd::Portable {
+                return self.forward_all_pixels(x);
+            }
         }
         let top = P::before(H, HO, K, S);
         let left = P::before(W, WO, KW, SW);
@@ -314,6 +319,44 @@ impl<
     const SW: usize,
 > QDepthwiseConv2D<C, K, A, S, P, M, KW, SW>
 {
+    /// The AVX-512 VNNI forward pass (depth multiplier 1, a multiple of 64 channels, at most
+    /// 4 kernel rows): `kernel::int8::depthwise_requantized`, which multiplies four kernel rows
+    /// per `vpdpbusd` lane and requantizes in registers. The kernel is copied without its
+    /// multiplier axis once per call.
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    #[inline(never)]
+    fn forward_vnni<const H: usize, const W: usize, const HO: usize, const WO: usize, const CM: usize>(
+        &self,
+        x: &QImage<H, W, C>,
+    ) -> QImage<HO, WO, CM> {
+        let mut w = [[[0i8; C]; KW]; K];
+        for (w, k) in w.as_flattened_mut().iter_mut().zip(self.kernel.as_flattened()) {
+            for (w, k) in w.iter_mut().zip(k) {
+                *w = k.first().copied().unwrap_or(0);
+            }
+        }
+        let rq = crate::kernel::int8::ChannelRequant::<CM>::new(
+            self.folded_bias.as_flattened(),
+            self.requant.as_flattened(),
+        );
+        let geometry = crate::kernel::int8::DepthwiseGeometry {
+            stride: (S, SW),
+            before: (P::before(H, HO, K, S), P::before(W, WO, KW, SW)),
+            pad: self.input.zero_point.clamp(-128, 127) as i8,
+        };
+        let mut out = [[[0i8; CM]; WO]; HO];
+        crate::kernel::int8::depthwise_requantized(
+            x.as_array(),
+            &w,
+            geometry,
+            &rq,
+            self.output.zero_point,
+            self.act,
+            &mut out,
+        );
+        QImage::new(out)
+    }
+
     /// The SIMD forward pass (depth multiplier 1): per output pixel, pointers to its taps'
     /// input pixels (or to a pixel of padding holding the input zero point; nothing is copied)
     /// go to `kernel::int8::depthwise_taps` with the kernel widened to `i32` once per call; the
