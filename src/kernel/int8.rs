@@ -683,7 +683,7 @@ mod x86 {
 
     use core::arch::x86_64::{
         _MM_PERM_CDAB, _mm512_cmplt_epi64_mask, _mm512_mask_shuffle_epi32, _mm512_mask_sub_epi64,
-        _mm512_maskz_mov_epi64, _mm512_maskz_sllv_epi64, _mm512_srav_epi64, _mm512_test_epi64_mask,
+        _mm512_maskz_mov_epi64, _mm512_maskz_sllv_epi64, _mm512_srav_epi64, _mm512_sub_epi64, _mm512_test_epi64_mask,
     };
     use core::arch::x86_64::{
         _mm512_max_epi8, _mm512_min_epi8, _mm512_packs_epi16, _mm512_packs_epi32, _mm512_permutexvar_epi32,
@@ -941,6 +941,11 @@ mod x86 {
         /// The one arithmetic shift, `31 + right`.
         total_even: __m512i,
         total_odd: __m512i,
+        /// `right − 1` of the odd channels, for [`Self::apply_positive`].
+        right_odd_less_1: __m512i,
+        /// Every lane's `right` is at least 1 (and `full` is false): [`Self::apply_positive`]
+        /// may run.
+        positive: bool,
     }
 
     impl Channels16 {
@@ -982,7 +987,28 @@ mod x86 {
                 neg_odd,
                 total_even: total(right_even),
                 total_odd: total(right_odd),
+                right_odd_less_1: _mm512_sub_epi64(right_odd, _mm512_set1_epi64(1)),
+                positive: _mm512_test_epi32_mask(right, right) == 0xFFFF
+                    && !(_mm512_test_epi32_mask(left, left) != 0 || m_min != 0),
             }
+        }
+
+        /// [`Self::apply_short`] when every lane's `right` is at least 1 (`self.positive`): the
+        /// odd lanes shift by `right − 1` instead of `31 + right`, which leaves their result in
+        /// the high half of each 64-bit lane (`⌊q/2^(r−1)⌋`'s high half is `⌊q/2^(31+r)⌋`), so a
+        /// blend on any vector port joins the halves instead of a permutation.
+        #[inline]
+        #[target_feature(enable = "avx512f")]
+        fn apply_positive(&self, x: __m512i) -> __m512i {
+            let below = _mm512_set1_epi64(-(1 << 30));
+            let even = _mm512_mul_epi32(x, self.m);
+            let odd = _mm512_mul_epi32(_mm512_srli_epi64::<32>(x), self.m_odd);
+            let (neg_even, neg_odd) = (_mm512_cmplt_epi64_mask(even, below), _mm512_cmplt_epi64_mask(odd, below));
+            let even = _mm512_add_epi64(even, self.round_even);
+            let odd = _mm512_add_epi64(odd, self.round_odd);
+            let even = _mm512_srav_epi64(_mm512_mask_sub_epi64(even, neg_even, even, self.neg_even), self.total_even);
+            let odd = _mm512_srav_epi64(_mm512_mask_sub_epi64(odd, neg_odd, odd, self.neg_odd), self.right_odd_less_1);
+            _mm512_mask_blend_epi32(0xAAAA, even, odd)
         }
 
         /// [`Self::apply_as`] without a left shift and without an `i32::MIN` multiplier (valid
@@ -1576,12 +1602,41 @@ mod x86 {
         sums
     }
 
+    /// Which form of [`Channels16`]'s requantization a [`Requant64`]'s four vectors take.
+    #[derive(Clone, Copy, PartialEq, Eq)]
+    enum Form {
+        /// [`Channels16::apply_positive`] for all four (every right shift at least 1).
+        Positive,
+        /// [`Channels16::apply_short`] for all four.
+        Short,
+        /// Each vector by its own `full` flag.
+        Mixed,
+    }
+
+    impl Form {
+        /// The form as a const generic parameter of the loops around [`Requant64::store`].
+        const POSITIVE: u8 = 0;
+        const SHORT: u8 = 1;
+        const MIXED: u8 = 2;
+
+        #[inline(always)]
+        const fn from_code(code: u8) -> Self {
+            match code {
+                Self::POSITIVE => Self::Positive,
+                Self::SHORT => Self::Short,
+                _ => Self::Mixed,
+            }
+        }
+    }
+
     /// The requantization of 64 channels held in four 16-lane vectors, laid out once per call:
     /// each vector's [`Channels16`], the zero point and the clamp bounds. [`Self::store`]
     /// requantizes four vectors of sums and writes 64 bytes.
     #[derive(Clone, Copy)]
     struct Requant64 {
         ch: [Channels16; 4],
+        /// The form all four vectors can take.
+        form: Form,
         zp: __m512i,
         /// The clamp bounds in every byte.
         lo: __m512i,
@@ -1599,7 +1654,14 @@ mod x86 {
             for ((c, m), s) in ch.iter_mut().zip(m16).zip(s16) {
                 *c = Channels16::new(load16(m), load16(s));
             }
-            Self { ch, zp: _mm512_set1_epi32(zero_point), lo: _mm512_set1_epi8(lo), hi: _mm512_set1_epi8(hi) }
+            let form = if ch.iter().all(|c| c.positive) {
+                Form::Positive
+            } else if ch.iter().all(|c| !c.full) {
+                Form::Short
+            } else {
+                Form::Mixed
+            };
+            Self { ch, form, zp: _mm512_set1_epi32(zero_point), lo: _mm512_set1_epi8(lo), hi: _mm512_set1_epi8(hi) }
         }
 
         /// `out = clamp(zp + M·sums)` to `[lo, hi]` (the bias is already in the sums), vector
@@ -1613,13 +1675,22 @@ mod x86 {
         /// channel order.
         #[inline]
         #[target_feature(enable = "avx512f,avx512bw")]
-        fn store<const PERMUTE: bool>(&self, sums: &[__m512i; 4], out: &mut [i8; 64]) {
-            let mut v = [_mm512_setzero_si512(); 4];
-            for ((v, &s), ch) in v.iter_mut().zip(sums).zip(&self.ch) {
-                let r = if ch.full { ch.apply_as::<true>(s) } else { ch.apply_short(s) };
-                *v = _mm512_add_epi32(r, self.zp);
+        fn store<const PERMUTE: bool, const FORM: u8>(&self, sums: &[__m512i; 4], out: &mut [i8; 64]) {
+            // The form is a constant of the caller's loop (see `Form::code`): straight-line code
+            // for the four vectors.
+            let [s0, s1, s2, s3] = *sums;
+            let [c0, c1, c2, c3] = &self.ch;
+            let [a, b, c, d] = match Form::from_code(FORM) {
+                Form::Positive => {
+                    [c0.apply_positive(s0), c1.apply_positive(s1), c2.apply_positive(s2), c3.apply_positive(s3)]
+                }
+                Form::Short => [c0.apply_short(s0), c1.apply_short(s1), c2.apply_short(s2), c3.apply_short(s3)],
+                Form::Mixed => {
+                    let one = |c: &Channels16, s| if c.full { c.apply_as::<true>(s) } else { c.apply_short(s) };
+                    [one(c0, s0), one(c1, s1), one(c2, s2), one(c3, s3)]
+                }
             }
-            let [a, b, c, d] = v;
+            .map(|v| _mm512_add_epi32(v, self.zp));
             let bytes = _mm512_packs_epi16(_mm512_packs_epi32(a, b), _mm512_packs_epi32(c, d));
             let bytes = if PERMUTE {
                 let order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
@@ -1674,9 +1745,26 @@ mod x86 {
                 *st = _mm512_add_epi32(load16(i), load16(bi));
             }
             let rq = Requant64::new(m, s, zero_point, bounds);
-            match flipped {
-                Some(f) => gemm_requantized_tiles::<true>(f, n, wb, start, &rq, out, b * 64, rows),
-                None => gemm_requantized_tiles::<false>(x, n, wb, start, &rq, out, b * 64, rows),
+            let (first, x) = (b * 64, flipped.unwrap_or(x));
+            match (flipped.is_some(), rq.form) {
+                (true, Form::Positive) => {
+                    gemm_requantized_tiles::<true, { Form::POSITIVE }>(x, n, wb, start, &rq, out, first, rows)
+                }
+                (true, Form::Short) => {
+                    gemm_requantized_tiles::<true, { Form::SHORT }>(x, n, wb, start, &rq, out, first, rows)
+                }
+                (true, Form::Mixed) => {
+                    gemm_requantized_tiles::<true, { Form::MIXED }>(x, n, wb, start, &rq, out, first, rows)
+                }
+                (false, Form::Positive) => {
+                    gemm_requantized_tiles::<false, { Form::POSITIVE }>(x, n, wb, start, &rq, out, first, rows)
+                }
+                (false, Form::Short) => {
+                    gemm_requantized_tiles::<false, { Form::SHORT }>(x, n, wb, start, &rq, out, first, rows)
+                }
+                (false, Form::Mixed) => {
+                    gemm_requantized_tiles::<false, { Form::MIXED }>(x, n, wb, start, &rq, out, first, rows)
+                }
             }
         }
     }
@@ -1685,7 +1773,7 @@ mod x86 {
     #[inline]
     #[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
     #[allow(clippy::too_many_arguments)]
-    fn gemm_requantized_tiles<const FLIPPED: bool>(
+    fn gemm_requantized_tiles<const FLIPPED: bool, const FORM: u8>(
         x: &[i8],
         n: usize,
         wb: &[i8],
@@ -1701,14 +1789,14 @@ mod x86 {
             let sums = gemm_sums::<4, FLIPPED>(xt, n, wb, start);
             for (p, s) in sums.iter().enumerate() {
                 if let Some(dst) = ot.get_mut(p * rows + first..).and_then(|d| d.first_chunk_mut::<64>()) {
-                    rq.store::<true>(s, dst);
+                    rq.store::<true, FORM>(s, dst);
                 }
             }
         }
         for (xp, op) in xs.remainder().chunks_exact(n).zip(outs.into_remainder().chunks_exact_mut(rows)) {
             let [s] = gemm_sums::<1, FLIPPED>(xp, n, wb, start);
             if let Some(dst) = op.get_mut(first..).and_then(|d| d.first_chunk_mut::<64>()) {
-                rq.store::<true>(&s, dst);
+                rq.store::<true, FORM>(&s, dst);
             }
         }
     }
@@ -1763,7 +1851,7 @@ mod x86 {
         bounds: (i8, i8),
         out: &mut [[[i8; CO]; WO]; HO],
     ) {
-        let super::DepthwiseGeometry { stride: (s, sw), before: (top, left), pad } = geometry;
+        let pad = geometry.pad;
         let flip = _mm512_set1_epi8(i8::MIN);
         let zero = _mm512_setzero_si512();
         let ones = _mm512_set1_epi8(1);
@@ -1806,29 +1894,81 @@ mod x86 {
                 zero_point,
                 bounds,
             );
-            let mut columns = [pad_quad; W];
-            for (oy, out_row) in out.iter_mut().enumerate() {
-                // This output row's column quads, one per input column.
-                for (ix, col) in columns.iter_mut().enumerate() {
-                    let taps: [__m512i; K] = core::array::from_fn(|ky| {
-                        match (oy * s + ky).checked_sub(top).and_then(|iy| x.get(iy)).and_then(|r| r.get(ix)) {
-                            Some(p) => _mm512_xor_si512(bytes(p), flip),
-                            None => pad_row,
-                        }
-                    });
-                    *col = rows(taps);
+            let block = DepthwiseBlock { at, wq, start, requant, pad_row, pad_quad };
+            match requant.form {
+                Form::Positive => {
+                    depthwise_rows::<{ Form::POSITIVE }, H, W, C, K, KW, HO, WO, CO>(x, geometry, &block, out)
                 }
-                for (ox, out_pixel) in out_row.iter_mut().enumerate() {
-                    let mut acc = start;
-                    for (kx, wq) in wq.iter().enumerate() {
-                        let q = (ox * sw + kx).checked_sub(left).and_then(|ix| columns.get(ix)).unwrap_or(&pad_quad);
-                        for ((a, &q), &wq) in acc.iter_mut().zip(q).zip(wq) {
-                            *a = _mm512_dpbusd_epi32(*a, q, wq);
-                        }
+                Form::Short => depthwise_rows::<{ Form::SHORT }, H, W, C, K, KW, HO, WO, CO>(x, geometry, &block, out),
+                Form::Mixed => depthwise_rows::<{ Form::MIXED }, H, W, C, K, KW, HO, WO, CO>(x, geometry, &block, out),
+            }
+        }
+    }
+
+    /// One 64-channel block of [`depthwise_vnni`], laid out once per call.
+    struct DepthwiseBlock<const KW: usize> {
+        /// The first channel.
+        at: usize,
+        /// The weights of each kernel column, interleaved as the column quads.
+        wq: [[__m512i; 4]; KW],
+        /// The sums' start, `bias − 128·Σ w`, interleaved.
+        start: [__m512i; 4],
+        /// The requantization, in the interleaved order.
+        requant: Requant64,
+        /// A pixel of padding, flipped, and its column quad.
+        pad_row: __m512i,
+        pad_quad: [__m512i; 4],
+    }
+
+    /// Every output row of one block of [`depthwise_vnni`], with the requantization's form
+    /// `FORM` (see [`Form`]).
+    #[inline]
+    #[target_feature(enable = "avx2,avx512f,avx512bw,avx512vl,avx512vnni")]
+    fn depthwise_rows<
+        const FORM: u8,
+        const H: usize,
+        const W: usize,
+        const C: usize,
+        const K: usize,
+        const KW: usize,
+        const HO: usize,
+        const WO: usize,
+        const CO: usize,
+    >(
+        x: &[[[i8; C]; W]; H],
+        geometry: super::DepthwiseGeometry,
+        block: &DepthwiseBlock<KW>,
+        out: &mut [[[i8; CO]; WO]; HO],
+    ) {
+        let super::DepthwiseGeometry { stride: (s, sw), before: (top, left), .. } = geometry;
+        let DepthwiseBlock { at, wq, start, requant, pad_row, pad_quad } = block;
+        let (flip, zero) = (_mm512_set1_epi8(i8::MIN), _mm512_setzero_si512());
+        let mut columns = [*pad_quad; W];
+        for (oy, out_row) in out.iter_mut().enumerate() {
+            // This output row's column quads, one per input column.
+            for (ix, col) in columns.iter_mut().enumerate() {
+                let taps: [__m512i; K] = core::array::from_fn(|ky| {
+                    match (oy * s + ky).checked_sub(top).and_then(|iy| x.get(iy)).and_then(|r| r.get(ix)) {
+                        Some(p) => match p.get(*at..).and_then(|b| b.first_chunk::<64>()) {
+                            Some(b) => _mm512_xor_si512(load64(b), flip),
+                            None => zero,
+                        },
+                        None => *pad_row,
                     }
-                    if let Some(o) = out_pixel.get_mut(at..).and_then(|o| o.first_chunk_mut::<64>()) {
-                        requant.store::<false>(&acc, o);
+                });
+                let row = |i: usize| taps.get(i).copied().unwrap_or(zero);
+                *col = interleave4(row(0), row(1), row(2), row(3));
+            }
+            for (ox, out_pixel) in out_row.iter_mut().enumerate() {
+                let mut acc = *start;
+                for (kx, wq) in wq.iter().enumerate() {
+                    let q = (ox * sw + kx).checked_sub(left).and_then(|ix| columns.get(ix)).unwrap_or(pad_quad);
+                    for ((a, &q), &wq) in acc.iter_mut().zip(q).zip(wq) {
+                        *a = _mm512_dpbusd_epi32(*a, q, wq);
                     }
+                }
+                if let Some(o) = out_pixel.get_mut(*at..).and_then(|o| o.first_chunk_mut::<64>()) {
+                    requant.store::<false, FORM>(&acc, o);
                 }
             }
         }
@@ -1866,7 +2006,14 @@ mod x86 {
                     *s = _mm512_add_epi32(load16(a), load16(b));
                 }
                 if let Some(o) = y.get_mut(at..).and_then(|o| o.first_chunk_mut::<64>()) {
-                    if INTERLEAVED { requant.store::<false>(&sums, o) } else { requant.store::<true>(&sums, o) }
+                    match (INTERLEAVED, requant.form) {
+                        (true, Form::Positive) => requant.store::<false, { Form::POSITIVE }>(&sums, o),
+                        (true, Form::Short) => requant.store::<false, { Form::SHORT }>(&sums, o),
+                        (true, Form::Mixed) => requant.store::<false, { Form::MIXED }>(&sums, o),
+                        (false, Form::Positive) => requant.store::<true, { Form::POSITIVE }>(&sums, o),
+                        (false, Form::Short) => requant.store::<true, { Form::SHORT }>(&sums, o),
+                        (false, Form::Mixed) => requant.store::<true, { Form::MIXED }>(&sums, o),
+                    }
                 }
             }
         }
@@ -2251,6 +2398,15 @@ mod tests {
             };
             let acc: [[i32; C]; 2] = [core::array::from_fn(|c| specials[c % 8]), [i32::MAX; C]];
             check_requant_paths(&acc, &rq, 7, (-128, 127)).unwrap();
+            // 64 channels: the fused kernels' epilogue, whose blocks take the short form (shift
+            // 0) or the positive one (every right shift at least 1).
+            let rq64 = ChannelRequant::<64> {
+                bias: core::array::from_fn(|c| rq.bias[c]),
+                multiplier: core::array::from_fn(|c| rq.multiplier[c]),
+                shift: [shift; 64],
+            };
+            let acc64: [[i32; 64]; 2] = [core::array::from_fn(|c| specials[c % 8]), [i32::MIN; 64]];
+            check_requant_paths(&acc64, &rq64, 7, (-128, 127)).unwrap();
         }
         // The corner itself, and that it does saturate: M = −1 (multiplier i32::MIN, shift 0)
         // times i32::MIN would be 2³¹, which saturates to i32::MAX, so clamps to `hi`.
