@@ -16,18 +16,24 @@
 //!
 //! Convolutions on the AVX-512 VNNI path whose receptive field is a multiple of 4 values and
 //! whose filter count is a multiple of 64 (DS-CNN's stem and 1×1 layers) run as one matrix
-//! product over their pixels instead ([`gemm`]): the inputs flipped to unsigned (`x ⊕ 0x80 =
-//! x + 128`) against the signed weights with 512-bit `vpdpbusd`, four pixels per load of the
-//! weights, starting each sum from `−128·Σ w` so that the offset cancels, as XNNPACK does (no
-//! sign trick, −128 weights included). Depthwise convolutions multiply 16 (AVX-512) or 8
-//! (AVX2) channels per instruction, reading each tap's pixel in place ([`depthwise_taps`]).
+//! product over their pixels instead ([`gemm_requantized`]): the inputs flipped to unsigned
+//! (`x ⊕ 0x80 = x + 128`) against the signed weights with 512-bit `vpdpbusd`, four pixels per
+//! load of the weights, starting each sum from `−128·Σ w + bias` so that the offset cancels,
+//! as XNNPACK does (no sign trick, −128 weights included), and each tile of four pixels is
+//! requantized while its sums are still in registers. Depthwise convolutions (depth multiplier
+//! 1) with a multiple of 64 channels and at most 4 kernel rows put the kernel rows of a channel
+//! into the four bytes of one `vpdpbusd` lane on that path, also requantizing in registers
+//! ([`depthwise_requantized`]); otherwise they multiply 16 (AVX-512) or 8 (AVX2) channels per
+//! instruction, reading each tap's pixel in place ([`depthwise_taps`]).
 //!
-//! Requantization ([`requantize_rows`], [`requantize_pixels`]) is TFLite's
-//! `MultiplyByQuantizedMultiplier` on 16 (AVX-512) or 8 (AVX2) lanes, equal to the scalar
-//! routine for every `i32` accumulator, bias, multiplier and shift, the saturating
-//! `i32::MIN·i32::MIN` included (tested, a proptest among the tests). Convolutions lay their
-//! per-channel multipliers and shifts out once per call ([`ChannelRequant`]) and requantize 16
-//! pixels (or an output row) at a time.
+//! Requantization ([`requantize_rows`], [`requantize_pixels`] and the fused kernels'
+//! epilogue) is TFLite's `MultiplyByQuantizedMultiplier` on 16 (AVX-512) or 8 (AVX2) lanes,
+//! equal to the scalar routine for every `i32` accumulator, bias, multiplier and shift, the
+//! saturating `i32::MIN·i32::MIN` included (tested, a proptest among the tests). Convolutions
+//! lay their per-channel multipliers and shifts out once per call ([`ChannelRequant`]). On
+//! AVX-512, blocks without a left shift and without an `i32::MIN` multiplier (all of TFLite's)
+//! round once, in 64 bits, instead of twice (the same integers; see `Channels16::apply_short`),
+//! and the fused kernels narrow 64 outputs with AVX-512BW's saturating packs.
 //!
 //! `TYPED_NN_SIMD=avx512|avx2|portable` (read once, with `std`) caps the path, so both SIMD
 //! paths and the portable one can be measured on one machine; a path the CPU lacks falls back
@@ -310,7 +316,8 @@ pub(crate) struct DepthwiseGeometry {
 /// pixel then takes `KW` column quads against the weights interleaved the same way: `4·KW`
 /// `vpdpbusd` per 64 channels (a 3×3 kernel: 12 instead of 36 multiplies of 16 lanes), each
 /// column quad shared by the `KW` outputs that read it. The sums start from `bias − 128·Σ w`
-/// (the flip's offset, as in [`gemm`]) and are requantized in registers; the interleaving
+/// (the flip's offset, as in [`gemm_requantized`]) and are requantized in registers; the
+/// interleaving
 /// leaves vector `k`'s lane `4l + j` holding channel `16l + 4k + j`, which the narrowing packs
 /// put back in order (so the per-channel constants are laid out in that order once per call).
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
@@ -504,7 +511,8 @@ pub(crate) fn requantize_pixels_portable<const C: usize>(
     }
 }
 
-/// Whether [`gemm`] runs its VNNI kernel: the AVX-512 VNNI path in use, `n` (inputs per row) a
+/// Whether [`gemm_requantized`] (and the tests' `gemm`) runs its VNNI kernel: the AVX-512 VNNI
+/// path in use, `n` (inputs per row) a
 /// multiple of 4 and `rows` (outputs) a multiple of 64.
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
 #[inline]
@@ -513,10 +521,10 @@ pub(crate) fn gemm_fits(n: usize, rows: usize) -> bool {
 }
 
 /// Rearranges `rows` rows of `n` weights (`w[r·n + i]`, `rows` a multiple of 64, `n` of 4) for
-/// [`gemm`]: blocks of 64 rows outermost, then input quadruples, then the block's rows,
+/// [`gemm_requantized`]: blocks of 64 rows outermost, then input quadruples, then the block's rows,
 /// `packed[((b·G + g)·64 + r)·4 + j] = w[(64·b + r)·n + 4g + j]` with `G = n/4`, so that quadruple
 /// `g` of a block's 64 rows is 256 consecutive bytes, four 512-bit vectors. Also returns, in
-/// `init`, `−128·Σᵢ w[r·n + i]` per row: the kernel's starting sums (see [`gemm`]). Leaves both
+/// `init`, `−128·Σᵢ w[r·n + i]` per row: the kernel's starting sums (see [`gemm_requantized`]). Leaves both
 /// unchanged if the lengths do not fit.
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
 pub(crate) fn pack_gemm(w: &[i8], n: usize, packed: &mut [i8], init: &mut [i32]) {
@@ -584,13 +592,13 @@ pub(crate) fn gemm(x: &[i8], n: usize, w: &[i8], packed: &[i8], init: &[i32], ac
     }
 }
 
-/// [`gemm`] and the requantization in one pass: `out[p·rows + r] = clamp(zp + M[r]·(Σᵢ
-/// x[p·n + i]·w[r·n + i] + bias[r]))` to `[lo, hi]`, for `packed` and `init` from
+/// The matrix product (the tests' `gemm`) and the requantization in one pass: `out[p·rows + r]
+/// = clamp(zp + M[r]·(Σᵢ x[p·n + i]·w[r·n + i] + bias[r]))` to `[lo, hi]`, for `packed` and `init` from
 /// [`pack_gemm`] and the per-row `bias`, `multiplier` and `shift` of a [`ChannelRequant`]. The
 /// VNNI kernel (when [`gemm_fits`]) starts its sums from `init + bias` and requantizes each
 /// tile of four pixels while its 16 accumulators are still in registers (no `i32` buffer),
 /// narrowing 64 outputs with three saturating packs and one permutation. The bytes are those of
-/// [`gemm`] followed by [`requantize_pixels`] (the tests compare them). Otherwise (or with
+/// `gemm` followed by [`requantize_pixels`] (the tests compare them). Otherwise (or with
 /// lengths that do not match) the portable path computes 64 rows at a time from the unpacked
 /// `w`.
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
@@ -636,6 +644,12 @@ pub(crate) fn gemm_requantized(
         }
     }
 }
+
+/// The inputs [`gemm_requantized`] flips to unsigned once per call, into a stack buffer, when
+/// they fit (otherwise once per quadruple and block of 64 outputs): 8 KB, DS-CNN's 25×5×64
+/// image.
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+pub(crate) const GEMM_FLIP_BYTES: usize = 8192;
 
 /// [`requantize_rows`], one output at a time.
 #[inline]
@@ -690,7 +704,7 @@ mod x86 {
         _mm512_setr_epi32, _mm512_unpackhi_epi8, _mm512_unpackhi_epi16, _mm512_unpacklo_epi8, _mm512_unpacklo_epi16,
     };
 
-    use super::{ChannelRequant, requantize};
+    use super::{ChannelRequant, GEMM_FLIP_BYTES, requantize};
 
     use crate::quant::requant::Requant;
 
@@ -1483,7 +1497,7 @@ mod x86 {
     }
 
     /// [`super::gemm`]'s VNNI kernel: per block of 64 outputs, tiles of four pixels (then
-    /// single pixels) through [`gemm_tile`].
+    /// single pixels) through `gemm_tile`.
     ///
     /// # Safety
     /// The CPU must support `avx2`, `avx512f`, `avx512vl` and `avx512vnni`.
@@ -1570,7 +1584,7 @@ mod x86 {
         }
     }
 
-    /// The sums of [`gemm_tile`], left in registers: `P` pixels times one packed block of 64
+    /// The sums of `gemm_tile`, left in registers: `P` pixels times one packed block of 64
     /// outputs, four vectors per pixel in output order.
     #[inline]
     #[target_feature(enable = "avx512f,avx512vnni")]
@@ -1730,8 +1744,9 @@ mod x86 {
         let (bias64, _) = bias.as_chunks::<64>();
         let (m64, _) = multiplier.as_chunks::<64>();
         let (s64, _) = shift.as_chunks::<64>();
-        // The inputs flipped to unsigned once when they fit 1 KB, as in `gemm_vnni`.
-        let mut buffer = [0i8; 1024];
+        // The inputs flipped to unsigned once (`x ⊕ 0x80`) when they fit the buffer (DS-CNN's
+        // whole images), instead of once per quadruple and block.
+        let mut buffer = [0i8; GEMM_FLIP_BYTES];
         let flipped: Option<&[i8]> = buffer.get_mut(..x.len()).map(|b| {
             for (d, &v) in b.iter_mut().zip(x) {
                 *d = v ^ i8::MIN;
@@ -2456,10 +2471,12 @@ mod tests {
     #[cfg(all(feature = "std", target_arch = "x86_64"))]
     fn the_fused_gemm_equals_the_gemm_then_the_requantization() {
         // DS-CNN's stem (40 inputs, 125 pixels) and 1×1 layers (64), two blocks of 64 outputs,
-        // pixel counts around the tiles of four; 16 rows (not a multiple of 64) take the
-        // portable path.
+        // pixel counts around the tiles of four, inputs past the flipped buffer (130 pixels of
+        // 64: flipped per quadruple instead); 16 rows (not a multiple of 64) take the portable
+        // path.
         let mut rng = SeedRng::seed(16);
-        for (n, rows, pixels) in [(40, 64, 125), (64, 64, 16), (64, 128, 7), (4, 64, 1), (12, 64, 9), (8, 16, 3)] {
+        let shapes = [(40, 64, 125), (64, 64, 125), (64, 64, 130), (64, 128, 7), (4, 64, 1), (12, 64, 9), (8, 16, 3)];
+        for (n, rows, pixels) in shapes {
             let mut byte = || (rng.next_u32() & 0xff) as u8 as i8;
             let mut x: std::vec::Vec<i8> = (0..n * pixels).map(|_| byte()).collect();
             let mut w: std::vec::Vec<i8> = (0..n * rows).map(|_| byte()).collect();

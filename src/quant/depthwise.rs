@@ -56,7 +56,10 @@ use crate::shape::Image;
 /// input zero point folded in, multiplier and shift per output channel); `forward` returns the
 /// output image by value and holds one pixel's `C·M` sums on the stack. On x86-64 with `std`
 /// and a SIMD path (depth multiplier 1), it holds instead the kernel widened to `i32`
-/// (`4·K·KW·C` bytes), one output row's sums and `12·C` bytes of per-channel constants.
+/// (`4·K·KW·C` bytes), one output row's sums and `12·C` bytes of per-channel constants; on
+/// the AVX-512 VNNI path (a multiple of 64 channels, `K ≤ 4`) a copy of the kernel
+/// (`K·KW·C` bytes), one output row's column quads (`256·W` bytes) and the per-channel
+/// constants of one 64-channel block (a few KB).
 ///
 /// Generic parameters: those of [`DepthwiseConv2D`] without `T` and
 /// `B`: `C`, `K`, `A` ([`Identity`]), `S` (1), `P` ([`Valid`]), `M` (1), `KW` (`K`), `SW` (`S`).
