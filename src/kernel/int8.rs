@@ -2510,7 +2510,7 @@ mod tests {
 
     /// The textbook depthwise convolution (depth multiplier 1) with TFLite's requantization:
     /// taps outside the image skipped, `(x − z_in)·w`, plus the bias.
-    #[allow(clippy::too_many_arguments)]
+    #[allow(clippy::too_many_arguments, clippy::needless_range_loop)] // the loop as TFLite writes it
     fn depthwise_reference<const H: usize, const W: usize, const C: usize, const K: usize, const KW: usize>(
         x: &[[[i8; C]; W]; H],
         w: &[[[i8; C]; KW]; K],
@@ -2546,7 +2546,7 @@ mod tests {
     #[test]
     #[cfg(all(feature = "std", target_arch = "x86_64"))]
     fn the_depthwise_vnni_kernel_equals_the_textbook_convolution() {
-        #[allow(clippy::too_many_arguments)]
+        #[allow(clippy::needless_range_loop)] // channel by channel, as the reference
         fn run<
             const H: usize,
             const W: usize,
