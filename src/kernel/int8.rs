@@ -20,11 +20,11 @@
 //! (`x ⊕ 0x80 = x + 128`) against the signed weights with 512-bit `vpdpbusd`, four pixels per
 //! load of the weights, starting each sum from `−128·Σ w + bias` so that the offset cancels,
 //! as XNNPACK does (no sign trick, −128 weights included), and each tile of four pixels is
-//! requantized while its sums are still in registers. Depthwise convolutions (depth multiplier
-//! 1) with a multiple of 64 channels and at most 4 kernel rows put the kernel rows of a channel
-//! into the four bytes of one `vpdpbusd` lane on that path, also requantizing in registers
-//! ([`depthwise_requantized`]); otherwise they multiply 16 (AVX-512) or 8 (AVX2) channels per
-//! instruction, reading each tap's pixel in place ([`depthwise_taps`]).
+//! requantized while its sums are still in registers. Depthwise convolutions with one filter
+//! per channel, a multiple of 64 channels and at most 4 kernel rows put the kernel rows of a
+//! channel into the four bytes of one `vpdpbusd` lane on that path, also requantizing in
+//! registers ([`depthwise_requantized`]); otherwise they multiply 16 (AVX-512) or 8 (AVX2)
+//! channels per instruction, reading each tap's pixel in place ([`depthwise_taps`]).
 //!
 //! Requantization ([`requantize_rows`], [`requantize_pixels`] and the fused kernels'
 //! epilogue) is TFLite's `MultiplyByQuantizedMultiplier` on 16 (AVX-512) or 8 (AVX2) lanes,
