@@ -2459,6 +2459,7 @@ mod tests {
     /// shifts 0 to 12), with channels 112 and up given a left shift (the full form, in the
     /// second block of 64 only: its last 16 channels, or all four vectors in the depthwise
     /// kernel's interleaved order).
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
     fn realistic_requant<const C: usize>(rng: &mut SeedRng) -> ChannelRequant<C> {
         ChannelRequant {
             bias: core::array::from_fn(|_| (rng.next_u32() as i32) >> 18),
@@ -2510,6 +2511,7 @@ mod tests {
 
     /// The textbook depthwise convolution (depth multiplier 1) with TFLite's requantization:
     /// taps outside the image skipped, `(x − z_in)·w`, plus the bias.
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
     #[allow(clippy::too_many_arguments, clippy::needless_range_loop)] // the loop as TFLite writes it
     fn depthwise_reference<const H: usize, const W: usize, const C: usize, const K: usize, const KW: usize>(
         x: &[[[i8; C]; W]; H],
