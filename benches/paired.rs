@@ -10,7 +10,8 @@
 //! The int8 workloads (`int8_mlp784_1_sample`, `int8_ds_cnn_1_sample`) time the int8 fixture
 //! models next to their `f32` twins (random weights); `TYPED_NN_SIMD` caps both, and the
 //! heading line names the int8 path too. `int8_ds_cnn_alone` times DS-CNN int8 by itself, as
-//! `scripts/litert_int8_bench.py --calls 20 --batches 301` times LiteRT.
+//! `scripts/litert_int8_bench.py --calls 20 --batches 301` times LiteRT; `int8_resnet8_alone`
+//! does the same for ResNet-8.
 //! The two-thread workload needs both cores and the feature: `cargo bench -p typed-nn-benches
 //! --features threads --bench paired -- seed1_fit_epoch_threads` (no `taskset -c 1`).
 
@@ -230,6 +231,60 @@ fn main() {
             &mut [("typed_nn_int8", &mut || {
                 black_box(black_box(&*int8).forward(black_box(&x)));
             })],
+        );
+    }
+
+    if wanted("int8_resnet8_alone") {
+        // ResNet-8 int8 alone, as `int8_ds_cnn_alone`, for the comparison with
+        // `scripts/litert_int8_bench.py --models resnet8 --calls 20 --batches 301`.
+        let (int8, x): (Int8<resnet8::ResNet8Folded>, QImage<32, 32, 3>) = int8_fixture("resnet8");
+        let int8 = Box::new(int8);
+        println!("int8 path: {}", typed_nn::quant::simd());
+        paired(
+            "int8_resnet8_alone",
+            20,
+            &mut [("typed_nn_int8", &mut || {
+                black_box(black_box(&*int8).forward(black_box(&x)));
+            })],
+        );
+    }
+
+    if wanted("int8_ds_cnn_layers") {
+        // DS-CNN int8 layer by layer on the fixture's activations (where the int8 time goes):
+        // the whole model, then the stem, the first depthwise and 1×1 layers (the model runs
+        // four of each, the same shapes and kernels) and the head. The fastest round is the
+        // number to read.
+        let (int8, x): (Int8<DsCnn>, QImage<49, 10, 1>) = int8_fixture("ds_cnn");
+        let m = Box::new(int8);
+        let stem = m.0.forward(&x);
+        let dw = m.1.forward(&stem);
+        let pw = m.2.forward(&dw);
+        let mut p = pw;
+        for (d, q) in [(&m.3, &m.4), (&m.5, &m.6), (&m.7, &m.8)] {
+            p = q.forward(&d.forward(&p));
+        }
+        let head = (m.9, m.10, m.11.clone());
+        println!("int8 path: {}", typed_nn::quant::simd());
+        paired(
+            "int8_ds_cnn_layers",
+            20,
+            &mut [
+                ("whole_model", &mut || {
+                    black_box(black_box(&*m).forward(black_box(&x)));
+                }),
+                ("stem_conv_10x4_s2", &mut || {
+                    black_box(black_box(&m.0).forward(black_box(&x)));
+                }),
+                ("depthwise_3x3", &mut || {
+                    black_box(black_box(&m.1).forward(black_box(&stem)));
+                }),
+                ("pointwise_1x1", &mut || {
+                    black_box(black_box(&m.2).forward(black_box(&dw)));
+                }),
+                ("avgpool_dense_softmax", &mut || {
+                    black_box(black_box(&head).forward(black_box(&p)));
+                }),
+            ],
         );
     }
 

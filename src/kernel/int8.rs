@@ -16,18 +16,24 @@
 //!
 //! Convolutions on the AVX-512 VNNI path whose receptive field is a multiple of 4 values and
 //! whose filter count is a multiple of 64 (DS-CNN's stem and 1×1 layers) run as one matrix
-//! product over their pixels instead ([`gemm`]): the inputs flipped to unsigned (`x ⊕ 0x80 =
-//! x + 128`) against the signed weights with 512-bit `vpdpbusd`, four pixels per load of the
-//! weights, starting each sum from `−128·Σ w` so that the offset cancels, as XNNPACK does (no
-//! sign trick, −128 weights included). Depthwise convolutions multiply 16 (AVX-512) or 8
-//! (AVX2) channels per instruction, reading each tap's pixel in place ([`depthwise_taps`]).
+//! product over their pixels instead ([`gemm_requantized`]): the inputs flipped to unsigned
+//! (`x ⊕ 0x80 = x + 128`) against the signed weights with 512-bit `vpdpbusd`, four pixels per
+//! load of the weights, starting each sum from `−128·Σ w + bias` so that the offset cancels,
+//! as XNNPACK does (no sign trick, −128 weights included), and each tile of four pixels is
+//! requantized while its sums are still in registers. Depthwise convolutions with one filter
+//! per channel, a multiple of 64 channels and at most 4 kernel rows put the kernel rows of a
+//! channel into the four bytes of one `vpdpbusd` lane on that path, also requantizing in
+//! registers ([`depthwise_requantized`]); otherwise they multiply 16 (AVX-512) or 8 (AVX2)
+//! channels per instruction, reading each tap's pixel in place ([`depthwise_taps`]).
 //!
-//! Requantization ([`requantize_rows`], [`requantize_pixels`]) is TFLite's
-//! `MultiplyByQuantizedMultiplier` on 16 (AVX-512) or 8 (AVX2) lanes, equal to the scalar
-//! routine for every `i32` accumulator, bias, multiplier and shift, the saturating
-//! `i32::MIN·i32::MIN` included (tested, a proptest among the tests). Convolutions lay their
-//! per-channel multipliers and shifts out once per call ([`ChannelRequant`]) and requantize 16
-//! pixels (or an output row) at a time.
+//! Requantization ([`requantize_rows`], [`requantize_pixels`] and the fused kernels'
+//! epilogue) is TFLite's `MultiplyByQuantizedMultiplier` on 16 (AVX-512) or 8 (AVX2) lanes,
+//! equal to the scalar routine for every `i32` accumulator, bias, multiplier and shift, the
+//! saturating `i32::MIN·i32::MIN` included (tested, a proptest among the tests). Convolutions
+//! lay their per-channel multipliers and shifts out once per call ([`ChannelRequant`]). On
+//! AVX-512, blocks without a left shift and without an `i32::MIN` multiplier (all of TFLite's)
+//! round once, in 64 bits, instead of twice (the same integers; see `Channels16::apply_short`),
+//! and the fused kernels narrow 64 outputs with AVX-512BW's saturating packs.
 //!
 //! `TYPED_NN_SIMD=avx512|avx2|portable` (read once, with `std`) caps the path, so both SIMD
 //! paths and the portable one can be measured on one machine; a path the CPU lacks falls back
@@ -46,8 +52,9 @@ pub enum Simd {
     /// 256-bit AVX2: `vpsignb`, `vpmaddubsw`, `vpmaddwd`.
     Avx2,
     /// AVX-512 VNNI: 256-bit `vpdpbusd` (with AVX-512VL) and AVX2's `vpsignb` for dense
-    /// layers, 512-bit `vpdpbusd` for the convolutions' matrix products, and 16-lane AVX-512F
-    /// requantization and depthwise products.
+    /// layers, 512-bit `vpdpbusd` for the convolutions' matrix products and depthwise
+    /// products, and 16-lane AVX-512F requantization narrowed with AVX-512BW's saturating
+    /// packs (all five extensions are required for this path).
     Avx512Vnni,
 }
 
@@ -80,6 +87,7 @@ pub fn simd() -> Simd {
             let vnni = avx2
                 && std::is_x86_feature_detected!("avx512f")
                 && std::is_x86_feature_detected!("avx512vl")
+                && std::is_x86_feature_detected!("avx512bw")
                 && std::is_x86_feature_detected!("avx512vnni");
             use crate::kernel::simd::FloatSimd;
             // The same variable, parsed once, caps the float kernels.
@@ -274,6 +282,73 @@ pub(crate) fn depthwise_taps_portable<const C: usize>(taps: &[&[i8; C]], w: &[[i
     }
 }
 
+/// Whether [`depthwise_requantized`] runs its VNNI kernel: the AVX-512 VNNI path in use, a
+/// multiple of 64 channels and at most 4 kernel rows.
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+#[inline]
+pub(crate) fn depthwise_fits(channels: usize, k: usize) -> bool {
+    channels.is_multiple_of(64) && channels > 0 && k <= 4 && k > 0 && simd() == Simd::Avx512Vnni
+}
+
+/// The geometry of a depthwise convolution (depth multiplier 1) for [`depthwise_requantized`]:
+/// strides and the padding rows and columns before the image.
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct DepthwiseGeometry {
+    /// Vertical and horizontal stride.
+    pub(crate) stride: (usize, usize),
+    /// Padding rows above and columns left of the image.
+    pub(crate) before: (usize, usize),
+    /// The input zero point, what padding holds.
+    pub(crate) pad: i8,
+}
+
+/// A whole depthwise convolution with depth multiplier 1, requantized: `out[oy][ox][c] =
+/// clamp(zp + M[c]·(bias[c] + Σ_{ky,kx} x[oy·S + ky − top][ox·SW + kx − left][c]·w[ky][kx][c]))`
+/// to `[lo, hi]`, padding pixels holding `pad` (the input zero point, which `bias` has folded
+/// in). `CO` must equal `C` (the output image's channels). Call only when [`depthwise_fits`]
+/// holds (`C` a multiple of 64, `K ≤ 4`, the VNNI path); otherwise nothing is written.
+///
+/// The VNNI kernel puts the (up to four) kernel rows of a channel into the four bytes of one
+/// `vpdpbusd` lane: for each output row it builds, once per input column, the *column quad* of
+/// that column's `K` input pixels (flipped to unsigned, `x ⊕ 0x80`), interleaved byte by byte
+/// with `vpunpck{l,h}bw` and `vpunpck{l,h}wd` (64 channels in four vectors), and each output
+/// pixel then takes `KW` column quads against the weights interleaved the same way: `4·KW`
+/// `vpdpbusd` per 64 channels (a 3×3 kernel: 12 instead of 36 multiplies of 16 lanes), each
+/// column quad shared by the `KW` outputs that read it. The sums start from `bias − 128·Σ w`
+/// (the flip's offset, as in [`gemm_requantized`]) and are requantized in registers; the
+/// interleaving
+/// leaves vector `k`'s lane `4l + j` holding channel `16l + 4k + j`, which the narrowing packs
+/// put back in order (so the per-channel constants are laid out in that order once per call).
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+#[inline]
+#[allow(clippy::too_many_arguments)] // the convolution's and the requantization's inputs
+pub(crate) fn depthwise_requantized<
+    const H: usize,
+    const W: usize,
+    const C: usize,
+    const K: usize,
+    const KW: usize,
+    const HO: usize,
+    const WO: usize,
+    const CO: usize,
+>(
+    x: &[[[i8; C]; W]; H],
+    w: &[[[i8; C]; KW]; K],
+    geometry: DepthwiseGeometry,
+    rq: &ChannelRequant<CO>,
+    zero_point: i32,
+    bounds: (i8, i8),
+    out: &mut [[[i8; CO]; WO]; HO],
+) {
+    if C == CO && depthwise_fits(C, K) {
+        // SAFETY: `depthwise_vnni` requires `avx2`, `avx512f`, `avx512bw`, `avx512vl` and
+        // `avx512vnni`, which `simd()` reported (`depthwise_fits`); it needs `K ≤ 4`, checked
+        // there too.
+        unsafe { x86::depthwise_vnni(x, w, geometry, rq, zero_point, bounds, out) };
+    }
+}
+
 /// One kernel tap of a depthwise convolution: `acc[c][m] += x[c]·w[c][m]` (wrapping) for every
 /// input channel `c` and multiplier `m`. Channels are independent, so the loop over them is the
 /// vector loop (the compiler widens `i8` to `i32` lanes); the order of the additions into one
@@ -436,7 +511,8 @@ pub(crate) fn requantize_pixels_portable<const C: usize>(
     }
 }
 
-/// Whether [`gemm`] runs its VNNI kernel: the AVX-512 VNNI path in use, `n` (inputs per row) a
+/// Whether [`gemm_requantized`] (and the tests' `gemm`) runs its VNNI kernel: the AVX-512 VNNI
+/// path in use, `n` (inputs per row) a
 /// multiple of 4 and `rows` (outputs) a multiple of 64.
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
 #[inline]
@@ -445,10 +521,10 @@ pub(crate) fn gemm_fits(n: usize, rows: usize) -> bool {
 }
 
 /// Rearranges `rows` rows of `n` weights (`w[r·n + i]`, `rows` a multiple of 64, `n` of 4) for
-/// [`gemm`]: blocks of 64 rows outermost, then input quadruples, then the block's rows,
+/// [`gemm_requantized`]: blocks of 64 rows outermost, then input quadruples, then the block's rows,
 /// `packed[((b·G + g)·64 + r)·4 + j] = w[(64·b + r)·n + 4g + j]` with `G = n/4`, so that quadruple
 /// `g` of a block's 64 rows is 256 consecutive bytes, four 512-bit vectors. Also returns, in
-/// `init`, `−128·Σᵢ w[r·n + i]` per row: the kernel's starting sums (see [`gemm`]). Leaves both
+/// `init`, `−128·Σᵢ w[r·n + i]` per row: the kernel's starting sums (see [`gemm_requantized`]). Leaves both
 /// unchanged if the lengths do not fit.
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
 pub(crate) fn pack_gemm(w: &[i8], n: usize, packed: &mut [i8], init: &mut [i32]) {
@@ -497,7 +573,7 @@ pub(crate) fn pack_gemm(w: &[i8], n: usize, packed: &mut [i8], init: &mut [i32])
 /// each `u8·i8` product is at most 255·128 in magnitude and `vpdpbusd` does not saturate, so
 /// −128 weights are fine too. Otherwise (or with lengths that do not match) the portable path
 /// computes each pixel from the unpacked `w`.
-#[cfg(all(feature = "std", target_arch = "x86_64"))]
+#[cfg(all(test, feature = "std", target_arch = "x86_64"))]
 #[inline]
 pub(crate) fn gemm(x: &[i8], n: usize, w: &[i8], packed: &[i8], init: &[i32], acc: &mut [i32]) {
     let rows = init.len();
@@ -515,6 +591,65 @@ pub(crate) fn gemm(x: &[i8], n: usize, w: &[i8], packed: &[i8], init: &[i32], ac
         dot_rows_portable(xp, w, ap);
     }
 }
+
+/// The matrix product (the tests' `gemm`) and the requantization in one pass: `out[p·rows + r]
+/// = clamp(zp + M[r]·(Σᵢ x[p·n + i]·w[r·n + i] + bias[r]))` to `[lo, hi]`, for `packed` and `init` from
+/// [`pack_gemm`] and the per-row `bias`, `multiplier` and `shift` of a [`ChannelRequant`]. The
+/// VNNI kernel (when [`gemm_fits`]) starts its sums from `init + bias` and requantizes each
+/// tile of four pixels while its 16 accumulators are still in registers (no `i32` buffer),
+/// narrowing 64 outputs with three saturating packs and one permutation. The bytes are those of
+/// `gemm` followed by [`requantize_pixels`] (the tests compare them). Otherwise (or with
+/// lengths that do not match) the portable path computes 64 rows at a time from the unpacked
+/// `w`.
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+#[inline]
+#[allow(clippy::too_many_arguments)] // the matrix product's and the requantization's inputs
+pub(crate) fn gemm_requantized(
+    x: &[i8],
+    n: usize,
+    (w, packed, init): (&[i8], &[i8], &[i32]),
+    (bias, multiplier, shift): (&[i32], &[i32], &[i32]),
+    zero_point: i32,
+    bounds: (i8, i8),
+    out: &mut [i8],
+) {
+    let rows = init.len();
+    let pixels = out.len() / rows.max(1);
+    let fits = gemm_fits(n, rows)
+        && n.checked_mul(rows) == Some(packed.len())
+        && n.checked_mul(pixels) == Some(x.len())
+        && pixels * rows == out.len()
+        && bias.len() == rows
+        && multiplier.len() == rows
+        && shift.len() == rows;
+    if fits {
+        // SAFETY: `gemm_requantized_vnni` requires `avx2`, `avx512f`, `avx512bw`, `avx512vl` and
+        // `avx512vnni`, which `simd()` reported (`gemm_fits`); the lengths were checked above.
+        return unsafe {
+            x86::gemm_requantized_vnni(x, n, packed, init, (bias, multiplier, shift), zero_point, bounds, out)
+        };
+    }
+    for (xp, op) in x.chunks_exact(n.max(1)).zip(out.chunks_exact_mut(rows.max(1))) {
+        let mut acc = [0i32; 64];
+        for (r0, op) in op.chunks_mut(64).enumerate() {
+            let rows_here = op.len();
+            let (Some(wb), Some(acc)) = (w.get(r0 * 64 * n..), acc.get_mut(..rows_here)) else { continue };
+            dot_rows_portable(xp, wb, acc);
+            for (j, (y, &a)) in op.iter_mut().zip(acc.iter()).enumerate() {
+                let r = r0 * 64 + j;
+                let at = |v: &[i32]| v.get(r).copied().unwrap_or(0);
+                let m = Requant { multiplier: at(multiplier), shift: at(shift) };
+                *y = requantize(a.wrapping_add(at(bias)), m, zero_point, bounds.0, bounds.1);
+            }
+        }
+    }
+}
+
+/// The inputs [`gemm_requantized`] flips to unsigned once per call, into a stack buffer, when
+/// they fit (otherwise once per quadruple and block of 64 outputs): 8 KB, DS-CNN's 25×5×64
+/// image.
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+pub(crate) const GEMM_FLIP_BYTES: usize = 8192;
 
 /// [`requantize_rows`], one output at a time.
 #[inline]
@@ -560,7 +695,16 @@ mod x86 {
 
     use core::arch::x86_64::{_mm512_i32gather_epi32, _mm512_set1_epi8, _mm512_slli_epi32};
 
-    use super::{ChannelRequant, requantize};
+    use core::arch::x86_64::{
+        _MM_PERM_CDAB, _mm512_cmplt_epi64_mask, _mm512_mask_shuffle_epi32, _mm512_mask_sub_epi64,
+        _mm512_maskz_mov_epi64, _mm512_maskz_sllv_epi64, _mm512_srav_epi64, _mm512_sub_epi64, _mm512_test_epi64_mask,
+    };
+    use core::arch::x86_64::{
+        _mm512_max_epi8, _mm512_min_epi8, _mm512_packs_epi16, _mm512_packs_epi32, _mm512_permutexvar_epi32,
+        _mm512_setr_epi32, _mm512_unpackhi_epi8, _mm512_unpackhi_epi16, _mm512_unpacklo_epi8, _mm512_unpacklo_epi16,
+    };
+
+    use super::{ChannelRequant, GEMM_FLIP_BYTES, requantize};
 
     use crate::quant::requant::Requant;
 
@@ -800,6 +944,22 @@ mod x86 {
         m_min: __mmask16,
         /// As [`Channels8::full`].
         full: bool,
+        /// The short form's constants ([`Self::apply_short`]), per 64-bit lane: even lanes'
+        /// channels in `*_even`, odd lanes' in `*_odd`. The rounding added to the product,
+        /// `2³⁰ + 2^(30 + right)` (just `2³⁰` where `right = 0`).
+        round_even: __m512i,
+        round_odd: __m512i,
+        /// Subtracted where the product is below `−2³⁰`: `2³¹` (0 where `right = 0`).
+        neg_even: __m512i,
+        neg_odd: __m512i,
+        /// The one arithmetic shift, `31 + right`.
+        total_even: __m512i,
+        total_odd: __m512i,
+        /// `right − 1` of the odd channels, for [`Self::apply_positive`].
+        right_odd_less_1: __m512i,
+        /// Every lane's `right` is at least 1 (and `full` is false): [`Self::apply_positive`]
+        /// may run.
+        positive: bool,
     }
 
     impl Channels16 {
@@ -812,6 +972,20 @@ mod x86 {
             let right = _mm512_max_epi32(_mm512_sub_epi32(zero, _mm512_max_epi32(shift, _mm512_set1_epi32(-31))), zero);
             let mask = _mm512_sub_epi32(_mm512_sllv_epi32(ones, right), ones);
             let m_min = _mm512_cmpeq_epi32_mask(m, _mm512_set1_epi32(i32::MIN));
+            // `right` (0..=31) of the even and of the odd channels, one per 64-bit lane.
+            let right_even = _mm512_and_si512(right, _mm512_set1_epi64(0xFFFF_FFFF));
+            let right_odd = _mm512_srli_epi64::<32>(right);
+            let round = |r: __m512i| {
+                let some = _mm512_test_epi64_mask(r, r);
+                let half =
+                    _mm512_maskz_sllv_epi64(some, _mm512_set1_epi64(1), _mm512_add_epi64(r, _mm512_set1_epi64(30)));
+                (
+                    _mm512_add_epi64(half, _mm512_set1_epi64(1 << 30)),
+                    _mm512_maskz_mov_epi64(some, _mm512_set1_epi64(1 << 31)),
+                )
+            };
+            let ((round_even, neg_even), (round_odd, neg_odd)) = (round(right_even), round(right_odd));
+            let total = |r: __m512i| _mm512_add_epi64(r, _mm512_set1_epi64(31));
             Self {
                 m,
                 m_odd: _mm512_srli_epi64::<32>(m),
@@ -821,14 +995,70 @@ mod x86 {
                 half: _mm512_srli_epi32::<1>(mask),
                 m_min,
                 full: _mm512_test_epi32_mask(left, left) != 0 || m_min != 0,
+                round_even,
+                round_odd,
+                neg_even,
+                neg_odd,
+                total_even: total(right_even),
+                total_odd: total(right_odd),
+                right_odd_less_1: _mm512_sub_epi64(right_odd, _mm512_set1_epi64(1)),
+                positive: _mm512_test_epi32_mask(right, right) == 0xFFFF
+                    && !(_mm512_test_epi32_mask(left, left) != 0 || m_min != 0),
             }
+        }
+
+        /// [`Self::apply_short`] when every lane's `right` is at least 1 (`self.positive`): the
+        /// odd lanes shift by `right − 1` instead of `31 + right`, which leaves their result in
+        /// the high half of each 64-bit lane (`⌊q/2^(r−1)⌋`'s high half is `⌊q/2^(31+r)⌋`), so a
+        /// blend on any vector port joins the halves instead of a permutation.
+        #[inline]
+        #[target_feature(enable = "avx512f")]
+        fn apply_positive(&self, x: __m512i) -> __m512i {
+            let below = _mm512_set1_epi64(-(1 << 30));
+            let even = _mm512_mul_epi32(x, self.m);
+            let odd = _mm512_mul_epi32(_mm512_srli_epi64::<32>(x), self.m_odd);
+            let (neg_even, neg_odd) = (_mm512_cmplt_epi64_mask(even, below), _mm512_cmplt_epi64_mask(odd, below));
+            let even = _mm512_add_epi64(even, self.round_even);
+            let odd = _mm512_add_epi64(odd, self.round_odd);
+            let even = _mm512_srav_epi64(_mm512_mask_sub_epi64(even, neg_even, even, self.neg_even), self.total_even);
+            let odd = _mm512_srav_epi64(_mm512_mask_sub_epi64(odd, neg_odd, odd, self.neg_odd), self.right_odd_less_1);
+            _mm512_mask_blend_epi32(0xAAAA, even, odd)
+        }
+
+        /// [`Self::apply_as`] without a left shift and without an `i32::MIN` multiplier (valid
+        /// when `self.full` is false), with the two roundings as one: for the product `p = x·m`,
+        /// `SaturatingRoundingDoublingHighMul` is `v = ⌊(p + 2³⁰)/2³¹⌋` and `RoundingDivideByPOT`
+        /// by `2^r` (ties away from zero) is `⌊(v + 2^(r−1) − [v < 0])/2^r⌋` for `r > 0`, `v`
+        /// for `r = 0`. An integer added inside a floor of a quotient by an integer can move
+        /// inside the next one (`⌊⌊a/b⌋ + c⌋/d = ⌊(a + c·b)/(b·d)⌋`), so the result is
+        /// `(p + 2³⁰ + 2^(30+r) − [p < −2³⁰]·2³¹) >> (31 + r)`, one 64-bit arithmetic shift
+        /// (`v < 0` exactly when `p + 2³⁰ < 0`). No 64-bit step overflows: `|p| < 2⁶²` when
+        /// `m ≠ i32::MIN`, and the constants are below `2⁶²`. The low 32 bits of each 64-bit
+        /// lane are the result, which fits an `i32` (it is the scalar routine's). About 12
+        /// instructions for 16 lanes instead of about 16.
+        #[inline]
+        #[target_feature(enable = "avx512f")]
+        fn apply_short(&self, x: __m512i) -> __m512i {
+            let below = _mm512_set1_epi64(-(1 << 30));
+            let even = _mm512_mul_epi32(x, self.m);
+            let odd = _mm512_mul_epi32(_mm512_srli_epi64::<32>(x), self.m_odd);
+            let (neg_even, neg_odd) = (_mm512_cmplt_epi64_mask(even, below), _mm512_cmplt_epi64_mask(odd, below));
+            let even = _mm512_add_epi64(even, self.round_even);
+            let odd = _mm512_add_epi64(odd, self.round_odd);
+            let even = _mm512_srav_epi64(_mm512_mask_sub_epi64(even, neg_even, even, self.neg_even), self.total_even);
+            let odd = _mm512_srav_epi64(_mm512_mask_sub_epi64(odd, neg_odd, odd, self.neg_odd), self.total_odd);
+            // Odd lanes: the low half of each 64-bit `odd` lane, moved up (dwords swapped).
+            _mm512_mask_shuffle_epi32::<{ _MM_PERM_CDAB }>(even, 0xAAAA, odd)
         }
 
         /// [`Channels8::apply_as`] on sixteen lanes.
         #[inline]
         #[target_feature(enable = "avx512f")]
         fn apply_as<const FULL: bool>(&self, x: __m512i) -> __m512i {
-            let x = if FULL { _mm512_sllv_epi32(x, self.left) } else { x };
+            if !FULL {
+                return self.apply_short(x);
+            }
+            let x = _mm512_sllv_epi32(x, self.left);
             let round = _mm512_set1_epi64(1 << 30);
             let even = _mm512_srli_epi64::<31>(_mm512_add_epi64(_mm512_mul_epi32(x, self.m), round));
             let odd_products = _mm512_mul_epi32(_mm512_srli_epi64::<32>(x), self.m_odd);
@@ -1267,10 +1497,11 @@ mod x86 {
     }
 
     /// [`super::gemm`]'s VNNI kernel: per block of 64 outputs, tiles of four pixels (then
-    /// single pixels) through [`gemm_tile`].
+    /// single pixels) through `gemm_tile`.
     ///
     /// # Safety
     /// The CPU must support `avx2`, `avx512f`, `avx512vl` and `avx512vnni`.
+    #[cfg(test)]
     #[target_feature(enable = "avx2,avx512f,avx512vl,avx512vnni")]
     pub(super) unsafe fn gemm_vnni(x: &[i8], n: usize, packed: &[i8], init: &[i32], acc: &mut [i32]) {
         let rows = init.len();
@@ -1304,6 +1535,7 @@ mod x86 {
     }
 
     /// Every pixel of `x` times one packed block: tiles of four pixels, then single ones.
+    #[cfg(test)]
     #[inline]
     #[target_feature(enable = "avx512f,avx512vnni")]
     fn gemm_tiles<const FLIPPED: bool>(
@@ -1329,6 +1561,7 @@ mod x86 {
     /// quadruples of 256 bytes), starting from `start`, into `acc[p·rows + first..][..64]`:
     /// `4P` accumulators, each weight vector loaded once for the `P` pixels. `FLIPPED`: `x` is
     /// already `x ⊕ 0x80`.
+    #[cfg(test)]
     #[target_feature(enable = "avx512f,avx512vnni")]
     fn gemm_tile<const P: usize, const FLIPPED: bool>(
         x: &[i8],
@@ -1339,6 +1572,28 @@ mod x86 {
         first: usize,
         rows: usize,
     ) {
+        let sums = gemm_sums::<P, FLIPPED>(x, n, wb, start);
+        for (p, s) in sums.iter().enumerate() {
+            let at = p * rows + first;
+            let Some(dst) = acc.get_mut(at..).and_then(|d| d.first_chunk_mut::<64>()) else { continue };
+            let (d16, _) = dst.as_chunks_mut::<16>();
+            for (d, s) in d16.iter_mut().zip(s) {
+                // SAFETY: `d` is 16 writable `i32`s, one `__m512i`; unaligned stores are allowed.
+                unsafe { _mm512_storeu_si512(d.as_mut_ptr().cast(), *s) };
+            }
+        }
+    }
+
+    /// The sums of `gemm_tile`, left in registers: `P` pixels times one packed block of 64
+    /// outputs, four vectors per pixel in output order.
+    #[inline]
+    #[target_feature(enable = "avx512f,avx512vnni")]
+    fn gemm_sums<const P: usize, const FLIPPED: bool>(
+        x: &[i8],
+        n: usize,
+        wb: &[i8],
+        start: [__m512i; 4],
+    ) -> [[__m512i; 4]; P] {
         let flip = _mm512_set1_epi32(0x8080_8080_u32 as i32);
         let mut sums = [start; P];
         let (quads, _) = x.as_chunks::<4>();
@@ -1358,13 +1613,423 @@ mod x86 {
                 }
             }
         }
-        for (p, s) in sums.iter().enumerate() {
-            let at = p * rows + first;
-            let Some(dst) = acc.get_mut(at..).and_then(|d| d.first_chunk_mut::<64>()) else { continue };
-            let (d16, _) = dst.as_chunks_mut::<16>();
-            for (d, s) in d16.iter_mut().zip(s) {
-                // SAFETY: `d` is 16 writable `i32`s, one `__m512i`; unaligned stores are allowed.
-                unsafe { _mm512_storeu_si512(d.as_mut_ptr().cast(), *s) };
+        sums
+    }
+
+    /// Which form of [`Channels16`]'s requantization a [`Requant64`]'s four vectors take.
+    #[derive(Clone, Copy, PartialEq, Eq)]
+    enum Form {
+        /// [`Channels16::apply_positive`] for all four (every right shift at least 1).
+        Positive,
+        /// [`Channels16::apply_short`] for all four.
+        Short,
+        /// Each vector by its own `full` flag.
+        Mixed,
+    }
+
+    impl Form {
+        /// The form as a const generic parameter of the loops around [`Requant64::store`].
+        const POSITIVE: u8 = 0;
+        const SHORT: u8 = 1;
+        const MIXED: u8 = 2;
+
+        #[inline(always)]
+        const fn from_code(code: u8) -> Self {
+            match code {
+                Self::POSITIVE => Self::Positive,
+                Self::SHORT => Self::Short,
+                _ => Self::Mixed,
+            }
+        }
+    }
+
+    /// The requantization of 64 channels held in four 16-lane vectors, laid out once per call:
+    /// each vector's [`Channels16`], the zero point and the clamp bounds. [`Self::store`]
+    /// requantizes four vectors of sums and writes 64 bytes.
+    #[derive(Clone, Copy)]
+    struct Requant64 {
+        ch: [Channels16; 4],
+        /// The form all four vectors can take.
+        form: Form,
+        zp: __m512i,
+        /// The clamp bounds in every byte.
+        lo: __m512i,
+        hi: __m512i,
+    }
+
+    impl Requant64 {
+        /// Vector `k`'s lane `j` takes the multiplier and shift at `16k + j`.
+        #[inline]
+        #[target_feature(enable = "avx512f,avx512bw")]
+        fn new(multiplier: &[i32; 64], shift: &[i32; 64], zero_point: i32, (lo, hi): (i8, i8)) -> Self {
+            let (m16, _) = multiplier.as_chunks::<16>();
+            let (s16, _) = shift.as_chunks::<16>();
+            let mut ch = [Channels16::new(_mm512_setzero_si512(), _mm512_setzero_si512()); 4];
+            for ((c, m), s) in ch.iter_mut().zip(m16).zip(s16) {
+                *c = Channels16::new(load16(m), load16(s));
+            }
+            let form = if ch.iter().all(|c| c.positive) {
+                Form::Positive
+            } else if ch.iter().all(|c| !c.full) {
+                Form::Short
+            } else {
+                Form::Mixed
+            };
+            Self { ch, form, zp: _mm512_set1_epi32(zero_point), lo: _mm512_set1_epi8(lo), hi: _mm512_set1_epi8(hi) }
+        }
+
+        /// `out = clamp(zp + M·sums)` to `[lo, hi]` (the bias is already in the sums), vector
+        /// by vector ([`Channels16::apply_short`], or every step for a block that needs them),
+        /// then narrowed by `vpackssdw` twice and `vpacksswb` (saturating: exactly a clamp to
+        /// −128..=127, so the bounds' clamp can follow on bytes). The packs interleave per
+        /// 128-bit lane: dword `4l + k` of the result holds lanes `4l..4l + 4` of vector `k`.
+        /// `PERMUTE`: put them back in order (`vpermd`), for sums in channel order; without it,
+        /// the sums must come in that interleaved order (vector `k`, lane `4l + j` holding
+        /// channel `16l + 4k + j`: the depthwise kernel's order), and the bytes come out in
+        /// channel order.
+        #[inline]
+        #[target_feature(enable = "avx512f,avx512bw")]
+        fn store<const PERMUTE: bool, const FORM: u8>(&self, sums: &[__m512i; 4], out: &mut [i8; 64]) {
+            // The form is a constant of the caller's loop (see `Form::code`): straight-line code
+            // for the four vectors.
+            let [s0, s1, s2, s3] = *sums;
+            let [c0, c1, c2, c3] = &self.ch;
+            let [a, b, c, d] = match Form::from_code(FORM) {
+                Form::Positive => {
+                    [c0.apply_positive(s0), c1.apply_positive(s1), c2.apply_positive(s2), c3.apply_positive(s3)]
+                }
+                Form::Short => [c0.apply_short(s0), c1.apply_short(s1), c2.apply_short(s2), c3.apply_short(s3)],
+                Form::Mixed => {
+                    let one = |c: &Channels16, s| if c.full { c.apply_as::<true>(s) } else { c.apply_short(s) };
+                    [one(c0, s0), one(c1, s1), one(c2, s2), one(c3, s3)]
+                }
+            }
+            .map(|v| _mm512_add_epi32(v, self.zp));
+            let bytes = _mm512_packs_epi16(_mm512_packs_epi32(a, b), _mm512_packs_epi32(c, d));
+            let bytes = if PERMUTE {
+                let order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+                _mm512_permutexvar_epi32(order, bytes)
+            } else {
+                bytes
+            };
+            let bytes = _mm512_min_epi8(_mm512_max_epi8(bytes, self.lo), self.hi);
+            // SAFETY: `out` is 64 writable bytes, one `__m512i`; unaligned stores are allowed.
+            unsafe { _mm512_storeu_si512(out.as_mut_ptr().cast(), bytes) };
+        }
+    }
+
+    /// [`super::gemm_requantized`]'s VNNI kernel: per block of 64 outputs, the sums start from
+    /// `init + bias`; tiles of four pixels (then single pixels) go through [`gemm_sums`] and
+    /// straight into [`Requant64::store`].
+    ///
+    /// # Safety
+    /// The CPU must support `avx2`, `avx512f`, `avx512bw`, `avx512vl` and `avx512vnni`; `n` a
+    /// multiple of 4, `rows = init.len()` of 64, `packed` holds `n·rows` bytes, `x` `n` per
+    /// pixel and `out` `rows` per pixel, and `bias`, `multiplier`, `shift` `rows` each.
+    #[target_feature(enable = "avx2,avx512f,avx512bw,avx512vl,avx512vnni")]
+    #[allow(clippy::too_many_arguments)]
+    pub(super) unsafe fn gemm_requantized_vnni(
+        x: &[i8],
+        n: usize,
+        packed: &[i8],
+        init: &[i32],
+        (bias, multiplier, shift): (&[i32], &[i32], &[i32]),
+        zero_point: i32,
+        bounds: (i8, i8),
+        out: &mut [i8],
+    ) {
+        let rows = init.len();
+        let block_bytes = n / 4 * 256;
+        let (init64, _) = init.as_chunks::<64>();
+        let (bias64, _) = bias.as_chunks::<64>();
+        let (m64, _) = multiplier.as_chunks::<64>();
+        let (s64, _) = shift.as_chunks::<64>();
+        // The inputs flipped to unsigned once (`x ⊕ 0x80`) when they fit the buffer (DS-CNN's
+        // whole images), instead of once per quadruple and block.
+        let mut buffer = [0i8; GEMM_FLIP_BYTES];
+        let flipped: Option<&[i8]> = buffer.get_mut(..x.len()).map(|b| {
+            for (d, &v) in b.iter_mut().zip(x) {
+                *d = v ^ i8::MIN;
+            }
+            &*b
+        });
+        let blocks = packed.chunks_exact(block_bytes.max(1)).zip(init64).zip(bias64).zip(m64).zip(s64);
+        for (b, ((((wb, init), bias), m), s)) in blocks.enumerate() {
+            let mut start = [_mm512_setzero_si512(); 4];
+            for ((st, i), bi) in start.iter_mut().zip(init.as_chunks::<16>().0).zip(bias.as_chunks::<16>().0) {
+                *st = _mm512_add_epi32(load16(i), load16(bi));
+            }
+            let rq = Requant64::new(m, s, zero_point, bounds);
+            let (first, x) = (b * 64, flipped.unwrap_or(x));
+            match (flipped.is_some(), rq.form) {
+                (true, Form::Positive) => {
+                    gemm_requantized_tiles::<true, { Form::POSITIVE }>(x, n, wb, start, &rq, out, first, rows)
+                }
+                (true, Form::Short) => {
+                    gemm_requantized_tiles::<true, { Form::SHORT }>(x, n, wb, start, &rq, out, first, rows)
+                }
+                (true, Form::Mixed) => {
+                    gemm_requantized_tiles::<true, { Form::MIXED }>(x, n, wb, start, &rq, out, first, rows)
+                }
+                (false, Form::Positive) => {
+                    gemm_requantized_tiles::<false, { Form::POSITIVE }>(x, n, wb, start, &rq, out, first, rows)
+                }
+                (false, Form::Short) => {
+                    gemm_requantized_tiles::<false, { Form::SHORT }>(x, n, wb, start, &rq, out, first, rows)
+                }
+                (false, Form::Mixed) => {
+                    gemm_requantized_tiles::<false, { Form::MIXED }>(x, n, wb, start, &rq, out, first, rows)
+                }
+            }
+        }
+    }
+
+    /// Every pixel of `x` times one packed block, requantized into `out[p·rows + first..][..64]`.
+    #[inline]
+    #[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
+    #[allow(clippy::too_many_arguments)]
+    fn gemm_requantized_tiles<const FLIPPED: bool, const FORM: u8>(
+        x: &[i8],
+        n: usize,
+        wb: &[i8],
+        start: [__m512i; 4],
+        rq: &Requant64,
+        out: &mut [i8],
+        first: usize,
+        rows: usize,
+    ) {
+        let mut xs = x.chunks_exact(4 * n);
+        let mut outs = out.chunks_exact_mut(4 * rows);
+        for (xt, ot) in (&mut xs).zip(&mut outs) {
+            let sums = gemm_sums::<4, FLIPPED>(xt, n, wb, start);
+            for (p, s) in sums.iter().enumerate() {
+                if let Some(dst) = ot.get_mut(p * rows + first..).and_then(|d| d.first_chunk_mut::<64>()) {
+                    rq.store::<true, FORM>(s, dst);
+                }
+            }
+        }
+        for (xp, op) in xs.remainder().chunks_exact(n).zip(outs.into_remainder().chunks_exact_mut(rows)) {
+            let [s] = gemm_sums::<1, FLIPPED>(xp, n, wb, start);
+            if let Some(dst) = op.get_mut(first..).and_then(|d| d.first_chunk_mut::<64>()) {
+                rq.store::<true, FORM>(&s, dst);
+            }
+        }
+    }
+
+    /// Four rows of 64 bytes interleaved byte by byte for `vpdpbusd`: vector `k`, lane `4l + j`
+    /// holds byte `16l + 4k + j` of `t0`, `t1`, `t2`, `t3` (in that order, lowest first).
+    #[inline]
+    #[target_feature(enable = "avx512f,avx512bw")]
+    fn interleave4(t0: __m512i, t1: __m512i, t2: __m512i, t3: __m512i) -> [__m512i; 4] {
+        let (a, b) = (_mm512_unpacklo_epi8(t0, t1), _mm512_unpackhi_epi8(t0, t1));
+        let (c, d) = (_mm512_unpacklo_epi8(t2, t3), _mm512_unpackhi_epi8(t2, t3));
+        [
+            _mm512_unpacklo_epi16(a, c),
+            _mm512_unpackhi_epi16(a, c),
+            _mm512_unpacklo_epi16(b, d),
+            _mm512_unpackhi_epi16(b, d),
+        ]
+    }
+
+    /// Channel `16l + 4k + j` of a 64-channel block at index `16k + 4l + j`: the order
+    /// [`interleave4`] leaves the sums in, for [`Requant64::new`] (a transposition of 4×4 blocks
+    /// of four, its own inverse).
+    #[inline(always)]
+    fn interleaved_order(v: &[i32]) -> [i32; 64] {
+        core::array::from_fn(|i| {
+            let (k, l, j) = (i / 16, (i / 4) % 4, i % 4);
+            v.get(16 * l + 4 * k + j).copied().unwrap_or(0)
+        })
+    }
+
+    /// [`super::depthwise_requantized`] with AVX-512 VNNI (see there).
+    ///
+    /// # Safety
+    /// The CPU must support `avx2`, `avx512f`, `avx512bw`, `avx512vl` and `avx512vnni`, and
+    /// `K ≤ 4` (channels past `min(C, CO)` are not written).
+    #[target_feature(enable = "avx2,avx512f,avx512bw,avx512vl,avx512vnni")]
+    pub(super) unsafe fn depthwise_vnni<
+        const H: usize,
+        const W: usize,
+        const C: usize,
+        const K: usize,
+        const KW: usize,
+        const HO: usize,
+        const WO: usize,
+        const CO: usize,
+    >(
+        x: &[[[i8; C]; W]; H],
+        w: &[[[i8; C]; KW]; K],
+        geometry: super::DepthwiseGeometry,
+        rq: &ChannelRequant<CO>,
+        zero_point: i32,
+        bounds: (i8, i8),
+        out: &mut [[[i8; CO]; WO]; HO],
+    ) {
+        let pad = geometry.pad;
+        let flip = _mm512_set1_epi8(i8::MIN);
+        let zero = _mm512_setzero_si512();
+        let ones = _mm512_set1_epi8(1);
+        // A pixel of padding, flipped, and its column quad (rows past `K` are zeros: their
+        // weights are zero).
+        let pad_row = _mm512_xor_si512(_mm512_set1_epi8(pad), flip);
+        let rows = |r: [__m512i; K]| {
+            let at = |i: usize| r.get(i).copied().unwrap_or(zero);
+            interleave4(at(0), at(1), at(2), at(3))
+        };
+        let pad_quad = rows([pad_row; K]);
+        for block in 0..C / 64 {
+            let at = 64 * block;
+            let bytes = |v: &[i8; C]| -> __m512i {
+                match v.get(at..).and_then(|b| b.first_chunk::<64>()) {
+                    Some(b) => load64(b),
+                    None => zero,
+                }
+            };
+            // The weights, interleaved as the column quads are, one set per kernel column, and
+            // the sums' start: `bias − 128·Σ w` (the flip adds `128·Σ w`).
+            let mut wq = [[zero; 4]; KW];
+            let mut sum_w = [zero; 4];
+            for (kx, q) in wq.iter_mut().enumerate() {
+                let taps: [__m512i; K] =
+                    core::array::from_fn(|ky| w.get(ky).and_then(|r| r.get(kx)).map_or(zero, bytes));
+                *q = rows(taps);
+                for (s, &q) in sum_w.iter_mut().zip(q.iter()) {
+                    *s = _mm512_dpbusd_epi32(*s, ones, q);
+                }
+            }
+            let bias = interleaved_order(rq.bias.get(at..).unwrap_or_default());
+            let mut start = [zero; 4];
+            for ((st, b), &sw_) in start.iter_mut().zip(bias.as_chunks::<16>().0).zip(&sum_w) {
+                *st = _mm512_sub_epi32(load16(b), _mm512_slli_epi32::<7>(sw_));
+            }
+            let requant = Requant64::new(
+                &interleaved_order(rq.multiplier.get(at..).unwrap_or_default()),
+                &interleaved_order(rq.shift.get(at..).unwrap_or_default()),
+                zero_point,
+                bounds,
+            );
+            let block = DepthwiseBlock { at, wq, start, requant, pad_row, pad_quad };
+            match requant.form {
+                Form::Positive => {
+                    depthwise_rows::<{ Form::POSITIVE }, H, W, C, K, KW, HO, WO, CO>(x, geometry, &block, out)
+                }
+                Form::Short => depthwise_rows::<{ Form::SHORT }, H, W, C, K, KW, HO, WO, CO>(x, geometry, &block, out),
+                Form::Mixed => depthwise_rows::<{ Form::MIXED }, H, W, C, K, KW, HO, WO, CO>(x, geometry, &block, out),
+            }
+        }
+    }
+
+    /// One 64-channel block of [`depthwise_vnni`], laid out once per call.
+    struct DepthwiseBlock<const KW: usize> {
+        /// The first channel.
+        at: usize,
+        /// The weights of each kernel column, interleaved as the column quads.
+        wq: [[__m512i; 4]; KW],
+        /// The sums' start, `bias − 128·Σ w`, interleaved.
+        start: [__m512i; 4],
+        /// The requantization, in the interleaved order.
+        requant: Requant64,
+        /// A pixel of padding, flipped, and its column quad.
+        pad_row: __m512i,
+        pad_quad: [__m512i; 4],
+    }
+
+    /// Every output row of one block of [`depthwise_vnni`], with the requantization's form
+    /// `FORM` (see [`Form`]).
+    #[inline]
+    #[target_feature(enable = "avx2,avx512f,avx512bw,avx512vl,avx512vnni")]
+    fn depthwise_rows<
+        const FORM: u8,
+        const H: usize,
+        const W: usize,
+        const C: usize,
+        const K: usize,
+        const KW: usize,
+        const HO: usize,
+        const WO: usize,
+        const CO: usize,
+    >(
+        x: &[[[i8; C]; W]; H],
+        geometry: super::DepthwiseGeometry,
+        block: &DepthwiseBlock<KW>,
+        out: &mut [[[i8; CO]; WO]; HO],
+    ) {
+        let super::DepthwiseGeometry { stride: (s, sw), before: (top, left), .. } = geometry;
+        let DepthwiseBlock { at, wq, start, requant, pad_row, pad_quad } = block;
+        let (flip, zero) = (_mm512_set1_epi8(i8::MIN), _mm512_setzero_si512());
+        let mut columns = [*pad_quad; W];
+        for (oy, out_row) in out.iter_mut().enumerate() {
+            // This output row's column quads, one per input column.
+            for (ix, col) in columns.iter_mut().enumerate() {
+                let taps: [__m512i; K] = core::array::from_fn(|ky| {
+                    match (oy * s + ky).checked_sub(top).and_then(|iy| x.get(iy)).and_then(|r| r.get(ix)) {
+                        Some(p) => match p.get(*at..).and_then(|b| b.first_chunk::<64>()) {
+                            Some(b) => _mm512_xor_si512(load64(b), flip),
+                            None => zero,
+                        },
+                        None => *pad_row,
+                    }
+                });
+                let row = |i: usize| taps.get(i).copied().unwrap_or(zero);
+                *col = interleave4(row(0), row(1), row(2), row(3));
+            }
+            for (ox, out_pixel) in out_row.iter_mut().enumerate() {
+                let mut acc = *start;
+                for (kx, wq) in wq.iter().enumerate() {
+                    let q = (ox * sw + kx).checked_sub(left).and_then(|ix| columns.get(ix)).unwrap_or(pad_quad);
+                    for ((a, &q), &wq) in acc.iter_mut().zip(q).zip(wq) {
+                        *a = _mm512_dpbusd_epi32(*a, q, wq);
+                    }
+                }
+                if let Some(o) = out_pixel.get_mut(*at..).and_then(|o| o.first_chunk_mut::<64>()) {
+                    requant.store::<false, FORM>(&acc, o);
+                }
+            }
+        }
+    }
+
+    /// [`Requant64::store`] on whole pixels of 64-channel blocks, for the tests: `INTERLEAVED`
+    /// feeds the sums, bias and constants in [`interleaved_order`] (the depthwise kernel's
+    /// case), otherwise in channel order (the matrix product's).
+    ///
+    /// # Safety
+    /// The CPU must support `avx512f` and `avx512bw`.
+    #[cfg(test)]
+    #[target_feature(enable = "avx512f,avx512bw")]
+    pub(super) unsafe fn requantize_pixels_by_64<const INTERLEAVED: bool, const C: usize>(
+        acc: &[[i32; C]],
+        rq: &ChannelRequant<C>,
+        zero_point: i32,
+        bounds: (i8, i8),
+        out: &mut [[i8; C]],
+    ) {
+        let order = |v: &[i32]| -> [i32; 64] {
+            if INTERLEAVED { interleaved_order(v) } else { core::array::from_fn(|i| v.get(i).copied().unwrap_or(0)) }
+        };
+        for at in (0..C / 64).map(|b| 64 * b) {
+            fn tail<const C: usize>(v: &[i32; C], at: usize) -> &[i32] {
+                v.get(at..).unwrap_or_default()
+            }
+            let requant =
+                Requant64::new(&order(tail(&rq.multiplier, at)), &order(tail(&rq.shift, at)), zero_point, bounds);
+            let bias = order(tail(&rq.bias, at));
+            for (a, y) in acc.iter().zip(out.iter_mut()) {
+                let a = order(tail(a, at));
+                let mut sums = [_mm512_setzero_si512(); 4];
+                for ((s, a), b) in sums.iter_mut().zip(a.as_chunks::<16>().0).zip(bias.as_chunks::<16>().0) {
+                    *s = _mm512_add_epi32(load16(a), load16(b));
+                }
+                if let Some(o) = y.get_mut(at..).and_then(|o| o.first_chunk_mut::<64>()) {
+                    match (INTERLEAVED, requant.form) {
+                        (true, Form::Positive) => requant.store::<false, { Form::POSITIVE }>(&sums, o),
+                        (true, Form::Short) => requant.store::<false, { Form::SHORT }>(&sums, o),
+                        (true, Form::Mixed) => requant.store::<false, { Form::MIXED }>(&sums, o),
+                        (false, Form::Positive) => requant.store::<true, { Form::POSITIVE }>(&sums, o),
+                        (false, Form::Short) => requant.store::<true, { Form::SHORT }>(&sums, o),
+                        (false, Form::Mixed) => requant.store::<true, { Form::MIXED }>(&sums, o),
+                    }
+                }
             }
         }
     }
@@ -1702,6 +2367,18 @@ mod tests {
                 unsafe { x86::requantize_pixels_avx512(acc, rq, zp, bounds, &mut got) };
                 check("avx512", &got)?;
             }
+            if C.is_multiple_of(64)
+                && std::is_x86_feature_detected!("avx512f")
+                && std::is_x86_feature_detected!("avx512bw")
+            {
+                // The fused kernels' epilogue: 64 channels per step, narrowed by packs.
+                // SAFETY: the CPU supports avx512f and avx512bw (checked above).
+                unsafe { x86::requantize_pixels_by_64::<false, C>(acc, rq, zp, bounds, &mut got) };
+                check("by 64, channel order", &got)?;
+                // SAFETY: as above.
+                unsafe { x86::requantize_pixels_by_64::<true, C>(acc, rq, zp, bounds, &mut got) };
+                check("by 64, interleaved", &got)?;
+            }
         }
         Ok(())
     }
@@ -1736,6 +2413,15 @@ mod tests {
             };
             let acc: [[i32; C]; 2] = [core::array::from_fn(|c| specials[c % 8]), [i32::MAX; C]];
             check_requant_paths(&acc, &rq, 7, (-128, 127)).unwrap();
+            // 64 channels: the fused kernels' epilogue, whose blocks take the short form (shift
+            // 0) or the positive one (every right shift at least 1).
+            let rq64 = ChannelRequant::<64> {
+                bias: core::array::from_fn(|c| rq.bias[c]),
+                multiplier: core::array::from_fn(|c| rq.multiplier[c]),
+                shift: [shift; 64],
+            };
+            let acc64: [[i32; 64]; 2] = [core::array::from_fn(|c| specials[c % 8]), [i32::MIN; 64]];
+            check_requant_paths(&acc64, &rq64, 7, (-128, 127)).unwrap();
         }
         // The corner itself, and that it does saturate: M = −1 (multiplier i32::MIN, shift 0)
         // times i32::MIN would be 2³¹, which saturates to i32::MAX, so clamps to `hi`.
@@ -1767,6 +2453,153 @@ mod tests {
                 assert_eq!(init[0], -128 * w[..n].iter().map(|&v| i32::from(v)).sum::<i32>());
             }
         }
+    }
+
+    /// Per-channel requantization constants like TFLite's (multipliers in `[2³⁰, 2³¹)`, right
+    /// shifts 0 to 12), with channels 112 and up given a left shift (the full form, in the
+    /// second block of 64 only: its last 16 channels, or all four vectors in the depthwise
+    /// kernel's interleaved order).
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    fn realistic_requant<const C: usize>(rng: &mut SeedRng) -> ChannelRequant<C> {
+        ChannelRequant {
+            bias: core::array::from_fn(|_| (rng.next_u32() as i32) >> 18),
+            multiplier: core::array::from_fn(|_| ((rng.next_u32() >> 1) | (1 << 30)) as i32),
+            shift: core::array::from_fn(|c| if c >= 112 { 1 } else { -((rng.next_u32() % 13) as i32) }),
+        }
+    }
+
+    #[test]
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    fn the_fused_gemm_equals_the_gemm_then_the_requantization() {
+        // DS-CNN's stem (40 inputs, 125 pixels) and 1×1 layers (64), two blocks of 64 outputs,
+        // pixel counts around the tiles of four, inputs past the flipped buffer (130 pixels of
+        // 64: flipped per quadruple instead); 16 rows (not a multiple of 64) take the portable
+        // path.
+        let mut rng = SeedRng::seed(16);
+        let shapes = [(40, 64, 125), (64, 64, 125), (64, 64, 130), (64, 128, 7), (4, 64, 1), (12, 64, 9), (8, 16, 3)];
+        for (n, rows, pixels) in shapes {
+            let mut byte = || (rng.next_u32() & 0xff) as u8 as i8;
+            let mut x: std::vec::Vec<i8> = (0..n * pixels).map(|_| byte()).collect();
+            let mut w: std::vec::Vec<i8> = (0..n * rows).map(|_| byte()).collect();
+            (x[0], w[0]) = (-128, -128);
+            let mut packed = std::vec![0i8; n * rows];
+            let mut init = std::vec![0i32; rows];
+            pack_gemm(&w, n, &mut packed, &mut init);
+            let rq = realistic_requant::<128>(&mut rng);
+            let requant: std::vec::Vec<Requant> =
+                (0..rows).map(|r| Requant { multiplier: rq.multiplier[r], shift: rq.shift[r] }).collect();
+            for (zp, bounds) in [(-128, (-128, 127)), (5, (-3, 90))] {
+                let mut want = std::vec![0i8; rows * pixels];
+                for (xp, y) in x.chunks(n).zip(want.chunks_mut(rows)) {
+                    requantize_rows_portable(&reference(xp, &w, rows), &rq.bias[..rows], &requant, zp, bounds, y);
+                }
+                let mut got = std::vec![0i8; rows * pixels];
+                gemm_requantized(
+                    &x,
+                    n,
+                    (&w, &packed, &init),
+                    (&rq.bias[..rows], &rq.multiplier[..rows], &rq.shift[..rows]),
+                    zp,
+                    bounds,
+                    &mut got,
+                );
+                assert_eq!(got, want, "n = {n}, rows = {rows}, pixels = {pixels}, path {}", simd());
+                assert!(want.iter().any(|&v| v > bounds.0 && v < bounds.1), "not all clamped");
+            }
+        }
+    }
+
+    /// The textbook depthwise convolution (depth multiplier 1) with TFLite's requantization:
+    /// taps outside the image skipped, `(x − z_in)·w`, plus the bias.
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    #[allow(clippy::too_many_arguments, clippy::needless_range_loop)] // the loop as TFLite writes it
+    fn depthwise_reference<const H: usize, const W: usize, const C: usize, const K: usize, const KW: usize>(
+        x: &[[[i8; C]; W]; H],
+        w: &[[[i8; C]; KW]; K],
+        (ho, wo): (usize, usize),
+        (s, sw, top, left): (usize, usize, usize, usize),
+        z_in: i32,
+        bias: &[i32; C],
+        rq: &ChannelRequant<C>,
+        (zp, bounds): (i32, (i8, i8)),
+    ) -> std::vec::Vec<i8> {
+        let mut out = std::vec::Vec::new();
+        for oy in 0..ho {
+            for ox in 0..wo {
+                for c in 0..C {
+                    let mut acc = bias[c];
+                    for ky in 0..K {
+                        for kx in 0..KW {
+                            let (iy, ix) =
+                                ((oy * s + ky) as isize - top as isize, (ox * sw + kx) as isize - left as isize);
+                            if iy >= 0 && ix >= 0 && (iy as usize) < H && (ix as usize) < W {
+                                acc += (i32::from(x[iy as usize][ix as usize][c]) - z_in) * i32::from(w[ky][kx][c]);
+                            }
+                        }
+                    }
+                    let m = Requant { multiplier: rq.multiplier[c], shift: rq.shift[c] };
+                    out.push(requantize(acc, m, zp, bounds.0, bounds.1));
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    fn the_depthwise_vnni_kernel_equals_the_textbook_convolution() {
+        #[allow(clippy::needless_range_loop)] // channel by channel, as the reference
+        fn run<
+            const H: usize,
+            const W: usize,
+            const C: usize,
+            const K: usize,
+            const KW: usize,
+            const HO: usize,
+            const WO: usize,
+        >(
+            rng: &mut SeedRng,
+            (s, sw, top, left): (usize, usize, usize, usize),
+        ) {
+            let mut byte = || (rng.next_u32() & 0xff) as u8 as i8;
+            let mut x = [[[0i8; C]; W]; H];
+            x.as_flattened_mut().as_flattened_mut().iter_mut().for_each(|v| *v = byte());
+            let mut w = [[[0i8; C]; KW]; K];
+            w.as_flattened_mut().as_flattened_mut().iter_mut().for_each(|v| *v = byte());
+            (x[0][0][0], w[0][0][0], w[K - 1][KW - 1][C - 1]) = (-128, -128, 127);
+            let z_in = -7;
+            let bias: [i32; C] = core::array::from_fn(|_| (rng.next_u32() as i32) >> 20);
+            let mut rq = realistic_requant::<C>(rng);
+            // The kernel takes the bias with the input zero point folded in, as the layers
+            // hold it: `bias − z_in·Σ w` (padding holds `z_in`).
+            for c in 0..C {
+                let sum: i32 =
+                    (0..K).flat_map(|ky| (0..KW).map(move |kx| (ky, kx))).map(|(ky, kx)| i32::from(w[ky][kx][c])).sum();
+                rq.bias[c] = bias[c] - z_in * sum;
+            }
+            let geometry = DepthwiseGeometry { stride: (s, sw), before: (top, left), pad: z_in as i8 };
+            for (zp, bounds) in [(-128, (-128, 127)), (3, (3, 127))] {
+                let want = depthwise_reference(&x, &w, (HO, WO), (s, sw, top, left), z_in, &bias, &rq, (zp, bounds));
+                let mut got = [[[0i8; C]; WO]; HO];
+                depthwise_requantized(&x, &w, geometry, &rq, zp, bounds, &mut got);
+                assert_eq!(got.as_flattened().as_flattened(), &want[..], "H = {H}, W = {W}, C = {C}, K = {K}×{KW}");
+                assert!(want.iter().any(|&v| v > bounds.0 && v < bounds.1), "not all clamped");
+            }
+        }
+        if !depthwise_fits(64, 3) {
+            std::println!("no AVX-512 VNNI on this machine: the depthwise VNNI kernel is not tested");
+            return;
+        }
+        let mut rng = SeedRng::seed(17);
+        // DS-CNN's layer (25×5, 3×3, SAME); two blocks of 64 channels with stride (2, 1),
+        // VALID and a 2×3 kernel; a 4×1 kernel (all four rows of a quad) with SAME padding
+        // above and below; a 1×1 kernel with stride 2; a 3×2 kernel wider than the image is
+        // tall, with padding on every side.
+        run::<25, 5, 64, 3, 3, 25, 5>(&mut rng, (1, 1, 1, 1));
+        run::<7, 6, 128, 2, 3, 3, 4>(&mut rng, (2, 1, 0, 0));
+        run::<5, 4, 64, 4, 1, 5, 4>(&mut rng, (1, 1, 1, 0));
+        run::<3, 3, 64, 1, 1, 2, 2>(&mut rng, (2, 2, 0, 0));
+        run::<2, 1, 64, 3, 2, 2, 1>(&mut rng, (1, 1, 1, 0));
     }
 
     #[test]
@@ -1885,6 +2718,15 @@ mod proptests {
                 let every = ChannelRequant::<24> { shift: [s; 24], ..rq24 };
                 check_requant_paths(&[take(&acc)], &every, i32::from(zp), (lo, hi)).map_err(TestCaseError::fail)?;
             }
+            // The short form (no left shift, no `i32::MIN` multiplier: every block of TFLite's
+            // multipliers) on random lanes: the multipliers mapped off `i32::MIN`, the shifts
+            // mapped to `≤ 0` (including below −31).
+            let short = ChannelRequant::<64> {
+                multiplier: multiplier.map(|m| if m == i32::MIN { i32::MIN + 1 } else { m }),
+                shift: shift.map(|s| if s > 0 { -(s % 40) } else { s }),
+                ..rq
+            };
+            check_requant_paths(&[acc], &short, i32::from(zp), (lo, hi)).map_err(TestCaseError::fail)?;
         }
     }
 }

@@ -15,6 +15,15 @@ use crate::shape::Image;
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
 const CHUNK: usize = 16;
 
+/// Output pixels per call of the VNNI matrix product when their receptive fields fit
+/// [`GEMM_FLIP_BYTES`] (DS-CNN's 125 pixels of 40 or 64 values): one call per layer, so its
+/// per-call constants are laid out once.
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+const GEMM_CHUNK: usize = 128;
+
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+use crate::kernel::int8::GEMM_FLIP_BYTES;
+
 /// A padding an int8 convolution supports, with TFLite's code for it.
 pub trait QPadding: Copy + Default + 'static + sealed::Sealed {
     /// TFLite's `Padding` enum value: `SAME` = 0, `VALID` = 1.
@@ -97,8 +106,9 @@ impl ConvActivation for Relu6 {
 /// image by value and holds one `K·KW·CI`-byte receptive field on the stack. On x86-64 with
 /// `std`, the SIMD paths (for a receptive field of a multiple of 4 values and a multiple of 8
 /// filters) hold more, still on the stack: a rearranged copy of the weights, 16 pixels'
-/// receptive fields and `i32` sums, and `12·CO` bytes of per-filter constants (about 10 KB for
-/// DS-CNN's 64-filter 1×1 layers).
+/// receptive fields, and `12·CO` bytes of per-filter constants, plus 16 pixels' `i32` sums on
+/// the AVX2 path (the AVX-512 VNNI path, for a multiple of 64 filters, requantizes in
+/// registers): about 10 KB for DS-CNN's 64-filter 1×1 layers.
 ///
 /// Generic parameters: those of [`Conv2D`] without `T` and `B`: `CI`, `CO`, `K`,
 /// `A` ([`Identity`]), `S` (1), `P` ([`Valid`]), `KW` (`K`), `SW` (`S`).
@@ -303,12 +313,15 @@ impl<
         QImage::new(out)
     }
 
-    /// The forward pass as one int8 matrix product over all pixels (`kernel::int8::gemm`, the
-    /// AVX-512 VNNI kernel: four pixels per load of the weights), the weights rearranged once
-    /// per call; [`CHUNK`] pixels at a time, each chunk's sums requantized while in L1.
+    /// The forward pass as one int8 matrix product over all pixels
+    /// (`kernel::int8::gemm_requantized`, the AVX-512 VNNI kernel: four pixels per load of the
+    /// weights, each tile requantized while its sums are in registers), the weights rearranged
+    /// once per call; `CH` pixels' receptive fields at a time ([`CHUNK`], or [`GEMM_CHUNK`]
+    /// when they fit the kernel's buffer of inputs flipped to unsigned, so that its per-call
+    /// constants are laid out once: DS-CNN's stem).
     #[cfg(all(feature = "std", target_arch = "x86_64"))]
     #[inline(never)]
-    fn forward_gemm<const H: usize, const W: usize, const HO: usize, const WO: usize>(
+    fn forward_gemm<const CH: usize, const H: usize, const W: usize, const HO: usize, const WO: usize>(
         &self,
         x: &QImage<H, W, CI>,
     ) -> QImage<HO, WO, CO> {
@@ -317,25 +330,55 @@ impl<
         let packed = packed.as_flattened_mut().as_flattened_mut().as_flattened_mut();
         let mut init = [0i32; CO];
         crate::kernel::int8::pack_gemm(weights, K * KW * CI, packed, &mut init);
-        // A 1×1 convolution with stride 1 reads its receptive fields straight from the image.
-        let direct = K == 1 && KW == 1 && S == 1 && SW == 1 && H == HO && W == WO;
-        let image: &[i8] = x.as_array().as_flattened().as_flattened();
         let n = K * KW * CI;
         let rq = crate::kernel::int8::ChannelRequant::<CO>::new(&self.folded_bias, &self.requant);
         let mut out = [[[0i8; CO]; WO]; HO];
-        let mut acc = [[0i32; CO]; CHUNK];
-        let mut patches = [[[[0i8; CI]; KW]; K]; CHUNK];
-        for (c, out) in out.as_flattened_mut().chunks_mut(CHUNK).enumerate() {
-            let acc = acc.get_mut(..out.len()).unwrap_or_default();
-            let xs: &[i8] = if direct {
-                image.get(c * CHUNK * n..).unwrap_or_default().get(..out.len() * n).unwrap_or_default()
-            } else {
-                let patches = patches.get_mut(..out.len()).unwrap_or_default();
-                self.im2col::<H, W, HO, WO>(x, c * CHUNK, patches);
-                patches.as_flattened().as_flattened().as_flattened()
-            };
-            crate::kernel::int8::gemm(xs, n, weights, packed, &init, acc.as_flattened_mut());
-            crate::kernel::int8::requantize_pixels(acc, &rq, self.output.zero_point, self.act, out);
+        let mut patches = [[[[0i8; CI]; KW]; K]; CH];
+        for (c, out) in out.as_flattened_mut().chunks_mut(CH).enumerate() {
+            let patches = patches.get_mut(..out.len()).unwrap_or_default();
+            self.im2col::<H, W, HO, WO>(x, c * CH, patches);
+            crate::kernel::int8::gemm_requantized(
+                patches.as_flattened().as_flattened().as_flattened(),
+                n,
+                (weights, packed, &init),
+                (&rq.bias, &rq.multiplier, &rq.shift),
+                self.output.zero_point,
+                self.act,
+                out.as_flattened_mut(),
+            );
+        }
+        QImage::new(out)
+    }
+
+    /// [`Self::forward_gemm`] for a 1×1 convolution with stride 1, whose receptive fields are
+    /// the image's pixels: read in place, [`GEMM_CHUNK`] pixels at a time (DS-CNN's whole
+    /// 25×5×64 image in one call).
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    #[inline(never)]
+    fn forward_gemm_direct<const H: usize, const W: usize, const HO: usize, const WO: usize>(
+        &self,
+        x: &QImage<H, W, CI>,
+    ) -> QImage<HO, WO, CO> {
+        let weights = self.kernel.as_flattened().as_flattened().as_flattened();
+        let mut packed = [[[[0i8; CI]; KW]; K]; CO];
+        let packed = packed.as_flattened_mut().as_flattened_mut().as_flattened_mut();
+        let mut init = [0i32; CO];
+        crate::kernel::int8::pack_gemm(weights, CI, packed, &mut init);
+        let rq = crate::kernel::int8::ChannelRequant::<CO>::new(&self.folded_bias, &self.requant);
+        let mut out = [[[0i8; CO]; WO]; HO];
+        // Pixels per call: all of them that fit the kernel's buffer of flipped inputs.
+        let chunk = (GEMM_FLIP_BYTES / CI.max(1)).clamp(CHUNK, GEMM_CHUNK);
+        let image = x.as_array().as_flattened().as_flattened().chunks(chunk * CI);
+        for (xs, out) in image.zip(out.as_flattened_mut().chunks_mut(chunk)) {
+            crate::kernel::int8::gemm_requantized(
+                xs,
+                CI,
+                (weights, packed, &init),
+                (&rq.bias, &rq.multiplier, &rq.shift),
+                self.output.zero_point,
+                self.act,
+                out.as_flattened_mut(),
+            );
         }
         QImage::new(out)
     }
@@ -448,7 +491,13 @@ where
         #[cfg(all(feature = "std", target_arch = "x86_64"))]
         {
             if crate::kernel::int8::gemm_fits(K * KW * CI, CO) {
-                return self.forward_gemm(x);
+                if K == 1 && KW == 1 && S == 1 && SW == 1 && H == HO && W == WO {
+                    return self.forward_gemm_direct(x);
+                }
+                if K * KW * CI * GEMM_CHUNK <= GEMM_FLIP_BYTES {
+                    return self.forward_gemm::<GEMM_CHUNK, H, W, HO, WO>(x);
+                }
+                return self.forward_gemm::<CHUNK, H, W, HO, WO>(x);
             }
             if crate::kernel::int8::packed_fits(K * KW * CI, CO, self.narrow) {
                 return self.forward_packed(x);

@@ -56,7 +56,10 @@ use crate::shape::Image;
 /// input zero point folded in, multiplier and shift per output channel); `forward` returns the
 /// output image by value and holds one pixel's `C·M` sums on the stack. On x86-64 with `std`
 /// and a SIMD path (depth multiplier 1), it holds instead the kernel widened to `i32`
-/// (`4·K·KW·C` bytes), one output row's sums and `12·C` bytes of per-channel constants.
+/// (`4·K·KW·C` bytes), one output row's sums and `12·C` bytes of per-channel constants; on
+/// the AVX-512 VNNI path (a multiple of 64 channels, `K ≤ 4`) a copy of the kernel
+/// (`K·KW·C` bytes), one output row's column quads (`256·W` bytes) and the per-channel
+/// constants of one 64-channel block (a few KB).
 ///
 /// Generic parameters: those of [`DepthwiseConv2D`] without `T` and
 /// `B`: `C`, `K`, `A` ([`Identity`]), `S` (1), `P` ([`Valid`]), `M` (1), `KW` (`K`), `SW` (`S`).
@@ -248,8 +251,13 @@ where
 
     fn forward(&self, x: &QImage<H, W, C>) -> QImage<HO, WO, CM> {
         #[cfg(all(feature = "std", target_arch = "x86_64"))]
-        if M == 1 && crate::kernel::int8::simd() != crate::kernel::int8::Simd::Portable {
-            return self.forward_all_pixels(x);
+        {
+            if M == 1 && C == CM && crate::kernel::int8::depthwise_fits(C, K) {
+                return self.forward_vnni(x);
+            }
+            if M == 1 && crate::kernel::int8::simd() != crate::kernel::int8::Simd::Portable {
+                return self.forward_all_pixels(x);
+            }
         }
         let top = P::before(H, HO, K, S);
         let left = P::before(W, WO, KW, SW);
@@ -314,6 +322,44 @@ impl<
     const SW: usize,
 > QDepthwiseConv2D<C, K, A, S, P, M, KW, SW>
 {
+    /// The AVX-512 VNNI forward pass (depth multiplier 1, a multiple of 64 channels, at most
+    /// 4 kernel rows): `kernel::int8::depthwise_requantized`, which multiplies four kernel rows
+    /// per `vpdpbusd` lane and requantizes in registers. The kernel is copied without its
+    /// multiplier axis once per call.
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    #[inline(never)]
+    fn forward_vnni<const H: usize, const W: usize, const HO: usize, const WO: usize, const CM: usize>(
+        &self,
+        x: &QImage<H, W, C>,
+    ) -> QImage<HO, WO, CM> {
+        let mut w = [[[0i8; C]; KW]; K];
+        for (w, k) in w.as_flattened_mut().iter_mut().zip(self.kernel.as_flattened()) {
+            for (w, k) in w.iter_mut().zip(k) {
+                *w = k.first().copied().unwrap_or(0);
+            }
+        }
+        let rq = crate::kernel::int8::ChannelRequant::<CM>::new(
+            self.folded_bias.as_flattened(),
+            self.requant.as_flattened(),
+        );
+        let geometry = crate::kernel::int8::DepthwiseGeometry {
+            stride: (S, SW),
+            before: (P::before(H, HO, K, S), P::before(W, WO, KW, SW)),
+            pad: self.input.zero_point.clamp(-128, 127) as i8,
+        };
+        let mut out = [[[0i8; CM]; WO]; HO];
+        crate::kernel::int8::depthwise_requantized(
+            x.as_array(),
+            &w,
+            geometry,
+            &rq,
+            self.output.zero_point,
+            self.act,
+            &mut out,
+        );
+        QImage::new(out)
+    }
+
     /// The SIMD forward pass (depth multiplier 1): per output pixel, pointers to its taps'
     /// input pixels (or to a pixel of padding holding the input zero point; nothing is copied)
     /// go to `kernel::int8::depthwise_taps` with the kernel widened to `i32` once per call; the
