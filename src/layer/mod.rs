@@ -134,6 +134,17 @@ pub trait Layer<In: Tensor>: Params<In::Elem> {
     /// Never, for the built-in layers.
     fn forward(&self, x: &In) -> Self::Out;
 
+    /// [`forward`](Layer::forward) into `out`, which holds anything on entry and every
+    /// output on return. The default is `*out = self.forward(x)`; the built-in layers whose
+    /// kernels write every output override it to write `out` directly, and a tuple runs its
+    /// layers through it, so a 32 KB activation is not built in a layer's frame and then
+    /// copied out of it.
+    #[doc(hidden)]
+    #[inline(always)]
+    fn forward_into(&self, _: Seal, x: &In, out: &mut Self::Out) {
+        *out = self.forward(x);
+    }
+
     /// Scratch space (in scalars) that [`forward_batch_flat`](Layer::forward_batch_flat) needs
     /// for a batch of `n` samples; 0 unless the layer keeps intermediate results.
     #[doc(hidden)]
