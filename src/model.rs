@@ -36,8 +36,9 @@ use crate::params::{ParamCountError, ParamSpec, ParamWalk};
 use crate::summary::{InputShape, SummaryRow};
 use crate::{Backward, Layer, Params, Scalar, Tensor};
 
-/// The single-sample forward pass of a tuple, `self.n(… self.1(self.0(x)))`, with every
-/// intermediate output in a block of its own: `{ let y = { let y = self.0.forward(x);
+/// The single-sample forward pass of an int8 tuple (`QLayer`; the float tuples use
+/// [`forward_into_scopes!`]), `self.n(… self.1(self.0(x)))`, with every intermediate output in a
+/// block of its own: `{ let y = { let y = self.0.forward(x);
 /// self.1.forward(&y) }; self.2.forward(&y) }`. Each output dies as soon as the next layer has
 /// read it, so at each step only that step's input and output are live, and LLVM's stack
 /// colouring (which starts a slot's lifetime at its first write) gives the later steps the

@@ -8,7 +8,6 @@ use rand_core::Rng;
 
 use crate::activation::{Activation, Identity};
 use crate::init::glorot_uniform;
-#[cfg(feature = "alloc")]
 use crate::layer::Seal;
 use crate::layer::bias::{Bias, BiasMode, NoBias};
 use crate::layer::{rows, rows_mut};

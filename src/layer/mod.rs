@@ -23,7 +23,8 @@
 //! What a custom layer implements is exactly what the guide explains: [`Layer::forward`]
 //! (with [`Out`](Layer::Out) and optionally [`NAME`](Layer::NAME)),
 //! [`Backward::forward_train`] and [`Backward::backward`] (with [`Cache`](Backward::Cache)),
-//! and [`Params`]. The built-in layers also carry hooks only the library uses: batched
+//! and [`Params`]. The built-in layers also carry hooks only the library uses: a single-sample
+//! forward that writes its output in place (what a tuple runs its layers through), batched
 //! kernels on flat buffers (one GEMM per `Dense` and direction, im2col or a direct kernel per
 //! `Conv2D`), their rows of `summary()`, and the loss fusion after a softmax. Those hooks are
 //! hidden trait items sealed with a token type from a private module (see `src/seal.rs`), so a
@@ -87,8 +88,8 @@ pub(crate) use crate::seal::Seal;
 /// else a built-in layer does. The [guide's chapter 6](crate::guide::ch06_gradient_checks)
 /// walks through one.
 ///
-/// The built-in layers also have hidden, sealed hooks (batched kernels, `summary()` rows,
-/// the loss fusion); the [module docs](self) say why they are hidden and not a separate trait.
+/// The built-in layers also have hidden, sealed hooks (a forward into a given output, batched
+/// kernels, `summary()` rows, the loss fusion); the [module docs](self) say why they are hidden and not a separate trait.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot take `{In}` as its input",
     label = "this layer does not accept `{In}`",
