@@ -206,6 +206,11 @@ impl<X: crate::Tensor, L: crate::Layer<X>> crate::Layer<X> for Box<L> {
         let () = <Self as crate::Layer<X>>::CHECK;
         (**self).forward(x)
     }
+    #[inline]
+    fn forward_into(&self, _: Seal, x: &X, out: &mut L::Out) {
+        let () = <Self as crate::Layer<X>>::CHECK;
+        (**self).forward_into(Seal, x, out);
+    }
     fn batch_scratch_len(_: Seal, n: usize) -> usize {
         L::batch_scratch_len(Seal, n)
     }

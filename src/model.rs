@@ -36,8 +36,9 @@ use crate::params::{ParamCountError, ParamSpec, ParamWalk};
 use crate::summary::{InputShape, SummaryRow};
 use crate::{Backward, Layer, Params, Scalar, Tensor};
 
-/// The single-sample forward pass of a tuple, `self.n(… self.1(self.0(x)))`, with every
-/// intermediate output in a block of its own: `{ let y = { let y = self.0.forward(x);
+/// The single-sample forward pass of an int8 tuple (`QLayer`; the float tuples use
+/// [`forward_into_scopes!`]), `self.n(… self.1(self.0(x)))`, with every intermediate output in a
+/// block of its own: `{ let y = { let y = self.0.forward(x);
 /// self.1.forward(&y) }; self.2.forward(&y) }`. Each output dies as soon as the next layer has
 /// read it, so at each step only that step's input and output are live, and LLVM's stack
 /// colouring (which starts a slot's lifetime at its first write) gives the later steps the
@@ -56,6 +57,48 @@ macro_rules! forward_in_scopes {
     };
 }
 pub(crate) use forward_in_scopes;
+
+/// The single-sample forward pass of a tuple through [`Layer::forward_into`], each layer writing
+/// its output where it stays: no output is built in a layer's frame and then moved. Output `k`
+/// is a variable declared (not written) before the block that computes output `k − 1`, and
+/// written only after that block, so that at each step only that step's input and output are
+/// live, as for [`forward_in_scopes!`]: a slot's lifetime starts at its first write for LLVM's
+/// stack colouring, and ends with the block that declared it. For `(L0, L1, L2)` into `out`:
+///
+/// ```text
+/// let mut b;
+/// { let mut a; { a = Default::default(); L0.forward_into(x, &mut a); }
+///   b = Default::default(); L1.forward_into(&a, &mut b); }   // `a` dies here
+/// L2.forward_into(&b, out);
+/// ```
+///
+/// The two names alternate (`a`, `b`, `a`, …), each block's shadowing the one outside it.
+macro_rules! forward_into_scopes {
+    ($model:ident, $x:expr, $out:expr; $first:tt) => {
+        $model.$first.forward_into($crate::layer::Seal, $x, $out)
+    };
+    ($model:ident, $x:expr, $out:expr; $first:tt $(, $rest:tt)+) => {
+        $crate::model::forward_into_scopes!(@chain $model, $out; a, b; {
+            a = Default::default();
+            $model.$first.forward_into($crate::layer::Seal, $x, &mut a);
+        }; $($rest),+)
+    };
+    // `$acc` writes `$w`; `$o` is the other name.
+    (@chain $model:ident, $out:expr; $w:ident, $o:ident; $acc:block; $last:tt) => {{
+        let mut $w;
+        $acc
+        $model.$last.forward_into($crate::layer::Seal, &$w, $out);
+    }};
+    (@chain $model:ident, $out:expr; $w:ident, $o:ident; $acc:block; $next:tt $(, $rest:tt)+) => {
+        $crate::model::forward_into_scopes!(@chain $model, $out; $o, $w; {
+            let mut $w;
+            $acc
+            $o = Default::default();
+            $model.$next.forward_into($crate::layer::Seal, &$w, &mut $o);
+        }; $($rest),+)
+    };
+}
+pub(crate) use forward_into_scopes;
 
 /// The larger of two sizes, in a `const`.
 pub(crate) const fn max_usize(a: usize, b: usize) -> usize {
@@ -105,8 +148,16 @@ macro_rules! tuple_model {
             #[inline]
             fn forward(&self, x: &X) -> $YZ {
                 let () = <Self as Layer<X>>::CHECK;
+                let mut out = $YZ::default();
+                self.forward_into(Seal, x, &mut out);
+                out
+            }
+
+            #[inline]
+            fn forward_into(&self, _: Seal, x: &X, out: &mut $YZ) {
+                let () = <Self as Layer<X>>::CHECK;
                 let model = self;
-                forward_in_scopes!(model, x; 0, $($i,)* $iz)
+                forward_into_scopes!(model, x, out; 0, $($i,)* $iz)
             }
 
             fn batch_scratch_len(_: Seal, n: usize) -> usize {
@@ -352,6 +403,11 @@ impl<X: Tensor, L: Layer<X>> Layer<X> for (L,) {
     fn forward(&self, x: &X) -> L::Out {
         let () = <Self as Layer<X>>::CHECK;
         self.0.forward(x)
+    }
+    #[inline]
+    fn forward_into(&self, _: Seal, x: &X, out: &mut L::Out) {
+        let () = <Self as Layer<X>>::CHECK;
+        self.0.forward_into(Seal, x, out);
     }
     fn batch_scratch_len(_: Seal, n: usize) -> usize {
         L::batch_scratch_len(Seal, n)

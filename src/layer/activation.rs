@@ -114,6 +114,12 @@ impl<X: Tensor, A: Activation> Layer<X> for ActivationLayer<A> {
         y
     }
 
+    #[inline]
+    fn forward_into(&self, _: Seal, x: &X, out: &mut X) {
+        out.as_mut_slice().copy_from_slice(x.as_slice());
+        activate::<A, X::Elem>(out.as_mut_slice(), last_axis::<X>());
+    }
+
     fn forward_batch_flat(&self, _: Seal, n: usize, xs: &[X::Elem], ys: &mut [X::Elem], _scratch: &mut [X::Elem]) {
         let len = n.saturating_mul(X::LEN);
         let (Some(xs), Some(ys)) = (xs.get(..len), ys.get_mut(..len)) else { return };

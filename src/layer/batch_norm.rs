@@ -297,6 +297,12 @@ where
         y
     }
 
+    #[inline]
+    fn forward_into(&self, _: Seal, x: &X, out: &mut X) {
+        out.as_mut_slice().copy_from_slice(x.as_slice());
+        self.normalize(&self.moving_mean, &self.moving_variance, out.as_mut_slice());
+    }
+
     /// Inference mode, row by row (there is nothing to gain from a GEMM here).
     fn forward_batch_flat(&self, _: Seal, n: usize, xs: &[T], ys: &mut [T], _scratch: &mut [T]) {
         let len = n.saturating_mul(X::LEN);

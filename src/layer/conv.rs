@@ -8,7 +8,6 @@ use rand_core::Rng;
 
 use crate::activation::{Activation, Identity};
 use crate::init::glorot_uniform;
-#[cfg(feature = "alloc")]
 use crate::layer::Seal;
 use crate::layer::bias::{Bias, BiasMode, NoBias};
 use crate::layer::{rows, rows_mut};
@@ -771,6 +770,13 @@ where
         let mut out = <Self as Layer<X>>::Out::default();
         self.convolve_images::<X::Checked>(1, x.as_slice(), None, out.as_mut_slice());
         out
+    }
+
+    /// Every kernel path writes every output, so `out` needs no clearing.
+    #[inline(always)]
+    fn forward_into(&self, _: Seal, x: &X, out: &mut Self::Out) {
+        let () = X::Checked::CHECK;
+        self.convolve_images::<X::Checked>(1, x.as_slice(), None, out.as_mut_slice());
     }
 
     #[cfg(feature = "alloc")]

@@ -608,6 +608,14 @@ where
         out
     }
 
+    /// Every kernel path writes every output, so `out` needs no clearing.
+    #[inline(always)]
+    fn forward_into(&self, _: Seal, x: &X, out: &mut Self::Out) {
+        let () = X::Checked::CHECK;
+        let ys = out.as_mut_slice();
+        crate::kernel::simd::dispatch(DepthwiseRows::<_, X> { layer: self, n: 1, xs: x.as_slice(), zs: None, ys });
+    }
+
     /// The direct kernel over the whole batch, without copying samples in and out.
     fn forward_batch_flat(&self, _: Seal, n: usize, xs: &[T], ys: &mut [T], _scratch: &mut [T]) {
         let () = X::Checked::CHECK;

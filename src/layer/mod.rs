@@ -23,7 +23,8 @@
 //! What a custom layer implements is exactly what the guide explains: [`Layer::forward`]
 //! (with [`Out`](Layer::Out) and optionally [`NAME`](Layer::NAME)),
 //! [`Backward::forward_train`] and [`Backward::backward`] (with [`Cache`](Backward::Cache)),
-//! and [`Params`]. The built-in layers also carry hooks only the library uses: batched
+//! and [`Params`]. The built-in layers also carry hooks only the library uses: a single-sample
+//! forward that writes its output in place (what a tuple runs its layers through), batched
 //! kernels on flat buffers (one GEMM per `Dense` and direction, im2col or a direct kernel per
 //! `Conv2D`), their rows of `summary()`, and the loss fusion after a softmax. Those hooks are
 //! hidden trait items sealed with a token type from a private module (see `src/seal.rs`), so a
@@ -87,8 +88,8 @@ pub(crate) use crate::seal::Seal;
 /// else a built-in layer does. The [guide's chapter 6](crate::guide::ch06_gradient_checks)
 /// walks through one.
 ///
-/// The built-in layers also have hidden, sealed hooks (batched kernels, `summary()` rows,
-/// the loss fusion); the [module docs](self) say why they are hidden and not a separate trait.
+/// The built-in layers also have hidden, sealed hooks (a forward into a given output, batched
+/// kernels, `summary()` rows, the loss fusion); the [module docs](self) say why they are hidden and not a separate trait.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot take `{In}` as its input",
     label = "this layer does not accept `{In}`",
@@ -133,6 +134,17 @@ pub trait Layer<In: Tensor>: Params<In::Elem> {
     /// # Panics
     /// Never, for the built-in layers.
     fn forward(&self, x: &In) -> Self::Out;
+
+    /// [`forward`](Layer::forward) into `out`, which holds anything on entry and every
+    /// output on return. The default is `*out = self.forward(x)`; the built-in layers whose
+    /// kernels write every output override it to write `out` directly, and a tuple runs its
+    /// layers through it, so a 32 KB activation is not built in a layer's frame and then
+    /// copied out of it.
+    #[doc(hidden)]
+    #[inline(always)]
+    fn forward_into(&self, _: Seal, x: &In, out: &mut Self::Out) {
+        *out = self.forward(x);
+    }
 
     /// Scratch space (in scalars) that [`forward_batch_flat`](Layer::forward_batch_flat) needs
     /// for a batch of `n` samples; 0 unless the layer keeps intermediate results.
@@ -371,4 +383,80 @@ pub(crate) fn rows_mut<T>(data: &mut [T], len: usize, n: usize) -> impl Iterator
         rest = tail;
         Some(row)
     })
+}
+
+#[cfg(test)]
+mod forward_into_tests {
+    //! `forward_into` is what a tuple runs: every built-in layer's must write every output,
+    //! whatever `out` held, with `forward`'s bits.
+    use super::*;
+    use crate::activation::{Identity, Relu, Softmax};
+    use crate::init::{SeedRng, uniform01};
+    use crate::shape::{Image, Vector};
+
+    fn random<X: Tensor<Elem = f32>>(seed: u64) -> X {
+        let mut rng = SeedRng::seed(seed);
+        let mut x = X::default();
+        x.as_mut_slice().iter_mut().for_each(|v| *v = uniform01(&mut rng) as f32 * 2.0 - 1.0);
+        x
+    }
+
+    /// `out` starts as NaNs, so an output the layer skipped (or added to) shows.
+    fn into_matches_forward<X: Tensor<Elem = f32>, L: Layer<X>>(layer: &L, x: &X) {
+        let expected = layer.forward(x);
+        let mut out = L::Out::default();
+        out.as_mut_slice().fill(f32::NAN);
+        layer.forward_into(Seal, x, &mut out);
+        assert_eq!(out.as_slice().len(), expected.as_slice().len());
+        for (i, (a, b)) in out.as_slice().iter().zip(expected.as_slice()).enumerate() {
+            assert_eq!(a.to_bits(), b.to_bits(), "{}: output {i}: {a} against {b}", L::NAME);
+        }
+    }
+
+    #[test]
+    fn convolutions_write_every_output() {
+        let x: Image<7, 6, 3> = random(1);
+        // Filters a multiple of 16 (the SIMD kernels) and not (their remainder path).
+        into_matches_forward(&Conv2D::<3, 16, 3, Relu>::init(&mut SeedRng::seed(2)), &x);
+        into_matches_forward(&Conv2D::<3, 5, 3, Identity, 2, Same>::init(&mut SeedRng::seed(3)), &x);
+        // 1x1, stride 1: the row GEMM.
+        into_matches_forward(&Conv2D::<3, 16, 1, Relu, 1, Same>::init(&mut SeedRng::seed(4)), &x);
+        let h: Image<7, 6, 16> = random(5);
+        into_matches_forward(&Conv2D::<16, 32, 1, Identity, 1, Same>::init(&mut SeedRng::seed(6)), &h);
+        into_matches_forward(&DepthwiseConv2D::<16, 3, Relu, 1, Same>::init(&mut SeedRng::seed(7)), &h);
+        into_matches_forward(&DepthwiseConv2D::<3, 3, Identity, 2>::init(&mut SeedRng::seed(8)), &x);
+    }
+
+    #[test]
+    fn the_other_layers_write_every_output() {
+        let h: Image<6, 4, 16> = random(9);
+        into_matches_forward(&ActivationLayer::<Relu>::default(), &h);
+        into_matches_forward(&BatchNormalization::<16>::init(&mut SeedRng::seed(10)), &h);
+        into_matches_forward(&Dropout::<300>::default(), &h);
+        into_matches_forward(&MaxPool2D::<2>, &h);
+        into_matches_forward(&AvgPool2D::<3, 2>, &h);
+        into_matches_forward(&GlobalAvgPool2D, &h);
+        into_matches_forward(&Flatten, &h);
+        let v: Vector<24> = random(11);
+        into_matches_forward(&Dense::<24, 7, Softmax>::init(&mut SeedRng::seed(12)), &v);
+        into_matches_forward(&Skip, &v);
+    }
+
+    #[test]
+    fn residual_blocks_and_tuples_write_every_output() {
+        let h: Image<6, 4, 16> = random(13);
+        type Block = Residual<(Conv2D<16, 16, 3, Relu, 1, Same>, Conv2D<16, 16, 3, Identity, 1, Same>)>;
+        into_matches_forward(&Block::init(&mut SeedRng::seed(14)), &h);
+        type Projected = Residual<Conv2D<16, 8, 3, Relu, 2, Same>, Conv2D<16, 8, 1, Identity, 2, Same>>;
+        into_matches_forward(&Projected::init(&mut SeedRng::seed(15)), &h);
+        type Model = (
+            Conv2D<16, 8, 3, Relu, 1, Same>,
+            (DepthwiseConv2D<8, 3>, ActivationLayer<Relu>),
+            MaxPool2D<2>,
+            Flatten,
+            Dense<16, 5>,
+        );
+        into_matches_forward(&Model::init(&mut SeedRng::seed(16)), &h);
+        into_matches_forward(&(Dense::<48, 5>::init(&mut SeedRng::seed(17)),), &Vector::<48>::default());
+    }
 }

@@ -404,6 +404,12 @@ macro_rules! pooling {
                 y
             }
 
+            /// The kernel writes every output.
+            #[inline]
+            fn forward_into(&self, _: Seal, x: &X, out: &mut X::Out) {
+                <Self as Layer<X>>::forward_batch_flat(self, Seal, 1, x.as_slice(), out.as_mut_slice(), &mut []);
+            }
+
             fn forward_batch_flat(
                 &self,
                 _: Seal,

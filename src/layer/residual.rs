@@ -175,6 +175,11 @@ impl<X: Tensor> Layer<X> for Skip {
         x.clone()
     }
 
+    #[inline]
+    fn forward_into(&self, _: Seal, x: &X, out: &mut X) {
+        out.as_mut_slice().copy_from_slice(x.as_slice());
+    }
+
     fn forward_batch_flat(&self, _: Seal, n: usize, xs: &[X::Elem], ys: &mut [X::Elem], _scratch: &mut [X::Elem]) {
         let len = n.saturating_mul(X::LEN);
         if let (Some(xs), Some(ys)) = (xs.get(..len), ys.get_mut(..len)) {
@@ -428,6 +433,16 @@ where
         let mut y = self.branch.forward(x);
         add_into(y.as_mut_slice(), self.shortcut.forward(x).as_slice());
         y
+    }
+
+    /// The branch writes `out`, then the shortcut's output (its own block) is added to it.
+    #[inline]
+    fn forward_into(&self, _: Seal, x: &X, out: &mut Y) {
+        let () = <Self as Layer<X>>::CHECK;
+        self.branch.forward_into(Seal, x, out);
+        let mut s = S::Out::default();
+        self.shortcut.forward_into(Seal, x, &mut s);
+        add_into(out.as_mut_slice(), s.as_slice());
     }
 
     fn batch_scratch_len(_: Seal, n: usize) -> usize {
