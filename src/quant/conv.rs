@@ -107,7 +107,7 @@ impl ConvActivation for Relu6 {
 /// `std`, the SIMD paths (for a receptive field of a multiple of 4 values and a multiple of 8
 /// filters) hold more, still on the stack: a rearranged copy of the weights, 16 pixels'
 /// receptive fields, and `12·CO` bytes of per-filter constants, plus 16 pixels' `i32` sums on
-/// the AVX2 path (the AVX-512 VNNI path, for a multiple of 64 filters, requantizes in
+/// the AVX2 path (the AVX-512 VNNI path, for a multiple of 16 filters, requantizes in
 /// registers): about 10 KB for DS-CNN's 64-filter 1×1 layers.
 ///
 /// Generic parameters: those of [`Conv2D`] without `T` and `B`: `CI`, `CO`, `K`,
@@ -496,6 +496,11 @@ where
                 }
                 if K * KW * CI * GEMM_CHUNK <= GEMM_FLIP_BYTES {
                     return self.forward_gemm::<GEMM_CHUNK, H, W, HO, WO>(x);
+                }
+                // Two tiles of the 16-filter kernel's 16 pixels per call when they fit the
+                // buffer of flipped inputs (ResNet-8's 3×3 convolutions over 16 channels).
+                if K * KW * CI * 2 * CHUNK <= GEMM_FLIP_BYTES {
+                    return self.forward_gemm::<{ 2 * CHUNK }, H, W, HO, WO>(x);
                 }
                 return self.forward_gemm::<CHUNK, H, W, HO, WO>(x);
             }
