@@ -675,6 +675,27 @@ pub(crate) fn gemm_requantized(
     }
 }
 
+/// TFLite's int8 `ADD` in place, `b[i] = clamp(z_out + M_out·(M₁·((a[i] − z₁)·2²⁰) + M₂·((b[i]
+/// − z₂)·2²⁰)))` to `bounds` (`QAdd::add` with `a` the first input), on the AVX-512 VNNI path
+/// sixteen values at a time; returns how many leading values it wrote (a multiple of 16, 0 on
+/// the other paths), the caller does the rest one at a time.
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+#[inline]
+pub(crate) fn add_requantized(
+    a: &[i8],
+    b: &mut [i8],
+    zero_points: (i32, i32, i32),
+    requant: [Requant; 3],
+    bounds: (i8, i8),
+) -> usize {
+    if simd() == Simd::Avx512Vnni {
+        // SAFETY: `add_requantized_avx512` requires `avx2`, `avx512f` and `avx512bw`, which the
+        // AVX-512 VNNI path has (`simd()` checks them).
+        return unsafe { x86::add_requantized_avx512(a, b, zero_points, requant, bounds) };
+    }
+    0
+}
+
 /// The inputs [`gemm_requantized`] flips to unsigned once per call, into a stack buffer, when
 /// they fit (otherwise once per quadruple and block of 64 outputs): 8 KB, DS-CNN's 25×5×64
 /// image.
@@ -2026,6 +2047,48 @@ mod x86 {
             }
         }
         sums
+    }
+
+    /// [`super::add_requantized`] with AVX-512: sixteen values at a time, each of the three
+    /// requantizations by a [`Channels16`] holding the same multiplier and shift in every lane
+    /// (its exact form for any `i32`: [`Channels16::apply_as`] where `full`, else
+    /// [`Channels16::apply_short`]), narrowed by `vpmovsdb` (saturating, so the clamp can follow
+    /// on bytes). Returns how many values it wrote: a multiple of 16.
+    ///
+    /// # Safety
+    /// The CPU must support `avx2`, `avx512f` and `avx512bw`.
+    #[target_feature(enable = "avx2,avx512f,avx512bw")]
+    pub(super) unsafe fn add_requantized_avx512(
+        a: &[i8],
+        b: &mut [i8],
+        (z1, z2, zo): (i32, i32, i32),
+        [m1, m2, mo]: [Requant; 3],
+        (lo, hi): (i8, i8),
+    ) -> usize {
+        let channels = |m: Requant| Channels16::new(_mm512_set1_epi32(m.multiplier), _mm512_set1_epi32(m.shift));
+        let (c1, c2, co) = (channels(m1), channels(m2), channels(mo));
+        let apply = |c: &Channels16, x: __m512i| if c.full { c.apply_as::<true>(x) } else { c.apply_short(x) };
+        let (z1, z2, zo) = (_mm512_set1_epi32(z1), _mm512_set1_epi32(z2), _mm512_set1_epi32(zo));
+        let (lo, hi) = (_mm_set1_epi8(lo), _mm_set1_epi8(hi));
+        const LEFT: u32 = crate::quant::residual::ADD_LEFT_SHIFT as u32;
+        let (a16, _) = a.as_chunks::<16>();
+        let (b16, _) = b.as_chunks_mut::<16>();
+        let mut done = 0;
+        for (a, b) in a16.iter().zip(b16.iter_mut()) {
+            // SAFETY: `a` and `b` are 16 readable bytes each, one `__m128i`; unaligned loads are
+            // allowed.
+            let (va, vb) = unsafe { (_mm_loadu_si128(a.as_ptr().cast()), _mm_loadu_si128(b.as_ptr().cast())) };
+            // `(q − z)·2²⁰`, wrapping like the scalar code.
+            let sa = _mm512_slli_epi32::<LEFT>(_mm512_sub_epi32(_mm512_cvtepi8_epi32(va), z1));
+            let sb = _mm512_slli_epi32::<LEFT>(_mm512_sub_epi32(_mm512_cvtepi8_epi32(vb), z2));
+            let sum = _mm512_add_epi32(apply(&c1, sa), apply(&c2, sb));
+            let y = _mm512_add_epi32(apply(&co, sum), zo);
+            let bytes = _mm_min_epi8(_mm_max_epi8(_mm512_cvtsepi32_epi8(y), lo), hi);
+            // SAFETY: `b` is 16 writable bytes, one `__m128i`; unaligned stores are allowed.
+            unsafe { _mm_storeu_si128(b.as_mut_ptr().cast(), bytes) };
+            done += 16;
+        }
+        done
     }
 
     /// Four rows of 64 bytes interleaved byte by byte for `vpdpbusd`: vector `k`, lane `4l + j`
