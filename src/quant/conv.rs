@@ -24,6 +24,13 @@ const GEMM_CHUNK: usize = 128;
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
 use crate::kernel::int8::GEMM_FLIP_BYTES;
 
+/// The stack buffers of the VNNI matrix product for a receptive field that is not a multiple
+/// of 4 values ([`QConv2D::forward_gemm_padded`]): the weights padded, their rearranged copy,
+/// and the chunk's padded receptive fields, each at most 4 KB (ResNet-8's stem: 16 filters of
+/// 28, 128 pixels of 28).
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+const PADDED_BYTES: usize = 4096;
+
 /// A padding an int8 convolution supports, with TFLite's code for it.
 pub trait QPadding: Copy + Default + 'static + sealed::Sealed {
     /// TFLite's `Padding` enum value: `SAME` = 0, `VALID` = 1.
@@ -350,6 +357,52 @@ impl<
         QImage::new(out)
     }
 
+    /// [`Self::forward_gemm`] for a receptive field that is not a multiple of 4 values
+    /// (ResNet-8's 3×3×3 stem: 27): each filter and each receptive field padded with zeros to
+    /// the next multiple of 4 (a zero weight adds nothing), in stack buffers of
+    /// [`PADDED_BYTES`]; `None` (nothing computed) when they do not fit.
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    #[inline(never)]
+    fn forward_gemm_padded<const CH: usize, const H: usize, const W: usize, const HO: usize, const WO: usize>(
+        &self,
+        x: &QImage<H, W, CI>,
+    ) -> Option<QImage<HO, WO, CO>> {
+        let n = K * KW * CI;
+        let np = n.next_multiple_of(4);
+        let (mut wpad, mut packed, mut xs) = ([0i8; PADDED_BYTES], [0i8; PADDED_BYTES], [0i8; PADDED_BYTES]);
+        let (wpad, packed) = (wpad.get_mut(..np * CO)?, packed.get_mut(..np * CO)?);
+        let xs = xs.get_mut(..np * CH)?;
+        for (row, filter) in wpad.chunks_exact_mut(np).zip(&self.kernel) {
+            let filter = filter.as_flattened().as_flattened();
+            row.get_mut(..n)?.copy_from_slice(filter);
+        }
+        let wpad: &[i8] = wpad;
+        let mut init = [0i32; CO];
+        crate::kernel::int8::pack_gemm(wpad, np, packed, &mut init);
+        let rq = crate::kernel::int8::ChannelRequant::<CO>::new(&self.folded_bias, &self.requant);
+        let mut out = [[[0i8; CO]; WO]; HO];
+        let mut patches = [[[[0i8; CI]; KW]; K]; CH];
+        for (c, out) in out.as_flattened_mut().chunks_mut(CH).enumerate() {
+            let patches = patches.get_mut(..out.len()).unwrap_or_default();
+            self.im2col::<H, W, HO, WO>(x, c * CH, patches);
+            // The padding bytes stay 0 from the start.
+            let xs = xs.get_mut(..out.len() * np).unwrap_or_default();
+            for (d, p) in xs.chunks_exact_mut(np).zip(patches.iter()) {
+                d.get_mut(..n)?.copy_from_slice(p.as_flattened().as_flattened());
+            }
+            crate::kernel::int8::gemm_requantized(
+                xs,
+                np,
+                (wpad, packed, &init),
+                (&rq.bias, &rq.multiplier, &rq.shift),
+                self.output.zero_point,
+                self.act,
+                out.as_flattened_mut(),
+            );
+        }
+        Some(QImage::new(out))
+    }
+
     /// [`Self::forward_gemm`] for a 1×1 convolution with stride 1, whose receptive fields are
     /// the image's pixels: read in place, [`GEMM_CHUNK`] pixels at a time (DS-CNN's whole
     /// 25×5×64 image in one call).
@@ -503,6 +556,18 @@ where
                     return self.forward_gemm::<{ 2 * CHUNK }, H, W, HO, WO>(x);
                 }
                 return self.forward_gemm::<CHUNK, H, W, HO, WO>(x);
+            }
+            // A receptive field padded to a multiple of 4 (ResNet-8's stem: 27 values to 28).
+            let np = (K * KW * CI).next_multiple_of(4);
+            if np != K * KW * CI && np * CO <= PADDED_BYTES && crate::kernel::int8::gemm_fits(np, CO) {
+                let y = if np * GEMM_CHUNK <= PADDED_BYTES {
+                    self.forward_gemm_padded::<GEMM_CHUNK, H, W, HO, WO>(x)
+                } else {
+                    self.forward_gemm_padded::<CHUNK, H, W, HO, WO>(x)
+                };
+                if let Some(y) = y {
+                    return y;
+                }
             }
             if crate::kernel::int8::packed_fits(K * KW * CI, CO, self.narrow) {
                 return self.forward_packed(x);
