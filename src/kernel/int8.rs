@@ -2006,28 +2006,28 @@ mod x86 {
         let mut xs = x.chunks_exact(P * n);
         let mut outs = out.chunks_exact_mut(P * rows);
         for (xt, ot) in (&mut xs).zip(&mut outs) {
-            let sums = narrow_sums::<V, P, FLIPPED>(xt, n, wb, start);
-            for (p, s) in sums.iter().enumerate() {
-                rq.store::<FORM>(s, ot, p * rows + first);
-            }
+            narrow_tile::<V, P, FLIPPED, FORM>(xt, n, wb, start, rq, ot, (first, rows));
         }
         for (xp, op) in xs.remainder().chunks_exact(n).zip(outs.into_remainder().chunks_exact_mut(rows)) {
-            let [s] = narrow_sums::<V, 1, FLIPPED>(xp, n, wb, start);
-            rq.store::<FORM>(&s, op, first);
+            narrow_tile::<V, 1, FLIPPED, FORM>(xp, n, wb, start, rq, op, (first, rows));
         }
     }
 
-    /// `P` pixels times one packed block of `16·V` outputs (`wb`: `n/4` quadruples of `64·V`
-    /// bytes), starting from `start`: `V` vectors per pixel in output order. `FLIPPED`: `x` is
-    /// already `x ⊕ 0x80`.
+    /// `P` pixels (`x`: `P` rows of `n`) times one packed block of `16·V` outputs (`wb`: `n/4`
+    /// quadruples of `64·V` bytes), starting from `start`, requantized into `out[p·rows +
+    /// first..][..16·V]` while the `P·V` sums are in registers (in one function, so they are
+    /// never returned through memory). `FLIPPED`: `x` is already `x ⊕ 0x80`.
     #[inline]
-    #[target_feature(enable = "avx512f,avx512vnni")]
-    fn narrow_sums<const V: usize, const P: usize, const FLIPPED: bool>(
+    #[target_feature(enable = "avx2,avx512f,avx512bw,avx512vnni")]
+    fn narrow_tile<const V: usize, const P: usize, const FLIPPED: bool, const FORM: u8>(
         x: &[i8],
         n: usize,
         wb: &[i8],
         start: [__m512i; V],
-    ) -> [[__m512i; V]; P] {
+        rq: &RequantNarrow<V>,
+        out: &mut [i8],
+        (first, rows): (usize, usize),
+    ) {
         let flip = _mm512_set1_epi32(0x8080_8080_u32 as i32);
         let mut sums = [start; P];
         let (quads, _) = x.as_chunks::<4>();
@@ -2046,7 +2046,9 @@ mod x86 {
                 }
             }
         }
-        sums
+        for (p, s) in sums.iter().enumerate() {
+            rq.store::<FORM>(s, out, p * rows + first);
+        }
     }
 
     /// [`super::add_requantized`] with AVX-512: sixteen values at a time, each of the three
