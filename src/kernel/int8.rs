@@ -2750,10 +2750,29 @@ mod tests {
     fn the_fused_gemm_equals_the_gemm_then_the_requantization() {
         // DS-CNN's stem (40 inputs, 125 pixels) and 1×1 layers (64), two blocks of 64 outputs,
         // pixel counts around the tiles of four, inputs past the flipped buffer (130 pixels of
-        // 64: flipped per quadruple instead); 16 rows (not a multiple of 64) take the portable
-        // path.
+        // 64: flipped per quadruple instead). ResNet-8's shapes on the blocks of 16 and 32
+        // outputs: 3×3 over 16 and 32 channels (144, 288 inputs), the padded stem (28), the
+        // 1×1 projection (16), pixel counts around the tiles of 16 and 8, 576 inputs past the
+        // flipped buffer; 144 rows (nine blocks of 16, the last two in the full form) and 96
+        // (three of 32).
         let mut rng = SeedRng::seed(16);
-        let shapes = [(40, 64, 125), (64, 64, 125), (64, 64, 130), (64, 128, 7), (4, 64, 1), (12, 64, 9), (8, 16, 3)];
+        let shapes = [
+            (40, 64, 125),
+            (64, 64, 125),
+            (64, 64, 130),
+            (64, 128, 7),
+            (4, 64, 1),
+            (12, 64, 9),
+            (8, 16, 3),
+            (144, 16, 37),
+            (144, 32, 21),
+            (288, 32, 16),
+            (28, 16, 128),
+            (16, 32, 64),
+            (576, 32, 20),
+            (4, 144, 5),
+            (64, 96, 9),
+        ];
         for (n, rows, pixels) in shapes {
             let mut byte = || (rng.next_u32() & 0xff) as u8 as i8;
             let mut x: std::vec::Vec<i8> = (0..n * pixels).map(|_| byte()).collect();
@@ -2762,7 +2781,7 @@ mod tests {
             let mut packed = std::vec![0i8; n * rows];
             let mut init = std::vec![0i32; rows];
             pack_gemm(&w, n, &mut packed, &mut init);
-            let rq = realistic_requant::<128>(&mut rng);
+            let rq = realistic_requant::<144>(&mut rng);
             let requant: std::vec::Vec<Requant> =
                 (0..rows).map(|r| Requant { multiplier: rq.multiplier[r], shift: rq.shift[r] }).collect();
             for (zp, bounds) in [(-128, (-128, 127)), (5, (-3, 90))] {

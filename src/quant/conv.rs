@@ -595,3 +595,121 @@ where
         self.output
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::init::SeedRng;
+    use rand_core::Rng;
+
+    /// TFLite Micro's `ConvPerChannel` as a textbook loop: every output pixel and filter sums
+    /// `(x − z_in)·w` over the taps inside the image (TFLite's `SAME` offsets), adds the bias,
+    /// requantizes with the filter's multiplier and shift, adds `z_out` and clamps.
+    #[allow(clippy::needless_range_loop)] // the loop as TFLite writes it
+    fn textbook<
+        const H: usize,
+        const W: usize,
+        const CI: usize,
+        const CO: usize,
+        const K: usize,
+        A: ConvActivation,
+        const S: usize,
+        P: QPadding,
+        const HO: usize,
+        const WO: usize,
+    >(
+        layer: &QConv2D<CI, CO, K, A, S, P>,
+        x: &[[[i8; CI]; W]; H],
+    ) -> [[[i8; CO]; WO]; HO] {
+        let (top, left) = (P::before(H, HO, K, S), P::before(W, WO, K, S));
+        let z_in = layer.input.zero_point;
+        let (lo, hi) = A::FUSED.range(layer.output);
+        let mut out = [[[0i8; CO]; WO]; HO];
+        for oy in 0..HO {
+            for ox in 0..WO {
+                for o in 0..CO {
+                    let mut sum = layer.bias[o];
+                    for ky in 0..K {
+                        for kx in 0..K {
+                            let (iy, ix) =
+                                ((oy * S + ky) as isize - top as isize, (ox * S + kx) as isize - left as isize);
+                            if iy < 0 || ix < 0 || iy >= H as isize || ix >= W as isize {
+                                continue;
+                            }
+                            for c in 0..CI {
+                                let v = i32::from(x[iy as usize][ix as usize][c]) - z_in;
+                                sum += v * i32::from(layer.kernel[o][ky][kx][c]);
+                            }
+                        }
+                    }
+                    let y = layer.requant()[o].apply(sum) + layer.output.zero_point;
+                    out[oy][ox][o] = y.clamp(i32::from(lo), i32::from(hi)) as i8;
+                }
+            }
+        }
+        out
+    }
+
+    /// A layer with random weights (one −128), biases and inputs, scales that leave many
+    /// outputs unclamped, and the last filter with a multiplier above 1 (a left shift: the
+    /// requantization's full form); its forward pass on the path in use against [`textbook`].
+    fn check<
+        const H: usize,
+        const W: usize,
+        const CI: usize,
+        const CO: usize,
+        const K: usize,
+        A: ConvActivation,
+        const S: usize,
+        P: QPadding,
+        const HO: usize,
+        const WO: usize,
+    >(
+        seed: u64,
+    ) where
+        Conv2D<CI, CO, K, A, S, P, f32, Bias, K, S>: Layer<Image<H, W, CI>, Out = Image<HO, WO, CO>>,
+    {
+        let mut rng = SeedRng::seed(seed);
+        let mut byte = || (rng.next_u32() & 0xff) as u8 as i8;
+        let mut kernel = [[[[0i8; CI]; K]; K]; CO];
+        kernel.as_flattened_mut().as_flattened_mut().as_flattened_mut().fill_with(&mut byte);
+        kernel[0][0][0][0] = -128;
+        let mut x = [[[0i8; CI]; W]; H];
+        x.as_flattened_mut().as_flattened_mut().fill_with(&mut byte);
+        let bias: [i32; CO] = core::array::from_fn(|o| (o as i32 - 8) * 611);
+        let (input, output) = (QuantParams { scale: 0.5, zero_point: -7 }, QuantParams { scale: 1.0, zero_point: 3 });
+        // M = 0.5·s_w: about 1/1000, so that sums of K·K·CI products land inside the range.
+        let fan_in = (K * K * CI) as f32;
+        let scales: [f32; CO] =
+            core::array::from_fn(|o| if o + 1 == CO { 4.0 } else { (0.03 + 0.002 * o as f32) / fan_in.sqrt() });
+        let layer = QConv2D::<CI, CO, K, A, S, P>::new(kernel, bias, scales, input, output);
+        let got = QLayer::<QImage<H, W, CI>>::forward(&layer, &QImage::new(x));
+        let want = textbook::<H, W, CI, CO, K, A, S, P, HO, WO>(&layer, &x);
+        assert_eq!(
+            got.as_array(),
+            &want,
+            "{H}×{W}×{CI} → {CO} filters {K}×{K} stride {S}, path {}",
+            crate::kernel::int8::simd()
+        );
+        let (lo, hi) = A::FUSED.range(output);
+        let inside = want.as_flattened().as_flattened().iter().filter(|&&v| v > lo && v < hi).count();
+        // A ReLU clamps about half of them; the rest must mostly land inside.
+        assert!(inside * 4 > HO * WO * CO, "too many outputs clamped: {inside} of {} inside", HO * WO * CO);
+    }
+
+    #[test]
+    fn resnet8s_convolution_shapes_equal_the_textbook_convolution() {
+        // The stem (27 values per receptive field: padded to 28 on the VNNI path), 16 and 32
+        // filters over 16 channels with stride 1 and 2 (SAME: one row before at 9×9 → 5×5, none
+        // at 8×8 → 4×4), the 1×1 stride-2 projection, 64 filters with stride 2; pixel counts
+        // around the 16-filter kernel's tiles of 16 (81, 25, 16).
+        check::<8, 8, 3, 16, 3, Relu, 1, Same, 8, 8>(1);
+        check::<9, 9, 16, 16, 3, Relu, 1, Same, 9, 9>(2);
+        check::<9, 9, 16, 32, 3, Relu, 2, Same, 5, 5>(3);
+        check::<8, 8, 16, 32, 3, Identity, 2, Same, 4, 4>(4);
+        check::<8, 8, 16, 32, 1, Identity, 2, Valid, 4, 4>(5);
+        check::<7, 7, 32, 32, 3, Relu, 1, Same, 7, 7>(6);
+        check::<8, 8, 32, 64, 3, Relu, 2, Same, 4, 4>(7);
+        check::<6, 6, 32, 48, 3, Identity, 1, Valid, 4, 4>(8);
+    }
+}
