@@ -115,7 +115,9 @@ impl ConvActivation for Relu6 {
 /// filters) hold more, still on the stack: a rearranged copy of the weights, 16 pixels'
 /// receptive fields, and `12·CO` bytes of per-filter constants, plus 16 pixels' `i32` sums on
 /// the AVX2 path (the AVX-512 VNNI path, for a multiple of 16 filters, requantizes in
-/// registers): about 10 KB for DS-CNN's 64-filter 1×1 layers.
+/// registers): about 10 KB for DS-CNN's 64-filter 1×1 layers. The AVX-512 VNNI path also
+/// takes a receptive field that is not a multiple of 4 values (ResNet-8's 3×3×3 stem), padded
+/// with zeros in three more 4 KB stack buffers.
 ///
 /// Generic parameters: those of [`Conv2D`] without `T` and `B`: `CI`, `CO`, `K`,
 /// `A` ([`Identity`]), `S` (1), `P` ([`Valid`]), `KW` (`K`), `SW` (`S`).
