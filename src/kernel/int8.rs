@@ -14,13 +14,14 @@
 //! weight (which `vpsignb` cannot negate) is flagged at construction and takes the portable
 //! path (see [`has_no_minus_128`]).
 //!
-//! Convolutions on the AVX-512 VNNI path whose receptive field is a multiple of 4 values and
-//! whose filter count is a multiple of 64 (DS-CNN's stem and 1×1 layers) run as one matrix
-//! product over their pixels instead ([`gemm_requantized`]): the inputs flipped to unsigned
+//! Convolutions on the AVX-512 VNNI path whose filter count is a multiple of 16 (DS-CNN's stem
+//! and 1×1 layers, ResNet-8's convolutions; a receptive field that is not a multiple of 4
+//! values is zero-padded to one by the caller) run as one matrix product over their pixels
+//! instead ([`gemm_requantized`]): the inputs flipped to unsigned
 //! (`x ⊕ 0x80 = x + 128`) against the signed weights with 512-bit `vpdpbusd`, four pixels per
 //! load of the weights, starting each sum from `−128·Σ w + bias` so that the offset cancels,
-//! as XNNPACK does (no sign trick, −128 weights included), and each tile of four pixels is
-//! requantized while its sums are still in registers. Depthwise convolutions with one filter
+//! as XNNPACK does (no sign trick, −128 weights included), and each tile (four pixels × 64
+//! outputs, eight × 32 or sixteen × 16) is requantized while its sums are still in registers. Depthwise convolutions with one filter
 //! per channel, a multiple of 64 channels and at most 4 kernel rows put the kernel rows of a
 //! channel into the four bytes of one `vpdpbusd` lane on that path, also requantizing in
 //! registers ([`depthwise_requantized`]); otherwise they multiply 16 (AVX-512) or 8 (AVX2)
@@ -33,7 +34,9 @@
 //! lay their per-channel multipliers and shifts out once per call ([`ChannelRequant`]). On
 //! AVX-512, blocks without a left shift and without an `i32::MIN` multiplier (all of TFLite's)
 //! round once, in 64 bits, instead of twice (the same integers; see `Channels16::apply_short`),
-//! and the fused kernels narrow 64 outputs with AVX-512BW's saturating packs.
+//! and the fused kernels narrow 64 outputs with AVX-512BW's saturating packs (16 at a time
+//! with `vpmovsdb` in blocks of 16 or 32 outputs). The residual `ADD` requantizes sixteen values
+//! at a time on that path ([`add_requantized`]).
 //!
 //! `TYPED_NN_SIMD=avx512|avx2|portable` (read once, with `std`) caps the path, so both SIMD
 //! paths and the portable one can be measured on one machine; a path the CPU lacks falls back
@@ -587,7 +590,8 @@ pub(crate) fn pack_gemm(w: &[i8], n: usize, packed: &mut [i8], init: &mut [i32])
 
 /// `acc[p·rows + r] = Σᵢ x[p·n + i]·w[r·n + i]` for every pixel `p` (a row of `x`, `n` values)
 /// and output `r < rows = init.len()`: an int8 matrix product, exact in `i32` (wrapping), with
-/// `packed` and `init` from [`pack_gemm`]. The VNNI kernel (when [`gemm_fits`]) takes four
+/// `packed` and `init` from [`pack_gemm`]. The VNNI kernel (when [`gemm_fits`] and `rows` is a
+/// multiple of 64) takes four
 /// pixels and 64 outputs per step (16 accumulators of 16 lanes): each weight vector is loaded
 /// once per four pixels, and each input quadruple, flipped to unsigned (`x ⊕ 0x80 = x + 128`),
 /// is broadcast against 64 outputs by four `vpdpbusd`. The sums then hold `Σ (x + 128)·w =
@@ -620,7 +624,9 @@ pub(crate) fn gemm(x: &[i8], n: usize, w: &[i8], packed: &[i8], init: &[i32], ac
 /// [`pack_gemm`] and the per-row `bias`, `multiplier` and `shift` of a [`ChannelRequant`]. The
 /// VNNI kernel (when [`gemm_fits`]) starts its sums from `init + bias` and requantizes each
 /// tile of four pixels while its 16 accumulators are still in registers (no `i32` buffer),
-/// narrowing 64 outputs with three saturating packs and one permutation. The bytes are those of
+/// narrowing 64 outputs with three saturating packs and one permutation; for a multiple of 16
+/// or 32 outputs that is not one of 64 ([`gemm_block`]), tiles of sixteen pixels × 16 outputs or
+/// eight × 32, narrowed 16 at a time by `vpmovsdb`. The bytes are those of
 /// `gemm` followed by [`requantize_pixels`] (the tests compare them). Otherwise (or with
 /// lengths that do not match) the portable path computes 64 rows at a time from the unpacked
 /// `w`.
