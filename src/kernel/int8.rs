@@ -14,13 +14,14 @@
 //! weight (which `vpsignb` cannot negate) is flagged at construction and takes the portable
 //! path (see [`has_no_minus_128`]).
 //!
-//! Convolutions on the AVX-512 VNNI path whose receptive field is a multiple of 4 values and
-//! whose filter count is a multiple of 64 (DS-CNN's stem and 1×1 layers) run as one matrix
-//! product over their pixels instead ([`gemm_requantized`]): the inputs flipped to unsigned
+//! Convolutions on the AVX-512 VNNI path whose filter count is a multiple of 16 (DS-CNN's stem
+//! and 1×1 layers, ResNet-8's convolutions; a receptive field that is not a multiple of 4
+//! values is zero-padded to one by the caller) run as one matrix product over their pixels
+//! instead ([`gemm_requantized`]): the inputs flipped to unsigned
 //! (`x ⊕ 0x80 = x + 128`) against the signed weights with 512-bit `vpdpbusd`, four pixels per
 //! load of the weights, starting each sum from `−128·Σ w + bias` so that the offset cancels,
-//! as XNNPACK does (no sign trick, −128 weights included), and each tile of four pixels is
-//! requantized while its sums are still in registers. Depthwise convolutions with one filter
+//! as XNNPACK does (no sign trick, −128 weights included), and each tile (four pixels × 64
+//! outputs, eight × 32 or sixteen × 16) is requantized while its sums are still in registers. Depthwise convolutions with one filter
 //! per channel, a multiple of 64 channels and at most 4 kernel rows put the kernel rows of a
 //! channel into the four bytes of one `vpdpbusd` lane on that path, also requantizing in
 //! registers ([`depthwise_requantized`]); otherwise they multiply 16 (AVX-512) or 8 (AVX2)
@@ -33,7 +34,9 @@
 //! lay their per-channel multipliers and shifts out once per call ([`ChannelRequant`]). On
 //! AVX-512, blocks without a left shift and without an `i32::MIN` multiplier (all of TFLite's)
 //! round once, in 64 bits, instead of twice (the same integers; see `Channels16::apply_short`),
-//! and the fused kernels narrow 64 outputs with AVX-512BW's saturating packs.
+//! and the fused kernels narrow 64 outputs with AVX-512BW's saturating packs (16 at a time
+//! with `vpmovsdb` in blocks of 16 or 32 outputs). The residual `ADD` requantizes sixteen values
+//! at a time on that path ([`add_requantized`]).
 //!
 //! `TYPED_NN_SIMD=avx512|avx2|portable` (read once, with `std`) caps the path, so both SIMD
 //! paths and the portable one can be measured on one machine; a path the CPU lacks falls back
@@ -511,38 +514,60 @@ pub(crate) fn requantize_pixels_portable<const C: usize>(
     }
 }
 
-/// Whether [`gemm_requantized`] (and the tests' `gemm`) runs its VNNI kernel: the AVX-512 VNNI
-/// path in use, `n` (inputs per row) a
-/// multiple of 4 and `rows` (outputs) a multiple of 64.
+/// Whether [`gemm_requantized`] runs its VNNI kernel: the AVX-512 VNNI path in use, `n`
+/// (inputs per row) a multiple of 4 and `rows` (outputs) a multiple of 16 (the tests' `gemm`
+/// also needs a multiple of 64).
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
 #[inline]
 pub(crate) fn gemm_fits(n: usize, rows: usize) -> bool {
-    n.is_multiple_of(4) && n > 0 && rows.is_multiple_of(64) && rows > 0 && simd() == Simd::Avx512Vnni
+    n.is_multiple_of(4) && n > 0 && rows.is_multiple_of(16) && rows > 0 && simd() == Simd::Avx512Vnni
 }
 
-/// Rearranges `rows` rows of `n` weights (`w[r·n + i]`, `rows` a multiple of 64, `n` of 4) for
-/// [`gemm_requantized`]: blocks of 64 rows outermost, then input quadruples, then the block's rows,
-/// `packed[((b·G + g)·64 + r)·4 + j] = w[(64·b + r)·n + 4g + j]` with `G = n/4`, so that quadruple
-/// `g` of a block's 64 rows is 256 consecutive bytes, four 512-bit vectors. Also returns, in
-/// `init`, `−128·Σᵢ w[r·n + i]` per row: the kernel's starting sums (see [`gemm_requantized`]). Leaves both
-/// unchanged if the lengths do not fit.
+/// The outputs per block of [`pack_gemm`]'s layout and [`gemm_requantized`]'s VNNI kernel for
+/// `rows` outputs: 64 for a multiple of 64 (DS-CNN), else 32 for a multiple of 32, else 16
+/// (ResNet-8's 16- and 32-filter convolutions).
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+#[inline]
+pub(crate) const fn gemm_block(rows: usize) -> usize {
+    if rows.is_multiple_of(64) {
+        64
+    } else if rows.is_multiple_of(32) {
+        32
+    } else {
+        16
+    }
+}
+
+/// Rearranges `rows` rows of `n` weights (`w[r·n + i]`, `rows` a multiple of 16, `n` of 4) for
+/// [`gemm_requantized`]: blocks of `B = gemm_block(rows)` rows outermost, then input quadruples,
+/// then the block's rows, `packed[((b·G + g)·B + r)·4 + j] = w[(B·b + r)·n + 4g + j]` with
+/// `G = n/4`, so that quadruple `g` of a block's `B` rows is `4B` consecutive bytes, `B/16`
+/// 512-bit vectors. Also returns, in `init`, `−128·Σᵢ w[r·n + i]` per row: the kernel's
+/// starting sums (see [`gemm_requantized`]). Leaves both unchanged if the lengths do not fit.
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
 pub(crate) fn pack_gemm(w: &[i8], n: usize, packed: &mut [i8], init: &mut [i32]) {
     let rows = init.len();
     if !n.is_multiple_of(4)
         || n == 0
-        || !rows.is_multiple_of(64)
+        || !rows.is_multiple_of(16)
         || w.len() != packed.len()
         || Some(w.len()) != n.checked_mul(rows)
     {
         return;
     }
+    let block = gemm_block(rows);
     #[cfg(all(feature = "std", target_arch = "x86_64"))]
     if simd() == Simd::Avx512Vnni && n <= (i32::MAX as usize) / 16 {
         // SAFETY: `pack_gemm_vnni` requires `avx512f` and `avx512vnni`, which `simd()`
-        // reported; `n` is a multiple of 4, `rows = init.len()` of 64, both slices hold
-        // `rows·n` bytes (checked above) and `15·n` fits an `i32`.
-        return unsafe { x86::pack_gemm_vnni(w, n, packed, init) };
+        // reported; `n` is a multiple of 4, `rows = init.len()` of the block (`gemm_block`
+        // divides it), both slices hold `rows·n` bytes (checked above) and `15·n` fits an `i32`.
+        return unsafe {
+            match block {
+                64 => x86::pack_gemm_vnni::<64>(w, n, packed, init),
+                32 => x86::pack_gemm_vnni::<32>(w, n, packed, init),
+                _ => x86::pack_gemm_vnni::<16>(w, n, packed, init),
+            }
+        };
     }
     for (row, i) in w.chunks_exact(n).zip(init.iter_mut()) {
         *i = row.iter().fold(0i32, |s, &v| s.wrapping_add(i32::from(v))).wrapping_mul(-128);
@@ -551,11 +576,11 @@ pub(crate) fn pack_gemm(w: &[i8], n: usize, packed: &mut [i8], init: &mut [i32])
     let groups = n / 4;
     let (words, _) = w.as_chunks::<4>();
     let (out, _) = packed.as_chunks_mut::<4>();
-    for (b, out) in out.chunks_exact_mut(groups * 64).enumerate() {
-        let block = words.get(b * 64 * groups..).unwrap_or(&[]);
-        for (g, out) in out.chunks_exact_mut(64).enumerate() {
+    for (b, out) in out.chunks_exact_mut(groups * block).enumerate() {
+        let rows_b = words.get(b * block * groups..).unwrap_or(&[]);
+        for (g, out) in out.chunks_exact_mut(block).enumerate() {
             for (r, d) in out.iter_mut().enumerate() {
-                if let Some(&word) = block.get(r * groups + g) {
+                if let Some(&word) = rows_b.get(r * groups + g) {
                     *d = word;
                 }
             }
@@ -565,7 +590,8 @@ pub(crate) fn pack_gemm(w: &[i8], n: usize, packed: &mut [i8], init: &mut [i32])
 
 /// `acc[p·rows + r] = Σᵢ x[p·n + i]·w[r·n + i]` for every pixel `p` (a row of `x`, `n` values)
 /// and output `r < rows = init.len()`: an int8 matrix product, exact in `i32` (wrapping), with
-/// `packed` and `init` from [`pack_gemm`]. The VNNI kernel (when [`gemm_fits`]) takes four
+/// `packed` and `init` from [`pack_gemm`]. The VNNI kernel (when [`gemm_fits`] and `rows` is a
+/// multiple of 64) takes four
 /// pixels and 64 outputs per step (16 accumulators of 16 lanes): each weight vector is loaded
 /// once per four pixels, and each input quadruple, flipped to unsigned (`x ⊕ 0x80 = x + 128`),
 /// is broadcast against 64 outputs by four `vpdpbusd`. The sums then hold `Σ (x + 128)·w =
@@ -579,6 +605,7 @@ pub(crate) fn gemm(x: &[i8], n: usize, w: &[i8], packed: &[i8], init: &[i32], ac
     let rows = init.len();
     let pixels = acc.len() / rows.max(1);
     let fits = gemm_fits(n, rows)
+        && rows.is_multiple_of(64)
         && n.checked_mul(rows) == Some(packed.len())
         && n.checked_mul(pixels) == Some(x.len())
         && pixels * rows == acc.len();
@@ -597,7 +624,9 @@ pub(crate) fn gemm(x: &[i8], n: usize, w: &[i8], packed: &[i8], init: &[i32], ac
 /// [`pack_gemm`] and the per-row `bias`, `multiplier` and `shift` of a [`ChannelRequant`]. The
 /// VNNI kernel (when [`gemm_fits`]) starts its sums from `init + bias` and requantizes each
 /// tile of four pixels while its 16 accumulators are still in registers (no `i32` buffer),
-/// narrowing 64 outputs with three saturating packs and one permutation. The bytes are those of
+/// narrowing 64 outputs with three saturating packs and one permutation; for a multiple of 16
+/// or 32 outputs that is not one of 64 ([`gemm_block`]), tiles of sixteen pixels × 16 outputs or
+/// eight × 32, narrowed 16 at a time by `vpmovsdb`. The bytes are those of
 /// `gemm` followed by [`requantize_pixels`] (the tests compare them). Otherwise (or with
 /// lengths that do not match) the portable path computes 64 rows at a time from the unpacked
 /// `w`.
@@ -623,10 +652,17 @@ pub(crate) fn gemm_requantized(
         && multiplier.len() == rows
         && shift.len() == rows;
     if fits {
-        // SAFETY: `gemm_requantized_vnni` requires `avx2`, `avx512f`, `avx512bw`, `avx512vl` and
-        // `avx512vnni`, which `simd()` reported (`gemm_fits`); the lengths were checked above.
+        let rq = (bias, multiplier, shift);
+        // SAFETY: `gemm_requantized_vnni` and `gemm_requantized_narrow_vnni` require `avx2`,
+        // `avx512f`, `avx512bw`, `avx512vl` and `avx512vnni`, which `simd()` reported
+        // (`gemm_fits`); the lengths were checked above, `rows` is a multiple of the block
+        // (`gemm_block`, as `pack_gemm` laid `packed` out).
         return unsafe {
-            x86::gemm_requantized_vnni(x, n, packed, init, (bias, multiplier, shift), zero_point, bounds, out)
+            match gemm_block(rows) {
+                64 => x86::gemm_requantized_vnni(x, n, packed, init, rq, zero_point, bounds, out),
+                32 => x86::gemm_requantized_narrow_vnni::<2, 8>(x, n, packed, init, rq, zero_point, bounds, out),
+                _ => x86::gemm_requantized_narrow_vnni::<1, 16>(x, n, packed, init, rq, zero_point, bounds, out),
+            }
         };
     }
     for (xp, op) in x.chunks_exact(n.max(1)).zip(out.chunks_exact_mut(rows.max(1))) {
@@ -643,6 +679,27 @@ pub(crate) fn gemm_requantized(
             }
         }
     }
+}
+
+/// TFLite's int8 `ADD` in place, `b[i] = clamp(z_out + M_out·(M₁·((a[i] − z₁)·2²⁰) + M₂·((b[i]
+/// − z₂)·2²⁰)))` to `bounds` (`QAdd::add` with `a` the first input), on the AVX-512 VNNI path
+/// sixteen values at a time; returns how many leading values it wrote (a multiple of 16, 0 on
+/// the other paths), the caller does the rest one at a time.
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+#[inline]
+pub(crate) fn add_requantized(
+    a: &[i8],
+    b: &mut [i8],
+    zero_points: (i32, i32, i32),
+    requant: [Requant; 3],
+    bounds: (i8, i8),
+) -> usize {
+    if simd() == Simd::Avx512Vnni {
+        // SAFETY: `add_requantized_avx512` requires `avx2`, `avx512f` and `avx512bw`, which the
+        // AVX-512 VNNI path has (`simd()` checks them).
+        return unsafe { x86::add_requantized_avx512(a, b, zero_points, requant, bounds) };
+    }
+    0
 }
 
 /// The inputs [`gemm_requantized`] flips to unsigned once per call, into a stack buffer, when
@@ -690,6 +747,7 @@ mod x86 {
         _mm256_packs_epi16, _mm256_packs_epi32, _mm256_permute2x128_si256, _mm256_permutevar8x32_epi32,
         _mm256_setr_epi32,
     };
+    use core::arch::x86_64::{_mm_max_epi8, _mm_min_epi8, _mm_set1_epi8, _mm512_cvtsepi32_epi8};
 
     use core::arch::x86_64::{_mm256_testz_si256, _mm512_test_epi32_mask};
 
@@ -1462,24 +1520,24 @@ mod x86 {
     /// # Safety
     /// The CPU must support `avx512f` and `avx512vnni`; `n` must be a multiple of 4 with
     /// `16·n ≤ i32::MAX`, and `w` and `packed` must both hold `rows·n` bytes for
-    /// `rows = init.len()`, a multiple of 64.
+    /// `rows = init.len()`, a multiple of `BLOCK` (16, 32 or 64).
     #[target_feature(enable = "avx512f,avx512vnni")]
-    pub(super) unsafe fn pack_gemm_vnni(w: &[i8], n: usize, packed: &mut [i8], init: &mut [i32]) {
+    pub(super) unsafe fn pack_gemm_vnni<const BLOCK: usize>(w: &[i8], n: usize, packed: &mut [i8], init: &mut [i32]) {
         let groups = n / 4;
         let strides: [i32; 16] = core::array::from_fn(|r| (r * n) as i32);
         let vindex = load16(&strides);
         let ones = _mm512_set1_epi8(1);
-        for (b, init) in init.as_chunks_mut::<64>().0.iter_mut().enumerate() {
+        for (b, init) in init.as_chunks_mut::<BLOCK>().0.iter_mut().enumerate() {
             for (v, init) in init.as_chunks_mut::<16>().0.iter_mut().enumerate() {
                 let mut sum = _mm512_setzero_si512();
                 for g in 0..groups {
-                    let offset = (64 * b + 16 * v) * n + 4 * g;
-                    let at = ((b * groups + g) * 64 + 16 * v) * 4;
+                    let offset = (BLOCK * b + 16 * v) * n + 4 * g;
+                    let at = ((b * groups + g) * BLOCK + 16 * v) * 4;
                     let Some(out) = packed.get_mut(at..).and_then(|o| o.first_chunk_mut::<64>()) else { continue };
                     // SAFETY: lane `r` reads the 4 bytes at `offset + r·n`, that is
-                    // `w[(64b + 16v + r)·n + 4g..][..4]`, quadruple `g < n/4` of row
-                    // `64b + 16v + r < rows` (`b`, `v` come from chunking `init`, one entry per
-                    // row): every byte read is inside `w`, which holds `rows·n`; the offsets
+                    // `w[(B·b + 16v + r)·n + 4g..][..4]` (`B = BLOCK`), quadruple `g < n/4` of
+                    // row `B·b + 16v + r < rows` (`b`, `v` come from chunking `init`, one entry
+                    // per row): every byte read is inside `w`, which holds `rows·n`; the offsets
                     // fit `i32` (`15·n ≤ i32::MAX`); gathers need no alignment.
                     let words = unsafe { _mm512_i32gather_epi32::<1>(vindex, w.as_ptr().add(offset).cast()) };
                     sum = _mm512_dpbusd_epi32(sum, ones, words);
@@ -1814,6 +1872,231 @@ mod x86 {
                 rq.store::<true, FORM>(&s, dst);
             }
         }
+    }
+
+    /// The requantization of `16·V` channels (`V` vectors of 16 lanes), laid out once per block:
+    /// each vector's [`Channels16`], the zero point and the clamp bounds. [`Self::store`]
+    /// requantizes `V` vectors of sums and writes `16·V` bytes.
+    #[derive(Clone, Copy)]
+    struct RequantNarrow<const V: usize> {
+        ch: [Channels16; V],
+        /// The form all `V` vectors can take.
+        form: Form,
+        zp: __m512i,
+        /// The clamp bounds in every byte.
+        lo: __m128i,
+        hi: __m128i,
+    }
+
+    impl<const V: usize> RequantNarrow<V> {
+        /// `out[at + 16v..][..16] = clamp(zp + M·sums[v])` to `[lo, hi]` (the bias is already in
+        /// the sums), each vector narrowed by `vpmovsdb` (saturating: exactly a clamp to
+        /// −128..=127, so the bounds' clamp can follow on bytes). Channels past `out` are not
+        /// written.
+        #[inline]
+        #[target_feature(enable = "avx2,avx512f,avx512bw")]
+        fn store<const FORM: u8>(&self, sums: &[__m512i; V], out: &mut [i8], at: usize) {
+            for (v, (c, &s)) in self.ch.iter().zip(sums).enumerate() {
+                let y = match Form::from_code(FORM) {
+                    Form::Positive => c.apply_positive(s),
+                    Form::Short => c.apply_short(s),
+                    Form::Mixed => {
+                        if c.full {
+                            c.apply_as::<true>(s)
+                        } else {
+                            c.apply_short(s)
+                        }
+                    }
+                };
+                let bytes = _mm512_cvtsepi32_epi8(_mm512_add_epi32(y, self.zp));
+                let bytes = _mm_min_epi8(_mm_max_epi8(bytes, self.lo), self.hi);
+                if let Some(dst) = out.get_mut(at + 16 * v..).and_then(|d| d.first_chunk_mut::<16>()) {
+                    // SAFETY: `dst` is 16 writable bytes, one `__m128i`; unaligned stores are
+                    // allowed.
+                    unsafe { _mm_storeu_si128(dst.as_mut_ptr().cast(), bytes) };
+                }
+            }
+        }
+    }
+
+    /// [`super::gemm_requantized`]'s VNNI kernel for blocks of `16·V` outputs (ResNet-8's 16 and
+    /// 32 filters: `V` = 1 or 2), with `P` pixels per tile so that a tile holds `P·V` (16)
+    /// accumulators and each weight vector is loaded once per `P` pixels. As
+    /// [`gemm_requantized_vnni`] otherwise: the sums start from `init + bias`, and each tile is
+    /// requantized while its sums are in registers ([`RequantNarrow::store`]).
+    ///
+    /// # Safety
+    /// The CPU must support `avx2`, `avx512f`, `avx512bw`, `avx512vl` and `avx512vnni`; `n` a
+    /// multiple of 4, `rows = init.len()` of `16·V`, `packed` holds `n·rows` bytes laid out by
+    /// [`pack_gemm_vnni::<{16·V}>`](pack_gemm_vnni), `x` `n` per pixel and `out` `rows` per
+    /// pixel, and `bias`, `multiplier`, `shift` `rows` each.
+    #[target_feature(enable = "avx2,avx512f,avx512bw,avx512vl,avx512vnni")]
+    #[allow(clippy::too_many_arguments)]
+    pub(super) unsafe fn gemm_requantized_narrow_vnni<const V: usize, const P: usize>(
+        x: &[i8],
+        n: usize,
+        packed: &[i8],
+        init: &[i32],
+        (bias, multiplier, shift): (&[i32], &[i32], &[i32]),
+        zero_point: i32,
+        (lo, hi): (i8, i8),
+        out: &mut [i8],
+    ) {
+        let rows = init.len();
+        let block = 16 * V;
+        let mut buffer = [0i8; GEMM_FLIP_BYTES];
+        let flipped: Option<&[i8]> = buffer.get_mut(..x.len()).map(|b| {
+            for (d, &v) in b.iter_mut().zip(x) {
+                *d = v ^ i8::MIN;
+            }
+            &*b
+        });
+        let sixteen = |v: &[i32], at: usize| v.get(at..).and_then(|v| v.first_chunk::<16>()).map(|v| load16(v));
+        for (b, wb) in packed.chunks_exact((n * block).max(1)).enumerate() {
+            let first = b * block;
+            let zero = _mm512_setzero_si512();
+            let mut start = [zero; V];
+            let mut ch = [Channels16::new(zero, zero); V];
+            for (v, (st, c)) in start.iter_mut().zip(ch.iter_mut()).enumerate() {
+                let at = first + 16 * v;
+                let (Some(i), Some(bi), Some(m), Some(s)) =
+                    (sixteen(init, at), sixteen(bias, at), sixteen(multiplier, at), sixteen(shift, at))
+                else {
+                    return;
+                };
+                *st = _mm512_add_epi32(i, bi);
+                *c = Channels16::new(m, s);
+            }
+            let form = if ch.iter().all(|c| c.positive) {
+                Form::Positive
+            } else if ch.iter().all(|c| !c.full) {
+                Form::Short
+            } else {
+                Form::Mixed
+            };
+            let rq = RequantNarrow {
+                ch,
+                form,
+                zp: _mm512_set1_epi32(zero_point),
+                lo: _mm_set1_epi8(lo),
+                hi: _mm_set1_epi8(hi),
+            };
+            let x = flipped.unwrap_or(x);
+            let at = (first, rows);
+            match (flipped.is_some(), rq.form) {
+                (true, Form::Positive) => narrow_tiles::<V, P, true, { Form::POSITIVE }>(x, n, wb, start, &rq, out, at),
+                (true, Form::Short) => narrow_tiles::<V, P, true, { Form::SHORT }>(x, n, wb, start, &rq, out, at),
+                (true, Form::Mixed) => narrow_tiles::<V, P, true, { Form::MIXED }>(x, n, wb, start, &rq, out, at),
+                (false, Form::Positive) => {
+                    narrow_tiles::<V, P, false, { Form::POSITIVE }>(x, n, wb, start, &rq, out, at)
+                }
+                (false, Form::Short) => narrow_tiles::<V, P, false, { Form::SHORT }>(x, n, wb, start, &rq, out, at),
+                (false, Form::Mixed) => narrow_tiles::<V, P, false, { Form::MIXED }>(x, n, wb, start, &rq, out, at),
+            }
+        }
+    }
+
+    /// Every pixel of `x` times one packed block of `16·V` outputs, `P` pixels at a time (then
+    /// single ones), requantized into `out[p·rows + first..][..16·V]`.
+    #[inline]
+    #[target_feature(enable = "avx2,avx512f,avx512bw,avx512vnni")]
+    fn narrow_tiles<const V: usize, const P: usize, const FLIPPED: bool, const FORM: u8>(
+        x: &[i8],
+        n: usize,
+        wb: &[i8],
+        start: [__m512i; V],
+        rq: &RequantNarrow<V>,
+        out: &mut [i8],
+        (first, rows): (usize, usize),
+    ) {
+        let mut xs = x.chunks_exact(P * n);
+        let mut outs = out.chunks_exact_mut(P * rows);
+        for (xt, ot) in (&mut xs).zip(&mut outs) {
+            narrow_tile::<V, P, FLIPPED, FORM>(xt, n, wb, start, rq, ot, (first, rows));
+        }
+        for (xp, op) in xs.remainder().chunks_exact(n).zip(outs.into_remainder().chunks_exact_mut(rows)) {
+            narrow_tile::<V, 1, FLIPPED, FORM>(xp, n, wb, start, rq, op, (first, rows));
+        }
+    }
+
+    /// `P` pixels (`x`: `P` rows of `n`) times one packed block of `16·V` outputs (`wb`: `n/4`
+    /// quadruples of `64·V` bytes), starting from `start`, requantized into `out[p·rows +
+    /// first..][..16·V]` while the `P·V` sums are in registers (in one function, so they are
+    /// never returned through memory). `FLIPPED`: `x` is already `x ⊕ 0x80`.
+    #[inline]
+    #[target_feature(enable = "avx2,avx512f,avx512bw,avx512vnni")]
+    fn narrow_tile<const V: usize, const P: usize, const FLIPPED: bool, const FORM: u8>(
+        x: &[i8],
+        n: usize,
+        wb: &[i8],
+        start: [__m512i; V],
+        rq: &RequantNarrow<V>,
+        out: &mut [i8],
+        (first, rows): (usize, usize),
+    ) {
+        let flip = _mm512_set1_epi32(0x8080_8080_u32 as i32);
+        let mut sums = [start; P];
+        let (quads, _) = x.as_chunks::<4>();
+        let groups = n / 4;
+        for (g, w) in wb.chunks_exact(64 * V).enumerate() {
+            let mut wv = [_mm512_setzero_si512(); V];
+            for (v, w) in wv.iter_mut().zip(w.as_chunks::<64>().0) {
+                *v = load64(w);
+            }
+            for (p, s) in sums.iter_mut().enumerate() {
+                let Some(&q) = quads.get(p * groups + g) else { continue };
+                let xb = _mm512_set1_epi32(i32::from_le_bytes(q.map(|b| b as u8)));
+                let xb = if FLIPPED { xb } else { _mm512_xor_si512(xb, flip) };
+                for (s, &w) in s.iter_mut().zip(&wv) {
+                    *s = _mm512_dpbusd_epi32(*s, xb, w);
+                }
+            }
+        }
+        for (p, s) in sums.iter().enumerate() {
+            rq.store::<FORM>(s, out, p * rows + first);
+        }
+    }
+
+    /// [`super::add_requantized`] with AVX-512: sixteen values at a time, each of the three
+    /// requantizations by a [`Channels16`] holding the same multiplier and shift in every lane
+    /// (its exact form for any `i32`: [`Channels16::apply_as`] where `full`, else
+    /// [`Channels16::apply_short`]), narrowed by `vpmovsdb` (saturating, so the clamp can follow
+    /// on bytes). Returns how many values it wrote: a multiple of 16.
+    ///
+    /// # Safety
+    /// The CPU must support `avx2`, `avx512f` and `avx512bw`.
+    #[target_feature(enable = "avx2,avx512f,avx512bw")]
+    pub(super) unsafe fn add_requantized_avx512(
+        a: &[i8],
+        b: &mut [i8],
+        (z1, z2, zo): (i32, i32, i32),
+        [m1, m2, mo]: [Requant; 3],
+        (lo, hi): (i8, i8),
+    ) -> usize {
+        let channels = |m: Requant| Channels16::new(_mm512_set1_epi32(m.multiplier), _mm512_set1_epi32(m.shift));
+        let (c1, c2, co) = (channels(m1), channels(m2), channels(mo));
+        let apply = |c: &Channels16, x: __m512i| if c.full { c.apply_as::<true>(x) } else { c.apply_short(x) };
+        let (z1, z2, zo) = (_mm512_set1_epi32(z1), _mm512_set1_epi32(z2), _mm512_set1_epi32(zo));
+        let (lo, hi) = (_mm_set1_epi8(lo), _mm_set1_epi8(hi));
+        const LEFT: u32 = crate::quant::residual::ADD_LEFT_SHIFT as u32;
+        let (a16, _) = a.as_chunks::<16>();
+        let (b16, _) = b.as_chunks_mut::<16>();
+        let mut done = 0;
+        for (a, b) in a16.iter().zip(b16.iter_mut()) {
+            // SAFETY: `a` and `b` are 16 readable bytes each, one `__m128i`; unaligned loads are
+            // allowed.
+            let (va, vb) = unsafe { (_mm_loadu_si128(a.as_ptr().cast()), _mm_loadu_si128(b.as_ptr().cast())) };
+            // `(q − z)·2²⁰`, wrapping like the scalar code.
+            let sa = _mm512_slli_epi32::<LEFT>(_mm512_sub_epi32(_mm512_cvtepi8_epi32(va), z1));
+            let sb = _mm512_slli_epi32::<LEFT>(_mm512_sub_epi32(_mm512_cvtepi8_epi32(vb), z2));
+            let sum = _mm512_add_epi32(apply(&c1, sa), apply(&c2, sb));
+            let y = _mm512_add_epi32(apply(&co, sum), zo);
+            let bytes = _mm_min_epi8(_mm_max_epi8(_mm512_cvtsepi32_epi8(y), lo), hi);
+            // SAFETY: `b` is 16 writable bytes, one `__m128i`; unaligned stores are allowed.
+            unsafe { _mm_storeu_si128(b.as_mut_ptr().cast(), bytes) };
+            done += 16;
+        }
+        done
     }
 
     /// Four rows of 64 bytes interleaved byte by byte for `vpdpbusd`: vector `k`, lane `4l + j`
@@ -2473,10 +2756,29 @@ mod tests {
     fn the_fused_gemm_equals_the_gemm_then_the_requantization() {
         // DS-CNN's stem (40 inputs, 125 pixels) and 1×1 layers (64), two blocks of 64 outputs,
         // pixel counts around the tiles of four, inputs past the flipped buffer (130 pixels of
-        // 64: flipped per quadruple instead); 16 rows (not a multiple of 64) take the portable
-        // path.
+        // 64: flipped per quadruple instead). ResNet-8's shapes on the blocks of 16 and 32
+        // outputs: 3×3 over 16 and 32 channels (144, 288 inputs), the padded stem (28), the
+        // 1×1 projection (16), pixel counts around the tiles of 16 and 8, 576 inputs past the
+        // flipped buffer; 144 rows (nine blocks of 16, the last two in the full form) and 96
+        // (three of 32).
         let mut rng = SeedRng::seed(16);
-        let shapes = [(40, 64, 125), (64, 64, 125), (64, 64, 130), (64, 128, 7), (4, 64, 1), (12, 64, 9), (8, 16, 3)];
+        let shapes = [
+            (40, 64, 125),
+            (64, 64, 125),
+            (64, 64, 130),
+            (64, 128, 7),
+            (4, 64, 1),
+            (12, 64, 9),
+            (8, 16, 3),
+            (144, 16, 37),
+            (144, 32, 21),
+            (288, 32, 16),
+            (28, 16, 128),
+            (16, 32, 64),
+            (576, 32, 20),
+            (4, 144, 5),
+            (64, 96, 9),
+        ];
         for (n, rows, pixels) in shapes {
             let mut byte = || (rng.next_u32() & 0xff) as u8 as i8;
             let mut x: std::vec::Vec<i8> = (0..n * pixels).map(|_| byte()).collect();
@@ -2485,7 +2787,7 @@ mod tests {
             let mut packed = std::vec![0i8; n * rows];
             let mut init = std::vec![0i32; rows];
             pack_gemm(&w, n, &mut packed, &mut init);
-            let rq = realistic_requant::<128>(&mut rng);
+            let rq = realistic_requant::<144>(&mut rng);
             let requant: std::vec::Vec<Requant> =
                 (0..rows).map(|r| Requant { multiplier: rq.multiplier[r], shift: rq.shift[r] }).collect();
             for (zp, bounds) in [(-128, (-128, 127)), (5, (-3, 90))] {

@@ -24,6 +24,13 @@ const GEMM_CHUNK: usize = 128;
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
 use crate::kernel::int8::GEMM_FLIP_BYTES;
 
+/// The stack buffers of the VNNI matrix product for a receptive field that is not a multiple
+/// of 4 values ([`QConv2D::forward_gemm_padded`]): the weights padded, their rearranged copy,
+/// and the chunk's padded receptive fields, each at most 4 KB (ResNet-8's stem: 16 filters of
+/// 28, 128 pixels of 28).
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+const PADDED_BYTES: usize = 4096;
+
 /// A padding an int8 convolution supports, with TFLite's code for it.
 pub trait QPadding: Copy + Default + 'static + sealed::Sealed {
     /// TFLite's `Padding` enum value: `SAME` = 0, `VALID` = 1.
@@ -107,8 +114,10 @@ impl ConvActivation for Relu6 {
 /// `std`, the SIMD paths (for a receptive field of a multiple of 4 values and a multiple of 8
 /// filters) hold more, still on the stack: a rearranged copy of the weights, 16 pixels'
 /// receptive fields, and `12·CO` bytes of per-filter constants, plus 16 pixels' `i32` sums on
-/// the AVX2 path (the AVX-512 VNNI path, for a multiple of 64 filters, requantizes in
-/// registers): about 10 KB for DS-CNN's 64-filter 1×1 layers.
+/// the AVX2 path (the AVX-512 VNNI path, for a multiple of 16 filters, requantizes in
+/// registers): about 10 KB for DS-CNN's 64-filter 1×1 layers. The AVX-512 VNNI path also
+/// takes a receptive field that is not a multiple of 4 values (ResNet-8's 3×3×3 stem), padded
+/// with zeros in three more 4 KB stack buffers.
 ///
 /// Generic parameters: those of [`Conv2D`] without `T` and `B`: `CI`, `CO`, `K`,
 /// `A` ([`Identity`]), `S` (1), `P` ([`Valid`]), `KW` (`K`), `SW` (`S`).
@@ -350,6 +359,52 @@ impl<
         QImage::new(out)
     }
 
+    /// [`Self::forward_gemm`] for a receptive field that is not a multiple of 4 values
+    /// (ResNet-8's 3×3×3 stem: 27): each filter and each receptive field padded with zeros to
+    /// the next multiple of 4 (a zero weight adds nothing), in stack buffers of
+    /// [`PADDED_BYTES`]; `None` (nothing computed) when they do not fit.
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    #[inline(never)]
+    fn forward_gemm_padded<const CH: usize, const H: usize, const W: usize, const HO: usize, const WO: usize>(
+        &self,
+        x: &QImage<H, W, CI>,
+    ) -> Option<QImage<HO, WO, CO>> {
+        let n = K * KW * CI;
+        let np = n.next_multiple_of(4);
+        let (mut wpad, mut packed, mut xs) = ([0i8; PADDED_BYTES], [0i8; PADDED_BYTES], [0i8; PADDED_BYTES]);
+        let (wpad, packed) = (wpad.get_mut(..np * CO)?, packed.get_mut(..np * CO)?);
+        let xs = xs.get_mut(..np * CH)?;
+        for (row, filter) in wpad.chunks_exact_mut(np).zip(&self.kernel) {
+            let filter = filter.as_flattened().as_flattened();
+            row.get_mut(..n)?.copy_from_slice(filter);
+        }
+        let wpad: &[i8] = wpad;
+        let mut init = [0i32; CO];
+        crate::kernel::int8::pack_gemm(wpad, np, packed, &mut init);
+        let rq = crate::kernel::int8::ChannelRequant::<CO>::new(&self.folded_bias, &self.requant);
+        let mut out = [[[0i8; CO]; WO]; HO];
+        let mut patches = [[[[0i8; CI]; KW]; K]; CH];
+        for (c, out) in out.as_flattened_mut().chunks_mut(CH).enumerate() {
+            let patches = patches.get_mut(..out.len()).unwrap_or_default();
+            self.im2col::<H, W, HO, WO>(x, c * CH, patches);
+            // The padding bytes stay 0 from the start.
+            let xs = xs.get_mut(..out.len() * np).unwrap_or_default();
+            for (d, p) in xs.chunks_exact_mut(np).zip(patches.iter()) {
+                d.get_mut(..n)?.copy_from_slice(p.as_flattened().as_flattened());
+            }
+            crate::kernel::int8::gemm_requantized(
+                xs,
+                np,
+                (wpad, packed, &init),
+                (&rq.bias, &rq.multiplier, &rq.shift),
+                self.output.zero_point,
+                self.act,
+                out.as_flattened_mut(),
+            );
+        }
+        Some(QImage::new(out))
+    }
+
     /// [`Self::forward_gemm`] for a 1×1 convolution with stride 1, whose receptive fields are
     /// the image's pixels: read in place, [`GEMM_CHUNK`] pixels at a time (DS-CNN's whole
     /// 25×5×64 image in one call).
@@ -497,7 +552,24 @@ where
                 if K * KW * CI * GEMM_CHUNK <= GEMM_FLIP_BYTES {
                     return self.forward_gemm::<GEMM_CHUNK, H, W, HO, WO>(x);
                 }
+                // Two tiles of the 16-filter kernel's 16 pixels per call when they fit the
+                // buffer of flipped inputs (ResNet-8's 3×3 convolutions over 16 channels).
+                if K * KW * CI * 2 * CHUNK <= GEMM_FLIP_BYTES {
+                    return self.forward_gemm::<{ 2 * CHUNK }, H, W, HO, WO>(x);
+                }
                 return self.forward_gemm::<CHUNK, H, W, HO, WO>(x);
+            }
+            // A receptive field padded to a multiple of 4 (ResNet-8's stem: 27 values to 28).
+            let np = (K * KW * CI).next_multiple_of(4);
+            if np != K * KW * CI && np * CO <= PADDED_BYTES && crate::kernel::int8::gemm_fits(np, CO) {
+                let y = if np * GEMM_CHUNK <= PADDED_BYTES {
+                    self.forward_gemm_padded::<GEMM_CHUNK, H, W, HO, WO>(x)
+                } else {
+                    self.forward_gemm_padded::<CHUNK, H, W, HO, WO>(x)
+                };
+                if let Some(y) = y {
+                    return y;
+                }
             }
             if crate::kernel::int8::packed_fits(K * KW * CI, CO, self.narrow) {
                 return self.forward_packed(x);
@@ -523,5 +595,123 @@ where
 
     fn output_params(&self) -> QuantParams {
         self.output
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::init::SeedRng;
+    use rand_core::Rng;
+
+    /// TFLite Micro's `ConvPerChannel` as a textbook loop: every output pixel and filter sums
+    /// `(x − z_in)·w` over the taps inside the image (TFLite's `SAME` offsets), adds the bias,
+    /// requantizes with the filter's multiplier and shift, adds `z_out` and clamps.
+    #[allow(clippy::needless_range_loop)] // the loop as TFLite writes it
+    fn textbook<
+        const H: usize,
+        const W: usize,
+        const CI: usize,
+        const CO: usize,
+        const K: usize,
+        A: ConvActivation,
+        const S: usize,
+        P: QPadding,
+        const HO: usize,
+        const WO: usize,
+    >(
+        layer: &QConv2D<CI, CO, K, A, S, P>,
+        x: &[[[i8; CI]; W]; H],
+    ) -> [[[i8; CO]; WO]; HO] {
+        let (top, left) = (P::before(H, HO, K, S), P::before(W, WO, K, S));
+        let z_in = layer.input.zero_point;
+        let (lo, hi) = A::FUSED.range(layer.output);
+        let mut out = [[[0i8; CO]; WO]; HO];
+        for oy in 0..HO {
+            for ox in 0..WO {
+                for o in 0..CO {
+                    let mut sum = layer.bias[o];
+                    for ky in 0..K {
+                        for kx in 0..K {
+                            let (iy, ix) =
+                                ((oy * S + ky) as isize - top as isize, (ox * S + kx) as isize - left as isize);
+                            if iy < 0 || ix < 0 || iy >= H as isize || ix >= W as isize {
+                                continue;
+                            }
+                            for c in 0..CI {
+                                let v = i32::from(x[iy as usize][ix as usize][c]) - z_in;
+                                sum += v * i32::from(layer.kernel[o][ky][kx][c]);
+                            }
+                        }
+                    }
+                    let y = layer.requant()[o].apply(sum) + layer.output.zero_point;
+                    out[oy][ox][o] = y.clamp(i32::from(lo), i32::from(hi)) as i8;
+                }
+            }
+        }
+        out
+    }
+
+    /// A layer with random weights (one −128), biases and inputs, scales that leave many
+    /// outputs unclamped, and the last filter with a multiplier above 1 (a left shift: the
+    /// requantization's full form); its forward pass on the path in use against [`textbook`].
+    fn check<
+        const H: usize,
+        const W: usize,
+        const CI: usize,
+        const CO: usize,
+        const K: usize,
+        A: ConvActivation,
+        const S: usize,
+        P: QPadding,
+        const HO: usize,
+        const WO: usize,
+    >(
+        seed: u64,
+    ) where
+        Conv2D<CI, CO, K, A, S, P, f32, Bias, K, S>: Layer<Image<H, W, CI>, Out = Image<HO, WO, CO>>,
+    {
+        let mut rng = SeedRng::seed(seed);
+        let mut byte = || (rng.next_u32() & 0xff) as u8 as i8;
+        let mut kernel = [[[[0i8; CI]; K]; K]; CO];
+        kernel.as_flattened_mut().as_flattened_mut().as_flattened_mut().fill_with(&mut byte);
+        kernel[0][0][0][0] = -128;
+        let mut x = [[[0i8; CI]; W]; H];
+        x.as_flattened_mut().as_flattened_mut().fill_with(&mut byte);
+        let bias: [i32; CO] = core::array::from_fn(|o| (o as i32 - 8) * 611);
+        let (input, output) = (QuantParams { scale: 0.5, zero_point: -7 }, QuantParams { scale: 1.0, zero_point: 3 });
+        // M = 0.5·s_w: about 1/1000, so that sums of K·K·CI products land inside the range.
+        let fan_in = (K * K * CI) as f32;
+        let scales: [f32; CO] =
+            core::array::from_fn(|o| if o + 1 == CO { 4.0 } else { (0.03 + 0.002 * o as f32) / fan_in.sqrt() });
+        let layer = QConv2D::<CI, CO, K, A, S, P>::new(kernel, bias, scales, input, output);
+        let got = QLayer::<QImage<H, W, CI>>::forward(&layer, &QImage::new(x));
+        let want = textbook::<H, W, CI, CO, K, A, S, P, HO, WO>(&layer, &x);
+        assert_eq!(
+            got.as_array(),
+            &want,
+            "{H}×{W}×{CI} → {CO} filters {K}×{K} stride {S}, path {}",
+            crate::kernel::int8::simd()
+        );
+        let (lo, hi) = A::FUSED.range(output);
+        let inside = want.as_flattened().as_flattened().iter().filter(|&&v| v > lo && v < hi).count();
+        // A ReLU clamps about half of them; the rest must mostly land inside.
+        assert!(inside * 4 > HO * WO * CO, "too many outputs clamped: {inside} of {} inside", HO * WO * CO);
+    }
+
+    #[test]
+    fn resnet8s_convolution_shapes_equal_the_textbook_convolution() {
+        // The stem (27 values per receptive field: padded to 28 on the VNNI path), 16 and 32
+        // filters over 16 channels with stride 1 and 2 (SAME: one row before at 9×9 → 5×5, none
+        // at 8×8 → 4×4), the 1×1 stride-2 projection, 64 filters with stride 2; pixel counts
+        // around the 16-filter kernel's tiles of 16 (81, 25, 16).
+        check::<8, 8, 3, 16, 3, Relu, 1, Same, 8, 8>(1);
+        check::<9, 9, 16, 16, 3, Relu, 1, Same, 9, 9>(2);
+        check::<9, 9, 16, 32, 3, Relu, 2, Same, 5, 5>(3);
+        check::<8, 8, 16, 32, 3, Identity, 2, Same, 4, 4>(4);
+        check::<8, 8, 16, 32, 1, Identity, 2, Valid, 4, 4>(5);
+        check::<7, 7, 32, 32, 3, Relu, 1, Same, 7, 7>(6);
+        check::<8, 8, 32, 64, 3, Relu, 2, Same, 4, 4>(7);
+        check::<6, 6, 32, 48, 3, Identity, 1, Valid, 4, 4>(8);
     }
 }
