@@ -245,7 +245,10 @@ alone_layer!(
 /// Never.
 ///
 /// # Allocation
-/// None; the fused model is returned by value (box a big model's: `Box::new` of the result).
+/// None; the fused model is returned by value. `Box::new` of the result still builds it on the
+/// stack first (in a debug build always), so a model larger than the thread's stack is fused
+/// part by part (a nested tuple's blocks one at a time), as for
+/// [`fold_batch_norm`](crate::fold::FoldBatchNorm::fold_batch_norm).
 #[diagnostic::on_unimplemented(
     message = "typed-nn does not know how to fuse the activations of `{Self}`",
     label = "no `FuseActivations` impl",
