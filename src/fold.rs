@@ -65,8 +65,30 @@
 //!
 //! Your own layer takes part with a three-line impl: `type Role = Keeps;`, `type Folded = Self;`
 //! and `fold_batch_norm` returning a clone. A `Dense`, `Conv2D` or `DepthwiseConv2D` with your
-//! own activation needs to know whether that activation is the identity: implement
-//! [`FoldActivation`] for it (`type Role = Keeps;`).
+//! own activation needs to know whether that activation is the identity, and reads it from the
+//! activation's [`FuseRole`], the one role trait an activation has for folding and
+//! [fusion](crate::fuse) alike: `impl FuseRole for MyActivation { type Role = Alone; }` (only
+//! the identity [`TakesActivation`], and a normalisation after a non-linear activation does
+//! not fold):
+//!
+//! ```
+//! use typed_nn::prelude::*;
+//! use typed_nn::fuse::{Alone, FuseRole};
+//! #[derive(Clone, Copy, Debug, Default)]
+//! struct Square;
+//! impl Activation for Square {
+//!     fn f<T: Float>(x: T) -> T { x * x }
+//!     fn df<T: Float>(x: T) -> T { x + x }
+//! }
+//! impl FuseRole for Square {
+//!     type Role = Alone;
+//! }
+//! type Trained = (Dense<3, 4, Square>, BatchNormalization<4>, Dense<4, 2>, BatchNormalization<2>);
+//! // After `Square` the normalisation stays; after the identity `Dense` it folds.
+//! let folded: (Dense<3, 4, Square>, BatchNormalization<4>, Dense<4, 2>) =
+//!     Trained::init(&mut SeedRng::seed(0)).fold_batch_norm();
+//! # let _ = folded;
+//! ```
 //!
 //! # Exactness
 //! `s` is computed in `f64` and each new weight rounded once, so the folded model's outputs
@@ -74,10 +96,8 @@
 //! Keras' own outputs for models with random statistics in `tests/fold.rs`: within 1e-5).
 
 use crate::Scalar;
-use crate::activation::{
-    Elu, Exponential, Gelu, HardSigmoid, HardSwish, Identity, LeakyRelu, LogSoftmax, Mish, Relu, Relu6, Selu, Sigmoid,
-    Softmax, Softplus, Softsign, Swish, Tanh,
-};
+use crate::activation::Identity;
+use crate::fuse::{Alone, FuseRole, TakesActivation};
 use crate::layer::{
     ActivationLayer, AvgPool2D, BatchNormalization, Bias, BiasMode, Conv2D, Dense, DepthwiseConv2D, Dropout, Flatten,
     GlobalAvgPool2D, MaxPool2D, Residual, Skip,
@@ -139,49 +159,31 @@ pub trait Absorb<N> {
     fn absorb(&self, norm: &N) -> Self::Absorbed;
 }
 
-/// Whether an activation is the identity, which decides whether a `Dense`, `Conv2D` or
-/// `DepthwiseConv2D` using it
-/// [`Absorbs`] a following normalisation: `Identity` does, every other built-in [`Keeps`].
+/// The folding role of a `Dense`, `Conv2D` or `DepthwiseConv2D`, read from its activation's
+/// [`FuseRole`]: an activation that [`TakesActivation`] (the identity) makes the layer
+/// [`Absorbs`], one that stands [`Alone`] (every other) makes it [`Keeps`]. An activation has
+/// one role trait, [`FuseRole`], for folding and fusion alike.
+#[doc(hidden)]
 #[diagnostic::on_unimplemented(
-    message = "to fold a model, typed-nn must know whether the activation `{Self}` is the identity",
-    label = "no `FoldActivation` impl",
-    note = "implement `typed_nn::fold::FoldActivation` for your activation with `type Role = typed_nn::fold::Keeps;` (a normalisation after a non-linear activation does not fold)"
+    message = "an activation's `FuseRole` is `TakesActivation` (the identity) or `Alone` (every other activation), not `{Self}`",
+    label = "not an activation's role",
+    note = "implement `typed_nn::fuse::FuseRole` for your activation with `type Role = typed_nn::fuse::Alone;`"
 )]
-pub trait FoldActivation {
-    /// [`Absorbs`] for the identity, [`Keeps`] otherwise.
+pub trait ActivationFoldRole {
+    /// [`Absorbs`] or [`Keeps`].
     type Role;
 }
 
-impl FoldActivation for Identity {
+impl ActivationFoldRole for TakesActivation {
     type Role = Absorbs;
 }
 
-macro_rules! keeps_activation {
-    ($($A:ident),*) => {$(
-        impl FoldActivation for $A {
-            type Role = Keeps;
-        }
-    )*};
+impl ActivationFoldRole for Alone {
+    type Role = Keeps;
 }
-keeps_activation!(
-    Relu,
-    Relu6,
-    LeakyRelu,
-    Elu,
-    Selu,
-    Gelu,
-    Sigmoid,
-    HardSigmoid,
-    Tanh,
-    Softplus,
-    Softsign,
-    Swish,
-    HardSwish,
-    Mish,
-    Exponential,
-    Softmax,
-    LogSoftmax
-);
+
+/// A layer's folding role, given its activation `A`.
+type RoleOf<A> = <<A as FuseRole>::Role as ActivationFoldRole>::Role;
 
 /// `s = γ/√(σ² + ε)` and `b' = (b − μ)·s + β` per channel, in `f64`; a layer without a bias
 /// (`bias = None`) counts as `b = 0`.
@@ -303,11 +305,11 @@ impl<
     }
 }
 
-impl<const IN: usize, const OUT: usize, A: FoldActivation, T: Scalar, B: BiasMode> FoldBatchNorm
+impl<const IN: usize, const OUT: usize, A: FuseRole<Role: ActivationFoldRole>, T: Scalar, B: BiasMode> FoldBatchNorm
     for Dense<IN, OUT, A, T, B>
 {
     type Folded = Self;
-    type Role = A::Role;
+    type Role = RoleOf<A>;
 
     fn fold_batch_norm(&self) -> Self {
         Dense::new(self.kernel, B::copy(&self.bias))
@@ -318,7 +320,7 @@ impl<
     const CI: usize,
     const CO: usize,
     const K: usize,
-    A: FoldActivation,
+    A: FuseRole<Role: ActivationFoldRole>,
     const S: usize,
     P,
     T: Scalar,
@@ -328,7 +330,7 @@ impl<
 > FoldBatchNorm for Conv2D<CI, CO, K, A, S, P, T, B, KW, SW>
 {
     type Folded = Self;
-    type Role = A::Role;
+    type Role = RoleOf<A>;
 
     fn fold_batch_norm(&self) -> Self {
         Conv2D::new(self.kernel, B::copy(&self.bias))
@@ -338,7 +340,7 @@ impl<
 impl<
     const C: usize,
     const K: usize,
-    A: FoldActivation,
+    A: FuseRole<Role: ActivationFoldRole>,
     const S: usize,
     P,
     T: Scalar,
@@ -349,7 +351,7 @@ impl<
 > FoldBatchNorm for DepthwiseConv2D<C, K, A, S, P, T, B, M, KW, SW>
 {
     type Folded = Self;
-    type Role = A::Role;
+    type Role = RoleOf<A>;
 
     fn fold_batch_norm(&self) -> Self {
         DepthwiseConv2D::new(self.kernel, B::copy(&self.bias))
@@ -549,6 +551,7 @@ tuple_fold!(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::activation::Relu;
     use crate::init::SeedRng;
     use crate::{Layer, Params, Vector};
 

@@ -64,6 +64,9 @@
 //! activation layer into a `QResidual` with that activation (TFLite's `ADD` with a fused `RELU`).
 //! A layer or activation of your own takes part in both with one impl of [`FuseRole`],
 //! `type Role = Alone;`, plus, for a layer, [`FuseActivations`] with `type Fused = Self;`.
+//! An activation's `FuseRole` is also the one BatchNorm [folding](crate::fold) reads (whether a
+//! layer using it is affine, so that a normalisation after it folds): an activation of your own
+//! has that one role impl, for folding, f32 fusion and int8 alike.
 //!
 //! # Exactness
 //! A fused layer computes `A(z)` of the very `z` the unfused layer computed, with the kernel
@@ -89,25 +92,40 @@ use crate::layer::{
 
 /// How a layer pairs with the layer after it when activations are fused, in f32
 /// ([`FuseActivations`]) and in int8 ([`Int8`](crate::quant::Int8)): [`TakesActivation`],
-/// [`IsActivation`], [`Vanishes`] or [`Alone`] (see the [module docs](self)).
+/// [`IsActivation`], [`Vanishes`] or [`Alone`] (see the [module docs](self)); and the one role
+/// trait of an activation, which BatchNorm folding reads too.
 ///
-/// Implemented for every built-in layer and activation: an activation's role is that of a
-/// `Dense`, `Conv2D` or `DepthwiseConv2D` using it (`Identity` [`TakesActivation`], every other
-/// built-in is [`Alone`]).
+/// Implemented for every built-in layer and activation. An activation's role is that of a
+/// `Dense`, `Conv2D` or `DepthwiseConv2D` using it: `Identity` [`TakesActivation`] (such a
+/// layer takes the activation layer after it, and [absorbs](crate::fold::Absorbs) the
+/// normalisation after it), every other built-in is [`Alone`] (the layer keeps both).
 ///
 /// # Examples
-/// A layer or activation of your own, which nothing fuses into:
+/// An activation of your own implements this once and then takes part in
+/// [`fold_batch_norm`](crate::fold::FoldBatchNorm::fold_batch_norm),
+/// [`fuse_activations`](FuseActivations::fuse_activations) and [`Int8`](crate::quant::Int8):
 /// ```
-/// use typed_nn::fuse::{Alone, FuseRole};
-/// struct MyActivation;
-/// impl FuseRole for MyActivation {
+/// use typed_nn::prelude::*;
+/// use typed_nn::fuse::{Alone, FuseRole, Fused};
+/// #[derive(Clone, Copy, Debug, Default)]
+/// struct Square;
+/// impl Activation for Square {
+///     fn f<T: Float>(x: T) -> T { x * x }
+///     fn df<T: Float>(x: T) -> T { x + x }
+/// }
+/// impl FuseRole for Square {
 ///     type Role = Alone;
 /// }
+/// type Net = (Dense<4, 8, Square>, BatchNormalization<8>, ActivationLayer<Relu>, Dense<8, 2>, ActivationLayer<Softmax>);
+/// let model: Net = Net::init(&mut SeedRng::seed(0));
+/// // Nothing folds or fuses into the `Square` layer; the last `Dense` takes the softmax.
+/// let deployed: Fused<typed_nn::fold::Folded<Net>> = model.fold_batch_norm().fuse_activations();
+/// let _: &(Dense<4, 8, Square>, BatchNormalization<8>, ActivationLayer<Relu>, Dense<8, 2, Softmax>) = &deployed;
 /// ```
 #[diagnostic::on_unimplemented(
-    message = "typed-nn does not know how `{Self}` pairs with an activation layer after it",
+    message = "typed-nn does not know the role of `{Self}` in BatchNorm folding and activation fusion",
     label = "no `FuseRole` impl",
-    note = "implement `typed_nn::fuse::FuseRole` for it with `type Role = typed_nn::fuse::Alone;` (a layer of your own also implements `typed_nn::fuse::FuseActivations` with `type Fused = Self;`)"
+    note = "implement `typed_nn::fuse::FuseRole` for it, once for folding and fusion, with `type Role = typed_nn::fuse::Alone;` (a layer of your own also implements `typed_nn::fuse::FuseActivations` with `type Fused = Self;`)"
 )]
 pub trait FuseRole {
     /// [`TakesActivation`], [`IsActivation`], [`Vanishes`] or [`Alone`].

@@ -210,7 +210,8 @@ macro_rules! entry {
     "| an activation's loss-fusion tag is the library's | a custom activation claiming softmax's | `cargo check` | `activation_loss_fusion_is_sealed` |\n",
     "| `SmallRng` is now `SeedRng` | the old name (a warning; an error under `deny`) | `cargo check` | `small_rng_is_deprecated` |\n",
     "| a `PiecewiseConstantDecay` has one more value than boundaries | 2 boundaries, 2 values | `cargo build` | `piecewise_constant_decay_needs_one_more_value_than_boundaries` |\n",
-    "| fusing activations needs each activation's role | your own activation without `FuseRole` | `cargo check` | `fuse_custom_activation_needs_a_role` |\n\n",
+    "| fusing activations needs each activation's role | your own activation without `FuseRole` | `cargo check` | `fuse_custom_activation_needs_a_role` |\n",
+    "| folding reads the same role | your own activation without `FuseRole`, folded | `cargo check` | `fold_custom_activation_needs_a_role` |\n\n",
     "Three of these come with a second error that rustc reports on its own. A 13-layer tuple has no ",
     "`Default` (the standard library stops there, which is why models do), an `f64` input into ",
     "an `f32` model also fails rustc's check that the model's parameters have the input's float ",
@@ -242,6 +243,14 @@ macro_rules! entry {
         "`cargo check`. Written as a method call alone (`let f = model.fuse_activations();`), only the first, \
          longer error (`E0599`) shows, and it names `Dense<4, 8, Square>: FuseRole`; with the type named, the \
          second error names the activation and what to implement ([`fuse`](crate::fuse))"
+    ),
+    entry!(
+        "Folding reads the same role: one impl for folding and fusion",
+        "fold_custom_activation_needs_a_role",
+        "`cargo check`. The activation's one role trait is `FuseRole`: the impl that fusion asks for \
+         above is the one folding asks for here ([`fold`](crate::fold)). The second error names the \
+         activation and what to implement; the third, about `FoldPair`, follows from the same missing \
+         impl (the layer has no role to pair with) and goes away with it"
     ),
 )]
 pub mod error_gallery {}

@@ -1,8 +1,14 @@
 //! The user-defined swish of seed model 3, written with the public `typed_nn::math::sigmoid`,
-//! proven with the public gradcheck helpers; the report a wrong derivative produces; and the
-//! same model as with the built-in `Swish`.
+//! proven with the public gradcheck helpers; the report a wrong derivative produces; the
+//! same model as with the built-in `Swish`; and the one role impl (`FuseRole`) with which it
+//! takes part in BatchNorm folding and activation fusion.
 
+mod common;
+
+use common::same_type;
 use proptest::prelude::*;
+use typed_nn::fold::Folded;
+use typed_nn::fuse::{Alone, FuseRole, Fused};
 use typed_nn::gradcheck::{GradCheck, Wrt, arb_layer, arb_vector, check_activation, check_layer};
 use typed_nn::math::sigmoid;
 use typed_nn::prelude::*;
@@ -17,6 +23,12 @@ impl Activation for Swish {
         let s = sigmoid(x);
         s * (T::one() + x * (T::one() - s))
     }
+}
+
+/// The one role impl a user activation writes to take part in folding and fusion: it is not
+/// the identity, so nothing folds or fuses into a layer using it.
+impl FuseRole for Swish {
+    type Role = Alone;
 }
 
 /// The product rule's second term forgotten.
@@ -91,6 +103,53 @@ fn user_swish_from_math_sigmoid_equals_the_builtin_swish() {
             for (p, q) in [(one_a[k], one_b[k]), (a[k], b[k]), (one_a[k], a[k])] {
                 assert!((p - q).abs() < 1e-6, "output {k}: {p} vs {q}");
             }
+        }
+    }
+}
+
+/// One `FuseRole` impl, and the user's swish folds and fuses: a normalisation after a swish
+/// `Dense` stays (it is not affine), one after an identity `Dense` folds into it; a swish
+/// activation layer fuses into the identity `Dense` before it and stays after the swish one.
+/// The deployed model computes the trained one's outputs (in `f64`, within 1e-12).
+#[test]
+fn one_role_impl_lets_a_user_activation_fold_and_fuse() {
+    type Trained = (
+        Dense<3, 4, Identity, f64>,
+        BatchNormalization<4, f64>,
+        ActivationLayer<Swish>,
+        Dense<4, 4, Swish, f64>,
+        BatchNormalization<4, f64>,
+        Dense<4, 2, Identity, f64>,
+        ActivationLayer<Swish>,
+    );
+    type FoldedByHand = (
+        Dense<3, 4, Identity, f64>,
+        ActivationLayer<Swish>,
+        Dense<4, 4, Swish, f64>,
+        BatchNormalization<4, f64>,
+        Dense<4, 2, Identity, f64>,
+        ActivationLayer<Swish>,
+    );
+    type DeployedByHand =
+        (Dense<3, 4, Swish, f64>, Dense<4, 4, Swish, f64>, BatchNormalization<4, f64>, Dense<4, 2, Swish, f64>);
+    assert!(same_type::<Folded<Trained>, FoldedByHand>());
+    assert!(same_type::<Fused<FoldedByHand>, DeployedByHand>());
+
+    let mut model: Trained = Trained::init(&mut SeedRng::seed(5));
+    // Statistics far from the identity, so that a wrong fold would show.
+    for (c, norm) in [&mut model.1, &mut model.4].into_iter().enumerate() {
+        let c = c as f64;
+        norm.gamma = [1.5, 0.5, -0.75, 2.0].map(|g| g + c);
+        norm.beta = [0.25, -0.5, 0.125, 1.0];
+        norm.moving_mean = [0.3, -0.2, 0.7, -1.1].map(|m| m * (c + 1.0));
+        norm.moving_variance = [0.5, 2.0, 1.25, 0.8];
+    }
+    let deployed: DeployedByHand = model.fold_batch_norm().fuse_activations();
+    for s in 0..6 {
+        let x = Vector::from_fn(|i| ((i * 5 + s) as f64 * 0.71).sin() * 2.0);
+        let (a, b) = (model.forward(&x), deployed.forward(&x));
+        for k in 0..2 {
+            assert!((a[k] - b[k]).abs() < 1e-12, "sample {s}, output {k}: {} vs {}", a[k], b[k]);
         }
     }
 }

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{Fixture, assert_close};
+use common::{Fixture, assert_close, outputs};
 use proptest::prelude::*;
 use typed_nn::fold::Folded;
 use typed_nn::params::ParamWalk;
@@ -42,10 +42,6 @@ type ResNet = (
 
 fn weights(name: &str) -> Vec<u8> {
     std::fs::read(format!("{}/tests/fixtures/keras_compose_{name}.safetensors", env!("CARGO_MANIFEST_DIR"))).unwrap()
-}
-
-fn outputs<M: Layer<X>, X: Tensor<Elem = f32>>(model: &M, xs: &[X]) -> Vec<f32> {
-    xs.iter().flat_map(|x| model.forward(x).as_slice().to_vec()).collect()
 }
 
 #[test]

@@ -23,38 +23,12 @@ mod ds_cnn;
 mod mobilenet_v1;
 
 use autoencoder::{Autoencoder, AutoencoderFolded};
-use common::{Fixture, assert_close, with_stack};
+use common::{MLPERF_STACK, assert_close, batched, mlperf_fixture, mlperf_weights, outputs, same_type, with_stack};
 use ds_cnn::{DsCnn, DsCnnFolded, DsCnnInference};
 use mobilenet_v1::{MobileNetV1, MobileNetV1Folded, X5};
 use resnet8::{Conv3, ResNet8, ResNet8Folded, ResNet8Inference};
 use typed_nn::fuse::Fused;
 use typed_nn::prelude::*;
-
-/// Single-sample passes through these models keep a few hundred KB on the stack in a debug
-/// build; the test threads get room for that.
-const STACK: usize = 64 << 20;
-
-fn same_type<A: 'static, B: 'static>() -> bool {
-    core::any::TypeId::of::<A>() == core::any::TypeId::of::<B>()
-}
-
-fn weights(name: &str) -> Vec<u8> {
-    let path = format!("{}/tests/fixtures/keras_{name}.safetensors", env!("CARGO_MANIFEST_DIR"));
-    std::fs::read(&path).unwrap()
-}
-
-fn outputs<M: Layer<X>, X: Tensor<Elem = f32>>(model: &M, xs: &[X]) -> Vec<f32> {
-    xs.iter().flat_map(|x| model.forward(x).as_slice().to_vec()).collect()
-}
-
-fn batched<M: ForwardBatch<X, Out = Vector<N>>, X: Tensor<Elem = f32>, const N: usize>(
-    model: &M,
-    xs: &[X],
-) -> Vec<f32> {
-    let mut ys = vec![Vector::<N>::default(); xs.len()];
-    model.forward_batch(xs, &mut ys).unwrap();
-    ys.iter().flat_map(|y| y.as_slice().to_vec()).collect()
-}
 
 fn bits(v: &[f32]) -> Vec<u32> {
     v.iter().map(|x| x.to_bits()).collect()
@@ -71,8 +45,8 @@ where
     Fused<F>: ForwardBatch<X, Out = Vector<N>> + ParamBytes<f32>,
     X: Tensor<Elem = f32>,
 {
-    let fx = Fixture::load("keras_mlperf_tiny.safetensors");
-    let model: Box<M> = Box::<M>::load_safetensors(&weights(name)).unwrap();
+    let fx = mlperf_fixture();
+    let model: Box<M> = Box::<M>::load_safetensors(&mlperf_weights(name)).unwrap();
     let folded = fold(&model);
     let fused: Box<Fused<F>> = Box::new(folded.fuse_activations());
     assert_eq!(<Fused<F> as Params<f32>>::PARAMS, <F as Params<f32>>::PARAMS, "{name}");
@@ -91,7 +65,7 @@ where
 
 #[test]
 fn ds_cnn_fused_is_the_folded_model_bit_for_bit_and_keras_within_1e_5() {
-    with_stack(STACK, || {
+    with_stack(MLPERF_STACK, || {
         fused_is_the_folded_model::<DsCnn, DsCnnFolded, Image<49, 10, 1>, 12>("ds_cnn", |m| {
             Box::new(m.fold_batch_norm())
         });
@@ -100,7 +74,7 @@ fn ds_cnn_fused_is_the_folded_model_bit_for_bit_and_keras_within_1e_5() {
 
 #[test]
 fn resnet8_fused_is_the_folded_model_bit_for_bit_and_keras_within_1e_5() {
-    with_stack(STACK, || {
+    with_stack(MLPERF_STACK, || {
         fused_is_the_folded_model::<ResNet8, ResNet8Folded, Image<32, 32, 3>, 10>("resnet8", |m| {
             Box::new(m.fold_batch_norm())
         });
@@ -109,7 +83,7 @@ fn resnet8_fused_is_the_folded_model_bit_for_bit_and_keras_within_1e_5() {
 
 #[test]
 fn mobilenet_v1_fused_is_the_folded_model_bit_for_bit_and_keras_within_1e_5() {
-    with_stack(STACK, || {
+    with_stack(MLPERF_STACK, || {
         fused_is_the_folded_model::<MobileNetV1, MobileNetV1Folded, Image<96, 96, 3>, 2>("mobilenet_v1", |m| {
             Box::new(m.fold_batch_norm())
         });
@@ -118,7 +92,7 @@ fn mobilenet_v1_fused_is_the_folded_model_bit_for_bit_and_keras_within_1e_5() {
 
 #[test]
 fn autoencoder_fused_is_the_folded_model_bit_for_bit_and_keras_within_1e_5() {
-    with_stack(STACK, || {
+    with_stack(MLPERF_STACK, || {
         fused_is_the_folded_model::<Autoencoder, AutoencoderFolded, Vector<640>, 640>("autoencoder", |m| {
             Box::new(m.fold_batch_norm())
         });

@@ -26,29 +26,14 @@ mod ds_cnn;
 mod mobilenet_v1;
 
 use autoencoder::{Autoencoder, AutoencoderFolded, DenseBlock};
-use common::{Fixture, assert_close, with_stack};
+use common::{
+    Fixture, MLPERF_STACK, assert_close, batched, mlperf_fixture, mlperf_weights, outputs, same_type, with_stack,
+};
 use ds_cnn::{DsCnn, DsCnnFolded};
 use mobilenet_v1::{MobileNetV1, MobileNetV1Folded};
 use resnet8::{Branch, Conv3, IdentityStack, ProjectionStack, ResNet8, ResNet8Folded};
 use typed_nn::params::{ParamSpec, ParamWalk};
 use typed_nn::prelude::*;
-
-/// Single-sample passes through these models keep a few hundred KB on the stack in a debug
-/// build; the test threads get room for that.
-const STACK: usize = 64 << 20;
-
-fn weights(name: &str) -> Vec<u8> {
-    let path = format!("{}/tests/fixtures/keras_{name}.safetensors", env!("CARGO_MANIFEST_DIR"));
-    std::fs::read(&path).unwrap()
-}
-
-fn fixture() -> Fixture {
-    Fixture::load("keras_mlperf_tiny.safetensors")
-}
-
-fn outputs<M: Layer<X>, X: Tensor<Elem = f32>>(model: &M, xs: &[X]) -> Vec<f32> {
-    xs.iter().flat_map(|x| model.forward(x).as_slice().to_vec()).collect()
-}
 
 /// Keras' `model.layers` (without the InputLayer) as `(name, class)`, from the fixture.
 fn keras_layers(fx: &Fixture, model: &str) -> Vec<(String, String)> {
@@ -70,9 +55,9 @@ fn summary_classes(table: &str) -> Vec<String> {
 
 #[test]
 fn resnet8_reproduces_keras_inference_unfolded_and_folded() {
-    with_stack(STACK, || {
-        let fx = fixture();
-        let model: Box<ResNet8> = Box::<ResNet8>::load_safetensors(&weights("resnet8")).unwrap();
+    with_stack(MLPERF_STACK, || {
+        let fx = mlperf_fixture();
+        let model: Box<ResNet8> = Box::<ResNet8>::load_safetensors(&mlperf_weights("resnet8")).unwrap();
         let xs = fx.samples::<Image<32, 32, 3>>("resnet8.x");
         let keras = fx.f32s("resnet8.y");
         assert_close("resnet8.y", &outputs(&*model, &xs), &keras, 1e-5, 1e-5);
@@ -85,15 +70,6 @@ fn resnet8_reproduces_keras_inference_unfolded_and_folded() {
             assert_close(&format!("resnet8.y ({what})"), &ys, &keras, 1e-5, 1e-5);
         }
     });
-}
-
-fn batched<M: ForwardBatch<X, Out = Vector<N>>, X: Tensor<Elem = f32>, const N: usize>(
-    model: &M,
-    xs: &[X],
-) -> Vec<f32> {
-    let mut ys = vec![Vector::<N>::default(); xs.len()];
-    model.forward_batch(xs, &mut ys).unwrap();
-    ys.iter().flat_map(|y| y.as_slice().to_vec()).collect()
 }
 
 #[test]
@@ -124,10 +100,6 @@ fn folding_removes_every_batch_normalization_from_resnet8s_type() {
     assert_eq!(<ResNet8Folded as Params<f32>>::STATE, 0);
 }
 
-fn same_type<A: 'static, B: 'static>() -> bool {
-    core::any::TypeId::of::<A>() == core::any::TypeId::of::<B>()
-}
-
 /// What folding the autoencoder gives, spelled out: every `BatchNormalization` gone.
 type AutoencoderFoldedByHand = (
     (Dense<640, 128>, ActivationLayer<Relu>),
@@ -144,9 +116,9 @@ type AutoencoderFoldedByHand = (
 
 #[test]
 fn autoencoder_reproduces_keras_inference_unfolded_and_folded() {
-    with_stack(STACK, || {
-        let fx = fixture();
-        let model: Box<Autoencoder> = Box::<Autoencoder>::load_safetensors(&weights("autoencoder")).unwrap();
+    with_stack(MLPERF_STACK, || {
+        let fx = mlperf_fixture();
+        let model: Box<Autoencoder> = Box::<Autoencoder>::load_safetensors(&mlperf_weights("autoencoder")).unwrap();
         let xs = fx.samples::<Vector<640>>("autoencoder.x");
         let keras = fx.f32s("autoencoder.y");
         assert_close("autoencoder.y", &outputs(&*model, &xs), &keras, 1e-5, 1e-5);
@@ -172,8 +144,8 @@ where
     F: ForwardBatch<X, Out = Vector<N>>,
     X: Tensor<Elem = f32>,
 {
-    let fx = fixture();
-    let model: Box<M> = Box::<M>::load_safetensors(&weights(name)).unwrap();
+    let fx = mlperf_fixture();
+    let model: Box<M> = Box::<M>::load_safetensors(&mlperf_weights(name)).unwrap();
     let xs = fx.samples::<X>(&format!("{name}.x"));
     let keras = fx.f32s(&format!("{name}.y"));
     assert_close(&format!("{name}.y"), &outputs(&*model, &xs), &keras, 1e-5, 1e-5);
@@ -185,14 +157,14 @@ where
 
 #[test]
 fn ds_cnn_reproduces_keras_inference_unfolded_and_folded() {
-    with_stack(STACK, || {
+    with_stack(MLPERF_STACK, || {
         reproduces_keras::<DsCnn, DsCnnFolded, Image<49, 10, 1>, 12>("ds_cnn", |m| Box::new(m.fold_batch_norm()));
     });
 }
 
 #[test]
 fn mobilenet_v1_reproduces_keras_inference_unfolded_and_folded() {
-    with_stack(STACK, || {
+    with_stack(MLPERF_STACK, || {
         reproduces_keras::<MobileNetV1, MobileNetV1Folded, Image<96, 96, 3>, 2>("mobilenet_v1", |m| {
             Box::new(m.fold_batch_norm())
         });
@@ -201,7 +173,7 @@ fn mobilenet_v1_reproduces_keras_inference_unfolded_and_folded() {
 
 #[test]
 fn parameter_counts_are_keras_count_params() {
-    let fx = fixture();
+    let fx = mlperf_fixture();
     let count = |m: &str| fx.meta(&format!("{m}.params")).parse::<usize>().unwrap();
     assert_eq!(<ResNet8 as Params<f32>>::PARAMS + <ResNet8 as Params<f32>>::STATE, count("resnet8"));
     assert_eq!(<Autoencoder as Params<f32>>::PARAMS + <Autoencoder as Params<f32>>::STATE, count("autoencoder"));
@@ -211,7 +183,7 @@ fn parameter_counts_are_keras_count_params() {
 
 #[test]
 fn summary_rows_are_keras_layers_in_keras_order() {
-    let fx = fixture();
+    let fx = mlperf_fixture();
     for (model, table) in [
         ("resnet8", ResNet8::new_boxed().summary_table::<Image<32, 32, 3>>().to_string()),
         ("autoencoder", Autoencoder::new_boxed().summary_table::<Vector<640>>().to_string()),
@@ -237,9 +209,9 @@ fn summary_rows_are_keras_layers_in_keras_order() {
 /// first and last kernels, both projections and every gamma and beta.
 #[test]
 fn resnet8_training_mode_loss_and_gradients_match_keras() {
-    with_stack(STACK, || {
-        let fx = fixture();
-        let model: Box<ResNet8> = Box::<ResNet8>::load_safetensors(&weights("resnet8")).unwrap();
+    with_stack(MLPERF_STACK, || {
+        let fx = mlperf_fixture();
+        let model: Box<ResNet8> = Box::<ResNet8>::load_safetensors(&mlperf_weights("resnet8")).unwrap();
         let xs = fx.samples::<Image<32, 32, 3>>("resnet8.x");
         let labels = fx.indices("resnet8.labels");
         let mut grad: Box<ResNet8> = ResNet8::new_boxed();
@@ -274,9 +246,9 @@ fn resnet8_training_mode_loss_and_gradients_match_keras() {
 
 #[test]
 fn autoencoder_training_mode_loss_matches_keras() {
-    with_stack(STACK, || {
-        let fx = fixture();
-        let model: Box<Autoencoder> = Box::<Autoencoder>::load_safetensors(&weights("autoencoder")).unwrap();
+    with_stack(MLPERF_STACK, || {
+        let fx = mlperf_fixture();
+        let model: Box<Autoencoder> = Box::<Autoencoder>::load_safetensors(&mlperf_weights("autoencoder")).unwrap();
         let xs = fx.samples::<Vector<640>>("autoencoder.x");
         let mut grad: Box<Autoencoder> = Autoencoder::new_boxed();
         let mut workspace = Workspace::new();
@@ -343,28 +315,28 @@ fn assert_wrong_shape(err: LoadError, tensor: &str, expected: &[usize], found: &
 
 #[test]
 fn a_wrong_architecture_is_refused_naming_the_keras_layer_and_both_shapes() {
-    with_stack(STACK, || {
-        let fx = fixture();
+    with_stack(MLPERF_STACK, || {
+        let fx = mlperf_fixture();
         let resnet = keras_layers(&fx, "resnet8");
         let autoencoder = keras_layers(&fx, "autoencoder");
 
         // Stack 3's first convolution is Keras' layer 18.
         assert_eq!(resnet[18].1, "Conv2D");
-        let err = Box::<ResNet8Narrow>::load_safetensors(&weights("resnet8")).unwrap_err();
+        let err = Box::<ResNet8Narrow>::load_safetensors(&mlperf_weights("resnet8")).unwrap_err();
         assert_wrong_shape(err, "18.kernel", &[3, 3, 32, 48], &[3, 3, 32, 64]);
 
         // Stack 2's projection shortcut is layer 14, after the branch's second convolution.
         assert_eq!(resnet[14], ("conv2d_5".to_string(), "Conv2D".to_string()));
-        let err = Box::<ResNet8WrongShortcut>::load_safetensors(&weights("resnet8")).unwrap_err();
+        let err = Box::<ResNet8WrongShortcut>::load_safetensors(&mlperf_weights("resnet8")).unwrap_err();
         assert_wrong_shape(err, "14.kernel", &[3, 3, 16, 32], &[1, 1, 16, 32]);
 
         // The bottleneck Dense is layer 12.
         assert_eq!(autoencoder[12].1, "Dense");
-        let err = Box::<AutoencoderWide>::load_safetensors(&weights("autoencoder")).unwrap_err();
+        let err = Box::<AutoencoderWide>::load_safetensors(&mlperf_weights("autoencoder")).unwrap_err();
         assert_wrong_shape(err, "12.kernel", &[128, 16], &[128, 8]);
 
         // And a ResNet-8 file is not an autoencoder: the first tensor already disagrees.
-        let err = Box::<Autoencoder>::load_safetensors(&weights("resnet8")).unwrap_err();
+        let err = Box::<Autoencoder>::load_safetensors(&mlperf_weights("resnet8")).unwrap_err();
         assert_wrong_shape(err, "0.kernel", &[640, 128], &[3, 3, 3, 16]);
     });
 }
@@ -377,8 +349,8 @@ fn a_wrong_architecture_is_refused_naming_the_keras_layer_and_both_shapes() {
 /// 8.0e-7; in `f64`, 3.7e-8 to 8.5e-8.
 #[test]
 fn ds_cnn_biases_before_batch_normalization_get_gradients_below_adams_epsilon() {
-    with_stack(STACK, || {
-        let model: Box<DsCnn> = Box::<DsCnn>::load_safetensors(&weights("ds_cnn")).unwrap();
+    with_stack(MLPERF_STACK, || {
+        let model: Box<DsCnn> = Box::<DsCnn>::load_safetensors(&mlperf_weights("ds_cnn")).unwrap();
         let mut rng = SeedRng::seed(3);
         let xs: Vec<Image<49, 10, 1>> = (0..32)
             .map(|_| {
@@ -394,7 +366,7 @@ fn ds_cnn_biases_before_batch_normalization_get_gradients_below_adams_epsilon() 
         value_and_grad_batch(&*model, &xs, &labels, &loss, &mut *grad, &mut workspace).unwrap();
         let mut specs: Vec<ParamSpec> = Vec::new();
         <DsCnn as Params<f32>>::describe_params(&mut ParamWalk::default(), &mut |s| specs.push(*s));
-        let fx = fixture();
+        let fx = mlperf_fixture();
         let layers = keras_layers(&fx, "ds_cnn");
         let mut checked = Vec::new();
         for (spec, g) in specs.iter().zip(grad.params()) {

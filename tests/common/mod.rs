@@ -101,3 +101,41 @@ pub fn assert_close(what: &str, actual: &[f32], reference: &[f32], atol: f32, rt
 pub fn with_stack(bytes: usize, f: impl FnOnce() + Send + 'static) {
     std::thread::Builder::new().stack_size(bytes).spawn(f).unwrap().join().unwrap();
 }
+
+/// Single-sample passes through the MLPerf Tiny models of `examples/models/` keep a few hundred
+/// KB on the stack in a debug build; the test threads get room for that (`with_stack`).
+pub const MLPERF_STACK: usize = 64 << 20;
+
+/// The Keras weights of the MLPerf Tiny model `name` (`resnet8`, `ds_cnn`, `mobilenet_v1`,
+/// `autoencoder`): `tests/fixtures/keras_{name}.safetensors`, written by the shipped export
+/// helper (scripts/keras_mlperf_tiny_fixtures.py).
+pub fn mlperf_weights(name: &str) -> Vec<u8> {
+    let path = format!("{}/tests/fixtures/keras_{name}.safetensors", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {path}: {e}"))
+}
+
+/// The MLPerf Tiny models' inputs, Keras' outputs and layer lists:
+/// `tests/fixtures/keras_mlperf_tiny.safetensors`.
+pub fn mlperf_fixture() -> Fixture {
+    Fixture::load("keras_mlperf_tiny.safetensors")
+}
+
+/// The single-sample outputs of `model` on each of `xs`, concatenated.
+pub fn outputs<M: Layer<X>, X: Tensor<Elem = f32>>(model: &M, xs: &[X]) -> Vec<f32> {
+    xs.iter().flat_map(|x| model.forward(x).as_slice().to_vec()).collect()
+}
+
+/// The outputs of `model` on `xs` as one batch (the batched kernels), concatenated.
+pub fn batched<M: ForwardBatch<X, Out = Vector<N>>, X: Tensor<Elem = f32>, const N: usize>(
+    model: &M,
+    xs: &[X],
+) -> Vec<f32> {
+    let mut ys = vec![Vector::<N>::default(); xs.len()];
+    model.forward_batch(xs, &mut ys).unwrap();
+    ys.iter().flat_map(|y| y.as_slice().to_vec()).collect()
+}
+
+/// Whether `A` and `B` are one type: a computed model type against one spelled out by hand.
+pub fn same_type<A: 'static, B: 'static>() -> bool {
+    core::any::TypeId::of::<A>() == core::any::TypeId::of::<B>()
+}

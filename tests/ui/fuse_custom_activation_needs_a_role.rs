@@ -1,6 +1,7 @@
 // Fusing the activations of a model with an activation of your own: typed-nn must know whether a
 // layer using it can take the activation layer after it (only the identity can), so the
-// activation implements `typed_nn::fuse::FuseRole` (`type Role = Alone;`).
+// activation implements `typed_nn::fuse::FuseRole` (`type Role = Alone;`), its one role trait,
+// which BatchNorm folding reads too.
 use typed_nn::prelude::*;
 
 #[derive(Clone, Copy, Debug, Default)]
