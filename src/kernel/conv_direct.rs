@@ -487,8 +487,10 @@ mod x86 {
 
     /// One CPU path of the depthwise kernel: the image function `$dw_image` and its column
     /// kernel `$rows`, compiled for `$features` with `$lanes`-wide vectors of type `$v`, at most
-    /// `$np` pixels per row block (`$np` accumulators and the `KH·KW` weights and the bias of
-    /// one vector of channels, within the 32 or 16 vector registers for a 3 × 3 kernel).
+    /// `$last` pixels per row block (`$last` accumulators and the `KH·KW` weights and the bias
+    /// of one vector of channels, within the 32 or 16 vector registers for a 3 × 3 kernel).
+    /// `$merge`: whether interior blocks hold their input vectors in registers too (then at
+    /// most `$last / SW` pixels per block).
     macro_rules! dw_path {
         (
             $dw_image:ident, $rows:ident, $features:literal, $v:ty, $lanes:literal,
@@ -496,8 +498,8 @@ mod x86 {
         ) => {
             /// The whole image of a depthwise convolution (see [`super::depthwise_image`]):
             /// for each vector of `lanes` channels, for each run of neighbouring output columns
-            /// with the same in-image column taps (at most `$last` wide), every output row of
-            /// that run.
+            /// with the same in-image column taps (at most `$last` wide, `$last / SW` if
+            /// `$merge`), every output row of that run.
             ///
             /// # Safety
             /// The CPU has `$features`; `C` is a multiple of `$lanes`; `s.kh = KH`,
