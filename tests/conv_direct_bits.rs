@@ -219,12 +219,18 @@ pointwise_case!(pointwise_ch8_single_pixel, 3, 8, Same, 1, 1, Bias);
 pointwise_case!(pointwise_ch64_no_bias, 64, 64, Same, 25, 5, NoBias);
 
 /// A `DepthwiseConv2D` (depth multiplier 1) against its formula, bit for bit: on the
-/// AVX-512/AVX2 paths the explicit-SIMD kernel (channels as lanes), which keeps the order.
+/// AVX-512/AVX2 paths the explicit-SIMD kernel (channels as lanes, the weights of a vector of
+/// channels in registers), which keeps the order. With an activation (`Relu`, `Relu6`), the
+/// kernel applies it before its store: the expected values are the formula's, then the
+/// activation's own `f`.
 macro_rules! depthwise_case {
     ($name:ident, $c:literal, $kh:literal, $kw:literal, $sh:literal, $sw:literal, $pad:ident, $h:literal, $w:literal) => {
+        depthwise_case!($name, $c, $kh, $kw, $sh, $sw, $pad, $h, $w, Identity);
+    };
+    ($name:ident, $c:literal, $kh:literal, $kw:literal, $sh:literal, $sw:literal, $pad:ident, $h:literal, $w:literal, $act:ident) => {
         #[test]
         fn $name() {
-            type L = DepthwiseConv2DRect<$c, $kh, $kw, Identity, $sh, $sw, $pad>;
+            type L = DepthwiseConv2DRect<$c, $kh, $kw, $act, $sh, $sw, $pad>;
             let mut layer = L::default();
             fill(9, layer.kernel.as_flattened_mut().as_flattened_mut().as_flattened_mut());
             fill(10, layer.bias.as_flattened_mut());
@@ -233,7 +239,7 @@ macro_rules! depthwise_case {
             let y = layer.forward(&x);
             let kernel = layer.kernel.as_flattened().as_flattened().as_flattened();
             let same = stringify!($pad) == "Same";
-            let expected = naive_any(
+            let pre = naive_any(
                 kernel,
                 layer.bias.as_flattened(),
                 x.as_slice(),
@@ -243,17 +249,30 @@ macro_rules! depthwise_case {
                 same,
                 true,
             );
+            let expected: Vec<f32> = pre.iter().map(|&v| <$act as Activation>::f(v)).collect();
             assert_eq!(bits(y.as_slice()), bits(&expected), "path {}", float_simd());
+            // An activation changes some outputs here, so one that was skipped would show.
+            assert_eq!(bits(&pre) == bits(&expected), stringify!($act) == "Identity");
         }
     };
 }
 
-// DS-CNN's four (25 × 5 × 64, 3 × 3, "same": taller than wide, so blocks down the columns).
+// DS-CNN's four (25 × 5 × 64, 3 × 3, "same": a border, 3 interior and a border column).
 depthwise_case!(depthwise_ds_cnn, 64, 3, 3, 1, 1, Same, 25, 5);
-// Every vector plan (8, 16, 32, 48 channels), wide images (blocks along the rows), strides,
-// rectangular kernels, "valid" padding, and a kernel larger than the image.
+// Channel counts the AVX-512 path leaves to the AVX2 one (8, 48), wide images (runs of
+// interior columns), strides, rectangular kernels, "valid" padding, and a kernel larger than
+// the image.
 depthwise_case!(depthwise_ch8_wide, 8, 3, 3, 1, 1, Same, 6, 19);
 depthwise_case!(depthwise_ch16_stride2, 16, 3, 3, 2, 2, Same, 17, 17);
 depthwise_case!(depthwise_ch32_rect_valid, 32, 3, 5, 1, 2, Valid, 12, 21);
 depthwise_case!(depthwise_ch48_tall_stride, 48, 5, 3, 2, 1, Same, 23, 7);
 depthwise_case!(depthwise_ch16_kernel_over_image, 16, 5, 5, 1, 1, Same, 3, 4);
+// C = 16, 32, 64 and 256 (MobileNetV1's widths at 3 × 3 stride 1 and 2), odd and even sides,
+// rows of a single pixel, and activations applied inside the kernel.
+depthwise_case!(depthwise_ds_cnn_relu, 64, 3, 3, 1, 1, Same, 25, 5, Relu);
+depthwise_case!(depthwise_ch256_stride1_odd, 256, 3, 3, 1, 1, Same, 7, 7, Relu6);
+depthwise_case!(depthwise_ch256_stride2_even, 256, 3, 3, 2, 2, Same, 14, 14, Relu);
+depthwise_case!(depthwise_ch32_stride1_wide, 32, 3, 3, 1, 1, Same, 12, 29, Relu6);
+depthwise_case!(depthwise_ch64_stride2_odd, 64, 3, 3, 2, 2, Same, 15, 13, Relu);
+depthwise_case!(depthwise_ch16_stride2_valid, 16, 3, 3, 2, 2, Valid, 10, 9);
+depthwise_case!(depthwise_ch32_single_column, 32, 3, 3, 1, 1, Same, 9, 1);

@@ -381,16 +381,20 @@ impl<
     /// a local array while every kernel tap adds `x[c]·kernel[ky][kx][c][m]` to them (for
     /// `M = 1` one element-wise multiply-add over the channels, which vectorises), and are
     /// stored once. On the AVX-512/AVX2 paths, for `f32` with `M = 1` and `C` a multiple of 8,
-    /// the explicit-SIMD kernel (`kernel/conv_direct.rs`: blocks of output pixels × vectors of
-    /// channels in registers) computes the same sums in the same order instead. A finished
-    /// output row is copied into `z` (pre-activations, if given) and activated in place in
-    /// `y`.
+    /// the explicit-SIMD kernel (`kernel/conv_direct.rs`: the weights of a vector of channels
+    /// in registers, rows of output pixels in accumulators) computes the same sums in the same
+    /// order instead, and applies an element-wise activation to each vector before storing it
+    /// when no pre-activations are kept (`z` is `None`). Otherwise a finished output row is
+    /// copied into `z` (pre-activations, if given) and activated in place in `y`.
     #[inline(always)]
     fn convolve<const FMA: bool>(&self, g: Geometry, x: &[T], z: Option<&mut [T]>, y: &mut [T]) {
         let row_len = g.wo * Self::CM;
         if row_len == 0 {
             return;
         }
+        // The activation goes into the kernel when it is element-wise (any grouping of the
+        // values gives the same results) and nothing needs the pre-activations.
+        let fuse = A::ELEMENTWISE && z.is_none();
         let mut z_rows = z.map(|z| z.chunks_exact_mut(row_len));
         // Never on the portable path (`FMA` is false there), nor for a depth multiplier.
         let done = FMA && M == 1 && {
@@ -407,8 +411,23 @@ impl<
             };
             let kernel = self.kernel.as_flattened().as_flattened().as_flattened();
             let bias = self.bias_or_zero();
-            crate::kernel::conv_direct::depthwise_image::<T, C, SW>(shape, x, kernel, bias.as_flattened(), y)
+            let bias = bias.as_flattened();
+            if fuse {
+                crate::kernel::conv_direct::depthwise_image::<T, C, K, KW, SW>(
+                    shape,
+                    x,
+                    kernel,
+                    bias,
+                    y,
+                    A::apply_with::<T, FMA>,
+                )
+            } else {
+                crate::kernel::conv_direct::depthwise_image::<T, C, K, KW, SW>(shape, x, kernel, bias, y, |_| {})
+            }
         };
+        if done && fuse {
+            return;
+        }
         for (oy, yrow) in y.chunks_exact_mut(row_len).take(g.ho).enumerate() {
             for (ox, ypix) in yrow.chunks_exact_mut(Self::CM).enumerate().filter(|_| !done) {
                 let mut acc = self.bias_or_zero();
@@ -862,6 +881,57 @@ mod tests {
         let valid: DepthwiseConv2D<11, 2, Sigmoid, 1, Valid, f32, NoBias> =
             DepthwiseConv2D::init(&mut SeedRng::seed(5));
         agrees_with_the_definition(&valid, &random_image::<5, 4, 11>(6));
+    }
+
+    /// One image through the dispatched kernel without pre-activations (on the AVX-512/AVX2
+    /// paths the activation runs inside the kernel, on each vector before its store) and with
+    /// them (the kernel stores the pre-activations, then each row is activated in place):
+    /// the same bits, and the pre-activations are the identity layer's output.
+    fn fused_equals_unfused<X, const C: usize, const K: usize, A: Activation, const S: usize, const SW: usize>(
+        layer: &DepthwiseConv2DRect<C, K, K, A, S, SW, Same>,
+        x: &X,
+    ) where
+        X: DepthwiseInput<C, 1, K, K, S, SW, Same, f32>,
+    {
+        let bits = |v: &[f32]| v.iter().map(|v| v.to_bits()).collect::<std::vec::Vec<_>>();
+        let (mut fused, mut unfused, mut z) = (X::Out::default(), X::Out::default(), X::Out::default());
+        let xs = x.as_slice();
+        let ys = fused.as_mut_slice();
+        crate::kernel::simd::dispatch(DepthwiseRows::<_, X> { layer, n: 1, xs, zs: None, ys });
+        let (zs, ys) = (Some(z.as_mut_slice()), unfused.as_mut_slice());
+        crate::kernel::simd::dispatch(DepthwiseRows::<_, X> { layer, n: 1, xs, zs, ys });
+        assert_eq!(bits(fused.as_slice()), bits(unfused.as_slice()), "{}", A::NAME);
+        let linear = DepthwiseConv2DRect::<C, K, K, Identity, S, SW, Same> {
+            kernel: layer.kernel,
+            bias: layer.bias,
+            ..Default::default()
+        };
+        let mut pre = X::Out::default();
+        let ys = pre.as_mut_slice();
+        crate::kernel::simd::dispatch(DepthwiseRows::<_, X> { layer: &linear, n: 1, xs, zs: None, ys });
+        assert_eq!(bits(z.as_slice()), bits(pre.as_slice()));
+        // The activation changed something, so a kernel that skipped it would fail.
+        assert_ne!(bits(fused.as_slice()), bits(pre.as_slice()), "{}", A::NAME);
+    }
+
+    /// The activation fused into the explicit-SIMD kernel gives the bits of the separate pass,
+    /// for a clamp (`Relu6`, with outputs on both sides of 6 and 0) and an `eˣ` (`Sigmoid`,
+    /// `Swish`), on DS-CNN's shape and on a stride-2 one.
+    #[test]
+    fn fused_activation_gives_the_separate_pass_bits() {
+        use crate::activation::{Relu, Swish};
+        let x = random_image::<25, 5, 64>(8);
+        let mut big = random_image::<25, 5, 64>(8);
+        big.as_mut_slice().iter_mut().for_each(|v| *v *= 20.0);
+        let mut relu6: DepthwiseConv2D<64, 3, Relu6, 1, Same> = DepthwiseConv2D::init(&mut SeedRng::seed(9));
+        relu6.kernel.as_flattened_mut().as_flattened_mut().as_flattened_mut().iter_mut().for_each(|w| *w *= 4.0);
+        fused_equals_unfused(&relu6, &big);
+        let relu: DepthwiseConv2D<64, 3, Relu, 1, Same> = DepthwiseConv2D::init(&mut SeedRng::seed(10));
+        fused_equals_unfused(&relu, &x);
+        let sigmoid: DepthwiseConv2D<64, 3, Sigmoid, 1, Same> = DepthwiseConv2D::init(&mut SeedRng::seed(11));
+        fused_equals_unfused(&sigmoid, &x);
+        let swish: DepthwiseConv2D<32, 3, Swish, 2, Same> = DepthwiseConv2D::init(&mut SeedRng::seed(12));
+        fused_equals_unfused(&swish, &random_image::<14, 13, 32>(13));
     }
 
     #[test]
