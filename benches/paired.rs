@@ -32,6 +32,10 @@ mod resnet8;
 #[path = "../examples/models/ds_cnn.rs"]
 mod ds_cnn;
 
+#[allow(dead_code)]
+#[path = "../examples/models/mobilenet_v1.rs"]
+mod mobilenet_v1;
+
 const ROUNDS: usize = 301;
 
 /// DS-CNN as TensorFlow's converter leaves it (BN folded, ReLU fused), as in `benches/int8.rs`.
@@ -567,6 +571,31 @@ fn main() {
                     gemm(1, 64, 10, &pooled, &dense, &mut logits);
                     black_box((&buffers, &logits));
                 }),
+                ("typed_nn_folded", &mut || {
+                    black_box(black_box(&*folded).forward(black_box(&x)));
+                }),
+                ("typed_nn_fused", &mut || {
+                    black_box(black_box(&*fused).forward(black_box(&x)));
+                }),
+            ],
+        );
+    }
+
+    if wanted("mobilenet_v1_forward_1_sample") {
+        // MLPerf Tiny's MobileNetV1 (α = 0.25, 96 × 96 × 3), BatchNorm folded and then its
+        // activations fused, Keras weights: all of its depthwise shapes (8 to 256 channels,
+        // strides 1 and 2, 48 × 48 down to 3 × 3) in one call.
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/keras_mobilenet_v1.safetensors");
+        let model = Box::<mobilenet_v1::MobileNetV1>::load_safetensors(&std::fs::read(path).unwrap()).unwrap();
+        let folded: Box<mobilenet_v1::MobileNetV1Folded> = Box::new(model.fold_batch_norm());
+        let fused: Box<typed_nn::fuse::Fused<mobilenet_v1::MobileNetV1Folded>> = Box::new(folded.fuse_activations());
+        let mut rng = SeedRng::seed(7);
+        let mut x = Image::<96, 96, 3>::default();
+        x.as_mut_slice().iter_mut().for_each(|v| *v = typed_nn::init::uniform01(&mut rng) as f32);
+        paired(
+            "mobilenet_v1_forward_1_sample",
+            4,
+            &mut [
                 ("typed_nn_folded", &mut || {
                     black_box(black_box(&*folded).forward(black_box(&x)));
                 }),
