@@ -337,10 +337,9 @@ impl<
         let weights = self.kernel.as_flattened().as_flattened().as_flattened();
         let mut packed = [[[[0i8; CI]; KW]; K]; CO];
         let packed = packed.as_flattened_mut().as_flattened_mut().as_flattened_mut();
-        let mut init = [0i32; CO];
-        crate::kernel::int8::pack_gemm(weights, K * KW * CI, packed, &mut init);
+        let (init, rq) = self.gemm_setup(packed);
+        let packed: &[i8] = packed;
         let n = K * KW * CI;
-        let rq = crate::kernel::int8::ChannelRequant::<CO>::new(&self.folded_bias, &self.requant);
         let mut patches = [[[[0i8; CI]; KW]; K]; CH];
         for (c, out) in out.as_mut_array().as_flattened_mut().chunks_mut(CH).enumerate() {
             let patches = patches.get_mut(..out.len()).unwrap_or_default();
@@ -355,6 +354,19 @@ impl<
                 out.as_flattened_mut(),
             );
         }
+    }
+
+    /// The set-up [`Self::forward_gemm`] and [`Self::forward_gemm_direct`] share, once per
+    /// call: the weights rearranged into `packed` (`K·KW·CI·CO` bytes) for
+    /// `kernel::int8::gemm_requantized`, and the starting sums and per-filter requantization
+    /// that kernel takes with them.
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    #[inline(always)]
+    fn gemm_setup(&self, packed: &mut [i8]) -> ([i32; CO], crate::kernel::int8::ChannelRequant<CO>) {
+        let weights = self.kernel.as_flattened().as_flattened().as_flattened();
+        let mut init = [0i32; CO];
+        crate::kernel::int8::pack_gemm(weights, K * KW * CI, packed, &mut init);
+        (init, crate::kernel::int8::ChannelRequant::<CO>::new(&self.folded_bias, &self.requant))
     }
 
     /// [`Self::forward_gemm`] for a receptive field that is not a multiple of 4 values
@@ -416,9 +428,9 @@ impl<
         let weights = self.kernel.as_flattened().as_flattened().as_flattened();
         let mut packed = [[[[0i8; CI]; KW]; K]; CO];
         let packed = packed.as_flattened_mut().as_flattened_mut().as_flattened_mut();
-        let mut init = [0i32; CO];
-        crate::kernel::int8::pack_gemm(weights, CI, packed, &mut init);
-        let rq = crate::kernel::int8::ChannelRequant::<CO>::new(&self.folded_bias, &self.requant);
+        // K = KW = 1 here, so the receptive field is the CI values of one pixel.
+        let (init, rq) = self.gemm_setup(packed);
+        let packed: &[i8] = packed;
         // Pixels per call: all of them that fit the kernel's buffer of flipped inputs.
         let chunk = (GEMM_FLIP_BYTES / CI.max(1)).clamp(CHUNK, GEMM_CHUNK);
         let image = x.as_array().as_flattened().as_flattened().chunks(chunk * CI);
