@@ -36,33 +36,12 @@ use crate::params::{ParamCountError, ParamSpec, ParamWalk};
 use crate::summary::{InputShape, SummaryRow};
 use crate::{Backward, Layer, Params, Scalar, Tensor};
 
-/// The single-sample forward pass of an int8 tuple (`QLayer`; the float tuples use
-/// [`forward_into_scopes!`]), `self.n(… self.1(self.0(x)))`, with every intermediate output in a
-/// block of its own: `{ let y = { let y = self.0.forward(x);
-/// self.1.forward(&y) }; self.2.forward(&y) }`. Each output dies as soon as the next layer has
-/// read it, so at each step only that step's input and output are live, and LLVM's stack
-/// colouring (which starts a slot's lifetime at its first write) gives the later steps the
-/// earlier ones' stack. Writing `let x = &self.0.forward(x); let x = &self.1.forward(x); …`
-/// instead extends every temporary to the end of the function, and the stack holds every
-/// layer's output at once (`ACTIVATION_BYTES`, 2 to 4 times the peak for DS-CNN and ResNet-8).
-macro_rules! forward_in_scopes {
-    ($model:ident, $x:expr; $first:tt $(, $rest:tt)*) => {
-        $crate::model::forward_in_scopes!(@wrap $model; { $model.$first.forward($x) }; $($rest),*)
-    };
-    (@wrap $model:ident; $acc:block; $next:tt $(, $rest:tt)*) => {
-        $crate::model::forward_in_scopes!(@wrap $model; { let y = $acc; $model.$next.forward(&y) }; $($rest),*)
-    };
-    (@wrap $model:ident; $acc:block;) => {
-        $acc
-    };
-}
-pub(crate) use forward_in_scopes;
-
-/// The single-sample forward pass of a tuple through [`Layer::forward_into`], each layer writing
+/// The single-sample forward pass of a tuple through [`Layer::forward_into`] (and of an int8
+/// tuple through `QLayer::forward_into`), each layer writing
 /// its output where it stays: no output is built in a layer's frame and then moved. Output `k`
 /// is a variable declared (not written) before the block that computes output `k − 1`, and
 /// written only after that block, so that at each step only that step's input and output are
-/// live, as for [`forward_in_scopes!`]: a slot's lifetime starts at its first write for LLVM's
+/// live: a slot's lifetime starts at its first write for LLVM's
 /// stack colouring, and ends with the block that declared it. For `(L0, L1, L2)` into `out`:
 ///
 /// ```text

@@ -8,6 +8,7 @@ use super::requant::Requant;
 use super::tensor::{QImage, QuantParams};
 use crate::activation::{Activation, Identity, Relu, Relu6};
 use crate::layer::{Bias, Conv2D, Layer, Same, Valid};
+use crate::seal::Seal;
 use crate::shape::Image;
 
 /// Output pixels whose sums the SIMD forward passes hold at once (4 KB of `i32` for 64
@@ -218,15 +219,15 @@ impl<
         &self,
         x: &QImage<H, W, CI>,
         mut dot: impl FnMut(&[[[i8; CI]; KW]; K], &mut [i32; CO]),
-    ) -> QImage<HO, WO, CO> {
+        out: &mut QImage<HO, WO, CO>,
+    ) {
         let top = P::before(H, HO, K, S);
         let left = P::before(W, WO, KW, SW);
         // Padding holds the input zero point: `w·(z_in − z_in) = 0`, as TFLite skips it.
         let pad = [self.input.zero_point.clamp(-128, 127) as i8; CI];
         let x = x.as_array();
-        let mut out = [[[0i8; CO]; WO]; HO];
         let mut patch = [[pad; KW]; K];
-        for (oy, out_row) in out.iter_mut().enumerate() {
+        for (oy, out_row) in out.as_mut_array().iter_mut().enumerate() {
             for (ox, out_pixel) in out_row.iter_mut().enumerate() {
                 for (ky, patch_row) in patch.iter_mut().enumerate() {
                     let row = (oy * S + ky).checked_sub(top).and_then(|iy| x.get(iy));
@@ -247,7 +248,6 @@ impl<
                 );
             }
         }
-        QImage::new(out)
     }
 
     /// The receptive fields of output pixels `first..first + patches.len()` (row-major, as in
@@ -294,17 +294,17 @@ impl<
     fn forward_packed<const H: usize, const W: usize, const HO: usize, const WO: usize>(
         &self,
         x: &QImage<H, W, CI>,
-    ) -> QImage<HO, WO, CO> {
+        out: &mut QImage<HO, WO, CO>,
+    ) {
         let weights = self.kernel.as_flattened().as_flattened().as_flattened();
         let mut packed = [[[[0i8; CI]; KW]; K]; CO];
         let packed = packed.as_flattened_mut().as_flattened_mut().as_flattened_mut();
         crate::kernel::int8::pack_by_fours(weights, K * KW * CI, packed);
         let packed: &[i8] = packed;
         let rq = crate::kernel::int8::ChannelRequant::<CO>::new(&self.folded_bias, &self.requant);
-        let mut out = [[[0i8; CO]; WO]; HO];
         let mut acc = [[0i32; CO]; CHUNK];
         let mut patches = [[[[0i8; CI]; KW]; K]; CHUNK];
-        for (c, out) in out.as_flattened_mut().chunks_mut(CHUNK).enumerate() {
+        for (c, out) in out.as_mut_array().as_flattened_mut().chunks_mut(CHUNK).enumerate() {
             let acc = acc.get_mut(..out.len()).unwrap_or_default();
             let patches = patches.get_mut(..out.len()).unwrap_or_default();
             self.im2col::<H, W, HO, WO>(x, c * CHUNK, patches);
@@ -319,7 +319,6 @@ impl<
             }
             crate::kernel::int8::requantize_pixels(acc, &rq, self.output.zero_point, self.act, out);
         }
-        QImage::new(out)
     }
 
     /// The forward pass as one int8 matrix product over all pixels
@@ -333,17 +332,16 @@ impl<
     fn forward_gemm<const CH: usize, const H: usize, const W: usize, const HO: usize, const WO: usize>(
         &self,
         x: &QImage<H, W, CI>,
-    ) -> QImage<HO, WO, CO> {
+        out: &mut QImage<HO, WO, CO>,
+    ) {
         let weights = self.kernel.as_flattened().as_flattened().as_flattened();
         let mut packed = [[[[0i8; CI]; KW]; K]; CO];
         let packed = packed.as_flattened_mut().as_flattened_mut().as_flattened_mut();
-        let mut init = [0i32; CO];
-        crate::kernel::int8::pack_gemm(weights, K * KW * CI, packed, &mut init);
+        let (init, rq) = self.gemm_setup(packed);
+        let packed: &[i8] = packed;
         let n = K * KW * CI;
-        let rq = crate::kernel::int8::ChannelRequant::<CO>::new(&self.folded_bias, &self.requant);
-        let mut out = [[[0i8; CO]; WO]; HO];
         let mut patches = [[[[0i8; CI]; KW]; K]; CH];
-        for (c, out) in out.as_flattened_mut().chunks_mut(CH).enumerate() {
+        for (c, out) in out.as_mut_array().as_flattened_mut().chunks_mut(CH).enumerate() {
             let patches = patches.get_mut(..out.len()).unwrap_or_default();
             self.im2col::<H, W, HO, WO>(x, c * CH, patches);
             crate::kernel::int8::gemm_requantized(
@@ -356,7 +354,19 @@ impl<
                 out.as_flattened_mut(),
             );
         }
-        QImage::new(out)
+    }
+
+    /// The set-up [`Self::forward_gemm`] and [`Self::forward_gemm_direct`] share, once per
+    /// call: the weights rearranged into `packed` (`K·KW·CI·CO` bytes) for
+    /// `kernel::int8::gemm_requantized`, and the starting sums and per-filter requantization
+    /// that kernel takes with them.
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    #[inline(always)]
+    fn gemm_setup(&self, packed: &mut [i8]) -> ([i32; CO], crate::kernel::int8::ChannelRequant<CO>) {
+        let weights = self.kernel.as_flattened().as_flattened().as_flattened();
+        let mut init = [0i32; CO];
+        crate::kernel::int8::pack_gemm(weights, K * KW * CI, packed, &mut init);
+        (init, crate::kernel::int8::ChannelRequant::<CO>::new(&self.folded_bias, &self.requant))
     }
 
     /// [`Self::forward_gemm`] for a receptive field that is not a multiple of 4 values
@@ -368,7 +378,8 @@ impl<
     fn forward_gemm_padded<const CH: usize, const H: usize, const W: usize, const HO: usize, const WO: usize>(
         &self,
         x: &QImage<H, W, CI>,
-    ) -> Option<QImage<HO, WO, CO>> {
+        out: &mut QImage<HO, WO, CO>,
+    ) -> Option<()> {
         let n = K * KW * CI;
         let np = n.next_multiple_of(4);
         let (mut wpad, mut packed, mut xs) = ([0i8; PADDED_BYTES], [0i8; PADDED_BYTES], [0i8; PADDED_BYTES]);
@@ -382,9 +393,8 @@ impl<
         let mut init = [0i32; CO];
         crate::kernel::int8::pack_gemm(wpad, np, packed, &mut init);
         let rq = crate::kernel::int8::ChannelRequant::<CO>::new(&self.folded_bias, &self.requant);
-        let mut out = [[[0i8; CO]; WO]; HO];
         let mut patches = [[[[0i8; CI]; KW]; K]; CH];
-        for (c, out) in out.as_flattened_mut().chunks_mut(CH).enumerate() {
+        for (c, out) in out.as_mut_array().as_flattened_mut().chunks_mut(CH).enumerate() {
             let patches = patches.get_mut(..out.len()).unwrap_or_default();
             self.im2col::<H, W, HO, WO>(x, c * CH, patches);
             // The padding bytes stay 0 from the start.
@@ -402,7 +412,7 @@ impl<
                 out.as_flattened_mut(),
             );
         }
-        Some(QImage::new(out))
+        Some(())
     }
 
     /// [`Self::forward_gemm`] for a 1×1 convolution with stride 1, whose receptive fields are
@@ -413,18 +423,18 @@ impl<
     fn forward_gemm_direct<const H: usize, const W: usize, const HO: usize, const WO: usize>(
         &self,
         x: &QImage<H, W, CI>,
-    ) -> QImage<HO, WO, CO> {
+        out: &mut QImage<HO, WO, CO>,
+    ) {
         let weights = self.kernel.as_flattened().as_flattened().as_flattened();
         let mut packed = [[[[0i8; CI]; KW]; K]; CO];
         let packed = packed.as_flattened_mut().as_flattened_mut().as_flattened_mut();
-        let mut init = [0i32; CO];
-        crate::kernel::int8::pack_gemm(weights, CI, packed, &mut init);
-        let rq = crate::kernel::int8::ChannelRequant::<CO>::new(&self.folded_bias, &self.requant);
-        let mut out = [[[0i8; CO]; WO]; HO];
+        // K = KW = 1 here, so the receptive field is the CI values of one pixel.
+        let (init, rq) = self.gemm_setup(packed);
+        let packed: &[i8] = packed;
         // Pixels per call: all of them that fit the kernel's buffer of flipped inputs.
         let chunk = (GEMM_FLIP_BYTES / CI.max(1)).clamp(CHUNK, GEMM_CHUNK);
         let image = x.as_array().as_flattened().as_flattened().chunks(chunk * CI);
-        for (xs, out) in image.zip(out.as_flattened_mut().chunks_mut(chunk)) {
+        for (xs, out) in image.zip(out.as_mut_array().as_flattened_mut().chunks_mut(chunk)) {
             crate::kernel::int8::gemm_requantized(
                 xs,
                 CI,
@@ -435,7 +445,6 @@ impl<
                 out.as_flattened_mut(),
             );
         }
-        QImage::new(out)
     }
 }
 
@@ -542,51 +551,64 @@ where
     type Out = QImage<HO, WO, CO>;
     const PARAM_BYTES: usize = K * KW * CI * CO + 16 * CO;
 
+    #[inline]
     fn forward(&self, x: &QImage<H, W, CI>) -> QImage<HO, WO, CO> {
+        let mut out = QImage::default();
+        self.forward_into(Seal, x, &mut out);
+        out
+    }
+
+    fn forward_into(&self, _: Seal, x: &QImage<H, W, CI>, out: &mut QImage<HO, WO, CO>) {
         #[cfg(all(feature = "std", target_arch = "x86_64"))]
         {
             if crate::kernel::int8::gemm_fits(K * KW * CI, CO) {
                 if K == 1 && KW == 1 && S == 1 && SW == 1 && H == HO && W == WO {
-                    return self.forward_gemm_direct(x);
+                    return self.forward_gemm_direct(x, out);
                 }
                 if K * KW * CI * GEMM_CHUNK <= GEMM_FLIP_BYTES {
-                    return self.forward_gemm::<GEMM_CHUNK, H, W, HO, WO>(x);
+                    return self.forward_gemm::<GEMM_CHUNK, H, W, HO, WO>(x, out);
                 }
                 // Two tiles of the 16-filter kernel's 16 pixels per call when they fit the
                 // buffer of flipped inputs (ResNet-8's 3×3 convolutions over 16 channels).
                 if K * KW * CI * 2 * CHUNK <= GEMM_FLIP_BYTES {
-                    return self.forward_gemm::<{ 2 * CHUNK }, H, W, HO, WO>(x);
+                    return self.forward_gemm::<{ 2 * CHUNK }, H, W, HO, WO>(x, out);
                 }
-                return self.forward_gemm::<CHUNK, H, W, HO, WO>(x);
+                return self.forward_gemm::<CHUNK, H, W, HO, WO>(x, out);
             }
             // A receptive field padded to a multiple of 4 (ResNet-8's stem: 27 values to 28).
             let np = (K * KW * CI).next_multiple_of(4);
             if np != K * KW * CI && np * CO <= PADDED_BYTES && crate::kernel::int8::gemm_fits(np, CO) {
-                let y = if np * GEMM_CHUNK <= PADDED_BYTES {
-                    self.forward_gemm_padded::<GEMM_CHUNK, H, W, HO, WO>(x)
+                // `None`: the buffers did not fit after all, and the paths below overwrite
+                // whatever it wrote.
+                let done = if np * GEMM_CHUNK <= PADDED_BYTES {
+                    self.forward_gemm_padded::<GEMM_CHUNK, H, W, HO, WO>(x, out)
                 } else {
-                    self.forward_gemm_padded::<CHUNK, H, W, HO, WO>(x)
+                    self.forward_gemm_padded::<CHUNK, H, W, HO, WO>(x, out)
                 };
-                if let Some(y) = y {
-                    return y;
+                if done.is_some() {
+                    return;
                 }
             }
             if crate::kernel::int8::packed_fits(K * KW * CI, CO, self.narrow) {
-                return self.forward_packed(x);
+                return self.forward_packed(x, out);
             }
         }
         let weights = self.kernel.as_flattened().as_flattened().as_flattened();
-        self.pixels(x, |patch, acc| {
-            if K * KW * CI < 32 {
-                // A small receptive field: one fixed-length dot product per filter, which the
-                // compiler unrolls completely (the SIMD kernels need 32 inputs).
-                for (a, filter) in acc.iter_mut().zip(&self.kernel) {
-                    *a = crate::kernel::int8::dot_fixed(patch, filter);
+        self.pixels(
+            x,
+            |patch, acc| {
+                if K * KW * CI < 32 {
+                    // A small receptive field: one fixed-length dot product per filter, which the
+                    // compiler unrolls completely (the SIMD kernels need 32 inputs).
+                    for (a, filter) in acc.iter_mut().zip(&self.kernel) {
+                        *a = crate::kernel::int8::dot_fixed(patch, filter);
+                    }
+                } else {
+                    crate::kernel::int8::dot_rows(patch.as_flattened().as_flattened(), weights, acc, self.narrow);
                 }
-            } else {
-                crate::kernel::int8::dot_rows(patch.as_flattened().as_flattened(), weights, acc, self.narrow);
-            }
-        })
+            },
+            out,
+        );
     }
 
     fn input_params(&self) -> QuantParams {

@@ -10,6 +10,7 @@ use super::softmax::{SoftmaxParams, softmax_i8};
 use super::tensor::{Int8Tensor, QVector, QuantParams};
 use crate::activation::Identity;
 use crate::layer::{Dense, Layer};
+use crate::seal::Seal;
 use crate::shape::Vector;
 
 /// The int8 form of [`Dense<IN, OUT, A>`](crate::Dense): `y[o] = clamp(zₒ + M[o]·(Σᵢ W[o][i]·(x[i] −
@@ -139,18 +140,24 @@ impl<const IN: usize, const OUT: usize, A: QActivation> QDense<IN, OUT, A> {
     /// The fully connected part: int8 logits (before any softmax).
     #[inline]
     pub fn logits(&self, x: &[i8; IN]) -> QVector<OUT> {
+        let mut y = QVector::default();
+        self.logits_into(x, y.as_mut_array());
+        y
+    }
+
+    /// [`logits`](Self::logits) into `y`, every byte of which it writes.
+    #[inline]
+    fn logits_into(&self, x: &[i8; IN], y: &mut [i8; OUT]) {
         let mut acc = [0i32; OUT];
         crate::kernel::int8::dot_rows(x, self.kernel.as_flattened(), &mut acc, self.narrow);
-        let mut y = [0i8; OUT];
         crate::kernel::int8::requantize_rows(
             &acc,
             &self.folded_bias,
             &self.requant,
             self.output.zero_point,
             self.act,
-            &mut y,
+            y,
         );
-        QVector::new(y)
     }
 }
 
@@ -233,16 +240,26 @@ where
 
     #[inline]
     fn forward(&self, x: &X) -> QVector<OUT> {
+        let mut out = QVector::default();
+        self.forward_into(Seal, x, &mut out);
+        out
+    }
+
+    #[inline]
+    fn forward_into(&self, _: Seal, x: &X, out: &mut QVector<OUT>) {
         // After a `Flatten` of an H × W × C image, IN must be H·W·C (as for the float Dense).
         const { assert!(IN == X::LEN, "the int8 Dense after a Flatten must take H·W·C inputs") };
-        let Ok(x) = <&[i8; IN]>::try_from(x.as_slice()) else { return QVector::default() };
-        let logits = self.logits(x);
+        let Ok(x) = <&[i8; IN]>::try_from(x.as_slice()) else {
+            // Unreachable (`IN == X::LEN` above); zeros, as `forward` gave, rather than a panic.
+            out.as_mut_array().fill(0);
+            return;
+        };
         if !A::SOFTMAX {
-            return logits;
+            return self.logits_into(x, out.as_mut_array());
         }
-        let mut y = [0i8; OUT];
-        softmax_i8(&self.softmax, logits.as_array(), &mut y);
-        QVector::new(y)
+        let mut logits = [0i8; OUT];
+        self.logits_into(x, &mut logits);
+        softmax_i8(&self.softmax, &logits, out.as_mut_array());
     }
 
     fn input_params(&self) -> QuantParams {

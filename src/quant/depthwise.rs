@@ -10,6 +10,7 @@ use super::requant::Requant;
 use super::tensor::{QImage, QuantParams};
 use crate::activation::Identity;
 use crate::layer::{Bias, DepthwiseConv2D, Layer, Valid};
+use crate::seal::Seal;
 use crate::shape::Image;
 
 /// The int8 form of [`DepthwiseConv2D<C, K, A, S, P, T, B, M, KW, SW>`](crate::DepthwiseConv2D):
@@ -249,14 +250,21 @@ where
     type Out = QImage<HO, WO, CM>;
     const PARAM_BYTES: usize = K * KW * C * M + 16 * C * M;
 
+    #[inline]
     fn forward(&self, x: &QImage<H, W, C>) -> QImage<HO, WO, CM> {
+        let mut out = QImage::default();
+        self.forward_into(Seal, x, &mut out);
+        out
+    }
+
+    fn forward_into(&self, _: Seal, x: &QImage<H, W, C>, out: &mut QImage<HO, WO, CM>) {
         #[cfg(all(feature = "std", target_arch = "x86_64"))]
         {
             if M == 1 && C == CM && crate::kernel::int8::depthwise_fits(C, K) {
-                return self.forward_vnni(x);
+                return self.forward_vnni(x, out);
             }
             if M == 1 && crate::kernel::int8::simd() != crate::kernel::int8::Simd::Portable {
-                return self.forward_all_pixels(x);
+                return self.forward_all_pixels(x, out);
             }
         }
         let top = P::before(H, HO, K, S);
@@ -269,8 +277,7 @@ where
         let gather = M == 1;
         let weights = self.kernel.as_flattened().as_flattened().as_flattened();
         let mut patch = [[pad; KW]; K];
-        let mut out = [[[0i8; CM]; WO]; HO];
-        for (oy, out_row) in out.iter_mut().enumerate() {
+        for (oy, out_row) in out.as_mut_array().iter_mut().enumerate() {
             for (ox, out_pixel) in out_row.iter_mut().enumerate() {
                 let mut acc = [[0i32; M]; C];
                 for (ky, (kernel_row, patch_row)) in self.kernel.iter().zip(patch.iter_mut()).enumerate() {
@@ -299,7 +306,6 @@ where
                 );
             }
         }
-        QImage::new(out)
     }
 
     fn input_params(&self) -> QuantParams {
@@ -331,7 +337,8 @@ impl<
     fn forward_vnni<const H: usize, const W: usize, const HO: usize, const WO: usize, const CM: usize>(
         &self,
         x: &QImage<H, W, C>,
-    ) -> QImage<HO, WO, CM> {
+        out: &mut QImage<HO, WO, CM>,
+    ) {
         let mut w = [[[0i8; C]; KW]; K];
         for (w, k) in w.as_flattened_mut().iter_mut().zip(self.kernel.as_flattened()) {
             for (w, k) in w.iter_mut().zip(k) {
@@ -347,7 +354,6 @@ impl<
             before: (P::before(H, HO, K, S), P::before(W, WO, KW, SW)),
             pad: self.input.zero_point.clamp(-128, 127) as i8,
         };
-        let mut out = [[[0i8; CM]; WO]; HO];
         crate::kernel::int8::depthwise_requantized(
             x.as_array(),
             &w,
@@ -355,9 +361,8 @@ impl<
             &rq,
             self.output.zero_point,
             self.act,
-            &mut out,
+            out.as_mut_array(),
         );
-        QImage::new(out)
     }
 
     /// The SIMD forward pass (depth multiplier 1): per output pixel, pointers to its taps'
@@ -370,7 +375,8 @@ impl<
     fn forward_all_pixels<const H: usize, const W: usize, const HO: usize, const WO: usize, const CM: usize>(
         &self,
         x: &QImage<H, W, C>,
-    ) -> QImage<HO, WO, CM> {
+        out: &mut QImage<HO, WO, CM>,
+    ) {
         let top = P::before(H, HO, K, S);
         let left = P::before(W, WO, KW, SW);
         let pad = [self.input.zero_point.clamp(-128, 127) as i8; C];
@@ -387,10 +393,9 @@ impl<
         );
         // One output row's sums at a time (with M = 1, CM = C, the float layer's shape rule),
         // requantized together: small enough to stay in L1.
-        let mut out = [[[0i8; CM]; WO]; HO];
         let mut acc = [[0i32; CM]; WO];
         let mut taps = [[&pad; KW]; K];
-        for (oy, out_row) in out.iter_mut().enumerate() {
+        for (oy, out_row) in out.as_mut_array().iter_mut().enumerate() {
             for (ox, a) in acc.iter_mut().enumerate() {
                 for (ky, tap_row) in taps.iter_mut().enumerate() {
                     let row = (oy * S + ky).checked_sub(top).and_then(|iy| x.get(iy));
@@ -403,7 +408,6 @@ impl<
             }
             crate::kernel::int8::requantize_pixels(&acc, &rq, self.output.zero_point, self.act, out_row);
         }
-        QImage::new(out)
     }
 }
 

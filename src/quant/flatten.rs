@@ -5,6 +5,7 @@ use super::layer::QLayer;
 use super::pool::shared_params_image;
 use super::tensor::{Int8Tensor, QFlat, QImage, QuantParams};
 use crate::layer::{Flatten, Layer};
+use crate::seal::Seal;
 use crate::shape::{Flat, Image};
 
 /// The int8 form of [`Flatten`]: the same bytes seen as an `H·W·C` vector, in
@@ -32,6 +33,12 @@ where
     #[inline]
     fn forward(&self, x: &QImage<H, W, C>) -> QFlat<H, W, C> {
         QFlat::from(*x)
+    }
+
+    /// One copy of the bytes, into `out`.
+    #[inline]
+    fn forward_into(&self, _: Seal, x: &QImage<H, W, C>, out: &mut QFlat<H, W, C>) {
+        out.as_mut_slice().copy_from_slice(x.as_slice());
     }
 
     fn input_params(&self) -> QuantParams {

@@ -2,6 +2,7 @@
 
 use super::tensor::{Int8Tensor, QuantParams};
 use crate::activation::{Activation, Identity, Relu, Relu6, Softmax};
+use crate::seal::Seal;
 
 /// An int8 layer that maps an int8 tensor `In` to [`Out`](QLayer::Out) with integer arithmetic
 /// only, bit for bit as TensorFlow Lite for Microcontrollers' reference kernels do.
@@ -40,6 +41,18 @@ pub trait QLayer<In: Int8Tensor> {
     /// # Panics
     /// Never.
     fn forward(&self, x: &In) -> Self::Out;
+
+    /// [`forward`](QLayer::forward) into `out`, which holds anything on entry and every output
+    /// byte on return. The default is `*out = self.forward(x)`; the built-in int8 layers
+    /// override it to write `out` directly, and a tuple runs its layers through it, so an
+    /// activation is not built in a layer's frame and then moved (as
+    /// [`Layer::forward_into`](crate::Layer) for the float layers). Sealed: a layer written
+    /// outside the crate implements [`forward`](QLayer::forward) only.
+    #[doc(hidden)]
+    #[inline(always)]
+    fn forward_into(&self, _: Seal, x: &In, out: &mut Self::Out) {
+        *out = self.forward(x);
+    }
 
     /// Scale and zero point of the input tensor.
     fn input_params(&self) -> QuantParams;

@@ -31,6 +31,8 @@ pub mod conv;
 pub mod dense;
 pub mod depthwise;
 pub mod flatten;
+#[cfg(test)]
+mod forward_into_tests;
 pub mod fuse;
 pub mod image;
 pub(crate) mod kernel;

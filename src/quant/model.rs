@@ -9,6 +9,7 @@ use super::layer::{QActivation, QLayer};
 use super::pool::{QAvgPool2D, QGlobalAvgPool2D, QMaxPool2D};
 use super::tensor::{Int8Tensor, QuantParams};
 use crate::layer::{AvgPool2D, BiasMode, Conv2D, Dense, DepthwiseConv2D, Flatten, GlobalAvgPool2D, MaxPool2D};
+use crate::seal::Seal;
 
 /// A float layer or model that has an int8 form: the type-level function behind [`Int8`].
 ///
@@ -108,6 +109,11 @@ impl<X: Int8Tensor, L: QLayer<X>> QLayer<X> for (L,) {
         self.0.forward(x)
     }
 
+    #[inline]
+    fn forward_into(&self, _: Seal, x: &X, out: &mut L::Out) {
+        self.0.forward_into(Seal, x, out);
+    }
+
     fn input_params(&self) -> QuantParams {
         self.0.input_params()
     }
@@ -140,10 +146,18 @@ macro_rules! qtuple {
 
             #[inline]
             fn forward(&self, x: &X) -> $YZ {
-                // Only the live pair (input, output) of each step on the stack: see
-                // `forward_in_scopes!`.
+                let mut out = $YZ::default();
+                self.forward_into(Seal, x, &mut out);
+                out
+            }
+
+            #[inline]
+            fn forward_into(&self, _: Seal, x: &X, out: &mut $YZ) {
+                // Each layer writes its output where it stays, and only the live pair (input,
+                // output) of each step is on the stack: see `forward_into_scopes!`, which the
+                // float tuples run too.
                 let model = self;
-                crate::model::forward_in_scopes!(model, x; 0, $($i,)* $iz)
+                crate::model::forward_into_scopes!(model, x, out; 0, $($i,)* $iz)
             }
 
             fn input_params(&self) -> QuantParams {

@@ -6,6 +6,7 @@ use super::layer::QLayer;
 use super::requant::Requant;
 use super::tensor::{QImage, QVector, QuantParams};
 use crate::layer::{AvgPool2D, GlobalAvgPool2D, Layer, MaxPool2D};
+use crate::seal::Seal;
 use crate::shape::{Image, Vector};
 
 /// The int8 form of [`MaxPool2D<P, PW>`](crate::MaxPool2D): the largest int8 value of each
@@ -145,11 +146,18 @@ where
     type Out = QImage<HO, WO, C>;
     const PARAM_BYTES: usize = 0;
 
+    #[inline]
     fn forward(&self, x: &QImage<H, W, C>) -> QImage<HO, WO, C> {
+        let mut out = QImage::default();
+        self.forward_into(Seal, x, &mut out);
+        out
+    }
+
+    fn forward_into(&self, _: Seal, x: &QImage<H, W, C>, out: &mut QImage<HO, WO, C>) {
         let x = x.as_array();
-        let mut out = [[[i8::MIN; C]; WO]; HO];
-        for (oy, out_row) in out.iter_mut().enumerate() {
+        for (oy, out_row) in out.as_mut_array().iter_mut().enumerate() {
             for (ox, out_pixel) in out_row.iter_mut().enumerate() {
+                *out_pixel = [i8::MIN; C];
                 for row in x.iter().skip(oy * P).take(P) {
                     for pixel in row.iter().skip(ox * PW).take(PW) {
                         for (m, &v) in out_pixel.iter_mut().zip(pixel) {
@@ -159,7 +167,6 @@ where
                 }
             }
         }
-        QImage::new(out)
     }
 
     fn input_params(&self) -> QuantParams {
@@ -179,11 +186,17 @@ where
     type Out = QImage<HO, WO, C>;
     const PARAM_BYTES: usize = 0;
 
+    #[inline]
     fn forward(&self, x: &QImage<H, W, C>) -> QImage<HO, WO, C> {
+        let mut out = QImage::default();
+        self.forward_into(Seal, x, &mut out);
+        out
+    }
+
+    fn forward_into(&self, _: Seal, x: &QImage<H, W, C>, out: &mut QImage<HO, WO, C>) {
         let x = x.as_array();
         let count = (P * PW) as i32;
-        let mut out = [[[0i8; C]; WO]; HO];
-        for (oy, out_row) in out.iter_mut().enumerate() {
+        for (oy, out_row) in out.as_mut_array().iter_mut().enumerate() {
             for (ox, out_pixel) in out_row.iter_mut().enumerate() {
                 let mut sum = [0i32; C];
                 for row in x.iter().skip(oy * P).take(P) {
@@ -198,7 +211,6 @@ where
                 }
             }
         }
-        QImage::new(out)
     }
 
     fn input_params(&self) -> QuantParams {
@@ -228,7 +240,14 @@ where
     type Out = QVector<C>;
     const PARAM_BYTES: usize = 8;
 
+    #[inline]
     fn forward(&self, x: &QImage<H, W, C>) -> QVector<C> {
+        let mut out = QVector::default();
+        self.forward_into(Seal, x, &mut out);
+        out
+    }
+
+    fn forward_into(&self, _: Seal, x: &QImage<H, W, C>, out: &mut QVector<C>) {
         let mut sum = [0i32; C];
         for pixel in x.as_array().as_flattened() {
             for (s, &v) in sum.iter_mut().zip(pixel) {
@@ -236,9 +255,11 @@ where
             }
         }
         let n = (H * W) as i64;
-        let mut out = [0i8; C];
+        let out = out.as_mut_array();
         if n == 0 {
-            return QVector::new(out);
+            // An empty image (which the float layer's shape rule refuses): zeros.
+            out.fill(0);
+            return;
         }
         if self.input == self.output {
             // reference_ops::Mean: the raw sum divided with truncation.
@@ -255,7 +276,6 @@ where
                 *o = (m.apply(shifted).wrapping_add(self.output.zero_point)).clamp(-128, 127) as i8;
             }
         }
-        QVector::new(out)
     }
 
     fn input_params(&self) -> QuantParams {

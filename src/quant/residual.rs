@@ -15,6 +15,7 @@ use crate::Tensor;
 use crate::activation::Identity;
 use crate::io::bytes::{After, ConstLoad, FromImage, ImageAt};
 use crate::layer::{ActivationLayer, Layer, Residual, Skip};
+use crate::seal::Seal;
 
 /// TFLite's int8 `ADD`: `clamp(z_out + M_out·(M₁·((a − z₁)·2²⁰) + M₂·((b − z₂)·2²⁰)))`, each
 /// input brought to a common scale before the sum and the sum to the output scale.
@@ -155,6 +156,11 @@ impl<X: Int8Tensor> QLayer<X> for QSkip {
         x.clone()
     }
 
+    #[inline]
+    fn forward_into(&self, _: Seal, x: &X, out: &mut X) {
+        out.clone_from(x);
+    }
+
     fn input_params(&self) -> QuantParams {
         self.params
     }
@@ -240,18 +246,25 @@ where
     );
 
     fn forward(&self, x: &X) -> Y {
-        let mut y = self.branch.forward(x);
+        let mut y = Y::default();
+        self.forward_into(Seal, x, &mut y);
+        y
+    }
+
+    /// The branch writes into `out`, then the `ADD` sums the shortcut's output into it in
+    /// place (the shortcut through `forward`: `QSkip`'s is one copy, not a zeroing and a copy).
+    fn forward_into(&self, _: Seal, x: &X, out: &mut Y) {
+        self.branch.forward_into(Seal, x, out);
         let s = self.shortcut.forward(x);
         #[cfg(all(feature = "std", target_arch = "x86_64"))]
-        self.add.add_in_place(s.as_slice(), y.as_mut_slice());
+        self.add.add_in_place(s.as_slice(), out.as_mut_slice());
         // Elsewhere (the firmware) the loop as it was, in place: each sum reads only the two
         // values at its own index. A call to `add_in_place` there changed the inlining and
         // grew the M4F's ResNet-8 stack from 58 068 to 74 800 bytes.
         #[cfg(not(all(feature = "std", target_arch = "x86_64")))]
-        for (o, &s) in y.as_mut_slice().iter_mut().zip(s.as_slice()) {
+        for (o, &s) in out.as_mut_slice().iter_mut().zip(s.as_slice()) {
             *o = self.add.add(s, *o);
         }
-        y
     }
 
     fn input_params(&self) -> QuantParams {

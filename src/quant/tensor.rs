@@ -136,6 +136,12 @@ impl<const N: usize> QVector<N> {
         &self.0
     }
 
+    /// The values as a mutable array: where an int8 layer's `forward_into` writes.
+    #[inline(always)]
+    pub(crate) fn as_mut_array(&mut self) -> &mut [i8; N] {
+        &mut self.0
+    }
+
     /// The index of the largest value (the first on ties): the predicted class of a classifier,
     /// since quantization keeps the order of the real outputs.
     pub fn argmax(&self) -> usize {
@@ -195,6 +201,12 @@ impl<const H: usize, const W: usize, const C: usize> QImage<H, W, C> {
     /// The pixels as nested arrays.
     pub const fn as_array(&self) -> &[[[i8; C]; W]; H] {
         &self.0
+    }
+
+    /// The pixels as mutable nested arrays: where an int8 layer's `forward_into` writes.
+    #[inline(always)]
+    pub(crate) fn as_mut_array(&mut self) -> &mut [[[i8; C]; W]; H] {
+        &mut self.0
     }
 }
 
