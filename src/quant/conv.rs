@@ -16,7 +16,7 @@ use crate::shape::Image;
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
 const CHUNK: usize = 16;
 
-/// Output pixels per call of the VNNI matrix product when their receptive fields fit
+/// Output pixels per call of the SIMD matrix product (AVX-512 VNNI or AVX2) when their receptive fields fit
 /// [`GEMM_FLIP_BYTES`] (DS-CNN's 125 pixels of 40 or 64 values): one call per layer, so its
 /// per-call constants are laid out once.
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
@@ -25,7 +25,7 @@ const GEMM_CHUNK: usize = 128;
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
 use crate::kernel::int8::GEMM_FLIP_BYTES;
 
-/// The stack buffers of the VNNI matrix product for a receptive field that is not a multiple
+/// The stack buffers of the SIMD matrix product for a receptive field that is not a multiple
 /// of 4 values ([`QConv2D::forward_gemm_padded`]): the weights padded, their rearranged copy,
 /// and the chunk's padded receptive fields, each at most 4 KB (ResNet-8's stem: 16 filters of
 /// 28, 128 pixels of 28).
@@ -113,12 +113,12 @@ impl ConvActivation for Relu6 {
 /// input zero point folded in, multiplier and shift per filter); `forward` returns the output
 /// image by value and holds one `K·KW·CI`-byte receptive field on the stack. On x86-64 with
 /// `std`, the SIMD paths (for a receptive field of a multiple of 4 values and a multiple of 8
-/// filters) hold more, still on the stack: a rearranged copy of the weights, 16 pixels'
-/// receptive fields, and `12·CO` bytes of per-filter constants, plus 16 pixels' `i32` sums on
-/// the AVX2 path (the AVX-512 VNNI path, for a multiple of 16 filters, requantizes in
-/// registers): about 10 KB for DS-CNN's 64-filter 1×1 layers. The AVX-512 VNNI path also
-/// takes a receptive field that is not a multiple of 4 values (ResNet-8's 3×3×3 stem), padded
-/// with zeros in three more 4 KB stack buffers.
+/// filters) hold more, still on the stack: a rearranged copy of the weights, up to 128 pixels'
+/// receptive fields, and `12·CO` bytes of per-filter constants; for a multiple of 16 filters
+/// both the AVX-512 VNNI and the AVX2 path requantize in registers (the AVX2 one, for
+/// receptive fields of at most 8192 values, widens them to `i16` in a 16 KB buffer), otherwise 16 pixels' `i32` sums are held too.
+/// A receptive field that is not a multiple of 4 values (ResNet-8's 3×3×3 stem) is padded with
+/// zeros in three more 4 KB stack buffers.
 ///
 /// Generic parameters: those of [`Conv2D`] without `T` and `B`: `CI`, `CO`, `K`,
 /// `A` ([`Identity`]), `S` (1), `P` ([`Valid`]), `KW` (`K`), `SW` (`S`).
@@ -322,8 +322,8 @@ impl<
     }
 
     /// The forward pass as one int8 matrix product over all pixels
-    /// (`kernel::int8::gemm_requantized`, the AVX-512 VNNI kernel: four pixels per load of the
-    /// weights, each tile requantized while its sums are in registers), the weights rearranged
+    /// (`kernel::int8::gemm_requantized`, the AVX-512 VNNI or the AVX2 kernel: four or more
+    /// pixels per load of the weights, each tile requantized while its sums are in registers), the weights rearranged
     /// once per call; `CH` pixels' receptive fields at a time ([`CHUNK`], or [`GEMM_CHUNK`]
     /// when they fit the kernel's buffer of inputs flipped to unsigned, so that its per-call
     /// constants are laid out once: DS-CNN's stem).

@@ -58,7 +58,7 @@ use crate::shape::Image;
 /// output image by value and holds one pixel's `C·M` sums on the stack. On x86-64 with `std`
 /// and a SIMD path (depth multiplier 1), it holds instead the kernel widened to `i32`
 /// (`4·K·KW·C` bytes), one output row's sums and `12·C` bytes of per-channel constants; on
-/// the AVX-512 VNNI path (a multiple of 64 channels, `K ≤ 4`) a copy of the kernel
+/// the AVX-512 VNNI and the AVX2 paths (a multiple of 64 channels, `K ≤ 4`) a copy of the kernel
 /// (`K·KW·C` bytes), one output row's column quads (`256·W` bytes) and the per-channel
 /// constants of one 64-channel block (a few KB).
 ///
@@ -328,9 +328,10 @@ impl<
     const SW: usize,
 > QDepthwiseConv2D<C, K, A, S, P, M, KW, SW>
 {
-    /// The AVX-512 VNNI forward pass (depth multiplier 1, a multiple of 64 channels, at most
-    /// 4 kernel rows): `kernel::int8::depthwise_requantized`, which multiplies four kernel rows
-    /// per `vpdpbusd` lane and requantizes in registers. The kernel is copied without its
+    /// The AVX-512 VNNI and AVX2 forward pass (depth multiplier 1, a multiple of 64 channels,
+    /// at most 4 kernel rows): `kernel::int8::depthwise_requantized`, which multiplies four
+    /// kernel rows per `vpdpbusd` lane (two per `vpmaddwd` lane on AVX2) and requantizes in
+    /// registers. The kernel is copied without its
     /// multiplier axis once per call.
     #[cfg(all(feature = "std", target_arch = "x86_64"))]
     #[inline(never)]
