@@ -766,6 +766,13 @@ mod tests {
     /// channel counts that take every vector plan (8, 16, 24, 32, 48, 64 filters).
     #[test]
     fn both_paths_add_the_taps_in_the_formula_order() {
+        // Under Miri (scripts/miri.sh) two small shapes: the interpreter is about 10⁴ times
+        // slower, and the naive formula of the shapes below took it many minutes.
+        if cfg!(miri) {
+            check::<5, 8, 1>(shape(7, 13, (3, 3), (1, 1), true));
+            check::<3, 32, 1>(shape(3, 3, (5, 5), (1, 1), true));
+            return;
+        }
         check::<3, 16, 1>(shape(32, 32, (3, 3), (1, 1), true));
         check::<16, 16, 1>(shape(32, 32, (3, 3), (1, 1), true));
         check::<16, 32, 2>(shape(32, 32, (3, 3), (2, 2), true));
@@ -851,6 +858,13 @@ mod tests {
     /// registers) and kernels larger than the image.
     #[test]
     fn depthwise_paths_add_the_taps_in_the_formula_order() {
+        // Under Miri (scripts/miri.sh) three small shapes, as above.
+        if cfg!(miri) {
+            check_depthwise::<16, 3, 3, 1>((6, 19), 1, false);
+            check_depthwise::<16, 5, 5, 1>((3, 4), 1, true);
+            check_depthwise::<32, 4, 2, 3>((2, 1), 1, true);
+            return;
+        }
         check_depthwise::<64, 3, 3, 1>((25, 5), 1, true);
         check_depthwise::<16, 3, 3, 1>((25, 5), 1, true);
         check_depthwise::<32, 3, 3, 1>((14, 29), 1, true);
